@@ -1,0 +1,136 @@
+# sabot — see README.md. `make V=1` shows the commands.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+# Keep the objects and skeletons of the BPF chain.
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+DESTDIR ?=
+FUZZ_SECONDS ?= 60
+
+B := build
+CC := gcc
+CLANG ?= clang
+# Resolved when first used, after the dependencies are installed.
+BPFTOOL = $(shell packaging/build-deps.sh --bpftool)
+PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg = @printf '  %-8s %s\n'
+endif
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes
+OPT ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSABOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) -I$(B) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard faults/*.c)
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRCS))
+OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+ASAN_OBJS := $(patsubst %.c,$(B)/asan/%.o,$(LIB_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
+INT_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildcard tests/integration/check_*.c))
+# The parsers only: the fuzzer must not touch the host.
+FUZZ_SRCS := agent/util.c agent/log.c agent/diag.c agent/parse.c agent/conf.c agent/scenario.c agent/policy.c
+
+.PHONY: all deps test-deps check check-unit check-integration fuzz demo install clean
+
+all: $(B)/sabot
+
+# Dependencies are installed by the build itself (apt-get, as root).
+$(B)/.deps: packaging/build-deps.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)sh packaging/build-deps.sh
+	$(Q)touch $@
+$(B)/.test-deps: packaging/build-deps.sh | $(B)/.deps
+	$(Q)sh packaging/build-deps.sh --test
+	$(Q)touch $@
+deps: $(B)/.deps
+test-deps: $(B)/.test-deps
+
+# eBPF: bpf/X.bpf.c -> build/bpf/X.bpf.o -> build/X.skel.h -> the loader in faults/.
+CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h | $(B)/.deps
+	$(msg) BPF $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+$(B)/%.skel.h: $(B)/bpf/%.bpf.o
+	$(msg) GEN-SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(B)/obj/%.o: %.c | $(B)/.deps $(SKELS)
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/asan/%.o: %.c | $(B)/.deps $(SKELS)
+	$(msg) CC-SAN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(B)/sabot: $(B)/obj/agent/main.o $(OBJS)
+	$(msg) LD $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(B)/asan/sabot: $(B)/asan/agent/main.o $(ASAN_OBJS)
+	$(msg) LD-SAN $@
+	$(Q)$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(B)/tests/%: tests/%.c $(ASAN_OBJS) | $(B)/.test-deps
+	$(msg) CC-TEST $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -Wno-missing-prototypes -o $@ $< $(ASAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+
+# Unit tests, then the root integration tests, all under ASan and UBSan.
+check: check-unit check-integration
+
+check-unit: $(UNIT_TESTS)
+	$(Q)sh tests/run-unit.sh $(UNIT_TESTS)
+
+check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) | $(B)/.test-deps
+	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
+
+# libFuzzer over the scenario and policy parsers, seeded from scenarios/.
+$(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps
+	$(msg) FUZZ $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $^ $(shell pkg-config --libs inih libseccomp)
+
+fuzz: $(B)/fuzz/fuzz_conf
+	$(Q)mkdir -p $(B)/fuzz/corpus
+	$(Q)cp scenarios/*.ini packaging/policy.ini tests/fuzz/seeds/* $(B)/fuzz/corpus/
+	$(B)/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) -timeout=5 -dict=tests/fuzz/conf.dict \
+		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus
+
+# The README's first command: sabot's main job on the built-in demo target.
+demo: $(B)/sabot
+	$(B)/sabot validate scenarios/demo.ini
+	$(B)/sabot plan scenarios/demo.ini
+
+install: $(B)/sabot
+	install -D -m 0755 $(B)/sabot $(DESTDIR)$(SBINDIR)/sabot
+	install -d $(DESTDIR)$(DATADIR)/sabot/scenarios
+	install -m 0644 scenarios/*.ini scenarios/README.md $(DESTDIR)$(DATADIR)/sabot/scenarios/
+	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

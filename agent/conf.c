@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <ini.h>
+
+#include "conf.h"
+
+struct reader {
+        const struct conf_spec *spec;
+        void *ctx;
+        struct diags *d;
+        const char *file;
+        const char *buf;
+        size_t len, pos;
+        unsigned line;
+        bool expect_handler; /* the line fed to inih was key = value */
+        bool handler_called;
+        struct conf_obj *obj; /* current section, NULL if none or invalid */
+        bool in_bad_section;  /* suppress key errors after a bad header */
+};
+
+static void reader_finish_line(struct reader *r) {
+        /* inih calls the handler for every key = value line we feed it; if it
+         * did not, it found the line malformed. We classify lines first, so
+         * this is only a safety net. */
+        if (r->expect_handler && !r->handler_called)
+                diag_error(r->d, r->file, r->line, "syntax error; expected [section], key = value, or "
+                                                   "a comment starting with ; or #");
+        r->expect_handler = r->handler_called = false;
+}
+
+static char *rtrim(char *s) {
+        size_t l = strlen(s);
+        while (l > 0 && isspace((unsigned char)s[l - 1]))
+                s[--l] = '\0';
+        return s;
+}
+
+/* Inline comments: ';' or '#' after whitespace, as in the scenario language. */
+static void strip_inline_comment(char *s) {
+        for (char *p = s + 1; *p; p++)
+                if ((*p == ';' || *p == '#') && isspace((unsigned char)p[-1])) {
+                        *p = '\0';
+                        break;
+                }
+        rtrim(s);
+}
+
+static void section_header(struct reader *r, char *line) {
+        r->obj = NULL;
+        r->in_bad_section = true;
+        char *end = strchr(line, ']');
+        if (!end) {
+                diag_error(r->d, r->file, r->line, "section header without ']'; write [kind] or [kind NAME]");
+                return;
+        }
+        *end = '\0';
+        char *rest = end + 1;
+        while (isspace((unsigned char)*rest))
+                rest++;
+        if (*rest && *rest != ';' && *rest != '#') {
+                diag_error(r->d, r->file, r->line, "text after the section header: '%s'; only a "
+                                                   "comment may follow ']'", rest);
+                return;
+        }
+        char *word = line + 1;
+        while (isspace((unsigned char)*word))
+                word++;
+        rtrim(word);
+        char *name = word + strcspn(word, " \t");
+        if (*name) {
+                *name++ = '\0';
+                while (isspace((unsigned char)*name))
+                        name++;
+        }
+        for (size_t k = 0; k < r->spec->n_kinds; k++)
+                if (streq(word, r->spec->kinds[k])) {
+                        r->obj = r->spec->section(r->ctx, (int)k, *name ? name : NULL, r->line, r->d,
+                                                  r->file);
+                        r->in_bad_section = !r->obj;
+                        return;
+                }
+        char allowed[256] = "";
+        for (size_t k = 0; k < r->spec->n_kinds; k++)
+                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s[%s]",
+                         k ? ", " : "", r->spec->kinds[k]);
+        diag_error(r->d, r->file, r->line, "unknown section [%s]; allowed sections: %s", word, allowed);
+}
+
+static char *reader_next(char *str, int num, void *stream) {
+        struct reader *r = stream;
+        reader_finish_line(r);
+        if (r->pos >= r->len)
+                return NULL;
+
+        const char *start = r->buf + r->pos;
+        const char *nl = memchr(start, '\n', r->len - r->pos);
+        size_t linelen = nl ? (size_t)(nl - start) : r->len - r->pos;
+        r->pos += linelen + (nl ? 1 : 0);
+        r->line++;
+        if (linelen > 0 && start[linelen - 1] == '\r')
+                linelen--;
+
+        /* What inih gets: the line without leading blanks or comments, so
+         * indentation never turns into inih's multi-line continuation and
+         * both ';' and '#' comment out the rest of a line. */
+        str[0] = '\n';
+        str[1] = '\0';
+        if (linelen + 2 > (size_t)num) {
+                diag_error(r->d, r->file, r->line, "line is longer than %d characters", num - 2);
+                return str;
+        }
+        char line[linelen + 1];
+        memcpy(line, start, linelen);
+        line[linelen] = '\0';
+
+        char *s = line;
+        while (isspace((unsigned char)*s))
+                s++;
+        if (*s == '\0' || *s == ';' || *s == '#')
+                return str;
+        if (*s == '[') {
+                section_header(r, s);
+                return str;
+        }
+        strip_inline_comment(s);
+        size_t sep = strcspn(s, "=:");
+        if (s[sep] != '=') {
+                diag_error(r->d, r->file, r->line, "expected key = value, a [section] or a comment");
+                return str;
+        }
+        if (sep == 0) {
+                diag_error(r->d, r->file, r->line, "missing key before '='");
+                return str;
+        }
+        /* The section is ours to track: feed inih a fixed one. */
+        snprintf(str, (size_t)num, "%s\n", s);
+        r->expect_handler = true;
+        return str;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value) {
+        struct reader *r = user;
+        (void)section;
+        r->handler_called = true;
+        if (!r->expect_handler)
+                return 1;
+        if (!r->obj) {
+                if (!r->in_bad_section)
+                        diag_error(r->d, r->file, r->line, "'%s' is outside any section; put it under "
+                                                           "a [section] header", key);
+                return 1;
+        }
+        const struct conf_spec *spec = r->spec;
+        int idx = conf_key_index(spec, r->obj->kind, key);
+        if (idx < 0) {
+                char allowed[1024] = "";
+                for (size_t i = 0; i < spec->n_keys; i++)
+                        if (spec->keys[i].kind == r->obj->kind)
+                                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
+                                         "%s%s", allowed[0] ? ", " : "", spec->keys[i].key);
+                diag_error(r->d, r->file, r->line, "unknown key '%s' in [%s]; allowed keys: %s", key,
+                           spec->kinds[r->obj->kind], allowed);
+                return 1;
+        }
+        if (r->obj->key_line[idx]) {
+                diag_error(r->d, r->file, r->line, "'%s' is set twice in this section (first at line "
+                                                   "%u); set each key once", key, r->obj->key_line[idx]);
+                return 1;
+        }
+        r->obj->key_line[idx] = r->line;
+        if (!*value) {
+                r->obj->key_bad[idx] = true;
+                diag_error(r->d, r->file, r->line, "'%s' has no value", key);
+                return 1;
+        }
+        char err[PARSE_ERR_MAX] = "";
+        const struct conf_key *k = &spec->keys[idx];
+        int q = k->parse(value, (char *)r->obj + k->offset, err);
+        if (q < 0)
+                r->obj->key_bad[idx] = true;
+        if (q == -ENOMEM)
+                diag_error(r->d, r->file, r->line, "%s: out of memory", key);
+        else if (q < 0)
+                diag_error(r->d, r->file, r->line, "%s: %s", key, err);
+        return 1;
+}
+
+int conf_key_index(const struct conf_spec *spec, int kind, const char *key) {
+        for (size_t i = 0; i < spec->n_keys; i++)
+                if (spec->keys[i].kind == kind && streq(spec->keys[i].key, key))
+                        return (int)i;
+        return -1;
+}
+
+unsigned conf_line(const struct conf_spec *spec, const struct conf_obj *obj, const char *key) {
+        int i = conf_key_index(spec, obj->kind, key);
+        return i < 0 ? 0 : obj->key_line[i];
+}
+
+bool conf_ok(const struct conf_spec *spec, const struct conf_obj *obj, const char *key) {
+        int i = conf_key_index(spec, obj->kind, key);
+        return i >= 0 && obj->key_line[i] && !obj->key_bad[i];
+}
+
+int conf_parse(const struct conf_spec *spec, const char *file, const char *buf, size_t len,
+               void *ctx, struct diags *d) {
+        if (spec->n_keys > CONF_MAX_KEYS)
+                return -E2BIG;
+        if (memchr(buf, '\0', len)) {
+                diag_error(d, file, 0, "contains a NUL byte; scenario and policy files are text");
+                return 0;
+        }
+        /* inih skips a UTF-8 BOM only on its own first line; drop it here. */
+        if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+                buf += 3, len -= 3;
+
+        struct reader r = {
+                .spec = spec, .ctx = ctx, .d = d, .file = file, .buf = buf, .len = len,
+        };
+        int q = ini_parse_stream(reader_next, &r, handler, &r);
+        reader_finish_line(&r);
+        if (q < 0)
+                return -ENOMEM;
+        return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "diag.h"
+#include "parse.h"
+
+/* The INI reader shared by scenario and policy files: inih splits lines into
+ * sections and key = value pairs; a table of keys maps each key to a strict
+ * parser and a field. Every problem becomes a FILE:LINE diagnostic and
+ * parsing goes on, so one pass reports all of them. */
+
+#define CONF_MAX_KEYS 96
+#define CONF_MAX_FILE (1024 * 1024)
+
+/* Every section object starts with this header. */
+struct conf_obj {
+        int kind;
+        char *name;    /* NULL for unnamed sections such as [scenario] */
+        unsigned line; /* of the [section] header */
+        /* line where each key of the table was set, by table index; 0 = unset */
+        unsigned key_line[CONF_MAX_KEYS];
+        /* set when the key's value was refused: rules that read the value
+         * skip it, so one mistake gives one message */
+        bool key_bad[CONF_MAX_KEYS];
+};
+
+struct conf_key {
+        int kind; /* section kind the key belongs to */
+        const char *key;
+        value_parser_t parse;
+        size_t offset; /* of the field inside the section object */
+        uint32_t only; /* owner-defined mask (e.g. fault types); 0 = always */
+        const char *help; /* short "type, unit, range" for documentation */
+};
+
+struct conf_spec {
+        const char *const *kinds; /* section words by kind, e.g. "fault" */
+        size_t n_kinds;
+        const struct conf_key *keys;
+        size_t n_keys;
+        /* Make (or find) the object of a [word name] header. Report problems
+         * into d and return NULL to skip the section's keys. */
+        struct conf_obj *(*section)(void *ctx, int kind, const char *name, unsigned line,
+                                    struct diags *d, const char *file);
+};
+
+/* Parse a buffer (need not be NUL-terminated; NUL bytes are refused). */
+int conf_parse(const struct conf_spec *spec, const char *file, const char *buf, size_t len,
+               void *ctx, struct diags *d);
+
+/* Index of key in the table, or -1. */
+int conf_key_index(const struct conf_spec *spec, int kind, const char *key);
+/* Line where key was set in obj, 0 if unset. */
+unsigned conf_line(const struct conf_spec *spec, const struct conf_obj *obj, const char *key);
+/* Whether key was set and its value parsed. */
+bool conf_ok(const struct conf_spec *spec, const struct conf_obj *obj, const char *key);

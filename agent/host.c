@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "host.h"
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s) {
+        char *w = s;
+        for (char *r = s; *r;) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+                    r[3] >= '0' && r[3] <= '7') {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 4;
+                } else
+                        *w++ = *r++;
+        }
+        *w = '\0';
+}
+
+int cgroup2_mount_from_mountinfo(FILE *f, char **ret) {
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) > 0) {
+                /* id parent major:minor root mountpoint opts [optional...] - fstype src superopts */
+                char *sep = strstr(line, " - ");
+                if (!sep)
+                        continue;
+                char fstype[32];
+                if (sscanf(sep + 3, "%31s", fstype) != 1 || !streq(fstype, "cgroup2"))
+                        continue;
+                char *save = NULL, *tok = strtok_r(line, " ", &save);
+                for (int i = 0; tok && i < 4; i++)
+                        tok = strtok_r(NULL, " ", &save);
+                if (!tok)
+                        continue;
+                unescape_octal(tok);
+                char *m = strdup(tok);
+                if (!m)
+                        return -ENOMEM;
+                *ret = m;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int cgroup2_mount(char **ret) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return -errno;
+        return cgroup2_mount_from_mountinfo(f, ret);
+}
+
+/* Depth-first search for a directory named `name`; systemd places a unit's
+ * cgroup wherever its slice is, so there is no fixed path. */
+static int find_dir(const char *dir, const char *name, int depth, unsigned *budget, char **ret) {
+        if (depth > 8 || *budget == 0)
+                return -ENOENT;
+        DIR *d = opendir(dir);
+        if (!d)
+                return -errno;
+        int r = -ENOENT;
+        struct dirent *de;
+        while (r == -ENOENT && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if (--*budget == 0)
+                        break;
+                char sub[PATH_MAX];
+                if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub)
+                        continue;
+                if (streq(de->d_name, name)) {
+                        r = (*ret = strdup(sub)) ? 0 : -ENOMEM;
+                        break;
+                }
+                r = find_dir(sub, name, depth + 1, budget, ret);
+                if (r == 0 || r == -ENOMEM)
+                        break;
+                r = -ENOENT; /* unreadable or vanished subtrees: keep looking */
+        }
+        closedir(d);
+        return r;
+}
+
+int cgroup_find_unit(const char *root, const char *unit, char **ret) {
+        /* The common case first: system units live in system.slice. */
+        char p[PATH_MAX];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/system.slice/%s", root, unit);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                return (*ret = strdup(p)) ? 0 : -ENOMEM;
+        unsigned budget = 100000;
+        return find_dir(root, unit, 0, &budget, ret);
+}
+
+static int pid_cmp(const void *a, const void *b) {
+        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+static void sort_unique(pid_t *v, size_t *n) {
+        if (*n < 2)
+                return;
+        qsort(v, *n, sizeof *v, pid_cmp);
+        size_t w = 1;
+        for (size_t i = 1; i < *n; i++)
+                if (v[i] != v[w - 1])
+                        v[w++] = v[i];
+        *n = w;
+}
+
+static int collect_pids(const char *path, int depth, pid_t **v, size_t *n) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/cgroup.procs", path);
+        _cleanup_fclose_ FILE *f = fopen(p, "re");
+        if (!f)
+                return -errno;
+        long pid;
+        while (fscanf(f, "%ld", &pid) == 1)
+                if (pid > 0) {
+                        pid_t x = (pid_t)pid;
+                        if (array_push(v, n, sizeof x, &x) < 0)
+                                return -ENOMEM;
+                }
+        if (depth > 16)
+                return 0;
+        DIR *d = opendir(path);
+        if (!d)
+                return -errno;
+        struct dirent *de;
+        int r = 0;
+        while (r >= 0 && (de = readdir(d)))
+                if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+                        char sub[PATH_MAX];
+                        if (snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) < (int)sizeof sub) {
+                                r = collect_pids(sub, depth + 1, v, n);
+                                if (r == -ENOENT) /* removed meanwhile */
+                                        r = 0;
+                        }
+                }
+        closedir(d);
+        return r;
+}
+
+int cgroup_pids(const char *path, pid_t **ret, size_t *ret_n) {
+        pid_t *v = NULL;
+        size_t n = 0;
+        int r = collect_pids(path, 0, &v, &n);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        sort_unique(v, &n);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int read_proc_file(pid_t pid, const char *what, char *buf, size_t len) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, what);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        ssize_t k = read(fd, buf, len - 1);
+        if (k < 0)
+                return errno == ESRCH ? -ESRCH : -errno;
+        buf[k] = '\0';
+        return (int)k;
+}
+
+int proc_comm(pid_t pid, char buf[static 16]) {
+        char tmp[64];
+        int r = read_proc_file(pid, "comm", tmp, sizeof tmp);
+        if (r < 0)
+                return r;
+        tmp[strcspn(tmp, "\n")] = '\0';
+        tmp[15] = '\0'; /* TASK_COMM_LEN */
+        memcpy(buf, tmp, 16);
+        return 0;
+}
+
+int proc_is_kthread(pid_t pid) {
+        char buf[1024];
+        int r = read_proc_file(pid, "stat", buf, sizeof buf);
+        if (r < 0)
+                return r;
+        /* comm may contain spaces and ')': fields resume after the last ')'. */
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        unsigned long flags = 0;
+        /* after ')': state ppid pgrp session tty_nr tpgid flags */
+        if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+                return -EIO;
+        return (flags & 0x00200000UL) ? 1 : 0; /* PF_KTHREAD */
+}
+
+int proc_exe(pid_t pid, char **ret) {
+        char p[64], buf[PATH_MAX];
+        snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
+        ssize_t k = readlink(p, buf, sizeof buf - 1);
+        if (k < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        buf[k] = '\0';
+        return (*ret = strdup(buf)) ? 0 : -ENOMEM;
+}
+
+int proc_cgroup(pid_t pid, char **ret) {
+        char buf[8192];
+        int r = read_proc_file(pid, "cgroup", buf, sizeof buf);
+        if (r < 0)
+                return r;
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                if (strncmp(l, "0::", 3) == 0)
+                        return (*ret = strdup(l + 3)) ? 0 : -ENOMEM;
+        return -ENOENT;
+}
+
+int proc_list(pid_t **ret, size_t *ret_n) {
+        DIR *d = opendir("/proc");
+        if (!d)
+                return -errno;
+        pid_t *v = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+                if (*end || pid <= 0 || !isdigit((unsigned char)de->d_name[0]))
+                        continue;
+                pid_t x = (pid_t)pid;
+                if (array_push(&v, &n, sizeof x, &x) < 0) {
+                        closedir(d);
+                        free(v);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        sort_unique(v, &n);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+bool proc_exists(pid_t pid) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%d", (int)pid);
+        return access(p, F_OK) == 0;
+}
+
+int pidfile_read(const char *path, pid_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = read_full_file(path, 64, &buf, &len);
+        if (r < 0)
+                return r;
+        if (len > 0 && buf[len - 1] == '\n')
+                buf[--len] = '\0';
+        if (len == 0 || len > 7 || buf[strspn(buf, "0123456789")] != '\0')
+                return -EBADMSG;
+        long v = strtol(buf, NULL, 10);
+        if (v <= 0 || v > 4194304)
+                return -EBADMSG;
+        *ret = (pid_t)v;
+        return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Read-only views of this host: cgroup2, processes. Nothing here changes it. */
+
+/* The cgroup2 mount point from a mountinfo stream (most hosts:
+ * /sys/fs/cgroup; hybrid layouts: /sys/fs/cgroup/unified). -ENOENT if none. */
+int cgroup2_mount_from_mountinfo(FILE *f, char **ret);
+int cgroup2_mount(char **ret);
+/* Find the cgroup directory of a systemd unit below root. */
+int cgroup_find_unit(const char *root, const char *unit, char **ret);
+/* Pids in a cgroup and all its descendants, sorted, without duplicates. */
+int cgroup_pids(const char *path, pid_t **ret, size_t *ret_n);
+
+int proc_comm(pid_t pid, char buf[static 16]);
+/* 1 if a kernel thread, 0 if not, negative errno (-ESRCH if gone). */
+int proc_is_kthread(pid_t pid);
+int proc_exe(pid_t pid, char **ret);
+/* The process's cgroup2 path (relative, "/system.slice/x.service"). */
+int proc_cgroup(pid_t pid, char **ret);
+/* All pids in /proc, sorted. */
+int proc_list(pid_t **ret, size_t *ret_n);
+bool proc_exists(pid_t pid);
+/* Read a pidfile: one positive pid, an optional newline. */
+int pidfile_read(const char *path, pid_t *ret);

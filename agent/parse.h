@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Strict value parsers for scenario and policy files.
+ *
+ * Every parser has the same shape so that the key tables can point at it:
+ * it reads `value`, stores into `field` (whose type the parser defines) and
+ * returns 0, or returns a negative errno and writes "what is wrong; what is
+ * allowed" into err (PARSE_ERR_MAX bytes). On failure the field is left as it
+ * was. */
+#define PARSE_ERR_MAX 320
+typedef int (*value_parser_t)(const char *value, void *field, char *err);
+
+/* A proportion: RATIO_ONE is 100%. Parts per billion fit in 32 bits and
+ * compare directly against bpf_get_prandom_u32()-derived values later. */
+typedef uint32_t ratio_t;
+#define RATIO_ONE 1000000000U
+
+struct cidr {
+        uint8_t family; /* AF_INET or AF_INET6 */
+        uint8_t prefix;
+        uint8_t addr[16];
+};
+struct cidr_list {
+        struct cidr *v;
+        size_t n;
+};
+struct port_range {
+        uint16_t lo, hi;
+};
+struct port_list {
+        struct port_range *v;
+        size_t n;
+};
+struct strv {
+        char **v;
+        size_t n;
+};
+struct syscall_list {
+        int *nr;
+        char **name;
+        size_t n;
+};
+
+int parse_duration(const char *value, void *field /* uint64_t ns */, char *err);
+int parse_ratio(const char *value, void *field /* ratio_t */, char *err);
+int parse_uint32(const char *value, void *field /* uint32_t */, char *err);
+int parse_double(const char *value, void *field /* double */, char *err);
+int parse_port_list(const char *value, void *field /* struct port_list */, char *err);
+int parse_status_list(const char *value, void *field /* struct port_list: HTTP 100-599 */,
+                      char *err);
+int parse_cidr_list(const char *value, void *field /* struct cidr_list */, char *err);
+int parse_signal(const char *value, void *field /* int */, char *err);
+int parse_errno(const char *value, void *field /* int */, char *err);
+int parse_syscall_list(const char *value, void *field /* struct syscall_list */, char *err);
+int parse_ifname(const char *value, void *field /* char * */, char *err);
+int parse_ifname_list(const char *value, void *field /* struct strv */, char *err);
+int parse_unit_name(const char *value, void *field /* char * */, char *err);
+int parse_unit_list(const char *value, void *field /* struct strv */, char *err);
+int parse_comm(const char *value, void *field /* char * */, char *err);
+int parse_comm_list(const char *value, void *field /* struct strv */, char *err);
+int parse_abs_path(const char *value, void *field /* char * */, char *err);
+int parse_cgroup_path(const char *value, void *field /* char * */, char *err);
+int parse_pid(const char *value, void *field /* pid_t */, char *err);
+int parse_command(const char *value, void *field /* char * */, char *err);
+int parse_url(const char *value, void *field /* char * */, char *err);
+int parse_text(const char *value, void *field /* char * */, char *err);
+int parse_name(const char *value, void *field /* char * */, char *err);
+
+/* Names: [a-z0-9][a-z0-9-]*, at most NAME_MAX_LEN characters. */
+#define NAME_MAX_LEN 63
+bool name_is_valid(const char *s);
+bool ifname_is_valid(const char *s);
+bool unit_name_is_valid(const char *s, char *err);
+
+/* Look-ups, also for printing. NULL when unknown. */
+const char *signal_to_name(int sig);
+const char *errno_to_name(int e);
+
+/* Formatting for messages and plans; return buf. */
+#define FORMAT_MAX 64
+char *format_duration(char buf[static FORMAT_MAX], uint64_t ns);
+char *format_ratio(char buf[static FORMAT_MAX], ratio_t r);
+char *format_cidr(char buf[static FORMAT_MAX], const struct cidr *c);
+/* Comma-separated; allocates. */
+char *format_port_list(const struct port_list *l);
+char *format_cidr_list(const struct cidr_list *l);
+char *format_strv(const struct strv *l);
+
+bool port_list_contains(const struct port_list *l, uint16_t port);
+
+void cidr_list_free(struct cidr_list *l);
+void port_list_free(struct port_list *l);
+void strv_free(struct strv *l);
+int strv_push(struct strv *l, const char *s);
+bool strv_contains(const struct strv *l, const char *s);
+void syscall_list_free(struct syscall_list *l);

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "policy.h"
+
+static const char *const policy_kinds[_POL_MAX] = {[POL_LIMITS] = "limits", [POL_PROTECT] = "protect"};
+
+static const struct conf_key policy_keys[] = {
+        LIMIT_KEYS(POL_LIMITS, struct limits),
+        {POL_PROTECT, "ports", parse_port_list, offsetof(struct protect, ports), 0, "port list"},
+        {POL_PROTECT, "units", parse_unit_list, offsetof(struct protect, units), 0, "unit list"},
+        {POL_PROTECT, "comms", parse_comm_list, offsetof(struct protect, comms), 0, "name list"},
+        {POL_PROTECT, "interfaces", parse_ifname_list, offsetof(struct protect, interfaces), 0, "interface list"},
+};
+
+struct policy_ctx {
+        struct policy *p;
+        bool seen[_POL_MAX];
+};
+
+static struct conf_obj *policy_section(void *ctx, int kind, const char *name, unsigned line,
+                                       struct diags *d, const char *file) {
+        struct policy_ctx *c = ctx;
+        struct conf_obj *obj = kind == POL_LIMITS ? &c->p->limits.hdr : &c->p->protect.hdr;
+        if (name) {
+                diag_error(d, file, line, "[%s] takes no name; write [%s]", policy_kinds[kind], policy_kinds[kind]);
+                return NULL;
+        }
+        if (c->seen[kind]) {
+                diag_error(d, file, line, "[%s] appears twice (first at line %u); merge them",
+                           policy_kinds[kind], obj->line);
+                return NULL;
+        }
+        c->seen[kind] = true;
+        obj->line = line;
+        return obj;
+}
+
+const struct conf_spec policy_spec = {
+        .kinds = policy_kinds,
+        .n_kinds = _POL_MAX,
+        .keys = policy_keys,
+        .n_keys = ELEMENTSOF(policy_keys),
+        .section = policy_section,
+};
+
+struct policy *policy_new_default(void) {
+        struct policy *p = calloc(1, sizeof *p);
+        if (!p)
+                return NULL;
+        /* Conservative ceilings for a host nobody wrote a policy for: faults
+         * that hurt but leave the service able to recover. */
+        p->limits = (struct limits){
+                .hdr.kind = POL_LIMITS,
+                .max_duration = 3600 * NSEC_PER_SEC,
+                .max_delay = 5 * NSEC_PER_SEC,
+                .max_loss = RATIO_ONE / 2,
+                .max_kill_count = 10,
+                .max_kill_percent = RATIO_ONE / 2,
+                .min_survivors = 1,
+                .allowed_types = FAULTS_ALL,
+        };
+        p->protect.hdr.kind = POL_PROTECT;
+        struct port_range ssh = {22, 22};
+        if (array_push(&p->protect.ports.v, &p->protect.ports.n, sizeof ssh, &ssh) < 0 ||
+            strv_push(&p->protect.comms, "sshd") < 0 || strv_push(&p->protect.comms, "systemd-journal") < 0 ||
+            strv_push(&p->protect.units, "ssh.service") < 0 || strv_push(&p->protect.units, "sshd.service") < 0 ||
+            strv_push(&p->protect.units, "systemd-journald.service") < 0) {
+                policy_free(p);
+                return NULL;
+        }
+        return p;
+}
+
+int policy_parse(const char *file, const char *buf, size_t len, struct policy **ret, struct diags *d) {
+        _cleanup_(policy_freep) struct policy *p = policy_new_default();
+        if (!p || !(p->path = strdup(file)))
+                return -ENOMEM;
+        /* Keys the file sets replace the defaults; a list given in the file
+         * replaces the default list, so the parsers must start empty. */
+        struct protect defaults = p->protect;
+        p->protect = (struct protect){.hdr.kind = POL_PROTECT};
+        struct policy_ctx c = {.p = p};
+        int r = conf_parse(&policy_spec, file, buf, len, &c, d);
+        if (!conf_line(&policy_spec, &p->protect.hdr, "ports"))
+                p->protect.ports = defaults.ports, defaults.ports = (struct port_list){0};
+        if (!conf_line(&policy_spec, &p->protect.hdr, "units"))
+                p->protect.units = defaults.units, defaults.units = (struct strv){0};
+        if (!conf_line(&policy_spec, &p->protect.hdr, "comms"))
+                p->protect.comms = defaults.comms, defaults.comms = (struct strv){0};
+        port_list_free(&defaults.ports);
+        strv_free(&defaults.units);
+        strv_free(&defaults.comms);
+        strv_free(&defaults.interfaces);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int policy_load(const char *path, bool is_default, struct policy **ret, struct diags *d) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = read_full_file(path, CONF_MAX_FILE, &buf, &len);
+        if (r == -ENOENT && is_default) {
+                *ret = policy_new_default();
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (r < 0) {
+                diag_error(d, path, 0, "cannot read the host policy: %s", strerror(-r));
+                return r;
+        }
+        if (!file_is_trusted(path, d, DIAG_ERROR))
+                return -EPERM;
+        return policy_parse(path, buf, len, ret, d);
+}
+
+void policy_free(struct policy *p) {
+        if (!p)
+                return;
+        free(p->path);
+        port_list_free(&p->protect.ports);
+        strv_free(&p->protect.units);
+        strv_free(&p->protect.comms);
+        strv_free(&p->protect.interfaces);
+        free(p);
+}
+
+bool file_is_trusted(const char *path, struct diags *d, enum diag_level level) {
+        char buf[PATH_MAX];
+        if (!realpath(path, buf)) {
+                diags_add(d, level, path, 0, "cannot resolve the path: %s", strerror(errno));
+                return false;
+        }
+        uid_t me = geteuid();
+        /* The file, then each directory up to /: anyone who can replace one
+         * of them can replace the file. */
+        for (char *p = buf;;) {
+                struct stat st;
+                if (stat(p, &st) < 0) {
+                        diags_add(d, level, path, 0, "cannot stat %s: %s", p, strerror(errno));
+                        return false;
+                }
+                if (st.st_uid != 0 && st.st_uid != me) {
+                        diags_add(d, level, path, 0, "%s is owned by uid %u; unattended runs read only "
+                                  "files owned by root: chown root %s", p, (unsigned)st.st_uid, p);
+                        return false;
+                }
+                /* A sticky directory (/tmp) protects its entries from others. */
+                bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+                if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
+                        diags_add(d, level, path, 0, "%s is writable by %s; unattended runs read only "
+                                  "files that only root can change: chmod go-w %s", p,
+                                  (st.st_mode & S_IWOTH) ? "everyone" : "its group", p);
+                        return false;
+                }
+                if (streq(p, "/"))
+                        return true;
+                p = dirname(p);
+        }
+}
+
+uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors) {
+        uint64_t n = count ? count : (uint64_t)eligible * percent / RATIO_ONE;
+        uint32_t room = eligible > min_survivors ? eligible - min_survivors : 0;
+        return n < room ? (uint32_t)n : room;
+}
+
+/* Where an effective limit comes from, for messages. */
+struct limit_src {
+        char where[PATH_MAX + 64];
+};
+
+static void src_policy(struct limit_src *w, const struct policy *p, const char *key) {
+        unsigned l = p->path ? conf_line(&policy_spec, &p->limits.hdr, key) : 0;
+        if (!p->path)
+                snprintf(w->where, sizeof w->where, "the built-in host policy");
+        else if (l)
+                snprintf(w->where, sizeof w->where, "the host policy %s:%u", p->path, l);
+        else
+                snprintf(w->where, sizeof w->where, "the host policy %s (built-in default)", p->path);
+}
+
+enum { L_DURATION, L_DELAY, L_LOSS, L_KILL_COUNT, L_KILL_PERCENT, L_SURVIVORS, L_TYPES, _L_MAX };
+static const char *const limit_keys[_L_MAX] = {
+        "max_duration", "max_delay", "max_loss", "max_kill_count", "max_kill_percent", "min_survivors",
+        "allowed_types",
+};
+
+static void types_to_string(uint32_t mask, char *buf, size_t len) {
+        buf[0] = '\0';
+        for (int t = 0; t < _FAULT_TYPE_MAX; t++)
+                if (mask & FAULT_MASK(t))
+                        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                                 fault_type_to_string(t));
+        if (!buf[0])
+                snprintf(buf, len, "(none)");
+}
+
+/* A value of one limit as text. */
+static void limit_value(const struct limits *l, int which, char buf[static FORMAT_MAX]) {
+        switch (which) {
+        case L_DURATION: format_duration(buf, l->max_duration); break;
+        case L_DELAY: format_duration(buf, l->max_delay); break;
+        case L_LOSS: format_ratio(buf, l->max_loss); break;
+        case L_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
+        case L_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
+        case L_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
+        default: types_to_string(l->allowed_types, buf, FORMAT_MAX); break;
+        }
+}
+
+/* Whether scenario value a is looser than the policy's b, for limit which. */
+static bool looser(const struct limits *a, const struct limits *b, int which) {
+        switch (which) {
+        case L_DURATION: return a->max_duration > b->max_duration;
+        case L_DELAY: return a->max_delay > b->max_delay;
+        case L_LOSS: return a->max_loss > b->max_loss;
+        case L_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
+        case L_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
+        case L_SURVIVORS: return a->min_survivors < b->min_survivors;
+        default: return (a->allowed_types & ~b->allowed_types) != 0;
+        }
+}
+
+static void take(struct limits *eff, const struct limits *from, int which) {
+        switch (which) {
+        case L_DURATION: eff->max_duration = from->max_duration; break;
+        case L_DELAY: eff->max_delay = from->max_delay; break;
+        case L_LOSS: eff->max_loss = from->max_loss; break;
+        case L_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
+        case L_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
+        case L_SURVIVORS: eff->min_survivors = from->min_survivors; break;
+        default: eff->allowed_types = from->allowed_types; break;
+        }
+}
+
+#define SLINE(obj, key) conf_line(&scenario_spec, &(obj)->hdr, key)
+
+void policy_check(const struct policy *p, const struct scenario *s, struct limits *ret_eff, struct diags *d) {
+        struct limits eff = p->limits;
+        struct limit_src src[_L_MAX];
+        char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
+
+        for (int i = 0; i < _L_MAX; i++) {
+                src_policy(&src[i], p, limit_keys[i]);
+                unsigned line = s->has_limits ? SLINE(&s->limits, limit_keys[i]) : 0;
+                if (!line)
+                        continue;
+                if (looser(&s->limits, &p->limits, i)) {
+                        limit_value(&s->limits, i, a);
+                        limit_value(&p->limits, i, b);
+                        diag_error(d, s->file, line, "%s = %s would loosen %s (%s = %s); a scenario's "
+                                   "[limits] may only tighten the host policy", limit_keys[i], a,
+                                   src[i].where, limit_keys[i], b);
+                        continue;
+                }
+                take(&eff, &s->limits, i);
+                snprintf(src[i].where, sizeof src[i].where, "the scenario's [limits] (line %u)", line);
+        }
+
+#define OVER(which, line, fmt, ...)                                                                \
+        do {                                                                                       \
+                limit_value(&eff, which, c);                                                       \
+                diag_error(d, s->file, line, fmt " exceeds %s = %s set by %s", __VA_ARGS__,        \
+                           limit_keys[which], c, src[which].where);                                \
+        } while (0)
+
+        if (s->has_head && s->head.duration > eff.max_duration)
+                OVER(L_DURATION, SLINE(&s->head, "duration"), "duration = %s", format_duration(a, s->head.duration));
+
+        for (size_t i = 0; i < s->n_faults; i++) {
+                const struct fault *f = s->faults[i];
+                if (f->type < 0)
+                        continue;
+                if (!(eff.allowed_types & FAULT_MASK(f->type))) {
+                        limit_value(&eff, L_TYPES, c);
+                        diag_error(d, s->file, SLINE(f, "type"), "type = %s is not allowed on this host: "
+                                   "allowed_types = %s, set by %s", fault_type_to_string(f->type), c,
+                                   src[L_TYPES].where);
+                }
+                if (f->type == FAULT_LATENCY && f->delay + f->jitter > eff.max_delay) {
+                        if (f->jitter)
+                                OVER(L_DELAY, SLINE(f, "delay"), "delay + jitter = %s + %s",
+                                     format_duration(a, f->delay), format_duration(b, f->jitter));
+                        else
+                                OVER(L_DELAY, SLINE(f, "delay"), "delay = %s", format_duration(a, f->delay));
+                }
+                if (f->type == FAULT_LOSS && f->percent > eff.max_loss)
+                        OVER(L_LOSS, SLINE(f, "percent"), "percent = %s", format_ratio(a, f->percent));
+                if (f->type == FAULT_KILL) {
+                        if (f->count > eff.max_kill_count)
+                                OVER(L_KILL_COUNT, SLINE(f, "count") ? SLINE(f, "count") : f->hdr.line,
+                                     "count = %u", f->count);
+                        if (SLINE(f, "percent") && f->percent > eff.max_kill_percent)
+                                OVER(L_KILL_PERCENT, SLINE(f, "percent"), "percent = %s", format_ratio(a, f->percent));
+                        if (SLINE(f, "min_survivors") && f->min_survivors < eff.min_survivors) {
+                                limit_value(&eff, L_SURVIVORS, c);
+                                diag_error(d, s->file, SLINE(f, "min_survivors"), "min_survivors = %u is below "
+                                           "min_survivors = %u set by %s; a fault may only keep more "
+                                           "survivors", f->min_survivors, eff.min_survivors,
+                                           src[L_SURVIVORS].where);
+                        }
+                }
+                if (f->interface && strv_contains(&p->protect.interfaces, f->interface))
+                        diag_error(d, s->file, SLINE(f, "interface"), "interface %s is protected by the "
+                                   "host policy ([protect] interfaces); choose another interface", f->interface);
+                const struct port_list *pl[2] = {&f->dport, &f->sport};
+                for (int k = 0; k < 2; k++)
+                        for (size_t j = 0; j < pl[k]->n; j++) {
+                                const struct port_range *r = &pl[k]->v[j];
+                                bool all = true;
+                                for (unsigned port = r->lo; port <= r->hi && all; port++)
+                                        all = port_list_contains(&p->protect.ports, (uint16_t)port);
+                                if (all)
+                                        diag_error(d, s->file, SLINE(f, k ? "sport" : "dport"),
+                                                   "%s %u%s%.0u is protected by the host policy ([protect] "
+                                                   "ports): its traffic is never touched, so this match "
+                                                   "selects nothing", k ? "sport" : "dport", r->lo,
+                                                   r->lo == r->hi ? "" : "-", r->lo == r->hi ? 0 : r->hi);
+                        }
+        }
+
+        for (size_t i = 0; i < s->n_targets; i++) {
+                const struct target *t = s->targets[i];
+                if (t->sel == SEL_UNIT && strv_contains(&p->protect.units, t->unit))
+                        diag_error(d, s->file, t->sel_line, "unit %s is protected by the host policy "
+                                   "([protect] units); it cannot be a target", t->unit);
+                if (t->sel == SEL_COMM && strv_contains(&p->protect.comms, t->comm))
+                        diag_error(d, s->file, t->sel_line, "process name %s is protected by the host "
+                                   "policy ([protect] comms); it cannot be a target", t->comm);
+        }
+#undef OVER
+        if (ret_eff)
+                *ret_eff = eff;
+}

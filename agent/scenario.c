@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+#include <signal.h>
+#include <stddef.h>
+
+#include "scenario.h"
+
+static const char *const fault_type_names[_FAULT_TYPE_MAX] = {
+        [FAULT_LATENCY] = "latency",         [FAULT_LOSS] = "loss", [FAULT_BLACKHOLE] = "blackhole",
+        [FAULT_SYSCALL_ERROR] = "syscall-error", [FAULT_KILL] = "kill", [FAULT_PAUSE] = "pause",
+};
+
+const char *fault_type_to_string(int t) {
+        return t >= 0 && t < _FAULT_TYPE_MAX ? fault_type_names[t] : "?";
+}
+
+int fault_type_from_string(const char *s) {
+        for (int t = 0; t < _FAULT_TYPE_MAX; t++)
+                if (streq(s, fault_type_names[t]))
+                        return t;
+        return FAULT_TYPE_INVALID;
+}
+
+#define FAULT_TYPES_ALLOWED "latency, loss, blackhole, syscall-error, kill, pause"
+
+static int parse_fault_type(const char *value, void *field, char *err) {
+        int t = fault_type_from_string(value);
+        if (t < 0) {
+                snprintf(err, PARSE_ERR_MAX, "unknown fault type '%s'; use one of " FAULT_TYPES_ALLOWED, value);
+                return -EINVAL;
+        }
+        *(int *)field = t;
+        return 0;
+}
+
+int parse_fault_types(const char *value, void *field, char *err) {
+        uint32_t mask = 0;
+        _cleanup_free_ char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                while (*tok == ' ' || *tok == '\t')
+                        tok++;
+                size_t l = strlen(tok);
+                while (l > 0 && (tok[l - 1] == ' ' || tok[l - 1] == '\t'))
+                        tok[--l] = '\0';
+                int t = fault_type_from_string(tok);
+                if (t < 0) {
+                        snprintf(err, PARSE_ERR_MAX, "unknown fault type '%s'; use a list of " FAULT_TYPES_ALLOWED, tok);
+                        return -EINVAL;
+                }
+                mask |= FAULT_MASK(t);
+        }
+        *(uint32_t *)field = mask;
+        return 0;
+}
+
+/* Keyword parsers: a word from a fixed list into an int. */
+#define DEFINE_WORD_PARSER(fn, what, ...)                                                          \
+        static int fn(const char *value, void *field, char *err) {                                \
+                static const struct {                                                              \
+                        const char *w;                                                             \
+                        int v;                                                                     \
+                } words[] = {__VA_ARGS__};                                                         \
+                char allowed[160] = "";                                                            \
+                for (size_t i = 0; i < ELEMENTSOF(words); i++) {                                   \
+                        if (streq(value, words[i].w)) {                                            \
+                                *(int *)field = words[i].v;                                        \
+                                return 0;                                                          \
+                        }                                                                          \
+                        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),      \
+                                 "%s%s", i ? " | " : "", words[i].w);                              \
+                }                                                                                  \
+                snprintf(err, PARSE_ERR_MAX, "unknown " what " '%s'; use %s", value, allowed);     \
+                return -EINVAL;                                                                    \
+        }
+
+DEFINE_WORD_PARSER(parse_direction, "direction", {"egress", DIR_EGRESS}, {"ingress", DIR_INGRESS})
+DEFINE_WORD_PARSER(parse_protocol, "protocol", {"tcp", PROTO_TCP}, {"udp", PROTO_UDP}, {"icmp", PROTO_ICMP})
+DEFINE_WORD_PARSER(parse_distribution, "distribution", {"uniform", DIST_UNIFORM}, {"normal", DIST_NORMAL},
+                   {"pareto", DIST_PARETO}, {"paretonormal", DIST_PARETONORMAL})
+DEFINE_WORD_PARSER(parse_backend, "backend", {"auto", BACKEND_AUTO}, {"bpf", BACKEND_BPF},
+                   {"seccomp", BACKEND_SECCOMP})
+DEFINE_WORD_PARSER(parse_probe, "probe", {"http", PROBE_HTTP}, {"exec", PROBE_EXEC},
+                   {"prometheus", PROBE_PROMETHEUS}, {"psi", PROBE_PSI})
+DEFINE_WORD_PARSER(parse_psi_resource, "resource", {"cpu", PSI_CPU}, {"memory", PSI_MEMORY}, {"io", PSI_IO})
+DEFINE_WORD_PARSER(parse_psi_kind, "pressure", {"some", PSI_SOME}, {"full", PSI_FULL})
+
+#define NET FAULTS_NET
+#define M(t) FAULT_MASK(FAULT_##t)
+#define P(p) PROBE_MASK(PROBE_##p)
+
+static const struct conf_key scenario_keys[] = {
+        {SEC_SCENARIO, "name", parse_name, offsetof(struct scenario_head, name), 0, "name, required"},
+        {SEC_SCENARIO, "description", parse_text, offsetof(struct scenario_head, description), 0, "text"},
+        {SEC_SCENARIO, "duration", parse_duration, offsetof(struct scenario_head, duration), 0, "duration, required"},
+        {SEC_SCENARIO, "steady_state", parse_duration, offsetof(struct scenario_head, steady_state), 0, "duration"},
+        {SEC_SCENARIO, "cooldown", parse_duration, offsetof(struct scenario_head, cooldown), 0, "duration"},
+
+        {SEC_TARGET, "unit", parse_unit_name, offsetof(struct target, unit), 0, "systemd unit"},
+        {SEC_TARGET, "cgroup", parse_cgroup_path, offsetof(struct target, cgroup), 0, "cgroup path"},
+        {SEC_TARGET, "pid", parse_pid, offsetof(struct target, pid), 0, "pid"},
+        {SEC_TARGET, "pidfile", parse_abs_path, offsetof(struct target, pidfile), 0, "path"},
+        {SEC_TARGET, "comm", parse_comm, offsetof(struct target, comm), 0, "process name"},
+        {SEC_TARGET, "exe", parse_abs_path, offsetof(struct target, exe), 0, "path"},
+        {SEC_TARGET, "exec", parse_command, offsetof(struct target, exec), 0, "command"},
+
+        {SEC_FAULT, "type", parse_fault_type, offsetof(struct fault, type), 0, "fault type, required"},
+        {SEC_FAULT, "start", parse_duration, offsetof(struct fault, start), 0, "duration"},
+        {SEC_FAULT, "duration", parse_duration, offsetof(struct fault, duration), 0, "duration"},
+        {SEC_FAULT, "interface", parse_ifname, offsetof(struct fault, interface), NET, "interface"},
+        {SEC_FAULT, "direction", parse_direction, offsetof(struct fault, direction), NET, "egress|ingress"},
+        {SEC_FAULT, "delay", parse_duration, offsetof(struct fault, delay), M(LATENCY), "duration"},
+        {SEC_FAULT, "jitter", parse_duration, offsetof(struct fault, jitter), M(LATENCY), "duration"},
+        {SEC_FAULT, "distribution", parse_distribution, offsetof(struct fault, distribution), M(LATENCY), "word"},
+        {SEC_FAULT, "correlation", parse_ratio, offsetof(struct fault, correlation), M(LATENCY) | M(LOSS), "percentage"},
+        {SEC_FAULT, "percent", parse_ratio, offsetof(struct fault, percent), M(LOSS) | FAULTS_PROC, "percentage"},
+        {SEC_FAULT, "dst", parse_cidr_list, offsetof(struct fault, dst), NET, "CIDR list"},
+        {SEC_FAULT, "src", parse_cidr_list, offsetof(struct fault, src), NET, "CIDR list"},
+        {SEC_FAULT, "dport", parse_port_list, offsetof(struct fault, dport), NET, "port list"},
+        {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), NET, "port list"},
+        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), NET, "tcp|udp|icmp"},
+        {SEC_FAULT, "target", parse_name, offsetof(struct fault, target), 0, "target name"},
+        {SEC_FAULT, "syscalls", parse_syscall_list, offsetof(struct fault, syscalls), M(SYSCALL_ERROR), "syscall list"},
+        {SEC_FAULT, "errno", parse_errno, offsetof(struct fault, err), M(SYSCALL_ERROR), "errno name"},
+        {SEC_FAULT, "probability", parse_ratio, offsetof(struct fault, probability), M(SYSCALL_ERROR), "percentage"},
+        {SEC_FAULT, "path", parse_abs_path, offsetof(struct fault, path), M(SYSCALL_ERROR), "path prefix"},
+        {SEC_FAULT, "backend", parse_backend, offsetof(struct fault, backend), M(SYSCALL_ERROR), "auto|bpf|seccomp"},
+        {SEC_FAULT, "signal", parse_signal, offsetof(struct fault, signal), M(KILL), "signal"},
+        {SEC_FAULT, "count", parse_uint32, offsetof(struct fault, count), FAULTS_PROC, "count"},
+        {SEC_FAULT, "every", parse_duration, offsetof(struct fault, every), M(KILL), "duration"},
+        {SEC_FAULT, "min_survivors", parse_uint32, offsetof(struct fault, min_survivors), M(KILL), "count"},
+
+        {SEC_SLO, "probe", parse_probe, offsetof(struct slo, probe), 0, "http|exec|prometheus|psi"},
+        {SEC_SLO, "url", parse_url, offsetof(struct slo, url), P(HTTP) | P(PROMETHEUS), "URL"},
+        {SEC_SLO, "status", parse_status_list, offsetof(struct slo, status), P(HTTP), "status list"},
+        {SEC_SLO, "command", parse_command, offsetof(struct slo, command), P(EXEC), "command"},
+        {SEC_SLO, "query", parse_text, offsetof(struct slo, query), P(PROMETHEUS), "PromQL"},
+        {SEC_SLO, "resource", parse_psi_resource, offsetof(struct slo, resource), P(PSI), "cpu|memory|io"},
+        {SEC_SLO, "pressure", parse_psi_kind, offsetof(struct slo, pressure), P(PSI), "some|full"},
+        {SEC_SLO, "interval", parse_duration, offsetof(struct slo, interval), 0, "duration"},
+        {SEC_SLO, "timeout", parse_duration, offsetof(struct slo, timeout), 0, "duration"},
+        {SEC_SLO, "window", parse_duration, offsetof(struct slo, window), 0, "duration"},
+        {SEC_SLO, "min_samples", parse_uint32, offsetof(struct slo, min_samples), 0, "count"},
+        {SEC_SLO, "max_error_rate", parse_ratio, offsetof(struct slo, max_error_rate), P(HTTP) | P(EXEC), "percentage"},
+        {SEC_SLO, "max_latency", parse_duration, offsetof(struct slo, max_latency), P(HTTP), "duration"},
+        {SEC_SLO, "max", parse_double, offsetof(struct slo, max), P(PROMETHEUS) | P(PSI), "number"},
+        {SEC_SLO, "min", parse_double, offsetof(struct slo, min), P(PROMETHEUS), "number"},
+
+        LIMIT_KEYS(SEC_LIMITS, struct limits),
+};
+#undef NET
+#undef M
+#undef P
+
+static const char *const scenario_kinds[_SEC_MAX] = {
+        [SEC_SCENARIO] = "scenario", [SEC_TARGET] = "target", [SEC_FAULT] = "fault",
+        [SEC_SLO] = "slo",           [SEC_LIMITS] = "limits",
+};
+
+static struct conf_obj *scenario_section(void *ctx, int kind, const char *name, unsigned line,
+                                         struct diags *d, const char *file) {
+        struct scenario *s = ctx;
+        bool named = kind == SEC_TARGET || kind == SEC_FAULT || kind == SEC_SLO;
+        if (named && !name) {
+                diag_error(d, file, line, "[%s] needs a name: [%s NAME], NAME of a-z, 0-9 and '-'",
+                           scenario_kinds[kind], scenario_kinds[kind]);
+                return NULL;
+        }
+        if (!named && name) {
+                diag_error(d, file, line, "[%s] takes no name; write [%s]", scenario_kinds[kind],
+                           scenario_kinds[kind]);
+                return NULL;
+        }
+        if (named && !name_is_valid(name)) {
+                diag_error(d, file, line, "invalid %s name '%s'; use 1 to %d characters of a-z, 0-9 and "
+                           "'-', not starting with '-'", scenario_kinds[kind], name, NAME_MAX_LEN);
+                return NULL;
+        }
+
+        struct conf_obj *obj = NULL;
+        void ***arr = NULL;
+        size_t *n = NULL, size = 0;
+        switch (kind) {
+        case SEC_SCENARIO:
+        case SEC_LIMITS: {
+                bool *has = kind == SEC_SCENARIO ? &s->has_head : &s->has_limits;
+                obj = kind == SEC_SCENARIO ? &s->head.hdr : &s->limits.hdr;
+                if (*has) {
+                        diag_error(d, file, line, "[%s] appears twice (first at line %u); merge them",
+                                   scenario_kinds[kind], obj->line);
+                        return NULL;
+                }
+                *has = true;
+                obj->kind = kind;
+                obj->line = line;
+                return obj;
+        }
+        case SEC_TARGET:
+                arr = (void ***)&s->targets, n = &s->n_targets, size = sizeof(struct target);
+                break;
+        case SEC_FAULT:
+                arr = (void ***)&s->faults, n = &s->n_faults, size = sizeof(struct fault);
+                break;
+        default:
+                arr = (void ***)&s->slos, n = &s->n_slos, size = sizeof(struct slo);
+                break;
+        }
+        for (size_t i = 0; i < *n; i++) {
+                struct conf_obj *o = (*arr)[i];
+                if (streq(o->name, name)) {
+                        diag_error(d, file, line, "%s '%s' is defined twice (first at line %u); names "
+                                   "must be unique", scenario_kinds[kind], name, o->line);
+                        return NULL;
+                }
+        }
+        obj = calloc(1, size);
+        if (!obj || !(obj->name = strdup(name)) || array_push(arr, n, sizeof obj, &obj) < 0) {
+                if (obj)
+                        free(obj->name);
+                free(obj);
+                diag_error(d, file, line, "out of memory");
+                return NULL;
+        }
+        obj->kind = kind;
+        obj->line = line;
+        if (kind == SEC_FAULT) {
+                struct fault *f = (struct fault *)obj;
+                f->type = FAULT_TYPE_INVALID;
+                f->target_index = -1;
+                f->probability = RATIO_ONE;
+                f->signal = SIGKILL;
+        } else if (kind == SEC_SLO) {
+                struct slo *o = (struct slo *)obj;
+                o->interval = NSEC_PER_SEC;
+                o->min_samples = 3;
+        }
+        return obj;
+}
+
+const struct conf_spec scenario_spec = {
+        .kinds = scenario_kinds,
+        .n_kinds = _SEC_MAX,
+        .keys = scenario_keys,
+        .n_keys = ELEMENTSOF(scenario_keys),
+        .section = scenario_section,
+};
+
+#define LINE(obj, key) conf_line(&scenario_spec, &(obj)->hdr, key)
+#define OK(obj, key) conf_ok(&scenario_spec, &(obj)->hdr, key)
+#define LINE_BAD(obj, key) (LINE(obj, key) && !OK(obj, key))
+
+const char *selector_to_string(enum selector s) {
+        static const char *const n[] = {"none", "unit", "cgroup", "pid", "pidfile", "comm", "exe", "exec"};
+        return n[s];
+}
+
+const char *target_value(const struct target *t, char buf[static FORMAT_MAX]) {
+        switch (t->sel) {
+        case SEL_UNIT: return t->unit;
+        case SEL_CGROUP: return t->cgroup;
+        case SEL_PID: snprintf(buf, FORMAT_MAX, "%d", (int)t->pid); return buf;
+        case SEL_PIDFILE: return t->pidfile;
+        case SEL_COMM: return t->comm;
+        case SEL_EXE: return t->exe;
+        case SEL_EXEC: return t->exec;
+        default: return "";
+        }
+}
+
+uint64_t fault_end(const struct scenario *s, const struct fault *f) {
+        return f->has_duration ? f->start + f->duration : s->head.duration;
+}
+
+static void check_target(struct scenario *s, struct target *t, struct diags *d) {
+        static const char *const sel_keys[] = {"unit", "cgroup", "pid", "pidfile", "comm", "exe", "exec"};
+        unsigned first = 0;
+        for (size_t i = 0; i < ELEMENTSOF(sel_keys); i++) {
+                unsigned l = LINE(t, sel_keys[i]);
+                if (!l)
+                        continue;
+                if (first) {
+                        diag_error(d, s->file, l, "target '%s' has a second selector '%s' (the first is "
+                                   "'%s' at line %u); use exactly one of unit, cgroup, pid, pidfile, "
+                                   "comm, exe, exec", t->hdr.name, sel_keys[i], selector_to_string(t->sel),
+                                   first);
+                        continue;
+                }
+                first = l;
+                t->sel = (enum selector)(i + 1);
+                t->sel_line = l;
+        }
+        if (!first)
+                diag_error(d, s->file, t->hdr.line, "target '%s' has no selector; set exactly one of unit, "
+                           "cgroup, pid, pidfile, comm, exe, exec", t->hdr.name);
+}
+
+static void check_window(struct scenario *s, struct fault *f, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
+        f->has_duration = OK(f, "duration");
+        if (!s->head.duration)
+                return; /* reported on [scenario] */
+        if (f->start >= s->head.duration) {
+                diag_error(d, s->file, LINE(f, "start"), "fault '%s' starts at %s, not before the scenario "
+                           "ends (duration = %s); start must be less than the scenario's duration",
+                           f->hdr.name, format_duration(a, f->start), format_duration(b, s->head.duration));
+                return;
+        }
+        if (f->has_duration && f->duration == 0)
+                diag_error(d, s->file, LINE(f, "duration"), "fault '%s' has a zero duration; omit it to "
+                           "last until the scenario ends", f->hdr.name);
+        else if (f->has_duration && f->start + f->duration > s->head.duration)
+                diag_error(d, s->file, LINE(f, "duration"), "fault '%s' window %s + %s ends after the "
+                           "scenario (duration = %s); a fault must end within its scenario", f->hdr.name,
+                           format_duration(a, f->start), format_duration(b, f->duration),
+                           format_duration(c, s->head.duration));
+}
+
+static void require(struct scenario *s, struct fault *f, const char *key, const char *why, struct diags *d) {
+        if (!LINE(f, key))
+                diag_error(d, s->file, f->hdr.line, "fault '%s' (type = %s) needs '%s'%s", f->hdr.name,
+                           fault_type_to_string(f->type), key, why);
+}
+
+static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        if (f->type == FAULT_TYPE_INVALID) {
+                if (!LINE(f, "type"))
+                        diag_error(d, s->file, f->hdr.line, "fault '%s' has no type; set type = one of "
+                                   FAULT_TYPES_ALLOWED, f->hdr.name);
+                return; /* a bad type was reported by its parser */
+        }
+        /* Keys that do not belong to this type. */
+        for (size_t i = 0; i < scenario_spec.n_keys; i++) {
+                const struct conf_key *k = &scenario_spec.keys[i];
+                if (k->kind != SEC_FAULT || !f->hdr.key_line[i] || !k->only ||
+                    (k->only & FAULT_MASK(f->type)))
+                        continue;
+                char allowed[512] = "";
+                for (size_t j = 0; j < scenario_spec.n_keys; j++) {
+                        const struct conf_key *q = &scenario_spec.keys[j];
+                        if (q->kind == SEC_FAULT && (!q->only || (q->only & FAULT_MASK(f->type))))
+                                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
+                                         "%s%s", allowed[0] ? ", " : "", q->key);
+                }
+                diag_error(d, s->file, f->hdr.key_line[i], "'%s' does not apply to type = %s; keys for %s: %s",
+                           k->key, fault_type_to_string(f->type), fault_type_to_string(f->type), allowed);
+        }
+        check_window(s, f, d);
+
+        uint32_t m = FAULT_MASK(f->type);
+        if (m & FAULTS_NET) {
+                require(s, f, "interface", " (the interface to disturb, e.g. eth0)", d);
+                if (LINE(f, "target") && f->direction == DIR_INGRESS)
+                        diag_error(d, s->file, LINE(f, "target"), "'target' applies only to direction = "
+                                   "egress: the kernel attributes packets to a process cgroup only when "
+                                   "they leave; use src/dst/ports to select ingress traffic");
+        } else
+                require(s, f, "target", " (the [target NAME] to act on)", d);
+
+        switch (f->type) {
+        case FAULT_LATENCY:
+                require(s, f, "delay", " (e.g. delay = 200ms)", d);
+                if (OK(f, "delay") && f->delay == 0)
+                        diag_error(d, s->file, LINE(f, "delay"), "delay must be greater than 0");
+                if (LINE(f, "jitter") && !LINE(f, "delay"))
+                        diag_error(d, s->file, LINE(f, "jitter"), "jitter needs delay; set delay too");
+                else if (f->jitter > f->delay)
+                        diag_error(d, s->file, LINE(f, "jitter"), "jitter %s is larger than delay %s; netem "
+                                   "would clamp negative delays to 0 and reorder packets; use jitter <= delay",
+                                   format_duration(a, f->jitter), format_duration(b, f->delay));
+                if (LINE(f, "distribution") && !f->jitter)
+                        diag_error(d, s->file, LINE(f, "distribution"), "distribution shapes the jitter; "
+                                   "set jitter too");
+                if (LINE(f, "correlation") && !f->jitter)
+                        diag_error(d, s->file, LINE(f, "correlation"), "for latency, correlation applies to "
+                                   "the jitter; set jitter too");
+                break;
+        case FAULT_LOSS:
+                require(s, f, "percent", " (e.g. percent = 5%)", d);
+                if (OK(f, "percent") && f->percent == 0)
+                        diag_warning(d, s->file, LINE(f, "percent"), "percent = 0%% drops nothing");
+                break;
+        case FAULT_SYSCALL_ERROR:
+                require(s, f, "syscalls", " (e.g. syscalls = write, fsync)", d);
+                require(s, f, "errno", " (e.g. errno = EIO)", d);
+                if (OK(f, "probability") && f->probability == 0)
+                        diag_warning(d, s->file, LINE(f, "probability"), "probability = 0%% fails nothing");
+                break;
+        case FAULT_KILL:
+        case FAULT_PAUSE:
+                if (LINE(f, "count") && LINE(f, "percent"))
+                        diag_error(d, s->file, LINE(f, "percent"), "set either count or percent, not both");
+                if (OK(f, "count") && f->count == 0)
+                        diag_error(d, s->file, LINE(f, "count"), "count must be at least 1");
+                if (f->type == FAULT_KILL && !LINE(f, "count") && !LINE(f, "percent"))
+                        f->count = 1;
+                if (OK(f, "every")) {
+                        uint64_t window = fault_end(s, f) - f->start;
+                        if (f->every < 100 * NSEC_PER_MSEC)
+                                diag_error(d, s->file, LINE(f, "every"), "every = %s is too short; use 100ms "
+                                           "or more", format_duration(a, f->every));
+                        else if (s->head.duration && f->every > window)
+                                diag_warning(d, s->file, LINE(f, "every"), "every = %s is longer than the "
+                                             "fault's window (%s): it strikes once",
+                                             format_duration(a, f->every), format_duration(b, window));
+                }
+                break;
+        default:
+                break;
+        }
+
+        if (LINE(f, "target")) {
+                for (size_t i = 0; i < s->n_targets; i++)
+                        if (streq(s->targets[i]->hdr.name, f->target))
+                                f->target_index = (int)i;
+                if (f->target_index < 0) {
+                        char names[512] = "";
+                        for (size_t i = 0; i < s->n_targets; i++)
+                                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                                         i ? ", " : "", s->targets[i]->hdr.name);
+                        diag_error(d, s->file, LINE(f, "target"), "fault '%s' names target '%s', which is "
+                                   "not defined; define [target %s] or use one of: %s", f->hdr.name,
+                                   f->target, f->target, names[0] ? names : "(no targets defined)");
+                } else if (f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
+                        diag_error(d, s->file, LINE(f, "backend"), "backend = seccomp works only for "
+                                   "targets that sabot launches (exec = ...); target '%s' uses %s",
+                                   f->target, selector_to_string(s->targets[f->target_index]->sel));
+        }
+}
+
+static void check_slo(struct scenario *s, struct slo *o, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        if (!LINE(o, "probe")) {
+                diag_error(d, s->file, o->hdr.line, "slo '%s' has no probe; set probe = http | exec | "
+                           "prometheus | psi", o->hdr.name);
+                return;
+        }
+        if (o->probe == PROBE_NONE)
+                return; /* reported by its parser */
+        for (size_t i = 0; i < scenario_spec.n_keys; i++) {
+                const struct conf_key *k = &scenario_spec.keys[i];
+                if (k->kind == SEC_SLO && o->hdr.key_line[i] && k->only && !(k->only & PROBE_MASK(o->probe)))
+                        diag_error(d, s->file, o->hdr.key_line[i], "'%s' does not apply to this probe; see "
+                                   "scenarios/README.md for the keys of each probe", k->key);
+        }
+        static const struct {
+                int probe;
+                const char *key, *example;
+        } required[] = {
+                {PROBE_HTTP, "url", "url = http://127.0.0.1:8080/healthz"},
+                {PROBE_EXEC, "command", "command = /usr/lib/nagios/plugins/check_http -H localhost"},
+                {PROBE_EXEC, "max_error_rate", "max_error_rate = 10%"},
+                {PROBE_PROMETHEUS, "url", "url = http://127.0.0.1:9090"},
+                {PROBE_PROMETHEUS, "query", "query = sum(rate(errors_total[1m]))"},
+                {PROBE_PSI, "resource", "resource = memory"},
+                {PROBE_PSI, "max", "max = 20 (avg10 percent)"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+                if (required[i].probe == o->probe && !LINE(o, required[i].key))
+                        diag_error(d, s->file, o->hdr.line, "slo '%s' needs '%s' (e.g. %s)", o->hdr.name,
+                                   required[i].key, required[i].example);
+        if (o->probe == PROBE_HTTP && !LINE(o, "max_error_rate") && !LINE(o, "max_latency"))
+                diag_error(d, s->file, o->hdr.line, "slo '%s' has no threshold; set max_error_rate and/or "
+                           "max_latency", o->hdr.name);
+        if (o->probe == PROBE_PROMETHEUS && !LINE(o, "max") && !LINE(o, "min"))
+                diag_error(d, s->file, o->hdr.line, "slo '%s' has no threshold; set max and/or min",
+                           o->hdr.name);
+        if (o->probe == PROBE_PSI && OK(o, "max") && (o->max < 0 || o->max > 100))
+                diag_error(d, s->file, LINE(o, "max"), "psi max is a percentage of time stalled; use 0 to 100");
+        if (OK(o, "max") && OK(o, "min") && o->min > o->max)
+                diag_error(d, s->file, LINE(o, "min"), "min %g is above max %g; nothing could be healthy",
+                           o->min, o->max);
+        if (o->probe == PROBE_HTTP && !LINE(o, "status")) {
+                struct port_range ok = {200, 399};
+                if (array_push(&o->status.v, &o->status.n, sizeof ok, &ok) < 0)
+                        diag_error(d, s->file, o->hdr.line, "out of memory");
+        }
+        if (o->interval < 100 * NSEC_PER_MSEC && !LINE_BAD(o, "interval"))
+                diag_error(d, s->file, LINE(o, "interval") ? LINE(o, "interval") : o->hdr.line,
+                           "interval = %s is too short; use 100ms or more", format_duration(a, o->interval));
+        if (!LINE(o, "timeout"))
+                o->timeout = o->interval;
+        else if (OK(o, "timeout") && (o->timeout == 0 || o->timeout > o->interval))
+                diag_error(d, s->file, LINE(o, "timeout"), "timeout = %s must be above 0 and at most the "
+                           "interval (%s), so probes never pile up", format_duration(a, o->timeout),
+                           format_duration(b, o->interval));
+        if (!LINE(o, "window"))
+                o->window = 10 * o->interval;
+        else if (OK(o, "window") && o->window < o->interval)
+                diag_error(d, s->file, LINE(o, "window"), "window = %s is shorter than the interval (%s); "
+                           "use a window of several intervals", format_duration(a, o->window),
+                           format_duration(b, o->interval));
+        if (OK(o, "min_samples") && o->min_samples == 0)
+                diag_error(d, s->file, LINE(o, "min_samples"), "min_samples must be at least 1");
+}
+
+static void scenario_check(struct scenario *s, struct diags *d) {
+        if (!s->has_head) {
+                diag_error(d, s->file, 0, "no [scenario] section; add one with name and duration");
+        } else {
+                if (!LINE(&s->head, "name"))
+                        diag_error(d, s->file, s->head.hdr.line, "[scenario] needs 'name' ([a-z0-9-]+)");
+                if (!LINE(&s->head, "duration"))
+                        diag_error(d, s->file, s->head.hdr.line, "[scenario] needs 'duration', the hard end "
+                                   "of the run (e.g. duration = 5m)");
+                else if (OK(&s->head, "duration") && s->head.duration == 0)
+                        diag_error(d, s->file, LINE(&s->head, "duration"), "duration must be greater than 0");
+        }
+        for (size_t i = 0; i < s->n_targets; i++)
+                check_target(s, s->targets[i], d);
+        for (size_t i = 0; i < s->n_faults; i++)
+                check_fault(s, s->faults[i], d);
+        for (size_t i = 0; i < s->n_slos; i++)
+                check_slo(s, s->slos[i], d);
+        if (s->has_head && s->n_faults == 0)
+                diag_warning(d, s->file, s->head.hdr.line, "the scenario has no [fault] sections; it "
+                             "injects nothing");
+}
+
+int scenario_parse(const char *file, const char *buf, size_t len, struct scenario **ret,
+                   struct diags *d) {
+        _cleanup_(scenario_freep) struct scenario *s = calloc(1, sizeof *s);
+        if (!s || !(s->file = strdup(file)))
+                return -ENOMEM;
+        int r = conf_parse(&scenario_spec, file, buf, len, s, d);
+        if (r < 0)
+                return r;
+        scenario_check(s, d);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int scenario_load(const char *path, struct scenario **ret, struct diags *d) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = read_full_file(path, CONF_MAX_FILE, &buf, &len);
+        if (r == -EFBIG) {
+                diag_error(d, path, 0, "file is larger than %d bytes", CONF_MAX_FILE);
+                return r;
+        }
+        if (r < 0) {
+                diag_error(d, path, 0, "cannot read: %s", strerror(-r));
+                return r;
+        }
+        return scenario_parse(path, buf, len, ret, d);
+}
+
+void scenario_free(struct scenario *s) {
+        if (!s)
+                return;
+        free(s->file);
+        free(s->head.name);
+        free(s->head.description);
+        for (size_t i = 0; i < s->n_targets; i++) {
+                struct target *t = s->targets[i];
+                free(t->hdr.name);
+                free(t->unit), free(t->cgroup), free(t->pidfile), free(t->comm), free(t->exe), free(t->exec);
+                free(t);
+        }
+        free(s->targets);
+        for (size_t i = 0; i < s->n_faults; i++) {
+                struct fault *f = s->faults[i];
+                free(f->hdr.name);
+                free(f->interface), free(f->target), free(f->path);
+                cidr_list_free(&f->dst), cidr_list_free(&f->src);
+                port_list_free(&f->dport), port_list_free(&f->sport);
+                syscall_list_free(&f->syscalls);
+                free(f);
+        }
+        free(s->faults);
+        for (size_t i = 0; i < s->n_slos; i++) {
+                struct slo *o = s->slos[i];
+                free(o->hdr.name);
+                free(o->url), free(o->command), free(o->query);
+                port_list_free(&o->status);
+                free(o);
+        }
+        free(s->slos);
+        free(s);
+}

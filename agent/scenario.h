@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "conf.h"
+#include "diag.h"
+#include "parse.h"
+
+enum section_kind { SEC_SCENARIO, SEC_TARGET, SEC_FAULT, SEC_SLO, SEC_LIMITS, _SEC_MAX };
+
+enum selector { SEL_NONE, SEL_UNIT, SEL_CGROUP, SEL_PID, SEL_PIDFILE, SEL_COMM, SEL_EXE, SEL_EXEC };
+
+enum fault_type {
+        FAULT_LATENCY,
+        FAULT_LOSS,
+        FAULT_BLACKHOLE,
+        FAULT_SYSCALL_ERROR,
+        FAULT_KILL,
+        FAULT_PAUSE,
+        _FAULT_TYPE_MAX,
+        FAULT_TYPE_INVALID = -1,
+};
+#define FAULT_MASK(t) (1U << (t))
+#define FAULTS_NET (FAULT_MASK(FAULT_LATENCY) | FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_BLACKHOLE))
+#define FAULTS_PROC (FAULT_MASK(FAULT_KILL) | FAULT_MASK(FAULT_PAUSE))
+#define FAULTS_ALL ((1U << _FAULT_TYPE_MAX) - 1)
+
+enum direction { DIR_EGRESS, DIR_INGRESS };
+enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP };
+enum distribution { DIST_NONE, DIST_UNIFORM, DIST_NORMAL, DIST_PARETO, DIST_PARETONORMAL };
+enum backend { BACKEND_AUTO, BACKEND_BPF, BACKEND_SECCOMP };
+enum probe_kind { PROBE_NONE, PROBE_HTTP, PROBE_EXEC, PROBE_PROMETHEUS, PROBE_PSI };
+#define PROBE_MASK(p) (1U << (p))
+enum psi_resource { PSI_NONE, PSI_CPU, PSI_MEMORY, PSI_IO };
+enum psi_kind { PSI_SOME, PSI_FULL };
+
+/* Ceilings: in the host policy and, only tighter, in a scenario's [limits]. */
+struct limits {
+        struct conf_obj hdr;
+        uint64_t max_duration;
+        uint64_t max_delay;
+        ratio_t max_loss;
+        uint32_t max_kill_count;
+        ratio_t max_kill_percent;
+        uint32_t min_survivors;
+        uint32_t allowed_types; /* FAULT_MASK bits */
+};
+
+struct scenario_head {
+        struct conf_obj hdr;
+        char *name;
+        char *description;
+        uint64_t duration;
+        uint64_t steady_state; /* 0: three intervals of the slowest SLO */
+        uint64_t cooldown;
+};
+
+struct target {
+        struct conf_obj hdr;
+        enum selector sel;
+        unsigned sel_line;
+        char *unit, *cgroup, *pidfile, *comm, *exe, *exec;
+        pid_t pid;
+};
+
+struct fault {
+        struct conf_obj hdr;
+        int type; /* enum fault_type, FAULT_TYPE_INVALID until set */
+        uint64_t start, duration;
+        bool has_duration;
+        /* network */
+        char *interface;
+        int direction;
+        uint64_t delay, jitter;
+        ratio_t correlation;
+        int distribution;
+        ratio_t percent; /* loss, or share of targets for kill/pause */
+        struct cidr_list dst, src;
+        struct port_list dport, sport;
+        int protocol;
+        /* process and syscall */
+        char *target;
+        int target_index;
+        struct syscall_list syscalls;
+        int err;
+        ratio_t probability;
+        char *path;
+        int backend;
+        int signal;
+        uint32_t count;
+        uint64_t every;
+        uint32_t min_survivors;
+};
+
+struct slo {
+        struct conf_obj hdr;
+        int probe;
+        char *url, *command, *query;
+        struct port_list status;
+        int resource, pressure;
+        uint64_t interval, timeout, window;
+        ratio_t max_error_rate;
+        uint64_t max_latency;
+        double max, min;
+        uint32_t min_samples;
+};
+
+struct scenario {
+        char *file;
+        struct scenario_head head;
+        bool has_head;
+        struct limits limits;
+        bool has_limits;
+        struct target **targets;
+        size_t n_targets;
+        struct fault **faults;
+        size_t n_faults;
+        struct slo **slos;
+        size_t n_slos;
+};
+
+extern const struct conf_spec scenario_spec;
+
+/* Parse and check a scenario on its own (no host policy). Problems go to d;
+ * a scenario is returned whenever memory allows, even with errors, so that
+ * callers can report everything at once. */
+int scenario_parse(const char *file, const char *buf, size_t len, struct scenario **ret,
+                   struct diags *d);
+int scenario_load(const char *path, struct scenario **ret, struct diags *d);
+void scenario_free(struct scenario *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct scenario *, scenario_free);
+
+const char *fault_type_to_string(int t);
+int fault_type_from_string(const char *s);
+const char *selector_to_string(enum selector s);
+const char *target_value(const struct target *t, char buf[static FORMAT_MAX]);
+/* End of a fault's window, from the scenario start. */
+uint64_t fault_end(const struct scenario *s, const struct fault *f);
+
+/* Shared with the policy file. */
+int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *err);
+#define LIMIT_KEYS(kind, type)                                                                      \
+        {kind, "max_duration", parse_duration, offsetof(type, max_duration), 0, "duration"},       \
+        {kind, "max_delay", parse_duration, offsetof(type, max_delay), 0, "duration"},             \
+        {kind, "max_loss", parse_ratio, offsetof(type, max_loss), 0, "percentage"},                \
+        {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count"},        \
+        {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage"}, \
+        {kind, "min_survivors", parse_uint32, offsetof(type, min_survivors), 0, "count"},          \
+        {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of types"}

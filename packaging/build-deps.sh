@@ -1,0 +1,70 @@
+#!/bin/sh
+# Install what sabot needs to build and test, with apt-get, on Debian 12 or
+# Ubuntu 24.04. Idempotent and quick when everything is there.
+#   build-deps.sh             build dependencies
+#   build-deps.sh --test      build + test dependencies
+#   build-deps.sh --bpftool   print the path of a working bpftool
+set -eu
+
+find_bpftool() {
+	if command -v bpftool >/dev/null 2>&1 && bpftool version >/dev/null 2>&1; then
+		command -v bpftool
+		return 0
+	fi
+	# Ubuntu before the stand-alone bpftool package: linux-tools-common's
+	# /usr/sbin/bpftool is a wrapper wanting linux-tools-$(uname -r); any
+	# kernel's copy works for compiling and skeletons.
+	for b in /usr/lib/linux-tools/*/bpftool /usr/lib/linux-tools-*/bpftool; do
+		if [ -x "$b" ] && "$b" version >/dev/null 2>&1; then
+			echo "$b"
+			return 0
+		fi
+	done
+	return 1
+}
+
+if [ "${1:-}" = "--bpftool" ]; then
+	find_bpftool || { echo "bpftool-not-found"; exit 0; }
+	exit 0
+fi
+
+pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libinih-dev"
+if [ "${1:-}" = "--test" ]; then
+	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
+	# libclang-rt-dev: sanitizer and libFuzzer runtimes.
+	pkgs="$pkgs check iproute2 iputils-ping procps libclang-rt-14-dev"
+fi
+
+missing=""
+for p in $pkgs; do
+	# libclang-rt-14-dev exists on Debian 12; Ubuntu 24.04 ships newer clang
+	# whose runtime comes with the clang package itself.
+	if [ "$p" = libclang-rt-14-dev ] && ! apt-cache show "$p" >/dev/null 2>&1; then
+		continue
+	fi
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+need_bpftool=0
+find_bpftool >/dev/null || need_bpftool=1
+
+if [ -z "$missing" ] && [ $need_bpftool = 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "sabot: missing build dependencies:$missing$( [ $need_bpftool = 1 ] && echo ' bpftool')" >&2
+	echo "sabot: run 'sudo make deps' (or install them with apt-get) and try again" >&2
+	exit 1
+fi
+echo "sabot: installing build dependencies:$missing$( [ $need_bpftool = 1 ] && echo ' bpftool')" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt_get() { apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends "$@"; }
+# An old package list may lack packages: refresh once, then retry.
+if ! apt_get install $missing >/dev/null 2>&1; then
+	apt-get -q update >/dev/null
+	apt_get install $missing >/dev/null
+fi
+if ! find_bpftool >/dev/null; then
+	apt_get install bpftool >/dev/null 2>&1 ||
+		apt_get install linux-tools-common linux-tools-generic >/dev/null
+	find_bpftool >/dev/null || { echo "sabot: no working bpftool after installing it" >&2; exit 1; }
+fi
