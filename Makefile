@@ -95,7 +95,7 @@ $(B)/asan/sabot: $(B)/asan/agent/main.o $(ASAN_OBJS)
 $(B)/tests/%: tests/%.c $(ASAN_OBJS) | $(B)/.test-deps
 	$(msg) CC-TEST $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -Wno-missing-prototypes -o $@ $< $(ASAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -DSRCDIR='"$(CURDIR)"' -Wno-missing-prototypes -o $@ $< $(ASAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
 # Unit tests, then the root integration tests, all under ASan and UBSan.
 check: check-unit check-integration

@@ -327,10 +327,10 @@ void policy_check(const struct policy *p, const struct scenario *s, struct limit
 
         for (size_t i = 0; i < s->n_targets; i++) {
                 const struct target *t = s->targets[i];
-                if (t->sel == SEL_UNIT && strv_contains(&p->protect.units, t->unit))
+                if (t->sel == SEL_UNIT && t->unit && strv_contains(&p->protect.units, t->unit))
                         diag_error(d, s->file, t->sel_line, "unit %s is protected by the host policy "
                                    "([protect] units); it cannot be a target", t->unit);
-                if (t->sel == SEL_COMM && strv_contains(&p->protect.comms, t->comm))
+                if (t->sel == SEL_COMM && t->comm && strv_contains(&p->protect.comms, t->comm))
                         diag_error(d, s->file, t->sel_line, "process name %s is protected by the host "
                                    "policy ([protect] comms); it cannot be a target", t->comm);
         }

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
+static struct policy *policy_from(const char *text, struct diags *d) {
+        struct policy *p = NULL;
+        ck_assert_int_eq(policy_parse("/etc/sabot/policy.ini", text, strlen(text), &p, d), 0);
+        return p;
+}
+
+START_TEST(test_shipped_policy_is_the_default) {
+        struct diags d = {0};
+        struct policy *p = NULL;
+        ck_assert_int_eq(policy_load(SRCDIR "/packaging/policy.ini", false, &p, &d), 0);
+        ck_assert_uint_eq(d.n, 0);
+        struct policy *def = policy_new_default();
+        ck_assert_mem_eq(&((char *)&p->limits)[sizeof(struct conf_obj)],
+                         &((char *)&def->limits)[sizeof(struct conf_obj)],
+                         sizeof(struct limits) - sizeof(struct conf_obj));
+        char *a = format_port_list(&p->protect.ports), *b = format_port_list(&def->protect.ports);
+        ck_assert_str_eq(a, b);
+        free(a), free(b);
+        a = format_strv(&p->protect.units), b = format_strv(&def->protect.units);
+        ck_assert_str_eq(a, b);
+        free(a), free(b);
+        a = format_strv(&p->protect.comms), b = format_strv(&def->protect.comms);
+        ck_assert_str_eq(a, b);
+        free(a), free(b);
+        policy_free(p);
+        policy_free(def);
+}
+END_TEST
+
+START_TEST(test_policy_parse) {
+        struct diags d = {0};
+        struct policy *p = policy_from("[limits]\nmax_loss = 10%\nallowed_types = loss, kill\n"
+                                       "[protect]\nports = 22, 2222\ninterfaces = eth1\n", &d);
+        ck_assert_uint_eq(d.n, 0);
+        ck_assert_uint_eq(p->limits.max_loss, RATIO_ONE / 10);
+        ck_assert_uint_eq(p->limits.allowed_types, FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_KILL));
+        /* Unset keys keep the built-in values; a list given replaces the default. */
+        ck_assert_uint_eq(p->limits.max_duration, 3600 * NSEC_PER_SEC);
+        ck_assert_uint_eq(p->protect.ports.n, 2);
+        ck_assert(strv_contains(&p->protect.interfaces, "eth1"));
+        ck_assert(strv_contains(&p->protect.comms, "sshd"));
+        policy_free(p);
+
+        p = policy_from("[limits]\nmax_los = 10%\n[protect x]\n[protect]\nports = 0\n", &d);
+        ck_assert_uint_eq(d.errors, 3);
+        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; allowed keys: max_duration, max_delay, max_loss, max_kill_count, max_kill_percent, min_survivors, allowed_types"));
+        ck_assert_ptr_nonnull(diags_find(&d, "[protect] takes no name; write [protect]"));
+        ck_assert_ptr_nonnull(diags_find(&d, "ports: invalid port '0'"));
+        ck_assert_uint_eq(d.v[0].line, 2);
+        policy_free(p);
+        diags_free(&d);
+
+        p = policy_from("[limits]\nallowed_types = loss, flood\n", &d);
+        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, syscall-error, kill, pause"));
+        policy_free(p);
+        diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_ceilings) {
+        struct diags d = {0};
+        struct policy *p = policy_from("[limits]\nmax_duration = 10m\nmax_delay = 1s\nmax_loss = 20%\n"
+                                       "max_kill_count = 2\nmax_kill_percent = 25%\nmin_survivors = 2\n"
+                                       "allowed_types = latency, loss, kill\n[protect]\ninterfaces = eth9\n"
+                                       "units = db.service\ncomms = postgres\n", &d);
+        ck_assert_uint_eq(d.n, 0);
+        char *out = scenario_problems(
+                "[scenario]\nname = t\nduration = 20m\n"                                  /* 1-3 */
+                "[target a]\ncomm = w\n[target db]\nunit = db.service\n[target pg]\ncomm = postgres\n" /* 4-9 */
+                "[fault l]\ntype = latency\ninterface = eth0\ndelay = 900ms\njitter = 200ms\n"  /* 10-14 */
+                "[fault d]\ntype = loss\ninterface = eth9\npercent = 30%\n"                   /* 15-18 */
+                "[fault k]\ntype = kill\ntarget = a\ncount = 3\nmin_survivors = 1\n"          /* 19-23 */
+                "[fault k2]\ntype = kill\ntarget = a\npercent = 50%\n"                        /* 24-27 */
+                "[fault b]\ntype = blackhole\ninterface = eth0\n",                            /* 28-30 */
+                p);
+        ck_assert_str_eq(out,
+                "t.ini:3: duration = 20m exceeds max_duration = 10m set by the host policy /etc/sabot/policy.ini:2\n"
+                "t.ini:7: unit db.service is protected by the host policy ([protect] units); it cannot be a target\n"
+                "t.ini:9: process name postgres is protected by the host policy ([protect] comms); it cannot be a target\n"
+                "t.ini:13: delay + jitter = 900ms + 200ms exceeds max_delay = 1s set by the host policy /etc/sabot/policy.ini:3\n"
+                "t.ini:17: interface eth9 is protected by the host policy ([protect] interfaces); choose another interface\n"
+                "t.ini:18: percent = 30% exceeds max_loss = 20% set by the host policy /etc/sabot/policy.ini:4\n"
+                "t.ini:22: count = 3 exceeds max_kill_count = 2 set by the host policy /etc/sabot/policy.ini:5\n"
+                "t.ini:23: min_survivors = 1 is below min_survivors = 2 set by the host policy /etc/sabot/policy.ini:7; a fault may only keep more survivors\n"
+                "t.ini:27: percent = 50% exceeds max_kill_percent = 25% set by the host policy /etc/sabot/policy.ini:6\n"
+                "t.ini:29: type = blackhole is not allowed on this host: allowed_types = latency, loss, kill, set by the host policy /etc/sabot/policy.ini:8\n");
+        free(out);
+        policy_free(p);
+}
+END_TEST
+
+START_TEST(test_scenario_limits_only_tighten) {
+        char *out = scenario_problems(HEAD "[fault d]\ntype = loss\ninterface = eth0\npercent = 30%\n"
+                                      "[limits]\nmax_loss = 60%\nmax_delay = 1s\nmin_survivors = 0\n"
+                                      "allowed_types = loss, pause\n", NULL);
+        ck_assert_str_eq(out,
+                "t.ini:9: max_loss = 60% would loosen the built-in host policy (max_loss = 50%); a scenario's [limits] may only tighten the host policy\n"
+                "t.ini:11: min_survivors = 0 would loosen the built-in host policy (min_survivors = 1); a scenario's [limits] may only tighten the host policy\n");
+        free(out);
+        /* A tighter scenario limit is the one that applies, and says so. */
+        out = scenario_problems(HEAD "[fault d]\ntype = loss\ninterface = eth0\npercent = 30%\n"
+                                "[limits]\nmax_loss = 20%\n", NULL);
+        ck_assert_str_eq(out, "t.ini:7: percent = 30% exceeds max_loss = 20% set by the scenario's [limits] (line 9)\n");
+        free(out);
+        out = scenario_problems(HEAD "[fault d]\ntype = loss\ninterface = eth0\npercent = 30%\n"
+                                "[limits]\nallowed_types = kill\n", NULL);
+        ck_assert_str_eq(out, "t.ini:5: type = loss is not allowed on this host: allowed_types = kill, set by the scenario's [limits] (line 9)\n");
+        free(out);
+
+        struct diags d = {0};
+        struct scenario *s = NULL;
+        const char *text = HEAD "[fault d]\ntype = loss\ninterface = eth0\npercent = 5%\n[limits]\nmax_loss = 20%\nmax_kill_count = 3\n";
+        ck_assert_int_eq(scenario_parse("t.ini", text, strlen(text), &s, &d), 0);
+        struct policy *p = policy_new_default();
+        struct limits eff;
+        policy_check(p, s, &eff, &d);
+        ck_assert_uint_eq(d.n, 0);
+        ck_assert_uint_eq(eff.max_loss, RATIO_ONE / 5);
+        ck_assert_uint_eq(eff.max_kill_count, 3);
+        ck_assert_uint_eq(eff.max_delay, p->limits.max_delay);
+        scenario_free(s);
+        policy_free(p);
+}
+END_TEST
+
+START_TEST(test_protected_ports) {
+        char *out = scenario_problems(HEAD "[fault d]\ntype = loss\ninterface = eth0\npercent = 5%\n"
+                                      "dport = 22\nsport = 1-1024\n", NULL);
+        ck_assert_str_eq(out, "t.ini:8: dport 22 is protected by the host policy ([protect] ports): its traffic is never touched, so this match selects nothing\n");
+        free(out);
+}
+END_TEST
+
+static char dir[] = "/tmp/sabot-unit-XXXXXX";
+
+static void write_file(const char *path, mode_t mode) {
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("[limits]\nmax_loss = 10%\n", f);
+        fclose(f);
+        ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+START_TEST(test_trust) {
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char path[256];
+        snprintf(path, sizeof path, "%s/policy.ini", dir);
+        struct diags d = {0};
+
+        write_file(path, 0644);
+        ck_assert(file_is_trusted(path, &d, DIAG_ERROR));
+        struct policy *p = NULL;
+        ck_assert_int_eq(policy_load(path, false, &p, &d), 0);
+        ck_assert_uint_eq(p->limits.max_loss, RATIO_ONE / 10);
+        policy_free(p);
+        p = NULL;
+
+        ck_assert_int_eq(chmod(path, 0666), 0);
+        ck_assert(!file_is_trusted(path, &d, DIAG_NOTE));
+        char expect[1024];
+        snprintf(expect, sizeof expect, "%s is writable by everyone; unattended runs read only files that only root can change: chmod go-w %s", path, path);
+        ck_assert_str_eq(d.v[0].msg, expect);
+        ck_assert_int_eq(d.v[0].level, DIAG_NOTE);
+        ck_assert_int_eq(policy_load(path, false, &p, &d), -EPERM);
+        ck_assert_ptr_null(p);
+        diags_free(&d);
+
+        ck_assert_int_eq(chmod(path, 0664), 0);
+        ck_assert(!file_is_trusted(path, &d, DIAG_ERROR));
+        ck_assert_ptr_nonnull(diags_find(&d, "is writable by its group"));
+        diags_free(&d);
+
+        /* A directory anyone can write to (not sticky) lets anyone swap the file. */
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        ck_assert(!file_is_trusted(path, &d, DIAG_ERROR));
+        snprintf(expect, sizeof expect, "%s is writable by everyone", dir);
+        ck_assert_ptr_nonnull(diags_find(&d, expect));
+        diags_free(&d);
+        ck_assert_int_eq(chmod(dir, 0700), 0);
+
+        if (geteuid() == 0) {
+                /* Only root can give a file away. */
+                ck_assert_int_eq(chown(path, 12345, 12345), 0);
+                ck_assert(!file_is_trusted(path, &d, DIAG_ERROR));
+                snprintf(expect, sizeof expect, "%s is owned by uid 12345; unattended runs read only files owned by root: chown root %s", path, path);
+                ck_assert_str_eq(d.v[0].msg, expect);
+                diags_free(&d);
+        }
+
+        /* The default path may be absent: the built-in policy applies. An
+         * explicit --policy must exist. */
+        snprintf(path, sizeof path, "%s/absent.ini", dir);
+        ck_assert_int_eq(policy_load(path, true, &p, &d), 0);
+        ck_assert_ptr_null(p->path);
+        policy_free(p);
+        ck_assert_int_eq(policy_load(path, false, &p, &d), -ENOENT);
+        ck_assert_ptr_nonnull(diags_find(&d, "cannot read the host policy: No such file or directory"));
+        diags_free(&d);
+
+        snprintf(path, sizeof path, "%s/policy.ini", dir);
+        unlink(path);
+        rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_blast_radius) {
+        ck_assert_uint_eq(blast_strike_count(5, 2, 0, 1), 2);
+        ck_assert_uint_eq(blast_strike_count(5, 10, 0, 1), 4);           /* keeps min_survivors */
+        ck_assert_uint_eq(blast_strike_count(5, 0, RATIO_ONE / 4, 1), 1); /* 1.25 rounds down */
+        ck_assert_uint_eq(blast_strike_count(4, 0, RATIO_ONE / 2, 0), 2);
+        ck_assert_uint_eq(blast_strike_count(3, 0, RATIO_ONE, 3), 0);
+        ck_assert_uint_eq(blast_strike_count(3, 1, 0, 5), 0);
+        ck_assert_uint_eq(blast_strike_count(0, 1, 0, 0), 0);
+        ck_assert_uint_eq(blast_strike_count(1, 1, 0, 0), 1);
+        ck_assert_uint_eq(blast_strike_count(UINT32_MAX, 0, RATIO_ONE, 0), UINT32_MAX);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("policy");
+        TCase *tc = tcase_create("policy");
+        tcase_add_test(tc, test_shipped_policy_is_the_default);
+        tcase_add_test(tc, test_policy_parse);
+        tcase_add_test(tc, test_ceilings);
+        tcase_add_test(tc, test_scenario_limits_only_tighten);
+        tcase_add_test(tc, test_protected_ports);
+        tcase_add_test(tc, test_trust);
+        tcase_add_test(tc, test_blast_radius);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}

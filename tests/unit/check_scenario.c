@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+#include <signal.h>
+
+#include "testutil.h"
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
+static struct scenario *parse_ok(const char *text) {
+        struct diags d = {0};
+        struct scenario *s = NULL;
+        ck_assert_int_eq(scenario_parse("t.ini", text, strlen(text), &s, &d), 0);
+        ck_assert_msg(d.errors == 0, "unexpected error: %s", d.n ? d.v[0].msg : "");
+        diags_free(&d);
+        return s;
+}
+
+static void expect_exact(const char *text, const char *expected) {
+        char *out = scenario_problems(text, NULL);
+        /* Most cases have no faults; that warning has its own test. */
+        static const char nofault[] = "t.ini:1: warning: the scenario has no [fault] sections; it injects nothing\n";
+        char *w = strstr(out, nofault);
+        if (w && !strstr(expected, nofault))
+                memmove(w, w + strlen(nofault), strlen(w + strlen(nofault)) + 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+}
+
+static void expect(const char *text, const char *needle) {
+        char *out = scenario_problems(text, NULL);
+        ck_assert_contains(out, needle);
+        free(out);
+}
+
+START_TEST(test_valid_full) {
+        struct scenario *s = parse_ok(HEAD
+                "description = a test\n"
+                "[target api]\nunit = checkout.service\n"
+                "[target w]\nexec = /bin/sleep 100\n"
+                "[fault slow]\ntype = latency\ninterface = eth0\ndelay = 200ms\njitter = 20ms\n"
+                "dst = 10.1.2.0/24, fd00::/64\ndport = 443, 8000-8080\nstart = 30s\nduration = 2m\n"
+                "[fault k]\ntype = kill\ntarget = api\n"
+                "[fault e]\ntype = syscall-error\ntarget = w\nsyscalls = write\nerrno = EIO\nbackend = seccomp\n"
+                "[slo h]\nprobe = http\nurl = http://127.0.0.1:1/\nmax_error_rate = 10%\n");
+        ck_assert_str_eq(s->head.name, "t");
+        ck_assert_uint_eq(s->head.duration, 300 * NSEC_PER_SEC);
+        ck_assert_uint_eq(s->n_targets, 2);
+        ck_assert_int_eq(s->targets[0]->sel, SEL_UNIT);
+        ck_assert_int_eq(s->targets[1]->sel, SEL_EXEC);
+        ck_assert_uint_eq(s->n_faults, 3);
+        struct fault *f = s->faults[0];
+        ck_assert_int_eq(f->type, FAULT_LATENCY);
+        ck_assert_int_eq(f->direction, DIR_EGRESS);
+        ck_assert_uint_eq(f->delay, 200 * NSEC_PER_MSEC);
+        ck_assert_uint_eq(f->dst.n, 2);
+        ck_assert_uint_eq(f->dport.n, 2);
+        ck_assert(f->has_duration);
+        ck_assert_uint_eq(fault_end(s, f), 150 * NSEC_PER_SEC);
+        /* Defaults. */
+        f = s->faults[1];
+        ck_assert_int_eq(f->signal, SIGKILL);
+        ck_assert_uint_eq(f->count, 1);
+        ck_assert_int_eq(f->target_index, 0);
+        ck_assert(!f->has_duration);
+        ck_assert_uint_eq(fault_end(s, f), s->head.duration);
+        ck_assert_uint_eq(s->faults[2]->probability, RATIO_ONE);
+        struct slo *o = s->slos[0];
+        ck_assert_uint_eq(o->interval, NSEC_PER_SEC);
+        ck_assert_uint_eq(o->timeout, NSEC_PER_SEC);
+        ck_assert_uint_eq(o->window, 10 * NSEC_PER_SEC);
+        ck_assert_uint_eq(o->status.n, 1);
+        ck_assert_uint_eq(o->status.v[0].lo, 200);
+        ck_assert_uint_eq(o->status.v[0].hi, 399);
+        scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_syntax) {
+        /* Comments with ; and #, inline too; indentation; CRLF; a BOM. */
+        struct scenario *s = parse_ok("\xEF\xBB\xBF; comment\r\n# comment\r\n[scenario] ; inline\r\n"
+                                      "  name = t   # inline hash\r\n\tduration = 5m ; x\r\n");
+        ck_assert_str_eq(s->head.name, "t");
+        ck_assert_uint_eq(s->head.duration, 300 * NSEC_PER_SEC);
+        scenario_free(s);
+        /* '#' inside a value without a space before it is part of it. */
+        s = parse_ok(HEAD "description = issue#42\n");
+        ck_assert_str_eq(s->head.description, "issue#42");
+        scenario_free(s);
+
+        expect_exact(HEAD "[fault x\n",
+                     "t.ini:4: section header without ']'; write [kind] or [kind NAME]\n");
+        expect_exact(HEAD "[target a] junk\nunit = a.service\n",
+                     "t.ini:4: text after the section header: 'junk'; only a comment may follow ']'\n");
+        expect_exact(HEAD "just words\n",
+                     "t.ini:4: expected key = value, a [section] or a comment\n");
+        expect_exact(HEAD "url: http://x\n",
+                     "t.ini:4: expected key = value, a [section] or a comment\n");
+        expect_exact(HEAD "= 5\n", "t.ini:4: missing key before '='\n");
+        expect_exact("name = x\n" HEAD,
+                     "t.ini:1: 'name' is outside any section; put it under a [section] header\n"
+                     "t.ini:2: warning: the scenario has no [fault] sections; it injects nothing\n");
+        expect_exact(HEAD "description =\n", "t.ini:4: 'description' has no value\n");
+        expect_exact(HEAD "[bogus]\nx = 1\ny = 2\n",
+                     "t.ini:4: unknown section [bogus]; allowed sections: [scenario], [target], [fault], [slo], [limits]\n");
+        expect_exact(HEAD "colour = red\n",
+                     "t.ini:4: unknown key 'colour' in [scenario]; allowed keys: name, description, duration, steady_state, cooldown\n");
+        expect_exact(HEAD "name = u\n",
+                     "t.ini:4: 'name' is set twice in this section (first at line 2); set each key once\n");
+        expect_exact(HEAD "[scenario]\n",
+                     "t.ini:4: [scenario] appears twice (first at line 1); merge them\n");
+        expect_exact(HEAD "[target a]\nunit = a.service\n[target a]\nunit = b.service\n",
+                     "t.ini:6: target 'a' is defined twice (first at line 4); names must be unique\n");
+        expect_exact(HEAD "[target Bad]\nunit = a.service\n",
+                     "t.ini:4: invalid target name 'Bad'; use 1 to 63 characters of a-z, 0-9 and '-', not starting with '-'\n");
+        expect_exact(HEAD "[limits x]\n", "t.ini:4: [limits] takes no name; write [limits]\n");
+
+        char long_line[400];
+        memset(long_line, 'a', sizeof long_line);
+        memcpy(long_line, "description = ", 14);
+        long_line[sizeof long_line - 2] = '\n';
+        long_line[sizeof long_line - 1] = '\0';
+        char *text = NULL;
+        ck_assert_int_ge(asprintf(&text, HEAD "%s", long_line), 0);
+        char *out = scenario_problems(text, NULL);
+        ck_assert_contains(out, "t.ini:4: line is longer than");
+        free(out);
+        free(text);
+
+        struct diags d = {0};
+        struct scenario *sc = NULL;
+        ck_assert_int_eq(scenario_parse("t.ini", "[scenario]\0x", 12, &sc, &d), 0);
+        ck_assert_ptr_nonnull(diags_find(&d, "contains a NUL byte"));
+        diags_free(&d);
+        scenario_free(sc);
+}
+END_TEST
+
+START_TEST(test_required) {
+        expect_exact("", "t.ini: no [scenario] section; add one with name and duration\n");
+        expect_exact("[scenario]\n",
+                     "t.ini:1: [scenario] needs 'name' ([a-z0-9-]+)\n"
+                     "t.ini:1: [scenario] needs 'duration', the hard end of the run (e.g. duration = 5m)\n"
+                     "t.ini:1: warning: the scenario has no [fault] sections; it injects nothing\n");
+        expect_exact(HEAD "duration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
+                     "t.ini:4: 'duration' is set twice in this section (first at line 3); set each key once\n");
+        expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
+                     "t.ini:3: duration must be greater than 0\n");
+        expect_exact(HEAD "[fault f]\ninterface = eth0\n",
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, syscall-error, kill, pause\n");
+        expect_exact(HEAD "[fault f]\ntype = flood\n",
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, syscall-error, kill, pause\n");
+        expect_exact(HEAD "[fault f]\ntype = blackhole\n",
+                     "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
+        expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
+                     "t.ini:4: fault 'f' (type = syscall-error) needs 'target' (the [target NAME] to act on)\n"
+                     "t.ini:4: fault 'f' (type = syscall-error) needs 'syscalls' (e.g. syscalls = write, fsync)\n"
+                     "t.ini:4: fault 'f' (type = syscall-error) needs 'errno' (e.g. errno = EIO)\n");
+}
+END_TEST
+
+START_TEST(test_targets) {
+        expect_exact(HEAD "[target a]\nunit = a.service\ncomm = nginx\n[fault k]\ntype = kill\ntarget = a\n",
+                     "t.ini:6: target 'a' has a second selector 'comm' (the first is 'unit' at line 5); use exactly one of unit, cgroup, pid, pidfile, comm, exe, exec\n");
+        expect_exact(HEAD "[target a]\n[fault k]\ntype = kill\ntarget = a\n",
+                     "t.ini:4: target 'a' has no selector; set exactly one of unit, cgroup, pid, pidfile, comm, exe, exec\n");
+        expect_exact(HEAD "[target a]\npid = 12\n[fault k]\ntype = kill\ntarget = b\n",
+                     "t.ini:8: fault 'k' names target 'b', which is not defined; define [target b] or use one of: a\n");
+        expect_exact(HEAD "[target a]\npid = 12\n[fault e]\ntype = syscall-error\ntarget = a\nsyscalls = read\nerrno = EIO\nbackend = seccomp\n",
+                     "t.ini:11: backend = seccomp works only for targets that sabot launches (exec = ...); target 'a' uses pid\n");
+}
+END_TEST
+
+START_TEST(test_fault_rules) {
+        /* Keys that do not belong to the type. */
+        expect_exact(HEAD "[fault f]\ntype = loss\ninterface = eth0\npercent = 5%\ndelay = 5ms\n",
+                     "t.ini:8: 'delay' does not apply to type = loss; keys for loss: type, start, duration, interface, direction, correlation, percent, dst, src, dport, sport, protocol, target\n");
+        expect(HEAD "[target a]\npid = 5\n[fault f]\ntype = kill\ntarget = a\ninterface = eth0\n",
+               "t.ini:9: 'interface' does not apply to type = kill; keys for kill: type, start, duration, percent, target, signal, count, every, min_survivors\n");
+        /* Latency rules. */
+        expect_exact(HEAD "[fault f]\ntype = latency\ninterface = eth0\njitter = 5ms\n",
+                     "t.ini:4: fault 'f' (type = latency) needs 'delay' (e.g. delay = 200ms)\n"
+                     "t.ini:7: jitter needs delay; set delay too\n");
+        expect_exact(HEAD "[fault f]\ntype = latency\ninterface = eth0\ndelay = 10ms\njitter = 20ms\n",
+                     "t.ini:8: jitter 20ms is larger than delay 10ms; netem would clamp negative delays to 0 and reorder packets; use jitter <= delay\n");
+        expect_exact(HEAD "[fault f]\ntype = latency\ninterface = eth0\ndelay = 10ms\ndistribution = normal\n",
+                     "t.ini:8: distribution shapes the jitter; set jitter too\n");
+        expect_exact(HEAD "[fault f]\ntype = latency\ninterface = eth0\ndelay = 0\n",
+                     "t.ini:7: delay must be greater than 0\n");
+        expect_exact(HEAD "[target a]\npid = 5\n[fault f]\ntype = loss\ninterface = eth0\npercent = 1%\ndirection = ingress\ntarget = a\n",
+                     "t.ini:11: 'target' applies only to direction = egress: the kernel attributes packets to a process cgroup only when they leave; use src/dst/ports to select ingress traffic\n");
+        expect_exact(HEAD "[fault f]\ntype = loss\ninterface = eth0\npercent = 0%\n",
+                     "t.ini:7: warning: percent = 0% drops nothing\n");
+        /* Windows. */
+        expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nstart = 5m\n",
+                     "t.ini:7: fault 'f' starts at 5m, not before the scenario ends (duration = 5m); start must be less than the scenario's duration\n");
+        expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nstart = 4m\nduration = 1m1s\n",
+                     "t.ini:8: fault 'f' window 4m + 1m1s ends after the scenario (duration = 5m); a fault must end within its scenario\n");
+        expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nstart = 4m\nduration = 1m\n", "");
+        expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nduration = 0\n",
+                     "t.ini:7: fault 'f' has a zero duration; omit it to last until the scenario ends\n");
+        /* Process faults. */
+        const char *k = HEAD "[target a]\ncomm = w\n[fault f]\ntype = kill\ntarget = a\n";
+        char *t = NULL;
+        ck_assert_int_ge(asprintf(&t, "%scount = 1\npercent = 5%%\n", k), 0);
+        expect_exact(t, "t.ini:10: set either count or percent, not both\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%scount = 0\n", k), 0);
+        expect_exact(t, "t.ini:9: count must be at least 1\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%severy = 10ms\n", k), 0);
+        expect_exact(t, "t.ini:9: every = 10ms is too short; use 100ms or more\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sstart = 4m\nevery = 2m\n", k), 0);
+        expect_exact(t, "t.ini:10: warning: every = 2m is longer than the fault's window (1m): it strikes once\n");
+        free(t);
+        /* One mistake, one message: no follow-on rule about the refused value. */
+        expect_exact("[scenario]\nname = t\nduration = 5x\n[fault f]\ntype = blackhole\ninterface = eth0\nduration = 1q\n",
+                     "t.ini:3: duration: '5x' lacks a valid unit; use a number with a unit, largest first: h, m, s, ms, us, ns (e.g. 250ms, 10s, 1m30s, 1.5s)\n"
+                     "t.ini:7: duration: '1q' lacks a valid unit; use a number with a unit, largest first: h, m, s, ms, us, ns (e.g. 250ms, 10s, 1m30s, 1.5s)\n");
+}
+END_TEST
+
+START_TEST(test_slo_rules) {
+        expect_exact(HEAD "[slo s]\nurl = http://x/\n",
+                     "t.ini:4: slo 's' has no probe; set probe = http | exec | prometheus | psi\n");
+        expect_exact(HEAD "[slo s]\nprobe = http\n",
+                     "t.ini:4: slo 's' needs 'url' (e.g. url = http://127.0.0.1:8080/healthz)\n"
+                     "t.ini:4: slo 's' has no threshold; set max_error_rate and/or max_latency\n");
+        expect_exact(HEAD "[slo s]\nprobe = psi\nresource = io\nmax = 120\n",
+                     "t.ini:7: psi max is a percentage of time stalled; use 0 to 100\n");
+        expect_exact(HEAD "[slo s]\nprobe = prometheus\nurl = http://p:9090\nquery = up\nmax = 1\nmin = 2\n",
+                     "t.ini:9: min 2 is above max 1; nothing could be healthy\n");
+        expect_exact(HEAD "[slo s]\nprobe = exec\ncommand = /bin/true\nmax_error_rate = 0%\nquery = up\n",
+                     "t.ini:8: 'query' does not apply to this probe; see scenarios/README.md for the keys of each probe\n");
+        expect_exact(HEAD "[slo s]\nprobe = exec\ncommand = /bin/true\nmax_error_rate = 0%\ninterval = 1s\ntimeout = 2s\n",
+                     "t.ini:9: timeout = 2s must be above 0 and at most the interval (1s), so probes never pile up\n");
+        expect_exact(HEAD "[slo s]\nprobe = exec\ncommand = /bin/true\nmax_error_rate = 0%\ninterval = 10ms\n",
+                     "t.ini:8: interval = 10ms is too short; use 100ms or more\n");
+        expect_exact(HEAD "[slo s]\nprobe = exec\ncommand = /bin/true\nmax_error_rate = 0%\nwindow = 500ms\n",
+                     "t.ini:8: window = 500ms is shorter than the interval (1s); use a window of several intervals\n");
+}
+END_TEST
+
+START_TEST(test_many_errors_one_pass) {
+        char *out = scenario_problems("[scenario]\nname = Bad\nduration = 5x\n"
+                                      "[target a]\nunit = nope\n"
+                                      "[fault f]\ntype = latency\ninterface = eth0\ndelay = 1s\ndst = 10.0.0.1/8\n"
+                                      "[wat]\n", NULL);
+        ck_assert_contains(out, "t.ini:2: name:");
+        ck_assert_contains(out, "t.ini:3: duration:");
+        ck_assert_contains(out, "t.ini:5: unit:");
+        ck_assert_contains(out, "t.ini:10: dst:");
+        ck_assert_contains(out, "t.ini:11: unknown section [wat]");
+        free(out);
+}
+END_TEST
+
+static void validate_file(const char *path) {
+        struct diags d = {0};
+        struct scenario *s = NULL;
+        ck_assert_int_eq(scenario_load(path, &s, &d), 0);
+        struct policy *p = policy_new_default();
+        policy_check(p, s, NULL, &d);
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        diags_print(&d, f);
+        fclose(f);
+        ck_assert_msg(d.n == 0, "%s: %s", path, out);
+        free(out);
+        diags_free(&d);
+        policy_free(p);
+        scenario_free(s);
+}
+
+START_TEST(test_examples_validate) {
+        validate_file(SRCDIR "/scenarios/checkout-gameday.ini");
+        validate_file(SRCDIR "/scenarios/nightly-worker-chaos.ini");
+        validate_file(SRCDIR "/scenarios/demo.ini");
+        validate_file(SRCDIR "/tests/unit/data/contract.ini");
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("scenario");
+        TCase *tc = tcase_create("language");
+        tcase_add_test(tc, test_valid_full);
+        tcase_add_test(tc, test_syntax);
+        tcase_add_test(tc, test_required);
+        tcase_add_test(tc, test_targets);
+        tcase_add_test(tc, test_fault_rules);
+        tcase_add_test(tc, test_slo_rules);
+        tcase_add_test(tc, test_many_errors_one_pass);
+        tcase_add_test(tc, test_examples_validate);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}
