@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* Root: loads the network-fault classifier into this kernel and runs real
+ * packets through it with BPF_PROG_TEST_RUN. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "../../faults/net_filter.h"
+#include "../unit/testutil.h"
+
+struct pkt4 {
+        struct ethhdr eth;
+        struct iphdr ip;
+        struct tcphdr tcp;
+} __attribute__((packed));
+
+struct pkt6 {
+        struct ethhdr eth;
+        struct ipv6hdr ip;
+        struct udphdr udp;
+} __attribute__((packed));
+
+static struct pkt4 make4(const char *src, const char *dst, uint8_t proto, uint16_t sport, uint16_t dport) {
+        struct pkt4 p = {0};
+        memset(p.eth.h_dest, 0x02, ETH_ALEN);
+        memset(p.eth.h_source, 0x04, ETH_ALEN);
+        p.eth.h_proto = htons(ETH_P_IP);
+        p.ip.version = 4;
+        p.ip.ihl = 5;
+        p.ip.ttl = 64;
+        p.ip.protocol = proto;
+        p.ip.tot_len = htons(sizeof p - sizeof p.eth);
+        inet_pton(AF_INET, src, &p.ip.saddr);
+        inet_pton(AF_INET, dst, &p.ip.daddr);
+        p.tcp.source = htons(sport);
+        p.tcp.dest = htons(dport);
+        p.tcp.doff = 5;
+        return p;
+}
+
+static struct pkt6 make6(const char *src, const char *dst, uint16_t sport, uint16_t dport) {
+        struct pkt6 p = {0};
+        memset(p.eth.h_dest, 0x02, ETH_ALEN);
+        p.eth.h_proto = htons(ETH_P_IPV6);
+        p.ip.version = 6;
+        p.ip.nexthdr = IPPROTO_UDP;
+        p.ip.hop_limit = 64;
+        p.ip.payload_len = htons(sizeof p.udp);
+        inet_pton(AF_INET6, src, &p.ip.saddr);
+        inet_pton(AF_INET6, dst, &p.ip.daddr);
+        p.udp.source = htons(sport);
+        p.udp.dest = htons(dport);
+        p.udp.len = htons(sizeof p.udp);
+        return p;
+}
+
+static int run(struct net_filter_bpf *skel, void *pkt, size_t len, int repeat) {
+        LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len, .repeat = repeat);
+        int r = bpf_prog_test_run_opts(net_filter_prog_fd(skel), &o);
+        ck_assert_msg(r == 0, "test_run: %s", strerror(-r));
+        return (int)o.retval;
+}
+
+#define RUN4(skel, ...)                                                                            \
+        ({                                                                                         \
+                struct pkt4 _p = make4(__VA_ARGS__);                                               \
+                run(skel, &_p, sizeof _p, 1);                                                      \
+        })
+
+static struct port_list ssh(void) {
+        static struct port_range r = {22, 22};
+        return (struct port_list){.v = &r, .n = 1};
+}
+
+static struct net_filter_bpf *load(struct net_filter_spec *spec) {
+        struct net_filter_bpf *skel = NULL;
+        int r = net_filter_load(spec, &skel);
+        ck_assert_msg(r == 0, "load: %s", strerror(-r));
+        return skel;
+}
+
+START_TEST(test_protected_ports_first) {
+        struct port_list prot = ssh();
+        /* Blackhole everything: only the protected port gets through. */
+        struct net_filter_spec spec = {.probability = RATIO_ONE, .l3_offset = ETH_HLEN, .protected_ports = &prot};
+        struct net_filter_bpf *skel = load(&spec);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 40000, 22), TC_ACT_UNSPEC);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 22, 40000), TC_ACT_UNSPEC);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 40000, 80), TC_ACT_STOLEN);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 40000, 53), TC_ACT_STOLEN);
+        uint64_t c[_NET_COUNTERS];
+        ck_assert_int_eq(net_filter_counters(skel, c), 0);
+        ck_assert_uint_eq(c[NET_SEEN], 4);
+        ck_assert_uint_eq(c[NET_PROTECTED], 2);
+        ck_assert_uint_eq(c[NET_ACTED], 2);
+        net_filter_free(skel);
+}
+END_TEST
+
+START_TEST(test_matches) {
+        char err[PARSE_ERR_MAX];
+        struct port_list prot = ssh(), dport = {0};
+        struct cidr_list dst = {0}, src = {0};
+        ck_assert_int_eq(parse_cidr_list("10.1.2.0/24, fd00::/64", &dst, err), 0);
+        ck_assert_int_eq(parse_cidr_list("192.168.7.0/24, fd01::/16", &src, err), 0);
+        ck_assert_int_eq(parse_port_list("8000-8080, 443", &dport, err), 0);
+        struct net_filter_spec spec = {.probability = RATIO_ONE, .l3_offset = ETH_HLEN, .protected_ports = &prot,
+                                       .dst = &dst, .src = &src, .dport = &dport, .protocol = PROTO_TCP};
+        struct net_filter_bpf *skel = load(&spec);
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_TCP, 40000, 8042), TC_ACT_STOLEN);
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_TCP, 40000, 443), TC_ACT_STOLEN);
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.3.9", IPPROTO_TCP, 40000, 443), TC_ACT_UNSPEC); /* dst */
+        ck_assert_int_eq(RUN4(skel, "192.168.8.5", "10.1.2.9", IPPROTO_TCP, 40000, 443), TC_ACT_UNSPEC); /* src */
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_TCP, 40000, 8081), TC_ACT_UNSPEC); /* port */
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_UDP, 40000, 443), TC_ACT_UNSPEC); /* proto */
+        net_filter_free(skel);
+
+        /* IPv6, UDP. */
+        spec.protocol = PROTO_UDP;
+        skel = load(&spec);
+        struct pkt6 p = make6("fd01:1::1", "fd00::42", 5000, 8000);
+        ck_assert_int_eq(run(skel, &p, sizeof p, 1), TC_ACT_STOLEN);
+        p = make6("fd01:1::1", "fd00:0:0:1::42", 5000, 8000);
+        ck_assert_int_eq(run(skel, &p, sizeof p, 1), TC_ACT_UNSPEC);
+        p = make6("fd02::1", "fd00::42", 5000, 8000);
+        ck_assert_int_eq(run(skel, &p, sizeof p, 1), TC_ACT_UNSPEC);
+        net_filter_free(skel);
+
+        /* Classic mode for the netem steering filter: non-zero on a match. */
+        spec.action = NET_ACT_CLASSIFY;
+        spec.protocol = PROTO_TCP;
+        skel = load(&spec);
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_TCP, 40000, 443), 1);
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.3.9", IPPROTO_TCP, 40000, 443), 0);
+        ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_TCP, 22, 443), 0);
+        net_filter_free(skel);
+
+        /* Not IP (ARP): never touched. */
+        spec.action = NET_ACT_DROP;
+        spec.dst = spec.src = NULL;
+        spec.dport = NULL;
+        spec.protocol = PROTO_ANY;
+        skel = load(&spec);
+        struct pkt4 arp = make4("10.0.0.1", "10.0.0.2", IPPROTO_TCP, 1, 2);
+        arp.eth.h_proto = htons(ETH_P_ARP);
+        ck_assert_int_eq(run(skel, &arp, sizeof arp, 1), TC_ACT_UNSPEC);
+        net_filter_free(skel);
+
+        cidr_list_free(&dst);
+        cidr_list_free(&src);
+        port_list_free(&dport);
+}
+END_TEST
+
+START_TEST(test_probability) {
+        struct port_list prot = ssh();
+        struct net_filter_spec spec = {.probability = RATIO_ONE / 4, .l3_offset = ETH_HLEN, .protected_ports = &prot};
+        struct net_filter_bpf *skel = load(&spec);
+        struct pkt4 p = make4("10.0.0.1", "10.0.0.2", IPPROTO_TCP, 40000, 80);
+        const int n = 40000;
+        run(skel, &p, sizeof p, n);
+        uint64_t c[_NET_COUNTERS];
+        ck_assert_int_eq(net_filter_counters(skel, c), 0);
+        ck_assert_uint_eq(c[NET_MATCHED], (uint64_t)n);
+        double share = (double)c[NET_ACTED] / n;
+        /* 25% programmed; binomial sd over 40000 is 0.22%, allow 1%. */
+        ck_assert_msg(share > 0.24 && share < 0.26, "dropped share %.4f, want 0.25", share);
+        net_filter_free(skel);
+}
+END_TEST
+
+START_TEST(test_too_many_entries) {
+        struct port_range many[NET_MAX_PORT_RANGES + 1];
+        for (int i = 0; i <= NET_MAX_PORT_RANGES; i++)
+                many[i] = (struct port_range){(uint16_t)(1000 + i), (uint16_t)(1000 + i)};
+        struct port_list l = {.v = many, .n = NET_MAX_PORT_RANGES + 1};
+        struct net_filter_spec spec = {.probability = RATIO_ONE, .dport = &l};
+        struct net_filter_bpf *skel = NULL;
+        ck_assert_int_eq(net_filter_load(&spec, &skel), -E2BIG);
+        ck_assert_ptr_null(skel);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("net_filter");
+        TCase *tc = tcase_create("bpf");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_protected_ports_first);
+        tcase_add_test(tc, test_matches);
+        tcase_add_test(tc, test_probability);
+        tcase_add_test(tc, test_too_many_entries);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}

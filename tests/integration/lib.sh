@@ -1,0 +1,64 @@
+# Helpers for root integration tests. Each test prints PASS:/FAIL:/SKIP:
+# lines; run.sh counts them. Every kernel object a test makes is named
+# sabot-it-* and removed by the test's cleanup.
+: "${SABOT:?set SABOT to the sabot binary}"
+T_FAILS=0
+T_TMP=$(mktemp -d /tmp/sabot-it.XXXXXX)
+chmod 755 "$T_TMP"
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; T_FAILS=$((T_FAILS + 1)); }
+skip() { echo "SKIP: $*"; }
+
+# expect_exit CODE DESC CMD... — run CMD, keep its output in $OUT.
+expect_exit() {
+	want=$1 desc=$2
+	shift 2
+	OUT=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		pass "$desc"
+	else
+		fail "$desc (exit $rc, want $want)"
+		printf '%s\n' "$OUT" | sed 's/^/    | /'
+	fi
+}
+
+# expect_out DESC PATTERN — grep -E PATTERN in $OUT.
+expect_out() {
+	if printf '%s\n' "$OUT" | grep -qE -- "$2"; then
+		pass "$1"
+	else
+		fail "$1 (no /$2/ in output)"
+		printf '%s\n' "$OUT" | sed 's/^/    | /'
+	fi
+}
+
+expect_no_out() {
+	if printf '%s\n' "$OUT" | grep -qE -- "$2"; then
+		fail "$1 (/$2/ in output)"
+		printf '%s\n' "$OUT" | sed 's/^/    | /'
+	else
+		pass "$1"
+	fi
+}
+
+# What sabot could change on the host: links, qdiscs, filters, BPF
+# programs, its state and run directories.
+host_snapshot() {
+	ip -o link show | sed 's/ state [A-Z]*//; s/qlen [0-9]*//' | awk '{print $2}'
+	tc qdisc show
+	for dev in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+		tc filter show dev "$dev" ingress 2>/dev/null
+		tc filter show dev "$dev" egress 2>/dev/null
+	done
+	bpftool prog show 2>/dev/null | grep -o 'name [a-z0-9_]*' | sort
+	ls -la /run/sabot /var/lib/sabot /etc/sabot 2>&1
+	ip netns list
+}
+
+t_cleanup_tmp() { rm -rf "$T_TMP"; }
+
+t_done() {
+	exit $((T_FAILS > 0))
+}

@@ -1,0 +1,103 @@
+#!/bin/sh
+# The command line: help, version, validate and plan exit codes and
+# messages, policy handling, and that validate and plan touch nothing.
+. "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+trap t_cleanup_tmp EXIT
+cd "$T_TMP"
+
+expect_exit 0 "--version" "$SABOT" --version
+expect_out "--version prints the version" '^sabot [0-9]+\.[0-9]+\.[0-9]+$'
+expect_exit 0 "--help" "$SABOT" --help
+expect_out "--help lists validate" '^  validate '
+expect_out "--help lists plan" '^  plan '
+expect_exit 0 "validate --help" "$SABOT" validate --help
+expect_out "validate --help shows usage" 'Usage: sabot \[GLOBAL OPTIONS\] validate FILE'
+expect_exit 0 "plan --help" "$SABOT" plan --help
+expect_exit 2 "no command" "$SABOT"
+expect_exit 2 "unknown command" "$SABOT" frobnicate
+# stderr is not a terminal here: journald's <N> level prefix.
+expect_out "unknown command is logged at level err for journald" "^<3>sabot: unknown command 'frobnicate'"
+expect_exit 2 "unknown option" "$SABOT" validate --frob x.ini
+expect_exit 2 "validate without files" "$SABOT" validate
+expect_exit 2 "plan needs exactly one file" "$SABOT" plan a.ini b.ini
+
+expect_exit 0 "the example scenarios validate" "$SABOT" validate "$top"/scenarios/*.ini
+expect_out "each file is reported valid" 'demo.ini: valid: scenario demo, 1 target, 2 faults, 1 SLO'
+
+cat > bad.ini <<'INI'
+[scenario]
+name = bad
+duration = 5m
+
+[fault f]
+type = latency
+interface = eth0
+delay = 200ms
+jitter = 2s
+INI
+expect_exit 2 "a broken file exits 2" "$SABOT" validate bad.ini
+expect_out "and points at the right line" '^bad\.ini:9: jitter 2s is larger than delay 200ms'
+expect_exit 2 "one broken file among good ones exits 2" "$SABOT" validate "$top"/scenarios/demo.ini bad.ini
+expect_out "the good one is still reported" 'demo.ini: valid'
+expect_exit 2 "a missing file exits 2" "$SABOT" validate nonexistent.ini
+expect_out "with the reason" '^nonexistent\.ini: cannot read: No such file or directory'
+
+# Host policy: explicit path, ceilings, trust.
+cat > policy.ini <<'INI'
+[limits]
+max_duration = 10m
+max_loss = 10%
+INI
+cat > lossy.ini <<'INI'
+[scenario]
+name = lossy
+duration = 1m
+[fault d]
+type = loss
+interface = lo
+percent = 20%
+INI
+if [ -e /etc/sabot/policy.ini ]; then
+	skip "the built-in policy: this host has /etc/sabot/policy.ini"
+else
+	expect_exit 0 "without a policy file the built-in policy applies" "$SABOT" validate lossy.ini
+fi
+expect_exit 2 "an explicit --policy that does not exist is an error" "$SABOT" --policy "$T_TMP/absent.ini" validate lossy.ini
+expect_out "naming it" 'absent\.ini: cannot read the host policy: No such file or directory'
+expect_exit 2 "over the policy's ceiling exits 2" "$SABOT" --policy "$T_TMP/policy.ini" validate lossy.ini
+expect_out "naming the key and both values" "^lossy\.ini:7: percent = 20% exceeds max_loss = 10% set by the host policy $T_TMP/policy\.ini:3$"
+chmod 666 policy.ini
+expect_exit 2 "a policy others can write is refused" "$SABOT" --policy "$T_TMP/policy.ini" validate "$top"/scenarios/demo.ini
+expect_out "with the remedy" "policy\.ini is writable by everyone; unattended runs read only files that only root can change: chmod go-w"
+chmod 644 policy.ini
+printf '[limits]\nmax_loss = lots\n' > badpolicy.ini
+expect_exit 2 "an invalid policy exits 2" "$SABOT" --policy "$T_TMP/badpolicy.ini" validate lossy.ini
+expect_out "with its own file:line" 'badpolicy\.ini:2: max_loss: invalid proportion'
+
+# Unattended runs will refuse scenarios others can change: validate explains.
+cp "$top"/scenarios/demo.ini shared.ini
+chmod 664 shared.ini
+expect_exit 0 "a group-writable scenario is still valid" "$SABOT" validate shared.ini
+expect_out "with a note for unattended runs" 'shared\.ini: note: .*shared\.ini is writable by its group; unattended runs read only files that only root can change'
+
+# plan resolves on this host and prints windows and what it would create.
+expect_exit 0 "plan the demo" "$SABOT" plan "$top"/scenarios/demo.ini
+expect_out "plan shows the loss window" 'drop-web: loss, 5s → 15s'
+expect_out "plan resolves the interface" "lo \(ifindex $(cat /sys/class/net/lo/ifindex)\), ingress"
+expect_out "plan shows the protected ports" 'never ports 22'
+expect_exit 2 "plan of an invalid file exits 2" "$SABOT" plan bad.ini
+
+# Nothing on the host changes: links, qdiscs, filters, BPF programs, state.
+before=$(host_snapshot)
+"$SABOT" validate "$top"/scenarios/*.ini >/dev/null 2>&1
+"$SABOT" plan "$top"/scenarios/checkout-gameday.ini >/dev/null 2>&1
+"$SABOT" plan "$top"/scenarios/demo.ini >/dev/null 2>&1
+after=$(host_snapshot)
+if [ "$before" = "$after" ]; then pass "validate and plan leave the host untouched"; else
+	fail "validate and plan changed the host"
+	echo "$before" > before.txt
+	echo "$after" > after.txt
+	diff before.txt after.txt | sed 's/^/    | /'
+fi
+t_done

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "../../agent/host.h"
+#include "../../agent/plan.h"
+#include "testutil.h"
+
+START_TEST(test_mountinfo) {
+        const char *mi =
+                "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+                "30 25 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+                "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+                "32 30 0:28 / /sys/fs/cgroup/systemd rw shared:11 - cgroup cgroup rw,name=systemd\n";
+        FILE *f = fmemopen((void *)mi, strlen(mi), "r");
+        char *m = NULL;
+        ck_assert_int_eq(cgroup2_mount_from_mountinfo(f, &m), 0);
+        ck_assert_str_eq(m, "/sys/fs/cgroup/unified");
+        free(m);
+        fclose(f);
+
+        const char *esc = "31 30 0:27 / /mnt/my\\040cgroups rw - cgroup2 none rw\n";
+        f = fmemopen((void *)esc, strlen(esc), "r");
+        ck_assert_int_eq(cgroup2_mount_from_mountinfo(f, &m), 0);
+        ck_assert_str_eq(m, "/mnt/my cgroups");
+        free(m);
+        fclose(f);
+
+        const char *none = "22 1 0:21 / /proc rw - proc proc rw\n";
+        f = fmemopen((void *)none, strlen(none), "r");
+        ck_assert_int_eq(cgroup2_mount_from_mountinfo(f, &m), -ENOENT);
+        fclose(f);
+
+        /* And this host's real one. */
+        ck_assert_int_eq(cgroup2_mount(&m), 0);
+        ck_assert_ptr_nonnull(strstr(m, "/sys/fs/cgroup"));
+        free(m);
+}
+END_TEST
+
+START_TEST(test_proc) {
+        char comm[16];
+        ck_assert_int_eq(proc_comm(getpid(), comm), 0);
+        ck_assert_str_eq(comm, "check_plan");
+        ck_assert_int_eq(proc_is_kthread(getpid()), 0);
+        ck_assert_int_eq(proc_comm(2, comm), 0);
+        if (streq(comm, "kthreadd")) /* outside a PID namespace */
+                ck_assert_int_eq(proc_is_kthread(2), 1);
+        ck_assert_int_eq(proc_is_kthread(4194304), -ESRCH);
+        char *exe = NULL;
+        ck_assert_int_eq(proc_exe(getpid(), &exe), 0);
+        ck_assert_ptr_nonnull(strstr(exe, "check_plan"));
+        free(exe);
+
+        char path[] = "/tmp/sabot-pidfile-XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        pid_t pid = 0;
+        ck_assert_int_eq(write(fd, "1234\n", 5), 5);
+        ck_assert_int_eq(pidfile_read(path, &pid), 0);
+        ck_assert_int_eq(pid, 1234);
+        ck_assert_int_eq(ftruncate(fd, 0), 0);
+        ck_assert_int_eq(pwrite(fd, "12 34\n", 6, 0), 6);
+        ck_assert_int_eq(pidfile_read(path, &pid), -EBADMSG);
+        ck_assert_int_eq(ftruncate(fd, 0), 0);
+        ck_assert_int_eq(pidfile_read(path, &pid), -EBADMSG);
+        close(fd);
+        unlink(path);
+        ck_assert_int_eq(pidfile_read(path, &pid), -ENOENT);
+}
+END_TEST
+
+/* A child that renames itself and waits to be killed. */
+static pid_t spawn_named(const char *name) {
+        int p[2];
+        ck_assert_int_eq(pipe(p), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                prctl(PR_SET_NAME, name);
+                close(p[0]);
+                (void)!write(p[1], "x", 1);
+                for (;;)
+                        pause();
+        }
+        close(p[1]);
+        char c;
+        ck_assert_int_eq(read(p[0], &c, 1), 1);
+        close(p[0]);
+        return pid;
+}
+
+static void reap(pid_t pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static struct scenario *scenario_with_target(const char *target) {
+        char *text = NULL;
+        ck_assert_int_ge(asprintf(&text, HEAD "[target t]\n%s\n[fault k]\ntype = kill\ntarget = t\n", target), 0);
+        struct diags d = {0};
+        struct scenario *s = NULL;
+        ck_assert_int_eq(scenario_parse("t.ini", text, strlen(text), &s, &d), 0);
+        ck_assert_msg(d.errors == 0, "%s", d.n ? d.v[0].msg : "");
+        diags_free(&d);
+        free(text);
+        return s;
+}
+
+static void resolve(const char *target, const struct policy *p, struct resolved_target *rt) {
+        struct scenario *s = scenario_with_target(target);
+        struct plan pl = {.s = s, .p = p};
+        memset(rt, 0, sizeof *rt);
+        ck_assert_int_eq(plan_resolve_target(&pl, s->targets[0], rt), 0);
+        rt->t = NULL; /* s is freed below */
+        scenario_free(s);
+}
+
+static void resolved_free(struct resolved_target *rt) {
+        free(rt->cgroup);
+        free(rt->pids);
+        free(rt->ex);
+        free(rt->problem);
+}
+
+START_TEST(test_resolve) {
+        struct policy *p = policy_new_default();
+        char name[16], sel[4200];
+        snprintf(name, sizeof name, "sabot-t%d", (int)getpid() % 100000);
+        pid_t a = spawn_named(name), b = spawn_named(name);
+        struct resolved_target rt;
+
+        snprintf(sel, sizeof sel, "comm = %s", name);
+        resolve(sel, p, &rt);
+        ck_assert_ptr_null(rt.problem);
+        ck_assert_uint_eq(rt.n_pids, 2);
+        ck_assert_int_eq(rt.pids[0], a < b ? a : b);
+        ck_assert_int_eq(rt.pids[1], a < b ? b : a);
+        resolved_free(&rt);
+
+        snprintf(sel, sizeof sel, "pid = %d", (int)a);
+        resolve(sel, p, &rt);
+        ck_assert_uint_eq(rt.n_pids, 1);
+        ck_assert_int_eq(rt.pids[0], a);
+        resolved_free(&rt);
+
+        /* A forked child runs the same executable as we do. */
+        char *exe = NULL;
+        ck_assert_int_eq(proc_exe(getpid(), &exe), 0);
+        snprintf(sel, sizeof sel, "exe = %s", exe);
+        free(exe);
+        resolve(sel, p, &rt);
+        ck_assert_uint_ge(rt.n_pids, 2);
+        /* ...and that includes us, which is never eligible. */
+        ck_assert_uint_eq(rt.n_ex, 1);
+        ck_assert_int_eq(rt.ex[0].pid, getpid());
+        ck_assert_str_eq(rt.ex[0].why, "sabot itself");
+        resolved_free(&rt);
+
+        /* A protected comm is never eligible, even when a selector matches. */
+        strv_push(&p->protect.comms, name);
+        snprintf(sel, sizeof sel, "comm = %s", name);
+        resolve(sel, p, &rt);
+        ck_assert_uint_eq(rt.n_pids, 0);
+        ck_assert_uint_eq(rt.n_ex, 2);
+        ck_assert_str_eq(rt.problem, "matches only protected processes");
+        char why[64];
+        snprintf(why, sizeof why, "protected comm %s", name);
+        ck_assert_str_eq(rt.ex[0].why, why);
+        resolved_free(&rt);
+
+        reap(a);
+        reap(b);
+        resolve(sel, p, &rt);
+        ck_assert_str_eq(rt.problem, "matches no process");
+        resolved_free(&rt);
+
+        snprintf(sel, sizeof sel, "pid = %d", (int)a);
+        resolve(sel, p, &rt);
+        snprintf(why, sizeof why, "no process with pid %d", (int)a);
+        ck_assert_str_eq(rt.problem, why);
+        resolved_free(&rt);
+
+        resolve("pidfile = /nonexistent/x.pid", p, &rt);
+        ck_assert_str_eq(rt.problem, "cannot read pidfile /nonexistent/x.pid: No such file or directory");
+        resolved_free(&rt);
+        policy_free(p);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("plan");
+        TCase *tc = tcase_create("host");
+        tcase_add_test(tc, test_mountinfo);
+        tcase_add_test(tc, test_proc);
+        tcase_add_test(tc, test_resolve);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}
