@@ -409,7 +409,7 @@ static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
                 break;
         }
 
-        if (LINE(f, "target")) {
+        if (OK(f, "target")) {
                 for (size_t i = 0; i < s->n_targets; i++)
                         if (streq(s->targets[i]->hdr.name, f->target))
                                 f->target_index = (int)i;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <signal.h>
 
 #include "testutil.h"
@@ -274,6 +275,43 @@ static void validate_file(const char *path) {
         scenario_free(s);
 }
 
+/* Inputs the fuzzer once crashed on: each must parse, with errors. */
+START_TEST(test_fuzz_crashes) {
+        expect_exact(HEAD "[target a]\npid = 5\n[fault k]\ntype = kill\ntarget =Bad{x}\n",
+                     "t.ini:8: target: invalid name 'Bad{x}'; use 1 to 63 characters of a-z, 0-9 and '-', not starting with '-'\n");
+        DIR *dir = opendir(SRCDIR "/tests/unit/data/fuzz-crashes");
+        ck_assert_ptr_nonnull(dir);
+        struct dirent *de;
+        int n = 0;
+        while ((de = readdir(dir))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char path[1024];
+                snprintf(path, sizeof path, SRCDIR "/tests/unit/data/fuzz-crashes/%s", de->d_name);
+                struct diags d = {0};
+                struct scenario *s = NULL;
+                struct policy *p = NULL, *def = policy_new_default();
+                char *buf = NULL;
+                size_t len;
+                ck_assert_int_eq(read_full_file(path, CONF_MAX_FILE, &buf, &len), 0);
+                ck_assert_int_eq(scenario_parse(path, buf, len, &s, &d), 0);
+                (void)policy_parse(path, buf, len, &p, &d);
+                policy_check(def, s, NULL, &d);
+                if (p)
+                        policy_check(p, s, NULL, &d);
+                ck_assert_msg(d.errors > 0, "%s parses without errors", path);
+                diags_free(&d);
+                scenario_free(s);
+                policy_free(p);
+                policy_free(def);
+                free(buf);
+                n++;
+        }
+        closedir(dir);
+        ck_assert_int_ge(n, 1);
+}
+END_TEST
+
 START_TEST(test_examples_validate) {
         validate_file(SRCDIR "/scenarios/checkout-gameday.ini");
         validate_file(SRCDIR "/scenarios/nightly-worker-chaos.ini");
@@ -292,6 +330,7 @@ int main(void) {
         tcase_add_test(tc, test_fault_rules);
         tcase_add_test(tc, test_slo_rules);
         tcase_add_test(tc, test_many_errors_one_pass);
+        tcase_add_test(tc, test_fuzz_crashes);
         tcase_add_test(tc, test_examples_validate);
         suite_add_tcase(s, tc);
         return run_suite(s);
