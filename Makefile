@@ -43,10 +43,11 @@ OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst %.c,$(B)/asan/%.o,$(LIB_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
 INT_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildcard tests/integration/check_*.c))
+VM_TESTS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.c))
 # The parsers only: the fuzzer must not touch the host.
 FUZZ_SRCS := agent/util.c agent/log.c agent/diag.c agent/parse.c agent/conf.c agent/scenario.c agent/policy.c
 
-.PHONY: all deps test-deps check check-unit check-integration fuzz demo install clean
+.PHONY: all deps test-deps check check-unit check-integration check-vm fuzz demo install clean
 
 all: $(B)/sabot
 
@@ -97,14 +98,24 @@ $(B)/tests/%: tests/%.c $(ASAN_OBJS) | $(B)/.test-deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -DSRCDIR='"$(CURDIR)"' -Wno-missing-prototypes -o $@ $< $(ASAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
-# Unit tests, then the root integration tests, all under ASan and UBSan.
-check: check-unit check-integration
+# Unit tests, then the root integration tests, then the VM tier, all under
+# ASan and UBSan; each tier runs only when the one before passed.
+check:
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-integration
+	$(Q)$(MAKE) --no-print-directory check-vm
 
 check-unit: $(UNIT_TESTS)
 	$(Q)sh tests/run-unit.sh $(UNIT_TESTS)
 
 check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
+
+# The VM tier: Debian's stock kernel under qemu, for what this machine's
+# kernel lacks (netem, fq, tracing and LSM BPF).
+check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) | $(B)/.test-deps
+	$(Q)sh packaging/build-deps.sh --vm
+	$(Q)BUILD=$(CURDIR)/$(B) bash tests/vm/run-vm.sh
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps

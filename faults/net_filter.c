@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../agent/scenario.h"
+#include "bpf_common.h"
 #include "net_filter.h"
 #include "net_filter.skel.h"
 
@@ -87,20 +88,7 @@ int net_filter_load(const struct net_filter_spec *spec, struct net_filter_bpf **
 int net_filter_prog_fd(struct net_filter_bpf *skel) { return bpf_program__fd(skel->progs.sabot_net); }
 
 int net_filter_counters(struct net_filter_bpf *skel, uint64_t ret[_NET_COUNTERS]) {
-        int ncpu = libbpf_num_possible_cpus();
-        if (ncpu < 0)
-                return ncpu;
-        __u64 vals[ncpu];
-        for (__u32 k = 0; k < _NET_COUNTERS; k++) {
-                int r = bpf_map__lookup_elem(skel->maps.sabot_counters, &k, sizeof k, vals,
-                                             sizeof(__u64) * (size_t)ncpu, 0);
-                if (r < 0)
-                        return r;
-                ret[k] = 0;
-                for (int c = 0; c < ncpu; c++)
-                        ret[k] += vals[c];
-        }
-        return 0;
+        return bpf_percpu_sum(skel->maps.sabot_counters, _NET_COUNTERS, ret);
 }
 
 void net_filter_free(struct net_filter_bpf *skel) { net_filter_bpf__destroy(skel); }

@@ -3,6 +3,7 @@
 # Ubuntu 24.04. Idempotent and quick when everything is there.
 #   build-deps.sh             build dependencies
 #   build-deps.sh --test      build + test dependencies
+#   build-deps.sh --vm        what the VM test tier needs on the host
 #   build-deps.sh --bpftool   print the path of a working bpftool
 set -eu
 
@@ -33,6 +34,12 @@ if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
 	# libclang-rt-dev: sanitizer and libFuzzer runtimes.
 	pkgs="$pkgs check iproute2 iputils-ping procps libclang-rt-14-dev"
+fi
+
+if [ "${1:-}" = "--vm" ]; then
+	# qemu (TCG), busybox for the initramfs, cpio to pack it, the
+	# decompressors for kernel modules, python3 to unpack the ELF vmlinux.
+	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd python3 iproute2 iputils-ping"
 fi
 
 missing=""

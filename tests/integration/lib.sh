@@ -6,6 +6,13 @@ T_FAILS=0
 T_TMP=$(mktemp -d /tmp/sabot-it.XXXXXX)
 chmod 755 "$T_TMP"
 
+# Debian's busybox sh (the VM tier's shell) runs its own ip/tc applets
+# before PATH: use iproute2's by full path there.
+if [ -n "${SABOT_VM:-}" ]; then
+	ip() { /usr/sbin/ip "$@"; }
+	tc() { /usr/sbin/tc "$@"; }
+fi
+
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; T_FAILS=$((T_FAILS + 1)); }
 skip() { echo "SKIP: $*"; }

@@ -1,21 +1,25 @@
 #!/bin/sh
-# The root integration tier: every tests/integration/test_*.sh and every
-# built check_* suite. Prints a closing "N passed, N failed, N skipped".
+# Runs a tier of root tests: every test_*.sh in TESTDIR and every built
+# check_* suite in CHECKDIR. The host integration tier and the VM tier
+# (inside the guest) both use it. Prints a closing
+# "TIER: N passed, N failed, N skipped".
 set -u
 : "${SABOT:?}" "${BUILD:?}"
-here=$(cd "$(dirname "$0")" && pwd)
+here=${TESTDIR:-$(cd "$(dirname "$0")" && pwd)}
+checks=${CHECKDIR:-$BUILD/tests/integration}
+tier=${TIER:-integration}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 if [ "$(id -u)" != 0 ]; then
-	n=$(ls "$here"/test_*.sh "$BUILD"/tests/integration/check_* 2>/dev/null | wc -l)
-	echo "SKIP: the root integration tests need root (network namespaces, cgroups, BPF); CI runs them as root"
-	echo "integration: 0 passed, 0 failed, $n skipped"
+	n=$(ls "$here"/test_*.sh "$checks"/check_* 2>/dev/null | wc -l)
+	echo "SKIP: the root $tier tests need root (network namespaces, cgroups, BPF); CI runs them as root"
+	echo "$tier: 0 passed, 0 failed, $n skipped"
 	exit 0
 fi
 
 pass=0 fail=0 skip=0
-for t in "$BUILD"/tests/integration/check_*; do
+for t in "$checks"/check_*; do
 	[ -x "$t" ] || continue
 	echo "== $(basename "$t")"
 	"$t" >"$log" 2>&1
@@ -37,7 +41,7 @@ done
 
 for t in "$here"/test_*.sh; do
 	echo "== $(basename "$t")"
-	SABOT="$SABOT" BUILD="$BUILD" sh "$t" >"$log" 2>&1
+	SABOT="$SABOT" BUILD="$BUILD" TESTLIB="$(dirname "$0")/lib.sh" sh "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	p=$(grep -c '^PASS: ' "$log")
@@ -50,5 +54,5 @@ for t in "$here"/test_*.sh; do
 	fi
 done
 
-echo "integration: $pass passed, $fail failed, $skip skipped"
+echo "$tier: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

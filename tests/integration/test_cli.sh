@@ -1,7 +1,7 @@
 #!/bin/sh
 # The command line: help, version, validate and plan exit codes and
 # messages, policy handling, and that validate and plan touch nothing.
-. "$(dirname "$0")/lib.sh"
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 trap t_cleanup_tmp EXIT
 cd "$T_TMP"

@@ -2,7 +2,7 @@
 # sabot plan against real host objects the test creates: a cgroup shaped
 # like a systemd unit, processes, a pidfile, a network namespace joined to
 # another by a veth pair. Everything is named sabot-it-* and removed.
-. "$(dirname "$0")/lib.sh"
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
 id=$$
 ns=sabot-it-$id
 ns2=sabot-it-$id-b
