@@ -183,18 +183,55 @@ int proc_comm(pid_t pid, char buf[static 16]) {
         return 0;
 }
 
-int proc_is_kthread(pid_t pid) {
-        char buf[1024];
-        int r = read_proc_file(pid, "stat", buf, sizeof buf);
+/* Fields of /proc/PID/stat after the comm, which may hold spaces and ')'. */
+static int proc_stat_tail(pid_t pid, char *buf, size_t len, char **ret) {
+        int r = read_proc_file(pid, "stat", buf, len);
         if (r < 0)
                 return r;
-        /* comm may contain spaces and ')': fields resume after the last ')'. */
         char *p = strrchr(buf, ')');
-        if (!p)
+        if (!p || p[1] != ' ')
                 return -EIO;
+        *ret = p + 2;
+        return 0;
+}
+
+int proc_state(pid_t pid, char *ret) {
+        char buf[1024], *t;
+        int r = proc_stat_tail(pid, buf, sizeof buf, &t);
+        if (r < 0)
+                return r;
+        *ret = t[0];
+        return 0;
+}
+
+int proc_starttime(pid_t pid, uint64_t *ret) {
+        char buf[1024], *t;
+        int r = proc_stat_tail(pid, buf, sizeof buf, &t);
+        if (r < 0)
+                return r;
+        /* t starts at field 3 (state); starttime is field 22. */
+        for (int f = 3; f < 22; f++) {
+                t = strchr(t, ' ');
+                if (!t)
+                        return -EIO;
+                t++;
+        }
+        char *end;
+        unsigned long long v = strtoull(t, &end, 10);
+        if (end == t)
+                return -EIO;
+        *ret = v;
+        return 0;
+}
+
+int proc_is_kthread(pid_t pid) {
+        char buf[1024], *t;
+        int r = proc_stat_tail(pid, buf, sizeof buf, &t);
+        if (r < 0)
+                return r;
         unsigned long flags = 0;
-        /* after ')': state ppid pgrp session tty_nr tpgid flags */
-        if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+        /* state ppid pgrp session tty_nr tpgid flags */
+        if (sscanf(t, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
                 return -EIO;
         return (flags & 0x00200000UL) ? 1 : 0; /* PF_KTHREAD */
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -18,6 +19,11 @@ int cgroup_find_unit(const char *root, const char *unit, char **ret);
 int cgroup_pids(const char *path, pid_t **ret, size_t *ret_n);
 
 int proc_comm(pid_t pid, char buf[static 16]);
+/* The start time of a process in clock ticks since boot (/proc/PID/stat
+ * field 22): with the pid, it names one process for its whole life. */
+int proc_starttime(pid_t pid, uint64_t *ret);
+/* The state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', ...). */
+int proc_state(pid_t pid, char *ret);
 /* 1 if a kernel thread, 0 if not, negative errno (-ESRCH if gone). */
 int proc_is_kthread(pid_t pid);
 int proc_exe(pid_t pid, char **ret);

@@ -1,25 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 
+#include "control.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
+#include "run.h"
 #include "scenario.h"
 
 #ifndef SABOT_VERSION
 #define SABOT_VERSION "0.1.0"
 #endif
-
-/* Exit codes of CONTRACT.md. */
-enum {
-        EXIT_HELD = 0,
-        EXIT_INTERNAL = 1,
-        EXIT_INVALID = 2,
-        EXIT_BREACH = 3,
-        EXIT_ABORTED = 4,
-        EXIT_REFUSED = 5,
-        EXIT_UNSUPPORTED = 6,
-};
 
 struct globals {
         const char *policy;
@@ -53,16 +44,50 @@ static void print_command_help(const struct command *c) {
                "  --run-dir PATH    runtime state: journals, locks (default /run/sabot)\n");
 }
 
-/* Command-local options: only --help; anything else is a usage error. */
-static int parse_command_options(const struct command *c, int argc, char **argv, int *ret_optind) {
-        static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {}};
-        optind = 1;
+enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON };
+
+/* Global options, accepted before or after the command. */
+static bool global_option(int o, const char *arg) {
+        switch (o) {
+        case OPT_POLICY:
+                G.policy = arg;
+                G.policy_is_default = false;
+                return true;
+        case OPT_STATE:
+                G.state_dir = arg;
+                return true;
+        case OPT_RUN:
+                G.run_dir = arg;
+                return true;
+        case 'v':
+                log_set_max_level(LOG_DEBUG);
+                return true;
+        }
+        return false;
+}
+
+#define GLOBAL_OPTIONS                                                                             \
+        {"policy", required_argument, NULL, OPT_POLICY}, {"state-dir", required_argument, NULL, OPT_STATE}, \
+                {"run-dir", required_argument, NULL, OPT_RUN}, {"verbose", no_argument, NULL, 'v'},          \
+                {"help", no_argument, NULL, 'h'}
+
+/* Parse a command's options: its own (handled by `own`, which returns false
+ * for an option it does not know), the global ones, and --help. Returns 1
+ * after printing help, 0 to go on, negative on a usage error. */
+static int parse_command_options(const struct command *c, int argc, char **argv, const struct option *opts,
+                                 bool (*own)(int o, const char *arg), int *ret_optind) {
+        static const struct option none[] = {GLOBAL_OPTIONS, {}};
+        /* 0, not 1: glibc then starts afresh, forgetting main()'s "+" mode,
+         * so options may follow the command's arguments. */
+        optind = 0;
         int o;
-        while ((o = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+        while ((o = getopt_long(argc, argv, "hv", opts ? opts : none, NULL)) >= 0) {
                 if (o == 'h') {
                         print_command_help(c);
                         return 1;
                 }
+                if (global_option(o, optarg) || (own && own(o, optarg)))
+                        continue;
                 fprintf(stderr, "Try 'sabot %s --help'.\n", c->name);
                 return -EINVAL;
         }
@@ -97,7 +122,7 @@ static struct scenario *check_scenario(const char *path, const struct policy *p,
 }
 
 static int cmd_validate(int argc, char **argv) {
-        int i, r = parse_command_options(find_command("validate"), argc, argv, &i);
+        int i, r = parse_command_options(find_command("validate"), argc, argv, NULL, NULL, &i);
         if (r != 0)
                 return r > 0 ? EXIT_HELD : EXIT_INVALID;
         if (i >= argc) {
@@ -132,7 +157,7 @@ static int cmd_validate(int argc, char **argv) {
 }
 
 static int cmd_plan(int argc, char **argv) {
-        int i, r = parse_command_options(find_command("plan"), argc, argv, &i);
+        int i, r = parse_command_options(find_command("plan"), argc, argv, NULL, NULL, &i);
         if (r != 0)
                 return r > 0 ? EXIT_HELD : EXIT_INVALID;
         if (argc - i != 1) {
@@ -163,6 +188,97 @@ static int cmd_plan(int argc, char **argv) {
         return EXIT_HELD;
 }
 
+static struct dirs dirs(void) { return (struct dirs){.state = G.state_dir, .run = G.run_dir}; }
+
+static const char *opt_report, *opt_reason;
+static bool opt_yes, opt_json;
+
+static bool own_option(int o, const char *arg) {
+        switch (o) {
+        case OPT_REPORT:
+                opt_report = arg;
+                return true;
+        case OPT_YES:
+                opt_yes = true;
+                return true;
+        case OPT_REASON:
+                opt_reason = arg;
+                return true;
+        case OPT_JSON:
+                opt_json = true;
+                return true;
+        }
+        return false;
+}
+
+static int cmd_run(int argc, char **argv) {
+        static const struct option opts[] = {
+                GLOBAL_OPTIONS, {"report", required_argument, NULL, OPT_REPORT}, {"yes", no_argument, NULL, OPT_YES}, {}};
+        int i, r = parse_command_options(find_command("run"), argc, argv, opts, own_option, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        if (argc - i != 1) {
+                log_error("run: give exactly one scenario file; usage: sabot run FILE [--report PATH] [--yes]");
+                return EXIT_INVALID;
+        }
+        struct run_opts o = {
+                .file = argv[i],
+                .report = opt_report,
+                .policy = G.policy,
+                .policy_is_default = G.policy_is_default,
+                .dirs = dirs(),
+                .yes = opt_yes,
+        };
+        return run_main(&o);
+}
+
+static int cmd_abort(int argc, char **argv) {
+        static const struct option opts[] = {GLOBAL_OPTIONS, {"reason", required_argument, NULL, OPT_REASON}, {}};
+        int i, r = parse_command_options(find_command("abort"), argc, argv, opts, own_option, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        if (i != argc) {
+                log_error("abort takes no arguments; usage: sabot abort [--reason TEXT]");
+                return EXIT_INVALID;
+        }
+        struct dirs d = dirs();
+        return control_abort(&d, opt_reason);
+}
+
+static int cmd_disarm(int argc, char **argv) {
+        static const struct option opts[] = {GLOBAL_OPTIONS, {"reason", required_argument, NULL, OPT_REASON}, {}};
+        int i, r = parse_command_options(find_command("disarm"), argc, argv, opts, own_option, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        struct dirs d = dirs();
+        return i == argc ? control_disarm(&d, opt_reason) : EXIT_INVALID;
+}
+
+static int cmd_arm(int argc, char **argv) {
+        int i, r = parse_command_options(find_command("arm"), argc, argv, NULL, NULL, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        struct dirs d = dirs();
+        return i == argc ? control_arm(&d) : EXIT_INVALID;
+}
+
+static int cmd_status(int argc, char **argv) {
+        static const struct option opts[] = {GLOBAL_OPTIONS, {"json", no_argument, NULL, OPT_JSON}, {}};
+        int i, r = parse_command_options(find_command("status"), argc, argv, opts, own_option, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        struct dirs d = dirs();
+        return i == argc ? control_status(&d, opt_json) : EXIT_INVALID;
+}
+
+static int cmd_recover(int argc, char **argv) {
+        int i, r = parse_command_options(find_command("recover"), argc, argv, NULL, NULL, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        struct dirs d = dirs();
+        return i == argc ? control_recover(&d) : EXIT_INVALID;
+}
+
 static const struct command commands[] = {
         {"validate", "FILE...", "Parse scenario files and check them against the host policy.",
          "Prints FILE:LINE: problem; what is allowed, for every problem found. Touches nothing.\n"
@@ -173,6 +289,33 @@ static const struct command commands[] = {
          "the effective limits, and prints every fault with its window, matches and the kernel\n"
          "objects it would create. A target that matches nothing is flagged.\n\n"
          "Exit status: 0 planned, 2 invalid or over policy.", cmd_plan},
+        {"run", "FILE", "Run a scenario: inject its faults on schedule, revert them, report.",
+         "Validates and plans FILE, checks the disarm latch and that no other run is active, shows\n"
+         "the plan and asks for confirmation on a terminal (--yes skips it; without a terminal it\n"
+         "never asks, and FILE must be owned by root and not writable by others). Every change is\n"
+         "journaled under the run dir before it is made; a guardian process reverts it if this run\n"
+         "dies or hangs. Ctrl-C or SIGTERM reverts everything. A JSON report is written under the\n"
+         "state dir's reports/ and, with --report PATH, to PATH.\n\n"
+         "  --report PATH   also write the JSON report to PATH\n"
+         "  --yes           do not ask for confirmation\n\n"
+         "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal), 5 refused (disarmed,\n"
+         "another run active, not confirmed), 2 invalid or over policy, 6 unsupported here,\n"
+         "1 internal error. In every case but 1, nothing stays applied.", cmd_run},
+        {"abort", "", "The kill switch: disarm, stop every run, revert every fault.",
+         "Sets the persistent disarm latch, signals every run, reverts at once whatever any journal\n"
+         "still holds (also of dead, hung or stopped runs), and prints what it reverted and how\n"
+         "long it took. Runs stay refused until 'sabot arm'.\n\n"
+         "  --reason TEXT   recorded with the latch\n\n"
+         "Exit status: 0 when nothing of sabot's remains applied.", cmd_abort},
+        {"arm", "", "Clear the disarm latch: runs may start again.", "Exit status: 0.", cmd_arm},
+        {"disarm", "", "Set the disarm latch: no run starts until 'sabot arm'.",
+         "The latch persists across reboots (it lives in the state dir).\n\n"
+         "  --reason TEXT   recorded with the latch\n\nExit status: 0.", cmd_disarm},
+        {"status", "", "Armed or not, active runs and the faults they hold.",
+         "  --json   machine-readable output\n\nExit status: 0.", cmd_status},
+        {"recover", "", "Revert what journals of dead runs still hold.",
+         "Run at boot and after a run's unit stops. Journals of live runs are left to them.\n\n"
+         "Exit status: 0 when nothing failed.", cmd_recover},
 };
 
 static const struct command *find_command(const char *name) {
@@ -199,36 +342,16 @@ static void print_help(void) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION };
-        static const struct option opts[] = {
-                {"policy", required_argument, NULL, OPT_POLICY},
-                {"state-dir", required_argument, NULL, OPT_STATE},
-                {"run-dir", required_argument, NULL, OPT_RUN},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {"verbose", no_argument, NULL, 'v'},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
+        static const struct option opts[] = {GLOBAL_OPTIONS, {"version", no_argument, NULL, OPT_VERSION}, {}};
         int o;
         /* '+': stop at the command; its own options follow it. */
         while ((o = getopt_long(argc, argv, "+hv", opts, NULL)) >= 0) {
+                if (global_option(o, optarg))
+                        continue;
                 switch (o) {
-                case OPT_POLICY:
-                        G.policy = optarg;
-                        G.policy_is_default = false;
-                        break;
-                case OPT_STATE:
-                        G.state_dir = optarg;
-                        break;
-                case OPT_RUN:
-                        G.run_dir = optarg;
-                        break;
                 case OPT_VERSION:
                         printf("sabot %s\n", SABOT_VERSION);
                         return EXIT_HELD;
-                case 'v':
-                        log_set_max_level(LOG_DEBUG);
-                        break;
                 case 'h':
                         print_help();
                         return EXIT_HELD;

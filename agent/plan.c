@@ -41,8 +41,11 @@ static int filter_pids(const struct plan *pl, struct resolved_target *rt, const 
                 char comm[16] = "";
                 const char *unit;
                 int r, k = proc_is_kthread(pid);
-                if (k == -ESRCH)
-                        continue; /* exited meanwhile */
+                char st = 0;
+                /* Exited meanwhile, or exited and not yet reaped: a zombie is
+                 * no survivor and cannot be hit. */
+                if (k == -ESRCH || proc_state(pid, &st) < 0 || st == 'Z' || st == 'X')
+                        continue;
                 (void)proc_comm(pid, comm);
                 if (pid == 1)
                         r = add_excluded(rt, pid, "PID 1");
@@ -167,7 +170,7 @@ int plan_resolve_target(const struct plan *pl, const struct target *t, struct re
         if (r < 0)
                 return r;
         if (rt->n_pids == 0)
-                return set_problem(rt, n == 0 ? "matches no process" : "matches only protected processes");
+                return set_problem(rt, rt->n_ex == 0 ? "matches no process" : "matches only protected processes");
         return 0;
 }
 

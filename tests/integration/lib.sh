@@ -69,3 +69,34 @@ t_cleanup_tmp() { rm -rf "$T_TMP"; }
 t_done() {
 	exit $((T_FAILS > 0))
 }
+
+# The state letter of a process (R, S, T, Z...), empty when gone.
+pstate() { sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null; }
+
+# wait_for MS CMD...: poll CMD every 20 ms until it succeeds or MS pass.
+wait_for() {
+	ms=$1
+	shift
+	while [ "$ms" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.02
+		ms=$((ms - 20))
+	done
+	"$@"
+}
+
+all_in_state() { # STATE PID...
+	want=$1
+	shift
+	for p in "$@"; do [ "$(pstate "$p")" = "$want" ] || return 1; done
+}
+none_in_state() {
+	bad=$1
+	shift
+	for p in "$@"; do [ "$(pstate "$p")" != "$bad" ] || return 1; done
+}
+alive_count() {
+	n=0
+	for p in "$@"; do [ -d "/proc/$p" ] && [ "$(pstate "$p")" != Z ] && n=$((n + 1)); done
+	echo $n
+}

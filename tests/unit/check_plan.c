@@ -171,6 +171,19 @@ START_TEST(test_resolve) {
         ck_assert_str_eq(rt.ex[0].why, why);
         resolved_free(&rt);
 
+        /* Killed but not yet reaped: zombies are neither targets nor
+         * survivors. */
+        strv_free(&p->protect.comms);
+        kill(a, SIGKILL);
+        kill(b, SIGKILL);
+        char st = 0;
+        for (int i = 0; i < 200 && (proc_state(a, &st) < 0 || st != 'Z'); i++)
+                usleep(5000);
+        ck_assert_int_eq(st, 'Z');
+        resolve(sel, p, &rt);
+        ck_assert_uint_eq(rt.n_pids, 0);
+        ck_assert_str_eq(rt.problem, "matches no process");
+        resolved_free(&rt);
         reap(a);
         reap(b);
         resolve(sel, p, &rt);

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "control.h"
+#include "host.h"
+#include "journal.h"
+#include "log.h"
+#include "run.h"
+
+static uint64_t mono_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* A pidfd for (pid, start), or -1 when that process is gone. */
+static int pidfd_of(pid_t pid, uint64_t start) {
+        if (pid <= 0)
+                return -1;
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return -1;
+        if (!process_alive(pid, start)) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static void describe(const struct jentry *e, char *buf, size_t len) {
+        if (streq(e->kind, "stop"))
+                snprintf(buf, len, "resumed pid %d", (int)e->pid);
+        else if (streq(e->kind, "freeze"))
+                snprintf(buf, len, "thawed %s", e->cgroup ? e->cgroup : "?");
+        else if (streq(e->kind, "exec"))
+                snprintf(buf, len, "terminated launched pid %d", (int)e->pid);
+        else
+                snprintf(buf, len, "%s", e->kind);
+}
+
+struct loaded {
+        struct journal *j;
+        int runner_fd;
+        bool stopped;
+};
+
+static int load_all(const struct dirs *d, struct loaded **ret, size_t *ret_n) {
+        char **paths = NULL;
+        size_t n = 0;
+        int r = journal_list(d->run, &paths, &n);
+        if (r < 0)
+                return r;
+        struct loaded *v = calloc(n + 1, sizeof *v);
+        if (!v) {
+                paths_free(paths, n);
+                return -ENOMEM;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct journal *j = NULL;
+                if (journal_load(paths[i], &j) < 0)
+                        continue; /* removed meanwhile */
+                char st = 0;
+                v[k].j = j;
+                v[k].runner_fd = pidfd_of(j->runner_pid, j->runner_start);
+                v[k].stopped = v[k].runner_fd >= 0 && proc_state(j->runner_pid, &st) == 0 && (st == 'T' || st == 't');
+                k++;
+        }
+        paths_free(paths, n);
+        *ret = v;
+        *ret_n = k;
+        return 0;
+}
+
+static void free_all(struct loaded *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].runner_fd >= 0)
+                        close(v[i].runner_fd);
+                journal_free(v[i].j);
+        }
+        free(v);
+}
+
+int control_abort(const struct dirs *d, const char *reason) {
+        uint64_t t0 = mono_now();
+        /* The latch first: a runner between two faults sees it before its
+         * next apply, and no new run starts. */
+        int r = latch_set(d, reason ? reason : "sabot abort");
+        if (r < 0)
+                log_error_errno(r, "cannot set the disarm latch under %s: %m; reverting anyway", d->state);
+        struct loaded *v = NULL;
+        size_t n = 0;
+        r = load_all(d, &v, &n);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), EXIT_INTERNAL;
+
+        for (size_t i = 0; i < n; i++)
+                if (v[i].runner_fd >= 0)
+                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGTERM, NULL, 0);
+        /* Revert at once, ourselves: entries are idempotent, so a live runner
+         * reverting the same ones does no harm, and a hung or stopped one
+         * cannot delay the kill switch. */
+        unsigned reverted = 0, failed = 0;
+        char lines[8192] = "";
+        for (size_t i = 0; i < n; i++) {
+                struct journal *j = v[i].j;
+                for (size_t k = j->n; k-- > 0;) {
+                        struct jentry *e = &j->v[k];
+                        if (e->reverted)
+                                continue;
+                        int q = fault_revert_entry(e);
+                        if (q >= 0)
+                                q = journal_reverted(j, e->seq);
+                        char what[PATH_MAX + 64];
+                        describe(e, what, sizeof what);
+                        snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "  %s: %s%s%s%s\n",
+                                 j->run_id ? j->run_id : "?", what, e->name ? " (" : "", e->name ? e->name : "",
+                                 e->name ? ")" : "");
+                        if (q < 0) {
+                                failed++;
+                                snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "    FAILED: %s\n",
+                                         strerror(-q));
+                        } else
+                                reverted++;
+                }
+        }
+        uint64_t t_reverted = mono_now();
+
+        /* A stopped runner must not wake up and go on: it is killed, and its
+         * guardian then finds nothing left to do. Live ones get a moment to
+         * write their reports. */
+        uint64_t deadline = mono_now() + NSEC_PER_SEC;
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].runner_fd < 0)
+                        continue;
+                if (v[i].stopped) {
+                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
+                        continue;
+                }
+                uint64_t now = mono_now();
+                struct pollfd p = {.fd = v[i].runner_fd, .events = POLLIN};
+                if (now < deadline && poll(&p, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) == 0)
+                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))
+                        (void)journal_remove(v[i].j);
+
+        printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
+        if (n == 0 || (reverted == 0 && failed == 0))
+                printf("nothing was applied; checked %zu run%s in %.1f ms\n", n, n == 1 ? "" : "s",
+                       (double)(t_reverted - t0) / 1e6);
+        else
+                printf("reverted %u change%s of %zu run%s in %.1f ms\n%s", reverted, reverted == 1 ? "" : "s", n,
+                       n == 1 ? "" : "s", (double)(t_reverted - t0) / 1e6, lines);
+        free_all(v, n);
+        if (failed) {
+                log_error("%u change%s could not be reverted; see above, and retry with 'sabot recover'", failed,
+                          failed == 1 ? "" : "s");
+                return EXIT_INTERNAL;
+        }
+        return EXIT_HELD;
+}
+
+int control_arm(const struct dirs *d) {
+        int r = latch_clear(d);
+        if (r < 0)
+                return log_error_errno(r, "cannot clear the disarm latch: %m"), EXIT_INTERNAL;
+        printf("sabot: armed: runs may start on this host\n");
+        return EXIT_HELD;
+}
+
+int control_disarm(const struct dirs *d, const char *reason) {
+        int r = latch_set(d, reason ? reason : "sabot disarm");
+        if (r < 0)
+                return log_error_errno(r, "cannot set the disarm latch: %m"), EXIT_INTERNAL;
+        printf("sabot: disarmed: no run starts until 'sabot arm'\n");
+        return EXIT_HELD;
+}
+
+static void json_str(const char *s) {
+        putchar('"');
+        for (; s && *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        printf("\\%c", *s);
+                else if ((unsigned char)*s < 0x20)
+                        printf("\\u%04x", (unsigned char)*s);
+                else
+                        putchar(*s);
+        }
+        putchar('"');
+}
+
+int control_status(const struct dirs *d, bool json) {
+        char why[512] = "";
+        int armed = latch_get(d, why, sizeof why) <= 0;
+        struct loaded *v = NULL;
+        size_t n = 0;
+        int r = load_all(d, &v, &n);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), EXIT_INTERNAL;
+        if (json) {
+                printf("{\"armed\": %s, \"disarmed_reason\": ", armed ? "true" : "false");
+                armed ? printf("null") : json_str(why);
+                printf(", \"runs\": [");
+        } else {
+                printf("%s%s%s\n", armed ? "armed" : "DISARMED", armed ? "" : ": ", armed ? "" : why);
+                if (n == 0)
+                        printf("no active runs\n");
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct journal *j = v[i].j;
+                const char *state = v[i].runner_fd < 0 ? "dead" : v[i].stopped ? "stopped" : "running";
+                bool guard = process_alive(j->guardian_pid, j->guardian_start);
+                if (json) {
+                        printf("%s{\"run_id\": ", i ? ", " : "");
+                        json_str(j->run_id);
+                        printf(", \"scenario\": ");
+                        json_str(j->scenario);
+                        printf(", \"runner_pid\": %d, \"runner\": \"%s\", \"guardian_pid\": %d, \"guardian_alive\": %s, "
+                               "\"active\": [", (int)j->runner_pid, state, (int)j->guardian_pid, guard ? "true" : "false");
+                } else
+                        printf("run %s (scenario %s): runner pid %d %s, guardian pid %d %s\n", j->run_id ? j->run_id : "?",
+                               j->scenario ? j->scenario : "?", (int)j->runner_pid, state, (int)j->guardian_pid,
+                               guard ? "alive" : "gone");
+                bool first = true;
+                for (size_t k = 0; k < j->n; k++) {
+                        const struct jentry *e = &j->v[k];
+                        if (e->reverted)
+                                continue;
+                        if (json) {
+                                printf("%s{\"kind\": \"%s\", \"pid\": %d, \"cgroup\": ", first ? "" : ", ", e->kind, (int)e->pid);
+                                e->cgroup ? json_str(e->cgroup) : (void)printf("null");
+                                printf(", \"name\": ");
+                                e->name ? json_str(e->name) : (void)printf("null");
+                                printf("}");
+                        } else if (e->cgroup)
+                                printf("  active: %s %s (%s)\n", e->kind, e->cgroup, e->name ? e->name : "-");
+                        else
+                                printf("  active: %s pid %d (%s)\n", e->kind, (int)e->pid, e->name ? e->name : "-");
+                        first = false;
+                }
+                if (json)
+                        printf("]}");
+        }
+        if (json)
+                printf("]}\n");
+        free_all(v, n);
+        return EXIT_HELD;
+}
+
+int control_recover(const struct dirs *d) {
+        struct loaded *v = NULL;
+        size_t n = 0;
+        int r = load_all(d, &v, &n);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), EXIT_INTERNAL;
+        unsigned total = 0, failed_total = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct journal *j = v[i].j;
+                if (v[i].runner_fd >= 0)
+                        continue; /* a live run owns it */
+                size_t out = journal_outstanding(j);
+                unsigned failed = 0;
+                (void)journal_revert_all(j, &failed);
+                total += (unsigned)out - failed;
+                failed_total += failed;
+                if (!failed)
+                        (void)journal_remove(j);
+                printf("run %s: reverted %zu change%s%s\n", j->run_id ? j->run_id : "?", out - failed,
+                       out - failed == 1 ? "" : "s", failed ? ", some failed (kept for a retry)" : "");
+        }
+        if (n == 0 || total + failed_total == 0)
+                printf("sabot recover: nothing to revert\n");
+        free_all(v, n);
+        return failed_total ? EXIT_INTERNAL : EXIT_HELD;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* The write-ahead record of one run, RUN_DIR/runs/ID.journal: every kernel
+ * or process change is recorded (and fdatasync'd) before it is made, and
+ * its revert afterwards. Each entry holds everything its revert needs, so
+ * the runner, its guardian, `sabot abort` and `sabot recover` can all
+ * revert from the file alone; reverts are idempotent. */
+
+#define JOURNAL_SUFFIX ".journal"
+
+struct jentry {
+        unsigned seq;
+        char kind[16]; /* stop | freeze | exec, later network kinds */
+        pid_t pid;
+        uint64_t start; /* the pid's start time: identity */
+        char *cgroup;
+        char *name; /* the fault or target it belongs to */
+        bool reverted;
+};
+
+struct journal {
+        char *path;
+        int fd;
+        /* header */
+        char *run_id, *scenario;
+        pid_t runner_pid, guardian_pid;
+        uint64_t runner_start, guardian_start;
+        uint64_t started_wall_ns;
+        struct jentry *v;
+        size_t n;
+        unsigned next_seq;
+        bool ended;
+};
+
+int journal_create(const char *run_dir, const char *run_id, const char *scenario, struct journal **ret);
+int journal_set_guardian(struct journal *j, pid_t pid);
+/* Write-ahead: record e (kind, pid/start or cgroup, name) before acting;
+ * sets e->seq. */
+int journal_apply(struct journal *j, struct jentry *e);
+int journal_reverted(struct journal *j, unsigned seq);
+/* Load a journal from disk (opened for appending reverts). */
+int journal_load(const char *path, struct journal **ret);
+/* Entries applied and not reverted. */
+size_t journal_outstanding(const struct journal *j);
+
+/* Revert every outstanding entry, newest first, recording each success.
+ * Returns the number reverted, or a negative errno if any failed (those
+ * stay outstanding); ret_failed counts them. */
+int journal_revert_all(struct journal *j, unsigned *ret_failed);
+/* Remove the file (after everything is reverted). */
+int journal_remove(struct journal *j);
+void journal_free(struct journal *j);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct journal *, journal_free);
+
+/* Paths of every journal under RUN_DIR/runs. */
+int journal_list(const char *run_dir, char ***ret, size_t *ret_n);
+void paths_free(char **v, size_t n);
+
+/* Whether the process (pid, start) is still the one that was recorded. */
+bool process_alive(pid_t pid, uint64_t start);

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/utsname.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "run.h"
+
+static void json_str(FILE *f, const char *s) {
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '"' || c == '\\')
+                        fprintf(f, "\\%c", c);
+                else if (c == '\n')
+                        fputs("\\n", f);
+                else if (c < 0x20)
+                        fprintf(f, "\\u%04x", c);
+                else
+                        fputc(c, f);
+        }
+        fputc('"', f);
+}
+
+static void json_time(FILE *f, uint64_t wall_ns) {
+        time_t t = (time_t)(wall_ns / NSEC_PER_SEC);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char buf[64];
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        fprintf(f, "\"%s.%03lluZ\"", buf, (unsigned long long)(wall_ns % NSEC_PER_SEC / NSEC_PER_MSEC));
+}
+
+static const char *level_name(int level) {
+        static const char *const n[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
+        return level >= 0 && level < 8 ? n[level] : "info";
+}
+
+static const char *state_name(enum fault_state s) {
+        static const char *const n[] = {"pending", "active", "done", "failed"};
+        return n[s];
+}
+
+int report_write(const struct run *r, const char *path) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return -errno;
+        struct utsname u;
+        uname(&u);
+        const struct scenario *s = r->s;
+        fprintf(f, "{\n  \"sabot_version\": ");
+        json_str(f, SABOT_VERSION);
+        fprintf(f, ",\n  \"run_id\": ");
+        json_str(f, r->run_id);
+        fprintf(f, ",\n  \"scenario\": {\"name\": ");
+        json_str(f, s->head.name);
+        fprintf(f, ", \"file\": ");
+        json_str(f, s->file);
+        fprintf(f, ", \"description\": ");
+        json_str(f, s->head.description);
+        fprintf(f, ", \"duration_ns\": %llu},\n", (unsigned long long)s->head.duration);
+        fprintf(f, "  \"host\": {\"hostname\": ");
+        json_str(f, u.nodename);
+        fprintf(f, ", \"kernel\": ");
+        json_str(f, u.release);
+        fprintf(f, "},\n  \"start\": {\"wall\": ");
+        json_time(f, r->t0_wall);
+        fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": 0},\n", (unsigned long long)r->t0_wall);
+        fprintf(f, "  \"end\": {\"wall\": ");
+        json_time(f, r->end_wall);
+        fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": %llu},\n", (unsigned long long)r->end_wall,
+                (unsigned long long)(r->end_mono - r->t0_mono));
+        fprintf(f, "  \"exit_code\": %d,\n  \"exit_reason\": ", r->exit_code);
+        json_str(f, r->reason);
+        fprintf(f, ",\n  \"faults\": [");
+        for (size_t i = 0; i < s->n_faults; i++) {
+                const struct fault_run *fr = &r->fr[i];
+                fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+                json_str(f, fr->f->hdr.name);
+                fprintf(f, ", \"type\": ");
+                json_str(f, fault_type_to_string(fr->f->type));
+                fprintf(f, ", \"window_ns\": [%llu, %llu], \"state\": ", (unsigned long long)fr->f->start,
+                        (unsigned long long)fault_end(s, fr->f));
+                json_str(f, state_name(fr->state));
+                fprintf(f, ", \"applied_ns\": ");
+                fr->applied_ns ? fprintf(f, "%llu", (unsigned long long)fr->applied_ns) : fprintf(f, "null");
+                fprintf(f, ", \"reverted_ns\": ");
+                fr->reverted_ns ? fprintf(f, "%llu", (unsigned long long)fr->reverted_ns) : fprintf(f, "null");
+                fprintf(f, ", \"strikes\": %u, \"processes\": %u, \"outcome\": ", fr->strikes, fr->hits);
+                json_str(f, fr->outcome);
+                fputc('}', f);
+        }
+        fprintf(f, "\n  ],\n  \"events\": [");
+        for (size_t i = 0; i < r->n_ev; i++) {
+                const struct run_event *e = &r->ev[i];
+                fprintf(f, "%s\n    {\"wall\": ", i ? "," : "");
+                json_time(f, e->wall_ns);
+                fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": %llu, \"level\": ", (unsigned long long)e->wall_ns,
+                        (unsigned long long)e->mono_ns);
+                json_str(f, level_name(e->level));
+                fprintf(f, ", \"fault\": ");
+                json_str(f, e->fault);
+                fprintf(f, ", \"message\": ");
+                json_str(f, e->msg);
+                fputc('}', f);
+        }
+        fprintf(f, "\n  ]\n}\n");
+        int r2 = ferror(f) ? -EIO : 0;
+        if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+                r2 = -errno;
+        fclose(f);
+        if (r2 >= 0 && rename(tmp, path) < 0)
+                r2 = -errno;
+        if (r2 < 0)
+                unlink(tmp);
+        return r2;
+}
+
+void report_summary(const struct run *r, FILE *out) {
+        char a[FORMAT_MAX];
+        fprintf(out, "\nsabot: run %s ended after %s: %s (exit %d)\n", r->run_id,
+                format_duration(a, (r->end_mono - r->t0_mono) / NSEC_PER_MSEC * NSEC_PER_MSEC), r->reason, r->exit_code);
+        for (size_t i = 0; i < r->s->n_faults; i++) {
+                const struct fault_run *fr = &r->fr[i];
+                fprintf(out, "  %-20s %-13s %-7s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type),
+                        state_name(fr->state), fr->outcome);
+        }
+        if (r->report_path[0])
+                fprintf(out, "  report: %s\n", r->report_path);
+}

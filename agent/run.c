@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: MIT */
+/* sabot run: validate, plan, preflight, then one event loop that applies
+ * and reverts each fault at its window, and a report. Every change goes
+ * through the journal first; the guardian reverts from it if this process
+ * dies or hangs. */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "guardian.h"
+#include "log.h"
+#include "run.h"
+
+static uint64_t mono_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wall_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- live view (terminal) and events ---- */
+
+static void view_clear(struct run *r) {
+        if (r->tty && r->view_lines) {
+                fprintf(stderr, "\033[%dF\033[J", r->view_lines);
+                r->view_lines = 0;
+        }
+}
+
+static const char *fr_state(const struct fault_run *fr) {
+        static const char *const n[] = {"pending", "ACTIVE", "done", "FAILED"};
+        return n[fr->state];
+}
+
+static void view_draw(struct run *r) {
+        if (!r->tty)
+                return;
+        view_clear(r);
+        char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
+        uint64_t el = mono_now() - r->t0_mono, dur = r->s->head.duration;
+        fprintf(stderr, "\033[1m%s\033[0m  %s elapsed, %s left   Ctrl-C reverts everything\n", r->s->head.name,
+                format_duration(a, el / NSEC_PER_SEC * NSEC_PER_SEC),
+                format_duration(b, el < dur ? (dur - el) / NSEC_PER_SEC * NSEC_PER_SEC : 0));
+        int lines = 1;
+        for (size_t i = 0; i < r->s->n_faults; i++) {
+                const struct fault_run *fr = &r->fr[i];
+                fprintf(stderr, "  %-18s %-9s %s → %-8s %-8s", fr->f->hdr.name, fault_type_to_string(fr->f->type),
+                        format_duration(a, fr->f->start), format_duration(b, fault_end(r->s, fr->f)), fr_state(fr));
+                if (fr->f->type == FAULT_KILL)
+                        fprintf(stderr, " strikes %u, killed %u", fr->strikes, fr->hits);
+                else if (fr->hits)
+                        fprintf(stderr, " %u process%s", fr->hits, fr->hits == 1 ? "" : "es");
+                fputc('\n', stderr);
+                lines++;
+        }
+        for (size_t i = 0; i < r->s->n_targets; i++) {
+                const struct target *t = r->s->targets[i];
+                if (t->sel == SEL_EXEC)
+                        fprintf(stderr, "  target %s: launched pid %d%s\n", t->hdr.name, (int)r->exec_pids[i],
+                                r->exec_pids[i] && !process_alive(r->exec_pids[i], r->exec_starts[i]) ? " (exited)" : "");
+                else
+                        fprintf(stderr, "  target %s: %s %s\n", t->hdr.name, selector_to_string(t->sel), target_value(t, c));
+                lines++;
+        }
+        r->view_lines = lines;
+        fflush(stderr);
+}
+
+static void event_v(struct run *r, int level, const struct fault *f, const char *fmt, va_list ap) {
+        char msg[1024];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        struct run_event e = {
+                .wall_ns = wall_now(),
+                .mono_ns = mono_now() - r->t0_mono,
+                .level = level,
+                .fault = f ? strdup(f->hdr.name) : NULL,
+                .msg = strdup(msg),
+        };
+        if (!e.msg || array_push(&r->ev, &r->n_ev, sizeof e, &e) < 0) {
+                free(e.fault);
+                free(e.msg);
+        }
+        if (r->tty) {
+                char a[FORMAT_MAX];
+                view_clear(r);
+                fprintf(stderr, "%8s  %s%s%s\n", format_duration(a, e.mono_ns / NSEC_PER_MSEC * NSEC_PER_MSEC),
+                        f ? f->hdr.name : "", f ? ": " : "", msg);
+                view_draw(r);
+        } else if (f)
+                log_internal(level, 0, "%s: %s", f->hdr.name, msg);
+        else
+                log_internal(level, 0, "%s", msg);
+}
+
+static void event(struct run *r, int level, const struct fault *f, const char *fmt, ...) _printf_(4, 5);
+static void event(struct run *r, int level, const struct fault *f, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        event_v(r, level, f, fmt, ap);
+        va_end(ap);
+}
+
+static void fault_event_cb(void *ud, int level, const struct fault *f, const char *fmt, va_list ap) {
+        event_v(ud, level, f, fmt, ap);
+}
+
+/* ---- applying and reverting ---- */
+
+static struct fault_ctx ctx_of(struct run *r) {
+        return (struct fault_ctx){
+                .j = r->j,
+                .pl = r->pl,
+                .exec_pids = r->exec_pids,
+                .exec_starts = r->exec_starts,
+                .event = fault_event_cb,
+                .ud = r,
+        };
+}
+
+/* Revert what one fault created, from its journal entries. */
+static int fault_revert(struct run *r, struct fault_run *fr) {
+        int first = 0;
+        unsigned n = 0;
+        for (size_t k = fr->n_seqs; k-- > 0;)
+                for (size_t i = 0; i < r->j->n; i++) {
+                        struct jentry *e = &r->j->v[i];
+                        if (e->seq != fr->seqs[k] || e->reverted)
+                                continue;
+                        int q = fault_revert_entry(e);
+                        if (q >= 0)
+                                q = journal_reverted(r->j, e->seq);
+                        if (q < 0 && !first)
+                                first = q;
+                        n += q >= 0;
+                }
+        fr->reverted_ns = mono_now() - r->t0_mono;
+        if (first < 0) {
+                fr->state = FR_FAILED;
+                snprintf(fr->outcome, sizeof fr->outcome, "revert failed: %s", strerror(-first));
+                event(r, LOG_ERR, fr->f, "revert failed: %s; 'sabot recover' retries", strerror(-first));
+                return first;
+        }
+        fr->state = FR_DONE;
+        if (fr->f->type == FAULT_PAUSE) {
+                snprintf(fr->outcome, sizeof fr->outcome, "paused %u process%s, resumed", fr->hits,
+                         fr->hits == 1 ? "" : "es");
+                event(r, LOG_NOTICE, fr->f, "reverted: resumed %u", n);
+        } else if (fr->f->type == FAULT_KILL)
+                snprintf(fr->outcome, sizeof fr->outcome, "%u strike%s, %u process%s signalled", fr->strikes,
+                         fr->strikes == 1 ? "" : "s", fr->hits, fr->hits == 1 ? "" : "es");
+        return 0;
+}
+
+static bool disarmed(struct run *r) {
+        char why[512];
+        if (latch_get(&r->o->dirs, why, sizeof why) <= 0)
+                return false;
+        if (!r->reason[0]) {
+                snprintf(r->reason, sizeof r->reason, "aborted by the kill switch: %s", why);
+                r->exit_code = EXIT_ABORTED;
+        }
+        return true;
+}
+
+static int fault_start(struct run *r, struct fault_run *fr) {
+        const struct fault_ops *ops = fault_ops_get(fr->f->type);
+        struct fault_ctx c = ctx_of(r);
+        fr->state = FR_ACTIVE;
+        fr->applied_ns = mono_now() - r->t0_mono;
+        if (fr->f->type == FAULT_KILL && fr->f->every)
+                fr->next_strike_ns = fr->f->start + fr->f->every;
+        int q = ops->apply(&c, fr);
+        /* The kill switch may have been thrown while we applied: what the
+         * journal holds is reverted below, by us or by `sabot abort`. */
+        if (q >= 0 && disarmed(r))
+                return -ECANCELED;
+        if (q < 0) {
+                snprintf(fr->outcome, sizeof fr->outcome, "apply failed: %s", strerror(-q));
+                event(r, LOG_ERR, fr->f, "apply failed: %s", strerror(-q));
+                fr->state = FR_FAILED;
+        }
+        return q;
+}
+
+/* The next moment something is due for fr, since the start; 0 = none. */
+static uint64_t fault_next(const struct run *r, const struct fault_run *fr) {
+        if (fr->state == FR_PENDING)
+                return fr->f->start;
+        if (fr->state != FR_ACTIVE)
+                return 0;
+        uint64_t end = fault_end(r->s, fr->f);
+        if (fr->next_strike_ns && fr->next_strike_ns < end)
+                return fr->next_strike_ns;
+        return end;
+}
+
+static void arm_timer(struct run *r) {
+        uint64_t next = r->s->head.duration;
+        for (size_t i = 0; i < r->s->n_faults; i++) {
+                uint64_t t = fault_next(r, &r->fr[i]);
+                if ((t || r->fr[i].state == FR_PENDING) && t < next)
+                        next = t;
+        }
+        uint64_t at = r->t0_mono + next;
+        struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / NSEC_PER_SEC), .tv_nsec = (long)(at % NSEC_PER_SEC)}};
+        if (at == 0)
+                its.it_value.tv_nsec = 1;
+        timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Run everything due. Returns 1 when the scenario is over, <0 to stop. */
+static int run_due(struct run *r) {
+        uint64_t now = mono_now() - r->t0_mono;
+        for (;;) {
+                struct fault_run *due = NULL;
+                uint64_t best = UINT64_MAX;
+                for (size_t i = 0; i < r->s->n_faults; i++) {
+                        struct fault_run *fr = &r->fr[i];
+                        uint64_t t = fault_next(r, fr);
+                        if ((fr->state == FR_PENDING || t) && t <= now && t < best)
+                                best = t, due = fr;
+                }
+                if (!due)
+                        break;
+                int q = 0;
+                uint64_t end = fault_end(r->s, due->f);
+                if (due->state == FR_PENDING) {
+                        if (disarmed(r))
+                                return -ECANCELED;
+                        q = fault_start(r, due);
+                } else if (due->next_strike_ns && due->next_strike_ns < end) {
+                        if (disarmed(r))
+                                return -ECANCELED;
+                        struct fault_ctx c = ctx_of(r);
+                        due->next_strike_ns += due->f->every;
+                        q = fault_ops_get(due->f->type)->strike(&c, due);
+                } else
+                        q = fault_revert(r, due);
+                if (q < 0)
+                        return q;
+        }
+        return now >= r->s->head.duration ? 1 : 0;
+}
+
+/* ---- exec targets ---- */
+
+static int launch_targets(struct run *r) {
+        for (size_t i = 0; i < r->s->n_targets; i++) {
+                const struct target *t = r->s->targets[i];
+                if (t->sel != SEL_EXEC)
+                        continue;
+                char log[PATH_MAX], dir[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/logs", r->o->dirs.state);
+                int q = mkdir_p(dir, 0750);
+                if (q < 0)
+                        return log_error_errno(q, "cannot create %s: %m", dir);
+                if (snprintf(log, sizeof log, "%s/%s-%s.log", dir, r->run_id, t->hdr.name) >= (int)sizeof log)
+                        return log_error_errno(-ENAMETOOLONG, "state dir path too long: %s", dir);
+                struct fault_ctx c = ctx_of(r);
+                q = exec_target_start(&c, t, log, &r->exec_pids[i], &r->exec_starts[i]);
+                if (q < 0) {
+                        event(r, LOG_ERR, NULL, "target %s: cannot start %s: %s", t->hdr.name, t->exec, strerror(-q));
+                        return q;
+                }
+                r->exec_pidfds[i] = (int)syscall(SYS_pidfd_open, r->exec_pids[i], 0);
+                if (r->exec_pidfds[i] >= 0) {
+                        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 100 + i};
+                        epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->exec_pidfds[i], &ev);
+                }
+                event(r, LOG_NOTICE, NULL, "target %s: launched %s as pid %d (output: %s)", t->hdr.name, t->exec,
+                      (int)r->exec_pids[i], log);
+        }
+        return 0;
+}
+
+/* At the end: SIGTERM, up to two seconds to exit, then the journal's
+ * revert (SIGKILL to the process group). */
+static void stop_targets(struct run *r) {
+        uint64_t deadline = mono_now() + 2 * NSEC_PER_SEC;
+        for (size_t i = 0; i < r->s->n_targets; i++)
+                if (r->exec_pidfds[i] >= 0 && process_alive(r->exec_pids[i], r->exec_starts[i])) {
+                        kill(-r->exec_pids[i], SIGTERM);
+                        (void)syscall(SYS_pidfd_send_signal, r->exec_pidfds[i], SIGTERM, NULL, 0);
+                }
+        for (size_t i = 0; i < r->s->n_targets; i++) {
+                if (r->exec_pidfds[i] < 0)
+                        continue;
+                uint64_t now = mono_now();
+                struct pollfd p = {.fd = r->exec_pidfds[i], .events = POLLIN};
+                if (now < deadline)
+                        (void)poll(&p, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1);
+                waitpid(r->exec_pids[i], NULL, WNOHANG);
+        }
+}
+
+static void reap_target(struct run *r, size_t i) {
+        int status;
+        pid_t p = waitpid(r->exec_pids[i], &status, WNOHANG);
+        if (p == r->exec_pids[i]) {
+                if (WIFSIGNALED(status))
+                        event(r, LOG_WARNING, NULL, "target %s: pid %d was killed by SIG%s", r->s->targets[i]->hdr.name,
+                              (int)p, signal_to_name(WTERMSIG(status)) ? signal_to_name(WTERMSIG(status)) : "?");
+                else
+                        event(r, LOG_WARNING, NULL, "target %s: pid %d exited with status %d",
+                              r->s->targets[i]->hdr.name, (int)p, WEXITSTATUS(status));
+        }
+        epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->exec_pidfds[i], NULL);
+}
+
+/* ---- preflight ---- */
+
+static int preflight(struct run *r, struct diags *d) {
+        int code = 0;
+        for (size_t i = 0; i < r->s->n_faults; i++) {
+                const struct fault *f = r->s->faults[i];
+                const struct fault_ops *ops = fault_ops_get(f->type);
+                char why[512] = "";
+                if (!ops)
+                        snprintf(why, sizeof why, "this version of sabot cannot inject %s faults yet; "
+                                 "remove the fault or run a version that can (see 'sabot --version')",
+                                 fault_type_to_string(f->type));
+                else if (ops->probe(f, why, sizeof why) >= 0)
+                        continue;
+                diag_error(d, r->s->file, conf_line(&scenario_spec, &f->hdr, "type"), "fault '%s': type = %s is not "
+                           "supported here: %s", f->hdr.name, fault_type_to_string(f->type), why);
+                code = EXIT_UNSUPPORTED;
+        }
+        /* The SLO guard plugs in here: until sabot can judge SLOs, a scenario
+         * that relies on them must not run unguarded. */
+        for (size_t i = 0; i < r->s->n_slos; i++) {
+                diag_error(d, r->s->file, r->s->slos[i]->hdr.line, "slo '%s': this version of sabot cannot probe "
+                           "SLOs yet, and a scenario that names one must not run without it; remove the [slo] "
+                           "sections to run without an SLO guard", r->s->slos[i]->hdr.name);
+                code = EXIT_UNSUPPORTED;
+        }
+        return code;
+}
+
+static bool confirm(struct run *r) {
+        char host[256] = "this host";
+        struct utsname u;
+        if (uname(&u) == 0)
+                snprintf(host, sizeof host, "%s", u.nodename);
+        fprintf(stderr, "\nInject these faults on %s? [y/N] ", host);
+        fflush(stderr);
+        char line[64];
+        if (!fgets(line, sizeof line, stdin))
+                return false;
+        (void)r;
+        return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* ---- the run ---- */
+
+static void run_free(struct run *r) {
+        for (size_t i = 0; i < r->n_ev; i++) {
+                free(r->ev[i].fault);
+                free(r->ev[i].msg);
+        }
+        free(r->ev);
+        for (size_t i = 0; r->fr && i < r->s->n_faults; i++)
+                free(r->fr[i].seqs);
+        free(r->fr);
+        for (size_t i = 0; r->exec_pidfds && i < r->s->n_targets; i++)
+                if (r->exec_pidfds[i] >= 0)
+                        close(r->exec_pidfds[i]);
+        free(r->exec_pidfds);
+        free(r->exec_pids);
+        free(r->exec_starts);
+        journal_free(r->j);
+        plan_free(r->pl);
+        scenario_free(r->s);
+        policy_free(r->p);
+        for (int *fd = &r->lock_fd; fd <= &r->gfd; fd++)
+                if (*fd >= 0)
+                        close(*fd);
+}
+
+/* Revert everything, report, clean up. */
+static int finish(struct run *r) {
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                if (r->fr[i].state == FR_ACTIVE)
+                        (void)fault_revert(r, &r->fr[i]);
+        stop_targets(r);
+        unsigned failed = 0;
+        (void)journal_revert_all(r->j, &failed);
+        r->end_mono = mono_now();
+        r->end_wall = wall_now();
+        if (failed) {
+                event(r, LOG_ERR, NULL, "%u change%s could not be reverted; the guardian and 'sabot recover' retry "
+                      "from %s", failed, failed == 1 ? "" : "s", r->j->path);
+                r->exit_code = EXIT_INTERNAL;
+                snprintf(r->reason + strlen(r->reason), sizeof r->reason - strlen(r->reason), "; %u change%s not reverted",
+                         failed, failed == 1 ? "" : "s");
+        } else
+                event(r, LOG_NOTICE, NULL, "everything reverted");
+        view_clear(r);
+
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/reports", r->o->dirs.state);
+        if (mkdir_p(dir, 0755) >= 0) {
+                int q = snprintf(r->report_path, sizeof r->report_path, "%s/%s.json", dir, r->run_id) >=
+                                        (int)sizeof r->report_path
+                                ? -ENAMETOOLONG
+                                : report_write(r, r->report_path);
+                if (q < 0) {
+                        log_warning_errno(q, "cannot write the report %s: %m", r->report_path);
+                        r->report_path[0] = '\0';
+                }
+        }
+        if (r->o->report) {
+                int q = report_write(r, r->o->report);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the report %s: %m", r->o->report);
+                else
+                        snprintf(r->report_path, sizeof r->report_path, "%s", r->o->report);
+        }
+        report_summary(r, r->tty ? stderr : stdout);
+
+        if (!failed) {
+                (void)journal_remove(r->j);
+                if (r->gfd >= 0)
+                        guardian_done(r->gfd);
+        }
+        /* Closing the pipe without "done" leaves the guardian to retry. */
+        if (r->gfd >= 0) {
+                close(r->gfd);
+                r->gfd = -1;
+        }
+        if (r->guardian > 0)
+                waitpid(r->guardian, NULL, 0);
+        return r->exit_code;
+}
+
+static int loop(struct run *r) {
+        for (;;) {
+                struct epoll_event evs[8];
+                int n = epoll_wait(r->epfd, evs, 8, -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < n; i++) {
+                        uint64_t id = evs[i].data.u64, x;
+                        if (id == 1) { /* signal */
+                                struct signalfd_siginfo si;
+                                if (read(r->sigfd, &si, sizeof si) != sizeof si)
+                                        continue;
+                                if (!disarmed(r)) {
+                                        snprintf(r->reason, sizeof r->reason, "interrupted by SIG%s",
+                                                 signal_to_name((int)si.ssi_signo) ? signal_to_name((int)si.ssi_signo) : "?");
+                                        r->exit_code = EXIT_ABORTED;
+                                }
+                                event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                                return 0;
+                        } else if (id == 2) { /* schedule */
+                                (void)!read(r->tfd, &x, sizeof x);
+                                int q = run_due(r);
+                                if (q == -ECANCELED) {
+                                        event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                                        return 0;
+                                }
+                                if (q < 0) {
+                                        snprintf(r->reason, sizeof r->reason, "a fault failed: %s", strerror(-q));
+                                        r->exit_code = EXIT_INTERNAL;
+                                        return 0;
+                                }
+                                if (q == 1) {
+                                        snprintf(r->reason, sizeof r->reason, "completed");
+                                        r->exit_code = EXIT_HELD;
+                                        return 0;
+                                }
+                                arm_timer(r);
+                        } else if (id == 3) { /* heartbeat */
+                                (void)!read(r->hbfd, &x, sizeof x);
+                                guardian_beat(r->gfd);
+                                if (++r->ticks % 5 == 0)
+                                        view_draw(r);
+                        } else if (id >= 100)
+                                reap_target(r, (size_t)(id - 100));
+                }
+        }
+}
+
+static int setup_loop(struct run *r) {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGQUIT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        signal(SIGPIPE, SIG_IGN);
+        r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        r->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (r->sigfd < 0 || r->tfd < 0 || r->hbfd < 0 || r->epfd < 0)
+                return -errno;
+        struct itimerspec hb = {
+                .it_value = {0, (long)GUARDIAN_HEARTBEAT_NS},
+                .it_interval = {0, (long)GUARDIAN_HEARTBEAT_NS},
+        };
+        timerfd_settime(r->hbfd, 0, &hb, NULL);
+        int fds[] = {r->sigfd, r->tfd, r->hbfd};
+        for (int i = 0; i < 3; i++) {
+                struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i + 1};
+                if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+int run_main(const struct run_opts *o) {
+        struct run R = {.o = o, .lock_fd = -1, .epfd = -1, .sigfd = -1, .tfd = -1, .hbfd = -1, .gfd = -1};
+        struct run *r = &R;
+        struct diags d = {0};
+        int code = EXIT_INVALID, q;
+
+        r->tty = isatty(STDERR_FILENO) && isatty(STDIN_FILENO);
+        if (policy_load(o->policy, o->policy_is_default, &r->p, &d) < 0 || d.errors)
+                goto out_diag;
+        q = scenario_load(o->file, &r->s, &d);
+        if (q == -ENOMEM) {
+                code = EXIT_INTERNAL;
+                goto out_diag;
+        }
+        if (q < 0 || !r->s)
+                goto out_diag;
+        struct limits eff;
+        policy_check(r->p, r->s, &eff, &d);
+        /* Unattended runs read only files that only root can change. */
+        if (!isatty(STDIN_FILENO))
+                (void)file_is_trusted(o->file, &d, DIAG_ERROR);
+        if (d.errors)
+                goto out_diag;
+        code = preflight(r, &d);
+        if (code)
+                goto out_diag;
+        code = EXIT_INTERNAL;
+        q = plan_build(r->s, r->p, &eff, &r->pl, &d);
+        if (q < 0) {
+                log_error_errno(q, "cannot resolve the plan: %m");
+                goto out_diag;
+        }
+
+        char why[512];
+        if (latch_get(&o->dirs, why, sizeof why) > 0) {
+                diags_print(&d, stderr);
+                log_error("refused: chaos is disarmed on this host (%s); 'sabot arm' allows runs again", why);
+                code = EXIT_REFUSED;
+                goto out;
+        }
+        pid_t holder = 0;
+        q = run_lock(&o->dirs, &r->lock_fd, &holder);
+        if (q == -EBUSY) {
+                diags_print(&d, stderr);
+                log_error("refused: another run is active on this host (pid %d); one run at a time", (int)holder);
+                code = EXIT_REFUSED;
+                goto out;
+        }
+        if (q < 0) {
+                log_error_errno(q, "cannot take the run lock under %s: %m", o->dirs.run);
+                goto out_diag;
+        }
+        if (r->tty) {
+                plan_print(r->pl, stderr);
+                diags_print(&d, stderr);
+                if (!o->yes && !confirm(r)) {
+                        fprintf(stderr, "Nothing was touched.\n");
+                        code = EXIT_REFUSED;
+                        goto out;
+                }
+        } else
+                diags_print(&d, stderr);
+        diags_free(&d);
+
+        /* From here on the host is touched: journal first, guardian next. */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        snprintf(r->run_id, sizeof r->run_id, "%s-%s-%d", r->s->head.name, stamp, (int)getpid());
+        r->fr = calloc(r->s->n_faults + 1, sizeof *r->fr);
+        r->exec_pids = calloc(r->s->n_targets + 1, sizeof *r->exec_pids);
+        r->exec_starts = calloc(r->s->n_targets + 1, sizeof *r->exec_starts);
+        r->exec_pidfds = malloc((r->s->n_targets + 1) * sizeof *r->exec_pidfds);
+        if (!r->fr || !r->exec_pids || !r->exec_starts || !r->exec_pidfds)
+                goto out;
+        for (size_t i = 0; i <= r->s->n_targets; i++)
+                r->exec_pidfds[i] = -1;
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                r->fr[i].f = r->s->faults[i];
+        q = journal_create(o->dirs.run, r->run_id, r->s->head.name, &r->j);
+        if (q < 0) {
+                log_error_errno(q, "cannot create the journal under %s/runs: %m", o->dirs.run);
+                goto out;
+        }
+        q = setup_loop(r);
+        if (q < 0) {
+                log_error_errno(q, "cannot set up the event loop: %m");
+                goto out_journal;
+        }
+        r->t0_mono = mono_now();
+        r->t0_wall = wall_now();
+        q = guardian_spawn(r->j->path, r->t0_mono + r->s->head.duration, GUARDIAN_GRACE_NS, &r->gfd, &r->guardian);
+        if (q >= 0)
+                q = journal_set_guardian(r->j, r->guardian);
+        if (q < 0) {
+                log_error_errno(q, "cannot start the guardian: %m");
+                goto out_journal;
+        }
+        event(r, LOG_NOTICE, NULL, "run %s started: %zu fault%s over %s; guardian pid %d, journal %s", r->run_id,
+              r->s->n_faults, r->s->n_faults == 1 ? "" : "s", format_duration(why, r->s->head.duration),
+              (int)r->guardian, r->j->path);
+        q = launch_targets(r);
+        if (q < 0) {
+                snprintf(r->reason, sizeof r->reason, "a target could not be launched: %s", strerror(-q));
+                r->exit_code = EXIT_INTERNAL;
+                code = finish(r);
+                goto out;
+        }
+        /* The SLO guard's steady-state check goes here, before the first
+         * fault; preflight refuses scenarios with SLOs until it exists. */
+        view_draw(r);
+        arm_timer(r);
+        q = loop(r);
+        if (q < 0) {
+                snprintf(r->reason, sizeof r->reason, "event loop failed: %s", strerror(-q));
+                r->exit_code = EXIT_INTERNAL;
+        }
+        code = finish(r);
+        goto out;
+
+out_journal:
+        /* Nothing was applied yet. */
+        (void)journal_remove(r->j);
+        if (r->gfd >= 0)
+                guardian_done(r->gfd);
+        goto out;
+out_diag:
+        diags_print(&d, stderr);
+out:
+        diags_free(&d);
+        run_free(r);
+        if (R.guardian > 0 && R.gfd >= 0)
+                waitpid(R.guardian, NULL, 0);
+        return code;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+#include "../faults/fault.h"
+#include "journal.h"
+#include "plan.h"
+#include "state.h"
+
+/* Exit codes of CONTRACT.md. */
+enum {
+        EXIT_HELD = 0,
+        EXIT_INTERNAL = 1,
+        EXIT_INVALID = 2,
+        EXIT_BREACH = 3,
+        EXIT_ABORTED = 4,
+        EXIT_REFUSED = 5,
+        EXIT_UNSUPPORTED = 6,
+};
+
+struct run_opts {
+        const char *file;
+        const char *report; /* --report PATH, or NULL */
+        const char *policy;
+        bool policy_is_default;
+        struct dirs dirs;
+        bool yes;
+};
+
+struct run_event {
+        uint64_t wall_ns, mono_ns; /* mono: since the run's start */
+        int level;
+        char *fault;
+        char *msg;
+};
+
+struct run {
+        const struct run_opts *o;
+        struct scenario *s;
+        struct policy *p;
+        struct plan *pl;
+        struct journal *j;
+        struct fault_run *fr;
+        pid_t *exec_pids;
+        uint64_t *exec_starts;
+        int *exec_pidfds;
+        int lock_fd, epfd, sigfd, tfd, hbfd, gfd;
+        pid_t guardian;
+        uint64_t t0_mono, t0_wall, end_mono, end_wall;
+        bool tty;
+        int view_lines;
+        unsigned ticks;
+        struct run_event *ev;
+        size_t n_ev;
+        int exit_code;
+        char reason[1024];
+        char run_id[160];
+        char report_path[4096];
+};
+
+int run_main(const struct run_opts *o);
+
+/* report.c */
+int report_write(const struct run *r, const char *path);
+void report_summary(const struct run *r, FILE *out);

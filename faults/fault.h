@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../agent/journal.h"
+#include "../agent/plan.h"
+
+/* The engine's view of one fault during a run. */
+enum fault_state { FR_PENDING, FR_ACTIVE, FR_DONE, FR_FAILED };
+
+struct fault_run {
+        const struct fault *f;
+        enum fault_state state;
+        unsigned *seqs; /* journal entries this fault created */
+        size_t n_seqs;
+        uint64_t applied_ns, reverted_ns; /* since the run's start; 0 = not (yet) */
+        uint64_t next_strike_ns;          /* kill every: the next strike, since the start */
+        unsigned strikes;                 /* kill: strikes made; pause: processes stopped */
+        unsigned hits;                    /* processes signalled, in total */
+        char outcome[192];
+};
+
+/* What a fault's operations get from the engine. */
+struct fault_ctx {
+        struct journal *j;
+        const struct plan *pl;
+        const pid_t *exec_pids; /* by target index: the process the run launched, 0 if none */
+        const uint64_t *exec_starts;
+        /* Report an event: the engine logs it and puts it in the report. */
+        void (*event)(void *ud, int level, const struct fault *f, const char *fmt, va_list ap);
+        void *ud;
+};
+
+void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* Record a journal entry as this fault's, for its revert at the window's end. */
+int fault_track(struct fault_run *fr, unsigned seq);
+
+/* A fault kind, after iproute2's struct qdisc_util. Validation is the key
+ * table of agent/scenario.c; revert is the journal's (fault_revert_entry),
+ * so that whoever holds the journal can undo what apply did. */
+struct fault_ops {
+        int type;
+        /* 0 when this host can run f, else a negative errno and why. */
+        int (*probe)(const struct fault *f, char *why, size_t len);
+        /* At the window's start. */
+        int (*apply)(struct fault_ctx *c, struct fault_run *fr);
+        /* Repeated strikes inside the window (kill every = ...), or NULL. */
+        int (*strike)(struct fault_ctx *c, struct fault_run *fr);
+};
+
+const struct fault_ops *fault_ops_get(int type);
+
+/* Undo one journal entry from its contents alone. Idempotent: something
+ * already gone is success. */
+int fault_revert_entry(const struct jentry *e);
+
+/* Launch an exec target under the run's control: own process group, dies
+ * with the runner (PDEATHSIG), journaled before it execs. */
+int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
+                      uint64_t *ret_start);
+
+/* Per-kind operations, defined in faults/process.c. */
+extern const struct fault_ops kill_ops, pause_ops;
+int process_revert_stop(const struct jentry *e);
+int process_revert_freeze(const struct jentry *e);
+int process_revert_exec(const struct jentry *e);

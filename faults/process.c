@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/* Process faults: kill and pause. Signals go through pidfds, so a pid that
+ * is reused between choosing and signalling is never hit. */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "../agent/host.h"
+#include "../agent/log.h"
+#include "fault.h"
+
+static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+static int pidfd_send_signal(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
+
+/* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
+ * its pid now names another one. */
+static int pidfd_for(pid_t pid, uint64_t start) {
+        int fd = pidfd_open(pid);
+        if (fd < 0)
+                return -errno;
+        uint64_t now;
+        /* Checked after the open: the pidfd pins the process it names. */
+        if (proc_starttime(pid, &now) < 0 || now != start) {
+                close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
+static int signal_identity(pid_t pid, uint64_t start, int sig) {
+        int fd = pidfd_for(pid, start);
+        if (fd < 0)
+                return fd;
+        int r = pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int process_revert_stop(const struct jentry *e) {
+        int r = signal_identity(e->pid, e->start, SIGCONT);
+        return r == -ESRCH ? 0 : r;
+}
+
+static int write_file(const char *path, const char *s) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = write(fd, s, strlen(s));
+        int r = n < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int process_revert_freeze(const struct jentry *e) {
+        char p[PATH_MAX];
+        if (!e->cgroup)
+                return -EBADMSG;
+        snprintf(p, sizeof p, "%s/cgroup.freeze", e->cgroup);
+        int r = write_file(p, "0");
+        return r == -ENOENT ? 0 : r;
+}
+
+int process_revert_exec(const struct jentry *e) {
+        int fd = pidfd_for(e->pid, e->start);
+        if (fd == -ESRCH)
+                return 0;
+        if (fd < 0)
+                return fd;
+        /* The leader is ours: its process group is too (setpgid at launch;
+         * a pgid is not reused while its leader lives). */
+        (void)kill(-e->pid, SIGKILL);
+        int r = pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+/* The processes a fault may touch now: the launched one for exec targets,
+ * else the target resolved afresh (PID 1, kernel threads, sabot and the
+ * policy's protected processes already left out). */
+struct victims {
+        pid_t *pids;
+        size_t n;
+        char *cgroup;   /* unit/cgroup targets */
+        bool whole;     /* every process of the cgroup is eligible */
+};
+
+static void victims_free(struct victims *v) {
+        free(v->pids);
+        free(v->cgroup);
+}
+
+static int find_victims(struct fault_ctx *c, const struct fault *f, struct victims *ret) {
+        const struct target *t = c->pl->s->targets[f->target_index];
+        *ret = (struct victims){0};
+        if (t->sel == SEL_EXEC) {
+                pid_t pid = c->exec_pids[f->target_index];
+                if (pid > 0 && process_alive(pid, c->exec_starts[f->target_index])) {
+                        ret->pids = malloc(sizeof(pid_t));
+                        if (!ret->pids)
+                                return -ENOMEM;
+                        ret->pids[0] = pid;
+                        ret->n = 1;
+                }
+                return 0;
+        }
+        struct resolved_target rt = {0};
+        int r = plan_resolve_target(c->pl, t, &rt);
+        if (r >= 0) {
+                ret->pids = TAKE_PTR(rt.pids);
+                ret->n = rt.n_pids;
+                ret->cgroup = TAKE_PTR(rt.cgroup);
+                ret->whole = ret->cgroup && rt.n_ex == 0;
+        }
+        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
+        return r;
+}
+
+/* Fisher-Yates over the first k places. */
+static void choose(pid_t *v, size_t n, size_t k) {
+        for (size_t i = 0; i < k && i + 1 < n; i++) {
+                size_t j = i + arc4random_uniform((uint32_t)(n - i));
+                pid_t t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+        }
+}
+
+static uint32_t survivors_for(struct fault_ctx *c, const struct fault *f) {
+        uint32_t s = c->pl->eff.min_survivors;
+        return f->type == FAULT_KILL && f->min_survivors > s ? f->min_survivors : s;
+}
+
+static bool has_share(const struct fault *f) {
+        return f->count || conf_line(&scenario_spec, &f->hdr, "percent");
+}
+
+static int always_supported(const struct fault *f, char *why, size_t len) {
+        (void)f;
+        int fd = pidfd_open(getpid());
+        if (fd < 0) {
+                snprintf(why, len, "pidfd_open() is not available (Linux 5.3 or later is needed): %s",
+                         strerror(errno));
+                return -EOPNOTSUPP;
+        }
+        close(fd);
+        return 0;
+}
+
+static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        struct victims v;
+        int r = find_victims(c, f, &v);
+        if (r < 0)
+                return r;
+        uint32_t keep = survivors_for(c, f);
+        uint32_t k = blast_strike_count((uint32_t)v.n, f->count, f->percent, keep);
+        fr->strikes++;
+        if (k == 0) {
+                fault_event(c, LOG_NOTICE, f, "strike %u: nothing to kill: %zu eligible process%s, keeping at least %u",
+                            fr->strikes, v.n, v.n == 1 ? "" : "es", keep);
+                victims_free(&v);
+                return 0;
+        }
+        choose(v.pids, v.n, k);
+        char list[512] = "";
+        unsigned done = 0;
+        for (uint32_t i = 0; i < k; i++) {
+                uint64_t start;
+                if (proc_starttime(v.pids[i], &start) < 0)
+                        continue;
+                int q = signal_identity(v.pids[i], start, f->signal);
+                if (q < 0)
+                        continue; /* gone meanwhile */
+                done++;
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", done > 1 ? " " : "", (int)v.pids[i]);
+        }
+        fr->hits += done;
+        fault_event(c, LOG_WARNING, f, "strike %u: SIG%s to %u of %zu process%s (%s), keeping at least %u",
+                    fr->strikes, signal_to_name(f->signal) ? signal_to_name(f->signal) : "?", done, v.n,
+                    v.n == 1 ? "" : "es", list, keep);
+        victims_free(&v);
+        return 0;
+}
+
+static int kill_apply(struct fault_ctx *c, struct fault_run *fr) { return kill_strike(c, fr); }
+
+static int wait_frozen(const char *cgroup, bool want) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/cgroup.events", cgroup);
+        for (int i = 0; i < 100; i++) {
+                char buf[512] = "";
+                int fd = open(p, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                ssize_t n = read(fd, buf, sizeof buf - 1);
+                close(fd);
+                if (n > 0) {
+                        buf[n] = '\0';
+                        char *fz = strstr(buf, "frozen ");
+                        if (fz && (fz[7] == '1') == want)
+                                return 0;
+                }
+                nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+        }
+        return -ETIMEDOUT;
+}
+
+static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        struct victims v;
+        int r = find_victims(c, f, &v);
+        if (r < 0)
+                return r;
+        char freeze[PATH_MAX];
+        if (v.whole && !has_share(f) &&
+            snprintf(freeze, sizeof freeze, "%s/cgroup.freeze", v.cgroup) < (int)sizeof freeze &&
+            access(freeze, W_OK) == 0) {
+                /* The whole cgroup: freezing it also holds processes forked
+                 * during the window, which signals would miss. */
+                struct jentry e = {.kind = "freeze", .cgroup = v.cgroup, .name = f->hdr.name};
+                r = journal_apply(c->j, &e);
+                if (r >= 0)
+                        r = fault_track(fr, e.seq);
+                if (r >= 0)
+                        r = write_file(freeze, "1");
+                if (r >= 0 && wait_frozen(v.cgroup, true) < 0)
+                        fault_event(c, LOG_WARNING, f, "%s did not report frozen within 500ms", v.cgroup);
+                if (r >= 0) {
+                        fr->hits = (unsigned)v.n;
+                        fault_event(c, LOG_WARNING, f, "froze cgroup %s (%zu process%s)", v.cgroup, v.n,
+                                    v.n == 1 ? "" : "es");
+                }
+                victims_free(&v);
+                return r;
+        }
+        uint32_t k = has_share(f) ? blast_strike_count((uint32_t)v.n, f->count, f->percent, 0) : (uint32_t)v.n;
+        choose(v.pids, v.n, k);
+        char list[512] = "";
+        for (uint32_t i = 0; i < k; i++) {
+                struct jentry e = {.kind = "stop", .pid = v.pids[i], .name = f->hdr.name};
+                char st;
+                /* A process that is already stopped is not ours to resume. */
+                if (proc_starttime(e.pid, &e.start) < 0 || proc_state(e.pid, &st) < 0 || st == 'T' || st == 't')
+                        continue;
+                r = journal_apply(c->j, &e);
+                if (r >= 0)
+                        r = fault_track(fr, e.seq);
+                if (r < 0)
+                        break;
+                int q = signal_identity(e.pid, e.start, SIGSTOP);
+                if (q == -ESRCH)
+                        continue;
+                if (q < 0) {
+                        r = q;
+                        break;
+                }
+                fr->hits++;
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", fr->hits > 1 ? " " : "", (int)e.pid);
+        }
+        if (r >= 0)
+                fault_event(c, LOG_WARNING, f, "stopped %u of %zu process%s (%s)", fr->hits, v.n, v.n == 1 ? "" : "es",
+                            fr->hits ? list : "none");
+        victims_free(&v);
+        return r < 0 ? r : 0;
+}
+
+const struct fault_ops kill_ops = {
+        .type = FAULT_KILL,
+        .probe = always_supported,
+        .apply = kill_apply,
+        .strike = kill_strike,
+};
+
+const struct fault_ops pause_ops = {
+        .type = FAULT_PAUSE,
+        .probe = always_supported,
+        .apply = pause_apply,
+};
+
+/* argv of a command: words split at spaces, no shell. */
+static char **split_words(const char *cmd) {
+        char *copy = strdup(cmd), **argv = NULL;
+        size_t n = 0;
+        if (!copy)
+                return NULL;
+        for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                char *d = strdup(w);
+                if (!d || array_push(&argv, &n, sizeof d, &d) < 0) {
+                        free(d);
+                        goto fail;
+                }
+        }
+        char *null = NULL;
+        if (array_push(&argv, &n, sizeof null, &null) < 0)
+                goto fail;
+        free(copy);
+        return argv;
+fail:
+        for (size_t i = 0; i < n; i++)
+                free(argv[i]);
+        free(argv);
+        free(copy);
+        return NULL;
+}
+
+int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
+                      uint64_t *ret_start) {
+        char **argv = split_words(t->exec);
+        if (!argv || !argv[0])
+                return -ENOMEM;
+        int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
+        int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (logfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto out;
+        }
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (pid == 0) {
+                /* Never outlive the runner, even if the guardian fails. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(127);
+                setpgid(0, 0);
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                for (int s = 1; s < NSIG; s++)
+                        signal(s, SIG_DFL);
+                int nul = open("/dev/null", O_RDONLY);
+                dup2(nul, 0);
+                dup2(logfd, 1);
+                dup2(logfd, 2);
+                char x;
+                /* Wait until the journal holds this pid: write-ahead. */
+                if (read(go[0], &x, 1) != 1)
+                        _exit(127);
+                execv(argv[0], argv);
+                int e = errno;
+                (void)!write(err[1], &e, sizeof e);
+                _exit(127);
+        }
+        close(go[0]), go[0] = -1;
+        close(err[1]), err[1] = -1;
+        uint64_t start = 0;
+        struct jentry e = {.kind = "exec", .pid = pid, .name = t->hdr.name};
+        r = proc_starttime(pid, &start);
+        e.start = start;
+        if (r >= 0)
+                r = journal_apply(c->j, &e);
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                goto out;
+        }
+        (void)!write(go[1], "g", 1);
+        int child_errno = 0;
+        ssize_t n = read(err[0], &child_errno, sizeof child_errno);
+        if (n == (ssize_t)sizeof child_errno) {
+                waitpid(pid, NULL, 0);
+                (void)journal_reverted(c->j, e.seq);
+                r = -child_errno;
+                goto out;
+        }
+        *ret_pid = pid;
+        *ret_start = start;
+out:
+        for (int i = 0; i < 2; i++) {
+                if (go[i] >= 0)
+                        close(go[i]);
+                if (err[i] >= 0)
+                        close(err[i]);
+        }
+        if (logfd >= 0)
+                close(logfd);
+        for (size_t i = 0; argv[i]; i++)
+                free(argv[i]);
+        free(argv);
+        return r;
+}
