@@ -47,7 +47,7 @@ VM_TESTS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.
 # The parsers only: the fuzzer must not touch the host.
 FUZZ_SRCS := agent/util.c agent/log.c agent/diag.c agent/parse.c agent/conf.c agent/scenario.c agent/policy.c
 
-.PHONY: all deps test-deps check check-unit check-integration check-vm fuzz demo install clean
+.PHONY: all deps test-deps check check-unit check-integration check-vm bench fuzz demo install clean
 
 all: $(B)/sabot
 
@@ -116,6 +116,16 @@ check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) | $(B)/.test-deps
 check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
 	$(Q)BUILD=$(CURDIR)/$(B) bash tests/vm/run-vm.sh
+
+# Benchmarks: they print their figures. Optimized build, no sanitizers.
+BENCH_TRIALS ?= 25
+$(B)/bench/%: bench/%.c | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: $(B)/sabot $(B)/bench/abort_latency
+	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps

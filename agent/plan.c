@@ -370,13 +370,17 @@ void plan_print(const struct plan *pl, FILE *out) {
                         else {
                                 ratio_t pct = f->percent;
                                 uint32_t k = blast_strike_count(eligible, f->count, pct, survivors);
-                                fprintf(out, "      %s %u of %u process%s of target %s per strike (%s%s), "
-                                             "keeping at least %u\n",
-                                        f->type == FAULT_KILL ? "kill" : "stop",
-                                        k, eligible, eligible == 1 ? "" : "es", f->target,
+                                if (f->type == FAULT_PAUSE)
+                                        k = blast_strike_count(eligible, f->count, pct, 0);
+                                fprintf(out, "      %s %u of %u process%s of target %s%s (%s%s)",
+                                        f->type == FAULT_KILL ? "kill" : "stop", k, eligible, eligible == 1 ? "" : "es",
+                                        f->target, f->type == FAULT_KILL ? " per strike" : "",
                                         f->count ? "count " : "percent ",
-                                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, pct),
-                                        survivors);
+                                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, pct));
+                                if (f->type == FAULT_KILL)
+                                        fprintf(out, ", keeping at least %u\n", survivors);
+                                else
+                                        fprintf(out, ", resume them at the window's end\n");
                                 if (f->type == FAULT_KILL)
                                         fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
                                                 f->every ? (snprintf(b, sizeof b, "every %s",

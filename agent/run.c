@@ -72,8 +72,19 @@ static void view_draw(struct run *r) {
                 if (t->sel == SEL_EXEC)
                         fprintf(stderr, "  target %s: launched pid %d%s\n", t->hdr.name, (int)r->exec_pids[i],
                                 r->exec_pids[i] && !process_alive(r->exec_pids[i], r->exec_starts[i]) ? " (exited)" : "");
-                else
-                        fprintf(stderr, "  target %s: %s %s\n", t->hdr.name, selector_to_string(t->sel), target_value(t, c));
+                else {
+                        /* Resolved afresh: the processes a strike would see now. */
+                        struct resolved_target rt = {0};
+                        char pids[96] = "";
+                        if (plan_resolve_target(r->pl, t, &rt) >= 0)
+                                for (size_t k = 0; k < rt.n_pids && strlen(pids) < sizeof pids - 16; k++)
+                                        snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? " " : "",
+                                                 (int)rt.pids[k]);
+                        fprintf(stderr, "  target %s (%s %s): %zu process%s %s%s\n", t->hdr.name, selector_to_string(t->sel),
+                                target_value(t, c), rt.n_pids, rt.n_pids == 1 ? "" : "es", pids,
+                                strlen(pids) >= sizeof pids - 16 ? " …" : "");
+                        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
+                }
                 lines++;
         }
         r->view_lines = lines;

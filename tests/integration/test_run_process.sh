@@ -55,6 +55,25 @@ grep -q '"exit_code": 0' kill2.json && grep -q '"type": "kill"' kill2.json && gr
 expect_out "one log line per event, with journald levels" '^<4>sabot: k: strike 1: SIGKILL to 2 of 5 processes'
 stop_workers
 
+# --- on a terminal it shows the plan and asks first ---
+if command -v script >/dev/null; then
+	start_workers 2
+	OUT=$(printf 'n\n' | script -qec "$S run kill2.ini" /dev/null 2>&1)
+	rc=$?
+	[ $rc = 5 ] && pass "answering no at the prompt exits 5" || fail "prompt 'n': exit $rc"
+	expect_out "after showing the plan and asking" 'Inject these faults on .*\? \[y/N\]'
+	expect_out "and says nothing was touched" 'Nothing was touched\.'
+	[ "$(alive_count $W)" = 2 ] && pass "nothing was killed" || fail "killed after answering no"
+	OUT=$(printf 'y\n' | script -qec "$S run kill2.ini" /dev/null 2>&1)
+	rc=$?
+	[ $rc = 0 ] && pass "answering yes runs it" || fail "prompt 'y': exit $rc"
+	expect_out "with the live view" 'k  +kill +0 → 1s +(ACTIVE|done)'
+	[ "$(alive_count $W)" = 1 ] && pass "and kills within the blast radius (2 → 1)" || fail "after yes: $(alive_count $W) alive"
+	stop_workers
+else
+	skip "the terminal prompt: no script(1) on this host"
+fi
+
 # --- min_survivors is never crossed, over repeated strikes ---
 start_workers 5
 scenario survivors 1500ms <<'INI'
