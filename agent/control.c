@@ -85,6 +85,26 @@ static void free_all(struct loaded *v, size_t n) {
         free(v);
 }
 
+struct abort_log {
+        unsigned reverted, failed;
+        char lines[8192];
+};
+
+static void abort_entry(const struct journal *j, const struct jentry *e, int result, void *ud) {
+        struct abort_log *log = ud;
+        char what[PATH_MAX + 64];
+        size_t l = strlen(log->lines);
+        describe(e, what, sizeof what);
+        snprintf(log->lines + l, sizeof log->lines - l, "  %s: %s%s%s%s\n", j->run_id ? j->run_id : "?", what,
+                 e->name ? " (" : "", e->name ? e->name : "", e->name ? ")" : "");
+        if (result < 0) {
+                l = strlen(log->lines);
+                snprintf(log->lines + l, sizeof log->lines - l, "    FAILED: %s\n", strerror(-result));
+                log->failed++;
+        } else
+                log->reverted++;
+}
+
 int control_abort(const struct dirs *d, const char *reason) {
         uint64_t t0 = mono_now();
         /* The latch first: a runner between two faults sees it before its
@@ -104,30 +124,11 @@ int control_abort(const struct dirs *d, const char *reason) {
         /* Revert at once, ourselves: entries are idempotent, so a live runner
          * reverting the same ones does no harm, and a hung or stopped one
          * cannot delay the kill switch. */
-        unsigned reverted = 0, failed = 0;
-        char lines[8192] = "";
-        for (size_t i = 0; i < n; i++) {
-                struct journal *j = v[i].j;
-                for (size_t k = j->n; k-- > 0;) {
-                        struct jentry *e = &j->v[k];
-                        if (e->reverted)
-                                continue;
-                        int q = fault_revert_entry(e);
-                        if (q >= 0)
-                                q = journal_reverted(j, e->seq);
-                        char what[PATH_MAX + 64];
-                        describe(e, what, sizeof what);
-                        snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "  %s: %s%s%s%s\n",
-                                 j->run_id ? j->run_id : "?", what, e->name ? " (" : "", e->name ? e->name : "",
-                                 e->name ? ")" : "");
-                        if (q < 0) {
-                                failed++;
-                                snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "    FAILED: %s\n",
-                                         strerror(-q));
-                        } else
-                                reverted++;
-                }
-        }
+        struct abort_log log = {.lines = ""};
+        for (size_t i = 0; i < n; i++)
+                (void)journal_revert_all(v[i].j, NULL, abort_entry, &log);
+        unsigned reverted = log.reverted, failed = log.failed;
+        char *lines = log.lines;
         uint64_t t_reverted = mono_now();
 
         /* A stopped runner must not wake up and go on: it is killed, and its
@@ -266,7 +267,7 @@ int control_recover(const struct dirs *d) {
                         continue; /* a live run owns it */
                 size_t out = journal_outstanding(j);
                 unsigned failed = 0;
-                (void)journal_revert_all(j, &failed);
+                (void)journal_revert_all(j, &failed, NULL, NULL);
                 total += (unsigned)out - failed;
                 failed_total += failed;
                 if (!failed)

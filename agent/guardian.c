@@ -27,7 +27,7 @@ static void revert(const char *path, const char *why) {
         }
         size_t n = journal_outstanding(j);
         unsigned failed = 0;
-        r = journal_revert_all(j, &failed);
+        r = journal_revert_all(j, &failed, NULL, NULL);
         if (failed)
                 log_error("guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,
                           n - failed, n, failed);

@@ -243,16 +243,26 @@ int journal_load(const char *path, struct journal **ret) {
         return 0;
 }
 
-int journal_revert_all(struct journal *j, unsigned *ret_failed) {
+static bool in_set(unsigned seq, const unsigned *seqs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (seqs[i] == seq)
+                        return true;
+        return false;
+}
+
+static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs, unsigned *ret_failed,
+                          journal_revert_cb done, void *ud) {
         int reverted = 0, first_err = 0;
         unsigned failed = 0;
         for (size_t i = j->n; i-- > 0;) {
                 struct jentry *e = &j->v[i];
-                if (e->reverted)
+                if (e->reverted || (seqs && !in_set(e->seq, seqs, n_seqs)))
                         continue;
                 int r = fault_revert_entry(e);
                 if (r >= 0)
                         r = journal_reverted(j, e->seq);
+                if (done)
+                        done(j, e, r, ud);
                 if (r < 0) {
                         failed++;
                         if (!first_err)
@@ -264,6 +274,14 @@ int journal_revert_all(struct journal *j, unsigned *ret_failed) {
         if (ret_failed)
                 *ret_failed = failed;
         return first_err ? first_err : reverted;
+}
+
+int journal_revert_all(struct journal *j, unsigned *ret_failed, journal_revert_cb done, void *ud) {
+        return revert_entries(j, NULL, 0, ret_failed, done, ud);
+}
+
+int journal_revert_some(struct journal *j, const unsigned *seqs, size_t n_seqs, unsigned *ret_failed) {
+        return revert_entries(j, seqs, n_seqs, ret_failed, NULL, NULL);
 }
 
 int journal_remove(struct journal *j) {

@@ -49,10 +49,14 @@ int journal_load(const char *path, struct journal **ret);
 /* Entries applied and not reverted. */
 size_t journal_outstanding(const struct journal *j);
 
-/* Revert every outstanding entry, newest first, recording each success.
- * Returns the number reverted, or a negative errno if any failed (those
- * stay outstanding); ret_failed counts them. */
-int journal_revert_all(struct journal *j, unsigned *ret_failed);
+/* Revert every outstanding entry, newest first, recording each success;
+ * each is reported to done (if given) with its result. Returns the number
+ * reverted, or a negative errno if any failed (those stay outstanding);
+ * ret_failed counts them. */
+typedef void (*journal_revert_cb)(const struct journal *j, const struct jentry *e, int result, void *ud);
+int journal_revert_all(struct journal *j, unsigned *ret_failed, journal_revert_cb done, void *ud);
+/* The same for the entries whose seq is in seqs only (one fault's). */
+int journal_revert_some(struct journal *j, const unsigned *seqs, size_t n_seqs, unsigned *ret_failed);
 /* Remove the file (after everything is reverted). */
 int journal_remove(struct journal *j);
 void journal_free(struct journal *j);

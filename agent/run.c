@@ -144,20 +144,9 @@ static struct fault_ctx ctx_of(struct run *r) {
 
 /* Revert what one fault created, from its journal entries. */
 static int fault_revert(struct run *r, struct fault_run *fr) {
-        int first = 0;
-        unsigned n = 0;
-        for (size_t k = fr->n_seqs; k-- > 0;)
-                for (size_t i = 0; i < r->j->n; i++) {
-                        struct jentry *e = &r->j->v[i];
-                        if (e->seq != fr->seqs[k] || e->reverted)
-                                continue;
-                        int q = fault_revert_entry(e);
-                        if (q >= 0)
-                                q = journal_reverted(r->j, e->seq);
-                        if (q < 0 && !first)
-                                first = q;
-                        n += q >= 0;
-                }
+        unsigned failed = 0;
+        int first = journal_revert_some(r->j, fr->seqs, fr->n_seqs, &failed);
+        unsigned n = first >= 0 ? (unsigned)first : 0;
         fr->reverted_ns = mono_now() - r->t0_mono;
         if (first < 0) {
                 fr->state = FR_FAILED;
@@ -408,7 +397,7 @@ static int finish(struct run *r) {
                         (void)fault_revert(r, &r->fr[i]);
         stop_targets(r);
         unsigned failed = 0;
-        (void)journal_revert_all(r->j, &failed);
+        (void)journal_revert_all(r->j, &failed, NULL, NULL);
         r->end_mono = mono_now();
         r->end_wall = wall_now();
         if (failed) {

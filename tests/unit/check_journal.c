@@ -106,14 +106,14 @@ START_TEST(test_revert_from_entries) {
         struct journal *k = NULL;
         ck_assert_int_eq(journal_load(j->path, &k), 0);
         unsigned failed = 9;
-        ck_assert_int_eq(journal_revert_all(k, &failed), 3);
+        ck_assert_int_eq(journal_revert_all(k, &failed, NULL, NULL), 3);
         ck_assert_uint_eq(failed, 0);
         ck_assert_uint_eq(journal_outstanding(k), 0);
         for (int i = 0; i < 200 && (proc_state(pid, &st), st == 'T'); i++)
                 usleep(5000);
         ck_assert_int_ne(st, 'T');
         /* Idempotent: again, nothing to do. */
-        ck_assert_int_eq(journal_revert_all(k, &failed), 0);
+        ck_assert_int_eq(journal_revert_all(k, &failed, NULL, NULL), 0);
         for (size_t i = 0; i < k->n; i++)
                 ck_assert_int_eq(fault_revert_entry(&k->v[i]), 0);
         struct jentry bogus = {.kind = "bogus"};
