@@ -129,8 +129,10 @@ int journal_apply(struct journal *j, struct jentry *e) {
         if (e->name)
                 encode(e->name, nm, sizeof nm);
         e->seq = j->next_seq;
-        int r = append_line(j, "apply seq=%u kind=%s pid=%d start=%llu cgroup=%s name=%s", e->seq, e->kind,
-                            (int)e->pid, (unsigned long long)e->start, cg, nm);
+        int r = append_line(j, "apply seq=%u kind=%s pid=%d start=%llu cgroup=%s name=%s dev=%s ifindex=%d hook=%s "
+                               "prio=%u handle=%u netns=%llu", e->seq, e->kind, (int)e->pid, (unsigned long long)e->start,
+                            cg, nm, e->dev[0] ? e->dev : "-", e->ifindex, e->ingress ? "ingress" : "egress", e->prio,
+                            e->handle, (unsigned long long)e->netns);
         if (r < 0)
                 return r;
         struct jentry copy = *e;
@@ -224,6 +226,13 @@ int journal_load(const char *path, struct journal **ret) {
                         e.name = streq(tmp, "-") ? NULL : decode(tmp);
                         if (field(l, "cgroup", tmp, sizeof tmp) && !streq(tmp, "-"))
                                 e.cgroup = decode(tmp);
+                        if (field(l, "dev", tmp, sizeof tmp) && !streq(tmp, "-") && strlen(tmp) < sizeof e.dev)
+                                memcpy(e.dev, tmp, strlen(tmp) + 1);
+                        e.ifindex = (int)field_ull(l, "ifindex");
+                        e.ingress = field(l, "hook", tmp, sizeof tmp) && streq(tmp, "ingress");
+                        e.prio = (uint32_t)field_ull(l, "prio");
+                        e.handle = (uint32_t)field_ull(l, "handle");
+                        e.netns = field_ull(l, "netns");
                         if (array_push(&j->v, &j->n, sizeof e, &e) < 0) {
                                 free(e.name), free(e.cgroup);
                                 journal_free(j);

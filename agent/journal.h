@@ -21,6 +21,12 @@ struct jentry {
         uint64_t start; /* the pid's start time: identity */
         char *cgroup;
         char *name; /* the fault or target it belongs to */
+        /* network entries */
+        char dev[16];
+        int ifindex;
+        bool ingress;
+        uint32_t prio, handle;
+        uint64_t netns; /* inode of the network namespace it lives in */
         bool reverted;
 };
 

@@ -144,6 +144,11 @@ static struct fault_ctx ctx_of(struct run *r) {
 
 /* Revert what one fault created, from its journal entries. */
 static int fault_revert(struct run *r, struct fault_run *fr) {
+        const struct fault_ops *ops = fault_ops_get(fr->f->type);
+        if (ops && ops->finish && fr->state == FR_ACTIVE) {
+                struct fault_ctx c = ctx_of(r);
+                ops->finish(&c, fr);
+        }
         unsigned failed = 0;
         int first = journal_revert_some(r->j, fr->seqs, fr->n_seqs, &failed);
         unsigned n = first >= 0 ? (unsigned)first : 0;
@@ -162,6 +167,8 @@ static int fault_revert(struct run *r, struct fault_run *fr) {
         } else if (fr->f->type == FAULT_KILL)
                 snprintf(fr->outcome, sizeof fr->outcome, "%u strike%s, %u process%s signalled", fr->strikes,
                          fr->strikes == 1 ? "" : "s", fr->hits, fr->hits == 1 ? "" : "es");
+        else
+                event(r, LOG_NOTICE, fr->f, "reverted: %s", fr->outcome[0] ? fr->outcome : "removed");
         return 0;
 }
 
@@ -372,8 +379,11 @@ static void run_free(struct run *r) {
                 free(r->ev[i].msg);
         }
         free(r->ev);
-        for (size_t i = 0; r->fr && i < r->s->n_faults; i++)
+        for (size_t i = 0; r->fr && i < r->s->n_faults; i++) {
                 free(r->fr[i].seqs);
+                if (r->fr[i].priv_free)
+                        r->fr[i].priv_free(r->fr[i].priv);
+        }
         free(r->fr);
         for (size_t i = 0; r->exec_pidfds && i < r->s->n_targets; i++)
                 if (r->exec_pidfds[i] >= 0)

@@ -421,7 +421,12 @@ static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
                         diag_error(d, s->file, LINE(f, "target"), "fault '%s' names target '%s', which is "
                                    "not defined; define [target %s] or use one of: %s", f->hdr.name,
                                    f->target, f->target, names[0] ? names : "(no targets defined)");
-                } else if (f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
+                } else if ((FAULT_MASK(f->type) & FAULTS_NET) && s->targets[f->target_index]->sel != SEL_UNIT &&
+                           s->targets[f->target_index]->sel != SEL_CGROUP)
+                        diag_error(d, s->file, LINE(f, "target"), "a network fault selects a target's traffic by its "
+                                   "cgroup, so target '%s' must use unit or cgroup, not %s (a process's cgroup may "
+                                   "hold others)", f->target, selector_to_string(s->targets[f->target_index]->sel));
+                else if (f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
                         diag_error(d, s->file, LINE(f, "backend"), "backend = seccomp works only for "
                                    "targets that sabot launches (exec = ...); target '%s' uses %s",
                                    f->target, selector_to_string(s->targets[f->target_index]->sel));

@@ -15,7 +15,7 @@ int fault_track(struct fault_run *fr, unsigned seq) {
 }
 
 const struct fault_ops *fault_ops_get(int type) {
-        static const struct fault_ops *const all[] = {&kill_ops, &pause_ops};
+        static const struct fault_ops *const all[] = {&kill_ops, &pause_ops, &loss_ops, &blackhole_ops, &latency_ops};
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 if (all[i]->type == type)
                         return all[i];
@@ -30,6 +30,9 @@ static const struct {
         {"stop", process_revert_stop},
         {"freeze", process_revert_freeze},
         {"exec", process_revert_exec},
+        {"tcfilter", net_revert_filter},
+        {"clsact", net_revert_clsact},
+        {"ifb", net_revert_ifb},
 };
 
 int fault_revert_entry(const struct jentry *e) {

@@ -21,6 +21,8 @@ struct fault_run {
         unsigned strikes;                 /* kill: strikes made; pause: processes stopped */
         unsigned hits;                    /* processes signalled, in total */
         char outcome[192];
+        void *priv; /* the kind's own state (e.g. a loaded BPF skeleton) */
+        void (*priv_free)(void *priv);
 };
 
 /* What a fault's operations get from the engine. */
@@ -50,6 +52,8 @@ struct fault_ops {
         int (*apply)(struct fault_ctx *c, struct fault_run *fr);
         /* Repeated strikes inside the window (kill every = ...), or NULL. */
         int (*strike)(struct fault_ctx *c, struct fault_run *fr);
+        /* At the window's end, before the revert: record the outcome. */
+        void (*finish)(struct fault_ctx *c, struct fault_run *fr);
 };
 
 const struct fault_ops *fault_ops_get(int type);
@@ -63,8 +67,17 @@ int fault_revert_entry(const struct jentry *e);
 int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
                       uint64_t *ret_start);
 
-/* Per-kind operations, defined in faults/process.c. */
-extern const struct fault_ops kill_ops, pause_ops;
+/* Per-kind operations: faults/process.c, faults/net.c. */
+extern const struct fault_ops kill_ops, pause_ops, loss_ops, blackhole_ops, latency_ops;
+int net_revert_filter(const struct jentry *e);
+int net_revert_clsact(const struct jentry *e);
+int net_revert_ifb(const struct jentry *e);
+/* What this kernel supports for network faults, tried in a throwaway
+ * network namespace; each *_why is empty when supported. */
+struct net_support {
+        char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
+};
+void net_probe(struct net_support *ret);
 int process_revert_stop(const struct jentry *e);
 int process_revert_freeze(const struct jentry *e);
 int process_revert_exec(const struct jentry *e);

@@ -64,7 +64,7 @@ host_snapshot() {
 	ip netns list
 }
 
-t_cleanup_tmp() { rm -rf "$T_TMP"; }
+t_cleanup_tmp() { [ -n "${SABOT_TEST_KEEP:-}" ] && echo "kept $T_TMP" && return; rm -rf "$T_TMP"; }
 
 t_done() {
 	exit $((T_FAILS > 0))

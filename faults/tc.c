@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_mirred.h>
+#include <net/if.h>
+#include <netlink/errno.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/netem.h>
+#include <netlink/route/tc.h>
+
+#include "../agent/util.h"
+#include "tc.h"
+
+int nl_to_errno(int e) {
+        if (e >= 0)
+                return e;
+        switch (-e) {
+        case NLE_EXIST: return -EEXIST;
+        case NLE_OBJ_NOTFOUND: return -ENOENT;
+        case NLE_NODEV: return -ENODEV;
+        case NLE_PERM: return -EPERM;
+        case NLE_NOACCESS: return -EACCES;
+        case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+        case NLE_INVAL: return -EINVAL;
+        case NLE_NOMEM: return -ENOMEM;
+        case NLE_BUSY: return -EBUSY;
+        case NLE_RANGE: return -ERANGE;
+        case NLE_AGAIN: return -EAGAIN;
+        case NLE_INTR: return -EINTR;
+        case NLE_MSGSIZE: return -EMSGSIZE;
+        case NLE_NOADDR: return -EADDRNOTAVAIL;
+        case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+        default: return -EIO;
+        }
+}
+
+int tc_open(struct nl_sock **ret) {
+        struct nl_sock *sk = nl_socket_alloc();
+        if (!sk)
+                return -ENOMEM;
+        int r = nl_connect(sk, NETLINK_ROUTE);
+        if (r < 0) {
+                nl_socket_free(sk);
+                return nl_to_errno(r);
+        }
+        *ret = sk;
+        return 0;
+}
+
+void tc_close(struct nl_sock *sk) {
+        if (sk)
+                nl_socket_free(sk);
+}
+
+static uint32_t hook(bool ingress) {
+        return TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+/* Send a request and wait for the kernel's answer. */
+static int talk(struct nl_sock *sk, struct nl_msg *msg) {
+        int r = nl_send_auto(sk, msg);
+        nlmsg_free(msg);
+        if (r < 0)
+                return nl_to_errno(r);
+        return nl_to_errno(nl_wait_for_ack(sk));
+}
+
+static struct nl_msg *tc_msg(int type, int flags, int ifindex, uint32_t parent, uint32_t handle, uint32_t info) {
+        struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK | flags);
+        if (!msg)
+                return NULL;
+        struct tcmsg t = {
+                .tcm_family = AF_UNSPEC,
+                .tcm_ifindex = ifindex,
+                .tcm_parent = parent,
+                .tcm_handle = handle,
+                .tcm_info = info,
+        };
+        if (nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO) < 0) {
+                nlmsg_free(msg);
+                return NULL;
+        }
+        return msg;
+}
+
+int tc_clsact_add(struct nl_sock *sk, int ifindex) {
+        struct nl_msg *msg = tc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, TC_H_CLSACT,
+                                    TC_H_MAKE(TC_H_CLSACT, 0), 0);
+        if (!msg || nla_put_string(msg, TCA_KIND, "clsact") < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        return talk(sk, msg);
+}
+
+static int count_cb(struct nl_msg *msg, void *arg) {
+        struct nlmsghdr *h = nlmsg_hdr(msg);
+        if (h->nlmsg_type == RTM_NEWTFILTER)
+                (*(int *)arg)++;
+        return NL_OK;
+}
+
+int tc_filter_count(struct nl_sock *sk, int ifindex, bool ingress) {
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP);
+        struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = hook(ingress)};
+        if (!msg || nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO) < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        int r = nl_send_auto(sk, msg);
+        nlmsg_free(msg);
+        if (r < 0)
+                return nl_to_errno(r);
+        int n = 0;
+        struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+        if (!cb)
+                return -ENOMEM;
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, count_cb, &n);
+        r = nl_recvmsgs(sk, cb);
+        nl_cb_put(cb);
+        /* No clsact at all: nothing is attached. */
+        if (r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND)
+                return 0;
+        return r < 0 ? nl_to_errno(r) : n;
+}
+
+int tc_clsact_del_if_empty(struct nl_sock *sk, int ifindex) {
+        int in = tc_filter_count(sk, ifindex, true), out = tc_filter_count(sk, ifindex, false);
+        if (in < 0)
+                return in;
+        if (out < 0)
+                return out;
+        if (in + out > 0)
+                return -EBUSY;
+        struct nl_msg *msg = tc_msg(RTM_DELQDISC, 0, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
+        if (!msg)
+                return -ENOMEM;
+        int r = talk(sk, msg);
+        return r == -ENOENT || r == -EINVAL ? 0 : r;
+}
+
+int tc_bpf_add(struct nl_sock *sk, int ifindex, bool ingress, uint16_t prio, uint32_t handle, int prog_fd,
+               const char *name, bool direct, int redirect_ifindex) {
+        struct nl_msg *msg = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex, hook(ingress), handle,
+                                    TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+        if (!msg)
+                return -ENOMEM;
+        struct nlattr *opts, *acts, *act, *aopts;
+        int r = nla_put_string(msg, TCA_KIND, "bpf");
+        if (r >= 0 && !(opts = nla_nest_start(msg, TCA_OPTIONS)))
+                r = -1;
+        if (r >= 0)
+                r = nla_put_u32(msg, TCA_BPF_FD, (uint32_t)prog_fd);
+        if (r >= 0)
+                r = nla_put_string(msg, TCA_BPF_NAME, name);
+        if (r >= 0)
+                r = nla_put_u32(msg, TCA_BPF_FLAGS, direct ? TCA_BPF_FLAG_ACT_DIRECT : 0);
+        if (r >= 0 && !direct) {
+                /* Classic mode: a match (non-zero return) runs this action.
+                 * bpf_redirect() to an ifb drops every packet (skb_iif is 0
+                 * for locally generated packets): act_mirred does not. */
+                struct tc_mirred m = {
+                        .action = TC_ACT_STOLEN,
+                        .eaction = TCA_EGRESS_REDIR,
+                        .ifindex = (uint32_t)redirect_ifindex,
+                };
+                if (!(acts = nla_nest_start(msg, TCA_BPF_ACT)) || !(act = nla_nest_start(msg, 1)) ||
+                    nla_put_string(msg, TCA_ACT_KIND, "mirred") < 0 || !(aopts = nla_nest_start(msg, TCA_ACT_OPTIONS)) ||
+                    nla_put(msg, TCA_MIRRED_PARMS, sizeof m, &m) < 0)
+                        r = -1;
+                else {
+                        nla_nest_end(msg, aopts);
+                        nla_nest_end(msg, act);
+                        nla_nest_end(msg, acts);
+                }
+        }
+        if (r < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        nla_nest_end(msg, opts);
+        return talk(sk, msg);
+}
+
+int tc_filter_del(struct nl_sock *sk, int ifindex, bool ingress, uint16_t prio, uint32_t handle) {
+        struct nl_msg *msg = tc_msg(RTM_DELTFILTER, 0, ifindex, hook(ingress), handle,
+                                    TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+        if (!msg || nla_put_string(msg, TCA_KIND, "bpf") < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        return talk(sk, msg);
+}
+
+int tc_ifb_add(struct nl_sock *sk, const char *name, int *ret_ifindex) {
+        struct rtnl_link *l = rtnl_link_alloc();
+        if (!l)
+                return -ENOMEM;
+        rtnl_link_set_name(l, name);
+        int r = rtnl_link_set_type(l, "ifb");
+        if (r >= 0) {
+                rtnl_link_set_flags(l, IFF_UP);
+                r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+        }
+        rtnl_link_put(l);
+        if (r < 0)
+                return nl_to_errno(r);
+        int idx = (int)if_nametoindex(name);
+        if (!idx)
+                return -errno;
+        /* Some kernels ignore IFF_UP at creation. */
+        struct rtnl_link *change = rtnl_link_alloc(), *orig = rtnl_link_alloc();
+        if (change && orig) {
+                rtnl_link_set_ifindex(orig, idx);
+                rtnl_link_set_flags(change, IFF_UP);
+                r = nl_to_errno(rtnl_link_change(sk, orig, change, 0));
+        }
+        rtnl_link_put(change);
+        rtnl_link_put(orig);
+        if (r < 0)
+                return r;
+        *ret_ifindex = idx;
+        return 0;
+}
+
+int tc_ifb_del(struct nl_sock *sk, const char *name) {
+        struct rtnl_link *l = NULL;
+        int r = rtnl_link_get_kernel(sk, 0, name, &l);
+        if (r < 0)
+                return r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV ? 0 : nl_to_errno(r);
+        const char *type = rtnl_link_get_type(l);
+        if (!type || !streq(type, "ifb")) {
+                rtnl_link_put(l);
+                return -EPERM; /* never delete what is not an ifb */
+        }
+        r = rtnl_link_delete(sk, l);
+        rtnl_link_put(l);
+        r = nl_to_errno(r);
+        return r == -ENOENT || r == -ENODEV ? 0 : r;
+}
+
+/* iproute2's distribution tables: one signed 16-bit value per word. */
+static int load_dist(const char *name, int16_t **ret, size_t *ret_n) {
+        static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/tc", "/usr/lib64/tc",
+                                           "/usr/local/lib/tc"};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char p[256];
+                snprintf(p, sizeof p, "%s/%s.dist", dirs[i], name);
+                FILE *f = fopen(p, "re");
+                if (!f)
+                        continue;
+                int16_t *v = malloc(MAXDIST * sizeof *v);
+                size_t n = 0;
+                char line[1024];
+                while (v && fgets(line, sizeof line, f))
+                        for (char *save = NULL, *w = line[0] == '#' ? NULL : strtok_r(line, " \t\n", &save); w && n < MAXDIST;
+                             w = strtok_r(NULL, " \t\n", &save))
+                                v[n++] = (int16_t)strtol(w, NULL, 10);
+                fclose(f);
+                if (!v)
+                        return -ENOMEM;
+                *ret = v;
+                *ret_n = n;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec) {
+        struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+        if (!q)
+                return -ENOMEM;
+        rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+        rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+        rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+        int r = rtnl_tc_set_kind(TC_CAST(q), "netem");
+        if (r >= 0) {
+                rtnl_netem_set_delay(q, (int)(spec->delay_ns / 1000));
+                if (spec->jitter_ns)
+                        rtnl_netem_set_jitter(q, (int)(spec->jitter_ns / 1000));
+                if (spec->correlation) /* the kernel's scale: 2^32 - 1 is 100% */
+                        rtnl_netem_set_delay_correlation(q, (int)(uint32_t)((uint64_t)spec->correlation * UINT32_MAX / RATIO_ONE));
+                if (spec->distribution && !streq(spec->distribution, "uniform")) {
+                        int16_t *d = NULL;
+                        size_t n = 0;
+                        r = load_dist(spec->distribution, &d, &n);
+                        if (r >= 0)
+                                r = nl_to_errno(rtnl_netem_set_delay_distribution_data(q, d, n));
+                        free(d);
+                }
+        }
+        if (r >= 0)
+                r = nl_to_errno(rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL));
+        rtnl_qdisc_put(q);
+        return r;
+}

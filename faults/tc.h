@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../agent/parse.h"
+
+/* Traffic-control operations over rtnetlink (libnl-route-3). Each returns 0
+ * or a negative errno (libnl's codes translated at this boundary). They
+ * act on the network namespace of the calling thread. */
+
+struct nl_sock;
+
+int tc_open(struct nl_sock **ret);
+void tc_close(struct nl_sock *sk);
+
+/* The clsact hook: 0 when created, -EEXIST when one is already there. */
+int tc_clsact_add(struct nl_sock *sk, int ifindex);
+/* Delete the clsact qdisc, but only when no filter is left on either of
+ * its hooks (others may have attached some): -EBUSY otherwise. */
+int tc_clsact_del_if_empty(struct nl_sock *sk, int ifindex);
+/* Filters on a clsact hook (ingress = true: ingress, else egress). */
+int tc_filter_count(struct nl_sock *sk, int ifindex, bool ingress);
+
+/* A cls_bpf filter on a clsact hook. direct: direct-action (the program's
+ * verdict is the action); else classic mode with an act_mirred egress
+ * redirect to redirect_ifindex on a match. -EEXIST when prio/handle is
+ * taken. */
+int tc_bpf_add(struct nl_sock *sk, int ifindex, bool ingress, uint16_t prio, uint32_t handle, int prog_fd,
+               const char *name, bool direct, int redirect_ifindex);
+int tc_filter_del(struct nl_sock *sk, int ifindex, bool ingress, uint16_t prio, uint32_t handle);
+
+/* An ifb device, created up. */
+int tc_ifb_add(struct nl_sock *sk, const char *name, int *ret_ifindex);
+/* Delete a link by name, only if it is an ifb (-EPERM otherwise). */
+int tc_ifb_del(struct nl_sock *sk, const char *name);
+
+struct netem_spec {
+        uint64_t delay_ns, jitter_ns;
+        ratio_t correlation;
+        const char *distribution; /* NULL or "uniform": none; else a tc .dist table */
+};
+/* netem as the root qdisc of ifindex. */
+int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec);
+
+/* The netlink error behind a libnl code. */
+int nl_to_errno(int nlerr);

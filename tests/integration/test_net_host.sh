@@ -1,0 +1,199 @@
+#!/bin/sh
+# Network faults on this kernel: loss and blackhole through the clsact
+# classifier, between two namespaces joined by a veth pair that this test
+# creates. Traffic stays inside them. Latency needs netem: the VM tier.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+id=$$
+A=sabot-itn-$id-a
+B=sabot-itn-$id-b
+dev=sabot-itn0
+cgroot=$(grep ' - cgroup2 ' /proc/self/mountinfo | head -n 1 | awk '{print $5}')
+cg=sabot-itn-$id
+S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+
+cleanup() {
+	pkill -9 -f "sabot-itn-$id" 2>/dev/null
+	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	[ -n "$cgroot" ] && rmdir "$cgroot/$cg" 2>/dev/null
+	t_cleanup_tmp
+}
+trap cleanup EXIT
+cd "$T_TMP"
+
+ip netns add "$A" && ip netns add "$B" &&
+	ip link add "$dev" netns "$A" type veth peer name sabot-itn1 netns "$B" &&
+	ip -n "$A" addr add 10.66.0.1/24 dev "$dev" && ip -n "$B" addr add 10.66.0.2/24 dev sabot-itn1 &&
+	ip -n "$A" link set "$dev" up && ip -n "$B" link set sabot-itn1 up &&
+	ip -n "$A" link set lo up && ip -n "$B" link set lo up || { fail "namespace setup"; t_done; }
+inA() { ip netns exec "$A" "$@"; }
+inB() { ip netns exec "$B" "$@"; }
+tc_state() { # everything tc and link state of A
+	inA tc qdisc show
+	inA tc filter show dev "$dev" ingress
+	inA tc filter show dev "$dev" egress
+	inA ip -o link show | sed 's/ state [A-Z]*//' | awk '{print $2, $3}'
+}
+unchanged() {
+	now=$(tc_state)
+	if [ "$now" = "$baseline" ]; then pass "$1: the namespace's qdiscs, filters and links are exactly as before"; else
+		fail "$1: tc state changed"
+		echo "$baseline" > b.txt
+		echo "$now" > a.txt
+		diff b.txt a.txt | sed 's/^/    | /'
+	fi
+}
+has_filter() { inA tc filter show dev "$dev" "$1" | grep -q 'sabot_net'; }
+run_bg() { # FILE: start a run in A, wait until its filter is attached
+	# Not through inA: a backgrounded function is a subshell, and $! must
+	# be sabot's pid (nsenter execs it). nsenter, not ip netns exec: that
+	# one remounts /sys in a new mount namespace, hiding the cgroup2 mount.
+	nsenter --net=/run/netns/"$A" $S run "$1" > "$1.out" 2>&1 &
+	runner=$!
+	wait_for 3000 eval 'has_filter egress || has_filter ingress' || fail "no sabot filter attached for $1: $(cat "$1.out")"
+}
+tcp_ok() { # NS HOST PORT: a TCP connection and one byte of reply
+	[ "$(ip netns exec "$1" nc -w 2 -N "$2" "$3" </dev/null 2>/dev/null | head -c 2)" = ok ]
+}
+serve() { # NS PORT: answer "ok" to every connection
+	ip netns exec "$1" sh -c "while :; do echo ok | nc -l -p $2 -q 0 >/dev/null 2>&1 || nc -l $2 < /dev/null >/dev/null; done" &
+}
+baseline=$(tc_state)
+
+# --- 30% loss on ICMP, observed over 1000 packets ---
+cat > loss.ini <<INI
+[scenario]
+name = loss
+duration = 8s
+[fault d]
+type = loss
+interface = $dev
+protocol = icmp
+percent = 30%
+INI
+run_bg loss.ini
+out=$(inA ping -c 1000 -i 0.002 -W 1 -q 10.66.0.2 2>&1)
+wait $runner
+rc=$?
+[ $rc = 0 ] && pass "loss run exits 0" || fail "loss run exit $rc"
+got=$(echo "$out" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+lost=$((1000 - ${got:-0}))
+# binomial: sd = sqrt(1000 * 0.3 * 0.7) = 14.5 packets; 4 sd = 58
+if [ "$lost" -ge 242 ] && [ "$lost" -le 358 ]; then pass "30% programmed: $lost of 1000 pings lost (within 4 sigma)"; else
+	fail "30% programmed: $lost of 1000 lost, outside 242..358"
+fi
+grep -q 'dropped [0-9]* of [0-9]* matching packets' loss.ini.out && pass "the run reports what it dropped" || fail "no drop count: $(cat loss.ini.out)"
+unchanged "after loss"
+
+# --- a blackhole on one port leaves another working ---
+serve "$B" 8080
+serve "$B" 8081
+wait_for 2000 tcp_ok "$A" 10.66.0.2 8081 || fail "test servers did not come up"
+cat > port.ini <<INI
+[scenario]
+name = port
+duration = 30s
+[fault bh]
+type = blackhole
+interface = $dev
+protocol = tcp
+dport = 8080
+INI
+run_bg port.ini
+tcp_ok "$A" 10.66.0.2 8080 && fail "blackholed port 8080 still answers" || pass "blackhole: port 8080 does not answer"
+tcp_ok "$A" 10.66.0.2 8081 && pass "blackhole: port 8081 still works" || fail "port 8081 broken by a blackhole on 8080"
+kill -TERM $runner
+wait $runner
+[ $? = 4 ] && pass "SIGTERM exits 4" || fail "SIGTERM exit code"
+tcp_ok "$A" 10.66.0.2 8080 && pass "after the run, port 8080 works again" || fail "port 8080 still broken after the run"
+unchanged "after blackhole"
+
+# --- a 100% blackhole of the interface leaves port 22 working both ways ---
+serve "$B" 22
+serve "$A" 22
+cat > all.ini <<INI
+[scenario]
+name = all
+duration = 30s
+[fault bh]
+type = blackhole
+interface = $dev
+INI
+run_bg all.ini
+inA ping -c 3 -i 0.2 -W 1 -q 10.66.0.2 >/dev/null 2>&1 && fail "ping got through a 100% blackhole" || pass "100% blackhole: ping does not get through"
+tcp_ok "$A" 10.66.0.2 8081 && fail "TCP 8081 got through a 100% blackhole" || pass "100% blackhole: TCP 8081 does not get through"
+tcp_ok "$A" 10.66.0.2 22 && pass "100% blackhole: TCP to port 22 works (dport 22 out)" || fail "port 22 blocked (A -> B:22)"
+tcp_ok "$B" 10.66.0.1 22 && pass "100% blackhole: TCP from port 22 works (sport 22 out)" || fail "port 22 blocked (B -> A:22)"
+
+# --- the kill switch from another namespace, and a SIGKILLed runner ---
+expect_exit 0 "sabot abort from the host namespace reverts a run in another" $S abort --reason test
+expect_out "saying what it removed" 'reverted [0-9]+ changes? of 1 run'
+has_filter egress && fail "filter left after abort" || pass "abort removed the filter"
+wait $runner 2>/dev/null
+$S arm >/dev/null
+unchanged "after abort"
+run_bg all.ini
+kill -9 $runner
+wait_for 1000 eval '! has_filter egress' && pass "SIGKILL of the runner: the guardian removed the filter within 1 s" || fail "filter still there 1 s after SIGKILL"
+wait $runner 2>/dev/null
+wait_for 1000 test -z "$(ls run/runs 2>/dev/null)"
+unchanged "after SIGKILL"
+bpftool prog show 2>/dev/null | grep -q 'name sabot_net' && fail "a sabot BPF program is still loaded" || pass "no sabot BPF program left loaded"
+
+# --- a pre-existing clsact and another owner's filter survive ---
+# Another owner's filter: classic BPF through cls_bpf ("ret 0": no match).
+if inA tc qdisc add dev "$dev" clsact && inA tc filter add dev "$dev" egress prio 1 handle 7 bpf bytecode '1,6 0 0 0,'; then
+	baseline=$(tc_state)
+	run_bg loss.ini
+	inA tc filter show dev "$dev" egress | grep -q 'handle 0x7 .*bytecode' && pass "while running, the other filter is still there" || fail "other filter gone: $(inA tc filter show dev "$dev" egress)"
+	kill -TERM $runner
+	wait $runner
+	unchanged "with a pre-existing clsact and filter"
+	inA tc qdisc del dev "$dev" clsact
+	baseline=$(tc_state)
+else
+	inA tc qdisc del dev "$dev" clsact 2>/dev/null
+	fail "coexistence: could not set up another owner's clsact filter"
+fi
+
+# --- only the target cgroup's traffic ---
+if [ -n "$cgroot" ] && mkdir "$cgroot/$cg" 2>/dev/null; then
+	cat > cg.ini <<INI
+[scenario]
+name = cg
+duration = 30s
+[target app]
+cgroup = $cg
+[fault bh]
+type = blackhole
+interface = $dev
+target = app
+INI
+	run_bg cg.ini
+	nsenter --net=/run/netns/"$A" sh -c "echo \$\$ > $cgroot/$cg/cgroup.procs && exec ping -c 10 -i 0.1 -W 1 -q 10.66.0.2" > in.txt 2>&1
+	inA ping -c 10 -i 0.1 -W 1 -q 10.66.0.2 > out.txt 2>&1
+	grep -q ' 0 received' in.txt && pass "cgroup target: its process's pings are all dropped" || fail "in-cgroup ping: $(grep received in.txt)"
+	grep -q ' 10 received' out.txt && pass "cgroup target: another process's pings all get through" || fail "outside ping: $(grep received out.txt)"
+	kill -TERM $runner
+	wait $runner
+	rmdir "$cgroot/$cg"
+	unchanged "after cgroup targeting"
+else
+	skip "cgroup targeting: no writable cgroup2 hierarchy"
+fi
+
+# --- latency needs netem, which this kernel lacks: refused, nothing touched ---
+printf '[scenario]\nname = lat\nduration = 5s\n[fault l]\ntype = latency\ninterface = %s\ndelay = 100ms\n' "$dev" > lat.ini
+if inA tc qdisc add dev "$dev" root netem delay 1ms 2>/dev/null; then
+	inA tc qdisc del dev "$dev" root
+	skip "latency refusal: this kernel has netem (the VM tier tests latency)"
+else
+	expect_exit 6 "latency without netem exits 6" inA $S run lat.ini
+	expect_out "naming what is missing and what to do" "lat\.ini:5: fault 'l': type = latency is not supported here: .*netem.*modprobe sch_netem"
+	unchanged "after a refused latency run"
+fi
+[ -z "$(ls run/runs 2>/dev/null)" ] && pass "no journal left" || fail "journal left: $(ls run/runs)"
+t_done

@@ -1,0 +1,83 @@
+#!/bin/sh
+# VM tier: the latency fault on a kernel with netem — an ifb owned by sabot
+# with netem as its root, fed by the classifier and act_mirred, on egress
+# and on ingress. Measured with ping between two namespaces.
+. "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
+id=$$
+A=sabot-vml-$id-a
+B=sabot-vml-$id-b
+dev=sabot-vml0
+S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	t_cleanup_tmp
+}
+trap cleanup EXIT
+cd "$T_TMP"
+modprobe veth; modprobe sch_netem; modprobe ifb; modprobe act_mirred; modprobe cls_bpf; modprobe sch_ingress
+
+ip netns add "$A" && ip netns add "$B" &&
+	ip link add "$dev" netns "$A" type veth peer name sabot-vml1 netns "$B" &&
+	ip -n "$A" addr add 10.55.0.1/24 dev "$dev" && ip -n "$B" addr add 10.55.0.2/24 dev sabot-vml1 &&
+	ip -n "$A" link set "$dev" up && ip -n "$B" link set sabot-vml1 up &&
+	ip -n "$A" link set lo up && ip -n "$B" link set lo up || { fail "namespace setup"; t_done; }
+state() {
+	ip -n "$A" -o link show | awk '{print $2}'
+	tc -n "$A" qdisc show
+	tc -n "$A" filter show dev "$dev" ingress
+	tc -n "$A" filter show dev "$dev" egress
+}
+baseline=$(state)
+unchanged() {
+	now=$(state)
+	[ "$now" = "$baseline" ] && pass "$1: links, qdiscs and filters exactly as before" || {
+		fail "$1: state changed"
+		echo "$now" | sed 's/^/    | /'
+	}
+}
+pings() { # N: "min avg max" RTT in ms from A to B
+	ip netns exec "$A" ping -c "$1" -i 0.1 -W 2 10.55.0.2 |
+		sed -n 's#.*min/avg/max[^=]*= \([0-9.]*\)/\([0-9.]*\)/\([0-9.]*\)[/ ].*#\1 \2 \3#p'
+}
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+has_filter() { tc -n "$A" filter show dev "$dev" "$1" | grep -q sabot_net; }
+set -- $(pings 10)
+base=$2
+[ -n "$base" ] && pass "baseline RTT ${base} ms" || fail "no baseline"
+
+for dir in egress ingress; do
+	printf '[scenario]\nname = lat-%s\nduration = 60s\n[fault l]\ntype = latency\ninterface = %s\ndirection = %s\ndelay = 100ms\nprotocol = icmp\n' \
+		"$dir" "$dev" "$dir" > "$dir.ini"
+	nsenter --net=/run/netns/"$A" $S run "$dir.ini" > "$dir.out" 2>&1 &
+	runner=$!
+	wait_for 5000 has_filter "$dir" || fail "$dir: no filter attached: $(cat "$dir.out")"
+	ip -n "$A" -o link show | grep -q ' sabot-[0-9a-f]*-0' && pass "$dir: a sabot ifb device exists" || fail "$dir: no ifb"
+	set -- $(pings 20)
+	lo=$(awk -v b="$base" 'BEGIN { print b + 90 }')
+	hi=$(awk -v b="$base" 'BEGIN { print b + 110 }')
+	if within "$2" "$lo" "$hi" && within "$1" "$lo" "$hi"; then
+		pass "$dir: 100 ms programmed: RTT min/avg/max $1/$2/$3 ms (baseline $base)"
+	else
+		fail "$dir: 100 ms programmed: RTT min/avg/max $1/$2/$3 ms, want min and avg in $lo..$hi"
+	fi
+	kill -TERM $runner
+	wait $runner
+	rc=$?
+	[ $rc = 4 ] && pass "$dir: SIGTERM exits 4" || fail "$dir: exit $rc: $(cat "$dir.out")"
+	set -- $(pings 10)
+	within "$2" 0 "$(awk -v b="$base" 'BEGIN { print b + 10 }')" && pass "$dir: revert restores the baseline RTT ($2 ms)" ||
+		fail "$dir: RTT after revert $2 ms"
+	unchanged "$dir: after the run"
+done
+
+# SIGKILL of the runner: the guardian removes ifb, qdisc and filter within 1 s.
+nsenter --net=/run/netns/"$A" $S run egress.ini > killed.out 2>&1 &
+runner=$!
+wait_for 5000 has_filter egress || fail "no filter for the SIGKILL test"
+kill -9 $runner
+sleep 1
+unchanged "1 s after SIGKILL of the runner"
+wait $runner 2>/dev/null
+[ -z "$(ls run/runs 2>/dev/null)" ] && pass "no journal left" || fail "journal left"
+t_done
