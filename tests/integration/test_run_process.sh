@@ -256,9 +256,9 @@ else
 fi
 
 # --- refused before anything is touched ---
-printf '[scenario]\nname = net\nduration = 5s\n[fault d]\ntype = loss\ninterface = lo\npercent = 5%%\n' > net.ini
-expect_exit 6 "a fault type this build cannot inject exits 6" $S run net.ini
-expect_out "with file:line and the reason" "^net\.ini:5: fault 'd': type = loss is not supported here"
+printf '[scenario]\nname = sys\nduration = 5s\n[target w]\ncomm = %s\n[fault e]\ntype = syscall-error\ntarget = w\nsyscalls = write\nerrno = EIO\n' "$worker" > sys.ini
+expect_exit 6 "a fault type this build cannot inject exits 6" $S run sys.ini
+expect_out "with file:line and the reason" "^sys\.ini:7: fault 'e': type = syscall-error is not supported here"
 printf '[slo h]\nprobe = http\nurl = http://127.0.0.1:1/\nmax_error_rate = 5%%\n' | cat kill2.ini - > slo.ini
 expect_exit 6 "a scenario relying on SLOs exits 6 until the SLO guard exists" $S run slo.ini
 cp kill2.ini shared.ini

@@ -188,8 +188,10 @@ START_TEST(test_fault_rules) {
                      "t.ini:8: distribution shapes the jitter; set jitter too\n");
         expect_exact(HEAD "[fault f]\ntype = latency\ninterface = eth0\ndelay = 0\n",
                      "t.ini:7: delay must be greater than 0\n");
-        expect_exact(HEAD "[target a]\npid = 5\n[fault f]\ntype = loss\ninterface = eth0\npercent = 1%\ndirection = ingress\ntarget = a\n",
+        expect_exact(HEAD "[target a]\ncgroup = x.slice\n[fault f]\ntype = loss\ninterface = eth0\npercent = 1%\ndirection = ingress\ntarget = a\n",
                      "t.ini:11: 'target' applies only to direction = egress: the kernel attributes packets to a process cgroup only when they leave; use src/dst/ports to select ingress traffic\n");
+        expect_exact(HEAD "[target a]\npid = 5\n[fault f]\ntype = blackhole\ninterface = eth0\ntarget = a\n",
+                     "t.ini:9: a network fault selects a target's traffic by its cgroup, so target 'a' must use unit or cgroup, not pid (a process's cgroup may hold others)\n");
         expect_exact(HEAD "[fault f]\ntype = loss\ninterface = eth0\npercent = 0%\n",
                      "t.ini:7: warning: percent = 0% drops nothing\n");
         /* Windows. */
