@@ -3,7 +3,7 @@
 
 #include "log.h"
 
-static int max_level = LOG_INFO;
+static int max_level = LOG_NOTICE; /* -v: LOG_DEBUG */
 
 void log_set_max_level(int level) { max_level = level; }
 int log_get_max_level(void) { return max_level; }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 
+#include "../faults/bpf_common.h"
 #include "control.h"
+#include "doctor.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
@@ -279,6 +281,13 @@ static int cmd_recover(int argc, char **argv) {
         return i == argc ? control_recover(&d) : EXIT_INVALID;
 }
 
+static int cmd_doctor(int argc, char **argv) {
+        int i, r = parse_command_options(find_command("doctor"), argc, argv, NULL, NULL, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        return i == argc ? doctor_main() : EXIT_INVALID;
+}
+
 static const struct command commands[] = {
         {"validate", "FILE...", "Parse scenario files and check them against the host policy.",
          "Prints FILE:LINE: problem; what is allowed, for every problem found. Touches nothing.\n"
@@ -316,6 +325,10 @@ static const struct command commands[] = {
         {"recover", "", "Revert what journals of dead runs still hold.",
          "Run at boot and after a run's unit stops. Journals of live runs are left to them.\n\n"
          "Exit status: 0 when nothing failed.", cmd_recover},
+        {"doctor", "", "Which fault kinds and backends this host supports, by trying.",
+         "Tries each mechanism without touching the host (network ones in a throwaway network\n"
+         "namespace; eBPF programs that match nothing) and prints the reason and remedy for\n"
+         "each that fails. Needs root.\n\nExit status: 0 all supported, 6 some unsupported.", cmd_doctor},
 };
 
 static const struct command *find_command(const char *name) {
@@ -343,6 +356,7 @@ static void print_help(void) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {GLOBAL_OPTIONS, {"version", no_argument, NULL, OPT_VERSION}, {}};
+        bpf_log_setup();
         int o;
         /* '+': stop at the command; its own options follow it. */
         while ((o = getopt_long(argc, argv, "+hv", opts, NULL)) >= 0) {

@@ -13,7 +13,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
         char buf[1024];
         vsnprintf(buf, sizeof buf, fmt, ap);
         buf[strcspn(buf, "\n")] = '\0';
-        log_internal(lvl, 0, "libbpf: %s", buf);
+        log_internal(lvl, 0, "%s", buf); /* libbpf prefixes its own */
         return 0;
 }
 

@@ -191,6 +191,9 @@ if inA tc qdisc add dev "$dev" root netem delay 1ms 2>/dev/null; then
 	inA tc qdisc del dev "$dev" root
 	skip "latency refusal: this kernel has netem (the VM tier tests latency)"
 else
+	expect_exit 6 "sabot doctor on a kernel without netem exits 6" $S doctor
+	expect_out "naming netem and the remedy" "latency: netem +UNSUPPORTED: .*modprobe sch_netem"
+	expect_out "while loss and blackhole work here" 'loss, blackhole \(clsact \+ cls_bpf\) +ok'
 	expect_exit 6 "latency without netem exits 6" inA $S run lat.ini
 	expect_out "naming what is missing and what to do" "lat\.ini:5: fault 'l': type = latency is not supported here: .*netem.*modprobe sch_netem"
 	unchanged "after a refused latency run"
