@@ -8,6 +8,7 @@
 #include "control.h"
 #include "host.h"
 #include "journal.h"
+#include "../faults/fault.h"
 #include "log.h"
 #include "run.h"
 
@@ -254,6 +255,11 @@ int control_status(const struct dirs *d, bool json) {
         return EXIT_HELD;
 }
 
+static void print_swept(const char *what, void *ud) {
+        (void)ud;
+        printf("removed %s\n", what);
+}
+
 int control_recover(const struct dirs *d) {
         struct loaded *v = NULL;
         size_t n = 0;
@@ -275,7 +281,19 @@ int control_recover(const struct dirs *d) {
                 printf("run %s: reverted %zu change%s%s\n", j->run_id ? j->run_id : "?", out - failed,
                        out - failed == 1 ? "" : "s", failed ? ", some failed (kept for a retry)" : "");
         }
-        if (n == 0 || total + failed_total == 0)
+        /* Then what no journal accounts for: left by a run whose journal
+         * is gone (a crash before the write reached the disk, or a wiped
+         * run dir). Live runs' journals protect their objects. */
+        struct journal **live = calloc(n + 1, sizeof *live);
+        size_t n_live = 0;
+        for (size_t i = 0; live && i < n; i++)
+                if (journal_outstanding(v[i].j) > 0)
+                        live[n_live++] = v[i].j;
+        int swept = live ? net_sweep(live, n_live, print_swept, NULL) : -ENOMEM;
+        free(live);
+        if (swept < 0)
+                log_warning_errno(swept, "the sweep for orphaned network objects failed: %m");
+        if (total + failed_total == 0 && swept <= 0)
                 printf("sabot recover: nothing to revert\n");
         free_all(v, n);
         return failed_total ? EXIT_INTERNAL : EXIT_HELD;

@@ -78,6 +78,10 @@ struct net_support {
         char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
 };
 void net_probe(struct net_support *ret);
+/* Remove sabot-named objects that no journal in live[] accounts for: ifb
+ * devices named sabot-* and cls_bpf filters with sabot's handle, in this
+ * network namespace and every named one (/run/netns). Reports each. */
+int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, void *ud), void *ud);
 int process_revert_stop(const struct jentry *e);
 int process_revert_freeze(const struct jentry *e);
 int process_revert_exec(const struct jentry *e);

@@ -407,3 +407,90 @@ const struct fault_ops blackhole_ops = {
 const struct fault_ops latency_ops = {
         .type = FAULT_LATENCY, .probe = probe_latency, .apply = net_apply, .finish = net_finish,
 };
+
+/* ---- the orphan sweep ---- */
+
+static bool journaled(struct journal *const *live, size_t n, const char *kind, uint64_t ns, const char *dev,
+                      uint32_t prio, uint32_t handle) {
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < live[i]->n; k++) {
+                        const struct jentry *e = &live[i]->v[k];
+                        if (streq(e->kind, kind) && e->netns == ns && streq(e->dev, dev) &&
+                            (!handle || (e->prio == prio && e->handle == handle)))
+                                return true;
+                }
+        return false;
+}
+
+static int sweep_here(struct journal *const *live, size_t n_live, void (*report)(const char *, void *), void *ud,
+                      const char *where) {
+        struct nl_sock *sk = NULL;
+        struct tc_link *links = NULL;
+        size_t n = 0;
+        int r = tc_open(&sk), swept = 0;
+        if (r >= 0)
+                r = tc_link_list(sk, &links, &n);
+        uint64_t ns = netns_self();
+        char what[160];
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                for (int in = 0; in < 2; in++) {
+                        struct tc_filter_id *f = NULL;
+                        size_t nf = 0;
+                        if (tc_filter_list(sk, links[i].ifindex, in, &f, &nf) < 0)
+                                continue;
+                        for (size_t k = 0; k < nf; k++) {
+                                if (f[k].handle >> 16 != SABOT_HANDLE_MAGIC ||
+                                    journaled(live, n_live, "tcfilter", ns, links[i].name, f[k].prio, f[k].handle))
+                                        continue;
+                                if (tc_filter_del(sk, links[i].ifindex, in, f[k].prio, f[k].handle) >= 0) {
+                                        snprintf(what, sizeof what, "orphaned sabot filter (prio %u, handle 0x%x) on %s %s%s",
+                                                 f[k].prio, f[k].handle, links[i].name, in ? "ingress" : "egress", where);
+                                        report(what, ud);
+                                        swept++;
+                                }
+                        }
+                        free(f);
+                }
+                if (links[i].ifb && strncmp(links[i].name, "sabot-", 6) == 0 &&
+                    !journaled(live, n_live, "ifb", ns, links[i].name, 0, 0) && tc_ifb_del(sk, links[i].name) >= 0) {
+                        snprintf(what, sizeof what, "orphaned ifb device %s%s", links[i].name, where);
+                        report(what, ud);
+                        swept++;
+                }
+        }
+        free(links);
+        tc_close(sk);
+        return r < 0 ? r : swept;
+}
+
+int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, void *ud), void *ud) {
+        int total = sweep_here(live, n_live, report, ud, "");
+        if (total < 0)
+                return total;
+        DIR *d = opendir("/run/netns");
+        if (!d)
+                return total;
+        int back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        struct dirent *de;
+        while (back >= 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char p[PATH_MAX], where[PATH_MAX + 16];
+                snprintf(p, sizeof p, "/run/netns/%s", de->d_name);
+                int fd = open(p, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                if (setns(fd, CLONE_NEWNET) == 0) {
+                        snprintf(where, sizeof where, " in netns %s", de->d_name);
+                        int r = sweep_here(live, n_live, report, ud, where);
+                        if (r > 0)
+                                total += r;
+                        (void)setns(back, CLONE_NEWNET);
+                }
+                close(fd);
+        }
+        if (back >= 0)
+                close(back);
+        closedir(d);
+        return total;
+}

@@ -131,6 +131,84 @@ int tc_filter_count(struct nl_sock *sk, int ifindex, bool ingress) {
         return r < 0 ? nl_to_errno(r) : n;
 }
 
+struct list_ctx {
+        struct tc_filter_id *v;
+        size_t n;
+        int err;
+};
+
+static int list_cb(struct nl_msg *msg, void *arg) {
+        struct list_ctx *c = arg;
+        struct nlmsghdr *h = nlmsg_hdr(msg);
+        if (h->nlmsg_type != RTM_NEWTFILTER)
+                return NL_OK;
+        struct tcmsg *t = nlmsg_data(h);
+        struct nlattr *tb[TCA_MAX + 1];
+        if (nlmsg_parse(h, sizeof *t, tb, TCA_MAX, NULL) < 0 || !tb[TCA_KIND] || !t->tcm_handle ||
+            !streq(nla_get_string(tb[TCA_KIND]), "bpf"))
+                return NL_OK;
+        struct tc_filter_id id = {.prio = (uint16_t)(t->tcm_info >> 16), .handle = t->tcm_handle};
+        if (array_push(&c->v, &c->n, sizeof id, &id) < 0)
+                c->err = -ENOMEM;
+        return NL_OK;
+}
+
+int tc_filter_list(struct nl_sock *sk, int ifindex, bool ingress, struct tc_filter_id **ret, size_t *ret_n) {
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP);
+        struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = hook(ingress)};
+        if (!msg || nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO) < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        int r = nl_send_auto(sk, msg);
+        nlmsg_free(msg);
+        if (r < 0)
+                return nl_to_errno(r);
+        struct list_ctx c = {0};
+        struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+        if (!cb)
+                return -ENOMEM;
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, list_cb, &c);
+        r = nl_recvmsgs(sk, cb);
+        nl_cb_put(cb);
+        if (r < 0 && r != -NLE_INVAL && r != -NLE_OBJ_NOTFOUND) {
+                free(c.v);
+                return nl_to_errno(r);
+        }
+        if (c.err < 0) {
+                free(c.v);
+                return c.err;
+        }
+        *ret = c.v;
+        *ret_n = c.n;
+        return 0;
+}
+
+int tc_link_list(struct nl_sock *sk, struct tc_link **ret, size_t *ret_n) {
+        struct nl_cache *cache = NULL;
+        int r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+        if (r < 0)
+                return nl_to_errno(r);
+        struct tc_link *v = NULL;
+        size_t n = 0;
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                struct tc_link x = {.ifindex = rtnl_link_get_ifindex(l)};
+                const char *type = rtnl_link_get_type(l), *name = rtnl_link_get_name(l);
+                snprintf(x.name, sizeof x.name, "%s", name ? name : "");
+                x.ifb = type && streq(type, "ifb");
+                if (array_push(&v, &n, sizeof x, &x) < 0) {
+                        free(v);
+                        nl_cache_free(cache);
+                        return -ENOMEM;
+                }
+        }
+        nl_cache_free(cache);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 int tc_clsact_del_if_empty(struct nl_sock *sk, int ifindex) {
         int in = tc_filter_count(sk, ifindex, true), out = tc_filter_count(sk, ifindex, false);
         if (in < 0)

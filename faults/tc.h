@@ -44,5 +44,19 @@ struct netem_spec {
 /* netem as the root qdisc of ifindex. */
 int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec);
 
+/* The cls_bpf filters on a clsact hook: prio and handle of each. */
+struct tc_filter_id {
+        uint16_t prio;
+        uint32_t handle;
+};
+int tc_filter_list(struct nl_sock *sk, int ifindex, bool ingress, struct tc_filter_id **ret, size_t *ret_n);
+/* Names and indexes of the links of this namespace, and whether each is an ifb. */
+struct tc_link {
+        char name[16];
+        int ifindex;
+        bool ifb;
+};
+int tc_link_list(struct nl_sock *sk, struct tc_link **ret, size_t *ret_n);
+
 /* The netlink error behind a libnl code. */
 int nl_to_errno(int nlerr);

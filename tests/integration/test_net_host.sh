@@ -143,6 +143,26 @@ wait_for 1000 test -z "$(ls run/runs 2>/dev/null)"
 unchanged "after SIGKILL"
 bpftool prog show 2>/dev/null | grep -q 'name sabot_net' && fail "a sabot BPF program is still loaded" || pass "no sabot BPF program left loaded"
 
+# --- recover sweeps sabot objects that no journal accounts for ---
+run_bg all.ini
+g=$(sed -n 's/^guardian pid=\([0-9]*\).*/\1/p' run/runs/*.journal | head -n 1)
+kill -9 "$g"
+kill -9 $runner
+wait $runner 2>/dev/null
+rm -f run/runs/*.journal # as if the run dir were wiped
+ip -n "$A" link add sabot-fff-9 type ifb
+has_filter egress && pass "with runner, guardian and journal gone, the filter is an orphan" || fail "no orphan to sweep"
+expect_exit 0 "sabot recover sweeps orphans" $S recover
+expect_out "the filter, found by its handle" "removed orphaned sabot filter \(prio 49152, handle 0x5ab0[0-9a-f]+\) on $dev egress in netns $A"
+expect_out "the ifb, found by its name" "removed orphaned ifb device sabot-fff-9 in netns $A"
+has_filter egress && fail "orphan filter still there" || pass "the orphan filter is gone"
+ip -n "$A" link show sabot-fff-9 >/dev/null 2>&1 && fail "orphan ifb still there" || pass "the orphan ifb is gone"
+ip -n "$A" link show "$dev" >/dev/null 2>&1 && pass "the veth named sabot-* (not an ifb) was left alone" || fail "the veth was deleted"
+# The clsact qdisc that run created is not swept: without its journal
+# nothing proves it was sabot's, and an empty clsact changes no traffic.
+inA tc qdisc del dev "$dev" clsact
+unchanged "after the sweep"
+
 # --- a pre-existing clsact and another owner's filter survive ---
 # Another owner's filter: classic BPF through cls_bpf ("ret 0": no match).
 if inA tc qdisc add dev "$dev" clsact && inA tc filter add dev "$dev" egress prio 1 handle 7 bpf bytecode '1,6 0 0 0,'; then
