@@ -113,7 +113,7 @@ check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) | $(B)/.test-deps
 
 # The VM tier: Debian's stock kernel under qemu, for what this machine's
 # kernel lacks (netem, fq, tracing and LSM BPF).
-check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) | $(B)/.test-deps
+check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) $(B)/bench/net_apply | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
 	$(Q)BUILD=$(CURDIR)/$(B) bash tests/vm/run-vm.sh
 
@@ -124,8 +124,16 @@ $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
 
-bench: $(B)/sabot $(B)/bench/abort_latency
+$(B)/bench/net_apply: bench/net_apply.c $(OBJS) | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
+
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o
+	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
+	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps

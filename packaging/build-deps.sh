@@ -4,6 +4,7 @@
 #   build-deps.sh             build dependencies
 #   build-deps.sh --test      build + test dependencies
 #   build-deps.sh --vm        what the VM test tier needs on the host
+#   build-deps.sh --bench     what the benchmarks need
 #   build-deps.sh --bpftool   print the path of a working bpftool
 set -eu
 
@@ -36,6 +37,9 @@ if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd libclang-rt-14-dev"
 fi
 
+if [ "${1:-}" = "--bench" ]; then
+	pkgs="iperf3 iproute2 util-linux"
+fi
 if [ "${1:-}" = "--vm" ]; then
 	# qemu (TCG), busybox for the initramfs, cpio to pack it, the
 	# decompressors for kernel modules, python3 to unpack the ELF vmlinux.

@@ -1,0 +1,18 @@
+#!/bin/sh
+# VM tier: bench/net_apply where netem exists, so that the latency fault's
+# apply and revert are measured against tc command lines too. Its figures
+# go to the console log; the test checks that it ran to the end.
+. "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
+trap t_cleanup_tmp EXIT
+for m in veth sch_netem ifb act_mirred cls_bpf sch_ingress; do modprobe "$m"; done
+bench=/sabot/build/bench/net_apply
+if [ ! -x "$bench" ]; then
+	fail "no $bench in the initramfs"
+	t_done
+fi
+$bench /sabot/build/bpf/net_filter.bpf.o 20 > "$T_TMP/bench.txt" 2>&1
+rc=$?
+sed 's/^/    /' "$T_TMP/bench.txt"
+[ $rc = 0 ] && pass "bench/net_apply ran" || fail "bench/net_apply exit $rc"
+grep -q '^latency fault (ifb' "$T_TMP/bench.txt" && pass "and measured the latency fault" || fail "latency fault not measured"
+t_done
