@@ -17,6 +17,9 @@
 /* Set by the loader between open and load. */
 const volatile __u32 action = NET_ACT_DROP;
 const volatile __u32 probability = 1000000000U; /* parts per billion */
+/* How much each packet's random draw leans on the previous one, as netem's
+ * correlated loss: r = (1 - c) * U + c * last. Parts per billion. */
+const volatile __u32 correlation = 0;
 const volatile __u32 l3_offset = ETH_HLEN;        /* 0 on devices without L2 */
 const volatile __u32 match_cidrs = 0;             /* NET_MATCH_* */
 const volatile __u32 proto = NET_PROTO_ANY;
@@ -44,6 +47,13 @@ struct {
         __type(key, struct net_lpm6);
         __type(value, __u8);
 } sabot_dst6 SEC(".maps"), sabot_src6 SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, __u64);
+} sabot_last SEC(".maps");
 
 struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -168,7 +178,15 @@ int sabot_net(struct __sk_buff *skb) {
         count(NET_MATCHED);
         if (probability < 1000000000U) {
                 /* Uniform in [0, 10^9): scale the 32-bit random number. */
-                __u32 r = (__u32)(((__u64)bpf_get_prandom_u32() * 1000000000ULL) >> 32);
+                __u64 r = ((__u64)bpf_get_prandom_u32() * 1000000000ULL) >> 32;
+                if (correlation) {
+                        __u32 zero = 0;
+                        __u64 *last = bpf_map_lookup_elem(&sabot_last, &zero);
+                        if (last) {
+                                r = ((1000000000ULL - correlation) * r + (__u64)correlation * *last) / 1000000000ULL;
+                                *last = r;
+                        }
+                }
                 if (r >= probability)
                         return action == NET_ACT_CLASSIFY ? 0 : PASS;
         }

@@ -204,9 +204,20 @@ static int probe_drop(const struct fault *f, char *why, size_t len) {
         return -EOPNOTSUPP;
 }
 
+static const char *dist_name(int d) {
+        return d == DIST_NORMAL ? "normal" : d == DIST_PARETO ? "pareto" : d == DIST_PARETONORMAL ? "paretonormal" : NULL;
+}
+
 static int probe_latency(const struct fault *f, char *why, size_t len) {
         struct net_support s;
-        (void)f;
+        char p[256];
+        const char *dist = dist_name(f->distribution);
+        if (dist && tc_dist_find(dist, p, sizeof p) < 0) {
+                snprintf(why, len, "netem's %s.dist table is not installed (looked in /usr/lib/x86_64-linux-gnu/tc, "
+                         "/usr/lib/tc, /usr/lib64/tc, /usr/local/lib/tc); install iproute2, or leave out distribution",
+                         dist);
+                return -EOPNOTSUPP;
+        }
         net_probe(&s);
         const char *w = s.clsact_why[0] ? s.clsact_why : s.ifb_why[0] ? s.ifb_why : s.netem_why[0] ? s.netem_why : s.mirred_why;
         if (!w[0])
@@ -296,6 +307,7 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         struct net_filter_spec spec = {
                 .action = latency ? NET_ACT_CLASSIFY : NET_ACT_DROP,
                 .probability = f->type == FAULT_LOSS ? f->percent : RATIO_ONE,
+                .correlation = f->type == FAULT_LOSS ? f->correlation : 0,
                 .l3_offset = l3_offset_of(f->interface),
                 .dst = &f->dst, .src = &f->src, .dport = &f->dport, .sport = &f->sport,
                 .protocol = f->protocol,
@@ -335,9 +347,7 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                         .delay_ns = f->delay,
                         .jitter_ns = f->jitter,
                         .correlation = f->correlation,
-                        .distribution = f->distribution == DIST_NORMAL ? "normal"
-                                        : f->distribution == DIST_PARETO ? "pareto"
-                                        : f->distribution == DIST_PARETONORMAL ? "paretonormal" : NULL,
+                        .distribution = dist_name(f->distribution),
                 };
                 if (r >= 0 && (r = tc_netem_add(sk, ifb, &ne)) < 0)
                         fault_event(c, LOG_ERR, f, "cannot create netem on %s: %s", ifb_name, strerror(-r));

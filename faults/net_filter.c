@@ -60,6 +60,7 @@ int net_filter_load(const struct net_filter_spec *spec, struct net_filter_bpf **
         struct net_filter_bpf__rodata *ro = skel->rodata;
         ro->action = spec->action;
         ro->probability = spec->probability;
+        ro->correlation = spec->correlation;
         ro->l3_offset = spec->l3_offset;
         ro->proto = spec->protocol >= 0 && spec->protocol < (int)ELEMENTSOF(protos) ? protos[spec->protocol] : 0;
         ro->cgroup_id = spec->cgroup_id;

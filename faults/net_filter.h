@@ -14,6 +14,7 @@ struct net_filter_bpf;
 struct net_filter_spec {
         enum net_action action;
         ratio_t probability; /* RATIO_ONE: every matching packet */
+        ratio_t correlation; /* of each draw with the previous one */
         uint32_t l3_offset;  /* 14 on Ethernet, 0 on L3 devices */
         const struct cidr_list *dst, *src;
         const struct port_list *dport, *sport;

@@ -11,8 +11,6 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
-#include <netlink/route/qdisc.h>
-#include <netlink/route/qdisc/netem.h>
 #include <netlink/route/tc.h>
 
 #include "../agent/util.h"
@@ -324,16 +322,28 @@ int tc_ifb_del(struct nl_sock *sk, const char *name) {
         return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
 
-/* iproute2's distribution tables: one signed 16-bit value per word. */
-static int load_dist(const char *name, int16_t **ret, size_t *ret_n) {
+int tc_dist_find(const char *name, char *ret_path, size_t len) {
         static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/tc", "/usr/lib64/tc",
                                            "/usr/local/lib/tc"};
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                char p[256];
-                snprintf(p, sizeof p, "%s/%s.dist", dirs[i], name);
+                snprintf(ret_path, len, "%s/%s.dist", dirs[i], name);
+                if (access(ret_path, R_OK) == 0)
+                        return 0;
+        }
+        return -ENOENT;
+}
+
+/* iproute2's distribution tables: one signed 16-bit value per word, at
+ * most the kernel's limit. */
+#define MAXDIST 65536
+static int load_dist(const char *name, int16_t **ret, size_t *ret_n) {
+        char p[256];
+        if (tc_dist_find(name, p, sizeof p) < 0)
+                return -ENOENT;
+        {
                 FILE *f = fopen(p, "re");
                 if (!f)
-                        continue;
+                        return -errno;
                 int16_t *v = malloc(MAXDIST * sizeof *v);
                 size_t n = 0;
                 char line[1024];
@@ -348,34 +358,57 @@ static int load_dist(const char *name, int16_t **ret, size_t *ret_n) {
                 *ret_n = n;
                 return 0;
         }
-        return -ENOENT;
 }
 
 int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec) {
-        struct rtnl_qdisc *q = rtnl_qdisc_alloc();
-        if (!q)
-                return -ENOMEM;
-        rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-        rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-        rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
-        int r = rtnl_tc_set_kind(TC_CAST(q), "netem");
-        if (r >= 0) {
-                rtnl_netem_set_delay(q, (int)(spec->delay_ns / 1000));
-                if (spec->jitter_ns)
-                        rtnl_netem_set_jitter(q, (int)(spec->jitter_ns / 1000));
-                if (spec->correlation) /* the kernel's scale: 2^32 - 1 is 100% */
-                        rtnl_netem_set_delay_correlation(q, (int)(uint32_t)((uint64_t)spec->correlation * UINT32_MAX / RATIO_ONE));
-                if (spec->distribution && !streq(spec->distribution, "uniform")) {
-                        int16_t *d = NULL;
-                        size_t n = 0;
-                        r = load_dist(spec->distribution, &d, &n);
-                        if (r >= 0)
-                                r = nl_to_errno(rtnl_netem_set_delay_distribution_data(q, d, n));
-                        free(d);
-                }
+        /* Built by hand: libnl 3.7's rtnl_qdisc_add() overruns its message
+         * buffer when a delay distribution is attached (caught by ASan on
+         * Debian 12's libnl-route-3-200 3.7.0). */
+        int16_t *dist = NULL;
+        size_t n_dist = 0;
+        if (spec->distribution && !streq(spec->distribution, "uniform")) {
+                int r = load_dist(spec->distribution, &dist, &n_dist);
+                if (r < 0)
+                        return r;
         }
+        struct nl_msg *msg = nlmsg_alloc_size(64 * 1024 + n_dist * sizeof *dist);
+        if (!msg) {
+                free(dist);
+                return -ENOMEM;
+        }
+        struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = TC_H_ROOT,
+                          .tcm_handle = TC_HANDLE(1, 0)};
+        /* netem's options are a struct tc_netem_qopt followed by attributes.
+         * The 64-bit nanosecond fields override the qopt's tick fields. */
+        struct tc_netem_qopt q = {.limit = 1000};
+        struct tc_netem_corr corr = {
+                .delay_corr = (uint32_t)((uint64_t)spec->correlation * UINT32_MAX / RATIO_ONE),
+        };
+        int64_t lat = (int64_t)spec->delay_ns, jit = (int64_t)spec->jitter_ns;
+        struct nlattr *o = NULL;
+        int r = nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, RTM_NEWQDISC, 0,
+                          NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) ? 0 : -1;
         if (r >= 0)
-                r = nl_to_errno(rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL));
-        rtnl_qdisc_put(q);
-        return r;
+                r = nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO);
+        if (r >= 0)
+                r = nla_put_string(msg, TCA_KIND, "netem");
+        if (r >= 0 && !(o = nla_nest_start(msg, TCA_OPTIONS)))
+                r = -1;
+        if (r >= 0)
+                r = nlmsg_append(msg, &q, sizeof q, NLMSG_ALIGNTO);
+        if (r >= 0)
+                r = nla_put(msg, TCA_NETEM_CORR, sizeof corr, &corr);
+        if (r >= 0)
+                r = nla_put(msg, TCA_NETEM_LATENCY64, sizeof lat, &lat);
+        if (r >= 0 && jit)
+                r = nla_put(msg, TCA_NETEM_JITTER64, sizeof jit, &jit);
+        if (r >= 0 && n_dist)
+                r = nla_put(msg, TCA_NETEM_DELAY_DIST, (int)(n_dist * sizeof *dist), dist);
+        free(dist);
+        if (r < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        nla_nest_end(msg, o);
+        return talk(sk, msg);
 }

@@ -41,6 +41,9 @@ struct netem_spec {
         ratio_t correlation;
         const char *distribution; /* NULL or "uniform": none; else a tc .dist table */
 };
+/* Where iproute2 keeps netem's distribution tables; -ENOENT if NAME.dist
+ * is in none of them. */
+int tc_dist_find(const char *name, char *ret_path, size_t len);
 /* netem as the root qdisc of ifindex. */
 int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec);
 

@@ -174,6 +174,37 @@ START_TEST(test_probability) {
 }
 END_TEST
 
+/* Correlated loss keeps the long-run share but drops in runs: far fewer
+ * changes between "dropped" and "passed" than independent draws make. */
+static int transitions(ratio_t correlation, int n, int *ret_dropped) {
+        struct port_list prot = ssh();
+        struct net_filter_spec spec = {.probability = RATIO_ONE / 2, .correlation = correlation, .l3_offset = ETH_HLEN,
+                                       .protected_ports = &prot};
+        struct net_filter_bpf *skel = load(&spec);
+        struct pkt4 p = make4("10.0.0.1", "10.0.0.2", IPPROTO_TCP, 40000, 80);
+        int t = 0, prev = -2, dropped = 0;
+        for (int i = 0; i < n; i++) {
+                int v = run(skel, &p, sizeof p, 1);
+                dropped += v == TC_ACT_STOLEN;
+                t += prev != -2 && v != prev;
+                prev = v;
+        }
+        net_filter_free(skel);
+        *ret_dropped = dropped;
+        return t;
+}
+
+START_TEST(test_correlated_loss) {
+        const int n = 4000;
+        int d0, d9;
+        int t0 = transitions(0, n, &d0), t9 = transitions(RATIO_ONE / 10 * 9, n, &d9);
+        /* Independent at 50%: about n/2 changes. */
+        ck_assert_msg(t0 > n * 4 / 10 && t0 < n * 6 / 10, "independent: %d transitions", t0);
+        ck_assert_msg(t9 < t0 / 2, "90%% correlation: %d transitions, independent %d", t9, t0);
+        ck_assert_msg(d9 > n * 35 / 100 && d9 < n * 65 / 100, "90%% correlation dropped %d of %d", d9, n);
+}
+END_TEST
+
 START_TEST(test_too_many_entries) {
         struct port_range many[NET_MAX_PORT_RANGES + 1];
         for (int i = 0; i <= NET_MAX_PORT_RANGES; i++)
@@ -193,6 +224,7 @@ int main(void) {
         tcase_add_test(tc, test_protected_ports_first);
         tcase_add_test(tc, test_matches);
         tcase_add_test(tc, test_probability);
+        tcase_add_test(tc, test_correlated_loss);
         tcase_add_test(tc, test_too_many_entries);
         suite_add_tcase(s, tc);
         return run_suite(s);

@@ -107,6 +107,10 @@ add_mod() {
 for m in $MODULES; do add_mod "$m"; done
 cp "$MODDIR"/modules.builtin* "$MODDIR"/modules.order "$R/lib/modules/$KVER/" 2>/dev/null || true
 copy_with_libs "$(command -v ip)" "$(command -v tc)"
+# netem's distribution tables, where iproute2 keeps them.
+for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
+	[ -d "$d" ] && mkdir -p "$R$d" && cp "$d"/*.dist "$R$d/" 2>/dev/null
+done
 # iproute2 by the paths the tests call it with.
 [ -e "$R/usr/sbin/ip" ] || install -D -m755 "$(command -v ip)" "$R/usr/sbin/ip"
 [ -e "$R/usr/sbin/tc" ] || install -D -m755 "$(command -v tc)" "$R/usr/sbin/tc"

@@ -71,6 +71,24 @@ for dir in egress ingress; do
 	unchanged "$dir: after the run"
 done
 
+# Jitter with iproute2's normal distribution: the spread shows.
+printf '[scenario]\nname = jitter\nduration = 60s\n[fault l]\ntype = latency\ninterface = %s\ndelay = 100ms\njitter = 30ms\ndistribution = normal\ncorrelation = 10%%\nprotocol = icmp\n' \
+	"$dev" > jitter.ini
+nsenter --net=/run/netns/"$A" $S run jitter.ini > jitter.out 2>&1 &
+runner=$!
+wait_for 5000 has_filter egress || fail "jitter: no filter attached: $(cat jitter.out)"
+tc -n "$A" qdisc show | grep -q 'netem .*delay 100ms  *30ms' && pass "jitter: netem has delay 100ms and jitter 30ms" ||
+	fail "jitter: netem settings: $(tc -n "$A" qdisc show | grep netem)"
+set -- $(pings 40)
+lo=$(awk -v b="$base" 'BEGIN { print b + 85 }')
+hi=$(awk -v b="$base" 'BEGIN { print b + 115 }')
+spread=$(awk -v a="$1" -v c="$3" 'BEGIN { print c - a }')
+within "$2" "$lo" "$hi" && pass "jitter: average RTT $2 ms around 100 ms" || fail "jitter: average RTT $2 ms, want $lo..$hi"
+within "$spread" 20 200 && pass "jitter: RTTs spread over $spread ms (min $1, max $3)" || fail "jitter: spread only $spread ms"
+kill -TERM $runner
+wait $runner
+unchanged "jitter: after the run"
+
 # SIGKILL of the runner: the guardian removes ifb, qdisc and filter within 1 s.
 nsenter --net=/run/netns/"$A" $S run egress.ini > killed.out 2>&1 &
 runner=$!
