@@ -141,7 +141,9 @@ wait_for 1000 eval '! has_filter egress' && pass "SIGKILL of the runner: the gua
 wait $runner 2>/dev/null
 wait_for 1000 test -z "$(ls run/runs 2>/dev/null)"
 unchanged "after SIGKILL"
-bpftool prog show 2>/dev/null | grep -q 'name sabot_net' && fail "a sabot BPF program is still loaded" || pass "no sabot BPF program left loaded"
+# The kernel frees a program after its last reference (RCU, a workqueue).
+no_prog() { ! bpftool prog show 2>/dev/null | grep -q 'name sabot_net'; }
+wait_for 2000 no_prog && pass "no sabot BPF program left loaded" || fail "a sabot BPF program is still loaded"
 
 # --- recover sweeps sabot objects that no journal accounts for ---
 run_bg all.ini
