@@ -43,6 +43,7 @@ OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst %.c,$(B)/asan/%.o,$(LIB_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
 INT_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildcard tests/integration/check_*.c))
+HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 VM_TESTS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.c))
 # The parsers only: the fuzzer must not touch the host.
 FUZZ_SRCS := agent/util.c agent/log.c agent/diag.c agent/parse.c agent/conf.c agent/scenario.c agent/policy.c
@@ -93,6 +94,12 @@ $(B)/asan/sabot: $(B)/asan/agent/main.o $(ASAN_OBJS)
 	$(msg) LD-SAN $@
 	$(Q)$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+# Processes the tests launch as targets: plain, static-free, no sanitizer.
+$(B)/tests/helpers/%: tests/helpers/%.c | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
 $(B)/tests/%: tests/%.c $(ASAN_OBJS) | $(B)/.test-deps
 	$(msg) CC-TEST $@
 	$(Q)mkdir -p $(@D)
@@ -108,7 +115,7 @@ check:
 check-unit: $(UNIT_TESTS)
 	$(Q)sh tests/run-unit.sh $(UNIT_TESTS)
 
-check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) | $(B)/.test-deps
+check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
 
 # The VM tier: Debian's stock kernel under qemu, for what this machine's

@@ -18,4 +18,10 @@
 int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid);
 /* A heartbeat; "done" tells it the runner reverted everything itself. */
 void guardian_beat(int fd);
+/* Hand the guardian a duplicate of a seccomp listener: if the runner dies,
+ * it answers every pending and later call with "continue" (fail open) until
+ * the launched targets are gone. */
+void guardian_give_fd(int fd, int notify_fd);
+/* A call the runner holds on the listener given as the index-th. */
+void guardian_held(int fd, unsigned index, uint64_t id);
 void guardian_done(int fd);

@@ -339,13 +339,17 @@ void plan_print(const struct plan *pl, FILE *out) {
                                           "a sabot ifb device with a netem root qdisc"
                                         : "clsact qdisc (if absent), a sabot tc classifier (cls_bpf)");
                         break;
-                case FAULT_SYSCALL_ERROR: {
+                case FAULT_SYSCALL_ERROR:
+                case FAULT_SYSCALL_DELAY: {
                         _cleanup_free_ char *sc = NULL;
                         struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
                         sc = format_strv(&names);
-                        fprintf(out, "      fail %s with %s, probability %s%s%s\n", sc ? sc : "?",
-                                errno_to_name(f->err) ? errno_to_name(f->err) : "?",
-                                format_ratio(a, f->probability), f->path ? ", under " : "",
+                        if (f->type == FAULT_SYSCALL_ERROR)
+                                fprintf(out, "      fail %s with %s", sc ? sc : "?",
+                                        errno_to_name(f->err) ? errno_to_name(f->err) : "?");
+                        else
+                                fprintf(out, "      hold %s for %s", sc ? sc : "?", format_duration(b, f->delay));
+                        fprintf(out, ", probability %s%s%s\n", format_ratio(a, f->probability), f->path ? ", under " : "",
                                 f->path ? f->path : "");
                         fprintf(out, "      target %s; backend %s\n", f->target,
                                 f->backend == BACKEND_SECCOMP ? "seccomp"

@@ -283,6 +283,8 @@ void policy_check(const struct policy *p, const struct scenario *s, struct limit
                                    "allowed_types = %s, set by %s", fault_type_to_string(f->type), c,
                                    src[L_TYPES].where);
                 }
+                if (f->type == FAULT_SYSCALL_DELAY && f->delay > eff.max_delay)
+                        OVER(L_DELAY, SLINE(f, "delay"), "delay = %s", format_duration(a, f->delay));
                 if (f->type == FAULT_LATENCY && f->delay + f->jitter > eff.max_delay) {
                         if (f->jitter)
                                 OVER(L_DELAY, SLINE(f, "delay"), "delay + jitter = %s + %s",

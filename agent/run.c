@@ -145,6 +145,8 @@ static struct fault_ctx ctx_of(struct run *r) {
 /* Revert what one fault created, from its journal entries. */
 static int fault_revert(struct run *r, struct fault_run *fr) {
         const struct fault_ops *ops = fault_ops_get(fr->f->type);
+        if (FAULT_MASK(fr->f->type) & FAULTS_SYSCALL)
+                syscall_notify_release(&r->ns, fr);
         if (ops && ops->finish && fr->state == FR_ACTIVE) {
                 struct fault_ctx c = ctx_of(r);
                 ops->finish(&c, fr);
@@ -265,6 +267,11 @@ static int run_due(struct run *r) {
 
 /* ---- exec targets ---- */
 
+static void tell_guardian_held(void *ud, int ti, uint64_t id) {
+        struct run *r = ud;
+        guardian_held(r->gfd, r->notify_gidx[ti], id);
+}
+
 static int launch_targets(struct run *r) {
         for (size_t i = 0; i < r->s->n_targets; i++) {
                 const struct target *t = r->s->targets[i];
@@ -278,7 +285,10 @@ static int launch_targets(struct run *r) {
                 if (snprintf(log, sizeof log, "%s/%s-%s.log", dir, r->run_id, t->hdr.name) >= (int)sizeof log)
                         return log_error_errno(-ENAMETOOLONG, "state dir path too long: %s", dir);
                 struct fault_ctx c = ctx_of(r);
-                q = exec_target_start(&c, t, log, &r->exec_pids[i], &r->exec_starts[i]);
+                size_t n_nrs = 0;
+                _cleanup_free_ int *nrs = syscall_notify_set(r->s, (int)i, &n_nrs);
+                q = exec_target_start_notify(&c, t, log, nrs, n_nrs, &r->exec_pids[i], &r->exec_starts[i],
+                                             &r->notify_fds[i]);
                 if (q < 0) {
                         event(r, LOG_ERR, NULL, "target %s: cannot start %s: %s", t->hdr.name, t->exec, strerror(-q));
                         return q;
@@ -288,8 +298,15 @@ static int launch_targets(struct run *r) {
                         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 100 + i};
                         epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->exec_pidfds[i], &ev);
                 }
-                event(r, LOG_NOTICE, NULL, "target %s: launched %s as pid %d (output: %s)", t->hdr.name, t->exec,
-                      (int)r->exec_pids[i], log);
+                if (r->notify_fds[i] >= 0) {
+                        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 300 + i};
+                        epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->notify_fds[i], &ev);
+                        /* The guardian keeps a copy, to fail open if we die. */
+                        guardian_give_fd(r->gfd, r->notify_fds[i]);
+                        r->notify_gidx[i] = r->n_given++;
+                }
+                event(r, LOG_NOTICE, NULL, "target %s: launched %s as pid %d%s (output: %s)", t->hdr.name, t->exec,
+                      (int)r->exec_pids[i], r->notify_fds[i] >= 0 ? " under a seccomp notify filter" : "", log);
         }
         return 0;
 }
@@ -340,7 +357,7 @@ static int preflight(struct run *r, struct diags *d) {
                         snprintf(why, sizeof why, "this version of sabot cannot inject %s faults yet; "
                                  "remove the fault or run a version that can (see 'sabot --version')",
                                  fault_type_to_string(f->type));
-                else if (ops->probe(f, why, sizeof why) >= 0)
+                else if (ops->probe(r->s, f, why, sizeof why) >= 0)
                         continue;
                 diag_error(d, r->s->file, conf_line(&scenario_spec, &f->hdr, "type"), "fault '%s': type = %s is not "
                            "supported here: %s", f->hdr.name, fault_type_to_string(f->type), why);
@@ -389,6 +406,14 @@ static void run_free(struct run *r) {
                 if (r->exec_pidfds[i] >= 0)
                         close(r->exec_pidfds[i]);
         free(r->exec_pidfds);
+        for (size_t i = 0; r->notify_fds && i < r->s->n_targets; i++)
+                if (r->notify_fds[i] >= 0)
+                        close(r->notify_fds[i]);
+        free(r->notify_fds);
+        free(r->notify_gidx);
+        free(r->ns.held);
+        if (r->ns.tfd > 0)
+                close(r->ns.tfd);
         free(r->exec_pids);
         free(r->exec_starts);
         journal_free(r->j);
@@ -405,6 +430,7 @@ static int finish(struct run *r) {
         for (size_t i = 0; i < r->s->n_faults; i++)
                 if (r->fr[i].state == FR_ACTIVE)
                         (void)fault_revert(r, &r->fr[i]);
+        syscall_notify_release(&r->ns, NULL);
         stop_targets(r);
         unsigned failed = 0;
         (void)journal_revert_all(r->j, &failed, NULL, NULL);
@@ -465,6 +491,14 @@ static int loop(struct run *r) {
                                 continue;
                         return -errno;
                 }
+                /* Signals and the schedule first: a window that opens now is
+                 * open for the calls that arrived with it. */
+                for (int a = 0, b = 0; b < n; b++)
+                        if (evs[b].data.u64 <= 4) {
+                                struct epoll_event t = evs[a];
+                                evs[a++] = evs[b];
+                                evs[b] = t;
+                        }
                 for (int i = 0; i < n; i++) {
                         uint64_t id = evs[i].data.u64, x;
                         if (id == 1) { /* signal */
@@ -501,6 +535,14 @@ static int loop(struct run *r) {
                                 guardian_beat(r->gfd);
                                 if (++r->ticks % 5 == 0)
                                         view_draw(r);
+                        } else if (id == 4) { /* held syscalls due */
+                                syscall_notify_timer(&r->ns);
+                        } else if (id >= 300) {
+                                size_t ti = (size_t)(id - 300);
+                                struct fault_ctx c = ctx_of(r);
+                                if (syscall_notify_handle(&c, &r->ns, r->fr, r->s->n_faults, (int)ti, r->notify_fds[ti]) < 0 ||
+                                    (evs[i].events & (EPOLLHUP | EPOLLERR)))
+                                        epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->notify_fds[ti], NULL); /* target gone */
                         } else if (id >= 100)
                                 reap_target(r, (size_t)(id - 100));
                 }
@@ -521,15 +563,16 @@ static int setup_loop(struct run *r) {
         r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         r->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (r->sigfd < 0 || r->tfd < 0 || r->hbfd < 0 || r->epfd < 0)
+        r->ns.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        if (r->sigfd < 0 || r->tfd < 0 || r->hbfd < 0 || r->epfd < 0 || r->ns.tfd < 0)
                 return -errno;
         struct itimerspec hb = {
                 .it_value = {0, (long)GUARDIAN_HEARTBEAT_NS},
                 .it_interval = {0, (long)GUARDIAN_HEARTBEAT_NS},
         };
         timerfd_settime(r->hbfd, 0, &hb, NULL);
-        int fds[] = {r->sigfd, r->tfd, r->hbfd};
-        for (int i = 0; i < 3; i++) {
+        int fds[] = {r->sigfd, r->tfd, r->hbfd, r->ns.tfd};
+        for (int i = 0; i < 4; i++) {
                 struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i + 1};
                 if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
                         return -errno;
@@ -612,10 +655,14 @@ int run_main(const struct run_opts *o) {
         r->exec_pids = calloc(r->s->n_targets + 1, sizeof *r->exec_pids);
         r->exec_starts = calloc(r->s->n_targets + 1, sizeof *r->exec_starts);
         r->exec_pidfds = malloc((r->s->n_targets + 1) * sizeof *r->exec_pidfds);
-        if (!r->fr || !r->exec_pids || !r->exec_starts || !r->exec_pidfds)
+        r->notify_fds = malloc((r->s->n_targets + 1) * sizeof *r->notify_fds);
+        r->notify_gidx = calloc(r->s->n_targets + 1, sizeof *r->notify_gidx);
+        if (!r->fr || !r->exec_pids || !r->exec_starts || !r->exec_pidfds || !r->notify_fds || !r->notify_gidx)
                 goto out;
+        r->ns.on_hold = tell_guardian_held;
+        r->ns.ud = r;
         for (size_t i = 0; i <= r->s->n_targets; i++)
-                r->exec_pidfds[i] = -1;
+                r->exec_pidfds[i] = r->notify_fds[i] = -1;
         for (size_t i = 0; i < r->s->n_faults; i++)
                 r->fr[i].f = r->s->faults[i];
         q = journal_create(o->dirs.run, r->run_id, r->s->head.name, &r->j);

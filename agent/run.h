@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "../faults/fault.h"
+#include "../faults/syscall.h"
 #include "journal.h"
 #include "plan.h"
 #include "state.h"
@@ -45,6 +46,10 @@ struct run {
         pid_t *exec_pids;
         uint64_t *exec_starts;
         int *exec_pidfds;
+        int *notify_fds; /* seccomp listeners of launched targets, -1 if none */
+        unsigned *notify_gidx; /* each one's index at the guardian */
+        unsigned n_given;
+        struct notify_state ns;
         int lock_fd, epfd, sigfd, tfd, hbfd, gfd;
         pid_t guardian;
         uint64_t t0_mono, t0_wall, end_mono, end_wall;

@@ -7,6 +7,7 @@
 static const char *const fault_type_names[_FAULT_TYPE_MAX] = {
         [FAULT_LATENCY] = "latency",         [FAULT_LOSS] = "loss", [FAULT_BLACKHOLE] = "blackhole",
         [FAULT_SYSCALL_ERROR] = "syscall-error", [FAULT_KILL] = "kill", [FAULT_PAUSE] = "pause",
+        [FAULT_SYSCALL_DELAY] = "syscall-delay",
 };
 
 const char *fault_type_to_string(int t) {
@@ -20,7 +21,7 @@ int fault_type_from_string(const char *s) {
         return FAULT_TYPE_INVALID;
 }
 
-#define FAULT_TYPES_ALLOWED "latency, loss, blackhole, syscall-error, kill, pause"
+#define FAULT_TYPES_ALLOWED "latency, loss, blackhole, syscall-error, syscall-delay, kill, pause"
 
 static int parse_fault_type(const char *value, void *field, char *err) {
         int t = fault_type_from_string(value);
@@ -87,6 +88,7 @@ DEFINE_WORD_PARSER(parse_psi_kind, "pressure", {"some", PSI_SOME}, {"full", PSI_
 
 #define NET FAULTS_NET
 #define M(t) FAULT_MASK(FAULT_##t)
+#define SYS FAULTS_SYSCALL
 #define P(p) PROBE_MASK(PROBE_##p)
 
 static const struct conf_key scenario_keys[] = {
@@ -109,7 +111,7 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "duration", parse_duration, offsetof(struct fault, duration), 0, "duration"},
         {SEC_FAULT, "interface", parse_ifname, offsetof(struct fault, interface), NET, "interface"},
         {SEC_FAULT, "direction", parse_direction, offsetof(struct fault, direction), NET, "egress|ingress"},
-        {SEC_FAULT, "delay", parse_duration, offsetof(struct fault, delay), M(LATENCY), "duration"},
+        {SEC_FAULT, "delay", parse_duration, offsetof(struct fault, delay), M(LATENCY) | M(SYSCALL_DELAY), "duration"},
         {SEC_FAULT, "jitter", parse_duration, offsetof(struct fault, jitter), M(LATENCY), "duration"},
         {SEC_FAULT, "distribution", parse_distribution, offsetof(struct fault, distribution), M(LATENCY), "word"},
         {SEC_FAULT, "correlation", parse_ratio, offsetof(struct fault, correlation), M(LATENCY) | M(LOSS), "percentage"},
@@ -120,11 +122,11 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), NET, "port list"},
         {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), NET, "tcp|udp|icmp"},
         {SEC_FAULT, "target", parse_name, offsetof(struct fault, target), 0, "target name"},
-        {SEC_FAULT, "syscalls", parse_syscall_list, offsetof(struct fault, syscalls), M(SYSCALL_ERROR), "syscall list"},
+        {SEC_FAULT, "syscalls", parse_syscall_list, offsetof(struct fault, syscalls), SYS, "syscall list"},
         {SEC_FAULT, "errno", parse_errno, offsetof(struct fault, err), M(SYSCALL_ERROR), "errno name"},
-        {SEC_FAULT, "probability", parse_ratio, offsetof(struct fault, probability), M(SYSCALL_ERROR), "percentage"},
-        {SEC_FAULT, "path", parse_abs_path, offsetof(struct fault, path), M(SYSCALL_ERROR), "path prefix"},
-        {SEC_FAULT, "backend", parse_backend, offsetof(struct fault, backend), M(SYSCALL_ERROR), "auto|bpf|seccomp"},
+        {SEC_FAULT, "probability", parse_ratio, offsetof(struct fault, probability), SYS, "percentage"},
+        {SEC_FAULT, "path", parse_abs_path, offsetof(struct fault, path), SYS, "path prefix"},
+        {SEC_FAULT, "backend", parse_backend, offsetof(struct fault, backend), SYS, "auto|bpf|seccomp"},
         {SEC_FAULT, "signal", parse_signal, offsetof(struct fault, signal), M(KILL), "signal"},
         {SEC_FAULT, "count", parse_uint32, offsetof(struct fault, count), FAULTS_PROC, "count"},
         {SEC_FAULT, "every", parse_duration, offsetof(struct fault, every), M(KILL), "duration"},
@@ -150,6 +152,7 @@ static const struct conf_key scenario_keys[] = {
 };
 #undef NET
 #undef M
+#undef SYS
 #undef P
 
 static const char *const scenario_kinds[_SEC_MAX] = {
@@ -381,10 +384,21 @@ static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
                         diag_warning(d, s->file, LINE(f, "percent"), "percent = 0%% drops nothing");
                 break;
         case FAULT_SYSCALL_ERROR:
+        case FAULT_SYSCALL_DELAY:
                 require(s, f, "syscalls", " (e.g. syscalls = write, fsync)", d);
-                require(s, f, "errno", " (e.g. errno = EIO)", d);
+                if (f->type == FAULT_SYSCALL_ERROR)
+                        require(s, f, "errno", " (e.g. errno = EIO)", d);
+                else {
+                        require(s, f, "delay", " (e.g. delay = 20ms)", d);
+                        if (OK(f, "delay") && f->delay == 0)
+                                diag_error(d, s->file, LINE(f, "delay"), "delay must be greater than 0");
+                        if (OK(f, "backend") && f->backend == BACKEND_BPF)
+                                diag_error(d, s->file, LINE(f, "backend"), "syscall-delay needs backend = seccomp (or "
+                                           "auto): an eBPF hook can fail a call but not hold it");
+                }
                 if (OK(f, "probability") && f->probability == 0)
-                        diag_warning(d, s->file, LINE(f, "probability"), "probability = 0%% fails nothing");
+                        diag_warning(d, s->file, LINE(f, "probability"), "probability = 0%% %s nothing",
+                                     f->type == FAULT_SYSCALL_ERROR ? "fails" : "delays");
                 break;
         case FAULT_KILL:
         case FAULT_PAUSE:
@@ -426,6 +440,10 @@ static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
                         diag_error(d, s->file, LINE(f, "target"), "a network fault selects a target's traffic by its "
                                    "cgroup, so target '%s' must use unit or cgroup, not %s (a process's cgroup may "
                                    "hold others)", f->target, selector_to_string(s->targets[f->target_index]->sel));
+                else if (f->type == FAULT_SYSCALL_DELAY && s->targets[f->target_index]->sel != SEL_EXEC)
+                        diag_error(d, s->file, LINE(f, "target"), "syscall-delay works only for targets that sabot "
+                                   "launches (exec = ...): their calls are held through seccomp user notification; "
+                                   "target '%s' uses %s", f->target, selector_to_string(s->targets[f->target_index]->sel));
                 else if (f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
                         diag_error(d, s->file, LINE(f, "backend"), "backend = seccomp works only for "
                                    "targets that sabot launches (exec = ...); target '%s' uses %s",

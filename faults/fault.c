@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "fault.h"
 #include "../agent/scenario.h"
+#include "syscall.h"
 
 void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...) {
         va_list ap;
@@ -15,7 +16,8 @@ int fault_track(struct fault_run *fr, unsigned seq) {
 }
 
 const struct fault_ops *fault_ops_get(int type) {
-        static const struct fault_ops *const all[] = {&kill_ops, &pause_ops, &loss_ops, &blackhole_ops, &latency_ops};
+        static const struct fault_ops *const all[] = {&kill_ops,      &pause_ops,         &loss_ops,         &blackhole_ops,
+                                                      &latency_ops,   &syscall_error_ops, &syscall_delay_ops};
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 if (all[i]->type == type)
                         return all[i];

@@ -46,8 +46,9 @@ int fault_track(struct fault_run *fr, unsigned seq);
  * so that whoever holds the journal can undo what apply did. */
 struct fault_ops {
         int type;
-        /* 0 when this host can run f, else a negative errno and why. */
-        int (*probe)(const struct fault *f, char *why, size_t len);
+        /* 0 when this host can run f (of scenario s), else a negative errno
+         * and why. */
+        int (*probe)(const struct scenario *s, const struct fault *f, char *why, size_t len);
         /* At the window's start. */
         int (*apply)(struct fault_ctx *c, struct fault_run *fr);
         /* Repeated strikes inside the window (kill every = ...), or NULL. */
@@ -66,6 +67,12 @@ int fault_revert_entry(const struct jentry *e);
  * with the runner (PDEATHSIG), journaled before it execs. */
 int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
                       uint64_t *ret_start);
+/* The same with a seccomp filter that notifies the given syscalls; the
+ * listener comes back in ret_notify. */
+int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
+                             size_t n_nrs, pid_t *ret_pid, uint64_t *ret_start, int *ret_notify);
+/* Send sig to the process a journal entry names, if it is still that one. */
+int process_signal_entry(const struct jentry *e, int sig);
 
 /* Per-kind operations: faults/process.c, faults/net.c. */
 extern const struct fault_ops kill_ops, pause_ops, loss_ops, blackhole_ops, latency_ops;

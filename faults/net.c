@@ -194,7 +194,8 @@ out:
         *ret = cached;
 }
 
-static int probe_drop(const struct fault *f, char *why, size_t len) {
+static int probe_drop(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+        (void)sc;
         struct net_support s;
         (void)f;
         net_probe(&s);
@@ -208,7 +209,8 @@ static const char *dist_name(int d) {
         return d == DIST_NORMAL ? "normal" : d == DIST_PARETO ? "pareto" : d == DIST_PARETONORMAL ? "paretonormal" : NULL;
 }
 
-static int probe_latency(const struct fault *f, char *why, size_t len) {
+static int probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+        (void)sc;
         struct net_support s;
         char p[256];
         const char *dist = dist_name(f->distribution);

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -15,6 +14,7 @@
 #include "../agent/host.h"
 #include "../agent/log.h"
 #include "fault.h"
+#include "syscall.h"
 
 static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 static int pidfd_send_signal(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
@@ -141,7 +141,8 @@ static bool has_share(const struct fault *f) {
         return f->count || conf_line(&scenario_spec, &f->hdr, "percent");
 }
 
-static int always_supported(const struct fault *f, char *why, size_t len) {
+static int always_supported(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+        (void)s;
         (void)f;
         int fd = pidfd_open(getpid());
         if (fd < 0) {
@@ -310,26 +311,110 @@ fail:
         return NULL;
 }
 
+int process_signal_entry(const struct jentry *e, int sig) {
+        int r = signal_identity(e->pid, e->start, sig);
+        if (r >= 0 && streq(e->kind, "exec"))
+                (void)kill(-e->pid, sig); /* its process group */
+        return r == -ESRCH ? 0 : r;
+}
+
+/* The listener a seccomp filter hands out lands on the lowest free fd:
+ * the child frees everything above stderr but this one, so it is 3. */
+#define NOTIFY_FD 3
+#define ERR_FD 100
+
+static bool is_notify_fd(int fd) {
+        char p[64], buf[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(p, buf, sizeof buf - 1);
+        if (n < 0)
+                return false;
+        buf[n] = '\0';
+        return strstr(buf, "seccomp notify") != NULL;
+}
+
+/* Until the target has exec'd: take its listener, and let every call it
+ * makes meanwhile (execve among them) continue. */
+static int adopt_listener(pid_t pid, int errfd, int *ret_notify, int *ret_child_errno) {
+        int pidfd = pidfd_open(pid), nfd = -1, r = 0;
+        if (pidfd < 0)
+                return -errno;
+        for (int ms = 0; ms < 10000; ms++) {
+                if (nfd < 0) {
+                        nfd = (int)syscall(SYS_pidfd_getfd, pidfd, NOTIFY_FD, 0);
+                        if (nfd >= 0 && !is_notify_fd(nfd))
+                                close(nfd), nfd = -1;
+                }
+                struct pollfd p[2] = {{.fd = errfd, .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
+                if (poll(p, nfd >= 0 ? 2 : 1, 1) < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+                if (nfd >= 0 && (p[1].revents & POLLIN))
+                        (void)syscall_notify_drain(nfd);
+                if (p[0].revents & (POLLIN | POLLHUP)) {
+                        int e = 0;
+                        ssize_t n = read(errfd, &e, sizeof e);
+                        if (n == (ssize_t)sizeof e) {
+                                *ret_child_errno = e;
+                                break;
+                        }
+                        if (n == 0) /* exec'd: the error pipe closed on exec */
+                                break;
+                }
+        }
+        close(pidfd);
+        if (r >= 0 && nfd < 0 && !*ret_child_errno)
+                r = -ETIMEDOUT;
+        if (r < 0 && nfd >= 0)
+                close(nfd);
+        else
+                *ret_notify = nfd;
+        return r;
+}
+
 int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
                       uint64_t *ret_start) {
+        return exec_target_start_notify(c, t, log_path, NULL, 0, ret_pid, ret_start, NULL);
+}
+
+int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
+                             size_t n_nrs, pid_t *ret_pid, uint64_t *ret_start, int *ret_notify) {
         char **argv = split_words(t->exec);
         if (!argv || !argv[0])
                 return -ENOMEM;
         int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
+        scmp_filter_ctx ctx = NULL;
+        if (n_nrs) {
+                /* Built here: the child only loads it. Without no_new_privs,
+                 * so setuid programs in the target keep working (root may). */
+                ctx = seccomp_init(SCMP_ACT_ALLOW);
+                if (!ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
+                        r = -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < n_nrs; i++)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
+                if (r < 0)
+                        goto out;
+        }
         int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (logfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
                 r = -errno;
+                if (logfd >= 0)
+                        close(logfd);
                 goto out;
         }
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 r = -errno;
+                close(logfd);
                 goto out;
         }
         if (pid == 0) {
-                /* Never outlive the runner, even if the guardian fails. */
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* No PR_SET_PDEATHSIG: if the runner dies, the guardian first
+                 * lets calls held on the seccomp listener go on (fail open),
+                 * then ends the target as the run's end would. Before it is
+                 * journaled, the child waits on go[], and exits on EOF. */
                 if (getppid() != parent)
                         _exit(127);
                 setpgid(0, 0);
@@ -346,11 +431,28 @@ int exec_target_start(struct fault_ctx *c, const struct target *t, const char *l
                 /* Wait until the journal holds this pid: write-ahead. */
                 if (read(go[0], &x, 1) != 1)
                         _exit(127);
+                int efd = err[1];
+                if (ctx) {
+                        if (dup3(err[1], ERR_FD, O_CLOEXEC) < 0)
+                                _exit(127);
+                        efd = ERR_FD;
+                        close_range(NOTIFY_FD, ERR_FD - 1, 0);
+                        close_range(ERR_FD + 1, ~0U, 0);
+                        /* From here on every notified call waits for the
+                         * runner, which is taking the listener from fd 3. */
+                        int q = seccomp_load(ctx);
+                        if (q < 0) {
+                                int e = -q;
+                                (void)!write(efd, &e, sizeof e);
+                                _exit(127);
+                        }
+                }
                 execv(argv[0], argv);
                 int e = errno;
-                (void)!write(err[1], &e, sizeof e);
+                (void)!write(efd, &e, sizeof e);
                 _exit(127);
         }
+        close(logfd);
         close(go[0]), go[0] = -1;
         close(err[1]), err[1] = -1;
         uint64_t start = 0;
@@ -365,16 +467,28 @@ int exec_target_start(struct fault_ctx *c, const struct target *t, const char *l
                 goto out;
         }
         (void)!write(go[1], "g", 1);
-        int child_errno = 0;
-        ssize_t n = read(err[0], &child_errno, sizeof child_errno);
-        if (n == (ssize_t)sizeof child_errno) {
+        int child_errno = 0, nfd = -1;
+        if (ctx) {
+                r = adopt_listener(pid, err[0], &nfd, &child_errno);
+        } else {
+                ssize_t n = read(err[0], &child_errno, sizeof child_errno);
+                if (n != (ssize_t)sizeof child_errno)
+                        child_errno = 0;
+        }
+        if (r < 0 || child_errno) {
+                if (nfd >= 0)
+                        close(nfd);
+                kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
                 (void)journal_reverted(c->j, e.seq);
-                r = -child_errno;
+                if (child_errno)
+                        r = -child_errno;
                 goto out;
         }
         *ret_pid = pid;
         *ret_start = start;
+        if (ret_notify)
+                *ret_notify = nfd;
 out:
         for (int i = 0; i < 2; i++) {
                 if (go[i] >= 0)
@@ -382,8 +496,8 @@ out:
                 if (err[i] >= 0)
                         close(err[i]);
         }
-        if (logfd >= 0)
-                close(logfd);
+        if (ctx)
+                seccomp_release(ctx);
         for (size_t i = 0; argv[i]; i++)
                 free(argv[i]);
         free(argv);

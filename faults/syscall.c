@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "../agent/scenario.h"
+#include "sys_fault.h"
+#include "syscall.h"
+
+static uint64_t mono_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static bool uses_seccomp(const struct scenario *s, const struct fault *f) {
+        return (FAULT_MASK(f->type) & FAULTS_SYSCALL) && f->target_index >= 0 &&
+               s->targets[f->target_index]->sel == SEL_EXEC && f->backend != BACKEND_BPF;
+}
+
+int *syscall_notify_set(const struct scenario *s, int ti, size_t *ret_n) {
+        int *v = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_faults; i++) {
+                const struct fault *f = s->faults[i];
+                if (f->target_index != ti || !uses_seccomp(s, f))
+                        continue;
+                for (size_t k = 0; k < f->syscalls.n; k++) {
+                        bool have = false;
+                        for (size_t j = 0; j < n; j++)
+                                have = have || v[j] == f->syscalls.nr[k];
+                        if (!have && array_push(&v, &n, sizeof(int), &f->syscalls.nr[k]) < 0) {
+                                free(v);
+                                return NULL;
+                        }
+                }
+        }
+        if (n) {
+                /* execve too: the target must not exec before the runner holds
+                 * the listener, or it would be lost (exec closes the child's
+                 * copy) and every call would fail with ENOSYS. */
+                int ev = SYS_execve;
+                bool have = false;
+                for (size_t j = 0; j < n; j++)
+                        have = have || v[j] == ev;
+                if (!have && array_push(&v, &n, sizeof(int), &ev) < 0) {
+                        free(v);
+                        return NULL;
+                }
+        }
+        *ret_n = n;
+        return v;
+}
+
+static int respond(int fd, uint64_t id, int err) {
+        struct seccomp_notif_resp resp = {.id = id};
+        if (err)
+                resp.error = -err;
+        else
+                resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 ? -errno : 0;
+}
+
+/* Read a NUL-terminated string from the target's memory, page by page. */
+static int read_string(pid_t pid, uint64_t addr, char *buf, size_t len) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%d/mem", (int)pid);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t got = 0;
+        while (got < len - 1) {
+                size_t page = 4096 - ((addr + got) & 4095), want = page < len - 1 - got ? page : len - 1 - got;
+                ssize_t n = pread(fd, buf + got, want, (off_t)(addr + got));
+                if (n <= 0)
+                        break;
+                if (memchr(buf + got, '\0', (size_t)n)) {
+                        close(fd);
+                        return 0;
+                }
+                got += (size_t)n;
+        }
+        close(fd);
+        buf[got] = '\0';
+        return got ? 0 : -EFAULT;
+}
+
+static int readlink_proc(pid_t pid, const char *what, char *buf, size_t len) {
+        char p[96];
+        snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, what);
+        ssize_t n = readlink(p, buf, len - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return 0;
+}
+
+/* The file a call acts on, as an absolute path: path arguments resolved
+ * against the cwd or the dirfd, fd arguments through /proc/PID/fd. -ENOENT
+ * when the call names no file. */
+static int call_path(const struct seccomp_notif *req, char *buf, size_t len) {
+        pid_t pid = (pid_t)req->pid;
+        const __u64 *a = req->data.args;
+        int path_arg = -1, dirfd_arg = -1, fd_arg = -1;
+        switch (req->data.nr) {
+        case SYS_open: case SYS_creat: case SYS_unlink: case SYS_mkdir: case SYS_rmdir: case SYS_rename:
+        case SYS_truncate: case SYS_stat: case SYS_lstat: case SYS_access: case SYS_chmod: case SYS_chown:
+        case SYS_execve: case SYS_readlink: case SYS_link: case SYS_symlink:
+                path_arg = 0;
+                break;
+        case SYS_openat: case SYS_openat2: case SYS_unlinkat: case SYS_mkdirat: case SYS_renameat: case SYS_renameat2:
+        case SYS_newfstatat: case SYS_faccessat: case SYS_faccessat2: case SYS_fchmodat: case SYS_fchownat:
+        case SYS_readlinkat: case SYS_statx:
+                path_arg = 1, dirfd_arg = 0;
+                break;
+        case SYS_read: case SYS_write: case SYS_pread64: case SYS_pwrite64: case SYS_readv: case SYS_writev:
+        case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2: case SYS_fsync: case SYS_fdatasync:
+        case SYS_ftruncate: case SYS_fstat: case SYS_lseek: case SYS_fallocate: case SYS_fchmod: case SYS_fchown:
+        case SYS_sync_file_range: case SYS_flock: case SYS_getdents64: case SYS_close:
+                fd_arg = 0;
+                break;
+        default:
+                return -ENOENT;
+        }
+        char what[32];
+        if (fd_arg >= 0) {
+                snprintf(what, sizeof what, "fd/%d", (int)a[fd_arg]);
+                return readlink_proc(pid, what, buf, len);
+        }
+        char rel[PATH_MAX];
+        int r = read_string(pid, a[path_arg], rel, sizeof rel);
+        if (r < 0)
+                return r;
+        if (rel[0] == '/') {
+                snprintf(buf, len, "%s", rel);
+                return 0;
+        }
+        char base[PATH_MAX];
+        if (dirfd_arg >= 0 && (int)a[dirfd_arg] != AT_FDCWD)
+                snprintf(what, sizeof what, "fd/%d", (int)a[dirfd_arg]);
+        else
+                snprintf(what, sizeof what, "cwd");
+        r = readlink_proc(pid, what, base, sizeof base);
+        if (r < 0)
+                return r;
+        if (snprintf(buf, len, "%s/%s", streq(base, "/") ? "" : base, rel) >= (int)len)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static bool under(const char *path, const char *prefix) {
+        size_t l = strlen(prefix);
+        return strncmp(path, prefix, l) == 0 && (prefix[l - 1] == '/' || path[l] == '\0' || path[l] == '/');
+}
+
+static bool roll(ratio_t p) {
+        return p >= RATIO_ONE || (uint32_t)(((uint64_t)arc4random() * RATIO_ONE) >> 32) < p;
+}
+
+static void arm(struct notify_state *ns) {
+        uint64_t next = 0;
+        for (size_t i = 0; i < ns->n_held; i++)
+                if (!next || ns->held[i].due_ns < next)
+                        next = ns->held[i].due_ns;
+        struct itimerspec its = {0};
+        if (next)
+                its.it_value = (struct timespec){(time_t)(next / NSEC_PER_SEC), (long)(next % NSEC_PER_SEC)};
+        timerfd_settime(ns->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct fault_run *frs, size_t n_frs, int ti,
+                          int fd) {
+        struct seccomp_notif req;
+        memset(&req, 0, sizeof req);
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+                return errno == ENOENT || errno == EINTR ? 0 : -errno; /* the caller went away */
+        char path[PATH_MAX];
+        int have_path = -1;
+        for (size_t i = 0; i < n_frs; i++) {
+                struct fault_run *fr = &frs[i];
+                const struct fault *f = fr->f;
+                if (fr->state != FR_ACTIVE || f->target_index != ti || !(FAULT_MASK(f->type) & FAULTS_SYSCALL))
+                        continue;
+                bool named = false;
+                for (size_t k = 0; k < f->syscalls.n; k++)
+                        named = named || f->syscalls.nr[k] == (int)req.data.nr;
+                if (!named)
+                        continue;
+                if (f->path) {
+                        if (have_path < 0) {
+                                have_path = call_path(&req, path, sizeof path) >= 0;
+                                /* What was read is only meaningful if the call
+                                 * is still the one that was notified. */
+                                if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) < 0)
+                                        return 0;
+                        }
+                        if (!have_path || !under(path, f->path))
+                                continue;
+                }
+                fr->strikes++; /* calls that matched */
+                if (!roll(f->probability))
+                        continue;
+                fr->hits++;
+                if (f->type == FAULT_SYSCALL_ERROR) {
+                        (void)respond(fd, req.id, f->err); /* -ENOENT: the caller went away */
+                        return 0;
+                }
+                struct held_call h = {.id = req.id, .due_ns = mono_now() + f->delay, .fd = fd, .fr = fr};
+                if (array_push(&ns->held, &ns->n_held, sizeof h, &h) < 0)
+                        break;
+                if (ns->on_hold)
+                        ns->on_hold(ns->ud, ti, req.id);
+                arm(ns);
+                return 0;
+        }
+        (void)c;
+        int r = respond(fd, req.id, 0);
+        return r == -ENOENT ? 0 : r;
+}
+
+static void release_where(struct notify_state *ns, bool (*pred)(const struct held_call *, const void *), const void *arg) {
+        size_t w = 0;
+        for (size_t i = 0; i < ns->n_held; i++) {
+                if (pred(&ns->held[i], arg))
+                        (void)respond(ns->held[i].fd, ns->held[i].id, 0);
+                else
+                        ns->held[w++] = ns->held[i];
+        }
+        ns->n_held = w;
+        arm(ns);
+}
+
+static bool is_due(const struct held_call *h, const void *now) { return h->due_ns <= *(const uint64_t *)now; }
+static bool of_fault(const struct held_call *h, const void *fr) { return !fr || h->fr == fr; }
+
+void syscall_notify_timer(struct notify_state *ns) {
+        uint64_t x, now = mono_now();
+        (void)!read(ns->tfd, &x, sizeof x);
+        release_where(ns, is_due, &now);
+}
+
+void syscall_notify_release(struct notify_state *ns, const struct fault_run *fr) { release_where(ns, of_fault, fr); }
+
+int syscall_notify_continue(int fd, uint64_t id) { return respond(fd, id, 0); }
+
+int syscall_notify_drain(int fd) {
+        int n = 0;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+                struct seccomp_notif req;
+                memset(&req, 0, sizeof req);
+                if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+                        break;
+                n += respond(fd, req.id, 0) >= 0;
+        }
+        return n;
+}
+
+/* ---- fault ops ---- */
+
+static int probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+        if (!uses_seccomp(s, f)) {
+                /* Running processes: the eBPF backend. */
+                struct sys_fault_bpf *skel = NULL;
+                struct sys_fault_spec spec = {.tgid = INT32_MAX, .err = EIO, .probability = RATIO_ONE};
+                int r = sys_fault_load(&spec, &skel);
+                if (r < 0) {
+                        snprintf(why, len, "the eBPF backend for running processes does not load here (fmod_ret on "
+                                 "security_file_open: %s): this kernel refuses tracing programs; launch the target "
+                                 "with exec = to use the seccomp backend", strerror(-r));
+                        return -EOPNOTSUPP;
+                }
+                sys_fault_free(skel);
+                snprintf(why, len, "this version of sabot fails syscalls only of targets it launches (exec =, the "
+                         "seccomp backend); the eBPF backend for running processes is not wired in yet");
+                return -EOPNOTSUPP;
+        }
+        char buf[256] = "";
+        int fd = open("/proc/sys/kernel/seccomp/actions_avail", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof buf - 1);
+                buf[n > 0 ? n : 0] = '\0';
+                close(fd);
+        }
+        if (!strstr(buf, "user_notif") || seccomp_api_get() < 5) {
+                snprintf(why, len, "seccomp user notification is not available (Linux 5.5 or later with "
+                         "CONFIG_SECCOMP_FILTER, libseccomp 2.5 or later)");
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        const struct scenario *s = c->pl->s;
+        if (!uses_seccomp(s, f))
+                return -EOPNOTSUPP; /* refused in preflight */
+        char a[FORMAT_MAX];
+        struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
+        char *list = format_strv(&names);
+        if (f->type == FAULT_SYSCALL_ERROR)
+                fault_event(c, LOG_WARNING, f, "failing %s of launched pid %d with %s, probability %s%s%s", list ? list : "?",
+                            (int)c->exec_pids[f->target_index], errno_to_name(f->err), format_ratio(a, f->probability),
+                            f->path ? ", under " : "", f->path ? f->path : "");
+        else {
+                char b[FORMAT_MAX];
+                fault_event(c, LOG_WARNING, f, "holding %s of launched pid %d for %s, probability %s%s%s", list ? list : "?",
+                            (int)c->exec_pids[f->target_index], format_duration(b, f->delay),
+                            format_ratio(a, f->probability), f->path ? ", under " : "", f->path ? f->path : "");
+        }
+        free(list);
+        return 0;
+}
+
+static void finish(struct fault_ctx *c, struct fault_run *fr) {
+        (void)c;
+        snprintf(fr->outcome, sizeof fr->outcome, "%s %u of %u matching calls", fr->f->type == FAULT_SYSCALL_ERROR ? "failed"
+                 : "held", fr->hits, fr->strikes);
+}
+
+const struct fault_ops syscall_error_ops = {
+        .type = FAULT_SYSCALL_ERROR, .probe = probe, .apply = apply, .finish = finish,
+};
+const struct fault_ops syscall_delay_ops = {
+        .type = FAULT_SYSCALL_DELAY, .probe = probe, .apply = apply, .finish = finish,
+};
