@@ -38,7 +38,7 @@ if [ "${1:-}" = "--test" ]; then
 fi
 
 if [ "${1:-}" = "--bench" ]; then
-	pkgs="iperf3 iproute2 util-linux"
+	pkgs="iperf3 iproute2 util-linux strace"
 fi
 if [ "${1:-}" = "--vm" ]; then
 	# qemu (TCG), busybox for the initramfs, cpio to pack it, the
