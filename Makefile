@@ -120,7 +120,7 @@ check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) $(HELPERS) | $(B)/.te
 
 # The VM tier: Debian's stock kernel under qemu, for what this machine's
 # kernel lacks (netem, fq, tracing and LSM BPF).
-check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) $(B)/bench/net_apply | $(B)/.test-deps
+check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
 	$(Q)BUILD=$(CURDIR)/$(B) bash tests/vm/run-vm.sh
 

@@ -324,6 +324,56 @@ static void require(struct scenario *s, struct fault *f, const char *key, const 
                            fault_type_to_string(f->type), key, why);
 }
 
+static const struct bpf_hook bpf_hooks[] = {
+        {"open", "sabot_file_open", 0, true},       {"openat", "sabot_file_open", 0, true},
+        {"openat2", "sabot_file_open", 0, true},    {"creat", "sabot_file_open", 0, true},
+        {"read", "sabot_file_perm", 4, true},       {"readv", "sabot_file_perm", 4, true},
+        {"pread64", "sabot_file_perm", 4, true},    {"preadv", "sabot_file_perm", 4, true},
+        {"preadv2", "sabot_file_perm", 4, true},    {"write", "sabot_file_perm", 2, true},
+        {"writev", "sabot_file_perm", 2, true},     {"pwrite64", "sabot_file_perm", 2, true},
+        {"pwritev", "sabot_file_perm", 2, true},    {"pwritev2", "sabot_file_perm", 2, true},
+        {"connect", "sabot_connect", 0, false},     {"bind", "sabot_bind", 0, false},
+        {"accept", "sabot_accept", 0, false},       {"accept4", "sabot_accept", 0, false},
+        {"sendmsg", "sabot_sendmsg", 0, false},     {"sendto", "sabot_sendmsg", 0, false},
+        {"sendmmsg", "sabot_sendmsg", 0, false},    {"recvmsg", "sabot_recvmsg", 0, false},
+        {"recvfrom", "sabot_recvmsg", 0, false},    {"recvmmsg", "sabot_recvmsg", 0, false},
+        {"unlink", "sabot_unlink", 0, false},       {"unlinkat", "sabot_unlink", 0, false},
+        {"mkdir", "sabot_mkdir", 0, false},         {"mkdirat", "sabot_mkdir", 0, false},
+        {"rename", "sabot_rename", 0, false},       {"renameat", "sabot_rename", 0, false},
+        {"renameat2", "sabot_rename", 0, false},    {"execve", "sabot_exec", 0, false},
+        {"execveat", "sabot_exec", 0, false},
+};
+
+const struct bpf_hook *bpf_hook_for(const char *syscall) {
+        for (size_t i = 0; i < ELEMENTSOF(bpf_hooks); i++)
+                if (streq(bpf_hooks[i].syscall, syscall))
+                        return &bpf_hooks[i];
+        return NULL;
+}
+
+bool fault_uses_bpf(const struct scenario *s, const struct fault *f) {
+        if (!(FAULT_MASK(f->type) & FAULTS_SYSCALL) || f->target_index < 0)
+                return false;
+        return f->backend == BACKEND_BPF || (f->backend == BACKEND_AUTO && s->targets[f->target_index]->sel != SEL_EXEC);
+}
+
+/* The eBPF backend covers what its hooks stand behind. */
+static void check_bpf_syscalls(struct scenario *s, struct fault *f, struct diags *d) {
+        for (size_t i = 0; i < f->syscalls.n; i++) {
+                const struct bpf_hook *h = bpf_hook_for(f->syscalls.name[i]);
+                if (h && (!f->path || h->path))
+                        continue;
+                char list[1024] = "";
+                for (size_t k = 0; k < ELEMENTSOF(bpf_hooks); k++)
+                        if (!f->path || bpf_hooks[k].path)
+                                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
+                                         bpf_hooks[k].syscall);
+                diag_error(d, s->file, LINE(f, "syscalls"), "the eBPF backend (for running processes) cannot fail "
+                           "'%s'%s; it covers %s; a target launched with exec = (the seccomp backend) can fail any "
+                           "system call", f->syscalls.name[i], h ? " under a path" : "", list);
+        }
+}
+
 static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
         char a[FORMAT_MAX], b[FORMAT_MAX];
         if (f->type == FAULT_TYPE_INVALID) {
@@ -444,7 +494,9 @@ static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
                         diag_error(d, s->file, LINE(f, "target"), "syscall-delay works only for targets that sabot "
                                    "launches (exec = ...): their calls are held through seccomp user notification; "
                                    "target '%s' uses %s", f->target, selector_to_string(s->targets[f->target_index]->sel));
-                else if (f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
+                else if (f->type == FAULT_SYSCALL_ERROR && OK(f, "syscalls") && fault_uses_bpf(s, f))
+                        check_bpf_syscalls(s, f, d);
+                if (f->target_index >= 0 && f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
                         diag_error(d, s->file, LINE(f, "backend"), "backend = seccomp works only for "
                                    "targets that sabot launches (exec = ...); target '%s' uses %s",
                                    f->target, selector_to_string(s->targets[f->target_index]->sel));

@@ -138,6 +138,19 @@ const char *target_value(const struct target *t, char buf[static FORMAT_MAX]);
 /* End of a fault's window, from the scenario start. */
 uint64_t fault_end(const struct scenario *s, const struct fault *f);
 
+/* The eBPF backend: which program of bpf/sys_fault.bpf.c stands behind a
+ * system call; perm is security_file_permission's mask, path whether the
+ * hook can see the file's path (bpf_d_path). NULL when none does. */
+struct bpf_hook {
+        const char *syscall, *prog;
+        unsigned perm;
+        bool path;
+};
+const struct bpf_hook *bpf_hook_for(const char *syscall);
+/* Whether f fails calls of running processes (the eBPF backend) rather
+ * than of a launched one (seccomp). */
+bool fault_uses_bpf(const struct scenario *s, const struct fault *f);
+
 /* Shared with the policy file. */
 int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *err);
 #define LIMIT_KEYS(kind, type)                                                                      \

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
 #include "fault.h"
 #include "../agent/scenario.h"
 #include "syscall.h"
@@ -9,6 +11,27 @@ void fault_event(struct fault_ctx *c, int level, const struct fault *f, const ch
         if (c->event)
                 c->event(c->ud, level, f, fmt, ap);
         va_end(ap);
+}
+
+int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level) {
+        struct resolved_target rt = {0};
+        int r = plan_resolve_target(c->pl, c->pl->s->targets[f->target_index], &rt);
+        if (r >= 0 && !rt.cgroup)
+                r = -ENOENT;
+        if (r >= 0) {
+                struct stat st;
+                if (stat(rt.cgroup, &st) < 0)
+                        r = -errno;
+                else {
+                        *ret_id = (uint64_t)st.st_ino;
+                        uint32_t level = 0;
+                        for (const char *p = rt.cgroup + strlen(c->pl->cgroup_root); *p; p++)
+                                level += *p == '/';
+                        *ret_level = level;
+                }
+        }
+        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
+        return r;
 }
 
 int fault_track(struct fault_run *fr, unsigned seq) {
@@ -35,6 +58,7 @@ static const struct {
         {"tcfilter", net_revert_filter},
         {"clsact", net_revert_clsact},
         {"ifb", net_revert_ifb},
+        {"bpf", syscall_revert_bpf},
 };
 
 int fault_revert_entry(const struct jentry *e) {

@@ -38,6 +38,9 @@ struct fault_ctx {
 
 void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* The cgroup of a unit or cgroup target: its id (the directory's inode on
+ * cgroup2) and its depth below the root, for the ancestor-cgroup helpers. */
+int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level);
 /* Record a journal entry as this fault's, for its revert at the window's end. */
 int fault_track(struct fault_run *fr, unsigned seq);
 
@@ -79,6 +82,7 @@ extern const struct fault_ops kill_ops, pause_ops, loss_ops, blackhole_ops, late
 int net_revert_filter(const struct jentry *e);
 int net_revert_clsact(const struct jentry *e);
 int net_revert_ifb(const struct jentry *e);
+int syscall_revert_bpf(const struct jentry *e);
 /* What this kernel supports for network faults, tried in a throwaway
  * network namespace; each *_why is empty when supported. */
 struct net_support {

@@ -259,29 +259,6 @@ static uint32_t l3_offset_of(const char *dev) {
         return 14;
 }
 
-/* The target's cgroup: its id (the directory's inode on cgroup2) and its
- * depth below the root, for bpf_skb_ancestor_cgroup_id(). */
-static int target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level) {
-        struct resolved_target rt = {0};
-        int r = plan_resolve_target(c->pl, c->pl->s->targets[f->target_index], &rt);
-        if (r >= 0 && !rt.cgroup)
-                r = -ENOENT;
-        if (r >= 0) {
-                struct stat st;
-                if (stat(rt.cgroup, &st) < 0)
-                        r = -errno;
-                else {
-                        *ret_id = (uint64_t)st.st_ino;
-                        uint32_t level = 0;
-                        for (const char *p = rt.cgroup + strlen(c->pl->cgroup_root); *p; p++)
-                                level += *p == '/';
-                        *ret_level = level;
-                }
-        }
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
-        return r;
-}
-
 static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *kind, const char *dev, int ifindex,
                        bool ingress, uint32_t prio, uint32_t handle) {
         struct jentry e = {.ifindex = ifindex, .ingress = ingress, .prio = prio, .handle = handle,
@@ -315,7 +292,7 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 .protocol = f->protocol,
                 .protected_ports = &c->pl->p->protect.ports,
         };
-        if (f->target_index >= 0 && (r = target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level)) < 0) {
+        if (f->target_index >= 0 && (r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level)) < 0) {
                 fault_event(c, LOG_ERR, f, "cannot find the cgroup of target %s: %s", f->target, strerror(-r));
                 return r;
         }

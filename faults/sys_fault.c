@@ -8,15 +8,41 @@
 #include "sys_fault.skel.h"
 
 int sys_fault_load(const struct sys_fault_spec *spec, struct sys_fault_bpf **ret) {
-        if (spec->tgid <= 0 || spec->err <= 0 || spec->err > 4095)
+        if ((spec->tgid <= 0 && !spec->n_tgids && !spec->cgroup_id) || spec->err <= 0 || spec->err > 4095 ||
+            spec->n_tgids > SYS_MAX_TGIDS)
                 return -EINVAL;
+        size_t plen = spec->path ? strlen(spec->path) : 0;
+        if (plen >= SYS_PATH_MAX)
+                return -ENAMETOOLONG;
         struct sys_fault_bpf *skel = sys_fault_bpf__open();
         if (!skel)
                 return -errno;
-        skel->rodata->target_tgid = (__u32)spec->tgid;
+        skel->rodata->target_tgid = spec->tgid > 0 ? (__u32)spec->tgid : 0;
+        skel->rodata->use_tgid_map = spec->n_tgids > 0;
+        skel->rodata->cgroup_id = spec->cgroup_id;
+        skel->rodata->cgroup_level = spec->cgroup_level;
         skel->rodata->error = spec->err;
         skel->rodata->probability = spec->probability;
+        skel->rodata->perm_mask = spec->perm_mask;
+        skel->rodata->prefix_len = (__u32)plen;
+        for (size_t i = 0; i < plen; i++)
+                skel->rodata->prefix[i] = spec->path[i];
+        /* Only the hooks this fault needs are loaded and attached. */
+        struct bpf_program *prog;
+        bpf_object__for_each_program(prog, skel->obj) {
+                bool want = false;
+                for (size_t i = 0; i < spec->n_progs; i++)
+                        want = want || streq(bpf_program__name(prog), spec->progs[i]);
+                if (!spec->progs)
+                        want = streq(bpf_program__name(prog), "sabot_file_open");
+                bpf_program__set_autoload(prog, want);
+        }
         int r = sys_fault_bpf__load(skel);
+        __u8 one = 1;
+        for (size_t i = 0; r >= 0 && i < spec->n_tgids; i++) {
+                __u32 k = (__u32)spec->tgids[i];
+                r = bpf_map__update_elem(skel->maps.sabot_sys_tgids, &k, sizeof k, &one, sizeof one, BPF_ANY);
+        }
         if (r >= 0)
                 r = sys_fault_bpf__attach(skel);
         if (r < 0) {

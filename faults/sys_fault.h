@@ -10,10 +10,19 @@
 
 struct sys_fault_bpf;
 
+/* What one eBPF syscall fault fails, and for whom. */
 struct sys_fault_spec {
-        pid_t tgid;          /* the process whose calls fail */
+        pid_t tgid;          /* one process... */
+        const pid_t *tgids;  /* ...or a set of them... */
+        size_t n_tgids;
+        uint64_t cgroup_id;  /* ...or a cgroup and everything below it */
+        uint32_t cgroup_level;
         int err;             /* positive errno */
         ratio_t probability; /* RATIO_ONE: every call */
+        const char *path;    /* prefix, or NULL */
+        const char *const *progs; /* programs to load (bpf_hook prog names); NULL: sabot_file_open */
+        size_t n_progs;
+        unsigned perm_mask;  /* for sabot_file_perm */
 };
 
 /* Open, configure, load and attach. -EPERM/-EINVAL/-ENOTSUP from the kernel

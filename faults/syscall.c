@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -10,6 +11,8 @@
 #include <time.h>
 
 #include "../agent/scenario.h"
+#include "../agent/journal.h"
+#include "../agent/host.h"
 #include "sys_fault.h"
 #include "syscall.h"
 
@@ -277,9 +280,7 @@ static int probe(const struct scenario *s, const struct fault *f, char *why, siz
                         return -EOPNOTSUPP;
                 }
                 sys_fault_free(skel);
-                snprintf(why, len, "this version of sabot fails syscalls only of targets it launches (exec =, the "
-                         "seccomp backend); the eBPF backend for running processes is not wired in yet");
-                return -EOPNOTSUPP;
+                return 0;
         }
         char buf[256] = "";
         int fd = open("/proc/sys/kernel/seccomp/actions_avail", O_RDONLY | O_CLOEXEC);
@@ -297,9 +298,103 @@ static int probe(const struct scenario *s, const struct fault *f, char *why, siz
 }
 
 
+/* ---- the eBPF backend: running processes ---- */
+
+struct bpf_priv {
+        struct sys_fault_bpf *skel;
+};
+
+static void bpf_priv_free(void *p) {
+        struct bpf_priv *b = p;
+        if (b && b->skel)
+                sys_fault_free(b->skel);
+        free(b);
+}
+
+/* The programs stay attached while the process holding their links lives;
+ * the runner detaches them itself (finish), and a runner that cannot is
+ * made to exit: that is the only way to detach tracing programs. */
+int syscall_revert_bpf(const struct jentry *e) {
+        if (e->pid == getpid() || !process_alive(e->pid, e->start))
+                return 0;
+        int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+        if (fd < 0)
+                return errno == ESRCH ? 0 : -errno;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        (void)syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+        if (poll(&p, 1, 100) == 0) {
+                (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+                (void)poll(&p, 1, 2000);
+        }
+        close(fd);
+        return process_alive(e->pid, e->start) ? -EBUSY : 0;
+}
+
+static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        const struct target *t = c->pl->s->targets[f->target_index];
+        struct sys_fault_spec spec = {.err = f->err, .probability = f->probability, .path = f->path};
+        const char *progs[64];
+        size_t n = 0;
+        for (size_t i = 0; i < f->syscalls.n && n < ELEMENTSOF(progs); i++) {
+                const struct bpf_hook *h = bpf_hook_for(f->syscalls.name[i]);
+                if (!h)
+                        return -EOPNOTSUPP; /* refused by validation */
+                spec.perm_mask |= h->perm;
+                bool have = false;
+                for (size_t k = 0; k < n; k++)
+                        have = have || streq(progs[k], h->prog);
+                if (!have)
+                        progs[n++] = h->prog;
+        }
+        spec.progs = progs;
+        spec.n_progs = n;
+        struct resolved_target rt = {0};
+        int r;
+        if (t->sel == SEL_UNIT || t->sel == SEL_CGROUP)
+                r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level);
+        else {
+                /* The processes that match now; their later children are not
+                 * targeted (a unit or cgroup target is, whole). */
+                r = plan_resolve_target(c->pl, t, &rt);
+                spec.tgids = rt.pids;
+                spec.n_tgids = rt.n_pids;
+                if (r >= 0 && !rt.n_pids)
+                        r = -ESRCH;
+        }
+        struct bpf_priv *priv = calloc(1, sizeof *priv);
+        if (r >= 0 && !priv)
+                r = -ENOMEM;
+        /* Journaled before it is attached: the entry names the process
+         * whose links hold the programs (this one). */
+        struct jentry e = {.kind = "bpf", .pid = getpid(), .name = f->hdr.name};
+        if (r >= 0 && (r = proc_starttime(e.pid, &e.start)) >= 0 && (r = journal_apply(c->j, &e)) >= 0)
+                r = fault_track(fr, e.seq);
+        if (r >= 0)
+                r = sys_fault_load(&spec, &priv->skel);
+        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
+        if (r < 0) {
+                free(priv);
+                fault_event(c, LOG_ERR, f, "cannot attach the eBPF programs: %s", strerror(-r));
+                return r;
+        }
+        fr->priv = priv;
+        fr->priv_free = bpf_priv_free;
+        char a[FORMAT_MAX];
+        struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
+        char *list = format_strv(&names);
+        fault_event(c, LOG_WARNING, f, "failing %s of target %s with %s, probability %s%s%s (eBPF, %zu hook%s)",
+                    list ? list : "?", t->hdr.name, errno_to_name(f->err), format_ratio(a, f->probability),
+                    f->path ? ", under " : "", f->path ? f->path : "", n, n == 1 ? "" : "s");
+        free(list);
+        return 0;
+}
+
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         const struct scenario *s = c->pl->s;
+        if (fault_uses_bpf(s, f))
+                return apply_bpf(c, fr);
         if (!uses_seccomp(s, f))
                 return -EOPNOTSUPP; /* refused in preflight */
         char a[FORMAT_MAX];
@@ -321,6 +416,16 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 
 static void finish(struct fault_ctx *c, struct fault_run *fr) {
         (void)c;
+        struct bpf_priv *b = fault_uses_bpf(c->pl->s, fr->f) ? fr->priv : NULL;
+        if (b && b->skel) {
+                uint64_t n[_SYS_COUNTERS] = {0};
+                (void)sys_fault_counters(b->skel, n);
+                fr->strikes = (unsigned)n[SYS_SEEN];
+                fr->hits = (unsigned)n[SYS_FAILED];
+                /* Detach now: the window is over. */
+                sys_fault_free(b->skel);
+                b->skel = NULL;
+        }
         snprintf(fr->outcome, sizeof fr->outcome, "%s %u of %u matching calls", fr->f->type == FAULT_SYSCALL_ERROR ? "failed"
                  : "held", fr->hits, fr->strikes);
 }
