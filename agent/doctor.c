@@ -9,6 +9,7 @@
 
 #include "../faults/fault.h"
 #include "../faults/sys_fault.h"
+#include "../faults/syscall.h"
 #include "doctor.h"
 #include "host.h"
 #include "run.h"
@@ -67,6 +68,9 @@ int doctor_main(void) {
         missing += row("latency: act_mirred", s.mirred_why, NULL);
 
         printf("syscall faults\n");
+        why[0] = '\0';
+        missing += row("launched targets (seccomp notify)", syscall_seccomp_supported(why, sizeof why) < 0 ? why : "",
+                       NULL);
         struct sys_fault_bpf *skel = NULL;
         /* A target that cannot exist: loaded and attached, it fails nothing. */
         struct sys_fault_spec spec = {.tgid = INT32_MAX, .err = EIO, .probability = RATIO_ONE};

@@ -282,6 +282,10 @@ static int probe(const struct scenario *s, const struct fault *f, char *why, siz
                 sys_fault_free(skel);
                 return 0;
         }
+        return syscall_seccomp_supported(why, len);
+}
+
+int syscall_seccomp_supported(char *why, size_t len) {
         char buf[256] = "";
         int fd = open("/proc/sys/kernel/seccomp/actions_avail", O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {

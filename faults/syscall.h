@@ -48,4 +48,7 @@ int syscall_notify_drain(int fd);
  * was answered already or its caller went away. */
 int syscall_notify_continue(int fd, uint64_t id);
 
+/* Whether seccomp user notification works here; why not, if it does not. */
+int syscall_seccomp_supported(char *why, size_t len);
+
 extern const struct fault_ops syscall_error_ops, syscall_delay_ops;

@@ -10,6 +10,7 @@ expect_out "ifb" '^  latency: ifb +ok$'
 expect_out "act_mirred" '^  latency: act_mirred +ok$'
 expect_out "clsact and cls_bpf" '^  loss, blackhole \(clsact \+ cls_bpf\) +ok$'
 expect_out "the eBPF security-hook backend" '^  running processes \(eBPF LSM hooks\) +ok$'
+expect_out "the seccomp backend" '^  launched targets \(seccomp notify\) +ok$'
 expect_out "and says so" '^everything is supported$'
 [ -z "$(ip -o link show | grep sabot-)" ] && pass "doctor left no link behind" || fail "doctor left a link"
 t_done
