@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #define NFAULTS 10
 
 static uint64_t now_ns(void) {
@@ -71,17 +73,6 @@ static int run_wait(char *const argv[]) {
         pid_t p = spawn(argv, true);
         waitpid(p, &st, 0);
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int cmp(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return x < y ? -1 : x > y;
-}
-
-static double pct(uint64_t *v, int n, double p) {
-        qsort(v, (size_t)n, sizeof *v, cmp);
-        int i = (int)(p * (n - 1) + 0.5);
-        return (double)v[i] / 1e6;
 }
 
 int main(int argc, char **argv) {
@@ -184,9 +175,9 @@ int main(int argc, char **argv) {
         if (system(cmd) != 0)
                 fprintf(stderr, "could not remove %s\n", dir);
 
-        double r50 = pct(res, trials, 0.5), r99 = pct(res, trials, 0.99), rmax = pct(res, trials, 1.0);
-        double a50 = pct(ab, trials, 0.5), a99 = pct(ab, trials, 0.99);
-        double b50 = pct(base, trials, 0.5), b99 = pct(base, trials, 0.99);
+        double r50 = stats_pct_ms(res, trials, 0.5), r99 = stats_pct_ms(res, trials, 0.99), rmax = stats_pct_ms(res, trials, 1.0);
+        double a50 = stats_pct_ms(ab, trials, 0.5), a99 = stats_pct_ms(ab, trials, 0.99);
+        double b50 = stats_pct_ms(base, trials, 0.5), b99 = stats_pct_ms(base, trials, 0.99);
         printf("kill switch, %d trials, %d active pause faults, runner SIGSTOPped:\n", trials, NFAULTS);
         printf("  sabot abort: start -> last fault reverted   p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", r50, r99, rmax);
         printf("  sabot abort: start -> command exited        p50 %.2f ms  p99 %.2f ms\n", a50, a99);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "../faults/net_filter.h"
+#include "stats.h"
 #include "../faults/tc.h"
 
 static uint64_t now_ns(void) {
@@ -28,8 +29,6 @@ static uint64_t now_ns(void) {
 }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int cmp(const void *a, const void *b);
-static double pct(uint64_t *v, int n, double p);
 static int sh(const char *fmt, ...) {
         char cmd[1024];
         va_list ap;
@@ -55,15 +54,6 @@ static int sh(const char *fmt, ...) {
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int cmp(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return x < y ? -1 : x > y;
-}
-static double pct(uint64_t *v, int n, double p) {
-        qsort(v, (size_t)n, sizeof *v, cmp);
-        return (double)v[(int)(p * (n - 1) + 0.5)] / 1e6;
-}
-
 struct times;
 static void report(const char *what, struct times *s, struct times *t, int n);
 struct times {
@@ -71,12 +61,12 @@ struct times {
 };
 
 static void report(const char *what, struct times *s, struct times *t, int n) {
-        double sa = pct(s->apply, n, .5), sr = pct(s->revert, n, .5), ta = pct(t->apply, n, .5), tr = pct(t->revert, n, .5);
+        double sa = stats_pct_ms(s->apply, n, .5), sr = stats_pct_ms(s->revert, n, .5), ta = stats_pct_ms(t->apply, n, .5), tr = stats_pct_ms(t->revert, n, .5);
         printf("%s, %d trials (ms):\n", what, n);
-        printf("  sabot (netlink)   apply p50 %6.2f p99 %6.2f   revert p50 %6.2f p99 %6.2f\n", sa, pct(s->apply, n, .99), sr,
-               pct(s->revert, n, .99));
-        printf("  tc command lines  apply p50 %6.2f p99 %6.2f   revert p50 %6.2f p99 %6.2f\n", ta, pct(t->apply, n, .99), tr,
-               pct(t->revert, n, .99));
+        printf("  sabot (netlink)   apply p50 %6.2f p99 %6.2f   revert p50 %6.2f p99 %6.2f\n", sa, stats_pct_ms(s->apply, n, .99), sr,
+               stats_pct_ms(s->revert, n, .99));
+        printf("  tc command lines  apply p50 %6.2f p99 %6.2f   revert p50 %6.2f p99 %6.2f\n", ta, stats_pct_ms(t->apply, n, .99), tr,
+               stats_pct_ms(t->revert, n, .99));
         printf("  ratio tc/sabot    apply %.1fx   revert %.1fx\n", ta / sa, tr / sr);
 }
 

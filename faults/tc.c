@@ -98,37 +98,6 @@ int tc_clsact_add(struct nl_sock *sk, int ifindex) {
         return talk(sk, msg);
 }
 
-static int count_cb(struct nl_msg *msg, void *arg) {
-        struct nlmsghdr *h = nlmsg_hdr(msg);
-        if (h->nlmsg_type == RTM_NEWTFILTER)
-                (*(int *)arg)++;
-        return NL_OK;
-}
-
-int tc_filter_count(struct nl_sock *sk, int ifindex, bool ingress) {
-        struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP);
-        struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = hook(ingress)};
-        if (!msg || nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO) < 0) {
-                nlmsg_free(msg);
-                return -ENOMEM;
-        }
-        int r = nl_send_auto(sk, msg);
-        nlmsg_free(msg);
-        if (r < 0)
-                return nl_to_errno(r);
-        int n = 0;
-        struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-        if (!cb)
-                return -ENOMEM;
-        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, count_cb, &n);
-        r = nl_recvmsgs(sk, cb);
-        nl_cb_put(cb);
-        /* No clsact at all: nothing is attached. */
-        if (r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND)
-                return 0;
-        return r < 0 ? nl_to_errno(r) : n;
-}
-
 struct list_ctx {
         struct tc_filter_id *v;
         size_t n;
@@ -151,7 +120,9 @@ static int list_cb(struct nl_msg *msg, void *arg) {
         return NL_OK;
 }
 
-int tc_filter_list(struct nl_sock *sk, int ifindex, bool ingress, struct tc_filter_id **ret, size_t *ret_n) {
+/* Dump the filters of a clsact hook through fn. No clsact at all is not an
+ * error: nothing is attached. */
+static int filter_dump(struct nl_sock *sk, int ifindex, bool ingress, nl_recvmsg_msg_cb_t fn, void *arg) {
         struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP);
         struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = hook(ingress)};
         if (!msg || nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO) < 0) {
@@ -162,20 +133,36 @@ int tc_filter_list(struct nl_sock *sk, int ifindex, bool ingress, struct tc_filt
         nlmsg_free(msg);
         if (r < 0)
                 return nl_to_errno(r);
-        struct list_ctx c = {0};
         struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
         if (!cb)
                 return -ENOMEM;
-        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, list_cb, &c);
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, fn, arg);
         r = nl_recvmsgs(sk, cb);
         nl_cb_put(cb);
-        if (r < 0 && r != -NLE_INVAL && r != -NLE_OBJ_NOTFOUND) {
+        if (r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND)
+                return 0;
+        return r < 0 ? nl_to_errno(r) : 0;
+}
+
+static int count_cb(struct nl_msg *msg, void *arg) {
+        if (nlmsg_hdr(msg)->nlmsg_type == RTM_NEWTFILTER)
+                (*(int *)arg)++;
+        return NL_OK;
+}
+
+int tc_filter_count(struct nl_sock *sk, int ifindex, bool ingress) {
+        int n = 0, r = filter_dump(sk, ifindex, ingress, count_cb, &n);
+        return r < 0 ? r : n;
+}
+
+int tc_filter_list(struct nl_sock *sk, int ifindex, bool ingress, struct tc_filter_id **ret, size_t *ret_n) {
+        struct list_ctx c = {0};
+        int r = filter_dump(sk, ifindex, ingress, list_cb, &c);
+        if (r >= 0 && c.err < 0)
+                r = c.err;
+        if (r < 0) {
                 free(c.v);
-                return nl_to_errno(r);
-        }
-        if (c.err < 0) {
-                free(c.v);
-                return c.err;
+                return r;
         }
         *ret = c.v;
         *ret_n = c.n;
