@@ -7,7 +7,8 @@
 
 #include "policy.h"
 
-static const char *const policy_kinds[_POL_MAX] = {[POL_LIMITS] = "limits", [POL_PROTECT] = "protect"};
+static const char *const policy_kinds[_POL_MAX] = {[POL_LIMITS] = "limits", [POL_PROTECT] = "protect",
+                                                   [POL_PROBES] = "probes"};
 
 static const struct conf_key policy_keys[] = {
         LIMIT_KEYS(POL_LIMITS, struct limits),
@@ -15,6 +16,7 @@ static const struct conf_key policy_keys[] = {
         {POL_PROTECT, "units", parse_unit_list, offsetof(struct protect, units), 0, "unit list"},
         {POL_PROTECT, "comms", parse_comm_list, offsetof(struct protect, comms), 0, "name list"},
         {POL_PROTECT, "interfaces", parse_ifname_list, offsetof(struct protect, interfaces), 0, "interface list"},
+        {POL_PROBES, "user", parse_name, offsetof(struct probes, user), 0, "user name"},
 };
 
 struct policy_ctx {
@@ -25,7 +27,9 @@ struct policy_ctx {
 static struct conf_obj *policy_section(void *ctx, int kind, const char *name, unsigned line,
                                        struct diags *d, const char *file) {
         struct policy_ctx *c = ctx;
-        struct conf_obj *obj = kind == POL_LIMITS ? &c->p->limits.hdr : &c->p->protect.hdr;
+        struct conf_obj *obj = kind == POL_LIMITS    ? &c->p->limits.hdr
+                               : kind == POL_PROTECT ? &c->p->protect.hdr
+                                                     : &c->p->probes.hdr;
         if (name) {
                 diag_error(d, file, line, "[%s] takes no name; write [%s]", policy_kinds[kind], policy_kinds[kind]);
                 return NULL;
@@ -65,11 +69,15 @@ struct policy *policy_new_default(void) {
                 .allowed_types = FAULTS_ALL,
         };
         p->protect.hdr.kind = POL_PROTECT;
+        p->probes.hdr.kind = POL_PROBES;
+        /* exec SLO probes run unprivileged: a check command cannot become
+         * a way to run anything as root. */
+        p->probes.user = strdup("nobody");
         struct port_range ssh = {22, 22};
         if (array_push(&p->protect.ports.v, &p->protect.ports.n, sizeof ssh, &ssh) < 0 ||
             strv_push(&p->protect.comms, "sshd") < 0 || strv_push(&p->protect.comms, "systemd-journal") < 0 ||
             strv_push(&p->protect.units, "ssh.service") < 0 || strv_push(&p->protect.units, "sshd.service") < 0 ||
-            strv_push(&p->protect.units, "systemd-journald.service") < 0) {
+            strv_push(&p->protect.units, "systemd-journald.service") < 0 || !p->probes.user) {
                 policy_free(p);
                 return NULL;
         }
@@ -127,6 +135,7 @@ void policy_free(struct policy *p) {
         strv_free(&p->protect.units);
         strv_free(&p->protect.comms);
         strv_free(&p->protect.interfaces);
+        free(p->probes.user);
         free(p);
 }
 

@@ -5,7 +5,7 @@
 
 #define POLICY_DEFAULT_PATH "/etc/sabot/policy.ini"
 
-enum policy_kind { POL_LIMITS, POL_PROTECT, _POL_MAX };
+enum policy_kind { POL_LIMITS, POL_PROTECT, POL_PROBES, _POL_MAX };
 
 struct protect {
         struct conf_obj hdr;
@@ -13,11 +13,17 @@ struct protect {
         struct strv units, comms, interfaces;
 };
 
+struct probes {
+        struct conf_obj hdr;
+        char *user; /* exec probes run as this unprivileged user */
+};
+
 /* The host's ceilings: no scenario can raise them. */
 struct policy {
         char *path; /* NULL: the built-in default */
         struct limits limits;
         struct protect protect;
+        struct probes probes;
 };
 
 extern const struct conf_spec policy_spec;

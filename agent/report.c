@@ -95,7 +95,42 @@ int report_write(const struct run *r, const char *path) {
                 json_str(f, fr->outcome);
                 fputc('}', f);
         }
-        fprintf(f, "\n  ],\n  \"events\": [");
+        fprintf(f, "\n  ],\n  \"slos\": [");
+        static const char *const verdicts[] = {"unknown", "healthy", "breached"};
+        static const char *const probes[] = {"?", "http", "exec", "prometheus", "psi"};
+        for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
+                const struct slo_status *st = slo_guard_status(r->guard, i);
+                fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+                json_str(f, st->o->hdr.name);
+                fprintf(f, ", \"probe\": ");
+                json_str(f, probes[st->o->probe]);
+                fprintf(f, ", \"verdict\": ");
+                json_str(f, verdicts[st->verdict]);
+                fprintf(f, ", \"why\": ");
+                json_str(f, st->why);
+                fprintf(f, ", \"samples\": [");
+                /* [ms since the run's start, ok, latency ms, value] */
+                for (size_t k = 0; k < st->n_samples; k++) {
+                        const struct slo_sample *x = &st->samples[k];
+                        double v = x->value;
+                        fprintf(f, "%s[%.1f, %d, %.2f, ", k ? ", " : "", (double)(x->t_ns - r->t0_mono) / 1e6, x->ok,
+                                (double)x->latency_ns / 1e6);
+                        v == v ? fprintf(f, "%g]", v) : fprintf(f, "null]");
+                }
+                fprintf(f, "]}");
+        }
+        fprintf(f, "\n  ],\n  \"breach\": ");
+        if (r->breach) {
+                fprintf(f, "{\"slo\": ");
+                json_str(f, r->breach->o->hdr.name);
+                fprintf(f, ", \"why\": ");
+                json_str(f, r->breach->why);
+                fprintf(f, ", \"value\": %g, \"threshold\": %g, \"at_ns\": %llu, \"breach_to_reverted_ms\": %.3f}",
+                        r->breach->value, r->breach->threshold, (unsigned long long)(r->breach_mono - r->t0_mono),
+                        (double)r->breach_to_reverted_ns / 1e6);
+        } else
+                fprintf(f, "null");
+        fprintf(f, ",\n  \"events\": [");
         for (size_t i = 0; i < r->n_ev; i++) {
                 const struct run_event *e = &r->ev[i];
                 fprintf(f, "%s\n    {\"wall\": ", i ? "," : "");

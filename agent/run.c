@@ -224,7 +224,7 @@ static void arm_timer(struct run *r) {
                 if ((t || r->fr[i].state == FR_PENDING) && t < next)
                         next = t;
         }
-        uint64_t at = r->t0_mono + next;
+        uint64_t at = r->faults0_mono + next;
         struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / NSEC_PER_SEC), .tv_nsec = (long)(at % NSEC_PER_SEC)}};
         if (at == 0)
                 its.it_value.tv_nsec = 1;
@@ -233,7 +233,7 @@ static void arm_timer(struct run *r) {
 
 /* Run everything due. Returns 1 when the scenario is over, <0 to stop. */
 static int run_due(struct run *r) {
-        uint64_t now = mono_now() - r->t0_mono;
+        uint64_t now = mono_now() - r->faults0_mono;
         for (;;) {
                 struct fault_run *due = NULL;
                 uint64_t best = UINT64_MAX;
@@ -363,14 +363,14 @@ static int preflight(struct run *r, struct diags *d) {
                            "supported here: %s", f->hdr.name, fault_type_to_string(f->type), why);
                 code = EXIT_UNSUPPORTED;
         }
-        /* The SLO guard plugs in here: until sabot can judge SLOs, a scenario
-         * that relies on them must not run unguarded. */
-        for (size_t i = 0; i < r->s->n_slos; i++) {
-                diag_error(d, r->s->file, r->s->slos[i]->hdr.line, "slo '%s': this version of sabot cannot probe "
-                           "SLOs yet, and a scenario that names one must not run without it; remove the [slo] "
-                           "sections to run without an SLO guard", r->s->slos[i]->hdr.name);
-                code = EXIT_UNSUPPORTED;
-        }
+        /* A scenario must not run with an SLO it relies on unjudged. */
+        for (size_t i = 0; i < r->s->n_slos; i++)
+                if (r->s->slos[i]->probe == PROBE_PROMETHEUS) {
+                        diag_error(d, r->s->file, r->s->slos[i]->hdr.line, "slo '%s': this version of sabot cannot "
+                                   "query Prometheus yet, and a scenario must not run with an SLO unjudged; use an "
+                                   "http, exec or psi probe", r->s->slos[i]->hdr.name);
+                        code = EXIT_UNSUPPORTED;
+                }
         return code;
 }
 
@@ -416,6 +416,7 @@ static void run_free(struct run *r) {
                 close(r->ns.tfd);
         free(r->exec_pids);
         free(r->exec_starts);
+        slo_guard_free(r->guard);
         journal_free(r->j);
         plan_free(r->pl);
         scenario_free(r->s);
@@ -431,6 +432,11 @@ static int finish(struct run *r) {
                 if (r->fr[i].state == FR_ACTIVE)
                         (void)fault_revert(r, &r->fr[i]);
         syscall_notify_release(&r->ns, NULL);
+        if (r->breach) {
+                r->breach_to_reverted_ns = mono_now() - r->breach_mono;
+                event(r, LOG_NOTICE, NULL, "every fault reverted %.2f ms after the breach",
+                      (double)r->breach_to_reverted_ns / 1e6);
+        }
         stop_targets(r);
         unsigned failed = 0;
         (void)journal_revert_all(r->j, &failed, NULL, NULL);
@@ -512,6 +518,20 @@ static int loop(struct run *r) {
                                 }
                                 event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
                                 return 0;
+                        } else if (id == 2 && r->steady) { /* steady state: judged at its end */
+                                (void)!read(r->tfd, &x, sizeof x);
+                                const struct slo_status *bad = NULL;
+                                if (!slo_guard_all_healthy(r->guard, &bad)) {
+                                        snprintf(r->reason, sizeof r->reason, "steady state not met: slo %s: %s",
+                                                 bad->o->hdr.name, bad->why);
+                                        r->exit_code = EXIT_REFUSED;
+                                        event(r, LOG_ERR, NULL, "%s; no fault was applied", r->reason);
+                                        return 0;
+                                }
+                                event(r, LOG_NOTICE, NULL, "steady state holds for every SLO; faults start now");
+                                r->steady = false;
+                                r->faults0_mono = mono_now();
+                                arm_timer(r);
                         } else if (id == 2) { /* schedule */
                                 (void)!read(r->tfd, &x, sizeof x);
                                 int q = run_due(r);
@@ -535,6 +555,18 @@ static int loop(struct run *r) {
                                 guardian_beat(r->gfd);
                                 if (++r->ticks % 5 == 0)
                                         view_draw(r);
+                        } else if (r->guard && slo_guard_event(r->guard, id, evs[i].events)) {
+                                if (id != SLO_ID_TICK || r->steady)
+                                        continue;
+                                const struct slo_status *b = slo_guard_judge(r->guard);
+                                if (b) {
+                                        r->breach = b;
+                                        r->breach_mono = mono_now();
+                                        snprintf(r->reason, sizeof r->reason, "SLO breached: %s: %s", b->o->hdr.name, b->why);
+                                        r->exit_code = EXIT_BREACH;
+                                        event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);
+                                        return 0;
+                                }
                         } else if (id == 4) { /* held syscalls due */
                                 syscall_notify_timer(&r->ns);
                         } else if (id >= 300) {
@@ -677,7 +709,22 @@ int run_main(const struct run_opts *o) {
         }
         r->t0_mono = mono_now();
         r->t0_wall = wall_now();
-        q = guardian_spawn(r->j->path, r->t0_mono + r->s->head.duration, GUARDIAN_GRACE_NS, &r->gfd, &r->guardian);
+        r->steady_ns = 0;
+        if (r->s->n_slos) {
+                uint64_t slowest = 0;
+                for (size_t i = 0; i < r->s->n_slos; i++)
+                        if (r->s->slos[i]->interval > slowest)
+                                slowest = r->s->slos[i]->interval;
+                r->steady_ns = r->s->head.steady_state ? r->s->head.steady_state : 3 * slowest;
+                /* Enough time for min_samples of the slowest probe, too. */
+                for (size_t i = 0; i < r->s->n_slos; i++) {
+                        uint64_t need = (uint64_t)r->s->slos[i]->min_samples * r->s->slos[i]->interval;
+                        if (need > r->steady_ns)
+                                r->steady_ns = need;
+                }
+        }
+        q = guardian_spawn(r->j->path, r->t0_mono + r->steady_ns + r->s->head.duration, GUARDIAN_GRACE_NS, &r->gfd,
+                           &r->guardian);
         if (q >= 0)
                 q = journal_set_guardian(r->j, r->guardian);
         if (q < 0) {
@@ -694,10 +741,25 @@ int run_main(const struct run_opts *o) {
                 code = finish(r);
                 goto out;
         }
-        /* The SLO guard's steady-state check goes here, before the first
-         * fault; preflight refuses scenarios with SLOs until it exists. */
+        r->faults0_mono = r->t0_mono;
+        if (r->s->n_slos) {
+                q = slo_guard_new(r->s, r->p->probes.user, r->epfd, &r->guard);
+                if (q < 0) {
+                        log_error_errno(q, "cannot start the SLO probes (probe user %s): %m", r->p->probes.user);
+                        snprintf(r->reason, sizeof r->reason, "the SLO probes could not start: %s", strerror(-q));
+                        r->exit_code = EXIT_INTERNAL;
+                        code = finish(r);
+                        goto out;
+                }
+                /* Steady state first: every SLO must hold before any fault. */
+                r->steady = true;
+                struct itimerspec its = {.it_value = {(time_t)(r->steady_ns / NSEC_PER_SEC), (long)(r->steady_ns % NSEC_PER_SEC)}};
+                timerfd_settime(r->tfd, 0, &its, NULL);
+                char a[FORMAT_MAX];
+                event(r, LOG_NOTICE, NULL, "checking steady state for %s before any fault", format_duration(a, r->steady_ns));
+        } else
+                arm_timer(r);
         view_draw(r);
-        arm_timer(r);
         q = loop(r);
         if (q < 0) {
                 snprintf(r->reason, sizeof r->reason, "event loop failed: %s", strerror(-q));

@@ -7,6 +7,7 @@
 #include "../faults/syscall.h"
 #include "journal.h"
 #include "plan.h"
+#include "slo.h"
 #include "state.h"
 
 /* Exit codes of CONTRACT.md. */
@@ -53,6 +54,12 @@ struct run {
         int lock_fd, epfd, sigfd, tfd, hbfd, gfd;
         pid_t guardian;
         uint64_t t0_mono, t0_wall, end_mono, end_wall;
+        /* SLO guard: the steady-state phase, then faults from faults0 on. */
+        struct slo_guard *guard;
+        bool steady;
+        uint64_t steady_ns, faults0_mono;
+        const struct slo_status *breach;
+        uint64_t breach_mono, breach_to_reverted_ns;
         bool tty;
         int view_lines;
         unsigned ticks;

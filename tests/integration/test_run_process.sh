@@ -259,8 +259,9 @@ fi
 printf '[scenario]\nname = sys\nduration = 5s\n[target w]\ncomm = %s\n[fault e]\ntype = syscall-error\ntarget = w\nsyscalls = write\nerrno = EIO\n' "$worker" > sys.ini
 expect_exit 6 "a fault type this build cannot inject exits 6" $S run sys.ini
 expect_out "with file:line and the reason" "^sys\.ini:7: fault 'e': type = syscall-error is not supported here"
-printf '[slo h]\nprobe = http\nurl = http://127.0.0.1:1/\nmax_error_rate = 5%%\n' | cat kill2.ini - > slo.ini
-expect_exit 6 "a scenario relying on SLOs exits 6 until the SLO guard exists" $S run slo.ini
+printf '[slo h]\nprobe = prometheus\nurl = http://127.0.0.1:1/\nquery = up\nmax = 1\n' | cat kill2.ini - > slo.ini
+expect_exit 6 "a Prometheus SLO exits 6 until sabot can query it" $S run slo.ini
+expect_out "saying so" "cannot query Prometheus yet"
 cp kill2.ini shared.ini
 chmod 666 shared.ini
 expect_exit 2 "unattended, a scenario others can write is refused" $S run shared.ini

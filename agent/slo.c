@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <math.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "log.h"
+#include "slo.h"
+
+struct probe {
+        struct slo_status st;
+        uint64_t next_ns;   /* when the next probe starts */
+        bool busy;
+        uint64_t started_ns;
+        CURL *easy;         /* http */
+        pid_t pid;          /* exec */
+        int pidfd;
+};
+
+struct slo_guard {
+        int epfd, tick_fd, curl_tfd;
+        CURLM *multi;
+        uid_t uid;
+        gid_t gid;
+        struct probe *p;
+        size_t n;
+};
+
+static uint64_t mono(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void add_sample(struct probe *p, bool ok, uint64_t latency, double value) {
+        struct slo_sample s = {.t_ns = mono(), .ok = ok, .latency_ns = latency, .value = value};
+        (void)array_push(&p->st.samples, &p->st.n_samples, sizeof s, &s);
+        p->busy = false;
+}
+
+/* ---- http, through libcurl's multi interface ---- */
+
+static size_t discard(char *ptr, size_t size, size_t n, void *ud) {
+        (void)ptr, (void)ud;
+        return size * n;
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *ud, void *sockp) {
+        struct slo_guard *g = ud;
+        (void)e, (void)sockp;
+        struct epoll_event ev = {.data.u64 = SLO_ID_SOCK_BASE + (uint64_t)s};
+        if (what == CURL_POLL_REMOVE) {
+                epoll_ctl(g->epfd, EPOLL_CTL_DEL, s, NULL);
+                return 0;
+        }
+        ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+        if (epoll_ctl(g->epfd, EPOLL_CTL_MOD, s, &ev) < 0)
+                epoll_ctl(g->epfd, EPOLL_CTL_ADD, s, &ev);
+        return 0;
+}
+
+static int timer_cb(CURLM *m, long ms, void *ud) {
+        struct slo_guard *g = ud;
+        (void)m;
+        struct itimerspec its = {0};
+        if (ms == 0)
+                its.it_value.tv_nsec = 1;
+        else if (ms > 0)
+                its.it_value = (struct timespec){ms / 1000, (ms % 1000) * 1000000};
+        timerfd_settime(g->curl_tfd, 0, &its, NULL);
+        return 0;
+}
+
+static void http_done(struct slo_guard *g) {
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(g->multi, &left))) {
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                struct probe *p = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+                long code = 0;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+                bool ok = m->data.result == CURLE_OK && port_list_contains(&p->st.o->status, (uint16_t)code);
+                uint64_t lat = mono() - p->started_ns;
+                if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
+                        lat = p->st.o->timeout;
+                curl_multi_remove_handle(g->multi, m->easy_handle);
+                curl_easy_cleanup(m->easy_handle);
+                p->easy = NULL;
+                add_sample(p, ok, lat, (double)code);
+        }
+}
+
+static void http_start(struct slo_guard *g, struct probe *p) {
+        CURL *e = curl_easy_init();
+        if (!e) {
+                add_sample(p, false, 0, 0);
+                return;
+        }
+        curl_easy_setopt(e, CURLOPT_URL, p->st.o->url);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->st.o->timeout / NSEC_PER_MSEC));
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_PROXY, ""); /* probe the service, not a proxy from the environment */
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+        p->easy = e;
+        p->busy = true;
+        p->started_ns = mono();
+        curl_multi_add_handle(g->multi, e);
+}
+
+/* ---- exec: a Nagios-style check, as an unprivileged user ---- */
+
+static char **words(const char *cmd) {
+        char *copy = strdup(cmd), **v = NULL;
+        size_t n = 0;
+        for (char *save = NULL, *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save)) {
+                char *d = strdup(w);
+                if (d)
+                        (void)array_push(&v, &n, sizeof d, &d);
+        }
+        char *null = NULL;
+        (void)array_push(&v, &n, sizeof null, &null);
+        free(copy);
+        return v;
+}
+
+static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
+        char **argv = words(p->st.o->command);
+        pid_t pid = argv ? fork() : -1;
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                int nul = open("/dev/null", O_RDWR);
+                dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
+                if (setgroups(0, NULL) < 0 || setgid(g->gid) < 0 || setuid(g->uid) < 0)
+                        _exit(125);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        for (size_t i = 0; argv && argv[i]; i++)
+                free(argv[i]);
+        free(argv);
+        if (pid < 0) {
+                add_sample(p, false, 0, 0);
+                return;
+        }
+        p->pid = pid;
+        p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        p->busy = true;
+        p->started_ns = mono();
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = SLO_ID_EXEC_BASE + k};
+        epoll_ctl(g->epfd, EPOLL_CTL_ADD, p->pidfd, &ev);
+}
+
+static void exec_reap(struct slo_guard *g, struct probe *p, bool timed_out) {
+        int status = 0;
+        if (timed_out)
+                kill(p->pid, SIGKILL);
+        waitpid(p->pid, &status, 0);
+        epoll_ctl(g->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+        close(p->pidfd);
+        p->pidfd = -1;
+        uint64_t lat = timed_out ? p->st.o->timeout : mono() - p->started_ns;
+        add_sample(p, !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0, lat, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* ---- psi ---- */
+
+static void psi_sample(struct probe *p) {
+        static const char *const res[] = {"", "cpu", "memory", "io"};
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/pressure/%s", res[p->st.o->resource]);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0) {
+                add_sample(p, false, 0, NAN);
+                return;
+        }
+        buf[n] = '\0';
+        const char *line = strstr(buf, p->st.o->pressure == PSI_FULL ? "full " : "some ");
+        double v = NAN;
+        if (line)
+                sscanf(line + 5, "avg10=%lf", &v);
+        add_sample(p, !isnan(v) && v <= p->st.o->max, 0, v);
+}
+
+/* ---- the tick: start what is due, time out what is late ---- */
+
+static void tick(struct slo_guard *g) {
+        uint64_t now = mono();
+        for (size_t k = 0; k < g->n; k++) {
+                struct probe *p = &g->p[k];
+                if (p->busy && now - p->started_ns > p->st.o->timeout) {
+                        if (p->easy) {
+                                curl_multi_remove_handle(g->multi, p->easy);
+                                curl_easy_cleanup(p->easy);
+                                p->easy = NULL;
+                                add_sample(p, false, p->st.o->timeout, 0);
+                        } else if (p->pidfd >= 0)
+                                exec_reap(g, p, true);
+                }
+                if (p->busy || now < p->next_ns)
+                        continue;
+                p->next_ns = now + p->st.o->interval;
+                switch (p->st.o->probe) {
+                case PROBE_HTTP: http_start(g, p); break;
+                case PROBE_EXEC: exec_start(g, p, k); break;
+                case PROBE_PSI: psi_sample(p); break;
+                default: add_sample(p, false, 0, 0); break;
+                }
+        }
+}
+
+bool slo_guard_event(struct slo_guard *g, uint64_t id, uint32_t events) {
+        int running;
+        uint64_t x;
+        if (id == SLO_ID_TICK) {
+                (void)!read(g->tick_fd, &x, sizeof x);
+                tick(g);
+        } else if (id == SLO_ID_CURL_TIMER) {
+                (void)!read(g->curl_tfd, &x, sizeof x);
+                curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+                http_done(g);
+        } else if (id >= SLO_ID_SOCK_BASE) {
+                int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                            (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+                curl_multi_socket_action(g->multi, (curl_socket_t)(id - SLO_ID_SOCK_BASE), flags, &running);
+                http_done(g);
+        } else if (id >= SLO_ID_EXEC_BASE && id < SLO_ID_EXEC_BASE + g->n) {
+                struct probe *p = &g->p[id - SLO_ID_EXEC_BASE];
+                if (p->pidfd >= 0)
+                        exec_reap(g, p, false);
+        } else
+                return false;
+        return true;
+}
+
+/* ---- judgement ---- */
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+static void judge(struct probe *p, uint64_t now) {
+        const struct slo *o = p->st.o;
+        struct slo_status *st = &p->st;
+        size_t n = 0, bad = 0;
+        uint64_t lat[4096];
+        double last = NAN;
+        for (size_t i = st->n_samples; i-- > 0;) {
+                const struct slo_sample *s = &st->samples[i];
+                if (now - s->t_ns > o->window || n == ELEMENTSOF(lat))
+                        break;
+                lat[n++] = s->latency_ns;
+                bad += !s->ok;
+                if (isnan(last))
+                        last = s->value;
+        }
+        st->verdict = SLO_UNKNOWN;
+        if (n < o->min_samples) {
+                snprintf(st->why, sizeof st->why, "%zu of %u samples so far", n, o->min_samples);
+                return;
+        }
+        char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
+        st->verdict = SLO_HEALTHY;
+        if (o->probe == PROBE_PSI) {
+                st->value = last, st->threshold = o->max;
+                if (isnan(last) || last > o->max) {
+                        st->verdict = SLO_BREACHED;
+                        snprintf(st->why, sizeof st->why, "%s pressure avg10 %.2f%% is above max %.2f%%",
+                                 o->resource == PSI_CPU ? "cpu" : o->resource == PSI_MEMORY ? "memory" : "io", last, o->max);
+                }
+                return;
+        }
+        double rate = (double)bad / (double)n;
+        if (conf_line(&scenario_spec, &o->hdr, "max_error_rate") && rate > (double)o->max_error_rate / RATIO_ONE) {
+                st->verdict = SLO_BREACHED;
+                st->value = rate * 100, st->threshold = (double)o->max_error_rate / RATIO_ONE * 100;
+                snprintf(st->why, sizeof st->why, "error rate %.0f%% (%zu of %zu) over %s is above max_error_rate %s", rate * 100,
+                         bad, n, format_duration(a, o->window), format_ratio(b, o->max_error_rate));
+                return;
+        }
+        if (conf_line(&scenario_spec, &o->hdr, "max_latency")) {
+                qsort(lat, n, sizeof lat[0], cmp_u64);
+                uint64_t p99 = lat[(size_t)ceil(0.99 * (double)n) - 1];
+                st->value = (double)p99 / 1e6, st->threshold = (double)o->max_latency / 1e6;
+                if (p99 > o->max_latency) {
+                        st->verdict = SLO_BREACHED;
+                        snprintf(st->why, sizeof st->why, "p99 latency %s over %s is above max_latency %s",
+                                 format_duration(a, p99 / NSEC_PER_USEC * NSEC_PER_USEC), format_duration(b, o->window),
+                                 format_duration(c, o->max_latency));
+                        return;
+                }
+        }
+        if (!conf_line(&scenario_spec, &o->hdr, "max_latency"))
+                st->value = rate * 100, st->threshold = (double)o->max_error_rate / RATIO_ONE * 100;
+        snprintf(st->why, sizeof st->why, "healthy (%zu samples)", n);
+}
+
+const struct slo_status *slo_guard_judge(struct slo_guard *g) {
+        uint64_t now = mono();
+        const struct slo_status *first = NULL;
+        for (size_t k = 0; k < g->n; k++) {
+                judge(&g->p[k], now);
+                if (!first && g->p[k].st.verdict == SLO_BREACHED)
+                        first = &g->p[k].st;
+        }
+        return first;
+}
+
+bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_unhealthy) {
+        (void)slo_guard_judge(g);
+        for (size_t k = 0; k < g->n; k++)
+                if (g->p[k].st.verdict != SLO_HEALTHY) {
+                        *ret_unhealthy = &g->p[k].st;
+                        return false;
+                }
+        return true;
+}
+
+size_t slo_guard_count(const struct slo_guard *g) { return g ? g->n : 0; }
+const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i) { return &g->p[i].st; }
+
+int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret) {
+        struct passwd *pw = getpwnam(user);
+        if (!pw)
+                return -ESRCH;
+        struct slo_guard *g = calloc(1, sizeof *g);
+        if (!g)
+                return -ENOMEM;
+        g->epfd = epfd;
+        g->uid = pw->pw_uid;
+        g->gid = pw->pw_gid;
+        g->p = calloc(s->n_slos + 1, sizeof *g->p);
+        g->n = s->n_slos;
+        g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        g->multi = curl_multi_init();
+        if (!g->p || g->tick_fd < 0 || g->curl_tfd < 0 || !g->multi) {
+                slo_guard_free(g);
+                return -ENOMEM;
+        }
+        for (size_t k = 0; k < g->n; k++)
+                g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1};
+        curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+        curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
+        curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+        curl_multi_setopt(g->multi, CURLMOPT_TIMERDATA, g);
+        /* 20 ms: a probe starts within 20 ms of its interval, and a late one
+         * fails within 20 ms of its timeout. */
+        struct itimerspec its = {.it_value = {0, 20000000}, .it_interval = {0, 20000000}};
+        timerfd_settime(g->tick_fd, 0, &its, NULL);
+        struct epoll_event a = {.events = EPOLLIN, .data.u64 = SLO_ID_TICK}, b = {.events = EPOLLIN, .data.u64 = SLO_ID_CURL_TIMER};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, g->tick_fd, &a) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->curl_tfd, &b) < 0) {
+                int r = -errno;
+                slo_guard_free(g);
+                return r;
+        }
+        tick(g);
+        *ret = g;
+        return 0;
+}
+
+void slo_guard_free(struct slo_guard *g) {
+        if (!g)
+                return;
+        for (size_t k = 0; g->p && k < g->n; k++) {
+                struct probe *p = &g->p[k];
+                if (p->easy) {
+                        curl_multi_remove_handle(g->multi, p->easy);
+                        curl_easy_cleanup(p->easy);
+                }
+                if (p->pidfd >= 0) {
+                        kill(p->pid, SIGKILL);
+                        waitpid(p->pid, NULL, 0);
+                        close(p->pidfd);
+                }
+                free(p->st.samples);
+        }
+        free(g->p);
+        if (g->multi)
+                curl_multi_cleanup(g->multi);
+        if (g->tick_fd >= 0)
+                close(g->tick_fd);
+        if (g->curl_tfd >= 0)
+                close(g->curl_tfd);
+        free(g);
+}

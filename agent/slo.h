@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "scenario.h"
+
+/* The SLO guard: each [slo]'s probe on its interval, never blocking the run
+ * loop (HTTP through libcurl's multi interface with its sockets in the
+ * run's epoll, exec probes reaped through pidfds, PSI read from procfs),
+ * and a judgement over each SLO's window. A probe that has not answered by
+ * its timeout counts as a failure at its timeout. */
+
+struct slo_guard;
+
+/* epoll ids the guard owns: its tick and curl's timer, and ranges for
+ * curl's sockets and exec probes' pidfds. */
+#define SLO_ID_TICK 5
+#define SLO_ID_CURL_TIMER 6
+#define SLO_ID_EXEC_BASE 2000ULL
+#define SLO_ID_SOCK_BASE 1000000ULL
+
+struct slo_sample {
+        uint64_t t_ns; /* CLOCK_MONOTONIC when it finished */
+        bool ok;
+        uint64_t latency_ns;
+        double value; /* psi: avg10 */
+};
+
+enum slo_verdict { SLO_UNKNOWN, SLO_HEALTHY, SLO_BREACHED };
+
+struct slo_status {
+        const struct slo *o;
+        enum slo_verdict verdict;
+        char why[256];
+        double value, threshold;
+        struct slo_sample *samples; /* every sample, for the report */
+        size_t n_samples;
+};
+
+/* user: the unprivileged user exec probes run as. */
+int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret);
+void slo_guard_free(struct slo_guard *g);
+/* An epoll event with an id the guard owns: returns false if not its. */
+bool slo_guard_event(struct slo_guard *g, uint64_t id, uint32_t events);
+/* Judge every SLO now; the first breached one, or NULL. */
+const struct slo_status *slo_guard_judge(struct slo_guard *g);
+/* Whether every SLO is judged healthy (enough samples, none breached). */
+bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_unhealthy);
+size_t slo_guard_count(const struct slo_guard *g);
+const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i);

@@ -1,0 +1,133 @@
+#!/bin/sh
+# The SLO guard: steady state, abort on breach, and probes that never block
+# the loop. A real HTTP server (python3 -m http.server) in one namespace,
+# sabot and its probes in the other, joined by a veth pair.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+id=$$
+A=sabot-its-$id-a
+B=sabot-its-$id-b
+dev=sabot-its0
+S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+cleanup() {
+	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	pkill -9 -f "sabot-itsw$id" 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	t_cleanup_tmp
+}
+trap cleanup EXIT
+cd "$T_TMP"
+ip netns add "$A" && ip netns add "$B" &&
+	ip link add "$dev" netns "$A" type veth peer name sabot-its1 netns "$B" &&
+	ip -n "$A" addr add 10.67.0.1/24 dev "$dev" && ip -n "$B" addr add 10.67.0.2/24 dev sabot-its1 &&
+	ip -n "$A" link set "$dev" up && ip -n "$B" link set sabot-its1 up &&
+	ip -n "$A" link set lo up && ip -n "$B" link set lo up || { fail "namespace setup"; t_done; }
+mkdir www && echo ok > www/index.html
+(cd www && exec ip netns exec "$B" python3 -m http.server 8080 --bind 10.67.0.2 >/dev/null 2>&1) &
+# An endpoint that accepts and never answers.
+ip netns exec "$B" sh -c 'while :; do nc -l -p 8081 >/dev/null 2>&1; done' &
+http_ok() { ip netns exec "$A" sh -c 'exec 3<>/dev/tcp/10.67.0.2/8080' 2>/dev/null || [ "$(ip netns exec "$A" nc -w 1 -N 10.67.0.2 8080 <<EOF2 2>/dev/null | head -n 1 | tr -d '\r'
+GET / HTTP/1.0
+
+EOF2
+)" = "HTTP/1.0 200 OK" ]; }
+wait_for 5000 http_ok && pass "the HTTP server answers" || fail "the HTTP server did not come up"
+tc_state() { ip netns exec "$A" tc qdisc show; ip netns exec "$A" tc filter show dev "$dev" egress; }
+baseline=$(tc_state)
+runA() { nsenter --net=/run/netns/"$A" "$@"; }
+
+# --- an unhealthy SLO before any fault: exit 5, nothing created ---
+cat > unhealthy.ini <<INI
+[scenario]
+name = unhealthy
+duration = 30s
+[fault bh]
+type = blackhole
+interface = $dev
+[slo down]
+probe = http
+url = http://10.67.0.2:9/
+interval = 200ms
+timeout = 150ms
+max_error_rate = 10%
+INI
+expect_exit 5 "an SLO that does not hold before any fault exits 5" runA $S run unhealthy.ini
+expect_out "saying which SLO and why" "steady state not met: slo down: error rate 100%"
+[ "$(tc_state)" = "$baseline" ] && pass "and no kernel object was created" || fail "tc state changed: $(tc_state)"
+
+# --- a blackhole on the server's port after 2 s: breach, exit 3, port works again ---
+cat > breach.ini <<INI
+[scenario]
+name = breach
+duration = 30s
+steady_state = 1s
+[fault bh]
+type = blackhole
+interface = $dev
+protocol = tcp
+dport = 8080
+start = 2s
+[slo web]
+probe = http
+url = http://10.67.0.2:8080/
+interval = 200ms
+timeout = 150ms
+window = 1s
+max_error_rate = 30%
+INI
+t0=$(date +%s)
+expect_exit 3 "a blackhole on the server's port breaches the SLO: exit 3" runA $S run breach.ini --report "$T_TMP/breach.json"
+took=$(($(date +%s) - t0))
+[ $took -lt 10 ] && pass "the run ended at the breach ($took s, not 30 s)" || fail "the run took $took s"
+expect_out "the breach is logged with its reason" "SLO breached: web: error rate [0-9]+% .* is above max_error_rate 30%"
+http_ok && pass "the port works again right after" || fail "the port is still blackholed"
+grep -q '"breach": {"slo": "web", "why": "error rate' breach.json && pass "the report says why" || fail "report: $(grep breach breach.json)"
+ms=$(sed -n 's/.*"breach_to_reverted_ms": \([0-9.]*\).*/\1/p' breach.json)
+[ -n "$ms" ] && pass "the report records breach_to_reverted_ms ($ms ms)" || fail "no breach_to_reverted_ms"
+[ "$(tc_state)" = "$baseline" ] && pass "nothing left in the namespace" || fail "tc state changed"
+
+# --- a probe that hangs neither blocks the loop nor delays another SLO's abort ---
+cp "$(command -v sleep)" "$T_TMP/sabot-itsw$id"
+"$T_TMP/sabot-itsw$id" 600 &
+worker=$!
+cat > hang.ini <<INI
+[scenario]
+name = hang
+duration = 60s
+steady_state = 1s
+[target w]
+pid = $worker
+[fault p]
+type = pause
+target = w
+[slo hangs]
+probe = http
+url = http://10.67.0.2:8081/
+interval = 500ms
+timeout = 400ms
+max_error_rate = 100%
+[slo flag]
+probe = exec
+command = /usr/bin/test ! -e $T_TMP/flag
+interval = 100ms
+timeout = 100ms
+max_error_rate = 0%
+INI
+runA $S run hang.ini --report "$T_TMP/hang.json" > hang.out 2>&1 &
+runner=$!
+wait_for 5000 all_in_state T $worker && pass "faults started while a probe hangs" || fail "the run did not start its faults: $(cat hang.out)"
+sleep 1
+t0=$(date +%s%N)
+touch flag
+wait $runner
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc = 3 ] && pass "the other SLO's breach aborts the run (exit 3)" || fail "exit $rc: $(cat hang.out)"
+[ $ms -lt 1500 ] && pass "within $ms ms of the flag, not held up by the hanging probe" || fail "abort took $ms ms"
+none_in_state T $worker && pass "the paused target runs again" || fail "target still stopped"
+grep -q '"name": "hangs", "probe": "http", "verdict": "healthy"' hang.json && grep -q '\[[0-9.]*, 0, 4[0-9][0-9]\.[0-9]*, ' hang.json &&
+	pass "the hanging probe's samples failed at their timeout (400 ms)" || fail "hang samples: $(grep -o '"hangs".\{0,200\}' hang.json)"
+kill -9 $worker
+t_done
