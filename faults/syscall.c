@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
 #include <time.h>
@@ -59,6 +60,29 @@ int *syscall_notify_set(const struct scenario *s, int ti, size_t *ret_n) {
         }
         *ret_n = n;
         return v;
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* SECCOMP_IOCTL_NOTIF_RECV sleeps until a notification comes; if the one
+ * that made the fd readable went away first (its caller was killed), it
+ * would sleep for good. A one-shot timer interrupts it: EINTR, nothing to
+ * receive. The handler is installed without SA_RESTART for that. */
+static int recv_notif(int fd, struct seccomp_notif *req) {
+        static bool installed;
+        if (!installed) {
+                struct sigaction sa = {.sa_handler = on_alarm};
+                sigemptyset(&sa.sa_mask);
+                if (sigaction(SIGALRM, &sa, NULL) < 0)
+                        return -errno;
+                installed = true;
+        }
+        memset(req, 0, sizeof *req);
+        struct itimerval it = {.it_value = {0, 100000}}, off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_REAL, &it, NULL);
+        int r = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0 ? -errno : 0;
+        setitimer(ITIMER_REAL, &off, NULL);
+        return r;
 }
 
 static int respond(int fd, uint64_t id, int err) {
@@ -180,9 +204,9 @@ static void arm(struct notify_state *ns) {
 int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct fault_run *frs, size_t n_frs, int ti,
                           int fd) {
         struct seccomp_notif req;
-        memset(&req, 0, sizeof req);
-        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
-                return errno == ENOENT || errno == EINTR ? 0 : -errno; /* the caller went away */
+        int q = recv_notif(fd, &req);
+        if (q < 0)
+                return q == -ENOENT || q == -EINTR ? 0 : q; /* the caller went away */
         char path[PATH_MAX];
         int have_path = -1;
         for (size_t i = 0; i < n_frs; i++) {
@@ -257,8 +281,7 @@ int syscall_notify_drain(int fd) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
                 struct seccomp_notif req;
-                memset(&req, 0, sizeof req);
-                if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+                if (recv_notif(fd, &req) < 0)
                         break;
                 n += respond(fd, req.id, 0) >= 0;
         }

@@ -100,3 +100,7 @@ alive_count() {
 	for p in "$@"; do [ -d "/proc/$p" ] && [ "$(pstate "$p")" != Z ] && n=$((n + 1)); done
 	echo $n
 }
+
+# No journal left in this test's run dir. A function, so that wait_for runs
+# the ls each time rather than once when it is called.
+no_journals() { [ -z "$(ls "$T_TMP/run/runs" 2>/dev/null)" ]; }

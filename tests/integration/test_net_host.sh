@@ -139,7 +139,7 @@ run_bg all.ini
 kill -9 $runner
 wait_for 1000 eval '! has_filter egress' && pass "SIGKILL of the runner: the guardian removed the filter within 1 s" || fail "filter still there 1 s after SIGKILL"
 wait $runner 2>/dev/null
-wait_for 1000 test -z "$(ls run/runs 2>/dev/null)"
+wait_for 1000 no_journals
 unchanged "after SIGKILL"
 # The kernel frees a program after its last reference (RCU, a workqueue).
 no_prog() { ! bpftool prog show 2>/dev/null | grep -q 'name sabot_net'; }

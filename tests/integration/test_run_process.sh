@@ -148,7 +148,7 @@ if wait_for 1000 none_in_state T $W; then
 else
 	fail "SIGKILL of the runner: targets still stopped after 1 s"
 fi
-wait_for 1000 test "$(journals)" = 0 && pass "the guardian removed the journal" || fail "journal left: $(ls run/runs)"
+wait_for 1000 no_journals && pass "the guardian removed the journal" || fail "journal left: $(ls run/runs)"
 gone() { [ ! -d "/proc/$1" ] || [ "$(pstate "$1")" = Z ]; }
 wait_for 1000 gone "$g" && pass "the guardian exited" || fail "guardian $g still there"
 wait $runner 2>/dev/null
@@ -171,7 +171,7 @@ expect_out "status shows the latch" '^DISARMED: .*integration test'
 expect_exit 0 "sabot arm" $S arm
 expect_exit 0 "status --json" $S status --json
 expect_out "status --json: armed, no runs" '^\{"armed": true, "disarmed_reason": null, "runs": \[\]\}$'
-wait_for 4000 test "$(journals)" = 0 && pass "nothing left in the run dir after abort" || fail "journal left after abort: $(ls run/runs)"
+wait_for 4000 no_journals && pass "nothing left in the run dir after abort" || fail "journal left after abort: $(ls run/runs)"
 stop_workers
 
 # --- one run at a time ---
@@ -234,7 +234,7 @@ $S run exec.ini > exec2.out 2>&1 &
 runner=$!
 wait_for 2000 pgrep -f "^$T_TMP/$worker 600\$" >/dev/null
 kill -9 $runner
-wait_for 1000 test -z "$(pgrep -f "^$T_TMP/$worker 600\$")" && pass "nor a SIGKILLed run" || fail "launched target outlived a SIGKILLed runner"
+wait_for 1000 eval 'test -z "$(pgrep -f "^$T_TMP/$worker 600\$")"' && pass "nor a SIGKILLed run" || fail "launched target outlived a SIGKILLed runner"
 wait $runner 2>/dev/null
 
 # --- a unit target is frozen whole with cgroup.freeze ---

@@ -83,7 +83,7 @@ incg cat locked/f >/dev/null 2>&1 && fail "fault not active for the SIGKILL test
 kill -9 $runner
 wait $runner 2>/dev/null
 wait_for 1000 incg cat locked/f >/dev/null 2>&1 && pass "SIGKILL of the runner detaches the programs" || fail "still failing after SIGKILL"
-wait_for 3000 test -z "$(ls run/runs 2>/dev/null)" && pass "and the guardian removed the journal" || fail "journal left"
+wait_for 3000 no_journals && pass "and the guardian removed the journal" || fail "journal left"
 
 # A syscall the hooks cannot cover is refused, with the list of those they can.
 sed 's/^syscalls = write$/syscalls = fsync/' bpf.ini > fsync.ini
