@@ -142,6 +142,7 @@ bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bpf/net_fil
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
+	$(Q)sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps
