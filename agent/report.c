@@ -108,6 +108,11 @@ int report_write(const struct run *r, const char *path) {
                 json_str(f, verdicts[st->verdict]);
                 fprintf(f, ", \"why\": ");
                 json_str(f, st->why);
+                fprintf(f, ", \"recovered_after_ms\": ");
+                if (st->recovered_ns && r->reverted_mono)
+                        fprintf(f, "%.1f", (double)(st->recovered_ns - r->reverted_mono) / 1e6);
+                else
+                        fprintf(f, "null");
                 fprintf(f, ", \"samples\": [");
                 /* [ms since the run's start, ok, latency ms, value] */
                 for (size_t k = 0; k < st->n_samples; k++) {

@@ -426,6 +426,54 @@ static void run_free(struct run *r) {
                         close(*fd);
 }
 
+/* After the faults are reverted: keep probing for the scenario's cooldown
+ * and note when each SLO is healthy again. Ctrl-C or SIGTERM ends it early.
+ * Not after a refused steady state: no fault ran. */
+static void cooldown(struct run *r) {
+        uint64_t t_rev = mono_now();
+        if (!r->guard || !r->s->head.cooldown || r->exit_code == EXIT_REFUSED || r->steady)
+                return;
+        char a[FORMAT_MAX];
+        event(r, LOG_NOTICE, NULL, "faults reverted; probing for %s to see the SLOs recover",
+              format_duration(a, r->s->head.cooldown));
+        uint64_t until = t_rev + r->s->head.cooldown;
+        bool all = false;
+        while (!all && mono_now() < until) {
+                struct epoll_event evs[8];
+                int n = epoll_wait(r->epfd, evs, 8, (int)((until - mono_now()) / NSEC_PER_MSEC) + 1);
+                if (n < 0 && errno != EINTR)
+                        break;
+                for (int i = 0; i < n; i++) {
+                        uint64_t id = evs[i].data.u64;
+                        if (id == 1) {
+                                struct signalfd_siginfo si;
+                                (void)!read(r->sigfd, &si, sizeof si);
+                                event(r, LOG_WARNING, NULL, "cooldown cut short by a signal");
+                                until = 0;
+                        } else if (id == 3) {
+                                uint64_t x;
+                                (void)!read(r->hbfd, &x, sizeof x);
+                                guardian_beat(r->gfd);
+                        } else if (id >= 300 && id < 300 + r->s->n_targets && r->notify_fds[id - 300] >= 0) {
+                                struct fault_ctx c = ctx_of(r);
+                                (void)syscall_notify_handle(&c, &r->ns, r->fr, r->s->n_faults, (int)(id - 300),
+                                                            r->notify_fds[id - 300]);
+                        } else if (slo_guard_event(r->guard, id, evs[i].events) && id == SLO_ID_TICK)
+                                all = slo_guard_note_recovery(r->guard);
+                }
+        }
+        for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
+                const struct slo_status *st = slo_guard_status(r->guard, i);
+                if (st->recovered_ns)
+                        event(r, LOG_NOTICE, NULL, "slo %s healthy again %s after the revert", st->o->hdr.name,
+                              format_duration(a, (st->recovered_ns - t_rev) / NSEC_PER_MSEC * NSEC_PER_MSEC));
+                else
+                        event(r, LOG_WARNING, NULL, "slo %s not healthy again within the cooldown: %s", st->o->hdr.name,
+                              st->why);
+        }
+        r->reverted_mono = t_rev;
+}
+
 /* Revert everything, report, clean up. */
 static int finish(struct run *r) {
         for (size_t i = 0; i < r->s->n_faults; i++)
@@ -437,6 +485,7 @@ static int finish(struct run *r) {
                 event(r, LOG_NOTICE, NULL, "every fault reverted %.2f ms after the breach",
                       (double)r->breach_to_reverted_ns / 1e6);
         }
+        cooldown(r);
         stop_targets(r);
         unsigned failed = 0;
         (void)journal_revert_all(r->j, &failed, NULL, NULL);
@@ -560,7 +609,9 @@ static int loop(struct run *r) {
                                         continue;
                                 const struct slo_status *b = slo_guard_judge(r->guard);
                                 if (b) {
-                                        r->breach = b;
+                                        r->breach_at = *b;
+                                        r->breach_at.samples = NULL, r->breach_at.n_samples = 0;
+                                        r->breach = &r->breach_at;
                                         r->breach_mono = mono_now();
                                         snprintf(r->reason, sizeof r->reason, "SLO breached: %s: %s", b->o->hdr.name, b->why);
                                         r->exit_code = EXIT_BREACH;

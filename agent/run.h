@@ -58,8 +58,12 @@ struct run {
         struct slo_guard *guard;
         bool steady;
         uint64_t steady_ns, faults0_mono;
+        /* The breach as judged when it happened (the SLO keeps being judged
+         * during the cooldown). */
+        struct slo_status breach_at;
         const struct slo_status *breach;
         uint64_t breach_mono, breach_to_reverted_ns;
+        uint64_t reverted_mono; /* when cooldown began: every fault reverted */
         bool tty;
         int view_lines;
         unsigned ticks;

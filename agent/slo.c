@@ -332,6 +332,18 @@ bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_un
 }
 
 size_t slo_guard_count(const struct slo_guard *g) { return g ? g->n : 0; }
+
+bool slo_guard_note_recovery(struct slo_guard *g) {
+        (void)slo_guard_judge(g);
+        bool all = true;
+        for (size_t k = 0; k < g->n; k++) {
+                struct slo_status *st = &g->p[k].st;
+                if (!st->recovered_ns && st->verdict == SLO_HEALTHY)
+                        st->recovered_ns = mono();
+                all = all && st->recovered_ns;
+        }
+        return all;
+}
 const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i) { return &g->p[i].st; }
 
 int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret) {

@@ -37,6 +37,9 @@ struct slo_status {
         double value, threshold;
         struct slo_sample *samples; /* every sample, for the report */
         size_t n_samples;
+        /* After the faults were reverted: when it was healthy again
+         * (CLOCK_MONOTONIC ns), 0 if not (yet). */
+        uint64_t recovered_ns;
 };
 
 /* user: the unprivileged user exec probes run as. */
@@ -49,4 +52,7 @@ const struct slo_status *slo_guard_judge(struct slo_guard *g);
 /* Whether every SLO is judged healthy (enough samples, none breached). */
 bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_unhealthy);
 size_t slo_guard_count(const struct slo_guard *g);
+/* Note, for each SLO not yet noted, whether it is healthy again now; true
+ * when all are. */
+bool slo_guard_note_recovery(struct slo_guard *g);
 const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i);

@@ -63,6 +63,7 @@ cat > breach.ini <<INI
 name = breach
 duration = 30s
 steady_state = 1s
+cooldown = 4s
 [fault bh]
 type = blackhole
 interface = $dev
@@ -80,13 +81,17 @@ INI
 t0=$(date +%s)
 expect_exit 3 "a blackhole on the server's port breaches the SLO: exit 3" runA $S run breach.ini --report "$T_TMP/breach.json"
 took=$(($(date +%s) - t0))
-[ $took -lt 10 ] && pass "the run ended at the breach ($took s, not 30 s)" || fail "the run took $took s"
+[ $took -lt 12 ] && pass "the run ended at the breach plus the cooldown ($took s, not 30 s)" || fail "the run took $took s"
 expect_out "the breach is logged with its reason" "SLO breached: web: error rate [0-9]+% .* is above max_error_rate 30%"
-http_ok && pass "the port works again right after" || fail "the port is still blackholed"
-grep -q '"breach": {"slo": "web", "why": "error rate' breach.json && pass "the report says why" || fail "report: $(grep breach breach.json)"
+http_ok && pass "the port works again after the run" || fail "the port is still blackholed"
+grep -q '"breach": {"slo": "web", "why": "error rate [0-9]*% ([0-9]* of [0-9]*) over 1s is above max_error_rate 30%", "value": [0-9.]*, "threshold": 30,' breach.json &&
+	pass "the report says why, with the value and threshold at the breach" || fail "report: $(grep '"breach"' breach.json)"
 ms=$(sed -n 's/.*"breach_to_reverted_ms": \([0-9.]*\).*/\1/p' breach.json)
 [ -n "$ms" ] && pass "the report records breach_to_reverted_ms ($ms ms)" || fail "no breach_to_reverted_ms"
 [ "$(tc_state)" = "$baseline" ] && pass "nothing left in the namespace" || fail "tc state changed"
+rec=$(sed -n 's/.*"name": "web", .*"recovered_after_ms": \([0-9.]*\).*/\1/p' breach.json)
+[ -n "$rec" ] && pass "cooldown: the SLO was healthy again ${rec} ms after the revert" || fail "no recovery recorded: $(grep -o '"recovered_after_ms": [a-z0-9.]*' breach.json)"
+expect_out "and the run says so" "slo web healthy again .* after the revert"
 
 # --- a probe that hangs neither blocks the loop nor delays another SLO's abort ---
 cp "$(command -v sleep)" "$T_TMP/sabot-itsw$id"
