@@ -17,7 +17,7 @@ CC := gcc
 CLANG ?= clang
 # Resolved when first used, after the dependencies are installed.
 BPFTOOL = $(shell packaging/build-deps.sh --bpftool)
-PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl
+PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS = $(shell pkg-config --cflags check)

@@ -363,14 +363,6 @@ static int preflight(struct run *r, struct diags *d) {
                            "supported here: %s", f->hdr.name, fault_type_to_string(f->type), why);
                 code = EXIT_UNSUPPORTED;
         }
-        /* A scenario must not run with an SLO it relies on unjudged. */
-        for (size_t i = 0; i < r->s->n_slos; i++)
-                if (r->s->slos[i]->probe == PROBE_PROMETHEUS) {
-                        diag_error(d, r->s->file, r->s->slos[i]->hdr.line, "slo '%s': this version of sabot cannot "
-                                   "query Prometheus yet, and a scenario must not run with an SLO unjudged; use an "
-                                   "http, exec or psi probe", r->s->slos[i]->hdr.name);
-                        code = EXIT_UNSUPPORTED;
-                }
         return code;
 }
 

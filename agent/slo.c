@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <pwd.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 
 struct probe {
         struct slo_status st;
+        char *body;         /* prometheus: the response so far */
+        size_t body_len;
         uint64_t next_ns;   /* when the next probe starts */
         bool busy;
         uint64_t started_ns;
@@ -50,6 +53,52 @@ static void add_sample(struct probe *p, bool ok, uint64_t latency, double value)
 static size_t discard(char *ptr, size_t size, size_t n, void *ud) {
         (void)ptr, (void)ud;
         return size * n;
+}
+
+/* Prometheus answers are small: keep up to 1 MiB, refuse more. */
+static size_t keep(char *ptr, size_t size, size_t n, void *ud) {
+        struct probe *p = ud;
+        size_t len = size * n;
+        if (p->body_len + len > 1024 * 1024)
+                return 0;
+        char *nb = realloc(p->body, p->body_len + len + 1);
+        if (!nb)
+                return 0;
+        memcpy(nb + p->body_len, ptr, len);
+        p->body = nb;
+        p->body_len += len;
+        p->body[p->body_len] = '\0';
+        return len;
+}
+
+/* The value of an instant query: the first series of a vector, or a
+ * scalar. NAN when the answer holds none. */
+static double prom_value(const char *body) {
+        double v = NAN;
+        struct json_object *root = json_tokener_parse(body), *data, *result, *status, *value, *first;
+        if (!root)
+                return NAN;
+        if (json_object_object_get_ex(root, "status", &status) && streq(json_object_get_string(status), "success") &&
+            json_object_object_get_ex(root, "data", &data) && json_object_object_get_ex(data, "result", &result)) {
+                value = NULL;
+                if (json_object_is_type(result, json_type_array) && json_object_array_length(result) > 0 &&
+                    json_object_is_type(json_object_array_get_idx(result, 1), json_type_string))
+                        value = result; /* scalar: [ts, "v"] */
+                else if (json_object_is_type(result, json_type_array) && json_object_array_length(result) > 0 &&
+                         (first = json_object_array_get_idx(result, 0)) && json_object_is_type(first, json_type_object))
+                        json_object_object_get_ex(first, "value", &value);
+                if (value && json_object_is_type(value, json_type_array) && json_object_array_length(value) == 2) {
+                        const char *s = json_object_get_string(json_object_array_get_idx(value, 1));
+                        char *end;
+                        if (s) {
+                                double d = strtod(s, &end);
+                                if (end != s && !*end)
+                                        v = d;
+                        }
+                }
+        }
+        json_object_put(root);
+        return v;
 }
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *ud, void *sockp) {
@@ -89,13 +138,23 @@ static void http_done(struct slo_guard *g) {
                 long code = 0;
                 curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
                 bool ok = m->data.result == CURLE_OK && port_list_contains(&p->st.o->status, (uint16_t)code);
+                double value = (double)code;
+                if (p->st.o->probe == PROBE_PROMETHEUS) {
+                        value = m->data.result == CURLE_OK && code == 200 && p->body ? prom_value(p->body) : NAN;
+                        const struct slo *o = p->st.o;
+                        ok = !isnan(value) && (!conf_line(&scenario_spec, &o->hdr, "max") || value <= o->max) &&
+                             (!conf_line(&scenario_spec, &o->hdr, "min") || value >= o->min);
+                        free(p->body);
+                        p->body = NULL;
+                        p->body_len = 0;
+                }
                 uint64_t lat = mono() - p->started_ns;
                 if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
                         lat = p->st.o->timeout;
                 curl_multi_remove_handle(g->multi, m->easy_handle);
                 curl_easy_cleanup(m->easy_handle);
                 p->easy = NULL;
-                add_sample(p, ok, lat, (double)code);
+                add_sample(p, ok, lat, value);
         }
 }
 
@@ -105,11 +164,24 @@ static void http_start(struct slo_guard *g, struct probe *p) {
                 add_sample(p, false, 0, 0);
                 return;
         }
-        curl_easy_setopt(e, CURLOPT_URL, p->st.o->url);
+        if (p->st.o->probe == PROBE_PROMETHEUS) {
+                char *q = curl_easy_escape(e, p->st.o->query, 0), *url = NULL;
+                const char *base = p->st.o->url;
+                size_t bl = strlen(base);
+                if (q && asprintf(&url, "%.*s/api/v1/query?query=%s", (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl), base,
+                                  q) >= 0)
+                        curl_easy_setopt(e, CURLOPT_URL, url); /* copied by curl */
+                curl_free(q);
+                free(url);
+                curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+                curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+        } else
+                curl_easy_setopt(e, CURLOPT_URL, p->st.o->url);
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->st.o->timeout / NSEC_PER_MSEC));
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_PROXY, ""); /* probe the service, not a proxy from the environment */
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+        if (p->st.o->probe != PROBE_PROMETHEUS)
+                curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(e, CURLOPT_PRIVATE, p);
         p->easy = e;
         p->busy = true;
@@ -207,7 +279,10 @@ static void tick(struct slo_guard *g) {
                                 curl_multi_remove_handle(g->multi, p->easy);
                                 curl_easy_cleanup(p->easy);
                                 p->easy = NULL;
-                                add_sample(p, false, p->st.o->timeout, 0);
+                                free(p->body);
+                                p->body = NULL;
+                                p->body_len = 0;
+                                add_sample(p, false, p->st.o->timeout, NAN);
                         } else if (p->pidfd >= 0)
                                 exec_reap(g, p, true);
                 }
@@ -215,7 +290,8 @@ static void tick(struct slo_guard *g) {
                         continue;
                 p->next_ns = now + p->st.o->interval;
                 switch (p->st.o->probe) {
-                case PROBE_HTTP: http_start(g, p); break;
+                case PROBE_HTTP:
+                case PROBE_PROMETHEUS: http_start(g, p); break;
                 case PROBE_EXEC: exec_start(g, p, k); break;
                 case PROBE_PSI: psi_sample(p); break;
                 default: add_sample(p, false, 0, 0); break;
@@ -276,6 +352,24 @@ static void judge(struct probe *p, uint64_t now) {
         }
         char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
         st->verdict = SLO_HEALTHY;
+        if (o->probe == PROBE_PROMETHEUS) {
+                bool has_max = conf_line(&scenario_spec, &o->hdr, "max"), has_min = conf_line(&scenario_spec, &o->hdr, "min");
+                st->value = last;
+                st->threshold = has_max && (!has_min || isnan(last) || last > o->max) ? o->max : o->min;
+                if (isnan(last)) {
+                        st->verdict = SLO_BREACHED;
+                        snprintf(st->why, sizeof st->why, "the query '%s' returned no value", o->query);
+                } else if (has_max && last > o->max) {
+                        st->verdict = SLO_BREACHED;
+                        snprintf(st->why, sizeof st->why, "query value %g is above max %g", last, o->max);
+                } else if (has_min && last < o->min) {
+                        st->verdict = SLO_BREACHED;
+                        snprintf(st->why, sizeof st->why, "query value %g is below min %g", last, o->min);
+                }
+                if (st->verdict != SLO_BREACHED)
+                        snprintf(st->why, sizeof st->why, "healthy (query value %g)", last);
+                return;
+        }
         if (o->probe == PROBE_PSI) {
                 st->value = last, st->threshold = o->max;
                 if (isnan(last) || last > o->max) {
@@ -396,6 +490,7 @@ void slo_guard_free(struct slo_guard *g) {
                         curl_multi_remove_handle(g->multi, p->easy);
                         curl_easy_cleanup(p->easy);
                 }
+                free(p->body);
                 if (p->pidfd >= 0) {
                         kill(p->pid, SIGKILL);
                         waitpid(p->pid, NULL, 0);

@@ -30,11 +30,11 @@ if [ "${1:-}" = "--bpftool" ]; then
 	exit 0
 fi
 
-pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libinih-dev libcurl4-openssl-dev"
+pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libinih-dev libcurl4-openssl-dev libjson-c-dev"
 if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
 	# libclang-rt-dev: sanitizer and libFuzzer runtimes.
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 libclang-rt-14-dev"
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus libclang-rt-14-dev"
 fi
 
 if [ "${1:-}" = "--bench" ]; then
