@@ -19,7 +19,7 @@ CLANG ?= clang
 BPFTOOL = $(shell packaging/build-deps.sh --bpftool)
 PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 

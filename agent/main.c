@@ -4,6 +4,7 @@
 #include "../faults/bpf_common.h"
 #include "control.h"
 #include "doctor.h"
+#include "html.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
@@ -46,7 +47,7 @@ static void print_command_help(const struct command *c) {
                "  --run-dir PATH    runtime state: journals, locks (default /run/sabot)\n");
 }
 
-enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON };
+enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON, OPT_HTML };
 
 /* Global options, accepted before or after the command. */
 static bool global_option(int o, const char *arg) {
@@ -192,7 +193,7 @@ static int cmd_plan(int argc, char **argv) {
 
 static struct dirs dirs(void) { return (struct dirs){.state = G.state_dir, .run = G.run_dir}; }
 
-static const char *opt_report, *opt_reason;
+static const char *opt_report, *opt_reason, *opt_html;
 static bool opt_yes, opt_json;
 
 static bool own_option(int o, const char *arg) {
@@ -208,6 +209,9 @@ static bool own_option(int o, const char *arg) {
                 return true;
         case OPT_JSON:
                 opt_json = true;
+                return true;
+        case OPT_HTML:
+                opt_html = arg;
                 return true;
         }
         return false;
@@ -281,6 +285,26 @@ static int cmd_recover(int argc, char **argv) {
         return i == argc ? control_recover(&d) : EXIT_INVALID;
 }
 
+static int cmd_report(int argc, char **argv) {
+        static const struct option opts[] = {GLOBAL_OPTIONS, {"html", required_argument, NULL, OPT_HTML}, {}};
+        int i, r = parse_command_options(find_command("report"), argc, argv, opts, own_option, &i);
+        if (r != 0)
+                return r > 0 ? EXIT_HELD : EXIT_INVALID;
+        if (argc - i != 1 || !opt_html) {
+                log_error("report: usage: sabot report RUN.json --html OUT.html");
+                return EXIT_INVALID;
+        }
+        r = report_html(argv[i], opt_html);
+        if (r == -EBADMSG) {
+                log_error("report: %s is not a sabot run report", argv[i]);
+                return EXIT_INVALID;
+        }
+        if (r < 0)
+                return log_error_errno(r, "report: cannot write %s: %m", opt_html), EXIT_INTERNAL;
+        printf("%s\n", opt_html);
+        return EXIT_HELD;
+}
+
 static int cmd_doctor(int argc, char **argv) {
         int i, r = parse_command_options(find_command("doctor"), argc, argv, NULL, NULL, &i);
         if (r != 0)
@@ -325,6 +349,11 @@ static const struct command commands[] = {
         {"recover", "", "Revert what journals of dead runs still hold.",
          "Run at boot and after a run's unit stops. Journals of live runs are left to them.\n\n"
          "Exit status: 0 when nothing failed.", cmd_recover},
+        {"report", "RUN.json", "Render a run's JSON report as a self-contained HTML page.",
+         "  --html OUT.html   where to write it (required)\n\n"
+         "The page has an SVG timeline per SLO (samples, thresholds, fault windows, the abort)\n"
+         "and the fault and event tables; it loads nothing from elsewhere.\n\n"
+         "Exit status: 0 written, 2 not a sabot report.", cmd_report},
         {"doctor", "", "Which fault kinds and backends this host supports, by trying.",
          "Tries each mechanism without touching the host (network ones in a throwaway network\n"
          "namespace; eBPF programs that match nothing) and prints the reason and remedy for\n"

@@ -75,6 +75,8 @@ int report_write(const struct run *r, const char *path) {
         json_time(f, r->end_wall);
         fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": %llu},\n", (unsigned long long)r->end_wall,
                 (unsigned long long)(r->end_mono - r->t0_mono));
+        /* Fault windows count from here (after the steady-state check). */
+        fprintf(f, "  \"faults_start_ns\": %llu,\n", (unsigned long long)(r->faults0_mono - r->t0_mono));
         fprintf(f, "  \"exit_code\": %d,\n  \"exit_reason\": ", r->exit_code);
         json_str(f, r->reason);
         fprintf(f, ",\n  \"faults\": [");
@@ -108,6 +110,19 @@ int report_write(const struct run *r, const char *path) {
                 json_str(f, verdicts[st->verdict]);
                 fprintf(f, ", \"why\": ");
                 json_str(f, st->why);
+                /* Thresholds, for whoever draws the timeline. */
+                const struct slo *o = st->o;
+                fprintf(f, ", \"thresholds\": {");
+                const char *sep = "";
+                if (conf_line(&scenario_spec, &o->hdr, "max_error_rate"))
+                        fprintf(f, "%s\"max_error_rate\": %g", sep, (double)o->max_error_rate / RATIO_ONE * 100), sep = ", ";
+                if (conf_line(&scenario_spec, &o->hdr, "max_latency"))
+                        fprintf(f, "%s\"max_latency_ms\": %g", sep, (double)o->max_latency / 1e6), sep = ", ";
+                if (conf_line(&scenario_spec, &o->hdr, "max"))
+                        fprintf(f, "%s\"max\": %g", sep, o->max), sep = ", ";
+                if (conf_line(&scenario_spec, &o->hdr, "min"))
+                        fprintf(f, "%s\"min\": %g", sep, o->min);
+                fprintf(f, "}, \"timeout_ms\": %g", (double)o->timeout / 1e6);
                 fprintf(f, ", \"recovered_after_ms\": ");
                 if (st->recovered_ns && r->reverted_mono)
                         fprintf(f, "%.1f", (double)(st->recovered_ns - r->reverted_mono) / 1e6);

@@ -93,6 +93,16 @@ rec=$(sed -n 's/.*"name": "web", .*"recovered_after_ms": \([0-9.]*\).*/\1/p' bre
 [ -n "$rec" ] && pass "cooldown: the SLO was healthy again ${rec} ms after the revert" || fail "no recovery recorded: $(grep -o '"recovered_after_ms": [a-z0-9.]*' breach.json)"
 expect_out "and the run says so" "slo web healthy again .* after the revert"
 
+# --- the HTML report ---
+expect_exit 0 "sabot report --html" "$SABOT" report "$T_TMP/breach.json" --html "$T_TMP/breach.html"
+grep -q '<svg' breach.html && grep -q 'class="fault"' breach.html && grep -q 'class="abort"' breach.html &&
+	grep -q 'class="fail"' breach.html && pass "a timeline with the fault window, failed samples and the abort" ||
+	fail "the page lacks parts of the timeline"
+grep -q 'Aborted: SLO web breached' breach.html && pass "and says why it aborted" || fail "no breach box"
+grep -Eq '(src|href)=|url\(|@import' breach.html && fail "the page loads something from elsewhere" ||
+	pass "self-contained: no src, href, url() or @import"
+expect_exit 2 "a file that is not a report is refused" "$SABOT" report breach.ini --html x.html
+
 # --- a probe that hangs neither blocks the loop nor delays another SLO's abort ---
 cp "$(command -v sleep)" "$T_TMP/sabot-itsw$id"
 "$T_TMP/sabot-itsw$id" 600 &
