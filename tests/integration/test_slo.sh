@@ -123,6 +123,11 @@ url = http://10.67.0.2:8081/
 interval = 500ms
 timeout = 400ms
 max_error_rate = 100%
+[slo cpu]
+probe = psi
+resource = cpu
+max = 100
+interval = 200ms
 [slo flag]
 probe = exec
 command = /usr/bin/test ! -e $T_TMP/flag
@@ -144,5 +149,11 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 none_in_state T $worker && pass "the paused target runs again" || fail "target still stopped"
 grep -q '"name": "hangs", "probe": "http", "verdict": "healthy"' hang.json && grep -q '\[[0-9.]*, 0, 4[0-9][0-9]\.[0-9]*, ' hang.json &&
 	pass "the hanging probe's samples failed at their timeout (400 ms)" || fail "hang samples: $(grep -o '"hangs".\{0,200\}' hang.json)"
+if [ -r /proc/pressure/cpu ]; then
+	grep -q '"name": "cpu", "probe": "psi", "verdict": "healthy"' hang.json && grep -Eq '"name": "cpu".*"samples": \[\[[0-9.]+, 1, 0.00, [0-9.]+\]' hang.json &&
+		pass "a psi SLO samples /proc/pressure/cpu (avg10 values in the report)" || fail "psi: $(grep -o '"name": "cpu".\{0,160\}' hang.json)"
+else
+	skip "psi: this kernel has no /proc/pressure (CONFIG_PSI)"
+fi
 kill -9 $worker
 t_done
