@@ -104,3 +104,14 @@ alive_count() {
 # No journal left in this test's run dir. A function, so that wait_for runs
 # the ls each time rather than once when it is called.
 no_journals() { [ -z "$(ls "$T_TMP/run/runs" 2>/dev/null)" ]; }
+
+# netns_pair A B DEV_A DEV_B ADDR_A ADDR_B: two namespaces joined by a veth
+# pair, addressed (/24) and up, loopback up too. Deleting the namespaces
+# removes the pair.
+netns_pair() {
+	ip netns add "$1" && ip netns add "$2" &&
+		ip link add "$3" netns "$1" type veth peer name "$4" netns "$2" &&
+		ip -n "$1" addr add "$5/24" dev "$3" && ip -n "$2" addr add "$6/24" dev "$4" &&
+		ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up &&
+		ip -n "$1" link set lo up && ip -n "$2" link set lo up
+}

@@ -24,11 +24,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$T_TMP"
 
-ip netns add "$A" && ip netns add "$B" &&
-	ip link add "$dev" netns "$A" type veth peer name sabot-itn1 netns "$B" &&
-	ip -n "$A" addr add 10.66.0.1/24 dev "$dev" && ip -n "$B" addr add 10.66.0.2/24 dev sabot-itn1 &&
-	ip -n "$A" link set "$dev" up && ip -n "$B" link set sabot-itn1 up &&
-	ip -n "$A" link set lo up && ip -n "$B" link set lo up || { fail "namespace setup"; t_done; }
+netns_pair "$A" "$B" "$dev" sabot-itn1 10.66.0.1 10.66.0.2 || { fail "namespace setup"; t_done; }
 inA() { ip netns exec "$A" "$@"; }
 inB() { ip netns exec "$B" "$@"; }
 tc_state() { # everything tc and link state of A

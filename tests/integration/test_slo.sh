@@ -19,11 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$T_TMP"
-ip netns add "$A" && ip netns add "$B" &&
-	ip link add "$dev" netns "$A" type veth peer name sabot-its1 netns "$B" &&
-	ip -n "$A" addr add 10.67.0.1/24 dev "$dev" && ip -n "$B" addr add 10.67.0.2/24 dev sabot-its1 &&
-	ip -n "$A" link set "$dev" up && ip -n "$B" link set sabot-its1 up &&
-	ip -n "$A" link set lo up && ip -n "$B" link set lo up || { fail "namespace setup"; t_done; }
+netns_pair "$A" "$B" "$dev" sabot-its1 10.67.0.1 10.67.0.2 || { fail "namespace setup"; t_done; }
 mkdir www && echo ok > www/index.html
 (cd www && exec ip netns exec "$B" python3 -m http.server 8080 --bind 10.67.0.2 >/dev/null 2>&1) &
 # An endpoint that accepts and never answers.

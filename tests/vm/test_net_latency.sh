@@ -17,11 +17,7 @@ trap cleanup EXIT
 cd "$T_TMP"
 modprobe veth; modprobe sch_netem; modprobe ifb; modprobe act_mirred; modprobe cls_bpf; modprobe sch_ingress
 
-ip netns add "$A" && ip netns add "$B" &&
-	ip link add "$dev" netns "$A" type veth peer name sabot-vml1 netns "$B" &&
-	ip -n "$A" addr add 10.55.0.1/24 dev "$dev" && ip -n "$B" addr add 10.55.0.2/24 dev sabot-vml1 &&
-	ip -n "$A" link set "$dev" up && ip -n "$B" link set sabot-vml1 up &&
-	ip -n "$A" link set lo up && ip -n "$B" link set lo up || { fail "namespace setup"; t_done; }
+netns_pair "$A" "$B" "$dev" sabot-vml1 10.55.0.1 10.55.0.2 || { fail "namespace setup"; t_done; }
 state() {
 	ip -n "$A" -o link show | awk '{print $2}'
 	tc -n "$A" qdisc show
