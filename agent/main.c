@@ -47,7 +47,7 @@ static void print_command_help(const struct command *c) {
                "  --run-dir PATH    runtime state: journals, locks (default /run/sabot)\n");
 }
 
-enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON, OPT_HTML };
+enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON, OPT_HTML, OPT_METRICS };
 
 /* Global options, accepted before or after the command. */
 static bool global_option(int o, const char *arg) {
@@ -193,7 +193,7 @@ static int cmd_plan(int argc, char **argv) {
 
 static struct dirs dirs(void) { return (struct dirs){.state = G.state_dir, .run = G.run_dir}; }
 
-static const char *opt_report, *opt_reason, *opt_html;
+static const char *opt_report, *opt_reason, *opt_html, *opt_metrics;
 static bool opt_yes, opt_json;
 
 static bool own_option(int o, const char *arg) {
@@ -213,13 +213,17 @@ static bool own_option(int o, const char *arg) {
         case OPT_HTML:
                 opt_html = arg;
                 return true;
+        case OPT_METRICS:
+                opt_metrics = arg;
+                return true;
         }
         return false;
 }
 
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
-                GLOBAL_OPTIONS, {"report", required_argument, NULL, OPT_REPORT}, {"yes", no_argument, NULL, OPT_YES}, {}};
+                GLOBAL_OPTIONS, {"report", required_argument, NULL, OPT_REPORT}, {"yes", no_argument, NULL, OPT_YES},
+                {"metrics-file", required_argument, NULL, OPT_METRICS}, {}};
         int i, r = parse_command_options(find_command("run"), argc, argv, opts, own_option, &i);
         if (r != 0)
                 return r > 0 ? EXIT_HELD : EXIT_INVALID;
@@ -230,6 +234,7 @@ static int cmd_run(int argc, char **argv) {
         struct run_opts o = {
                 .file = argv[i],
                 .report = opt_report,
+                .metrics = opt_metrics,
                 .policy = G.policy,
                 .policy_is_default = G.policy_is_default,
                 .dirs = dirs(),
@@ -330,6 +335,7 @@ static const struct command commands[] = {
          "dies or hangs. Ctrl-C or SIGTERM reverts everything. A JSON report is written under the\n"
          "state dir's reports/ and, with --report PATH, to PATH.\n\n"
          "  --report PATH   also write the JSON report to PATH\n"
+         "  --metrics-file PATH  write node_exporter textfile metrics (last run, counters)\n"
          "  --yes           do not ask for confirmation\n\n"
          "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal), 5 refused (disarmed,\n"
          "another run active, not confirmed), 2 invalid or over policy, 6 unsupported here,\n"

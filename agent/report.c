@@ -188,3 +188,74 @@ void report_summary(const struct run *r, FILE *out) {
         if (r->report_path[0])
                 fprintf(out, "  report: %s\n", r->report_path);
 }
+
+/* The reason label of an aborted run, or NULL when it was not aborted. */
+static const char *abort_reason(const struct run *r) {
+        switch (r->exit_code) {
+        case EXIT_BREACH: return "slo_breach";
+        case EXIT_ABORTED: return strstr(r->reason, "kill switch") ? "kill_switch" : "signal";
+        case EXIT_REFUSED: return strstr(r->reason, "steady state") ? "steady_state" : "refused";
+        case EXIT_INTERNAL: return "error";
+        default: return NULL;
+        }
+}
+
+/* A counter's value in the previous file, 0 if absent. */
+static double previous(const char *old, const char *series) {
+        if (!old)
+                return 0;
+        size_t l = strlen(series);
+        for (const char *p = old; (p = strstr(p, series)); p += l)
+                if ((p == old || p[-1] == '\n') && p[l] == ' ')
+                        return strtod(p + l + 1, NULL);
+        return 0;
+}
+
+int metrics_write(const struct run *r, const char *path) {
+        _cleanup_free_ char *old = NULL;
+        (void)read_full_file(path, 1024 * 1024, &old, NULL);
+        char tmp[4200], series[512];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return -errno;
+        const char *name = r->s->head.name;
+        unsigned applied = 0;
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                applied += r->fr[i].applied_ns || r->fr[i].state != FR_PENDING;
+        fprintf(f, "# HELP sabot_last_run_timestamp_seconds When the last run of the scenario ended.\n"
+                   "# TYPE sabot_last_run_timestamp_seconds gauge\n"
+                   "sabot_last_run_timestamp_seconds{scenario=\"%s\"} %.3f\n", name, (double)r->end_wall / 1e9);
+        fprintf(f, "# HELP sabot_last_run_exit_code Exit code of the last run: 0 held, 3 SLO breach, 4 aborted, 5 refused, 1 error.\n"
+                   "# TYPE sabot_last_run_exit_code gauge\n"
+                   "sabot_last_run_exit_code{scenario=\"%s\"} %d\n", name, r->exit_code);
+        fprintf(f, "# HELP sabot_last_run_duration_seconds How long the last run took.\n"
+                   "# TYPE sabot_last_run_duration_seconds gauge\n"
+                   "sabot_last_run_duration_seconds{scenario=\"%s\"} %.3f\n", name, (double)(r->end_mono - r->t0_mono) / 1e9);
+        fprintf(f, "# HELP sabot_last_run_faults_applied Faults the last run applied.\n"
+                   "# TYPE sabot_last_run_faults_applied gauge\n"
+                   "sabot_last_run_faults_applied{scenario=\"%s\"} %u\n", name, applied);
+        snprintf(series, sizeof series, "sabot_runs_total{scenario=\"%s\"}", name);
+        fprintf(f, "# HELP sabot_runs_total Runs of the scenario.\n# TYPE sabot_runs_total counter\n%s %.0f\n", series,
+                previous(old, series) + 1);
+        snprintf(series, sizeof series, "sabot_faults_applied_total{scenario=\"%s\"}", name);
+        fprintf(f, "# HELP sabot_faults_applied_total Faults applied over all runs.\n# TYPE sabot_faults_applied_total counter\n"
+                   "%s %.0f\n", series, previous(old, series) + applied);
+        fprintf(f, "# HELP sabot_aborts_total Runs that ended early, by reason.\n# TYPE sabot_aborts_total counter\n");
+        static const char *const reasons[] = {"slo_breach", "kill_switch", "signal", "steady_state", "refused", "error"};
+        const char *now = abort_reason(r);
+        for (size_t i = 0; i < ELEMENTSOF(reasons); i++) {
+                snprintf(series, sizeof series, "sabot_aborts_total{scenario=\"%s\",reason=\"%s\"}", name, reasons[i]);
+                fprintf(f, "%s %.0f\n", series, previous(old, series) + (now && streq(now, reasons[i])));
+        }
+        int rr = ferror(f) ? -EIO : 0;
+        if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+                rr = -errno;
+        fclose(f);
+        /* node_exporter may read at any moment: replace the file whole. */
+        if (rr >= 0 && rename(tmp, path) < 0)
+                rr = -errno;
+        if (rr < 0)
+                unlink(tmp);
+        return rr;
+}

@@ -512,6 +512,11 @@ static int finish(struct run *r) {
                 else
                         snprintf(r->report_path, sizeof r->report_path, "%s", r->o->report);
         }
+        if (r->o->metrics) {
+                int q = metrics_write(r, r->o->metrics);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
+        }
         report_summary(r, r->tty ? stderr : stdout);
 
         if (!failed) {

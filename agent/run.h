@@ -24,6 +24,7 @@ enum {
 struct run_opts {
         const char *file;
         const char *report; /* --report PATH, or NULL */
+        const char *metrics; /* --metrics-file PATH, or NULL */
         const char *policy;
         bool policy_is_default;
         struct dirs dirs;
@@ -79,4 +80,7 @@ int run_main(const struct run_opts *o);
 
 /* report.c */
 int report_write(const struct run *r, const char *path);
+/* node_exporter's textfile format: the last run, and counters carried over
+ * from the file's previous contents. */
+int metrics_write(const struct run *r, const char *path);
 void report_summary(const struct run *r, FILE *out);

@@ -255,6 +255,28 @@ else
 	skip "cgroup.freeze: no writable cgroup2 hierarchy with cgroup.freeze on this host"
 fi
 
+# --- metrics for continuous chaos: node_exporter's textfile format, one
+# file per scenario (a timer unit each), counters carried from run to run ---
+start_workers 3
+interrupted_run() {
+	$S run ctrlc.ini --metrics-file "$T_TMP/sabot-ctrlc.prom" > m.out 2>&1 &
+	runner=$!
+	wait_for 2000 eval 'all_in_state T $W'
+	kill -INT $runner
+	wait $runner
+}
+interrupted_run
+interrupted_run
+m() { sed -n "s/^$1 //p" sabot-ctrlc.prom; }
+[ "$(m 'sabot_last_run_exit_code{scenario="ctrlc"}')" = 4 ] && pass "metrics: the last run's exit code" || fail "exit code metric: $(cat sabot-ctrlc.prom)"
+[ "$(m 'sabot_runs_total{scenario="ctrlc"}')" = 2 ] && pass "metrics: runs counted across runs" || fail "runs_total: $(grep runs_total sabot-ctrlc.prom)"
+[ "$(m 'sabot_aborts_total{scenario="ctrlc",reason="signal"}')" = 2 ] && [ "$(m 'sabot_aborts_total{scenario="ctrlc",reason="slo_breach"}')" = 0 ] &&
+	pass "metrics: aborts counted by reason" || fail "aborts: $(grep aborts sabot-ctrlc.prom)"
+[ "$(m 'sabot_faults_applied_total{scenario="ctrlc"}')" = 2 ] && pass "metrics: faults applied" || fail "faults: $(grep faults_applied sabot-ctrlc.prom)"
+grep -q '^# TYPE sabot_runs_total counter$' sabot-ctrlc.prom && grep -q '^sabot_last_run_timestamp_seconds{scenario="ctrlc"} [0-9.]*$' sabot-ctrlc.prom &&
+	pass "metrics: in the textfile collector's format" || fail "format: $(cat sabot-ctrlc.prom)"
+stop_workers
+
 # --- refused before anything is touched ---
 printf '[scenario]\nname = sys\nduration = 5s\n[target w]\ncomm = %s\n[fault e]\ntype = syscall-error\ntarget = w\nsyscalls = write\nerrno = EIO\n' "$worker" > sys.ini
 expect_exit 6 "a fault type this build cannot inject exits 6" $S run sys.ini
