@@ -162,8 +162,15 @@ demo: $(B)/sabot
 	$(B)/sabot validate scenarios/demo.ini
 	$(B)/sabot plan scenarios/demo.ini
 
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: $(B)/sabot
 	install -D -m 0755 $(B)/sabot $(DESTDIR)$(SBINDIR)/sabot
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+	done
 	install -d $(DESTDIR)$(DATADIR)/sabot/scenarios
 	install -m 0644 scenarios/*.ini scenarios/README.md $(DESTDIR)$(DATADIR)/sabot/scenarios/
 	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
