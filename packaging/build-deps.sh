@@ -34,7 +34,7 @@ pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-de
 if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
 	# libclang-rt-dev: sanitizer and libFuzzer runtimes.
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus libclang-rt-14-dev"
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev"
 fi
 
 if [ "${1:-}" = "--bench" ]; then
@@ -69,11 +69,20 @@ fi
 echo "sabot: installing build dependencies:$missing$( [ $need_bpftool = 1 ] && echo ' bpftool')" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt_get() { apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends "$@"; }
+# Packages with services (openssh-server, prometheus) must not start them
+# on the build machine: tests start their own, on loopback.
+held=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	held=1
+fi
 # An old package list may lack packages: refresh once, then retry.
 if ! apt_get install $missing >/dev/null 2>&1; then
 	apt-get -q update >/dev/null
-	apt_get install $missing >/dev/null
+	apt_get install $missing >/dev/null || { [ -n "$held" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
 fi
+[ -n "$held" ] && rm -f /usr/sbin/policy-rc.d
 if ! find_bpftool >/dev/null; then
 	apt_get install bpftool >/dev/null 2>&1 ||
 		apt_get install linux-tools-common linux-tools-generic >/dev/null
