@@ -48,7 +48,7 @@ VM_TESTS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.
 # The parsers only: the fuzzer must not touch the host.
 FUZZ_SRCS := agent/util.c agent/log.c agent/diag.c agent/parse.c agent/conf.c agent/scenario.c agent/policy.c
 
-.PHONY: all deps test-deps check check-unit check-integration check-vm bench fuzz demo install clean
+.PHONY: all deps test-deps check check-unit check-integration check-vm bench fuzz demo install deb clean
 
 all: $(B)/sabot
 
@@ -174,6 +174,10 @@ install: $(B)/sabot
 	install -d $(DESTDIR)$(DATADIR)/sabot/scenarios
 	install -m 0644 scenarios/*.ini scenarios/README.md $(DESTDIR)$(DATADIR)/sabot/scenarios/
 	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
+
+# The Debian package: build/sabot_VERSION_ARCH.deb.
+deb: $(B)/sabot
+	$(Q)sh packaging/deb/build-deb.sh $(VERSION) $(CURDIR)/$(B)
 
 clean:
 	rm -rf $(B)

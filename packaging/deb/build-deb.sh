@@ -1,0 +1,102 @@
+#!/bin/sh
+# Build build/sabot_VERSION_ARCH.deb from a built tree:
+#   build-deb.sh VERSION BUILD_DIR
+# Depends come from the libraries build/sabot links against, each with the
+# version installed here as the minimum.
+set -eu
+version=$1
+B=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+arch=$(dpkg --print-architecture)
+root=$B/deb/root
+rm -rf "$B/deb"
+make -s -C "$top" install DESTDIR="$root" PREFIX=/usr SBINDIR=/usr/sbin >/dev/null
+install -D -m 0644 "$top/packaging/policy.ini" "$root/etc/sabot/policy.ini"
+install -d -m 0755 "$root/etc/sabot/scenarios"
+doc=$root/usr/share/doc/sabot
+install -D -m 0644 "$top/README.md" "$doc/README.md"
+install -D -m 0644 "$top/scenarios/README.md" "$doc/scenarios/README.md"
+install -d "$root/usr/share/man/man8" "$root/usr/share/man/man5"
+for m in "$top"/packaging/man/*; do
+	n=$(basename "$m")
+	sec=${n##*.}
+	sed "s/@VERSION@/$version/; s|@DOCDIR@|/usr/share/doc/sabot|" "$m" | gzip -9n > "$root/usr/share/man/man$sec/$n.gz"
+done
+install -D -m 0755 "$top/packaging/ssh/install-killswitch-key.sh" "$root/usr/share/sabot/ssh/install-killswitch-key.sh"
+install -m 0644 "$top/packaging/ssh/authorized_keys.example" "$root/usr/share/sabot/ssh/"
+
+# The libraries sabot itself names (NEEDED), not theirs: each package
+# brings its own dependencies.
+deps=""
+for soname in $(objdump -p "$B/sabot" | awk '$1 == "NEEDED" { print $2 }'); do
+	lib=$(ldd "$B/sabot" | awk -v s="$soname" '$1 == s { print $3 }')
+	[ -n "$lib" ] || continue
+	# With merged /usr, dpkg may know the file by either path.
+	pkg=""
+	for p in "$lib" "$(readlink -f "$lib")" "$(echo "$lib" | sed 's|^/usr||')" "/usr$lib"; do
+		pkg=$(dpkg -S "$p" 2>/dev/null | head -n 1 | cut -d: -f1)
+		[ -n "$pkg" ] && break
+	done
+	[ -n "$pkg" ] || { echo "no package owns $lib" >&2; exit 1; }
+	case " $deps " in *" $pkg "*) continue ;; esac
+	deps="$deps $pkg"
+done
+depends=""
+for pkg in $deps; do
+	v=$(dpkg-query -W -f='${Version}' "$pkg" | sed 's/-[^-]*$//')
+	depends="$depends${depends:+, }$pkg (>= $v)"
+done
+mkdir -p "$root/DEBIAN"
+size=$(du -sk "$root" | cut -f1)
+cat > "$root/DEBIAN/control" <<CTL
+Package: sabot
+Version: $version
+Architecture: $arch
+Maintainer: sabot developers <sabot@localhost>
+Installed-Size: $size
+Depends: $depends
+Section: admin
+Priority: optional
+Description: chaos-engineering agent with crash-safe faults and a kill switch
+ sabot injects network latency, packet loss, syscall errors and process
+ kills from declarative scenario files, with hard blast-radius limits from a
+ host policy, an automatic abort when an SLO is breached, and a kill switch
+ (sabot abort) that reverts every fault in milliseconds. Every change is
+ journaled before it is made and reverted even if the runner is killed.
+CTL
+echo /etc/sabot/policy.ini > "$root/DEBIAN/conffiles"
+cat > "$root/DEBIAN/postinst" <<'SH'
+#!/bin/sh
+set -e
+if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
+	systemctl daemon-reload || true
+	systemctl enable sabot-recover.service >/dev/null 2>&1 || true
+fi
+SH
+cat > "$root/DEBIAN/prerm" <<'SH'
+#!/bin/sh
+set -e
+# Nothing of sabot's may stay applied once it is gone.
+if [ -x /usr/sbin/sabot ]; then
+	/usr/sbin/sabot abort --reason "package removal" >/dev/null 2>&1 || true
+	/usr/sbin/sabot arm >/dev/null 2>&1 || true
+fi
+if [ -d /run/systemd/system ]; then
+	systemctl disable sabot-recover.service >/dev/null 2>&1 || true
+fi
+SH
+cat > "$root/DEBIAN/postrm" <<'SH'
+#!/bin/sh
+set -e
+if [ "$1" = purge ]; then
+	rm -rf /var/lib/sabot /run/sabot
+	rmdir /etc/sabot/scenarios /etc/sabot 2>/dev/null || true
+fi
+if [ -d /run/systemd/system ]; then
+	systemctl daemon-reload || true
+fi
+SH
+chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
+out=$B/sabot_${version}_${arch}.deb
+dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
+echo "$out"
