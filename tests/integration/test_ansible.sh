@@ -7,7 +7,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 worker=""
 cleanup() {
 	[ -n "$worker" ] && kill -9 "$worker" 2>/dev/null
+	rm -f /etc/sabot/scenarios/fleet-held.ini /etc/sabot/scenarios/fleet-unhealthy.ini
 	dpkg -s sabot >/dev/null 2>&1 && dpkg --purge sabot >/dev/null 2>&1
+	rmdir /etc/sabot/scenarios /etc/sabot 2>/dev/null
 	rm -f /tmp/sabot_*.deb
 	t_cleanup_tmp
 }
@@ -49,5 +51,8 @@ expect_exit 0 "abort.yml: the fleet-wide kill switch" play abort.yml -e reason=f
 [ "$(/usr/sbin/sabot status | head -n 1 | cut -d: -f1)" = DISARMED ] && pass "the host is disarmed" || fail "status: $(/usr/sbin/sabot status)"
 expect_exit 0 "arm.yml" play arm.yml
 [ "$(/usr/sbin/sabot status | head -n 1)" = armed ] && pass "the host is armed again" || fail "status: $(/usr/sbin/sabot status)"
+# What the play pushed is the admin's, not the package's: purge keeps it.
+rm -f /etc/sabot/scenarios/fleet-held.ini /etc/sabot/scenarios/fleet-unhealthy.ini
 expect_exit 0 "purge after the fleet test" dpkg --purge sabot
+[ ! -e /etc/sabot ] && [ ! -e /var/lib/sabot ] && pass "nothing left behind" || fail "left: $(ls -d /etc/sabot /var/lib/sabot 2>/dev/null)"
 t_done
