@@ -57,5 +57,3 @@ int array_push(void *v, size_t *n, size_t sz, const void *elem) {
         (*n)++;
         return 0;
 }
-
-char *strdup_or_null(const char *s) { return s ? strdup(s) : NULL; }

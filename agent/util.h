@@ -55,4 +55,3 @@ static inline void fclosep(FILE **f) {
 int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 /* Append to a growable array: *v has *n elements of size sz. */
 int array_push(void *v, size_t *n, size_t sz, const void *elem);
-char *strdup_or_null(const char *s);

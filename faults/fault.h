@@ -66,11 +66,9 @@ const struct fault_ops *fault_ops_get(int type);
  * already gone is success. */
 int fault_revert_entry(const struct jentry *e);
 
-/* Launch an exec target under the run's control: own process group, dies
- * with the runner (PDEATHSIG), journaled before it execs. */
-int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
-                      uint64_t *ret_start);
-/* The same with a seccomp filter that notifies the given syscalls; the
+/* Launch an exec target under the run's control: its own process group,
+ * journaled before it execs, ended by the guardian if the runner dies. With
+ * n_nrs > 0, under a seccomp filter that notifies those syscalls; the
  * listener comes back in ret_notify. */
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
                              size_t n_nrs, pid_t *ret_pid, uint64_t *ret_start, int *ret_notify);

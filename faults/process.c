@@ -373,11 +373,6 @@ static int adopt_listener(pid_t pid, int errfd, int *ret_notify, int *ret_child_
         return r;
 }
 
-int exec_target_start(struct fault_ctx *c, const struct target *t, const char *log_path, pid_t *ret_pid,
-                      uint64_t *ret_start) {
-        return exec_target_start_notify(c, t, log_path, NULL, 0, ret_pid, ret_start, NULL);
-}
-
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
                              size_t n_nrs, pid_t *ret_pid, uint64_t *ret_start, int *ret_notify) {
         char **argv = split_words(t->exec);
