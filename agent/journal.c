@@ -290,6 +290,13 @@ int journal_revert_all(struct journal *j, unsigned *ret_failed, journal_revert_c
 }
 
 int journal_revert_some(struct journal *j, const unsigned *seqs, size_t n_seqs, unsigned *ret_failed) {
+        /* A fault that created nothing (a kill) reverts nothing: revert_entries
+         * takes a NULL set as "every entry". */
+        if (n_seqs == 0) {
+                if (ret_failed)
+                        *ret_failed = 0;
+                return 0;
+        }
         return revert_entries(j, seqs, n_seqs, ret_failed, NULL, NULL);
 }
 

@@ -129,12 +129,36 @@ START_TEST(test_revert_from_entries) {
 }
 END_TEST
 
+START_TEST(test_revert_some_touches_only_its_own) {
+        /* A fault that created nothing (a kill) must revert nothing when its
+         * window closes; another fault's entries stay applied. */
+        struct journal *j = NULL;
+        ck_assert_int_eq(journal_create(dir, "t-3", "s", &j), 0);
+        struct jentry a = {.kind = "freeze", .cgroup = "/nonexistent/a"};
+        struct jentry b = {.kind = "freeze", .cgroup = "/nonexistent/b"};
+        ck_assert_int_eq(journal_apply(j, &a), 0);
+        ck_assert_int_eq(journal_apply(j, &b), 0);
+        unsigned failed = 9;
+        ck_assert_int_eq(journal_revert_some(j, NULL, 0, &failed), 0);
+        ck_assert_uint_eq(failed, 0);
+        ck_assert_uint_eq(journal_outstanding(j), 2);
+        unsigned mine[] = {b.seq};
+        ck_assert_int_eq(journal_revert_some(j, mine, 1, &failed), 1);
+        ck_assert_uint_eq(journal_outstanding(j), 1);
+        ck_assert(!j->v[0].reverted);
+        ck_assert(j->v[1].reverted);
+        journal_remove(j);
+        journal_free(j);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_write_ahead_and_reload);
         tcase_add_test(tc, test_revert_from_entries);
+        tcase_add_test(tc, test_revert_some_touches_only_its_own);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
