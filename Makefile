@@ -115,12 +115,12 @@ check:
 check-unit: $(UNIT_TESTS)
 	$(Q)sh tests/run-unit.sh $(UNIT_TESTS)
 
-check-integration: $(B)/asan/sabot $(B)/sabot $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
+check-integration: $(B)/asan/sabot $(B)/sabot $(B)/sabot-demo $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
 
 # The VM tier: Debian's stock kernel under qemu, for what this machine's
 # kernel lacks (netem, fq, tracing and LSM BPF).
-check-vm: $(B)/sabot $(B)/asan/sabot $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
+check-vm: $(B)/sabot $(B)/asan/sabot $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
 	$(Q)BUILD=$(CURDIR)/$(B) bash tests/vm/run-vm.sh
 
@@ -157,10 +157,18 @@ fuzz: $(B)/fuzz/fuzz_conf
 	$(B)/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) -timeout=5 -dict=tests/fuzz/conf.dict \
 		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus
 
-# The README's first command: sabot's main job on the built-in demo target.
-demo: $(B)/sabot
-	$(B)/sabot validate scenarios/demo.ini
-	$(B)/sabot plan scenarios/demo.ini
+# The README's first command: sabot's main job on the built-in demo target,
+# in a throwaway sandbox of network namespaces (scenarios/demo/demo.sh).
+$(B)/sabot-demo: scenarios/demo/sabot-demo.c | $(B)/.deps
+	$(msg) CC $@
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(B)/.demo-deps: packaging/build-deps.sh | $(B)/.deps
+	$(Q)sh packaging/build-deps.sh --demo
+	$(Q)touch $@
+
+demo: $(B)/sabot $(B)/sabot-demo | $(B)/.demo-deps
+	$(Q)sh scenarios/demo/demo.sh
 
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 

@@ -47,7 +47,8 @@ static void print_command_help(const struct command *c) {
                "  --run-dir PATH    runtime state: journals, locks (default /run/sabot)\n");
 }
 
-enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON, OPT_HTML, OPT_METRICS };
+enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON, OPT_HTML, OPT_METRICS,
+       OPT_SKIP };
 
 /* Global options, accepted before or after the command. */
 static bool global_option(int o, const char *arg) {
@@ -194,7 +195,7 @@ static int cmd_plan(int argc, char **argv) {
 static struct dirs dirs(void) { return (struct dirs){.state = G.state_dir, .run = G.run_dir}; }
 
 static const char *opt_report, *opt_reason, *opt_html, *opt_metrics;
-static bool opt_yes, opt_json;
+static bool opt_yes, opt_json, opt_skip;
 
 static bool own_option(int o, const char *arg) {
         switch (o) {
@@ -216,6 +217,9 @@ static bool own_option(int o, const char *arg) {
         case OPT_METRICS:
                 opt_metrics = arg;
                 return true;
+        case OPT_SKIP:
+                opt_skip = true;
+                return true;
         }
         return false;
 }
@@ -223,7 +227,8 @@ static bool own_option(int o, const char *arg) {
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
                 GLOBAL_OPTIONS, {"report", required_argument, NULL, OPT_REPORT}, {"yes", no_argument, NULL, OPT_YES},
-                {"metrics-file", required_argument, NULL, OPT_METRICS}, {}};
+                {"metrics-file", required_argument, NULL, OPT_METRICS},
+                {"skip-unsupported", no_argument, NULL, OPT_SKIP}, {}};
         int i, r = parse_command_options(find_command("run"), argc, argv, opts, own_option, &i);
         if (r != 0)
                 return r > 0 ? EXIT_HELD : EXIT_INVALID;
@@ -239,6 +244,7 @@ static int cmd_run(int argc, char **argv) {
                 .policy_is_default = G.policy_is_default,
                 .dirs = dirs(),
                 .yes = opt_yes,
+                .skip_unsupported = opt_skip,
         };
         return run_main(&o);
 }
@@ -336,7 +342,9 @@ static const struct command commands[] = {
          "state dir's reports/ and, with --report PATH, to PATH.\n\n"
          "  --report PATH   also write the JSON report to PATH\n"
          "  --metrics-file PATH  write node_exporter textfile metrics (last run, counters)\n"
-         "  --yes           do not ask for confirmation\n\n"
+         "  --yes           do not ask for confirmation\n"
+         "  --skip-unsupported  leave out, with a warning, faults this host cannot inject (by\n"
+         "                  default the run refuses with exit 6); they show as skipped in the report\n\n"
          "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal), 5 refused (disarmed,\n"
          "another run active, not confirmed), 2 invalid or over policy, 6 unsupported here,\n"
          "1 internal error. In every case but 1, nothing stays applied.", cmd_run},

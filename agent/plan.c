@@ -398,14 +398,26 @@ void plan_print(const struct plan *pl, FILE *out) {
 
         if (s->n_slos) {
                 fprintf(out, "\nslos\n");
-                static const char *const probes[] = {"?", "http", "exec", "prometheus", "psi"};
                 for (size_t i = 0; i < s->n_slos; i++) {
                         const struct slo *o = s->slos[i];
                         fprintf(out, "  %s: %s %s, every %s, timeout %s, window %s\n", o->hdr.name,
-                                probes[o->probe],
+                                slo_probe_to_string(o->probe),
                                 o->url ? o->url : o->command ? o->command : o->probe == PROBE_PSI ? "/proc/pressure" : "",
                                 format_duration(a, o->interval), format_duration(b, o->timeout),
                                 format_duration(c, o->window));
+                        char when[256] = "";
+                        if (conf_line(&scenario_spec, &o->hdr, "max_error_rate"))
+                                snprintf(when + strlen(when), sizeof when - strlen(when), ", error rate above %s",
+                                         format_ratio(a, o->max_error_rate));
+                        if (conf_line(&scenario_spec, &o->hdr, "max_latency"))
+                                snprintf(when + strlen(when), sizeof when - strlen(when), ", p99 latency above %s",
+                                         format_duration(a, o->max_latency));
+                        if (conf_line(&scenario_spec, &o->hdr, "max"))
+                                snprintf(when + strlen(when), sizeof when - strlen(when), ", value above %g", o->max);
+                        if (conf_line(&scenario_spec, &o->hdr, "min"))
+                                snprintf(when + strlen(when), sizeof when - strlen(when), ", value below %g", o->min);
+                        if (*when)
+                                fprintf(out, "      breached by%s\n", when + 1);
                 }
         }
 }

@@ -40,7 +40,7 @@ static const char *level_name(int level) {
 }
 
 static const char *state_name(enum fault_state s) {
-        static const char *const n[] = {"pending", "active", "done", "failed"};
+        static const char *const n[] = {"pending", "active", "done", "failed", "skipped"};
         return n[s];
 }
 
@@ -99,13 +99,12 @@ int report_write(const struct run *r, const char *path) {
         }
         fprintf(f, "\n  ],\n  \"slos\": [");
         static const char *const verdicts[] = {"unknown", "healthy", "breached"};
-        static const char *const probes[] = {"?", "http", "exec", "prometheus", "psi"};
         for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
                 const struct slo_status *st = slo_guard_status(r->guard, i);
                 fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
                 json_str(f, st->o->hdr.name);
                 fprintf(f, ", \"probe\": ");
-                json_str(f, probes[st->o->probe]);
+                json_str(f, slo_probe_to_string(st->o->probe));
                 fprintf(f, ", \"verdict\": ");
                 json_str(f, verdicts[st->verdict]);
                 fprintf(f, ", \"why\": ");
@@ -222,7 +221,7 @@ int metrics_write(const struct run *r, const char *path) {
         const char *name = r->s->head.name;
         unsigned applied = 0;
         for (size_t i = 0; i < r->s->n_faults; i++)
-                applied += r->fr[i].applied_ns || r->fr[i].state != FR_PENDING;
+                applied += r->fr[i].applied_ns != 0;
         fprintf(f, "# HELP sabot_last_run_timestamp_seconds When the last run of the scenario ended.\n"
                    "# TYPE sabot_last_run_timestamp_seconds gauge\n"
                    "sabot_last_run_timestamp_seconds{scenario=\"%s\"} %.3f\n", name, (double)r->end_wall / 1e9);

@@ -42,7 +42,7 @@ static void view_clear(struct run *r) {
 }
 
 static const char *fr_state(const struct fault_run *fr) {
-        static const char *const n[] = {"pending", "ACTIVE", "done", "FAILED"};
+        static const char *const n[] = {"pending", "ACTIVE", "done", "FAILED", "skipped"};
         return n[fr->state];
 }
 
@@ -51,20 +51,61 @@ static void view_draw(struct run *r) {
                 return;
         view_clear(r);
         char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
-        uint64_t el = mono_now() - r->t0_mono, dur = r->s->head.duration;
-        fprintf(stderr, "\033[1m%s\033[0m  %s elapsed, %s left   Ctrl-C reverts everything\n", r->s->head.name,
-                format_duration(a, el / NSEC_PER_SEC * NSEC_PER_SEC),
-                format_duration(b, el < dur ? (dur - el) / NSEC_PER_SEC * NSEC_PER_SEC : 0));
+        uint64_t now = mono_now(), dur = r->s->head.duration;
+        if (r->steady) {
+                uint64_t el = now - r->t0_mono;
+                fprintf(stderr, "\033[1m%s\033[0m  steady state %s of %s, then the faults   Ctrl-C reverts everything\n",
+                        r->s->head.name, format_duration(a, el / NSEC_PER_SEC * NSEC_PER_SEC),
+                        format_duration(b, r->steady_ns));
+        } else {
+                /* The scenario's clock, on which the fault windows are set. */
+                uint64_t el = now - (r->faults0_mono ? r->faults0_mono : r->t0_mono);
+                fprintf(stderr, "\033[1m%s\033[0m  %s of %s, %s left   Ctrl-C reverts everything\n", r->s->head.name,
+                        format_duration(a, el / NSEC_PER_SEC * NSEC_PER_SEC), format_duration(c, dur),
+                        format_duration(b, el < dur ? (dur - el) / NSEC_PER_SEC * NSEC_PER_SEC : 0));
+        }
         int lines = 1;
         for (size_t i = 0; i < r->s->n_faults; i++) {
-                const struct fault_run *fr = &r->fr[i];
-                fprintf(stderr, "  %-18s %-9s %s → %-8s %-8s", fr->f->hdr.name, fault_type_to_string(fr->f->type),
+                struct fault_run *fr = &r->fr[i];
+                fprintf(stderr, "  %-16s %-13s %5s → %-5s %-8s", fr->f->hdr.name, fault_type_to_string(fr->f->type),
                         format_duration(a, fr->f->start), format_duration(b, fault_end(r->s, fr->f)), fr_state(fr));
-                if (fr->f->type == FAULT_KILL)
+                const struct fault_ops *ops = fault_ops_get(fr->f->type);
+                if (fr->state == FR_ACTIVE && ops && ops->count)
+                        ops->count(fr);
+                switch (fr->state == FR_PENDING || fr->state == FR_SKIPPED ? -1 : (int)fr->f->type) {
+                case FAULT_KILL:
                         fprintf(stderr, " strikes %u, killed %u", fr->strikes, fr->hits);
-                else if (fr->hits)
-                        fprintf(stderr, " %u process%s", fr->hits, fr->hits == 1 ? "" : "es");
+                        break;
+                case FAULT_PAUSE:
+                        fprintf(stderr, " stopped %u", fr->hits);
+                        break;
+                case FAULT_LOSS:
+                case FAULT_BLACKHOLE:
+                        fprintf(stderr, " dropped %u of %u packets", fr->hits, fr->strikes);
+                        break;
+                case FAULT_LATENCY:
+                        fprintf(stderr, " delayed %u packets", fr->hits);
+                        break;
+                case FAULT_SYSCALL_ERROR:
+                        fprintf(stderr, " failed %u of %u calls", fr->hits, fr->strikes);
+                        break;
+                case FAULT_SYSCALL_DELAY:
+                        fprintf(stderr, " held %u of %u calls", fr->hits, fr->strikes);
+                        break;
+                }
                 fputc('\n', stderr);
+                lines++;
+        }
+        if (r->guard)
+                (void)slo_guard_judge(r->guard); /* only to show it; the loop acts on breaches */
+        for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
+                static const char *const v[] = {"waiting", "healthy", "BREACHED"};
+                const struct slo_status *st = slo_guard_status(r->guard, i);
+                char kind[32], every[32];
+                snprintf(kind, sizeof kind, "%s slo", slo_probe_to_string(st->o->probe));
+                snprintf(every, sizeof every, "every %s", format_duration(a, st->o->interval));
+                fprintf(stderr, "  %-16s %-13s %-13s %-8s %s\n", st->o->hdr.name, kind, every, v[st->verdict],
+                        st->verdict == SLO_HEALTHY ? st->why + strlen("healthy: ") : st->why);
                 lines++;
         }
         for (size_t i = 0; i < r->s->n_targets; i++) {
@@ -106,10 +147,16 @@ static void event_v(struct run *r, int level, const struct fault *f, const char 
                 free(e.msg);
         }
         if (r->tty) {
+                /* On the scenario's clock, as in the view: the steady-state
+                 * phase before 0. */
                 char a[FORMAT_MAX];
+                uint64_t zero = r->steady || !r->faults0_mono ? r->steady_ns : r->faults0_mono - r->t0_mono;
+                uint64_t t = e.mono_ns >= zero ? e.mono_ns - zero : zero - e.mono_ns;
                 view_clear(r);
-                fprintf(stderr, "%8s  %s%s%s\n", format_duration(a, e.mono_ns / NSEC_PER_MSEC * NSEC_PER_MSEC),
-                        f ? f->hdr.name : "", f ? ": " : "", msg);
+                char at[FORMAT_MAX + 1];
+                snprintf(at, sizeof at, "%s%s", e.mono_ns >= zero ? "" : "-",
+                         format_duration(a, t / NSEC_PER_MSEC * NSEC_PER_MSEC));
+                fprintf(stderr, "%10s  %s%s%s\n", at, f ? f->hdr.name : "", f ? ": " : "", msg);
                 view_draw(r);
         } else if (f)
                 log_internal(level, 0, "%s: %s", f->hdr.name, msg);
@@ -349,6 +396,7 @@ static void reap_target(struct run *r, size_t i) {
 
 static int preflight(struct run *r, struct diags *d) {
         int code = 0;
+        size_t skipped = 0;
         for (size_t i = 0; i < r->s->n_faults; i++) {
                 const struct fault *f = r->s->faults[i];
                 const struct fault_ops *ops = fault_ops_get(f->type);
@@ -359,8 +407,21 @@ static int preflight(struct run *r, struct diags *d) {
                                  fault_type_to_string(f->type));
                 else if (ops->probe(r->s, f, why, sizeof why) >= 0)
                         continue;
-                diag_error(d, r->s->file, conf_line(&scenario_spec, &f->hdr, "type"), "fault '%s': type = %s is not "
-                           "supported here: %s", f->hdr.name, fault_type_to_string(f->type), why);
+                unsigned line = conf_line(&scenario_spec, &f->hdr, "type");
+                if (r->o->skip_unsupported) {
+                        diag_warning(d, r->s->file, line, "fault '%s': type = %s is not supported here, skipped "
+                                     "(--skip-unsupported): %s", f->hdr.name, fault_type_to_string(f->type), why);
+                        r->fr[i].state = FR_SKIPPED;
+                        snprintf(r->fr[i].outcome, sizeof r->fr[i].outcome, "skipped: not supported here: %s", why);
+                        skipped++;
+                        continue;
+                }
+                diag_error(d, r->s->file, line, "fault '%s': type = %s is not supported here: %s", f->hdr.name,
+                           fault_type_to_string(f->type), why);
+                code = EXIT_UNSUPPORTED;
+        }
+        if (!code && skipped && skipped == r->s->n_faults) {
+                diag_error(d, r->s->file, 0, "no fault of the scenario is supported here; nothing to inject");
                 code = EXIT_UNSUPPORTED;
         }
         return code;
@@ -683,6 +744,13 @@ int run_main(const struct run_opts *o) {
                 (void)file_is_trusted(o->file, &d, DIAG_ERROR);
         if (d.errors)
                 goto out_diag;
+        r->fr = calloc(r->s->n_faults + 1, sizeof *r->fr);
+        if (!r->fr) {
+                code = EXIT_INTERNAL;
+                goto out_diag;
+        }
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                r->fr[i].f = r->s->faults[i];
         code = preflight(r, &d);
         if (code)
                 goto out_diag;
@@ -731,20 +799,17 @@ int run_main(const struct run_opts *o) {
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
         snprintf(r->run_id, sizeof r->run_id, "%s-%s-%d", r->s->head.name, stamp, (int)getpid());
-        r->fr = calloc(r->s->n_faults + 1, sizeof *r->fr);
         r->exec_pids = calloc(r->s->n_targets + 1, sizeof *r->exec_pids);
         r->exec_starts = calloc(r->s->n_targets + 1, sizeof *r->exec_starts);
         r->exec_pidfds = malloc((r->s->n_targets + 1) * sizeof *r->exec_pidfds);
         r->notify_fds = malloc((r->s->n_targets + 1) * sizeof *r->notify_fds);
         r->notify_gidx = calloc(r->s->n_targets + 1, sizeof *r->notify_gidx);
-        if (!r->fr || !r->exec_pids || !r->exec_starts || !r->exec_pidfds || !r->notify_fds || !r->notify_gidx)
+        if (!r->exec_pids || !r->exec_starts || !r->exec_pidfds || !r->notify_fds || !r->notify_gidx)
                 goto out;
         r->ns.on_hold = tell_guardian_held;
         r->ns.ud = r;
         for (size_t i = 0; i <= r->s->n_targets; i++)
                 r->exec_pidfds[i] = r->notify_fds[i] = -1;
-        for (size_t i = 0; i < r->s->n_faults; i++)
-                r->fr[i].f = r->s->faults[i];
         q = journal_create(o->dirs.run, r->run_id, r->s->head.name, &r->j);
         if (q < 0) {
                 log_error_errno(q, "cannot create the journal under %s/runs: %m", o->dirs.run);

@@ -29,6 +29,7 @@ struct run_opts {
         bool policy_is_default;
         struct dirs dirs;
         bool yes;
+        bool skip_unsupported; /* leave out faults this host cannot inject */
 };
 
 struct run_event {

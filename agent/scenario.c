@@ -252,6 +252,11 @@ const struct conf_spec scenario_spec = {
 #define OK(obj, key) conf_ok(&scenario_spec, &(obj)->hdr, key)
 #define LINE_BAD(obj, key) (LINE(obj, key) && !OK(obj, key))
 
+const char *slo_probe_to_string(int p) {
+        static const char *const n[] = {"?", "http", "exec", "prometheus", "psi"};
+        return p > 0 && p < (int)ELEMENTSOF(n) ? n[p] : "?";
+}
+
 const char *selector_to_string(enum selector s) {
         static const char *const n[] = {"none", "unit", "cgroup", "pid", "pidfile", "comm", "exe", "exec"};
         return n[s];

@@ -132,6 +132,7 @@ void scenario_free(struct scenario *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct scenario *, scenario_free);
 
 const char *fault_type_to_string(int t);
+const char *slo_probe_to_string(int p);
 int fault_type_from_string(const char *s);
 const char *selector_to_string(enum selector s);
 const char *target_value(const struct target *t, char buf[static FORMAT_MAX]);

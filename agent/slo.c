@@ -367,7 +367,7 @@ static void judge(struct probe *p, uint64_t now) {
                         snprintf(st->why, sizeof st->why, "query value %g is below min %g", last, o->min);
                 }
                 if (st->verdict != SLO_BREACHED)
-                        snprintf(st->why, sizeof st->why, "healthy (query value %g)", last);
+                        snprintf(st->why, sizeof st->why, "healthy: query value %g", last);
                 return;
         }
         if (o->probe == PROBE_PSI) {
@@ -376,7 +376,8 @@ static void judge(struct probe *p, uint64_t now) {
                         st->verdict = SLO_BREACHED;
                         snprintf(st->why, sizeof st->why, "%s pressure avg10 %.2f%% is above max %.2f%%",
                                  o->resource == PSI_CPU ? "cpu" : o->resource == PSI_MEMORY ? "memory" : "io", last, o->max);
-                }
+                } else
+                        snprintf(st->why, sizeof st->why, "healthy: avg10 %.2f%%", last);
                 return;
         }
         double rate = (double)bad / (double)n;
@@ -387,9 +388,9 @@ static void judge(struct probe *p, uint64_t now) {
                          bad, n, format_duration(a, o->window), format_ratio(b, o->max_error_rate));
                 return;
         }
+        qsort(lat, n, sizeof lat[0], cmp_u64);
+        uint64_t p99 = lat[(size_t)ceil(0.99 * (double)n) - 1];
         if (conf_line(&scenario_spec, &o->hdr, "max_latency")) {
-                qsort(lat, n, sizeof lat[0], cmp_u64);
-                uint64_t p99 = lat[(size_t)ceil(0.99 * (double)n) - 1];
                 st->value = (double)p99 / 1e6, st->threshold = (double)o->max_latency / 1e6;
                 if (p99 > o->max_latency) {
                         st->verdict = SLO_BREACHED;
@@ -401,7 +402,8 @@ static void judge(struct probe *p, uint64_t now) {
         }
         if (!conf_line(&scenario_spec, &o->hdr, "max_latency"))
                 st->value = rate * 100, st->threshold = (double)o->max_error_rate / RATIO_ONE * 100;
-        snprintf(st->why, sizeof st->why, "healthy (%zu samples)", n);
+        snprintf(st->why, sizeof st->why, "healthy: error rate %.0f%% (%zu of %zu), p99 %.1f ms over %s", rate * 100, bad,
+                 n, (double)p99 / 1e6, format_duration(b, o->window));
 }
 
 const struct slo_status *slo_guard_judge(struct slo_guard *g) {

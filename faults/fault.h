@@ -9,7 +9,8 @@
 #include "../agent/plan.h"
 
 /* The engine's view of one fault during a run. */
-enum fault_state { FR_PENDING, FR_ACTIVE, FR_DONE, FR_FAILED };
+/* FR_SKIPPED: not supported here, left out by run --skip-unsupported. */
+enum fault_state { FR_PENDING, FR_ACTIVE, FR_DONE, FR_FAILED, FR_SKIPPED };
 
 struct fault_run {
         const struct fault *f;
@@ -58,6 +59,10 @@ struct fault_ops {
         int (*strike)(struct fault_ctx *c, struct fault_run *fr);
         /* At the window's end, before the revert: record the outcome. */
         void (*finish)(struct fault_ctx *c, struct fault_run *fr);
+        /* While active, for the live view: refresh strikes (matched) and hits
+         * (acted on) from the kernel's counters, or NULL where the fault
+         * keeps them itself. */
+        void (*count)(struct fault_run *fr);
 };
 
 const struct fault_ops *fault_ops_get(int type);

@@ -370,13 +370,25 @@ out:
         return r < 0 ? r : 0;
 }
 
-static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
+static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) {
         struct net_priv *priv = fr->priv;
+        if (!priv || !priv->skel || net_filter_counters(priv->skel, n) < 0)
+                return -ENODATA;
+        fr->strikes = (unsigned)n[NET_MATCHED];
+        fr->hits = (unsigned)n[NET_ACTED];
+        return 0;
+}
+
+static void net_count(struct fault_run *fr) {
+        uint64_t n[_NET_COUNTERS] = {0};
+        (void)net_counters(fr, n);
+}
+
+static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
         (void)c;
-        if (!priv || !priv->skel || net_filter_counters(priv->skel, n) < 0)
+        if (net_counters(fr, n) < 0)
                 return;
-        fr->hits = (unsigned)n[NET_ACTED];
         if (fr->f->type == FAULT_LATENCY)
                 snprintf(fr->outcome, sizeof fr->outcome, "delayed %llu of %llu packets seen (%llu protected)",
                          (unsigned long long)n[NET_ACTED], (unsigned long long)n[NET_SEEN],
@@ -389,12 +401,15 @@ static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
 
 const struct fault_ops loss_ops = {
         .type = FAULT_LOSS, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
+        .count = net_count,
 };
 const struct fault_ops blackhole_ops = {
         .type = FAULT_BLACKHOLE, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
+        .count = net_count,
 };
 const struct fault_ops latency_ops = {
         .type = FAULT_LATENCY, .probe = probe_latency, .apply = net_apply, .finish = net_finish,
+        .count = net_count,
 };
 
 /* ---- the orphan sweep ---- */

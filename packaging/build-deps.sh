@@ -5,6 +5,7 @@
 #   build-deps.sh --test      build + test dependencies
 #   build-deps.sh --vm        what the VM test tier needs on the host
 #   build-deps.sh --bench     what the benchmarks need
+#   build-deps.sh --demo      what make demo needs to build its sandbox
 #   build-deps.sh --bpftool   print the path of a working bpftool
 set -eu
 
@@ -39,6 +40,10 @@ fi
 
 if [ "${1:-}" = "--bench" ]; then
 	pkgs="iperf3 iproute2 util-linux strace"
+fi
+if [ "${1:-}" = "--demo" ]; then
+	# ip for the sandbox's namespaces; nsenter and pgrep.
+	pkgs="iproute2 util-linux procps"
 fi
 if [ "${1:-}" = "--vm" ]; then
 	# qemu (TCG), busybox for the initramfs, cpio to pack it, the
