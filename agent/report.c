@@ -93,7 +93,11 @@ int report_write(const struct run *r, const char *path) {
                 fr->applied_ns ? fprintf(f, "%llu", (unsigned long long)fr->applied_ns) : fprintf(f, "null");
                 fprintf(f, ", \"reverted_ns\": ");
                 fr->reverted_ns ? fprintf(f, "%llu", (unsigned long long)fr->reverted_ns) : fprintf(f, "null");
-                fprintf(f, ", \"strikes\": %u, \"processes\": %u, \"outcome\": ", fr->strikes, fr->hits);
+                if (FAULT_MASK(fr->f->type) & FAULTS_PROC)
+                        fprintf(f, ", \"strikes\": %u, \"processes\": %u", fr->strikes, fr->hits);
+                else /* packets (network faults) or calls (syscall faults) */
+                        fprintf(f, ", \"matched\": %u, \"acted_on\": %u", fr->strikes, fr->hits);
+                fprintf(f, ", \"outcome\": ");
                 json_str(f, fr->outcome);
                 fputc('}', f);
         }

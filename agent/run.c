@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
@@ -420,6 +421,16 @@ static int preflight(struct run *r, struct diags *d) {
                            fault_type_to_string(f->type), why);
                 code = EXIT_UNSUPPORTED;
         }
+        for (size_t i = 0; i < r->s->n_slos; i++)
+                if (r->s->slos[i]->probe == PROBE_EXEC && !getpwnam(r->p->probes.user)) {
+                        diag_error(d, r->s->file, conf_line(&scenario_spec, &r->s->slos[i]->hdr, "probe"),
+                                   "slo '%s': exec probes run as the policy's probe user '%s', which does not exist "
+                                   "on this host; create it or set [probes] user in the policy", r->s->slos[i]->hdr.name,
+                                   r->p->probes.user);
+                        if (!code)
+                                code = EXIT_INVALID;
+                        break;
+                }
         if (!code && skipped && skipped == r->s->n_faults) {
                 diag_error(d, r->s->file, 0, "no fault of the scenario is supported here; nothing to inject");
                 code = EXIT_UNSUPPORTED;

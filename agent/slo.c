@@ -443,15 +443,23 @@ bool slo_guard_note_recovery(struct slo_guard *g) {
 const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i) { return &g->p[i].st; }
 
 int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret) {
-        struct passwd *pw = getpwnam(user);
-        if (!pw)
-                return -ESRCH;
+        /* Only exec probes run as the user; the run's preflight checked it. */
+        uid_t uid = 0;
+        gid_t gid = 0;
+        for (size_t k = 0; k < s->n_slos; k++)
+                if (s->slos[k]->probe == PROBE_EXEC) {
+                        struct passwd *pw = getpwnam(user);
+                        if (!pw)
+                                return -ESRCH;
+                        uid = pw->pw_uid, gid = pw->pw_gid;
+                        break;
+                }
         struct slo_guard *g = calloc(1, sizeof *g);
         if (!g)
                 return -ENOMEM;
         g->epfd = epfd;
-        g->uid = pw->pw_uid;
-        g->gid = pw->pw_gid;
+        g->uid = uid;
+        g->gid = gid;
         g->p = calloc(s->n_slos + 1, sizeof *g->p);
         g->n = s->n_slos;
         g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);

@@ -24,6 +24,9 @@ OUT=${DEMO_OUT:-build/demo}
 WEB=sabot-demo-web
 CLI=sabot-demo-cli
 NSENTER=$(command -v nsenter || echo /usr/bin/nsenter)
+# iproute2's ip by its path: some shells (busybox) prefer their own applet.
+IP=ip
+for p in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do [ -x $p ] && IP=$p && break; done
 
 if [ -t 1 ]; then
 	say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -34,18 +37,25 @@ die() { echo "demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root: it builds network namespaces and injects faults (try: sudo make demo)"
 for f in "$SABOT" "$DEMO_BIN"; do [ -x "$f" ] || die "$f is missing; run 'make demo', which builds it"; done
-command -v ip >/dev/null || die "ip (iproute2) is missing; 'make demo' installs it"
+[ -x "$IP" ] || die "ip (iproute2) is missing; 'make demo' installs it"
 
+# The demo's own processes (sabot-demo-web, -wrk, the clients): PID NAME.
+demo_procs() {
+	for c in /proc/[0-9]*/comm; do
+		n=$(cat "$c" 2>/dev/null) || continue
+		case $n in sabot-demo*) p=${c#/proc/} && echo "${p%/comm} $n" ;; esac
+	done
+}
 sandbox_gone() {
-	! ip netns list 2>/dev/null | grep -q "^sabot-demo-" && ! pgrep '^sabot-demo' >/dev/null
+	! "$IP" netns list 2>/dev/null | grep -q "^sabot-demo-" && [ -z "$(demo_procs)" ]
 }
 remove_sandbox() {
 	for ns in $WEB $CLI; do
 		[ -e /run/netns/$ns ] || continue
 		# Whatever still runs in it is the demo's own (nothing should).
-		pids=$(ip netns pids $ns 2>/dev/null)
+		pids=$("$IP" netns pids $ns 2>/dev/null)
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns del $ns 2>/dev/null
+		"$IP" netns del $ns 2>/dev/null
 	done
 }
 
@@ -62,8 +72,8 @@ finish() {
 		say "sandbox removed: no sabot-demo namespace or process is left"
 	else
 		echo "demo: the sandbox could not be removed completely:" >&2
-		ip netns list | grep '^sabot-demo-' >&2
-		pgrep -a '^sabot-demo' >&2
+		"$IP" netns list | grep '^sabot-demo-' >&2
+		demo_procs >&2
 		rc=1
 	fi
 	exit $rc
@@ -89,11 +99,11 @@ on_signal() {
 trap on_signal INT TERM HUP
 
 say "sandbox: namespaces $WEB (10.251.0.1, the web shop) and $CLI (10.251.0.2: clients, sabot)"
-ip netns add $WEB && ip netns add $CLI &&
-	ip link add sabot-demo-c netns $CLI type veth peer name sabot-demo-w netns $WEB &&
-	ip -n $WEB addr add 10.251.0.1/30 dev sabot-demo-w && ip -n $CLI addr add 10.251.0.2/30 dev sabot-demo-c &&
-	ip -n $WEB link set sabot-demo-w up && ip -n $CLI link set sabot-demo-c up &&
-	ip -n $WEB link set lo up && ip -n $CLI link set lo up || die "cannot build the sandbox"
+"$IP" netns add $WEB && "$IP" netns add $CLI &&
+	"$IP" link add sabot-demo-c netns $CLI type veth peer name sabot-demo-w netns $WEB &&
+	"$IP" -n $WEB addr add 10.251.0.1/30 dev sabot-demo-w && "$IP" -n $CLI addr add 10.251.0.2/30 dev sabot-demo-c &&
+	"$IP" -n $WEB link set sabot-demo-w up && "$IP" -n $CLI link set sabot-demo-c up &&
+	"$IP" -n $WEB link set lo up && "$IP" -n $CLI link set lo up || die "cannot build the sandbox"
 
 # Clients from the start: they wait for the shop to open, then log each second.
 "$NSENTER" --net=/run/netns/$CLI "$DEMO_BIN" load http://10.251.0.1:8080/ --rate 20 --timeout 2000 \
