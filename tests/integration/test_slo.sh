@@ -152,4 +152,25 @@ else
 	skip "psi: this kernel has no /proc/pressure (CONFIG_PSI)"
 fi
 kill -9 $worker
+
+# --- an exec probe whose user does not exist: refused before anything is touched ---
+printf '[probes]\nuser = sabot-no-such-user\n' > nouser-policy.ini
+chmod 644 nouser-policy.ini
+cat > nouser.ini <<INI
+[scenario]
+name = nouser
+duration = 5s
+[fault bh]
+type = blackhole
+interface = $dev
+[slo check]
+probe = exec
+command = /bin/true
+interval = 200ms
+max_error_rate = 10%
+INI
+expect_exit 2 "an exec probe whose user does not exist is refused (exit 2)" runA $SABOT --policy nouser-policy.ini \
+	--state-dir "$T_TMP/state" --run-dir "$T_TMP/run" run nouser.ini
+expect_out "naming the user and the fix" "nouser.ini:8: slo 'check': exec probes run as the policy's probe user 'sabot-no-such-user', which does not exist"
+[ "$(tc_state)" = "$baseline" ] && no_journals && pass "and nothing was created" || fail "state changed: $(tc_state)"
 t_done
