@@ -215,6 +215,17 @@ else
 	expect_exit 6 "latency without netem exits 6" inA $S run lat.ini
 	expect_out "naming what is missing and what to do" "lat\.ini:5: fault 'l': type = latency is not supported here: .*netem.*modprobe sch_netem"
 	unchanged "after a refused latency run"
+	expect_exit 6 "with --skip-unsupported, a scenario of only unsupported faults still exits 6" \
+		inA $S run --skip-unsupported lat.ini
+	expect_out "saying nothing is left to inject" "no fault of the scenario is supported here; nothing to inject"
+	printf '[fault bh]\ntype = blackhole\ninterface = %s\nprotocol = udp\ndport = 9\n' "$dev" >> lat.ini
+	expect_exit 0 "with --skip-unsupported, the supported faults run and the latency fault is skipped" \
+		inA $S run --skip-unsupported --report skip.json lat.ini
+	expect_out "with a warning naming why" "lat\.ini:5: warning: fault 'l': type = latency is not supported here, skipped \(--skip-unsupported\)"
+	grep -q '"name": "l", "type": "latency", .*"state": "skipped", "applied_ns": null' skip.json &&
+		grep -q '"name": "bh", "type": "blackhole", .*"state": "done", "applied_ns": [0-9]' skip.json &&
+		pass "the report shows the latency fault skipped and the blackhole done" || fail "report: $(grep '"name"' skip.json)"
+	unchanged "after a run with a skipped fault"
 fi
 [ -z "$(ls run/runs 2>/dev/null)" ] && pass "no journal left" || fail "journal left: $(ls run/runs)"
 t_done
