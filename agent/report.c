@@ -197,7 +197,8 @@ static const char *abort_reason(const struct run *r) {
         switch (r->exit_code) {
         case EXIT_BREACH: return "slo_breach";
         case EXIT_ABORTED: return strstr(r->reason, "kill switch") ? "kill_switch" : "signal";
-        case EXIT_REFUSED: return strstr(r->reason, "steady state") ? "steady_state" : "refused";
+        case EXIT_REFUSED:
+                return strstr(r->reason, "steady state") ? "steady_state" : strstr(r->reason, "disarmed") ? "disarmed" : "refused";
         case EXIT_INTERNAL: return "error";
         default: return NULL;
         }
@@ -245,7 +246,8 @@ int metrics_write(const struct run *r, const char *path) {
         fprintf(f, "# HELP sabot_faults_applied_total Faults applied over all runs.\n# TYPE sabot_faults_applied_total counter\n"
                    "%s %.0f\n", series, previous(old, series) + applied);
         fprintf(f, "# HELP sabot_aborts_total Runs that ended early, by reason.\n# TYPE sabot_aborts_total counter\n");
-        static const char *const reasons[] = {"slo_breach", "kill_switch", "signal", "steady_state", "refused", "error"};
+        static const char *const reasons[] = {"slo_breach", "kill_switch", "signal", "steady_state", "disarmed", "refused",
+                                              "error"};
         const char *now = abort_reason(r);
         for (size_t i = 0; i < ELEMENTSOF(reasons); i++) {
                 snprintf(series, sizeof series, "sabot_aborts_total{scenario=\"%s\",reason=\"%s\"}", name, reasons[i]);

@@ -438,6 +438,21 @@ static int preflight(struct run *r, struct diags *d) {
         return code;
 }
 
+/* A run refused before it touched anything still counts for continuous
+ * chaos: the metrics say it was skipped, and why. */
+static int refused_before_start(struct run *r, const char *why) {
+        r->exit_code = EXIT_REFUSED;
+        snprintf(r->reason, sizeof r->reason, "refused: %s", why);
+        r->t0_mono = r->end_mono = mono_now();
+        r->t0_wall = r->end_wall = wall_now();
+        if (r->o->metrics) {
+                int q = metrics_write(r, r->o->metrics);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
+        }
+        return EXIT_REFUSED;
+}
+
 static bool confirm(struct run *r) {
         char host[256] = "this host";
         struct utsname u;
@@ -776,7 +791,7 @@ int run_main(const struct run_opts *o) {
         if (latch_get(&o->dirs, why, sizeof why) > 0) {
                 diags_print(&d, stderr);
                 log_error("refused: chaos is disarmed on this host (%s); 'sabot arm' allows runs again", why);
-                code = EXIT_REFUSED;
+                code = refused_before_start(r, "disarmed");
                 goto out;
         }
         pid_t holder = 0;
@@ -784,7 +799,7 @@ int run_main(const struct run_opts *o) {
         if (q == -EBUSY) {
                 diags_print(&d, stderr);
                 log_error("refused: another run is active on this host (pid %d); one run at a time", (int)holder);
-                code = EXIT_REFUSED;
+                code = refused_before_start(r, "another run is active");
                 goto out;
         }
         if (q < 0) {

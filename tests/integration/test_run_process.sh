@@ -275,6 +275,16 @@ m() { sed -n "s/^$1 //p" sabot-ctrlc.prom; }
 [ "$(m 'sabot_faults_applied_total{scenario="ctrlc"}')" = 2 ] && pass "metrics: faults applied" || fail "faults: $(grep faults_applied sabot-ctrlc.prom)"
 grep -q '^# TYPE sabot_runs_total counter$' sabot-ctrlc.prom && grep -q '^sabot_last_run_timestamp_seconds{scenario="ctrlc"} [0-9.]*$' sabot-ctrlc.prom &&
 	pass "metrics: in the textfile collector's format" || fail "format: $(cat sabot-ctrlc.prom)"
+# A disarmed host skips the run: the metrics say so (a timer's run that
+# did nothing must not look like no run at all).
+$S disarm --reason metrics-test > /dev/null
+expect_exit 5 "disarmed: the run is refused" $S run ctrlc.ini --metrics-file "$T_TMP/sabot-ctrlc.prom"
+$S arm > /dev/null
+[ "$(m 'sabot_last_run_exit_code{scenario="ctrlc"}')" = 5 ] && [ "$(m 'sabot_runs_total{scenario="ctrlc"}')" = 3 ] &&
+	[ "$(m 'sabot_aborts_total{scenario="ctrlc",reason="disarmed"}')" = 1 ] &&
+	[ "$(m 'sabot_faults_applied_total{scenario="ctrlc"}')" = 2 ] &&
+	pass "metrics: a run skipped on a disarmed host counts, with reason disarmed and no fault applied" ||
+	fail "disarmed metrics: $(cat sabot-ctrlc.prom)"
 stop_workers
 
 # --- refused before anything is touched ---
