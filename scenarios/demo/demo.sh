@@ -86,6 +86,8 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 trap finish EXIT
+# The terminal, for sabot's live view: a background job's stdin would be /dev/null.
+exec 3<&0
 # Until sabot runs, a signal ends the demo; while it runs, it goes to sabot,
 # which reverts, reports and exits 4 (a non-interactive shell starts
 # background jobs with SIGINT ignored, so Ctrl-C is passed on as SIGTERM).
@@ -115,7 +117,7 @@ say "sabot doctor: what this kernel can inject"
 
 say "sabot run scenarios/demo.ini   (Ctrl-C reverts everything)"
 "$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" \
-	run --yes --skip-unsupported --report "$OUT/report.json" scenarios/demo.ini <&0 &
+	run --yes --skip-unsupported --report "$OUT/report.json" scenarios/demo.ini <&3 3<&- &
 runner=$!
 # wait returns early when a trapped signal arrives: wait again until it is gone.
 while :; do
