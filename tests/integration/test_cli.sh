@@ -23,7 +23,7 @@ expect_exit 2 "validate without files" "$SABOT" validate
 expect_exit 2 "plan needs exactly one file" "$SABOT" plan a.ini b.ini
 
 expect_exit 0 "the example scenarios validate" "$SABOT" validate "$top"/scenarios/*.ini
-expect_out "each file is reported valid" 'demo.ini: valid: scenario demo, 1 target, 2 faults, 1 SLO'
+expect_out "each file is reported valid" 'demo.ini: valid: scenario demo, 2 targets, 4 faults, 1 SLO'
 
 cat > bad.ini <<'INI'
 [scenario]
@@ -83,7 +83,10 @@ expect_out "with a note for unattended runs" 'shared\.ini: note: .*shared\.ini i
 
 # plan resolves on this host and prints windows and what it would create.
 expect_exit 0 "plan the demo" "$SABOT" plan "$top"/scenarios/demo.ini
-expect_out "plan shows the loss window" 'drop-web: loss, 5s → 15s'
+expect_out "plan shows the loss window" 'lossy-network: loss, 11s → 18s'
+expect_out "plan flags the demo's interface, which exists only in its sandbox" "demo\.ini:[0-9]+: warning: fault 'lossy-network': no interface sabot-demo-c on this host"
+printf '[scenario]\nname = lo\nduration = 20s\n[fault drop-web]\ntype = loss\ninterface = lo\ndirection = ingress\nprotocol = tcp\ndport = 8089\npercent = 30%%\nstart = 5s\nduration = 10s\n' > lo.ini
+expect_exit 0 "plan a loss fault on lo" "$SABOT" plan lo.ini
 expect_out "plan resolves the interface" "lo \(ifindex $(cat /sys/class/net/lo/ifindex)\), ingress"
 expect_out "plan shows the protected ports" 'never ports 22'
 expect_exit 2 "plan of an invalid file exits 2" "$SABOT" plan bad.ini
