@@ -619,6 +619,22 @@ int parse_name(const char *value, void *field, char *err) {
         return set_string(field, value);
 }
 
+/* A local user's name as Debian's adduser allows it by default
+ * (NAME_REGEX ^[a-z][-a-z0-9_]*\$?$), at most 32 characters. */
+int parse_user_name(const char *value, void *field, char *err) {
+        size_t n = strlen(value);
+        bool ok = n >= 1 && n <= 32 && value[0] >= 'a' && value[0] <= 'z';
+        for (size_t i = 1; ok && i < n; i++) {
+                char c = value[i];
+                ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                     (c == '$' && i == n - 1);
+        }
+        if (!ok)
+                return fail(err, "invalid user name '%s'; use 1 to 32 characters of a-z, 0-9, '-' and '_', "
+                                 "starting with a letter (a trailing '$' is allowed)", value);
+        return set_string(field, value);
+}
+
 char *format_duration(char buf[static FORMAT_MAX], uint64_t ns) {
         if (ns == 0)
                 return strcpy(buf, "0");

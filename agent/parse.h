@@ -71,6 +71,7 @@ int parse_command(const char *value, void *field /* char * */, char *err);
 int parse_url(const char *value, void *field /* char * */, char *err);
 int parse_text(const char *value, void *field /* char * */, char *err);
 int parse_name(const char *value, void *field /* char * */, char *err);
+int parse_user_name(const char *value, void *field /* char * */, char *err);
 
 /* Names: [a-z0-9][a-z0-9-]*, at most NAME_MAX_LEN characters. */
 #define NAME_MAX_LEN 63

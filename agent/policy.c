@@ -16,7 +16,7 @@ static const struct conf_key policy_keys[] = {
         {POL_PROTECT, "units", parse_unit_list, offsetof(struct protect, units), 0, "unit list"},
         {POL_PROTECT, "comms", parse_comm_list, offsetof(struct protect, comms), 0, "name list"},
         {POL_PROTECT, "interfaces", parse_ifname_list, offsetof(struct protect, interfaces), 0, "interface list"},
-        {POL_PROBES, "user", parse_name, offsetof(struct probes, user), 0, "user name"},
+        {POL_PROBES, "user", parse_user_name, offsetof(struct probes, user), 0, "user name"},
 };
 
 struct policy_ctx {

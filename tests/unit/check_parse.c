@@ -273,6 +273,20 @@ START_TEST(test_names) {
         ck_assert_int_eq(parse_url("ftp://x", &s, err), -EINVAL);
         ck_assert_str_eq(err, "invalid URL 'ftp://x'; use http://HOST[:PORT]/PATH or https://…");
 
+        ck_assert_int_eq(parse_user_name("sabot_probe", &s, err), 0);
+        ck_assert_str_eq(s, "sabot_probe");
+        free(s), s = NULL;
+        ck_assert_int_eq(parse_user_name("nobody", &s, err), 0);
+        free(s), s = NULL;
+        ck_assert_int_eq(parse_user_name("host$", &s, err), 0);
+        free(s), s = NULL;
+        ck_assert_int_eq(parse_user_name("_apt", &s, err), -EINVAL);
+        ck_assert_int_eq(parse_user_name("Root", &s, err), -EINVAL);
+        ck_assert_int_eq(parse_user_name("a$b", &s, err), -EINVAL);
+        ck_assert_int_eq(parse_user_name("a b", &s, err), -EINVAL);
+        ck_assert_int_eq(parse_user_name("", &s, err), -EINVAL);
+        ck_assert_int_eq(parse_user_name("abcdefghijklmnopqrstuvwxyz0123456", &s, err), -EINVAL);
+        ck_assert_ptr_null(s);
         ck_assert_int_eq(parse_name("checkout-gameday", &s, err), 0);
         ck_assert_int_eq(parse_name("Checkout", &s, err), -EINVAL);
         ck_assert_str_eq(err, "invalid name 'Checkout'; use 1 to 63 characters of a-z, 0-9 and '-', not starting with '-'");
