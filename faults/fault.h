@@ -21,7 +21,7 @@ struct fault_run {
         uint64_t next_strike_ns;          /* kill every: the next strike, since the start */
         unsigned strikes;                 /* kill: strikes made; pause: processes stopped */
         unsigned hits;                    /* processes signalled, in total */
-        char outcome[192];
+        char outcome[512];
         void *priv; /* the kind's own state (e.g. a loaded BPF skeleton) */
         void (*priv_free)(void *priv);
 };
