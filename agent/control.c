@@ -197,6 +197,46 @@ static void json_str(const char *s) {
         putchar('"');
 }
 
+/* The SLO states a live run keeps beside its journal (see run.c). */
+static void print_slos(const struct journal *j, bool json) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *text = NULL;
+        if (json)
+                printf(", \"slos\": [");
+        if (journal_sibling(j->path, ".slo", path) == 0 && read_full_file(path, 64 * 1024, &text, NULL) >= 0) {
+                bool first = true;
+                for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char *f[4] = {line};
+                        for (int k = 1; k < 4 && f[k - 1]; k++)
+                                if ((f[k] = strchr(f[k - 1], '\t')))
+                                        *f[k]++ = '\0';
+                        if (!f[3])
+                                continue;
+                        if (json) {
+                                printf("%s{\"name\": ", first ? "" : ", ");
+                                json_str(f[0]);
+                                printf(", \"probe\": ");
+                                json_str(f[1]);
+                                printf(", \"verdict\": ");
+                                json_str(f[2]);
+                                printf(", \"why\": ");
+                                json_str(f[3]);
+                                printf("}");
+                        } else {
+                                /* "healthy: error rate ..." says its verdict already. */
+                                const char *why = f[3];
+                                size_t l = strlen(f[2]);
+                                if (strncmp(why, f[2], l) == 0 && strncmp(why + l, ": ", 2) == 0)
+                                        why += l + 2;
+                                printf("  slo %s (%s): %s: %s\n", f[0], f[1], f[2], why);
+                        }
+                        first = false;
+                }
+        }
+        if (json)
+                printf("]");
+}
+
 int control_status(const struct dirs *d, bool json) {
         char why[512] = "";
         int armed = latch_get(d, why, sizeof why) <= 0;
@@ -247,7 +287,10 @@ int control_status(const struct dirs *d, bool json) {
                         first = false;
                 }
                 if (json)
-                        printf("]}");
+                        printf("]");
+                print_slos(j, json);
+                if (json)
+                        printf("}");
         }
         if (json)
                 printf("]}\n");

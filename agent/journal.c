@@ -300,7 +300,19 @@ int journal_revert_some(struct journal *j, const unsigned *seqs, size_t n_seqs, 
         return revert_entries(j, seqs, n_seqs, ret_failed, NULL, NULL);
 }
 
+int journal_sibling(const char *journal_path, const char *suffix, char buf[static PATH_MAX]) {
+        size_t l = strlen(journal_path), sl = strlen(JOURNAL_SUFFIX);
+        if (l <= sl || !streq(journal_path + l - sl, JOURNAL_SUFFIX))
+                return -EINVAL;
+        if (snprintf(buf, PATH_MAX, "%.*s%s", (int)(l - sl), journal_path, suffix) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
 int journal_remove(struct journal *j) {
+        char slo[PATH_MAX];
+        if (journal_sibling(j->path, ".slo", slo) == 0)
+                (void)unlink(slo);
         if (unlink(j->path) < 0 && errno != ENOENT)
                 return -errno;
         return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -63,8 +64,12 @@ typedef void (*journal_revert_cb)(const struct journal *j, const struct jentry *
 int journal_revert_all(struct journal *j, unsigned *ret_failed, journal_revert_cb done, void *ud);
 /* The same for the entries whose seq is in seqs only (one fault's). */
 int journal_revert_some(struct journal *j, const unsigned *seqs, size_t n_seqs, unsigned *ret_failed);
-/* Remove the file (after everything is reverted). */
+/* Remove the file (after everything is reverted), and the run's SLO state
+ * file beside it. */
 int journal_remove(struct journal *j);
+/* The run's SLO state file: RUN.slo beside RUN.journal, written by the
+ * runner while it probes, read by `sabot status`. */
+int journal_sibling(const char *journal_path, const char *suffix, char buf[static PATH_MAX]);
 void journal_free(struct journal *j);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct journal *, journal_free);
 

@@ -358,7 +358,7 @@ static const struct command commands[] = {
         {"disarm", "", "Set the disarm latch: no run starts until 'sabot arm'.",
          "The latch persists across reboots (it lives in the state dir).\n\n"
          "  --reason TEXT   recorded with the latch\n\nExit status: 0.", cmd_disarm},
-        {"status", "", "Armed or not, active runs and the faults they hold.",
+        {"status", "", "Armed or not, active runs, the faults they hold, their SLOs' states.",
          "  --json   machine-readable output\n\nExit status: 0.", cmd_status},
         {"recover", "", "Revert what journals of dead runs still hold.",
          "Run at boot and after a run's unit stops. Journals of live runs are left to them.\n\n"

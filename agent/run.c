@@ -97,8 +97,6 @@ static void view_draw(struct run *r) {
                 fputc('\n', stderr);
                 lines++;
         }
-        if (r->guard)
-                (void)slo_guard_judge(r->guard); /* only to show it; the loop acts on breaches */
         for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
                 static const char *const v[] = {"waiting", "healthy", "BREACHED"};
                 const struct slo_status *st = slo_guard_status(r->guard, i);
@@ -175,6 +173,26 @@ static void event(struct run *r, int level, const struct fault *f, const char *f
 
 static void fault_event_cb(void *ud, int level, const struct fault *f, const char *fmt, va_list ap) {
         event_v(ud, level, f, fmt, ap);
+}
+
+/* For `sabot status`: each SLO's verdict now, one line per SLO
+ * (NAME TAB PROBE TAB VERDICT TAB WHY), replaced whole. */
+static void slo_state_write(struct run *r) {
+        char path[PATH_MAX], tmp[PATH_MAX + 4];
+        if (!r->guard || !r->j || journal_sibling(r->j->path, ".slo", path) < 0)
+                return;
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return;
+        static const char *const v[] = {"waiting", "healthy", "breached"};
+        for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
+                const struct slo_status *st = slo_guard_status(r->guard, i);
+                fprintf(f, "%s\t%s\t%s\t%s\n", st->o->hdr.name, slo_probe_to_string(st->o->probe), v[st->verdict],
+                        st->why);
+        }
+        if (fclose(f) != 0 || rename(tmp, path) < 0)
+                (void)unlink(tmp);
 }
 
 /* ---- applying and reverting ---- */
@@ -686,8 +704,12 @@ static int loop(struct run *r) {
                         } else if (id == 3) { /* heartbeat */
                                 (void)!read(r->hbfd, &x, sizeof x);
                                 guardian_beat(r->gfd);
-                                if (++r->ticks % 5 == 0)
+                                if (++r->ticks % 5 == 0) {
+                                        if (r->guard)
+                                                (void)slo_guard_judge(r->guard); /* to show it; breaches act below */
                                         view_draw(r);
+                                        slo_state_write(r);
+                                }
                         } else if (r->guard && slo_guard_event(r->guard, id, evs[i].events)) {
                                 if (id != SLO_ID_TICK || r->steady)
                                         continue;

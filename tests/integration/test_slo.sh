@@ -75,7 +75,17 @@ window = 1s
 max_error_rate = 30%
 INI
 t0=$(date +%s)
-expect_exit 3 "a blackhole on the server's port breaches the SLO: exit 3" runA $S run breach.ini --report "$T_TMP/breach.json"
+runA $S run breach.ini --report "$T_TMP/breach.json" > breach.out 2>&1 &
+runner=$!
+# While it runs, `sabot status` shows each SLO's state.
+slo_shown() { $S status | grep -Eq '^  slo web \(http\): healthy: error rate 0% \([0-9]+ of [0-9]+\), p99 [0-9.]+ ms over 1s$'; }
+wait_for 3000 slo_shown && pass "sabot status shows the SLO's state while the run probes" || fail "status: $($S status)"
+$S status --json | grep -Eq '"slos": \[\{"name": "web", "probe": "http", "verdict": "healthy", "why": "healthy: ' &&
+	pass "and status --json too" || fail "status --json: $($S status --json)"
+wait $runner
+rc=$?
+OUT=$(cat breach.out)
+[ $rc = 3 ] && pass "a blackhole on the server's port breaches the SLO: exit 3" || fail "exit $rc, want 3: $OUT"
 took=$(($(date +%s) - t0))
 [ $took -lt 12 ] && pass "the run ended at the breach plus the cooldown ($took s, not 30 s)" || fail "the run took $took s"
 expect_out "the breach is logged with its reason" "SLO breached: web: error rate [0-9]+% .* is above max_error_rate 30%"
@@ -85,6 +95,7 @@ grep -q '"breach": {"slo": "web", "why": "error rate [0-9]*% ([0-9]* of [0-9]*) 
 ms=$(sed -n 's/.*"breach_to_reverted_ms": \([0-9.]*\).*/\1/p' breach.json)
 [ -n "$ms" ] && pass "the report records breach_to_reverted_ms ($ms ms)" || fail "no breach_to_reverted_ms"
 [ "$(tc_state)" = "$baseline" ] && pass "nothing left in the namespace" || fail "tc state changed"
+[ -z "$(ls "$T_TMP/run/runs" 2>/dev/null)" ] && pass "no journal or SLO state file left" || fail "left: $(ls "$T_TMP/run/runs")"
 rec=$(sed -n 's/.*"name": "web", .*"recovered_after_ms": \([0-9.]*\).*/\1/p' breach.json)
 [ -n "$rec" ] && pass "cooldown: the SLO was healthy again ${rec} ms after the revert" || fail "no recovery recorded: $(grep -o '"recovered_after_ms": [a-z0-9.]*' breach.json)"
 expect_out "and the run says so" "slo web healthy again .* after the revert"
