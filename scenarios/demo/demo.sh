@@ -79,6 +79,11 @@ finish() {
 	exit $rc
 }
 
+# One demo at a time: a second one would take the first one's sandbox for
+# a leftover. The lock goes with this process.
+mkdir -p "$(dirname "$OUT")"
+exec 9>"$OUT.lock"
+flock -n 9 || die "another demo is running (it holds $OUT.lock)"
 if ! sandbox_gone; then
 	echo "demo: removing the sandbox an earlier demo left behind" >&2
 	remove_sandbox
@@ -109,15 +114,15 @@ say "sandbox: namespaces $WEB (10.251.0.1, the web shop) and $CLI (10.251.0.2: c
 
 # Clients from the start: they wait for the shop to open, then log each second.
 "$NSENTER" --net=/run/netns/$CLI "$DEMO_BIN" load http://10.251.0.1:8080/ --rate 20 --timeout 2000 \
-	> "$OUT/clients.log" 2>&1 &
+	> "$OUT/clients.log" 2>&1 3<&- 9>&- &
 load=$!
 
 say "sabot doctor: what this kernel can inject"
-"$NSENTER" --net=/run/netns/$CLI "$SABOT" doctor | sed 's/^/  /'
+"$NSENTER" --net=/run/netns/$CLI "$SABOT" doctor 3<&- 9>&- | sed 's/^/  /'
 
 say "sabot run scenarios/demo.ini   (Ctrl-C reverts everything)"
 "$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" \
-	run --yes --skip-unsupported --report "$OUT/report.json" scenarios/demo.ini <&3 3<&- &
+	run --yes --skip-unsupported --report "$OUT/report.json" scenarios/demo.ini <&3 3<&- 9>&- &
 runner=$!
 # wait returns early when a trapped signal arrives: wait again until it is gone.
 while :; do
