@@ -83,6 +83,7 @@ finish() {
 # a leftover. The lock goes with this process.
 mkdir -p "$(dirname "$OUT")"
 exec 9>"$OUT.lock"
+command -v flock >/dev/null || die "flock (util-linux) is missing; 'make demo' installs it"
 flock -n 9 || die "another demo is running (it holds $OUT.lock)"
 if ! sandbox_gone; then
 	echo "demo: removing the sandbox an earlier demo left behind" >&2

@@ -106,7 +106,7 @@ add_mod() {
 }
 for m in $MODULES; do add_mod "$m"; done
 cp "$MODDIR"/modules.builtin* "$MODDIR"/modules.order "$R/lib/modules/$KVER/" 2>/dev/null || true
-copy_with_libs "$(command -v ip)" "$(command -v tc)"
+copy_with_libs "$(command -v ip)" "$(command -v tc)" "$(command -v flock)"
 # netem's distribution tables, where iproute2 keeps them.
 for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
 	[ -d "$d" ] && mkdir -p "$R$d" && cp "$d"/*.dist "$R$d/" 2>/dev/null
