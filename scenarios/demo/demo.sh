@@ -98,9 +98,7 @@ exec 3<&0
 # which reverts, reports and exits 4 (a non-interactive shell starts
 # background jobs with SIGINT ignored, so Ctrl-C is passed on as SIGTERM).
 runner=""
-interrupted=""
 on_signal() {
-	interrupted=1
 	[ -n "$runner" ] || exit 130
 	kill -TERM "$runner" 2>/dev/null
 }
