@@ -313,6 +313,8 @@ int journal_remove(struct journal *j) {
         char slo[PATH_MAX];
         if (journal_sibling(j->path, ".slo", slo) == 0)
                 (void)unlink(slo);
+        if (journal_sibling(j->path, ".slo.tmp", slo) == 0) /* a runner that died mid-write */
+                (void)unlink(slo);
         if (unlink(j->path) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
