@@ -19,7 +19,9 @@ CLANG ?= clang
 BPFTOOL = $(shell packaging/build-deps.sh --bpftool)
 PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lm
+# libcurl is loaded at run time (agent/curl_lib.c), not linked: it would
+# slow every start of sabot, the kill switch's included.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS))) -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 

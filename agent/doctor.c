@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sys/syscall.h>
 
+#include "curl_lib.h"
 #include "../faults/fault.h"
 #include "../faults/sys_fault.h"
 #include "../faults/syscall.h"
@@ -83,6 +84,11 @@ int doctor_main(void) {
         missing += row("running processes (eBPF LSM hooks)", why,
                        "a kernel with CONFIG_BPF_LSM (or CONFIG_FUNCTION_ERROR_INJECTION) that allows tracing "
                        "programs; lockdown=confidentiality and some sandboxes refuse them");
+
+        printf("slo probes\n");
+        missing += row("http, prometheus (libcurl)", curl_lib_load(why, sizeof why) < 0 ? why : "", NULL);
+        missing += row("psi (/proc/pressure)", access("/proc/pressure/cpu", R_OK) < 0 ? strerror(errno) : "",
+                       "a kernel with CONFIG_PSI (and psi=1 on its command line where it is off by default)");
 
         printf(missing ? "\n%d kind%s unsupported here: scenarios using %s exit 6 before touching anything\n"
                        : "\neverything is supported\n",

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "curl_lib.h"
 #include "guardian.h"
 #include "log.h"
 #include "run.h"
@@ -449,6 +450,19 @@ static int preflight(struct run *r, struct diags *d) {
                                 code = EXIT_INVALID;
                         break;
                 }
+        if (slo_needs_curl(r->s)) {
+                char why[256];
+                if (curl_lib_load(why, sizeof why) < 0) {
+                        for (size_t i = 0; i < r->s->n_slos; i++)
+                                if (r->s->slos[i]->probe == PROBE_HTTP || r->s->slos[i]->probe == PROBE_PROMETHEUS) {
+                                        diag_error(d, r->s->file, conf_line(&scenario_spec, &r->s->slos[i]->hdr, "probe"),
+                                                   "slo '%s': probe = %s is not supported here: %s", r->s->slos[i]->hdr.name,
+                                                   slo_probe_to_string(r->s->slos[i]->probe), why);
+                                        break;
+                                }
+                        code = EXIT_UNSUPPORTED;
+                }
+        }
         if (!code && skipped && skipped == r->s->n_faults) {
                 diag_error(d, r->s->file, 0, "no fault of the scenario is supported here; nothing to inject");
                 code = EXIT_UNSUPPORTED;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <json-c/json.h>
@@ -12,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "curl_lib.h"
 #include "log.h"
 #include "slo.h"
 
@@ -130,13 +130,13 @@ static int timer_cb(CURLM *m, long ms, void *ud) {
 static void http_done(struct slo_guard *g) {
         CURLMsg *m;
         int left;
-        while ((m = curl_multi_info_read(g->multi, &left))) {
+        while ((m = curl_lib.multi_info_read(g->multi, &left))) {
                 if (m->msg != CURLMSG_DONE)
                         continue;
                 struct probe *p = NULL;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+                curl_lib.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
                 long code = 0;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+                curl_lib.easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
                 bool ok = m->data.result == CURLE_OK && port_list_contains(&p->st.o->status, (uint16_t)code);
                 double value = (double)code;
                 if (p->st.o->probe == PROBE_PROMETHEUS) {
@@ -151,42 +151,42 @@ static void http_done(struct slo_guard *g) {
                 uint64_t lat = mono() - p->started_ns;
                 if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
                         lat = p->st.o->timeout;
-                curl_multi_remove_handle(g->multi, m->easy_handle);
-                curl_easy_cleanup(m->easy_handle);
+                curl_lib.multi_remove_handle(g->multi, m->easy_handle);
+                curl_lib.easy_cleanup(m->easy_handle);
                 p->easy = NULL;
                 add_sample(p, ok, lat, value);
         }
 }
 
 static void http_start(struct slo_guard *g, struct probe *p) {
-        CURL *e = curl_easy_init();
+        CURL *e = curl_lib.easy_init();
         if (!e) {
                 add_sample(p, false, 0, 0);
                 return;
         }
         if (p->st.o->probe == PROBE_PROMETHEUS) {
-                char *q = curl_easy_escape(e, p->st.o->query, 0), *url = NULL;
+                char *q = curl_lib.easy_escape(e, p->st.o->query, 0), *url = NULL;
                 const char *base = p->st.o->url;
                 size_t bl = strlen(base);
                 if (q && asprintf(&url, "%.*s/api/v1/query?query=%s", (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl), base,
                                   q) >= 0)
-                        curl_easy_setopt(e, CURLOPT_URL, url); /* copied by curl */
-                curl_free(q);
+                        curl_lib.easy_setopt(e, CURLOPT_URL, url); /* copied by curl */
+                curl_lib.free(q);
                 free(url);
-                curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
-                curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+                curl_lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+                curl_lib.easy_setopt(e, CURLOPT_WRITEDATA, p);
         } else
-                curl_easy_setopt(e, CURLOPT_URL, p->st.o->url);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->st.o->timeout / NSEC_PER_MSEC));
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_PROXY, ""); /* probe the service, not a proxy from the environment */
+                curl_lib.easy_setopt(e, CURLOPT_URL, p->st.o->url);
+        curl_lib.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->st.o->timeout / NSEC_PER_MSEC));
+        curl_lib.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_lib.easy_setopt(e, CURLOPT_PROXY, ""); /* probe the service, not a proxy from the environment */
         if (p->st.o->probe != PROBE_PROMETHEUS)
-                curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+                curl_lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+        curl_lib.easy_setopt(e, CURLOPT_PRIVATE, p);
         p->easy = e;
         p->busy = true;
         p->started_ns = mono();
-        curl_multi_add_handle(g->multi, e);
+        curl_lib.multi_add_handle(g->multi, e);
 }
 
 /* ---- exec: a Nagios-style check, as an unprivileged user ---- */
@@ -276,8 +276,8 @@ static void tick(struct slo_guard *g) {
                 struct probe *p = &g->p[k];
                 if (p->busy && now - p->started_ns > p->st.o->timeout) {
                         if (p->easy) {
-                                curl_multi_remove_handle(g->multi, p->easy);
-                                curl_easy_cleanup(p->easy);
+                                curl_lib.multi_remove_handle(g->multi, p->easy);
+                                curl_lib.easy_cleanup(p->easy);
                                 p->easy = NULL;
                                 free(p->body);
                                 p->body = NULL;
@@ -307,12 +307,12 @@ bool slo_guard_event(struct slo_guard *g, uint64_t id, uint32_t events) {
                 tick(g);
         } else if (id == SLO_ID_CURL_TIMER) {
                 (void)!read(g->curl_tfd, &x, sizeof x);
-                curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+                curl_lib.multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
                 http_done(g);
         } else if (id >= SLO_ID_SOCK_BASE) {
                 int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                             (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-                curl_multi_socket_action(g->multi, (curl_socket_t)(id - SLO_ID_SOCK_BASE), flags, &running);
+                curl_lib.multi_socket_action(g->multi, (curl_socket_t)(id - SLO_ID_SOCK_BASE), flags, &running);
                 http_done(g);
         } else if (id >= SLO_ID_EXEC_BASE && id < SLO_ID_EXEC_BASE + g->n) {
                 struct probe *p = &g->p[id - SLO_ID_EXEC_BASE];
@@ -442,6 +442,13 @@ bool slo_guard_note_recovery(struct slo_guard *g) {
 }
 const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i) { return &g->p[i].st; }
 
+bool slo_needs_curl(const struct scenario *s) {
+        for (size_t k = 0; k < s->n_slos; k++)
+                if (s->slos[k]->probe == PROBE_HTTP || s->slos[k]->probe == PROBE_PROMETHEUS)
+                        return true;
+        return false;
+}
+
 int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret) {
         /* Only exec probes run as the user; the run's preflight checked it. */
         uid_t uid = 0;
@@ -461,21 +468,35 @@ int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct s
         g->uid = uid;
         g->gid = gid;
         g->p = calloc(s->n_slos + 1, sizeof *g->p);
-        g->n = s->n_slos;
+        g->n = g->p ? s->n_slos : 0;
+        /* pidfd -1 before anything can fail: slo_guard_free kills the
+         * process behind each pidfd >= 0. */
+        for (size_t k = 0; k < g->n; k++)
+                g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1};
         g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        g->multi = curl_multi_init();
-        if (!g->p || g->tick_fd < 0 || g->curl_tfd < 0 || !g->multi) {
+        if (!g->p || g->tick_fd < 0 || g->curl_tfd < 0) {
                 slo_guard_free(g);
                 return -ENOMEM;
         }
-        for (size_t k = 0; k < g->n; k++)
-                g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1};
-        curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-        curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
-        curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-        curl_multi_setopt(g->multi, CURLMOPT_TIMERDATA, g);
+        if (slo_needs_curl(s)) {
+                char why[256];
+                int r = curl_lib_load(why, sizeof why);
+                if (r < 0) {
+                        slo_guard_free(g);
+                        return r;
+                }
+                curl_lib.global_init(CURL_GLOBAL_DEFAULT);
+                g->multi = curl_lib.multi_init();
+                if (!g->multi) {
+                        slo_guard_free(g);
+                        return -ENOMEM;
+                }
+                curl_lib.multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+                curl_lib.multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
+                curl_lib.multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+                curl_lib.multi_setopt(g->multi, CURLMOPT_TIMERDATA, g);
+        }
         /* 20 ms: a probe starts within 20 ms of its interval, and a late one
          * fails within 20 ms of its timeout. */
         struct itimerspec its = {.it_value = {0, 20000000}, .it_interval = {0, 20000000}};
@@ -497,8 +518,8 @@ void slo_guard_free(struct slo_guard *g) {
         for (size_t k = 0; g->p && k < g->n; k++) {
                 struct probe *p = &g->p[k];
                 if (p->easy) {
-                        curl_multi_remove_handle(g->multi, p->easy);
-                        curl_easy_cleanup(p->easy);
+                        curl_lib.multi_remove_handle(g->multi, p->easy);
+                        curl_lib.easy_cleanup(p->easy);
                 }
                 free(p->body);
                 if (p->pidfd >= 0) {
@@ -510,7 +531,7 @@ void slo_guard_free(struct slo_guard *g) {
         }
         free(g->p);
         if (g->multi)
-                curl_multi_cleanup(g->multi);
+                curl_lib.multi_cleanup(g->multi);
         if (g->tick_fd >= 0)
                 close(g->tick_fd);
         if (g->curl_tfd >= 0)

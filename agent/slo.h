@@ -42,6 +42,8 @@ struct slo_status {
         uint64_t recovered_ns;
 };
 
+/* Whether s has http or prometheus SLOs, which need libcurl (curl_lib.h). */
+bool slo_needs_curl(const struct scenario *s);
 /* user: the unprivileged user exec probes run as. */
 int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret);
 void slo_guard_free(struct slo_guard *g);

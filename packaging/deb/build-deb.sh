@@ -41,6 +41,18 @@ for soname in $(objdump -p "$B/sabot" | awk '$1 == "NEEDED" { print $2 }'); do
 	case " $deps " in *" $pkg "*) continue ;; esac
 	deps="$deps $pkg"
 done
+# And the one it loads at run time (agent/curl_lib.h: CURL_LIB_SONAME).
+for soname in $(sed -n 's/^#define CURL_LIB_SONAME "\(.*\)"$/\1/p' "$top/agent/curl_lib.h"); do
+	lib=$(ldconfig -p | awk -v s="$soname" '$1 == s { print $NF; exit }')
+	pkg=""
+	for p in "$lib" "$(readlink -f "$lib")" "$(echo "$lib" | sed 's|^/usr||')" "/usr$lib"; do
+		[ -n "$lib" ] && pkg=$(dpkg -S "$p" 2>/dev/null | head -n 1 | cut -d: -f1)
+		[ -n "$pkg" ] && break
+	done
+	[ -n "$pkg" ] || { echo "no package owns $soname" >&2; exit 1; }
+	case " $deps " in *" $pkg "*) continue ;; esac
+	deps="$deps $pkg"
+done
 depends=""
 for pkg in $deps; do
 	v=$(dpkg-query -W -f='${Version}' "$pkg" | sed 's/-[^-]*$//')

@@ -164,6 +164,17 @@ else
 fi
 kill -9 $worker
 
+# --- http probes need libcurl, which sabot loads only for them: without
+# it (hidden here by an empty file bound over it in a private mount
+# namespace), the run is refused before anything is touched ---
+curl_so=$(readlink -f "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')")
+expect_exit 6 "without libcurl, a scenario with an http SLO exits 6" unshare -m sh -c \
+	"mount --bind /dev/null '$curl_so' && exec nsenter --net=/run/netns/$A $S run breach.ini"
+expect_out "naming the SLO, the library and the package" "breach\.ini:[0-9]+: slo 'web': probe = http is not supported here: cannot load libcurl\.so\.4 .*install libcurl"
+[ "$(tc_state)" = "$baseline" ] && no_journals && pass "and nothing was created" || fail "state changed: $(tc_state)"
+expect_exit 6 "and sabot doctor says so (exit 6)" unshare -m sh -c "mount --bind /dev/null '$curl_so' && exec $SABOT doctor"
+expect_out "naming what is missing" "http, prometheus \(libcurl\) +UNSUPPORTED: cannot load libcurl\.so\.4"
+
 # --- an exec probe whose user does not exist: refused before anything is touched ---
 printf '[probes]\nuser = sabot-no-such-user\n' > nouser-policy.ini
 chmod 644 nouser-policy.ini

@@ -107,6 +107,8 @@ add_mod() {
 for m in $MODULES; do add_mod "$m"; done
 cp "$MODDIR"/modules.builtin* "$MODDIR"/modules.order "$R/lib/modules/$KVER/" 2>/dev/null || true
 copy_with_libs "$(command -v ip)" "$(command -v tc)" "$(command -v flock)"
+# libcurl, which sabot loads at run time for its http probes.
+copy_with_libs "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')"
 # netem's distribution tables, where iproute2 keeps them.
 for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
 	[ -d "$d" ] && mkdir -p "$R$d" && cp "$d"/*.dist "$R$d/" 2>/dev/null

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "curl_lib.h"
+#include "util.h"
+
+struct curl_lib curl_lib;
+
+int curl_lib_load(char *why, size_t len) {
+        static void *handle;
+        if (handle)
+                return 0;
+        void *h = dlopen(CURL_LIB_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                snprintf(why, len, "cannot load %s (%s); install libcurl (Debian: libcurl4)", CURL_LIB_SONAME, dlerror());
+                return -ENOENT;
+        }
+        static const struct {
+                const char *name;
+                size_t off;
+        } syms[] = {
+#define SYM(field, name) {name, offsetof(struct curl_lib, field)}
+                SYM(global_init, "curl_global_init"),
+                SYM(multi_init, "curl_multi_init"),
+                SYM(multi_setopt, "curl_multi_setopt"),
+                SYM(multi_add_handle, "curl_multi_add_handle"),
+                SYM(multi_remove_handle, "curl_multi_remove_handle"),
+                SYM(multi_socket_action, "curl_multi_socket_action"),
+                SYM(multi_info_read, "curl_multi_info_read"),
+                SYM(multi_cleanup, "curl_multi_cleanup"),
+                SYM(easy_init, "curl_easy_init"),
+                SYM(easy_setopt, "curl_easy_setopt"),
+                SYM(easy_getinfo, "curl_easy_getinfo"),
+                SYM(easy_escape, "curl_easy_escape"),
+                SYM(easy_cleanup, "curl_easy_cleanup"),
+                SYM(free, "curl_free"),
+#undef SYM
+        };
+        struct curl_lib l;
+        for (size_t i = 0; i < ELEMENTSOF(syms); i++) {
+                void *p = dlsym(h, syms[i].name);
+                if (!p) {
+                        snprintf(why, len, "%s lacks %s; a libcurl 7.x or later is needed", CURL_LIB_SONAME, syms[i].name);
+                        dlclose(h);
+                        return -ENOENT;
+                }
+                memcpy((char *)&l + syms[i].off, &p, sizeof p);
+        }
+        curl_lib = l;
+        handle = h;
+        return 0;
+}
