@@ -26,32 +26,27 @@ install -D -m 0755 "$top/packaging/ssh/install-killswitch-key.sh" "$root/usr/sha
 install -m 0644 "$top/packaging/ssh/authorized_keys.example" "$root/usr/share/sabot/ssh/"
 
 # The libraries sabot itself names (NEEDED), not theirs: each package
-# brings its own dependencies.
+# brings its own dependencies. And the one it loads at run time
+# (agent/curl_lib.h: CURL_LIB_SONAME), found through ld.so's cache.
 deps=""
-for soname in $(objdump -p "$B/sabot" | awk '$1 == "NEEDED" { print $2 }'); do
-	lib=$(ldd "$B/sabot" | awk -v s="$soname" '$1 == s { print $3 }')
-	[ -n "$lib" ] || continue
+add_dep() { # SONAME PATH
 	# With merged /usr, dpkg may know the file by either path.
 	pkg=""
-	for p in "$lib" "$(readlink -f "$lib")" "$(echo "$lib" | sed 's|^/usr||')" "/usr$lib"; do
-		pkg=$(dpkg -S "$p" 2>/dev/null | head -n 1 | cut -d: -f1)
-		[ -n "$pkg" ] && break
-	done
-	[ -n "$pkg" ] || { echo "no package owns $lib" >&2; exit 1; }
-	case " $deps " in *" $pkg "*) continue ;; esac
-	deps="$deps $pkg"
+	if [ -n "$2" ]; then
+		for p in "$2" "$(readlink -f "$2")" "$(echo "$2" | sed 's|^/usr||')" "/usr$2"; do
+			pkg=$(dpkg -S "$p" 2>/dev/null | head -n 1 | cut -d: -f1)
+			[ -n "$pkg" ] && break
+		done
+	fi
+	[ -n "$pkg" ] || { echo "no package owns $1 (${2:-not found})" >&2; exit 1; }
+	case " $deps " in *" $pkg "*) ;; *) deps="$deps $pkg" ;; esac
+}
+for soname in $(objdump -p "$B/sabot" | awk '$1 == "NEEDED" { print $2 }'); do
+	lib=$(ldd "$B/sabot" | awk -v s="$soname" '$1 == s { print $3 }')
+	[ -n "$lib" ] && add_dep "$soname" "$lib"
 done
-# And the one it loads at run time (agent/curl_lib.h: CURL_LIB_SONAME).
 for soname in $(sed -n 's/^#define CURL_LIB_SONAME "\(.*\)"$/\1/p' "$top/agent/curl_lib.h"); do
-	lib=$(ldconfig -p | awk -v s="$soname" '$1 == s { print $NF; exit }')
-	pkg=""
-	for p in "$lib" "$(readlink -f "$lib")" "$(echo "$lib" | sed 's|^/usr||')" "/usr$lib"; do
-		[ -n "$lib" ] && pkg=$(dpkg -S "$p" 2>/dev/null | head -n 1 | cut -d: -f1)
-		[ -n "$pkg" ] && break
-	done
-	[ -n "$pkg" ] || { echo "no package owns $soname" >&2; exit 1; }
-	case " $deps " in *" $pkg "*) continue ;; esac
-	deps="$deps $pkg"
+	add_dep "$soname" "$(ldconfig -p | awk -v s="$soname" '$1 == s { print $NF; exit }')"
 done
 depends=""
 for pkg in $deps; do
