@@ -50,7 +50,7 @@ VM_TESTS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.
 # The parsers only: the fuzzer must not touch the host.
 FUZZ_SRCS := agent/util.c agent/log.c agent/diag.c agent/parse.c agent/conf.c agent/scenario.c agent/policy.c
 
-.PHONY: all deps test-deps check check-unit check-integration check-vm bench fuzz demo install deb clean
+.PHONY: all deps test-deps check check-unit check-integration check-hostile check-vm bench fuzz demo install deb clean
 
 all: $(B)/sabot
 
@@ -107,11 +107,13 @@ $(B)/tests/%: tests/%.c $(ASAN_OBJS) | $(B)/.test-deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -DSRCDIR='"$(CURDIR)"' -Wno-missing-prototypes -o $@ $< $(ASAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
-# Unit tests, then the root integration tests, then the VM tier, all under
-# ASan and UBSan; each tier runs only when the one before passed.
+# Unit tests, then the root integration tests, the hostile-host tier and
+# the VM tier, all under ASan and UBSan; each tier runs only when the one
+# before passed.
 check:
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-integration
+	$(Q)$(MAKE) --no-print-directory check-hostile
 	$(Q)$(MAKE) --no-print-directory check-vm
 
 check-unit: $(UNIT_TESTS)
@@ -119,6 +121,11 @@ check-unit: $(UNIT_TESTS)
 
 check-integration: $(B)/asan/sabot $(B)/sabot $(B)/sabot-demo $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
+
+# Every promise tried as an attacker or an unlucky host would (tests/hostile/).
+check-hostile: $(B)/asan/sabot $(B)/sabot $(HELPERS) | $(B)/.test-deps
+	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) TESTDIR=$(CURDIR)/tests/hostile \
+		CHECKDIR=$(CURDIR)/$(B)/tests/hostile TIER=hostile sh tests/integration/run.sh
 
 # The VM tier: Debian's stock kernel under qemu, for what this machine's
 # kernel lacks (netem, fq, tracing and LSM BPF).

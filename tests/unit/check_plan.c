@@ -176,10 +176,15 @@ START_TEST(test_resolve) {
         strv_free(&p->protect.comms);
         kill(a, SIGKILL);
         kill(b, SIGKILL);
-        char st = 0;
-        for (int i = 0; i < 200 && (proc_state(a, &st) < 0 || st != 'Z'); i++)
-                usleep(5000);
-        ck_assert_int_eq(st, 'Z');
+        /* Both must have died: waiting for one and asserting on both was
+         * a race that failed under load. */
+        pid_t both[] = {a, b};
+        for (size_t k = 0; k < 2; k++) {
+                char st = 0;
+                for (int i = 0; i < 2000 && (proc_state(both[k], &st) < 0 || st != 'Z'); i++)
+                        usleep(5000);
+                ck_assert_int_eq(st, 'Z');
+        }
         resolve(sel, p, &rt);
         ck_assert_uint_eq(rt.n_pids, 0);
         ck_assert_str_eq(rt.problem, "matches no process");
