@@ -76,6 +76,8 @@ struct pkt {
         struct net_lpm6 src6, dst6;
 };
 
+/* -1: a packet no fault may touch (not IP, neighbour discovery, or too
+ * short to read). */
 static __always_inline int parse(struct __sk_buff *skb, struct pkt *p) {
         __u32 off = l3_offset;
         __u32 l4off;
@@ -102,8 +104,18 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p) {
                 __builtin_memcpy(p->src6.addr, &ip6.saddr, 16);
                 __builtin_memcpy(p->dst6.addr, &ip6.daddr, 16);
                 l4off = off + sizeof ip6;
+                /* Neighbour discovery and router advertisements (ICMPv6
+                 * 133-137, RFC 4861) are IPv6's ARP: without them no
+                 * address resolves once the neighbour entry expires, and
+                 * SSH to a protected port dies with everything else. */
+                if (ip6.nexthdr == IPPROTO_ICMPV6) {
+                        __u8 type;
+                        if (bpf_skb_load_bytes(skb, l4off, &type, 1) == 0 && type >= NET_ICMP6_ND_FIRST &&
+                            type <= NET_ICMP6_ND_LAST)
+                                return -1;
+                }
         } else
-                return -1;
+                return -1; /* ARP and every other non-IP ethertype */
 
         if (p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP) {
                 __be16 ports[2];

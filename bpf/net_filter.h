@@ -6,6 +6,10 @@
 #define NET_MAX_PROTECTED 16
 #define NET_MAX_CIDRS 64
 
+/* ICMPv6 router solicitation .. redirect: always passed. */
+#define NET_ICMP6_ND_FIRST 133
+#define NET_ICMP6_ND_LAST 137
+
 /* What the classifier does with a matching packet. */
 enum net_action {
         /* direct-action: drop with TC_ACT_STOLEN (silent, like real loss;

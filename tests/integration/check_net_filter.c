@@ -157,6 +157,63 @@ START_TEST(test_matches) {
 }
 END_TEST
 
+/* ICMPv6 with a type, as a neighbour solicitation (135) would be. */
+struct pkt6icmp {
+        struct ethhdr eth;
+        struct ipv6hdr ip;
+        uint8_t type, code;
+        uint16_t csum;
+        uint32_t reserved;
+        uint8_t target[16];
+} __attribute__((packed));
+
+static struct pkt6icmp make6icmp(uint8_t type) {
+        struct pkt6icmp p = {0};
+        memset(p.eth.h_dest, 0x33, ETH_ALEN);
+        p.eth.h_proto = htons(ETH_P_IPV6);
+        p.ip.version = 6;
+        p.ip.nexthdr = IPPROTO_ICMPV6;
+        p.ip.hop_limit = 255;
+        p.ip.payload_len = htons(sizeof p - sizeof p.eth - sizeof p.ip);
+        inet_pton(AF_INET6, "fd00::1", &p.ip.saddr);
+        inet_pton(AF_INET6, "ff02::1:ff00:2", &p.ip.daddr);
+        p.type = type;
+        return p;
+}
+
+/* Neighbour discovery, router advertisements and every non-IP ethertype
+ * pass every program: drop and classify, any protocol, any probability. */
+START_TEST(test_nd_and_arp_always_pass) {
+        static const int protos[] = {PROTO_ANY, PROTO_ICMP};
+        static const uint16_t other_ethertypes[] = {ETH_P_ARP, ETH_P_RARP, 0x88cc /* LLDP */, ETH_P_8021Q, 0x8863 /* PPPoE */};
+        for (int a = 0; a < 2; a++)
+                for (size_t k = 0; k < ELEMENTSOF(protos); k++) {
+                        struct net_filter_spec spec = {.action = a ? NET_ACT_CLASSIFY : NET_ACT_DROP,
+                                                       .probability = RATIO_ONE, .l3_offset = ETH_HLEN,
+                                                       .protocol = protos[k]};
+                        struct net_filter_bpf *skel = load(&spec);
+                        int pass = a ? 0 : TC_ACT_UNSPEC, act = a ? 1 : TC_ACT_STOLEN;
+                        for (int t = 133; t <= 137; t++) {
+                                struct pkt6icmp p = make6icmp((uint8_t)t);
+                                ck_assert_msg(run(skel, &p, sizeof p, 1) == pass, "ICMPv6 type %d, action %d, protocol %d", t,
+                                              a, protos[k]);
+                        }
+                        /* Echo request and the types around ND are still faults' to drop. */
+                        static const int others[] = {128, 129, 132, 138, 143};
+                        for (size_t t = 0; t < ELEMENTSOF(others); t++) {
+                                struct pkt6icmp p = make6icmp((uint8_t)others[t]);
+                                ck_assert_msg(run(skel, &p, sizeof p, 1) == act, "ICMPv6 type %d, action %d", others[t], a);
+                        }
+                        for (size_t e = 0; e < ELEMENTSOF(other_ethertypes); e++) {
+                                struct pkt4 x = make4("10.0.0.1", "10.0.0.2", IPPROTO_ICMP, 0, 0);
+                                x.eth.h_proto = htons(other_ethertypes[e]);
+                                ck_assert_msg(run(skel, &x, sizeof x, 1) == pass, "ethertype 0x%04x", other_ethertypes[e]);
+                        }
+                        net_filter_free(skel);
+                }
+}
+END_TEST
+
 START_TEST(test_probability) {
         struct port_list prot = ssh();
         struct net_filter_spec spec = {.probability = RATIO_ONE / 4, .l3_offset = ETH_HLEN, .protected_ports = &prot};
@@ -223,6 +280,7 @@ int main(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_protected_ports_first);
         tcase_add_test(tc, test_matches);
+        tcase_add_test(tc, test_nd_and_arp_always_pass);
         tcase_add_test(tc, test_probability);
         tcase_add_test(tc, test_correlated_loss);
         tcase_add_test(tc, test_too_many_entries);
