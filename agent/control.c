@@ -298,9 +298,36 @@ int control_status(const struct dirs *d, bool json) {
         return EXIT_HELD;
 }
 
-static void print_swept(const char *what, void *ud) {
+static void print_swept(const char *what, int err, void *ud) {
         (void)ud;
-        printf("removed %s\n", what);
+        if (err < 0)
+                printf("FAILED: %s: %s\n", what, strerror(-err));
+        else
+                printf("removed %s\n", what);
+}
+
+static bool net_kind(const char *kind) {
+        return streq(kind, "tcfilter") || streq(kind, "clsact") || streq(kind, "ifb");
+}
+
+/* Each change recover could not revert, with its reason. */
+static void recover_entry(const struct journal *j, const struct jentry *e, int result, void *ud) {
+        (void)ud;
+        if (result >= 0)
+                return;
+        char what[PATH_MAX + 64];
+        describe(e, what, sizeof what);
+        printf("  run %s: %s%s%s (%s) NOT reverted: ", j->run_id ? j->run_id : "?", what, e->dev[0] ? " on " : "",
+               e->dev, e->name ? e->name : "-");
+        if (net_kind(e->kind) && result == -EHOSTUNREACH)
+                printf("its network namespace (inode %llu) cannot be found: not under /run/netns, and no process, open "
+                       "file or mount that sabot can see holds it; it still exists (%s). Enter it (nsenter --net=...) and "
+                       "run 'sabot recover' there\n", (unsigned long long)e->netns,
+                       e->prog ? "the fault's classifier is still loaded" : "this journal cannot tell whether it is gone");
+        else if (net_kind(e->kind) && result != -ENOMEM && result != -EHOSTUNREACH)
+                printf("%s (in network namespace inode %llu)\n", strerror(-result), (unsigned long long)e->netns);
+        else
+                printf("%s\n", strerror(-result));
 }
 
 int control_recover(const struct dirs *d) {
@@ -316,7 +343,7 @@ int control_recover(const struct dirs *d) {
                         continue; /* a live run owns it */
                 size_t out = journal_outstanding(j);
                 unsigned failed = 0;
-                (void)journal_revert_all(j, &failed, NULL, NULL);
+                (void)journal_revert_all(j, &failed, recover_entry, NULL);
                 total += (unsigned)out - failed;
                 failed_total += failed;
                 if (!failed)
@@ -326,18 +353,25 @@ int control_recover(const struct dirs *d) {
         }
         /* Then what no journal accounts for: left by a run whose journal
          * is gone (a crash before the write reached the disk, or a wiped
-         * run dir). Live runs' journals protect their objects. */
+         * run dir). Live runs' journals protect their objects, and so do
+         * live runners of other run dirs (the sweep asks the processes). */
         struct journal **live = calloc(n + 1, sizeof *live);
         size_t n_live = 0;
         for (size_t i = 0; live && i < n; i++)
                 if (journal_outstanding(v[i].j) > 0)
                         live[n_live++] = v[i].j;
-        int swept = live ? net_sweep(live, n_live, print_swept, NULL) : -ENOMEM;
+        unsigned sweep_failed = 0;
+        int swept = live ? net_sweep(live, n_live, print_swept, NULL, &sweep_failed) : -ENOMEM;
         free(live);
         if (swept < 0)
-                log_warning_errno(swept, "the sweep for orphaned network objects failed: %m");
-        if (total + failed_total == 0 && swept <= 0)
+                log_error_errno(swept, "the sweep for orphaned network objects failed: %m");
+        if (total + failed_total == 0 && swept <= 0 && !sweep_failed)
                 printf("sabot recover: nothing to revert\n");
         free_all(v, n);
-        return failed_total ? EXIT_INTERNAL : EXIT_HELD;
+        if (failed_total || sweep_failed || swept < 0) {
+                log_error("sabot recover: %u change%s not reverted and %u sweep failure%s; see above", failed_total,
+                          failed_total == 1 ? "" : "s", sweep_failed, sweep_failed == 1 ? "" : "s");
+                return EXIT_INTERNAL;
+        }
+        return EXIT_HELD;
 }

@@ -130,9 +130,9 @@ int journal_apply(struct journal *j, struct jentry *e) {
                 encode(e->name, nm, sizeof nm);
         e->seq = j->next_seq;
         int r = append_line(j, "apply seq=%u kind=%s pid=%d start=%llu cgroup=%s name=%s dev=%s ifindex=%d hook=%s "
-                               "prio=%u handle=%u netns=%llu", e->seq, e->kind, (int)e->pid, (unsigned long long)e->start,
+                               "prio=%u handle=%u netns=%llu prog=%u", e->seq, e->kind, (int)e->pid, (unsigned long long)e->start,
                             cg, nm, e->dev[0] ? e->dev : "-", e->ifindex, e->ingress ? "ingress" : "egress", e->prio,
-                            e->handle, (unsigned long long)e->netns);
+                            e->handle, (unsigned long long)e->netns, e->prog);
         if (r < 0)
                 return r;
         struct jentry copy = *e;
@@ -233,6 +233,7 @@ int journal_load(const char *path, struct journal **ret) {
                         e.prio = (uint32_t)field_ull(l, "prio");
                         e.handle = (uint32_t)field_ull(l, "handle");
                         e.netns = field_ull(l, "netns");
+                        e.prog = (uint32_t)field_ull(l, "prog");
                         if (array_push(&j->v, &j->n, sizeof e, &e) < 0) {
                                 free(e.name), free(e.cgroup);
                                 journal_free(j);

@@ -28,6 +28,7 @@ struct jentry {
         bool ingress;
         uint32_t prio, handle;
         uint64_t netns; /* inode of the network namespace it lives in */
+        uint32_t prog;  /* id of the fault's classifier: while it is loaded, its filter exists somewhere */
         bool reverted;
 };
 

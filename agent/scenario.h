@@ -106,6 +106,11 @@ struct slo {
         uint32_t min_samples;
 };
 
+/* The most [fault] sections a scenario may hold: each network fault has
+ * its own tc priority (faults/net.c), and the run's schedule is a heap of
+ * this size. Documented in scenarios/README.md and sabot(1). */
+#define SCENARIO_MAX_FAULTS 1024
+
 struct scenario {
         char *file;
         struct scenario_head head;

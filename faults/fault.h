@@ -92,10 +92,16 @@ struct net_support {
         char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
 };
 void net_probe(struct net_support *ret);
-/* Remove sabot-named objects that no journal in live[] accounts for: ifb
- * devices named sabot-* and cls_bpf filters with sabot's handle, in this
- * network namespace and every named one (/run/netns). Reports each. */
-int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, void *ud), void *ud);
+/* Remove sabot-tagged objects that no live run holds: ifb devices named
+ * sabot-*, cls_bpf filters with sabot's handle and clsact qdiscs with its
+ * marker chain, in this network namespace and every named one
+ * (/run/netns). A run is live when live[] (journals) has it or its runner,
+ * whose pid the object carries, is a live sabot process. Reports each
+ * removal (err 0) and each failure (err < 0, counted in ret_failed: a
+ * namespace it cannot enter, an object it cannot remove); returns the
+ * number removed. */
+int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
+              unsigned *ret_failed);
 int process_revert_stop(const struct jentry *e);
 int process_revert_freeze(const struct jentry *e);
 int process_revert_exec(const struct jentry *e);

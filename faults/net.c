@@ -4,8 +4,13 @@
  * TC_ACT_STOLEN. latency: a sabot-owned ifb device with netem as its root;
  * the classifier in classic mode steers only matching packets to it with
  * act_mirred. The interface's own root qdisc is never touched. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
+#include <linux/if_ether.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
@@ -21,52 +26,161 @@
 #include "net_filter.h"
 #include "tc.h"
 
-/* Filters sabot creates carry this in the upper half of their handle. */
-#define SABOT_HANDLE_MAGIC 0x5ab0U
+/* Filters sabot creates carry the runner's pid in their handle, under a
+ * tag: pid_max is at most 2^22 (PID_MAX_LIMIT), the tag takes the 10 bits
+ * above. The sweep tells a live run's filter from an orphan by that pid,
+ * whatever run dir either was started with. (0x16a is also the top of the
+ * 0x5ab0xxxx handles of earlier versions.) */
+#define SABOT_PID_BITS 22
+#define SABOT_PID_MASK ((1U << SABOT_PID_BITS) - 1)
+#define SABOT_HANDLE_TAG 0x16aU
+#define SABOT_HANDLE(pid) (SABOT_HANDLE_TAG << SABOT_PID_BITS | ((uint32_t)(pid) & SABOT_PID_MASK))
+#define SABOT_HANDLE_PID(h) ((pid_t)((h) & SABOT_PID_MASK))
+#define IS_SABOT_HANDLE(h) ((h) >> SABOT_PID_BITS == SABOT_HANDLE_TAG)
+/* A clsact qdisc sabot created carries an empty chain, inert, with this tag
+ * and the creator's pid in its index (chain indexes stop below 2^28,
+ * TC_ACT_EXT_VAL_MASK): the kernel itself then says whose the qdisc is, so
+ * whoever removes the last sabot filter on it (the runner, its guardian,
+ * abort or recover, of this run or another) removes it too, and never a
+ * clsact someone else made. */
+#define SABOT_CHAIN_TAG 0x16U
+#define SABOT_CHAIN(pid) (SABOT_CHAIN_TAG << SABOT_PID_BITS | ((uint32_t)(pid) & SABOT_PID_MASK))
+#define IS_SABOT_CHAIN(c) ((c) >> SABOT_PID_BITS == SABOT_CHAIN_TAG)
+/* Fault i of a scenario filters at priority SABOT_PRIO_BASE + i: distinct
+ * within a run, and with the scenario ceiling it cannot wrap. */
 #define SABOT_PRIO_BASE 0xc000U
+_Static_assert(SABOT_PRIO_BASE + SCENARIO_MAX_FAULTS - 1 <= 0xffffU, "tc priorities would wrap");
 
 static uint64_t netns_self(void) {
         struct stat st;
         return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-/* Run in the network namespace with inode ino: found through a named
- * namespace (/run/netns) or any process living in it. Returns the fd to
- * come back with (-1: already there), -ESRCH when the namespace is gone,
- * and with it every interface that lived in it. */
+/* Enter the namespace at path if it is the one with inode ino: 1 entered,
+ * 0 not that one, <0 it is but setns failed (kept in *err). */
+static int try_enter(const char *path, uint64_t ino, int *err) {
+        struct stat st;
+        if (stat(path, &st) < 0 || (uint64_t)st.st_ino != ino || !S_ISREG(st.st_mode))
+                return 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                *err = -errno;
+                return 0;
+        }
+        int r = setns(fd, CLONE_NEWNET) < 0 ? -errno : 1;
+        close(fd);
+        /* A file that only shares the number is not a namespace (EINVAL). */
+        if (r < 0 && r != -EINVAL)
+                *err = r;
+        return r > 0;
+}
+
+/* nsfs bind mounts anywhere in our mount namespace: "net:[INO]" is their
+ * root in mountinfo. */
+static int enter_by_mount(uint64_t ino, int *err) {
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return 0;
+        char line[4096], want[64];
+        snprintf(want, sizeof want, "net:[%llu]", (unsigned long long)ino);
+        int r = 0;
+        while (!r && fgets(line, sizeof line, f)) {
+                char *save = NULL, *fld[5] = {0};
+                fld[0] = strtok_r(line, " ", &save);
+                for (int k = 1; k < 5 && fld[k - 1]; k++)
+                        fld[k] = strtok_r(NULL, " ", &save);
+                if (!fld[4] || !streq(fld[3], want))
+                        continue;
+                /* Mount points escape space, tab, newline and backslash as \ooo. */
+                char path[PATH_MAX];
+                size_t o = 0;
+                for (const char *c = fld[4]; *c && o + 1 < sizeof path; c++) {
+                        if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' &&
+                            c[3] <= '7') {
+                                path[o++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+                                c += 3;
+                        } else
+                                path[o++] = *c;
+                }
+                path[o] = '\0';
+                r = try_enter(path, ino, err);
+        }
+        fclose(f);
+        return r;
+}
+
+/* A namespace held only by a process's open file (setns fds, a pidfd
+ * holder, `unshare --net` children that moved on). */
+static int enter_by_fd(uint64_t ino, int *err) {
+        DIR *d = opendir("/proc");
+        if (!d)
+                return 0;
+        char want[64];
+        snprintf(want, sizeof want, "net:[%llu]", (unsigned long long)ino);
+        struct dirent *de;
+        int r = 0;
+        while (!r && (de = readdir(d))) {
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                char dir[64];
+                snprintf(dir, sizeof dir, "/proc/%.20s/fd", de->d_name);
+                DIR *fd = opendir(dir);
+                if (!fd)
+                        continue;
+                struct dirent *fe;
+                while (!r && (fe = readdir(fd))) {
+                        char p[128], link[64];
+                        if (fe->d_name[0] == '.')
+                                continue;
+                        snprintf(p, sizeof p, "%s/%.32s", dir, fe->d_name);
+                        ssize_t n = readlink(p, link, sizeof link - 1);
+                        if (n <= 0)
+                                continue;
+                        link[n] = '\0';
+                        if (streq(link, want))
+                                r = try_enter(p, ino, err);
+                }
+                closedir(fd);
+        }
+        closedir(d);
+        return r;
+}
+
+/* Run in the network namespace with inode ino, found through a named
+ * namespace (/run/netns), any process or thread living in it, an nsfs
+ * mount anywhere, or an open file of any process. Returns the fd to come
+ * back with (-1: already there); -ESRCH when nothing that sabot can see
+ * holds it; another negative errno when it was found but cannot be
+ * entered. */
 static int netns_enter(uint64_t ino) {
         if (!ino || ino == netns_self())
                 return -1;
         int back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         if (back < 0)
                 return -errno;
+        int err = 0;
         const char *dirs[] = {"/run/netns", "/proc"};
         for (int k = 0; k < 2; k++) {
                 DIR *d = opendir(dirs[k]);
                 if (!d)
                         continue;
                 struct dirent *de;
-                while ((de = readdir(d))) {
+                int in = 0;
+                while (!in && (de = readdir(d))) {
                         char p[PATH_MAX];
-                        struct stat st;
-                        if (de->d_name[0] == '.')
+                        if (de->d_name[0] == '.' || (k && (de->d_name[0] < '0' || de->d_name[0] > '9')))
                                 continue;
                         snprintf(p, sizeof p, k ? "/proc/%s/ns/net" : "/run/netns/%s", de->d_name);
-                        if (stat(p, &st) < 0 || (uint64_t)st.st_ino != ino)
-                                continue;
-                        int fd = open(p, O_RDONLY | O_CLOEXEC);
-                        if (fd >= 0 && setns(fd, CLONE_NEWNET) == 0) {
-                                close(fd);
-                                closedir(d);
-                                return back;
-                        }
-                        if (fd >= 0)
-                                close(fd);
+                        in = try_enter(p, ino, &err);
                 }
                 closedir(d);
+                if (in)
+                        return back;
         }
+        if (enter_by_mount(ino, &err) || enter_by_fd(ino, &err))
+                return back;
         close(back);
-        return -ESRCH;
+        return err < 0 ? err : -ESRCH;
 }
 
 static void netns_leave(int back) {
@@ -84,10 +198,29 @@ static bool same_dev(const struct jentry *e) {
 
 typedef int (*net_revert_fn)(struct nl_sock *sk, const struct jentry *e);
 
+/* Whether the BPF program with this id is still loaded. A tc filter holds
+ * its program: once the runner that loaded it is gone, a loaded program
+ * means its filter still exists somewhere. */
+static bool prog_loaded(uint32_t id) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd >= 0) {
+                close(fd);
+                return true;
+        }
+        return errno != ENOENT;
+}
+
 static int in_netns(const struct jentry *e, net_revert_fn fn) {
         int back = netns_enter(e->netns);
-        if (back == -ESRCH)
-                return 0;
+        if (back == -ESRCH) {
+                /* Nothing sabot can see holds the namespace: gone with
+                 * everything in it, or held where we cannot look (a
+                 * socket, a mount in another mount namespace). Only the
+                 * fault's program tells which; without it, say so. */
+                if (e->prog && !prog_loaded(e->prog))
+                        return 0;
+                return -EHOSTUNREACH;
+        }
         if (back < -1)
                 return back;
         struct nl_sock *sk = NULL;
@@ -99,19 +232,49 @@ static int in_netns(const struct jentry *e, net_revert_fn fn) {
         return r;
 }
 
+/* The pid in sabot's marker chain on the clsact of ifindex: 1 and the pid
+ * when the clsact is sabot's, 0 when it is not (or there is none). */
+static int clsact_creator(struct nl_sock *sk, int ifindex, pid_t *ret_pid) {
+        uint32_t *v = NULL;
+        size_t n = 0;
+        int r = tc_chain_list(sk, ifindex, false, &v, &n);
+        if (r < 0)
+                return r;
+        r = 0;
+        for (size_t i = 0; i < n && !r; i++)
+                if (IS_SABOT_CHAIN(v[i])) {
+                        *ret_pid = SABOT_HANDLE_PID(v[i]);
+                        r = 1;
+                }
+        free(v);
+        return r;
+}
+
+/* The clsact goes with the last filter on it, when sabot created it. */
+static int clsact_drop_if_last(struct nl_sock *sk, int ifindex) {
+        pid_t creator;
+        int r = clsact_creator(sk, ifindex, &creator);
+        if (r <= 0)
+                return r;
+        r = tc_clsact_del_if_empty(sk, ifindex);
+        /* Filters left on it: the revert of the last sabot one removes it;
+         * someone else's keep it. */
+        return r == -EBUSY ? 0 : r;
+}
+
 static int revert_filter(struct nl_sock *sk, const struct jentry *e) {
         if (!same_dev(e))
                 return 0;
         int r = tc_filter_del(sk, e->ifindex, e->ingress, (uint16_t)e->prio, e->handle);
-        return r == -ENOENT || r == -EINVAL || r == -ENODEV ? 0 : r;
+        if (r < 0 && r != -ENOENT && r != -EINVAL && r != -ENODEV)
+                return r;
+        return clsact_drop_if_last(sk, e->ifindex);
 }
 
 static int revert_clsact(struct nl_sock *sk, const struct jentry *e) {
         if (!same_dev(e))
                 return 0;
-        int r = tc_clsact_del_if_empty(sk, e->ifindex);
-        /* Someone else's filters on it now: theirs to keep. */
-        return r == -EBUSY ? 0 : r;
+        return clsact_drop_if_last(sk, e->ifindex);
 }
 
 static int revert_ifb(struct nl_sock *sk, const struct jentry *e) { return tc_ifb_del(sk, e->dev); }
@@ -194,13 +357,56 @@ out:
         *ret = cached;
 }
 
+/* The tc priority fault f will filter at must hold no filter sabot did not
+ * create: the kernel refuses a cls_bpf filter beside another kind at one
+ * priority, and sabot joins no one else's classifier. Found here, before
+ * anything is touched, rather than at apply after other faults were. */
+static int probe_prio(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+        size_t idx = 0;
+        while (idx < sc->n_faults && sc->faults[idx] != f)
+                idx++;
+        int ifindex = f->interface ? (int)if_nametoindex(f->interface) : 0;
+        if (!ifindex || idx >= SCENARIO_MAX_FAULTS)
+                return 0; /* validation says what is wrong with those */
+        bool ingress = f->direction == DIR_INGRESS;
+        uint16_t prio = (uint16_t)(SABOT_PRIO_BASE + idx);
+        struct nl_sock *sk = NULL;
+        struct tc_filter_id *v = NULL;
+        size_t n = 0;
+        int r = tc_open(&sk);
+        if (r >= 0)
+                r = tc_filter_list(sk, ifindex, ingress, &v, &n);
+        tc_close(sk);
+        if (r < 0) {
+                snprintf(why, len, "cannot list the tc filters of %s %s: %s", f->interface, ingress ? "ingress" : "egress",
+                         strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct tc_filter_id *x = &v[i];
+                if (x->prio != prio || x->chain != 0)
+                        continue;
+                if (!streq(x->kind, "bpf") || x->protocol != htons(ETH_P_ALL) || (x->handle && !IS_SABOT_HANDLE(x->handle))) {
+                        snprintf(why, len, "tc priority %u on %s %s, which this fault (number %zu of the scenario) filters at, "
+                                 "holds a %s filter sabot did not create (handle 0x%x); sabot never joins or replaces "
+                                 "filters it did not create: move that filter to another priority", prio, f->interface,
+                                 ingress ? "ingress" : "egress", idx + 1, x->kind, x->handle);
+                        r = -EBUSY;
+                } else if (x->handle == SABOT_HANDLE(getpid())) {
+                        snprintf(why, len, "a sabot filter at tc priority %u on %s %s carries this run's pid (left by an "
+                                 "earlier run): 'sabot recover' removes it", prio, f->interface, ingress ? "ingress" : "egress");
+                        r = -EBUSY;
+                }
+        }
+        free(v);
+        return r;
+}
+
 static int probe_drop(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
-        (void)sc;
         struct net_support s;
-        (void)f;
         net_probe(&s);
         if (!s.clsact_why[0])
-                return 0;
+                return probe_prio(sc, f, why, len);
         snprintf(why, len, "%s", s.clsact_why);
         return -EOPNOTSUPP;
 }
@@ -210,7 +416,6 @@ static const char *dist_name(int d) {
 }
 
 static int probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
-        (void)sc;
         struct net_support s;
         char p[256];
         const char *dist = dist_name(f->distribution);
@@ -223,7 +428,7 @@ static int probe_latency(const struct scenario *sc, const struct fault *f, char 
         net_probe(&s);
         const char *w = s.clsact_why[0] ? s.clsact_why : s.ifb_why[0] ? s.ifb_why : s.netem_why[0] ? s.netem_why : s.mirred_why;
         if (!w[0])
-                return 0;
+                return probe_prio(sc, f, why, len);
         snprintf(why, len, "%s", w);
         return -EOPNOTSUPP;
 }
@@ -232,6 +437,7 @@ static int probe_latency(const struct scenario *sc, const struct fault *f, char 
 
 struct net_priv {
         struct net_filter_bpf *skel;
+        uint32_t prog_id;
 };
 
 static void net_priv_free(void *p) {
@@ -261,8 +467,9 @@ static uint32_t l3_offset_of(const char *dev) {
 
 static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *kind, const char *dev, int ifindex,
                        bool ingress, uint32_t prio, uint32_t handle) {
+        struct net_priv *priv = fr->priv;
         struct jentry e = {.ifindex = ifindex, .ingress = ingress, .prio = prio, .handle = handle,
-                           .netns = netns_self(), .name = fr->f->hdr.name};
+                           .netns = netns_self(), .name = fr->f->hdr.name, .prog = priv ? priv->prog_id : 0};
         snprintf(e.kind, sizeof e.kind, "%s", kind);
         snprintf(e.dev, sizeof e.dev, "%s", dev);
         int r = journal_apply(c->j, &e);
@@ -302,6 +509,8 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         fr->priv = priv;
         fr->priv_free = net_priv_free;
         r = net_filter_load(&spec, &priv->skel);
+        if (r >= 0)
+                r = net_filter_prog_id(priv->skel, &priv->prog_id);
         if (r < 0) {
                 fault_event(c, LOG_ERR, f, "cannot load the classifier: %s", strerror(-r));
                 return r;
@@ -338,13 +547,17 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
          * empty must never be taken for ours after a crash. An empty clsact
          * left behind by a crash in between changes no traffic. */
         r = tc_clsact_add(sk, ifindex);
-        if (r >= 0)
-                r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
-        else if (r == -EEXIST)
+        if (r >= 0) {
+                r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
+                if (r >= 0)
+                        r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
+                if (r < 0)
+                        (void)tc_clsact_del_if_empty(sk, ifindex); /* ours, just made, and empty */
+        } else if (r == -EEXIST)
                 r = 0;
         if (r < 0)
                 goto out;
-        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)idx, handle = SABOT_HANDLE_MAGIC << 16 | ((uint32_t)getpid() & 0xffff);
+        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)idx, handle = SABOT_HANDLE(getpid());
         r = journal_net(c, fr, "tcfilter", f->interface, ifindex, ingress, prio, handle);
         if (r >= 0)
                 r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel), "sabot_net",
@@ -426,75 +639,165 @@ static bool journaled(struct journal *const *live, size_t n, const char *kind, u
         return false;
 }
 
-static int sweep_here(struct journal *const *live, size_t n_live, void (*report)(const char *, void *), void *ud,
-                      const char *where) {
+/* Whether pid is a live sabot process that was already running at
+ * not_after (ns since boot; 0: any time), i.e. the runner that made an
+ * object tagged with its pid, not a process that reused the pid since. */
+static bool sabot_alive(pid_t pid, uint64_t not_after) {
+        char st, comm[16];
+        _cleanup_free_ char *exe = NULL;
+        if (pid <= 0 || pid == getpid() || proc_state(pid, &st) < 0 || st == 'Z' || st == 'X')
+                return false;
+        bool named = proc_comm(pid, comm) >= 0 && strncmp(comm, "sabot", 5) == 0;
+        if (!named && proc_exe(pid, &exe) >= 0) {
+                const char *base = strrchr(exe, '/');
+                named = strncmp(base ? base + 1 : exe, "sabot", 5) == 0;
+        }
+        if (!named)
+                return false;
+        uint64_t start;
+        long hz = sysconf(_SC_CLK_TCK);
+        if (!not_after || hz <= 0 || proc_starttime(pid, &start) < 0)
+                return true;
+        /* Start times count clock ticks since boot, rounded down. */
+        return start * (NSEC_PER_SEC / (uint64_t)hz) <= not_after;
+}
+
+/* When the program with this id was loaded, in ns since boot; 0 unknown. */
+static uint64_t prog_load_time(uint32_t id) {
+        int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+        if (fd < 0)
+                return 0;
+        struct bpf_prog_info info = {0};
+        uint32_t len = sizeof info;
+        int r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        close(fd);
+        return r < 0 ? 0 : info.load_time;
+}
+
+/* The pid an ifb name sabot-<hex pid>-<n> carries, or 0. */
+static pid_t ifb_pid(const char *name) {
+        char *end;
+        if (strncmp(name, "sabot-", 6) != 0 || !isxdigit((unsigned char)name[6]))
+                return 0;
+        unsigned long v = strtoul(name + 6, &end, 16);
+        return *end == '-' && v <= SABOT_PID_MASK ? (pid_t)v : 0;
+}
+
+struct sweep {
+        struct journal *const *live;
+        size_t n_live;
+        void (*report)(const char *what, int err, void *ud);
+        void *ud;
+        unsigned swept, failed;
+};
+
+static void sweep_report(struct sweep *sw, int err, const char *fmt, ...) _printf_(3, 4);
+static void sweep_report(struct sweep *sw, int err, const char *fmt, ...) {
+        char what[PATH_MAX + 256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        if (err < 0)
+                sw->failed++;
+        else
+                sw->swept++;
+        sw->report(what, err, sw->ud);
+}
+
+/* What no live run holds, in the namespace we are in: a live run is one
+ * with a journal in our run dir, or whose runner (the pid in the object's
+ * tag) is a live sabot process, whatever run dir it was started with. */
+static void sweep_here(struct sweep *sw, const char *where) {
         struct nl_sock *sk = NULL;
         struct tc_link *links = NULL;
         size_t n = 0;
-        int r = tc_open(&sk), swept = 0;
+        int r = tc_open(&sk);
         if (r >= 0)
                 r = tc_link_list(sk, &links, &n);
+        if (r < 0) {
+                sweep_report(sw, r, "cannot list the links%s", where);
+                tc_close(sk);
+                return;
+        }
         uint64_t ns = netns_self();
-        char what[160];
-        for (size_t i = 0; r >= 0 && i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
+                const char *dev = links[i].name;
                 for (int in = 0; in < 2; in++) {
                         struct tc_filter_id *f = NULL;
                         size_t nf = 0;
-                        if (tc_filter_list(sk, links[i].ifindex, in, &f, &nf) < 0)
+                        if ((r = tc_filter_list(sk, links[i].ifindex, in, &f, &nf)) < 0) {
+                                sweep_report(sw, r, "cannot list the filters of %s %s%s", dev, in ? "ingress" : "egress",
+                                             where);
                                 continue;
+                        }
                         for (size_t k = 0; k < nf; k++) {
-                                if (f[k].handle >> 16 != SABOT_HANDLE_MAGIC ||
-                                    journaled(live, n_live, "tcfilter", ns, links[i].name, f[k].prio, f[k].handle))
+                                if (!f[k].handle || !streq(f[k].kind, "bpf") || !IS_SABOT_HANDLE(f[k].handle) ||
+                                    journaled(sw->live, sw->n_live, "tcfilter", ns, dev, f[k].prio, f[k].handle))
                                         continue;
-                                if (tc_filter_del(sk, links[i].ifindex, in, f[k].prio, f[k].handle) >= 0) {
-                                        snprintf(what, sizeof what, "orphaned sabot filter (prio %u, handle 0x%x) on %s %s%s",
-                                                 f[k].prio, f[k].handle, links[i].name, in ? "ingress" : "egress", where);
-                                        report(what, ud);
-                                        swept++;
-                                }
+                                uint64_t loaded = prog_load_time(f[k].prog_id);
+                                if (sabot_alive(SABOT_HANDLE_PID(f[k].handle), loaded))
+                                        continue; /* a live run's, from another run dir */
+                                r = tc_filter_del(sk, links[i].ifindex, in, f[k].prio, f[k].handle);
+                                sweep_report(sw, r == -ENOENT ? 0 : r, "orphaned sabot filter (prio %u, handle 0x%x) on %s %s%s",
+                                             f[k].prio, f[k].handle, dev, in ? "ingress" : "egress", where);
                         }
                         free(f);
                 }
-                if (links[i].ifb && strncmp(links[i].name, "sabot-", 6) == 0 &&
-                    !journaled(live, n_live, "ifb", ns, links[i].name, 0, 0) && tc_ifb_del(sk, links[i].name) >= 0) {
-                        snprintf(what, sizeof what, "orphaned ifb device %s%s", links[i].name, where);
-                        report(what, ud);
-                        swept++;
+                pid_t creator;
+                if (clsact_creator(sk, links[i].ifindex, &creator) > 0 && !sabot_alive(creator, 0) &&
+                    !journaled(sw->live, sw->n_live, "clsact", ns, dev, 0, 0)) {
+                        r = tc_clsact_del_if_empty(sk, links[i].ifindex);
+                        if (r != -EBUSY)
+                                sweep_report(sw, r, "orphaned sabot clsact on %s%s", dev, where);
+                }
+                pid_t owner = ifb_pid(dev);
+                if (links[i].ifb && strncmp(dev, "sabot-", 6) == 0 && !journaled(sw->live, sw->n_live, "ifb", ns, dev, 0, 0) &&
+                    !sabot_alive(owner, 0)) {
+                        r = tc_ifb_del(sk, dev);
+                        sweep_report(sw, r, "orphaned ifb device %s%s", dev, where);
                 }
         }
         free(links);
         tc_close(sk);
-        return r < 0 ? r : swept;
 }
 
-int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, void *ud), void *ud) {
-        int total = sweep_here(live, n_live, report, ud, "");
-        if (total < 0)
-                return total;
+int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
+              unsigned *ret_failed) {
+        struct sweep sw = {.live = live, .n_live = n_live, .report = report, .ud = ud};
+        sweep_here(&sw, "");
         DIR *d = opendir("/run/netns");
-        if (!d)
-                return total;
         int back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (back < 0)
+                sweep_report(&sw, -errno, "cannot open our own network namespace to come back to");
         struct dirent *de;
-        while (back >= 0 && (de = readdir(d))) {
+        while (d && back >= 0 && (de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue;
                 char p[PATH_MAX], where[PATH_MAX + 16];
                 snprintf(p, sizeof p, "/run/netns/%s", de->d_name);
+                snprintf(where, sizeof where, " in netns %s", de->d_name);
                 int fd = open(p, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
+                if (fd < 0) {
+                        sweep_report(&sw, -errno, "cannot open network namespace %s", p);
                         continue;
-                if (setns(fd, CLONE_NEWNET) == 0) {
-                        snprintf(where, sizeof where, " in netns %s", de->d_name);
-                        int r = sweep_here(live, n_live, report, ud, where);
-                        if (r > 0)
-                                total += r;
-                        (void)setns(back, CLONE_NEWNET);
                 }
+                if (setns(fd, CLONE_NEWNET) == 0) {
+                        sweep_here(&sw, where);
+                        if (setns(back, CLONE_NEWNET) < 0) {
+                                /* Never go on sweeping from the wrong namespace. */
+                                sweep_report(&sw, -errno, "cannot return to our network namespace");
+                                close(fd);
+                                break;
+                        }
+                } else if (errno != EINVAL) /* EINVAL: a stale name, no namespace mounted on it */
+                        sweep_report(&sw, -errno, "cannot enter network namespace %s", p);
                 close(fd);
         }
         if (back >= 0)
                 close(back);
-        closedir(d);
-        return total;
+        if (d)
+                closedir(d);
+        *ret_failed = sw.failed;
+        return (int)sw.swept;
 }

@@ -88,6 +88,15 @@ int net_filter_load(const struct net_filter_spec *spec, struct net_filter_bpf **
 
 int net_filter_prog_fd(struct net_filter_bpf *skel) { return bpf_program__fd(skel->progs.sabot_net); }
 
+int net_filter_prog_id(struct net_filter_bpf *skel, uint32_t *ret) {
+        struct bpf_prog_info info = {0};
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(net_filter_prog_fd(skel), &info, &len) < 0)
+                return -errno;
+        *ret = info.id;
+        return 0;
+}
+
 int net_filter_counters(struct net_filter_bpf *skel, uint64_t ret[_NET_COUNTERS]) {
         return bpf_percpu_sum(skel->maps.sabot_counters, _NET_COUNTERS, ret);
 }

@@ -29,6 +29,8 @@ struct net_filter_spec {
  * the program holds. */
 int net_filter_load(const struct net_filter_spec *spec, struct net_filter_bpf **ret);
 int net_filter_prog_fd(struct net_filter_bpf *skel);
+/* The loaded program's id (what a tc filter dump names it by). */
+int net_filter_prog_id(struct net_filter_bpf *skel, uint32_t *ret);
 /* Sum of the per-CPU counters, indexed by enum net_counter. */
 int net_filter_counters(struct net_filter_bpf *skel, uint64_t ret[_NET_COUNTERS]);
 void net_filter_free(struct net_filter_bpf *skel);

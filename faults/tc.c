@@ -111,19 +111,25 @@ static int list_cb(struct nl_msg *msg, void *arg) {
                 return NL_OK;
         struct tcmsg *t = nlmsg_data(h);
         struct nlattr *tb[TCA_MAX + 1];
-        if (nlmsg_parse(h, sizeof *t, tb, TCA_MAX, NULL) < 0 || !tb[TCA_KIND] || !t->tcm_handle ||
-            !streq(nla_get_string(tb[TCA_KIND]), "bpf"))
+        if (nlmsg_parse(h, sizeof *t, tb, TCA_MAX, NULL) < 0 || !tb[TCA_KIND])
                 return NL_OK;
-        struct tc_filter_id id = {.prio = (uint16_t)(t->tcm_info >> 16), .handle = t->tcm_handle};
+        struct tc_filter_id id = {.prio = (uint16_t)(t->tcm_info >> 16), .protocol = (uint16_t)(t->tcm_info & 0xffff),
+                                  .handle = t->tcm_handle, .chain = tb[TCA_CHAIN] ? nla_get_u32(tb[TCA_CHAIN]) : 0};
+        snprintf(id.kind, sizeof id.kind, "%s", nla_get_string(tb[TCA_KIND]));
+        if (streq(id.kind, "bpf") && tb[TCA_OPTIONS]) {
+                struct nlattr *ob[TCA_BPF_MAX + 1];
+                if (nla_parse_nested(ob, TCA_BPF_MAX, tb[TCA_OPTIONS], NULL) >= 0 && ob[TCA_BPF_ID])
+                        id.prog_id = nla_get_u32(ob[TCA_BPF_ID]);
+        }
         if (array_push(&c->v, &c->n, sizeof id, &id) < 0)
                 c->err = -ENOMEM;
         return NL_OK;
 }
 
-/* Dump the filters of a clsact hook through fn. No clsact at all is not an
- * error: nothing is attached. */
-static int filter_dump(struct nl_sock *sk, int ifindex, bool ingress, nl_recvmsg_msg_cb_t fn, void *arg) {
-        struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP);
+/* Dump the filters (or chains) of a clsact hook through fn. No clsact at
+ * all is not an error: nothing is attached. */
+static int hook_dump(struct nl_sock *sk, int type, int ifindex, bool ingress, nl_recvmsg_msg_cb_t fn, void *arg) {
+        struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_DUMP);
         struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = hook(ingress)};
         if (!msg || nlmsg_append(msg, &t, sizeof t, NLMSG_ALIGNTO) < 0) {
                 nlmsg_free(msg);
@@ -142,6 +148,52 @@ static int filter_dump(struct nl_sock *sk, int ifindex, bool ingress, nl_recvmsg
         if (r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND)
                 return 0;
         return r < 0 ? nl_to_errno(r) : 0;
+}
+
+static int filter_dump(struct nl_sock *sk, int ifindex, bool ingress, nl_recvmsg_msg_cb_t fn, void *arg) {
+        return hook_dump(sk, RTM_GETTFILTER, ifindex, ingress, fn, arg);
+}
+
+struct chain_ctx {
+        uint32_t *v;
+        size_t n;
+        int err;
+};
+
+static int chain_cb(struct nl_msg *msg, void *arg) {
+        struct chain_ctx *c = arg;
+        struct nlmsghdr *h = nlmsg_hdr(msg);
+        struct nlattr *tb[TCA_MAX + 1];
+        if (h->nlmsg_type != RTM_NEWCHAIN || nlmsg_parse(h, sizeof(struct tcmsg), tb, TCA_MAX, NULL) < 0 ||
+            !tb[TCA_CHAIN])
+                return NL_OK;
+        uint32_t chain = nla_get_u32(tb[TCA_CHAIN]);
+        if (array_push(&c->v, &c->n, sizeof chain, &chain) < 0)
+                c->err = -ENOMEM;
+        return NL_OK;
+}
+
+int tc_chain_list(struct nl_sock *sk, int ifindex, bool ingress, uint32_t **ret, size_t *ret_n) {
+        struct chain_ctx c = {0};
+        int r = hook_dump(sk, RTM_GETCHAIN, ifindex, ingress, chain_cb, &c);
+        if (r >= 0 && c.err < 0)
+                r = c.err;
+        if (r < 0) {
+                free(c.v);
+                return r;
+        }
+        *ret = c.v;
+        *ret_n = c.n;
+        return 0;
+}
+
+int tc_chain_add(struct nl_sock *sk, int ifindex, bool ingress, uint32_t chain) {
+        struct nl_msg *msg = tc_msg(RTM_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, ifindex, hook(ingress), 0, 0);
+        if (!msg || nla_put_u32(msg, TCA_CHAIN, chain) < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        return talk(sk, msg);
 }
 
 static int count_cb(struct nl_msg *msg, void *arg) {

@@ -20,6 +20,11 @@ int tc_clsact_add(struct nl_sock *sk, int ifindex);
 /* Delete the clsact qdisc, but only when no filter is left on either of
  * its hooks (others may have attached some): -EBUSY otherwise. */
 int tc_clsact_del_if_empty(struct nl_sock *sk, int ifindex);
+/* An empty filter chain on a clsact hook: inert (nothing jumps to it), and
+ * it goes with the qdisc. -EEXIST when there. */
+int tc_chain_add(struct nl_sock *sk, int ifindex, bool ingress, uint32_t chain);
+/* The explicitly created chains of a clsact hook (none without a clsact). */
+int tc_chain_list(struct nl_sock *sk, int ifindex, bool ingress, uint32_t **ret, size_t *ret_n);
 /* Filters on a clsact hook (ingress = true: ingress, else egress). */
 int tc_filter_count(struct nl_sock *sk, int ifindex, bool ingress);
 
@@ -47,10 +52,15 @@ int tc_dist_find(const char *name, char *ret_path, size_t len);
 /* netem as the root qdisc of ifindex. */
 int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec);
 
-/* The cls_bpf filters on a clsact hook: prio and handle of each. */
+/* Every filter on a clsact hook, of any kind and chain; a classifier
+ * instance (kind, prio, protocol) also shows as one with handle 0. */
 struct tc_filter_id {
         uint16_t prio;
+        uint16_t protocol; /* network order, as tcm_info carries it */
         uint32_t handle;
+        uint32_t chain;
+        uint32_t prog_id; /* cls_bpf: the program's id; else 0 */
+        char kind[16];
 };
 int tc_filter_list(struct nl_sock *sk, int ifindex, bool ingress, struct tc_filter_id **ret, size_t *ret_n);
 /* Names and indexes of the links of this namespace, and whether each is an ifb. */

@@ -132,14 +132,16 @@ wait $runner 2>/dev/null
 $S arm >/dev/null
 unchanged "after abort"
 run_bg all.ini
+# This run's program (others' runs on this machine may have theirs).
+prog=$(inA tc filter show dev "$dev" egress | sed -n 's/.* id \([0-9]*\) name sabot_net.*/\1/p' | head -n 1)
 kill -9 $runner
 wait_for 1000 eval '! has_filter egress' && pass "SIGKILL of the runner: the guardian removed the filter within 1 s" || fail "filter still there 1 s after SIGKILL"
 wait $runner 2>/dev/null
 wait_for 1000 no_journals
 unchanged "after SIGKILL"
 # The kernel frees a program after its last reference (RCU, a workqueue).
-no_prog() { ! bpftool prog show 2>/dev/null | grep -q 'name sabot_net'; }
-wait_for 2000 no_prog && pass "no sabot BPF program left loaded" || fail "a sabot BPF program is still loaded"
+no_prog() { [ -n "$prog" ] && ! bpftool prog show id "$prog" >/dev/null 2>&1; }
+wait_for 2000 no_prog && pass "the run's BPF program ($prog) is unloaded" || fail "the run's BPF program ($prog) is still loaded"
 
 # --- recover sweeps sabot objects that no journal accounts for ---
 run_bg all.ini
@@ -151,14 +153,14 @@ rm -f run/runs/*.journal # as if the run dir were wiped
 ip -n "$A" link add sabot-fff-9 type ifb
 has_filter egress && pass "with runner, guardian and journal gone, the filter is an orphan" || fail "no orphan to sweep"
 expect_exit 0 "sabot recover sweeps orphans" $S recover
-expect_out "the filter, found by its handle" "removed orphaned sabot filter \(prio 49152, handle 0x5ab0[0-9a-f]+\) on $dev egress in netns $A"
+expect_out "the filter, found by its handle" "removed orphaned sabot filter \(prio 49152, handle 0x5a8[0-9a-f]+\) on $dev egress in netns $A"
 expect_out "the ifb, found by its name" "removed orphaned ifb device sabot-fff-9 in netns $A"
 has_filter egress && fail "orphan filter still there" || pass "the orphan filter is gone"
 ip -n "$A" link show sabot-fff-9 >/dev/null 2>&1 && fail "orphan ifb still there" || pass "the orphan ifb is gone"
 ip -n "$A" link show "$dev" >/dev/null 2>&1 && pass "the veth named sabot-* (not an ifb) was left alone" || fail "the veth was deleted"
-# The clsact qdisc that run created is not swept: without its journal
-# nothing proves it was sabot's, and an empty clsact changes no traffic.
-inA tc qdisc del dev "$dev" clsact
+# The clsact qdisc that run created carries sabot's marker chain: with the
+# last sabot filter on it gone, it is swept too.
+expect_out "the clsact, found by its marker chain" "removed orphaned sabot clsact on $dev in netns $A"
 unchanged "after the sweep"
 
 # --- a pre-existing clsact and another owner's filter survive ---
