@@ -39,6 +39,12 @@ struct run_event {
         char *msg;
 };
 
+/* One entry of the run's schedule: when fault i is next due. */
+struct sched_ent {
+        uint64_t t;
+        size_t i;
+};
+
 struct run {
         const struct run_opts *o;
         struct scenario *s;
@@ -46,6 +52,10 @@ struct run {
         struct plan *pl;
         struct journal *j;
         struct fault_run *fr;
+        /* A min-heap of (next due, fault) over r->fr, built at the first
+         * tick; entries whose fault has moved on are dropped when met. */
+        struct sched_ent *sched;
+        size_t n_sched;
         pid_t *exec_pids;
         uint64_t *exec_starts;
         int *exec_pidfds;

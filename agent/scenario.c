@@ -590,6 +590,11 @@ static void scenario_check(struct scenario *s, struct diags *d) {
                 check_target(s, s->targets[i], d);
         for (size_t i = 0; i < s->n_faults; i++)
                 check_fault(s, s->faults[i], d);
+        if (s->n_faults > SCENARIO_MAX_FAULTS)
+                diag_error(d, s->file, s->faults[SCENARIO_MAX_FAULTS]->hdr.line,
+                           "fault '%s' is fault %d of %zu: a scenario holds at most %d faults; split it into "
+                           "several scenarios", s->faults[SCENARIO_MAX_FAULTS]->hdr.name ? s->faults[SCENARIO_MAX_FAULTS]->hdr.name : "?",
+                           SCENARIO_MAX_FAULTS + 1, s->n_faults, SCENARIO_MAX_FAULTS);
         for (size_t i = 0; i < s->n_slos; i++)
                 check_slo(s, s->slos[i], d);
         if (s->has_head && s->n_faults == 0)

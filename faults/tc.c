@@ -247,12 +247,13 @@ int tc_link_list(struct nl_sock *sk, struct tc_link **ret, size_t *ret_n) {
 }
 
 int tc_clsact_del_if_empty(struct nl_sock *sk, int ifindex) {
-        int in = tc_filter_count(sk, ifindex, true), out = tc_filter_count(sk, ifindex, false);
-        if (in < 0)
-                return in;
-        if (out < 0)
-                return out;
-        if (in + out > 0)
+        /* One hook at a time: with many filters left, one dump says so. */
+        int n = tc_filter_count(sk, ifindex, false);
+        if (n == 0)
+                n = tc_filter_count(sk, ifindex, true);
+        if (n < 0)
+                return n;
+        if (n > 0)
                 return -EBUSY;
         struct nl_msg *msg = tc_msg(RTM_DELQDISC, 0, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
         if (!msg)
