@@ -153,8 +153,15 @@ static int enter_by_fd(uint64_t ino, int *err) {
  * holds it; another negative errno when it was found but cannot be
  * entered. */
 static int netns_enter(uint64_t ino) {
+        /* Namespaces this process looked for everywhere and did not find:
+         * the other entries of a journal need not scan every fd again. */
+        static uint64_t not_found[8];
+        static unsigned n_not_found;
         if (!ino || ino == netns_self())
                 return -1;
+        for (unsigned i = 0; i < n_not_found && i < ELEMENTSOF(not_found); i++)
+                if (not_found[i] == ino)
+                        return -ESRCH;
         int back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         if (back < 0)
                 return -errno;
@@ -180,7 +187,10 @@ static int netns_enter(uint64_t ino) {
         if (enter_by_mount(ino, &err) || enter_by_fd(ino, &err))
                 return back;
         close(back);
-        return err < 0 ? err : -ESRCH;
+        if (err < 0)
+                return err;
+        not_found[n_not_found++ % ELEMENTSOF(not_found)] = ino;
+        return -ESRCH;
 }
 
 static void netns_leave(int back) {
@@ -562,6 +572,18 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         if (r >= 0)
                 r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel), "sabot_net",
                                !latency, ifb);
+        /* Another run's last filter went between our clsact check and this
+         * filter, and took its (empty) clsact with it: make ours, once. */
+        if ((r == -EINVAL || r == -ENOENT) && tc_clsact_add(sk, ifindex) >= 0) {
+                r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
+                if (r >= 0)
+                        r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
+                if (r >= 0)
+                        r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel),
+                                       "sabot_net", !latency, ifb);
+                else
+                        (void)tc_clsact_del_if_empty(sk, ifindex);
+        }
         if (r == -EEXIST)
                 fault_event(c, LOG_ERR, f, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
                             f->interface);
@@ -732,15 +754,16 @@ static void sweep_here(struct sweep *sw, const char *where) {
                                 continue;
                         }
                         for (size_t k = 0; k < nf; k++) {
-                                if (!f[k].handle || !streq(f[k].kind, "bpf") || !IS_SABOT_HANDLE(f[k].handle) ||
+                                if (!f[k].handle || f[k].chain || !streq(f[k].kind, "bpf") || !IS_SABOT_HANDLE(f[k].handle) ||
                                     journaled(sw->live, sw->n_live, "tcfilter", ns, dev, f[k].prio, f[k].handle))
                                         continue;
                                 uint64_t loaded = prog_load_time(f[k].prog_id);
                                 if (sabot_alive(SABOT_HANDLE_PID(f[k].handle), loaded))
                                         continue; /* a live run's, from another run dir */
                                 r = tc_filter_del(sk, links[i].ifindex, in, f[k].prio, f[k].handle);
-                                sweep_report(sw, r == -ENOENT ? 0 : r, "orphaned sabot filter (prio %u, handle 0x%x) on %s %s%s",
-                                             f[k].prio, f[k].handle, dev, in ? "ingress" : "egress", where);
+                                if (r != -ENOENT) /* gone meanwhile: its owner reverted it */
+                                        sweep_report(sw, r, "orphaned sabot filter (prio %u, handle 0x%x) on %s %s%s",
+                                                     f[k].prio, f[k].handle, dev, in ? "ingress" : "egress", where);
                         }
                         free(f);
                 }
