@@ -147,7 +147,7 @@ static int enter_by_fd(uint64_t ino, int *err) {
 }
 
 /* Run in the network namespace with inode ino, found through a named
- * namespace (/run/netns), any process or thread living in it, an nsfs
+ * namespace (/run/netns), any process living in it, an nsfs
  * mount anywhere, or an open file of any process. Returns the fd to come
  * back with (-1: already there); -ESRCH when nothing that sabot can see
  * holds it; another negative errno when it was found but cannot be
