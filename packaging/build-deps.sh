@@ -35,8 +35,9 @@ pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-de
 if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
 	# libclang-rt-dev: sanitizer and libFuzzer runtimes; debootstrap: the
-	# throwaway root the package and Ansible tests install into.
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client ansible-core libclang-rt-14-dev debootstrap"
+	# throwaway root the package and Ansible tests install into (Ansible
+	# itself runs there: tests/integration/lib.sh troot_pkgs).
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap"
 fi
 
 if [ "${1:-}" = "--bench" ]; then
