@@ -227,10 +227,20 @@ troot_down() {
 
 # What the package and Ansible tests must never change on this machine:
 # the host's own dpkg record of sabot and sabot's paths.
+# Which inode each path is, whose and what mode, and the files' sizes and
+# times: not directory times, which a sabot installed here changes by using
+# its dirs.
 host_pkg_snapshot() {
 	dpkg-query -W -f='${Package} ${Status} ${Version}\n' sabot 2>&1
-	ls -ld /etc/sabot /var/lib/sabot /run/sabot /usr/sbin/sabot /usr/share/sabot /usr/share/doc/sabot \
-		/usr/lib/systemd/system/sabot-run@.service /lib/systemd/system/sabot-run@.service /var/lib/dpkg/info/sabot.list 2>&1
+	for p in /etc/sabot /etc/sabot/policy.ini /var/lib/sabot /run/sabot /usr/sbin/sabot /usr/share/sabot \
+		/usr/share/doc/sabot /usr/lib/systemd/system/sabot-run@.service /lib/systemd/system/sabot-run@.service \
+		/var/lib/dpkg/info/sabot.list /var/lib/dpkg/info/sabot.prerm; do
+		if [ -d "$p" ]; then
+			stat -c '%n %F %i %U:%G %a' "$p"
+		else
+			stat -c '%n %F %i %U:%G %a %s %Y' "$p" 2>&1
+		fi
+	done
 }
 
 # The packages a base root holds for the package tests: what DEB depends
