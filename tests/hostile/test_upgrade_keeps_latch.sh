@@ -36,7 +36,15 @@ latch=$T_ROOT/var/lib/sabot/disarmed
 
 version() { troot dpkg-query -W -f='${Version}' sabot 2>/dev/null; }
 status1() { troot /usr/sbin/sabot status 2>&1 | head -n 1; }
+# A host with systemd, as far as the maintainer scripts can tell: they ask
+# /run/systemd/system, and a systemctl that writes down what it is told.
+mkdir -p "$T_ROOT/run/systemd/system"
+printf '#!/bin/sh\necho "$*" >> /tmp/systemctl.log\n' > "$T_ROOT/usr/bin/systemctl"
+chmod 755 "$T_ROOT/usr/bin/systemctl"
+sysctl_log() { cat "$T_ROOT/tmp/systemctl.log" 2>/dev/null; }
 expect_exit 0 "dpkg -i installs $v1" troot dpkg -i /tmp/sabot-1.deb
+grep -q '^enable sabot-recover.service' "$T_ROOT/tmp/systemctl.log" 2>/dev/null &&
+	pass "installing enables sabot-recover.service" || fail "install told systemctl: $(sysctl_log)"
 
 # The operator pulls the kill switch, with a reason of their own.
 reason="incident 4711 ($$): payments degraded, no chaos until the review"
@@ -61,6 +69,8 @@ for step in 1:reinstalls 2:upgrades 2:reinstalls 1:downgrades 2:upgrades; do
 	[ "$s" = "DISARMED: $(head -n 1 "$T_TMP/latch.before")" ] && pass "step $n: status says DISARMED with the operator's reason" ||
 		fail "step $n: status says: $s"
 done
+grep -q '^disable' "$T_ROOT/tmp/systemctl.log" && fail "an upgrade disabled a unit: $(sysctl_log)" ||
+	pass "no upgrade or reinstall disabled sabot-recover.service"
 # What the latch is for: an unattended run after the upgrade is refused.
 scen=/etc/sabot/scenarios/sabot-hs-latch-$$.ini
 cp "$(command -v sleep)" "$T_TMP/sabot-hsl$$"
@@ -82,15 +92,31 @@ expect_exit 0 "dpkg -i upgrades an armed host" troot dpkg -i /tmp/sabot-2.deb
 expect_exit 0 "dpkg -i downgrades an armed host" troot dpkg -i /tmp/sabot-1.deb
 [ "$(status1)" = armed ] && [ ! -e "$latch" ] && pass "the downgraded host is still armed" || fail "after downgrade: $(status1)"
 
+# A run in progress through an upgrade: the upgrade leaves it alone (it
+# ends on its own schedule, reverting what it applied), and the upgraded
+# binary's kill switch still stops it.
+troot sh -c "/usr/sbin/sabot run --yes $scen.30 >/tmp/run.out 2>&1 &"
+paused() { [ "$(pstate $worker)" = T ]; }
+wait_for 10000 paused && pass "a run pauses its target" || fail "the run never paused its target: $(cat "$T_ROOT/tmp/run.out")"
+expect_exit 0 "dpkg -i downgrades with a run in progress" troot dpkg -i /tmp/sabot-1.deb
+expect_exit 0 "dpkg -i upgrades with a run in progress" troot dpkg -i /tmp/sabot-2.deb
+[ "$(pstate $worker)" = T ] && troot /usr/sbin/sabot status | grep -q '^run latch-.*: runner pid [0-9]* running' &&
+	pass "the run is still in progress after both" || fail "after the upgrade: target $(pstate $worker), $(troot /usr/sbin/sabot status)"
+expect_exit 0 "the upgraded binary's abort stops the older binary's run" troot /usr/sbin/sabot abort --reason "after upgrade"
+running() { [ "$(pstate $worker)" = S ]; }
+wait_for 5000 running && pass "and its target runs again" || fail "target state $(pstate $worker) after abort"
+expect_exit 0 "arm again" troot /usr/sbin/sabot arm
+: > "$T_ROOT/tmp/systemctl.log"
+
 # Removal: the binary goes, so nothing of sabot's may stay applied. With a
 # run in progress (its target paused), dpkg -r reverts it first, and leaves
 # the host disarmed: removal never re-arms a host.
 troot sh -c "/usr/sbin/sabot run --yes $scen.30 >/tmp/run.out 2>&1 &"
-paused() { [ "$(pstate $worker)" = T ]; }
 wait_for 10000 paused && pass "a run pauses its target" || fail "the run never paused its target: $(cat "$T_ROOT/tmp/run.out")"
 expect_exit 0 "dpkg -r with a run in progress" troot dpkg -r sabot
+grep -q '^disable sabot-recover.service' "$T_ROOT/tmp/systemctl.log" && pass "removal disables sabot-recover.service" ||
+	fail "removal told systemctl: $(sysctl_log)"
 [ ! -e "$T_ROOT/usr/sbin/sabot" ] && pass "the binary is gone" || fail "/usr/sbin/sabot is still there"
-running() { [ "$(pstate $worker)" = S ]; }
 wait_for 5000 running && pass "the run's target runs again: the removal reverted it" || fail "target state $(pstate $worker) after removal"
 grep -q 'package removal' "$latch" 2>/dev/null &&
 	pass "removal left the host disarmed ($(cat "$latch"))" || fail "after removal the latch is: $(cat "$latch" 2>&1)"
