@@ -28,7 +28,7 @@ mkdir -p "$T_TMP/b2"
 cp "$BUILD/sabot" "$T_TMP/b2/sabot"
 deb2=$(sh "$top/packaging/deb/build-deb.sh" "$v2" "$T_TMP/b2" 2>&1 | tail -n 1)
 [ -f "$deb2" ] || { fail "no $v2 package: $deb2"; t_done; }
-base=$(troot_base $(troot_pkgs "$deb")) || { fail "no base root for the package test"; t_done; }
+base=$(troot_deb_base "$deb") || { fail "no base root for the package test"; t_done; }
 troot_up "$base" || { fail "cannot set up the throwaway root over $base"; t_done; }
 cp "$deb" "$T_ROOT/tmp/sabot-1.deb"
 cp "$deb2" "$T_ROOT/tmp/sabot-2.deb"

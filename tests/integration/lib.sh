@@ -9,7 +9,8 @@
 # network namespace, for what must reach the network (host_net).
 if [ -n "${T_OWN_NS:-}" ] && [ -z "${T_IN_NS:-}" ]; then
 	exec 7</proc/self/ns/net
-	T_IN_NS=1 exec unshare --mount --net --pid --fork --mount-proc --propagation private sh "$0" "$@"
+	# --kill-child: if unshare is killed (a CI timeout), so is the tree.
+	T_IN_NS=1 exec unshare --mount --net --pid --fork --kill-child --mount-proc --propagation private sh "$0" "$@"
 fi
 host_net() { if [ -n "${T_IN_NS:-}" ]; then nsenter --net=/proc/self/fd/7 "$@"; else "$@"; fi; }
 T_FAILS=0
@@ -156,13 +157,14 @@ troot_mirror() { # SUITE
 
 # troot_base PACKAGE...: the path of a cached base root with these packages
 # (and their dependencies) installed; made now if missing (about a minute).
+# T_ROOT_KEY, if set, is part of the cache key too.
 troot_base() {
 	tb_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	tb_mirror=$(troot_mirror "$tb_suite" | head -n 1)
 	[ -n "$tb_suite" ] && [ -n "$tb_mirror" ] || { echo "no release name or apt mirror for it here" >&2; return 1; }
 	command -v debootstrap >/dev/null || { echo "no debootstrap: 'make test-deps' installs it" >&2; return 1; }
 	tb_list=$(printf '%s\n' "$@" | sort -u | tr '\n' ',' | sed 's/,$//')
-	tb_key=$(printf '%s %s %s\n' "$tb_suite" "$tb_mirror" "$tb_list" | sha256sum | cut -c1-16)
+	tb_key=$(printf '%s %s %s %s\n' "$tb_suite" "$tb_mirror" "$tb_list" "${T_ROOT_KEY:-}" | sha256sum | cut -c1-16)
 	tb_dir=$T_ROOT_CACHE/$tb_suite-$tb_key
 	mkdir -p "$T_ROOT_CACHE" || return 1
 	(
@@ -251,4 +253,12 @@ host_pkg_snapshot() {
 troot_pkgs() { # DEB
 	dpkg-deb -f "$1" Depends | sed 's/([^)]*)//g; s/[,|]/ /g'
 	echo python3-apt python3-cffi-backend ansible-core
+}
+
+# troot_deb_base DEB: the base root for DEB. Its Depends line, versions
+# included, is in the key: a machine whose libraries were upgraded builds
+# packages that want newer ones than an older base root has.
+troot_deb_base() {
+	T_ROOT_KEY=$(dpkg-deb -f "$1" Depends) || return 1
+	troot_base $(troot_pkgs "$1")
 }

@@ -20,7 +20,7 @@ t0=$(date +%s)
 host_before=$(host_pkg_snapshot)
 deb=$(make -s -C "$top" deb 2>&1 | tail -n 1)
 [ -f "$deb" ] || { fail "make deb: $deb"; t_done; }
-base=$(troot_base $(troot_pkgs "$deb")) || { fail "no base root for the Ansible test"; t_done; }
+base=$(troot_deb_base "$deb") || { fail "no base root for the Ansible test"; t_done; }
 troot_up "$base" || { fail "cannot set up the throwaway root over $base"; t_done; }
 troot ansible-playbook --version >/dev/null 2>&1 || { fail "no ansible-playbook in the throwaway root $base"; t_done; }
 # The controller's side, inside the root: the playbooks, the package, the

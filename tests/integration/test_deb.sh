@@ -19,7 +19,7 @@ host_before=$(host_pkg_snapshot)
 OUT=$(make -s -C "$top" deb 2>&1)
 deb=$(echo "$OUT" | tail -n 1)
 [ -f "$deb" ] && pass "make deb builds $(basename "$deb")" || { fail "make deb: $OUT"; t_done; }
-base=$(troot_base $(troot_pkgs "$deb")) || { fail "no base root for the package test"; t_done; }
+base=$(troot_deb_base "$deb") || { fail "no base root for the package test"; t_done; }
 troot_up "$base" || { fail "cannot set up the throwaway root over $base"; t_done; }
 [ ! -e "$T_ROOT/usr/sbin/sabot" ] && ! troot dpkg -s sabot >/dev/null 2>&1 &&
 	pass "the throwaway root has no sabot before the test" || fail "sabot is in the base root $base"
