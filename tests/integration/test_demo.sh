@@ -34,10 +34,16 @@ demo_procs() {
 # those on tc hooks in its namespaces, sampled while it runs: program ids
 # are not reused soon, so "that id is gone afterwards" is exact.
 DEMO_NS="sabot-demo-web sabot-demo-cli"
+# The cgroup2 hierarchy (/sys/fs/cgroup here, .../unified on hybrid hosts):
+# a sabot-named cgroup one of the demo's processes is in is the demo's.
+# Not the cgroup this test itself runs in (a CI unit may be sabot-named).
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+own_cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
 demo_prog_ids() {
 	for ns in $DEMO_NS; do
 		[ -e "/run/netns/$ns" ] || continue
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			[ -n "$CG2" ] && sed -n 's|^0::\(/.*sabot[^/]*\)$|\1|p' "/proc/$p/cgroup" 2>/dev/null >> "$T_TMP/cgroups"
 			for fd in /proc/"$p"/fd/*; do
 				case $(readlink "$fd" 2>/dev/null) in
 				anon_inode:bpf-prog | anon_inode:bpf_link)
@@ -77,6 +83,10 @@ demo_left() {
 			bpftool prog show id "$id" >/dev/null 2>&1 && echo "BPF program $(bpftool prog show id "$id" | head -n 1)"
 		done
 	fi
+	for cg in $(sort -u "$T_TMP/cgroups" 2>/dev/null); do
+		case $own_cg/ in "$cg"/*) continue ;; esac
+		[ -d "$CG2$cg" ] && echo "cgroup $CG2$cg"
+	done
 	ls "$T_TMP/demo/run/runs" 2>/dev/null | sed 's/^/journal /'
 	for d in /run/sabot /var/lib/sabot /etc/sabot; do
 		[ -e $d ] && ! grep -qx $d "$T_TMP/dirs-before" && echo "$d, which the demo must not use"
@@ -132,7 +142,8 @@ grep -E '^ +[0-9]+s .* [1-9][0-9]* http 5xx' "$T_TMP/demo/clients.log" >/dev/nul
 }
 n_progs=$(sort -un "$T_TMP/progids" 2>/dev/null | wc -l)
 left=$(demo_left)
-[ -z "$left" ] && pass "nothing of the demo's is left: namespaces, links, its $n_progs BPF program(s), journals, sabot's dirs" || {
+n_cgs=$(sort -u "$T_TMP/cgroups" 2>/dev/null | grep -vxF "$own_cg" | wc -l)
+[ -z "$left" ] && pass "nothing of the demo's is left: namespaces, links, its $n_progs BPF program(s), its $n_cgs sabot cgroup(s), journals, sabot's dirs" || {
 	fail "the demo left:"
 	echo "$left" | sed 's/^/    | /'
 }
@@ -148,6 +159,7 @@ left=$(demo_procs)
 # Ctrl-C does): faults reverted, sandbox removed, nothing left.
 rm -rf "$T_TMP/demo"
 : > "$T_TMP/progids"
+: > "$T_TMP/cgroups"
 sample_start
 SABOT=$SABOT SABOT_DEMO_BIN=$BUILD/sabot-demo DEMO_OUT=$T_TMP/demo setsid sh "$top/scenarios/demo/demo.sh" > "$T_TMP/int.out" 2>&1 &
 pid=$!
