@@ -100,7 +100,14 @@ paused() { [ "$(pstate $worker)" = T ]; }
 wait_for 10000 paused && pass "a run pauses its target" || fail "the run never paused its target: $(cat "$T_ROOT/tmp/run.out")"
 expect_exit 0 "dpkg -i downgrades with a run in progress" troot dpkg -i /tmp/sabot-1.deb
 expect_exit 0 "dpkg -i upgrades with a run in progress" troot dpkg -i /tmp/sabot-2.deb
-[ "$(pstate $worker)" = T ] && troot /usr/sbin/sabot status | grep -q '^run latch-.*: runner pid [0-9]* running' &&
+# (status --json: the run's runner is running and still holds the stop.)
+holds_stop() {
+	troot /usr/sbin/sabot status --json | troot python3 -c 'import json, sys
+s = json.load(sys.stdin)
+sys.exit(not any(r["runner"] == "running" and any(a["kind"] == "stop" and a["pid"] == int(sys.argv[1]) for a in r["active"])
+                 for r in s["runs"]))' "$worker"
+}
+[ "$(pstate $worker)" = T ] && holds_stop &&
 	pass "the run is still in progress after both" || fail "after the upgrade: target $(pstate $worker), $(troot /usr/sbin/sabot status)"
 expect_exit 0 "the upgraded binary's abort stops the older binary's run" troot /usr/sbin/sabot abort --reason "after upgrade"
 running() { [ "$(pstate $worker)" = S ]; }
