@@ -31,8 +31,9 @@ demo_procs() {
 # on this machine make their own namespaces and programs meanwhile. The
 # demo's namespaces and links are named sabot-demo-*; its BPF programs are
 # those its processes hold (their fds and links, from /proc/PID/fdinfo) and
-# those on tc hooks in its namespaces, sampled while it runs: program ids
-# are not reused soon, so "that id is gone afterwards" is exact.
+# those on tc hooks in its namespaces, sampled every 250 ms while it runs
+# (its network faults last seconds): program ids are not reused soon, so
+# "that id is gone afterwards" is exact.
 DEMO_NS="sabot-demo-web sabot-demo-cli"
 # The cgroup2 hierarchy (/sys/fs/cgroup here, .../unified on hybrid hosts):
 # a sabot-named cgroup one of the demo's processes is in is the demo's.
@@ -63,7 +64,7 @@ sample_start() {
 	: > "$T_TMP/sampling"
 	# Its ip and tc enter the demo's namespaces, where the demo's own
 	# clean-up may SIGKILL them: quietly, the next sample comes.
-	(while [ -e "$T_TMP/sampling" ]; do demo_prog_ids >> "$T_TMP/progids"; sleep 0.1; done) 2>/dev/null &
+	(while [ -e "$T_TMP/sampling" ]; do demo_prog_ids >> "$T_TMP/progids"; sleep 0.25; done) 2>/dev/null &
 	sampler=$!
 }
 sample_stop() {
