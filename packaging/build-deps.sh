@@ -34,8 +34,10 @@ fi
 pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libinih-dev libcurl4-openssl-dev libjson-c-dev"
 if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
-	# libclang-rt-dev: sanitizer and libFuzzer runtimes.
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client ansible-core libclang-rt-14-dev"
+	# libclang-rt-dev: sanitizer and libFuzzer runtimes; debootstrap: the
+	# throwaway root the package and Ansible tests install into (Ansible
+	# itself runs there: tests/integration/lib.sh troot_pkgs).
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap"
 fi
 
 if [ "${1:-}" = "--bench" ]; then

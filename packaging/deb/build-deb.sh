@@ -80,17 +80,37 @@ if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
 	systemctl enable sabot-recover.service >/dev/null 2>&1 || true
 fi
 SH
+# prerm runs with "upgrade NEW" on every dpkg -i over an installed sabot
+# (a reinstall too), and with "remove" only when the package goes. The
+# disarm latch under /var/lib/sabot is the operator's: an upgrade or a
+# reinstall leaves it, and runs in progress, alone. Removal reverts every
+# fault before the binary goes ('sabot abort', which leaves the host
+# disarmed: removing a package is no reason to re-arm a host), and refuses
+# to go on if sabot's faults may still be applied.
 cat > "$root/DEBIAN/prerm" <<'SH'
 #!/bin/sh
 set -e
-# Nothing of sabot's may stay applied once it is gone.
-if [ -x /usr/sbin/sabot ]; then
-	/usr/sbin/sabot abort --reason "package removal" >/dev/null 2>&1 || true
-	/usr/sbin/sabot arm >/dev/null 2>&1 || true
-fi
-if [ -d /run/systemd/system ]; then
-	systemctl disable sabot-recover.service >/dev/null 2>&1 || true
-fi
+case "$1" in
+remove)
+	if [ -x /usr/sbin/sabot ]; then
+		rc=0
+		/usr/sbin/sabot abort --reason "package removal" >/dev/null || rc=$?
+		if [ $rc != 0 ]; then
+			echo "sabot: 'sabot abort' failed (exit $rc): not removing sabot while its faults may still be applied." >&2
+			echo "sabot: see 'sabot status', revert with 'sabot abort' or 'sabot recover', then remove it again." >&2
+			exit 1
+		fi
+	fi
+	if [ -d /run/systemd/system ]; then
+		systemctl disable sabot-recover.service >/dev/null 2>&1 || true
+	fi
+	;;
+upgrade | failed-upgrade | deconfigure) ;;
+*)
+	echo "prerm called with unknown argument '$1'" >&2
+	exit 1
+	;;
+esac
 SH
 cat > "$root/DEBIAN/postrm" <<'SH'
 #!/bin/sh

@@ -2,6 +2,17 @@
 # lines; run.sh counts them. Every kernel object a test makes is named
 # sabot-it-* and removed by the test's cleanup.
 : "${SABOT:?set SABOT to the sabot binary}"
+# A test that sets T_OWN_NS=1 before sourcing this file runs in its own
+# mount, network and pid namespaces (see troot_up below): every mount it
+# makes, every process it starts and every network object sabot makes for
+# it die with it, even when it is SIGKILLed. Fd 7 keeps the machine's
+# network namespace, for what must reach the network (host_net).
+if [ -n "${T_OWN_NS:-}" ] && [ -z "${T_IN_NS:-}" ]; then
+	exec 7</proc/self/ns/net
+	# --kill-child: if unshare is killed (a CI timeout), so is the tree.
+	T_IN_NS=1 exec unshare --mount --net --pid --fork --kill-child --mount-proc --propagation private sh "$0" "$@"
+fi
+host_net() { if [ -n "${T_IN_NS:-}" ]; then nsenter --net=/proc/self/fd/7 "$@"; else "$@"; fi; }
 T_FAILS=0
 T_TMP=$(mktemp -d /tmp/sabot-it.XXXXXX)
 chmod 755 "$T_TMP"
@@ -114,4 +125,140 @@ netns_pair() {
 		ip -n "$1" addr add "$5/24" dev "$3" && ip -n "$2" addr add "$6/24" dev "$4" &&
 		ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up &&
 		ip -n "$1" link set lo up && ip -n "$2" link set lo up
+}
+
+# ---- A throwaway root, for what installs into /usr, /etc and /var ----
+# The package and Ansible tests install sabot with dpkg into a minimal
+# Debian root, never into this machine. A base root per package list is
+# made once with debootstrap from this machine's own release and mirror, and
+# cached (T_ROOT_CACHE, keyed by release, mirror and package list); each test
+# runs in an overlay over it whose writes go to a tmpfs of the test's own
+# mount namespace (T_OWN_NS=1), so the base stays pristine and nothing
+# outlives the test.
+T_ROOT_CACHE=${SABOT_TEST_ROOT_CACHE:-/var/cache/sabot-test-root}
+
+# The mirror this machine's apt uses for its release: deb822 .sources or
+# one-line sources.list entries.
+troot_mirror() { # SUITE
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v s="$1" 'BEGIN { RS = ""; FS = "\n" }
+			{ u = ""; ok = 0; deb = 0
+			  for (i = 1; i <= NF; i++) {
+				if ($i ~ /^URIs:/) { u = $i; sub(/^URIs:[ \t]*/, "", u); sub(/[ \t].*/, "", u) }
+				if ($i ~ /^Types:.*(^|[ \t])deb([ \t]|$)/) deb = 1
+				if ($i ~ /^Suites:/ && (" " $i " ") ~ ("[ \t]" s "[ \t]")) ok = 1
+			  }
+			  if (u != "" && ok && deb) { print u; exit } }' "$f"
+	done
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		sed 's/\[[^]]*\]//' | awk -v s="$1" '$1 == "deb" && $3 == s { print $2 }'
+}
+
+# troot_base PACKAGE...: the path of a cached base root with these packages
+# (and their dependencies) installed; made now if missing (about a minute).
+# T_ROOT_KEY, if set, is part of the cache key too.
+troot_base() {
+	tb_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	tb_mirror=$(troot_mirror "$tb_suite" | head -n 1)
+	[ -n "$tb_suite" ] && [ -n "$tb_mirror" ] || { echo "no release name or apt mirror for it here" >&2; return 1; }
+	command -v debootstrap >/dev/null || { echo "no debootstrap: 'make test-deps' installs it" >&2; return 1; }
+	tb_list=$(printf '%s\n' "$@" | sort -u | tr '\n' ',' | sed 's/,$//')
+	tb_key=$(printf '%s %s %s %s\n' "$tb_suite" "$tb_mirror" "$tb_list" "${T_ROOT_KEY:-}" | sha256sum | cut -c1-16)
+	tb_dir=$T_ROOT_CACHE/$tb_suite-$tb_key
+	mkdir -p "$T_ROOT_CACHE" || return 1
+	(
+		flock 9
+		[ -f "$tb_dir/complete" ] && exit 0
+		tmp=$T_ROOT_CACHE/.build-$$
+		# Under the lock, any other build is one that was killed.
+		rm -rf --one-file-system "$T_ROOT_CACHE"/.build-*
+		mkdir -p "$tmp"
+		t0=$(date +%s)
+		if ! host_net debootstrap --variant=minbase --include="$tb_list" "$tb_suite" "$tmp/root" "$tb_mirror" >"$tmp/log" 2>&1; then
+			echo "debootstrap $tb_suite from $tb_mirror failed:" >&2
+			tail -n 5 "$tmp/log" >&2
+			rm -rf --one-file-system "$tmp"
+			exit 1
+		fi
+		echo "$tb_list" > "$tmp/packages"
+		echo "debootstrap $tb_suite $tb_mirror: $(($(date +%s) - t0)) s" > "$tmp/complete"
+		# One base root at a time: the older package lists go.
+		for old in "$T_ROOT_CACHE"/"$tb_suite"-*; do
+			[ -d "$old" ] && [ "$old" != "$tb_dir" ] && rm -rf --one-file-system "$old"
+		done
+		rm -rf --one-file-system "$tb_dir"
+		mv "$tmp" "$tb_dir"
+		echo "    made the base root in $(($(date +%s) - t0)) s (cached in $tb_dir)" >&2
+	) 9>"$T_ROOT_CACHE/lock" || return 1
+	echo "$tb_dir/root"
+}
+
+# troot_up BASE: T_ROOT, a writable throwaway copy of BASE with its own
+# /proc (this test's pid namespace), /sys, /run and /tmp. Needs T_OWN_NS.
+troot_up() {
+	[ -n "${T_IN_NS:-}" ] || { echo "troot_up needs the test's own namespaces (T_OWN_NS=1)" >&2; return 1; }
+	T_ROOT=$T_TMP/root
+	mkdir -p "$T_TMP/ovl" "$T_ROOT" &&
+		mount -t tmpfs -o size=1g,mode=0755 sabot-troot "$T_TMP/ovl" &&
+		mkdir "$T_TMP/ovl/upper" "$T_TMP/ovl/work" &&
+		mount -t overlay -o "lowerdir=$1,upperdir=$T_TMP/ovl/upper,workdir=$T_TMP/ovl/work" sabot-troot "$T_ROOT" &&
+		mount -t proc proc "$T_ROOT/proc" &&
+		mount -t sysfs sysfs "$T_ROOT/sys" &&
+		mount -t tmpfs -o mode=0755 tmpfs "$T_ROOT/run" &&
+		mount -t tmpfs -o mode=1777 tmpfs "$T_ROOT/tmp" &&
+		ip link set lo up
+}
+
+# Run a command inside the throwaway root.
+troot() { chroot "$T_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+
+# Unmount the throwaway root before its files go: removing files under a
+# mount point would reach into what is mounted there. Refuses to return
+# with anything still mounted under T_TMP.
+troot_down() {
+	[ -n "${T_ROOT:-}" ] || return 0
+	umount -R "$T_ROOT" 2>/dev/null || umount -R -l "$T_ROOT" 2>/dev/null
+	umount "$T_TMP/ovl" 2>/dev/null || umount -l "$T_TMP/ovl" 2>/dev/null
+	if grep -q " $T_TMP/" /proc/self/mounts; then
+		echo "FAIL: still mounted under $T_TMP; its files are kept"
+		SABOT_TEST_KEEP=1
+		return 1
+	fi
+}
+
+# What the package and Ansible tests must never change on this machine:
+# the host's own dpkg record of sabot and sabot's paths.
+# Which inode each path is, whose and what mode, and the files' sizes and
+# times: not directory times, which a sabot installed here changes by using
+# its dirs.
+host_pkg_snapshot() {
+	dpkg-query -W -f='${Package} ${Status} ${Version}\n' sabot 2>&1
+	for p in /etc/sabot /etc/sabot/policy.ini /var/lib/sabot /run/sabot /usr/sbin/sabot /usr/share/sabot \
+		/usr/share/doc/sabot /usr/lib/systemd/system/sabot-run@.service /lib/systemd/system/sabot-run@.service \
+		/var/lib/dpkg/info/sabot.list /var/lib/dpkg/info/sabot.prerm; do
+		if [ -d "$p" ]; then
+			stat -c '%n %F %i %U:%G %a' "$p"
+		else
+			stat -c '%n %F %i %U:%G %a %s %Y' "$p" 2>&1
+		fi
+	done
+}
+
+# The packages a base root holds for the package tests: what DEB depends
+# on (so that dpkg -i proves its Depends line), and what Ansible needs on a
+# host it manages (python3-apt for the apt module) and to run there
+# (ansible-core; python3-cffi-backend is a virtual dependency of it that
+# debootstrap does not resolve). One list for every such test: one base.
+troot_pkgs() { # DEB
+	dpkg-deb -f "$1" Depends | sed 's/([^)]*)//g; s/[,|]/ /g'
+	echo python3-apt python3-cffi-backend ansible-core
+}
+
+# troot_deb_base DEB: the base root for DEB. Its Depends line, versions
+# included, is in the key: a machine whose libraries were upgraded builds
+# packages that want newer ones than an older base root has.
+troot_deb_base() {
+	T_ROOT_KEY=$(dpkg-deb -f "$1" Depends) || return 1
+	troot_base $(troot_pkgs "$1")
 }

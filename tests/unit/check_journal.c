@@ -95,7 +95,9 @@ START_TEST(test_revert_from_entries) {
         ck_assert_int_eq(journal_apply(j, &e), 0);
         ck_assert_int_eq(kill(pid, SIGSTOP), 0);
         char st = 0;
-        for (int i = 0; i < 200 && (proc_state(pid, &st), st != 'T'); i++)
+        /* The child stops when it next runs: on a loaded machine that can
+         * take long; 10 s, as in check_plan's test_resolve. */
+        for (int i = 0; i < 2000 && (proc_state(pid, &st), st != 'T'); i++)
                 usleep(5000);
         ck_assert_int_eq(st, 'T');
         struct jentry gone = {.kind = "stop", .pid = pid, .start = e.start + 1}; /* another process's identity */
@@ -109,7 +111,7 @@ START_TEST(test_revert_from_entries) {
         ck_assert_int_eq(journal_revert_all(k, &failed, NULL, NULL), 3);
         ck_assert_uint_eq(failed, 0);
         ck_assert_uint_eq(journal_outstanding(k), 0);
-        for (int i = 0; i < 200 && (proc_state(pid, &st), st == 'T'); i++)
+        for (int i = 0; i < 2000 && (proc_state(pid, &st), st == 'T'); i++)
                 usleep(5000);
         ck_assert_int_ne(st, 'T');
         /* Idempotent: again, nothing to do. */
@@ -155,6 +157,9 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
+        /* Above the 10 s this test waits for another process at most
+         * (Check's default, 4 s, would cut those waits short under load). */
+        tcase_set_timeout(tc, 30);
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_write_ahead_and_reload);
         tcase_add_test(tc, test_revert_from_entries);

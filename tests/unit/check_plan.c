@@ -211,6 +211,9 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("plan");
         TCase *tc = tcase_create("host");
+        /* Above the 10 s test_resolve waits for its children to die at
+         * most: Check's default, 4 s, would cut that wait short under load. */
+        tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_mountinfo);
         tcase_add_test(tc, test_proc);
         tcase_add_test(tc, test_resolve);
