@@ -181,7 +181,10 @@ int control_abort(const struct dirs *d, const char *reason) {
                 if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))
                         (void)journal_remove(v[i].j);
 
-        printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
+        if (latch >= 0)
+                printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
+        else
+                printf("sabot abort: every run stopped, but chaos is NOT disarmed: the latch could not be set\n");
         if (n == 0 || (reverted == 0 && failed == 0))
                 printf("nothing was applied; checked %zu run%s in %.1f ms\n", n, n == 1 ? "" : "s",
                        (double)(t_reverted - t0) / 1e6);

@@ -6,7 +6,7 @@
 # reverting everything all the same.
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 id=$$
-worker=sabot-hlf$id
+worker=sabot-lf$id
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 W=""
 runner=""
@@ -21,6 +21,8 @@ cd "$T_TMP"
 cp "$(command -v sleep)" "$T_TMP/$worker"
 "$T_TMP/$worker" 600 &
 W=$!
+named() { [ "$(cat /proc/$W/comm 2>/dev/null)" = "$worker" ]; }
+wait_for 3000 named || fail "the worker did not start"
 mkdir -p state
 scenario() { # NAME DURATION START: pause the worker from START to the end
 	printf '[scenario]\nname = %s\nduration = %s\n[target w]\ncomm = %s\n[fault p]\ntype = pause\ntarget = w\nstart = %s\n' \

@@ -6,7 +6,7 @@
 # reverted; the guardian, recover and abort revert on the full disk.
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 id=$$
-worker=sabot-hrf$id
+worker=sabot-rf$id
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 W=""
 runner=""
@@ -31,8 +31,10 @@ start_workers() { # N
 		i=$((i + 1))
 	done
 }
+# Every worker has exec'd (has its name), so that a run sees them all.
+workers_ready() { [ "$(ps -o comm= -p "$(echo $W | tr ' ' ',')" | grep -cx "$worker")" = "$(echo $W | wc -w)" ]; }
 stop_workers() { for p in $W; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; W=""; }
-n_stopped() { n=0; for p in $W; do [ "$(pstate "$p")" = T ] && n=$((n + 1)); done; echo $n; }
+n_stopped() { ps -o stat= -p "$(echo $W | tr ' ' ',')" | grep -c '^T'; }
 none_stopped() { [ "$(n_stopped)" = 0 ]; }
 fill() { dd if=/dev/zero of="$T_TMP/run/fill$1" bs=4k 2>/dev/null; sync; }
 free_kb() { df -k "$T_TMP/run" | awk 'NR == 2 {print $4}'; }
@@ -45,6 +47,7 @@ isolated() { unshare -m -n sh -c "mount -t tmpfs sabot-hrf$id /run/netns 2>/dev/
 
 # --- before: a run dir with almost no room ---
 start_workers 300
+wait_for 10000 workers_ready || fail "the workers did not start"
 fill 0
 rm -f run/fill0
 dd if=/dev/zero of=run/fill0 bs=4k count=$(($(free_kb) / 4 - 3)) 2>/dev/null
@@ -82,6 +85,7 @@ rm -f run/fill*
 
 # --- the runner dies on a full disk: the guardian reverts ---
 start_workers 100
+wait_for 10000 workers_ready || fail "the workers did not start"
 $S run small.ini </dev/null > small.out 2>&1 &
 runner=$!
 all_stopped() { [ "$(n_stopped)" = 100 ]; }
@@ -103,6 +107,7 @@ stop_workers
 
 # --- abort on a full disk, with a live run ---
 start_workers 20
+wait_for 10000 workers_ready || fail "the workers did not start"
 rm -f run/fill*
 $S run small.ini </dev/null > abort.out 2>&1 &
 runner=$!

@@ -7,7 +7,7 @@
 # root-owned file still works.
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 id=$$
-worker=sabot-hss$id
+worker=sabot-ss$id
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 swapper=""
 W=""
@@ -22,6 +22,8 @@ cd "$T_TMP"
 cp "$(command -v sleep)" "$T_TMP/$worker"
 "$T_TMP/$worker" 600 &
 W=$!
+named() { [ "$(cat /proc/$W/comm 2>/dev/null)" = "$worker" ]; }
+wait_for 3000 named || fail "the worker did not start"
 
 # The attacker's files: same shape, another name, owned by nobody.
 mk() { # NAME: a scenario pausing the worker for 50 ms
@@ -49,6 +51,7 @@ swap() { # LINK A B: swap LINK between A and B as fast as possible
 }
 
 # --- the scenario ---
+ln -s "good-$id.ini" cur.ini # there from the first run on
 swap cur.ini "good-$id.ini" "evil-$id.ini" &
 swapper=$!
 evil=0 good=0 refused=0 other=0 n=0
@@ -84,6 +87,7 @@ echo "    $n runs: $good ran the root-owned scenario, $refused refused the other
 [ "$(pstate $W)" != T ] && pass "the worker is running after the runs" || fail "the worker was left stopped"
 
 # --- the policy: root's forbids pause, nobody's allows it ---
+ln -s policy-root.ini cur-policy.ini
 swap cur-policy.ini policy-root.ini policy-evil.ini &
 swapper=$!
 applied=0 n=0 other=0

@@ -7,8 +7,8 @@
 # others can write are refused, with a message saying why.
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 id=$$
-worker=sabot-hsd$id
-victim=sabot-hsv$id
+worker=sabot-sd$id
+victim=sabot-sv$id
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 V=""
 W=""
@@ -23,6 +23,8 @@ cp "$(command -v sleep)" "$T_TMP/$worker"
 cp "$(command -v sleep)" "$T_TMP/$victim"
 "$T_TMP/$worker" 600 &
 W=$!
+named() { [ "$(cat /proc/$W/comm 2>/dev/null)" = "$worker" ]; }
+wait_for 3000 named || fail "the worker did not start"
 printf 'root-only secret %s\n' "$id" > secret
 chmod 600 secret
 sum0=$(cksum < secret)
@@ -34,7 +36,7 @@ mkdir -p state run out elsewhere
 # recover sweeps sabot-named objects in every named network namespace:
 # keep it to an empty one so that other work on this machine is not
 # touched.
-isolated() { unshare -m -n sh -c "mount -t tmpfs sabot-hsd$id /run/netns 2>/dev/null; exec $*"; }
+isolated() { unshare -m -n sh -c "mount -t tmpfs sabot-sd$id /run/netns 2>/dev/null; exec $*"; }
 
 # --- latch ---
 ln -s "$T_TMP/secret" state/disarmed.tmp
