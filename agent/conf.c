@@ -258,7 +258,7 @@ int conf_read(const char *path, bool require_trust, enum diag_level level, char 
         }
         /* Without require_trust it is read all the same (validate, plan, a
          * run on a terminal). */
-        if (fd < 0 && !require_trust && fd != -ENOENT && fd != -ENOMEM) {
+        if (fd < 0 && !require_trust && fd != -ENOMEM) {
                 /* What the walk cannot follow (a /proc magic link such as
                  * /dev/stdin) is still readable, only not trusted. */
                 fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);

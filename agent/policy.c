@@ -144,7 +144,7 @@ bool file_is_trusted(const char *path, struct diags *d, enum diag_level level) {
         _cleanup_free_ char *buf = NULL;
         int r = conf_read(path, true, level, &buf, NULL, NULL, d);
         if (r < 0 && r != -EPERM)
-                diags_add(d, level, path, 0, "cannot read: %s", strerror(-r));
+                diags_add(d, level, path, 0, "cannot check that only root can change it: %s", strerror(-r));
         return r >= 0;
 }
 
