@@ -199,8 +199,8 @@ int control_abort(const struct dirs *d, const char *reason) {
                 code = EXIT_INTERNAL;
         }
         if (refused) {
-                log_error("%d journal%s refused (see above): what %s holds is unknown", refused,
-                          refused == 1 ? " was" : "s were", refused == 1 ? "it" : "they");
+                log_error("%d journal%s refused (see above): what %s is unknown", refused,
+                          refused == 1 ? " was" : "s were", refused == 1 ? "it holds" : "they hold");
                 code = EXIT_INTERNAL;
         }
         if (latch < 0) {

@@ -123,6 +123,19 @@ alive && pass "recover does not act on a journal everyone can write" || fail "re
 expect_out "and says so" "writable by everyone"
 rm -f run/runs/w.journal
 
+# A journal that is a FIFO or a directory: refused, and nothing hangs.
+mkfifo -m 600 run/runs/fifo.journal
+mkdir run/runs/dir.journal
+OUT=$(timeout 10 $S abort 2>&1)
+rc=$?
+[ $rc = 1 ] && pass "abort refuses a journal that is a FIFO or a directory, without hanging (exit 1)" || fail "abort exit $rc: $OUT"
+expect_out "saying what it is" "fifo.journal is not a regular file"
+OUT=$(timeout 10 $S status 2>&1)
+rc=$?
+[ $rc = 1 ] && pass "so does status (exit 1)" || fail "status exit $rc: $OUT"
+rm -rf run/runs/fifo.journal run/runs/dir.journal
+$S arm >/dev/null 2>&1
+
 mkdir -p run2/runs && chmod 777 run2 && chmod 700 run2/runs
 forge run2/runs/x.journal
 OUT=$(isolated $SABOT --state-dir "$T_TMP/state" --run-dir "$T_TMP/run2" recover 2>&1)
