@@ -12,6 +12,7 @@ W=""
 runner=""
 cleanup() {
 	[ -n "$runner" ] && kill -9 "$runner" 2>/dev/null
+	mountpoint -q "$T_TMP/fullstate" && umount "$T_TMP/fullstate"
 	for p in $W; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	t_cleanup_tmp
@@ -92,6 +93,21 @@ grep -q 'p: stopped' later.out && fail "the fault was applied under an unreadabl
 [ $rc = 4 ] && pass "the run ended as aborted (exit 4)" || fail "run exit $rc: $(tail -3 later.out)"
 stopped && fail "the worker is left paused" || pass "the worker runs"
 rmdir state/disarmed
+
+# A full state dir: abort still sets the latch (an empty one needs no data
+# block), and runs see it.
+mkdir fullstate
+if mount -t tmpfs -o size=16k,mode=0755 "sabot-lf$id" "$T_TMP/fullstate"; then
+	dd if=/dev/zero of=fullstate/fill bs=1k 2>/dev/null
+	F="$SABOT --state-dir $T_TMP/fullstate --run-dir $T_TMP/run"
+	expect_exit 0 "abort on a full state dir" $F abort
+	expect_exit 5 "a run is refused after it" $F run quick.ini </dev/null
+	expect_out "as disarmed" "disarmed"
+	stopped && fail "the worker was paused" || pass "nothing was touched"
+	umount "$T_TMP/fullstate"
+else
+	skip "cannot mount a tmpfs here"
+fi
 expect_exit 0 "status is fine again once the latch is gone" $S status
 expect_out "and says armed" '^armed'
 t_done
