@@ -719,10 +719,9 @@ static int loop(struct run *r) {
                                 if (q < 0 && r->j->write_err) {
                                         /* Write-ahead: nothing was done that the journal does not hold. */
                                         snprintf(r->reason, sizeof r->reason, "the journal could not be written "
-                                                 "under %s/runs (%s): reverting everything", r->o->dirs.run,
-                                                 strerror(-r->j->write_err));
+                                                 "under %s/runs (%s)", r->o->dirs.run, strerror(-r->j->write_err));
                                         r->exit_code = EXIT_INTERNAL;
-                                        event(r, LOG_ERR, NULL, "%s", r->reason);
+                                        event(r, LOG_ERR, NULL, "%s: reverting everything", r->reason);
                                         return 0;
                                 }
                                 if (q < 0) {
