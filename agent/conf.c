@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
+#include <fcntl.h>
 #include <ini.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 
@@ -222,4 +224,53 @@ int conf_parse(const struct conf_spec *spec, const char *file, const char *buf, 
         if (q < 0)
                 return -ENOMEM;
         return 0;
+}
+
+/* What a trust problem means for an unattended run, with the remedy. */
+static void trust_diag(struct diags *d, enum diag_level level, const char *file, const struct trust *t) {
+        switch (t->issue) {
+        case TRUST_OWNER:
+                diags_add(d, level, file, 0, "%s is owned by uid %u; unattended runs read only files owned by root: "
+                          "chown root %s", t->path, (unsigned)t->uid, t->path);
+                break;
+        case TRUST_WRITABLE:
+                diags_add(d, level, file, 0, "%s is writable by %s; unattended runs read only files that only root "
+                          "can change: chmod go-w %s", t->path, (t->mode & S_IWOTH) ? "everyone" : "its group", t->path);
+                break;
+        default: {
+                char b[sizeof t->path + 64];
+                diags_add(d, level, file, 0, "%s; unattended runs read only files that only root can change",
+                          trust_describe(t, b, sizeof b));
+        }
+        }
+}
+
+int conf_read(const char *path, bool require_trust, enum diag_level level, char **ret_buf, size_t *ret_len,
+              bool *ret_trusted, struct diags *d) {
+        struct trust t;
+        /* One walk: the first problem is noted, and decides below. */
+        int fd = path_open_trusted(path, 0, 0, &t);
+        bool trusted = fd >= 0 && t.issue == TRUST_OK;
+        if (fd >= 0 && !trusted && require_trust) {
+                close(fd);
+                trust_diag(d, level, path, &t);
+                return -EPERM;
+        }
+        /* Without require_trust it is read all the same (validate, plan, a
+         * run on a terminal). */
+        if (fd < 0 && !require_trust && fd != -ENOMEM) {
+                /* What the walk cannot follow (a /proc magic link such as
+                 * /dev/stdin) is still readable, only not trusted. */
+                fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+                if (fd < 0)
+                        fd = -errno;
+                trusted = false;
+        }
+        if (fd < 0)
+                return fd;
+        int r = read_full_fd(fd, CONF_MAX_FILE, ret_buf, ret_len);
+        close(fd);
+        if (r >= 0 && ret_trusted)
+                *ret_trusted = trusted;
+        return r;
 }

@@ -54,3 +54,12 @@ int conf_key_index(const struct conf_spec *spec, int kind, const char *key);
 unsigned conf_line(const struct conf_spec *spec, const struct conf_obj *obj, const char *key);
 /* Whether key was set and its value parsed. */
 bool conf_ok(const struct conf_spec *spec, const struct conf_obj *obj, const char *key);
+
+/* Read a scenario or policy file by one walk from / (see util.h
+ * path_open_trusted), so that what is checked is what is parsed. With
+ * require_trust, a file or directory on the way that someone other than
+ * root could change is an error diagnostic at level and -EPERM; without
+ * it, *ret_trusted says (may be NULL). Other errors are returned without
+ * a diagnostic. */
+int conf_read(const char *path, bool require_trust, enum diag_level level, char **ret_buf, size_t *ret_len,
+              bool *ret_trusted, struct diags *d);

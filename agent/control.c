@@ -49,10 +49,18 @@ struct loaded {
         bool stopped;
 };
 
+/* A journal or run dir that fails the checks of journal_load (someone
+ * other than root could have written it) is never acted on: only said.
+ * Returns how many were refused that way. */
 static int load_all(const struct dirs *d, struct loaded **ret, size_t *ret_n) {
         char **paths = NULL;
         size_t n = 0;
         int r = journal_list(d->run, &paths, &n);
+        if (r == -EPERM || r == -ELOOP || r == -ENOTDIR) {
+                log_error("refusing the journals under %s: %s; sabot's run dir must be root's alone, and nothing "
+                          "in it is acted on until it is", d->run, trust_last());
+                return r;
+        }
         if (r < 0)
                 return r;
         struct loaded *v = calloc(n + 1, sizeof *v);
@@ -61,10 +69,23 @@ static int load_all(const struct dirs *d, struct loaded **ret, size_t *ret_n) {
                 return -ENOMEM;
         }
         size_t k = 0;
+        int refused = 0;
         for (size_t i = 0; i < n; i++) {
                 struct journal *j = NULL;
-                if (journal_load(paths[i], &j) < 0)
+                int q = journal_load(paths[i], &j);
+                if (q == -ENOENT)
                         continue; /* removed meanwhile */
+                if (q == -EPERM || q == -ELOOP || q == -EINVAL || q == -EISDIR) {
+                        log_error("refusing the journal %s: %s; it is not acted on: remove it", paths[i],
+                                  q == -EISDIR ? "it is a directory" : trust_last());
+                        refused++;
+                        continue;
+                }
+                if (q < 0) {
+                        log_error_errno(q, "cannot read the journal %s: %m", paths[i]);
+                        refused++;
+                        continue;
+                }
                 char st = 0;
                 v[k].j = j;
                 v[k].runner_fd = pidfd_of(j->runner_pid, j->runner_start);
@@ -74,7 +95,7 @@ static int load_all(const struct dirs *d, struct loaded **ret, size_t *ret_n) {
         paths_free(paths, n);
         *ret = v;
         *ret_n = k;
-        return 0;
+        return refused;
 }
 
 static void free_all(struct loaded *v, size_t n) {
@@ -110,14 +131,22 @@ int control_abort(const struct dirs *d, const char *reason) {
         uint64_t t0 = mono_now();
         /* The latch first: a runner between two faults sees it before its
          * next apply, and no new run starts. */
-        int r = latch_set(d, reason ? reason : "sabot abort");
-        if (r < 0)
-                log_error_errno(r, "cannot set the disarm latch under %s: %m; reverting anyway", d->state);
+        int latch = latch_set(d, reason ? reason : "sabot abort");
+        if (latch >= 0)
+                latch = latch_get(d, NULL, 0) > 0 ? 0 : -EIO; /* set, and readable as set */
+        char latch_why[512];
+        snprintf(latch_why, sizeof latch_why, "%s", latch == -EPERM || latch == -ELOOP ? trust_last() : strerror(-latch));
+        if (latch < 0)
+                log_error("cannot set the disarm latch under %s: %s; reverting anyway", d->state, latch_why);
         struct loaded *v = NULL;
         size_t n = 0;
-        r = load_all(d, &v, &n);
-        if (r < 0)
-                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), EXIT_INTERNAL;
+        int r = load_all(d, &v, &n);
+        if (r < 0) {
+                if (r != -EPERM && r != -ELOOP && r != -ENOTDIR)
+                        log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run);
+                return EXIT_INTERNAL;
+        }
+        int refused = r;
 
         for (size_t i = 0; i < n; i++)
                 if (v[i].runner_fd >= 0)
@@ -152,7 +181,10 @@ int control_abort(const struct dirs *d, const char *reason) {
                 if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))
                         (void)journal_remove(v[i].j);
 
-        printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
+        if (latch >= 0)
+                printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
+        else
+                printf("sabot abort: every run stopped, but chaos is NOT disarmed: the latch could not be set\n");
         if (n == 0 || (reverted == 0 && failed == 0))
                 printf("nothing was applied; checked %zu run%s in %.1f ms\n", n, n == 1 ? "" : "s",
                        (double)(t_reverted - t0) / 1e6);
@@ -160,26 +192,42 @@ int control_abort(const struct dirs *d, const char *reason) {
                 printf("reverted %u change%s of %zu run%s in %.1f ms\n%s", reverted, reverted == 1 ? "" : "s", n,
                        n == 1 ? "" : "s", (double)(t_reverted - t0) / 1e6, lines);
         free_all(v, n);
+        int code = EXIT_HELD;
         if (failed) {
                 log_error("%u change%s could not be reverted; see above, and retry with 'sabot recover'", failed,
                           failed == 1 ? "" : "s");
-                return EXIT_INTERNAL;
+                code = EXIT_INTERNAL;
         }
-        return EXIT_HELD;
+        if (refused) {
+                log_error("%d journal%s refused (see above): what %s is unknown", refused,
+                          refused == 1 ? " was" : "s were", refused == 1 ? "it holds" : "they hold");
+                code = EXIT_INTERNAL;
+        }
+        if (latch < 0) {
+                log_error("the disarm latch is NOT set (%s): runs may start again; fix %s and run 'sabot abort' again",
+                          latch_why, d->state);
+                code = EXIT_INTERNAL;
+        }
+        return code;
 }
 
 int control_arm(const struct dirs *d) {
         int r = latch_clear(d);
+        if (r == -EPERM || r == -ELOOP || r == -ENOTDIR)
+                return log_error("cannot clear the disarm latch: %s", trust_last()), EXIT_INTERNAL;
         if (r < 0)
-                return log_error_errno(r, "cannot clear the disarm latch: %m"), EXIT_INTERNAL;
+                return log_error_errno(r, "cannot clear the disarm latch under %s: %m", d->state), EXIT_INTERNAL;
         printf("sabot: armed: runs may start on this host\n");
         return EXIT_HELD;
 }
 
 int control_disarm(const struct dirs *d, const char *reason) {
         int r = latch_set(d, reason ? reason : "sabot disarm");
+        if (r == -EPERM || r == -ELOOP || r == -ENOTDIR)
+                return log_error("cannot set the disarm latch: %s; sabot's state dir must be root's alone",
+                                 trust_last()), EXIT_INTERNAL;
         if (r < 0)
-                return log_error_errno(r, "cannot set the disarm latch: %m"), EXIT_INTERNAL;
+                return log_error_errno(r, "cannot set the disarm latch under %s: %m", d->state), EXIT_INTERNAL;
         printf("sabot: disarmed: no run starts until 'sabot arm'\n");
         return EXIT_HELD;
 }
@@ -199,11 +247,10 @@ static void json_str(const char *s) {
 
 /* The SLO states a live run keeps beside its journal (see run.c). */
 static void print_slos(const struct journal *j, bool json) {
-        char path[PATH_MAX];
         _cleanup_free_ char *text = NULL;
         if (json)
                 printf(", \"slos\": [");
-        if (journal_sibling(j->path, ".slo", path) == 0 && read_full_file(path, 64 * 1024, &text, NULL) >= 0) {
+        if (journal_sibling_read(j, ".slo", 64 * 1024, &text) >= 0) {
                 bool first = true;
                 for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         char *f[4] = {line};
@@ -239,15 +286,29 @@ static void print_slos(const struct journal *j, bool json) {
 
 int control_status(const struct dirs *d, bool json) {
         char why[512] = "";
-        int armed = latch_get(d, why, sizeof why) <= 0;
+        int latch = latch_get(d, why, sizeof why);
+        bool armed = latch == 0;
+        if (latch < 0) {
+                /* Unreadable is not armed: runs count it as set. */
+                snprintf(why, sizeof why, "the disarm latch cannot be read (%s); runs count it as set",
+                         latch == -EPERM || latch == -ELOOP || latch == -EISDIR || latch == -EINVAL ? trust_last()
+                                                                                                 : strerror(-latch));
+                log_error("cannot read the disarm latch under %s: %s", d->state, why);
+        }
         struct loaded *v = NULL;
         size_t n = 0;
         int r = load_all(d, &v, &n);
-        if (r < 0)
-                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), EXIT_INTERNAL;
+        if (r < 0) {
+                if (r != -EPERM && r != -ELOOP && r != -ENOTDIR)
+                        log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run);
+                return EXIT_INTERNAL;
+        }
+        int refused = r;
         if (json) {
                 printf("{\"armed\": %s, \"disarmed_reason\": ", armed ? "true" : "false");
                 armed ? printf("null") : json_str(why);
+                if (latch < 0)
+                        printf(", \"latch_error\": true");
                 printf(", \"runs\": [");
         } else {
                 printf("%s%s%s\n", armed ? "armed" : "DISARMED", armed ? "" : ": ", armed ? "" : why);
@@ -295,7 +356,7 @@ int control_status(const struct dirs *d, bool json) {
         if (json)
                 printf("]}\n");
         free_all(v, n);
-        return EXIT_HELD;
+        return latch < 0 || refused ? EXIT_INTERNAL : EXIT_HELD;
 }
 
 static void print_swept(const char *what, int err, void *ud) {
@@ -334,8 +395,12 @@ int control_recover(const struct dirs *d) {
         struct loaded *v = NULL;
         size_t n = 0;
         int r = load_all(d, &v, &n);
-        if (r < 0)
-                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), EXIT_INTERNAL;
+        if (r < 0) {
+                if (r != -EPERM && r != -ELOOP && r != -ENOTDIR)
+                        log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run);
+                return EXIT_INTERNAL;
+        }
+        int refused = r;
         unsigned total = 0, failed_total = 0;
         for (size_t i = 0; i < n; i++) {
                 struct journal *j = v[i].j;
@@ -373,5 +438,5 @@ int control_recover(const struct dirs *d) {
                           failed_total == 1 ? "" : "s", sweep_failed, sweep_failed == 1 ? "" : "s");
                 return EXIT_INTERNAL;
         }
-        return EXIT_HELD;
+        return refused ? EXIT_INTERNAL : EXIT_HELD;
 }

@@ -10,6 +10,7 @@
 #include "../faults/fault.h"
 #include "host.h"
 #include "journal.h"
+#include "state.h"
 
 /* Values are written percent-encoded so that paths with spaces or '='
  * stay one token. */
@@ -42,26 +43,36 @@ static char *decode(const char *s) {
         return out;
 }
 
+/* Each record is written as "\nBODY ." by one write on an O_APPEND fd:
+ * the runner, its guardian and abort may append to the same journal. A
+ * write cut short (a full disk) leaves a partial record without its " ."
+ * end, which the reader ignores; the next record starts on a line of its
+ * own whoever writes it, so nothing is ever glued onto the partial one. The
+ * header, first in a new file, has no leading newline. */
 static int append_line(struct journal *j, const char *fmt, ...) _printf_(2, 3);
 static int append_line(struct journal *j, const char *fmt, ...) {
         char buf[PATH_MAX * 3 + 256];
+        bool first = j->next_seq == 0;
+        size_t o = first ? 0 : 1;
+        buf[0] = '\n';
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+        int n = vsnprintf(buf + o, sizeof buf - o - 3, fmt, ap);
         va_end(ap);
-        if (n < 0 || (size_t)n >= sizeof buf - 1)
+        if (n < 0 || (size_t)n >= sizeof buf - o - 3)
                 return -ENAMETOOLONG;
-        buf[n++] = '\n';
-        /* One write per line on an O_APPEND fd: the runner, its guardian and
-         * abort may append to the same journal. */
-        ssize_t w = write(j->fd, buf, (size_t)n);
-        if (w < 0)
-                return -errno;
-        if (w != n)
-                return -EIO;
-        if (fdatasync(j->fd) < 0)
-                return -errno;
-        return 0;
+        size_t len = o + (size_t)n;
+        memcpy(buf + len, " .", 2);
+        len += 2;
+        if (first)
+                buf[len++] = '\n';
+        ssize_t w = write(j->fd, buf, len);
+        int r = w < 0 ? -errno : (size_t)w != len ? -ENOSPC : 0;
+        if (r >= 0 && fdatasync(j->fd) < 0)
+                r = -errno;
+        if (r < 0 && !j->write_err)
+                j->write_err = r;
+        return r;
 }
 
 static uint64_t now_wall_ns(void) {
@@ -70,49 +81,82 @@ static uint64_t now_wall_ns(void) {
         return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-int journal_create(const char *run_dir, const char *run_id, const char *scenario, struct journal **ret) {
-        char dir[PATH_MAX], path[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/runs", run_dir);
-        if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        if (snprintf(path, sizeof path, "%s/%s" JOURNAL_SUFFIX, dir, run_id) >= (int)sizeof path)
-                return -ENAMETOOLONG;
+/* RUN_DIR/runs, checked: made when create. */
+static int runs_dir_open(const char *run_dir, bool create, int *ret_fd) {
+        _cleanup_close_ int rfd = -1;
+        int r = dirs_open(run_dir, create, &rfd);
+        if (r < 0)
+                return r;
+        int fd = openat_dir_trusted(rfd, run_dir, "runs", create, 0700);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+static struct journal *journal_new(void) {
         struct journal *j = calloc(1, sizeof *j);
+        if (j)
+                j->fd = j->dfd = -1;
+        return j;
+}
+
+int journal_create(const char *run_dir, const char *run_id, const char *scenario, struct journal **ret) {
+        char dir[PATH_MAX], name[NAME_MAX + 1], path[PATH_MAX];
+        if (snprintf(dir, sizeof dir, "%s/runs", run_dir) >= (int)sizeof dir ||
+            snprintf(name, sizeof name, "%s" JOURNAL_SUFFIX, run_id) >= (int)sizeof name ||
+            snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+                return -ENAMETOOLONG;
+        struct journal *j = journal_new();
         if (!j)
                 return -ENOMEM;
-        j->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        int r = runs_dir_open(run_dir, true, &j->dfd);
+        if (r < 0) {
+                journal_free(j);
+                return r;
+        }
+        j->fd = openat(j->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (j->fd < 0) {
-                int r = -errno;
-                free(j);
+                r = -errno;
+                journal_free(j);
                 return r;
         }
         j->path = strdup(path);
+        j->name = strdup(name);
         j->run_id = strdup(run_id);
         j->scenario = strdup(scenario);
         j->runner_pid = getpid();
         (void)proc_starttime(j->runner_pid, &j->runner_start);
         j->started_wall_ns = now_wall_ns();
-        j->next_seq = 1;
+        j->next_seq = 0; /* the header goes first */
         char esc[PATH_MAX * 3];
         encode(scenario, esc, sizeof esc);
-        int r = !j->path || !j->run_id || !j->scenario ? -ENOMEM
-                : append_line(j, "sabot-journal 1 run=%s pid=%d start=%llu scenario=%s wall=%llu", run_id,
-                              (int)j->runner_pid, (unsigned long long)j->runner_start, esc,
-                              (unsigned long long)j->started_wall_ns);
-        if (r >= 0) {
+        r = !j->path || !j->name || !j->run_id || !j->scenario
+                    ? -ENOMEM
+                    : append_line(j, "sabot-journal " JOURNAL_VERSION " run=%s pid=%d start=%llu scenario=%s wall=%llu",
+                                  run_id, (int)j->runner_pid, (unsigned long long)j->runner_start, esc,
+                                  (unsigned long long)j->started_wall_ns);
+        j->next_seq = 1;
+        if (r >= 0)
                 /* The directory entry must survive a crash too. */
-                _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0)
-                        (void)fsync(dfd);
-        }
+                (void)fsync(j->dfd);
         if (r < 0) {
-                unlink(path);
+                (void)unlinkat(j->dfd, name, 0);
                 journal_free(j);
                 return r;
         }
         *ret = j;
+        return 0;
+}
+
+int journal_reserve(struct journal *j, size_t bytes) {
+        /* Blocks beyond the end, kept for the appends to come: a run dir
+         * that fills up later cannot fail them. */
+        struct stat st;
+        if (fstat(j->fd, &st) < 0)
+                return -errno;
+        if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes) < 0)
+                return errno == EOPNOTSUPP ? 0 : -errno;
         return 0;
 }
 
@@ -149,13 +193,16 @@ int journal_apply(struct journal *j, struct jentry *e) {
 }
 
 int journal_reverted(struct journal *j, unsigned seq) {
-        int r = append_line(j, "revert seq=%u", seq);
-        if (r < 0)
-                return r;
+        /* Done whether or not the record reaches the disk: the revert
+         * succeeded, so the object is gone, and reverting it again (from a
+         * journal without this line) finds nothing and succeeds. */
         for (size_t i = 0; i < j->n; i++)
                 if (j->v[i].seq == seq)
                         j->v[i].reverted = true;
-        return 0;
+        int r = append_line(j, "revert seq=%u", seq);
+        if (r < 0)
+                j->unrecorded++;
+        return r;
 }
 
 size_t journal_outstanding(const struct journal *j) {
@@ -186,27 +233,52 @@ static unsigned long long field_ull(char *line, const char *key) {
 }
 
 int journal_load(const char *path, struct journal **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        int r = read_full_file(path, 64 * 1024 * 1024, &buf, &len);
-        if (r < 0)
-                return r;
-        struct journal *j = calloc(1, sizeof *j);
+        /* PATH is RUN_DIR/runs/NAME: the run dir is walked and checked,
+         * runs and NAME are opened in it without following links. */
+        const char *slash = strrchr(path, '/');
+        char run_dir[PATH_MAX];
+        size_t dl = slash ? (size_t)(slash - path) : 0;
+        if (!slash || dl < 5 || strncmp(path + dl - 5, "/runs", 5) != 0 || dl - 5 >= sizeof run_dir)
+                return -EINVAL;
+        snprintf(run_dir, sizeof run_dir, "%.*s", (int)(dl - 5), path);
+        const char *name = slash + 1;
+        if (!*name || strlen(name) > NAME_MAX)
+                return -EINVAL;
+        struct journal *j = journal_new();
         if (!j)
                 return -ENOMEM;
-        j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        int r = runs_dir_open(run_dir[0] ? run_dir : "/", false, &j->dfd);
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%.*s", (int)dl, path);
+        /* One open for reading and for appending reverts. */
+        if (r >= 0) {
+                j->fd = openat_trusted(j->dfd, dir, name, O_RDWR | O_APPEND, 0);
+                r = j->fd < 0 ? j->fd : 0;
+        }
         j->path = strdup(path);
-        if (j->fd < 0 || !j->path) {
-                r = j->fd < 0 ? -errno : -ENOMEM;
+        j->name = strdup(name);
+        if (r >= 0 && (!j->path || !j->name))
+                r = -ENOMEM;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        if (r >= 0)
+                r = read_full_fd(j->fd, 64 * 1024 * 1024, &buf, &len);
+        if (r < 0) {
                 journal_free(j);
                 return r;
         }
         j->next_seq = 1;
+        bool v1 = strncmp(buf, "sabot-journal 1 ", 16) == 0;
         char tmp[PATH_MAX * 3];
         for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                /* A line cut short by a crash has no newline: strtok_r still
-                 * yields it, but it is the last one and is only trusted when
-                 * complete (its fields parse). */
+                /* A record cut short by a crash or a full disk has no " ."
+                 * end: it is not trusted. (Version 1 journals had none.) */
+                if (!v1) {
+                        size_t ll = strlen(l);
+                        if (ll < 2 || strcmp(l + ll - 2, " .") != 0)
+                                continue;
+                        l[ll - 2] = '\0';
+                }
                 if (strncmp(l, "sabot-journal ", 14) == 0) {
                         free(j->run_id), free(j->scenario);
                         j->run_id = field(l, "run", tmp, sizeof tmp) ? strdup(tmp) : NULL;
@@ -270,7 +342,7 @@ static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs
                         continue;
                 int r = fault_revert_entry(e);
                 if (r >= 0)
-                        r = journal_reverted(j, e->seq);
+                        (void)journal_reverted(j, e->seq); /* done even if it could not be recorded */
                 if (done)
                         done(j, e, r, ud);
                 if (r < 0) {
@@ -310,14 +382,55 @@ int journal_sibling(const char *journal_path, const char *suffix, char buf[stati
         return 0;
 }
 
+static int sibling_name(const struct journal *j, const char *suffix, char buf[static NAME_MAX + 1]) {
+        size_t l = strlen(j->name), sl = strlen(JOURNAL_SUFFIX);
+        if (l <= sl || !streq(j->name + l - sl, JOURNAL_SUFFIX))
+                return -EINVAL;
+        if (snprintf(buf, NAME_MAX + 1, "%.*s%s", (int)(l - sl), j->name, suffix) > NAME_MAX - 4)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int journal_sibling_write(struct journal *j, const char *suffix, const char *text, size_t len) {
+        char name[NAME_MAX + 1];
+        int r = sibling_name(j, suffix, name);
+        if (r < 0)
+                return r;
+        int fd = replace_open(j->dfd, name, 0600);
+        if (fd < 0)
+                return fd;
+        r = write(fd, text, len) == (ssize_t)len ? 0 : errno ? -errno : -ENOSPC;
+        if (r >= 0)
+                r = replace_commit(j->dfd, fd, name);
+        else
+                replace_abort(j->dfd, name);
+        close(fd);
+        return r;
+}
+
+int journal_sibling_read(const struct journal *j, const char *suffix, size_t max, char **ret) {
+        char name[NAME_MAX + 1], dir[PATH_MAX];
+        int r = sibling_name(j, suffix, name);
+        if (r < 0)
+                return r;
+        snprintf(dir, sizeof dir, "%.*s", (int)(strlen(j->path) - strlen(j->name) - 1), j->path);
+        _cleanup_close_ int fd = openat_trusted(j->dfd, dir, name, O_RDONLY | O_NONBLOCK, 0);
+        if (fd < 0)
+                return fd;
+        return read_full_fd(fd, max, ret, NULL);
+}
+
 int journal_remove(struct journal *j) {
-        char slo[PATH_MAX];
-        if (journal_sibling(j->path, ".slo", slo) == 0)
-                (void)unlink(slo);
-        if (journal_sibling(j->path, ".slo.tmp", slo) == 0) /* a runner that died mid-write */
-                (void)unlink(slo);
-        if (unlink(j->path) < 0 && errno != ENOENT)
+        char name[NAME_MAX + 1];
+        if (sibling_name(j, ".slo", name) == 0) {
+                (void)unlinkat(j->dfd, name, 0);
+                replace_abort(j->dfd, name); /* a runner that died mid-write */
+        }
+        /* Removing the journal is the last record of a run: it needs no
+         * free space. */
+        if (unlinkat(j->dfd, j->name, 0) < 0 && errno != ENOENT)
                 return -errno;
+        (void)fsync(j->dfd);
         return 0;
 }
 
@@ -326,6 +439,9 @@ void journal_free(struct journal *j) {
                 return;
         if (j->fd >= 0)
                 close(j->fd);
+        if (j->dfd >= 0)
+                close(j->dfd);
+        free(j->name);
         for (size_t i = 0; i < j->n; i++) {
                 free(j->v[i].cgroup);
                 free(j->v[i].name);
@@ -338,17 +454,22 @@ void journal_free(struct journal *j) {
 }
 
 int journal_list(const char *run_dir, char ***ret, size_t *ret_n) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/runs", run_dir);
         char **v = NULL;
         size_t n = 0;
-        DIR *d = opendir(dir);
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
+        int dfd = -1;
+        int r = runs_dir_open(run_dir, false, &dfd);
+        if (r == -ENOENT) {
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;
+        }
+        if (r < 0)
+                return r;
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                r = -errno;
+                close(dfd);
+                return r;
         }
         struct dirent *de;
         while ((de = readdir(d))) {
@@ -356,7 +477,7 @@ int journal_list(const char *run_dir, char ***ret, size_t *ret_n) {
                 if (l <= sl || !streq(de->d_name + l - sl, JOURNAL_SUFFIX))
                         continue;
                 char *p = NULL;
-                if (asprintf(&p, "%s/%s", dir, de->d_name) < 0 || array_push(&v, &n, sizeof p, &p) < 0) {
+                if (asprintf(&p, "%s/runs/%s", run_dir, de->d_name) < 0 || array_push(&v, &n, sizeof p, &p) < 0) {
                         free(p);
                         closedir(d);
                         paths_free(v, n);

@@ -14,6 +14,9 @@
  * revert from the file alone; reverts are idempotent. */
 
 #define JOURNAL_SUFFIX ".journal"
+/* 2: each record ends with " ." and starts on a line of its own, so a
+ * record cut short by a full disk is recognised and ignored. */
+#define JOURNAL_VERSION "2"
 
 struct jentry {
         unsigned seq;
@@ -34,7 +37,11 @@ struct jentry {
 
 struct journal {
         char *path;
-        int fd;
+        char *name; /* in the runs dir */
+        int fd;     /* read and appended through */
+        int dfd;    /* RUN_DIR/runs, checked */
+        int write_err; /* the first append that failed, 0 if none */
+        unsigned unrecorded; /* reverts done whose record could not be written */
         /* header */
         char *run_id, *scenario;
         pid_t runner_pid, guardian_pid;
@@ -47,12 +54,25 @@ struct journal {
 };
 
 int journal_create(const char *run_dir, const char *run_id, const char *scenario, struct journal **ret);
+/* What a run keeps in its run dir for its records: a network fault writes
+ * a few entries, a pause one per process (about 130 bytes each). */
+#define JOURNAL_RESERVE_BASE (16 * 1024)
+#define JOURNAL_RESERVE_PER_FAULT (2 * 1024)
+#define JOURNAL_RESERVE_MAX (1024 * 1024)
+/* Keep room for bytes more of records (fallocate beyond the end): -ENOSPC
+ * when the run dir has not got it, before anything is touched. */
+int journal_reserve(struct journal *j, size_t bytes);
 int journal_set_guardian(struct journal *j, pid_t pid);
 /* Write-ahead: record e (kind, pid/start or cgroup, name) before acting;
  * sets e->seq. */
 int journal_apply(struct journal *j, struct jentry *e);
+/* Record a revert. The entry counts as reverted even when the record
+ * cannot be written (a full disk): reverting is idempotent, and removing
+ * the journal is the final record. */
 int journal_reverted(struct journal *j, unsigned seq);
-/* Load a journal from disk (opened for appending reverts). */
+/* Load RUN_DIR/runs/NAME (opened for appending reverts). The run dir and
+ * the file must be root's alone and the file not a link: else -EPERM or
+ * -ELOOP and trust_last() says why, and nothing in it is acted on. */
 int journal_load(const char *path, struct journal **ret);
 /* Entries applied and not reverted. */
 size_t journal_outstanding(const struct journal *j);
@@ -71,6 +91,10 @@ int journal_remove(struct journal *j);
 /* The run's SLO state file: RUN.slo beside RUN.journal, written by the
  * runner while it probes, read by `sabot status`. */
 int journal_sibling(const char *journal_path, const char *suffix, char buf[static PATH_MAX]);
+/* Replace the sibling file whole, or read it: in the journal's checked
+ * directory, never through a link. */
+int journal_sibling_write(struct journal *j, const char *suffix, const char *text, size_t len);
+int journal_sibling_read(const struct journal *j, const char *suffix, size_t max, char **ret);
 void journal_free(struct journal *j);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct journal *, journal_free);
 

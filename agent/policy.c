@@ -113,17 +113,18 @@ int policy_parse(const char *file, const char *buf, size_t len, struct policy **
 int policy_load(const char *path, bool is_default, struct policy **ret, struct diags *d) {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        int r = read_full_file(path, CONF_MAX_FILE, &buf, &len);
+        /* Always trusted, and parsed from the one open that was checked. */
+        int r = conf_read(path, true, DIAG_ERROR, &buf, &len, NULL, d);
         if (r == -ENOENT && is_default) {
                 *ret = policy_new_default();
                 return *ret ? 0 : -ENOMEM;
         }
+        if (r == -EPERM)
+                return r;
         if (r < 0) {
                 diag_error(d, path, 0, "cannot read the host policy: %s", strerror(-r));
                 return r;
         }
-        if (!file_is_trusted(path, d, DIAG_ERROR))
-                return -EPERM;
         return policy_parse(path, buf, len, ret, d);
 }
 
@@ -140,37 +141,11 @@ void policy_free(struct policy *p) {
 }
 
 bool file_is_trusted(const char *path, struct diags *d, enum diag_level level) {
-        char buf[PATH_MAX];
-        if (!realpath(path, buf)) {
-                diags_add(d, level, path, 0, "cannot resolve the path: %s", strerror(errno));
-                return false;
-        }
-        uid_t me = geteuid();
-        /* The file, then each directory up to /: anyone who can replace one
-         * of them can replace the file. */
-        for (char *p = buf;;) {
-                struct stat st;
-                if (stat(p, &st) < 0) {
-                        diags_add(d, level, path, 0, "cannot stat %s: %s", p, strerror(errno));
-                        return false;
-                }
-                if (st.st_uid != 0 && st.st_uid != me) {
-                        diags_add(d, level, path, 0, "%s is owned by uid %u; unattended runs read only "
-                                  "files owned by root: chown root %s", p, (unsigned)st.st_uid, p);
-                        return false;
-                }
-                /* A sticky directory (/tmp) protects its entries from others. */
-                bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
-                if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
-                        diags_add(d, level, path, 0, "%s is writable by %s; unattended runs read only "
-                                  "files that only root can change: chmod go-w %s", p,
-                                  (st.st_mode & S_IWOTH) ? "everyone" : "its group", p);
-                        return false;
-                }
-                if (streq(p, "/"))
-                        return true;
-                p = dirname(p);
-        }
+        _cleanup_free_ char *buf = NULL;
+        int r = conf_read(path, true, level, &buf, NULL, NULL, d);
+        if (r < 0 && r != -EPERM)
+                diags_add(d, level, path, 0, "cannot check that only root can change it: %s", strerror(-r));
+        return r >= 0;
 }
 
 uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors) {

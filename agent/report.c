@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <syslog.h>
 #include <time.h>
@@ -45,9 +47,47 @@ static const char *state_name(enum fault_state s) {
 }
 
 int report_write(const struct run *r, const char *path) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        FILE *f = fopen(tmp, "we");
+        const char *base;
+        int dfd = dir_open_parent(path, &base);
+        if (dfd < 0)
+                return dfd;
+        int q = report_write_at(r, dfd, base);
+        close(dfd);
+        return q;
+}
+
+/* NAME.tmp in dfd as a FILE, created afresh. */
+static FILE *replace_fopen(int dfd, const char *name, mode_t mode) {
+        int fd = replace_open(dfd, name, mode);
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        FILE *f = fdopen(fd, "w");
+        if (!f) {
+                int e = errno;
+                close(fd);
+                replace_abort(dfd, name);
+                errno = e;
+        }
+        return f;
+}
+
+/* Flush, fsync, rename over NAME, close. */
+static int replace_fclose(int dfd, FILE *f, const char *name) {
+        int r = ferror(f) ? -EIO : 0;
+        if (fflush(f) != 0)
+                r = -errno;
+        if (r >= 0)
+                r = replace_commit(dfd, fileno(f), name);
+        else
+                replace_abort(dfd, name);
+        fclose(f);
+        return r;
+}
+
+int report_write_at(const struct run *r, int dfd, const char *name) {
+        FILE *f = replace_fopen(dfd, name, 0644);
         if (!f)
                 return -errno;
         struct utsname u;
@@ -168,15 +208,7 @@ int report_write(const struct run *r, const char *path) {
                 fputc('}', f);
         }
         fprintf(f, "\n  ]\n}\n");
-        int r2 = ferror(f) ? -EIO : 0;
-        if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-                r2 = -errno;
-        fclose(f);
-        if (r2 >= 0 && rename(tmp, path) < 0)
-                r2 = -errno;
-        if (r2 < 0)
-                unlink(tmp);
-        return r2;
+        return replace_fclose(dfd, f, name);
 }
 
 void report_summary(const struct run *r, FILE *out) {
@@ -217,10 +249,20 @@ static double previous(const char *old, const char *series) {
 
 int metrics_write(const struct run *r, const char *path) {
         _cleanup_free_ char *old = NULL;
-        (void)read_full_file(path, 1024 * 1024, &old, NULL);
-        char tmp[4200], series[512];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        FILE *f = fopen(tmp, "we");
+        const char *base;
+        _cleanup_close_ int dfd = dir_open_parent(path, &base);
+        if (dfd < 0)
+                return dfd;
+        /* The counters carried over come from a regular file, never from
+         * whatever a link there points at. */
+        _cleanup_close_ int ofd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat ost;
+        if (ofd < 0 && errno == ELOOP)
+                return -ELOOP;
+        if (ofd >= 0 && fstat(ofd, &ost) == 0 && S_ISREG(ost.st_mode))
+                (void)read_full_fd(ofd, 1024 * 1024, &old, NULL);
+        char series[512];
+        FILE *f = replace_fopen(dfd, base, 0644);
         if (!f)
                 return -errno;
         const char *name = r->s->head.name;
@@ -253,14 +295,6 @@ int metrics_write(const struct run *r, const char *path) {
                 snprintf(series, sizeof series, "sabot_aborts_total{scenario=\"%s\",reason=\"%s\"}", name, reasons[i]);
                 fprintf(f, "%s %.0f\n", series, previous(old, series) + (now && streq(now, reasons[i])));
         }
-        int rr = ferror(f) ? -EIO : 0;
-        if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-                rr = -errno;
-        fclose(f);
         /* node_exporter may read at any moment: replace the file whole. */
-        if (rr >= 0 && rename(tmp, path) < 0)
-                rr = -errno;
-        if (rr < 0)
-                unlink(tmp);
-        return rr;
+        return replace_fclose(dfd, f, base);
 }

@@ -179,11 +179,11 @@ static void fault_event_cb(void *ud, int level, const struct fault *f, const cha
 /* For `sabot status`: each SLO's verdict now, one line per SLO
  * (NAME TAB PROBE TAB VERDICT TAB WHY), replaced whole. */
 static void slo_state_write(struct run *r) {
-        char path[PATH_MAX], tmp[PATH_MAX + 4];
-        if (!r->guard || !r->j || journal_sibling(r->j->path, ".slo", path) < 0)
+        if (!r->guard || !r->j)
                 return;
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        FILE *f = fopen(tmp, "we");
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
         if (!f)
                 return;
         static const char *const v[] = {"waiting", "healthy", "breached"};
@@ -192,8 +192,8 @@ static void slo_state_write(struct run *r) {
                 fprintf(f, "%s\t%s\t%s\t%s\n", st->o->hdr.name, slo_probe_to_string(st->o->probe), v[st->verdict],
                         st->why);
         }
-        if (fclose(f) != 0 || rename(tmp, path) < 0)
-                (void)unlink(tmp);
+        if (fclose(f) == 0)
+                (void)journal_sibling_write(r->j, ".slo", text, len);
 }
 
 /* ---- applying and reverting ---- */
@@ -243,8 +243,12 @@ static int fault_revert(struct run *r, struct fault_run *fr) {
 
 static bool disarmed(struct run *r) {
         char why[512];
-        if (latch_get(&r->o->dirs, why, sizeof why) <= 0)
+        int q = latch_get(&r->o->dirs, why, sizeof why);
+        if (q == 0)
                 return false;
+        if (q < 0) /* unreadable: set, as far as runs go */
+                snprintf(why, sizeof why, "the disarm latch cannot be read (%s), which counts as set",
+                         q == -EPERM || q == -ELOOP || q == -EISDIR || q == -EINVAL ? trust_last() : strerror(-q));
         if (!r->reason[0]) {
                 snprintf(r->reason, sizeof r->reason, "aborted by the kill switch: %s", why);
                 r->exit_code = EXIT_ABORTED;
@@ -418,9 +422,13 @@ static int launch_targets(struct run *r) {
                         continue;
                 char log[PATH_MAX], dir[PATH_MAX];
                 snprintf(dir, sizeof dir, "%s/logs", r->o->dirs.state);
-                int q = mkdir_p(dir, 0750);
+                /* Checked, so that no one but root has put anything in it. */
+                int lfd = -1, q = state_subdir(&r->o->dirs, "logs", 0750, &lfd);
+                if (q == -EPERM || q == -ELOOP || q == -ENOTDIR)
+                        return log_error("cannot use %s: %s", dir, trust_last()), q;
                 if (q < 0)
                         return log_error_errno(q, "cannot create %s: %m", dir);
+                close(lfd);
                 if (snprintf(log, sizeof log, "%s/%s-%s.log", dir, r->run_id, t->hdr.name) >= (int)sizeof log)
                         return log_error_errno(-ENAMETOOLONG, "state dir path too long: %s", dir);
                 struct fault_ctx c = ctx_of(r);
@@ -685,27 +693,31 @@ static int finish(struct run *r) {
                 event(r, LOG_NOTICE, NULL, "everything reverted");
         view_clear(r);
 
-        char dir[PATH_MAX];
+        char dir[PATH_MAX], name[NAME_MAX + 1];
         snprintf(dir, sizeof dir, "%s/reports", r->o->dirs.state);
-        if (mkdir_p(dir, 0755) >= 0) {
-                int q = snprintf(r->report_path, sizeof r->report_path, "%s/%s.json", dir, r->run_id) >=
-                                        (int)sizeof r->report_path
-                                ? -ENAMETOOLONG
-                                : report_write(r, r->report_path);
+        int rfd = -1, q = state_subdir(&r->o->dirs, "reports", 0755, &rfd);
+        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR)
+                log_warning("cannot write the report under %s: %s", dir, trust_last());
+        if (q >= 0) {
+                q = snprintf(name, sizeof name, "%s.json", r->run_id) >= (int)sizeof name - 4 ? -ENAMETOOLONG
+                                                                                            : report_write_at(r, rfd, name);
+                if (snprintf(r->report_path, sizeof r->report_path, "%s/%s", dir, name) >= (int)sizeof r->report_path)
+                        q = -ENAMETOOLONG;
                 if (q < 0) {
                         log_warning_errno(q, "cannot write the report %s: %m", r->report_path);
                         r->report_path[0] = '\0';
                 }
+                close(rfd);
         }
         if (r->o->report) {
-                int q = report_write(r, r->o->report);
+                q = report_write(r, r->o->report);
                 if (q < 0)
                         log_warning_errno(q, "cannot write the report %s: %m", r->o->report);
                 else
                         snprintf(r->report_path, sizeof r->report_path, "%s", r->o->report);
         }
         if (r->o->metrics) {
-                int q = metrics_write(r, r->o->metrics);
+                q = metrics_write(r, r->o->metrics);
                 if (q < 0)
                         log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
         }
@@ -775,6 +787,14 @@ static int loop(struct run *r) {
                                 int q = run_due(r);
                                 if (q == -ECANCELED) {
                                         event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                                        return 0;
+                                }
+                                if (q < 0 && r->j->write_err) {
+                                        /* Write-ahead: nothing was done that the journal does not hold. */
+                                        snprintf(r->reason, sizeof r->reason, "the journal could not be written "
+                                                 "under %s/runs (%s)", r->o->dirs.run, strerror(-r->j->write_err));
+                                        r->exit_code = EXIT_INTERNAL;
+                                        event(r, LOG_ERR, NULL, "%s: reverting everything", r->reason);
                                         return 0;
                                 }
                                 if (q < 0) {
@@ -865,7 +885,9 @@ int run_main(const struct run_opts *o) {
         r->tty = isatty(STDERR_FILENO) && isatty(STDIN_FILENO);
         if (policy_load(o->policy, o->policy_is_default, &r->p, &d) < 0 || d.errors)
                 goto out_diag;
-        q = scenario_load(o->file, &r->s, &d);
+        /* Unattended runs read only files that only root can change: the
+         * file is opened once, checked on that open, and parsed from it. */
+        q = scenario_load_trusted(o->file, !isatty(STDIN_FILENO), &r->s, &d);
         if (q == -ENOMEM) {
                 code = EXIT_INTERNAL;
                 goto out_diag;
@@ -874,9 +896,6 @@ int run_main(const struct run_opts *o) {
                 goto out_diag;
         struct limits eff;
         policy_check(r->p, r->s, &eff, &d);
-        /* Unattended runs read only files that only root can change. */
-        if (!isatty(STDIN_FILENO))
-                (void)file_is_trusted(o->file, &d, DIAG_ERROR);
         if (d.errors)
                 goto out_diag;
         r->fr = calloc(r->s->n_faults + 1, sizeof *r->fr);
@@ -897,10 +916,20 @@ int run_main(const struct run_opts *o) {
         }
 
         char why[512];
-        if (latch_get(&o->dirs, why, sizeof why) > 0) {
+        q = latch_get(&o->dirs, why, sizeof why);
+        if (q > 0) {
                 diags_print(&d, stderr);
                 log_error("refused: chaos is disarmed on this host (%s); 'sabot arm' allows runs again", why);
                 code = refused_before_start(r, "disarmed");
+                goto out;
+        }
+        if (q < 0) {
+                /* Fails closed: a latch that cannot be read counts as set. */
+                diags_print(&d, stderr);
+                log_error("refused: cannot read the disarm latch under %s (%s); it counts as set: fix it, or remove "
+                          "it with 'sabot arm'", o->dirs.state,
+                          q == -EPERM || q == -ELOOP || q == -EISDIR || q == -EINVAL ? trust_last() : strerror(-q));
+                code = refused_before_start(r, "disarmed (the disarm latch cannot be read)");
                 goto out;
         }
         pid_t holder = 0;
@@ -909,6 +938,12 @@ int run_main(const struct run_opts *o) {
                 diags_print(&d, stderr);
                 log_error("refused: another run is active on this host (pid %d); one run at a time", (int)holder);
                 code = refused_before_start(r, "another run is active");
+                goto out;
+        }
+        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR) {
+                diags_print(&d, stderr);
+                log_error("refused: cannot take the run lock: %s; sabot's run dir must be root's alone, and sabot "
+                          "never follows links in it", trust_last());
                 goto out;
         }
         if (q < 0) {
@@ -946,8 +981,22 @@ int run_main(const struct run_opts *o) {
         for (size_t i = 0; i <= r->s->n_targets; i++)
                 r->exec_pidfds[i] = r->notify_fds[i] = -1;
         q = journal_create(o->dirs.run, r->run_id, r->s->head.name, &r->j);
+        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR) {
+                log_error("refused: cannot create the journal: %s", trust_last());
+                goto out;
+        }
         if (q < 0) {
-                log_error_errno(q, "cannot create the journal under %s/runs: %m", o->dirs.run);
+                log_error_errno(q, "cannot create the journal under %s/runs: %m; nothing was touched", o->dirs.run);
+                goto out;
+        }
+        /* Room for the records this run will write, before the first
+         * change: a run dir that fills up later cannot cut them. */
+        size_t reserve = JOURNAL_RESERVE_BASE + r->s->n_faults * JOURNAL_RESERVE_PER_FAULT;
+        q = journal_reserve(r->j, reserve < JOURNAL_RESERVE_MAX ? reserve : JOURNAL_RESERVE_MAX);
+        if (q < 0) {
+                log_error_errno(q, "refused: no room for the journal under %s/runs (a run keeps %zu KiB): %m; nothing "
+                                "was touched", o->dirs.run, reserve / 1024);
+                (void)journal_remove(r->j);
                 goto out;
         }
         q = setup_loop(r);

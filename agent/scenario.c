@@ -616,9 +616,17 @@ int scenario_parse(const char *file, const char *buf, size_t len, struct scenari
 }
 
 int scenario_load(const char *path, struct scenario **ret, struct diags *d) {
+        return scenario_load_trusted(path, false, ret, d);
+}
+
+int scenario_load_trusted(const char *path, bool require_trust, struct scenario **ret, struct diags *d) {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        int r = read_full_file(path, CONF_MAX_FILE, &buf, &len);
+        /* Opened once and parsed from that open file: a path swapped
+         * between a check and a read cannot slip another file in. */
+        int r = conf_read(path, require_trust, DIAG_ERROR, &buf, &len, NULL, d);
+        if (r == -EPERM && require_trust)
+                return r;
         if (r == -EFBIG) {
                 diag_error(d, path, 0, "file is larger than %d bytes", CONF_MAX_FILE);
                 return r;

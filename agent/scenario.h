@@ -133,6 +133,9 @@ extern const struct conf_spec scenario_spec;
 int scenario_parse(const char *file, const char *buf, size_t len, struct scenario **ret,
                    struct diags *d);
 int scenario_load(const char *path, struct scenario **ret, struct diags *d);
+/* The same, refusing (-EPERM, with a diagnostic) a file that someone other
+ * than root could change or swap: for unattended runs. */
+int scenario_load_trusted(const char *path, bool require_trust, struct scenario **ret, struct diags *d);
 void scenario_free(struct scenario *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct scenario *, scenario_free);
 

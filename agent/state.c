@@ -7,90 +7,110 @@
 
 #include "state.h"
 
-int mkdir_p(const char *path, mode_t mode) {
-        char p[PATH_MAX];
-        if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
-                return -ENAMETOOLONG;
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = '\0';
-                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *s = '/';
-                }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
+/* The state and run dirs are root's alone: a lock, latch or journal that
+ * someone else could replace or point elsewhere would let them overwrite
+ * root's files or make sabot signal root's processes. */
+int dirs_open(const char *dir, bool create, int *ret_fd) {
+        int fd = path_open_trusted(dir, TRUST_REQUIRE | TRUST_DIRECTORY | (create ? TRUST_MKDIR : 0), 0755, NULL);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
         return 0;
 }
 
-static void latch_path(const struct dirs *d, char p[static PATH_MAX]) {
-        snprintf(p, PATH_MAX, "%s/disarmed", d->state);
-}
-
-int latch_set(const struct dirs *d, const char *reason) {
-        char p[PATH_MAX], tmp[PATH_MAX + 8], when[64];
-        int r = mkdir_p(d->state, 0755);
+int state_subdir(const struct dirs *d, const char *sub, mode_t mode, int *ret_fd) {
+        _cleanup_close_ int dfd = -1;
+        int r = dirs_open(d->state, true, &dfd);
         if (r < 0)
                 return r;
-        latch_path(d, p);
-        snprintf(tmp, sizeof tmp, "%s.tmp", p);
+        int fd = openat_dir_trusted(dfd, d->state, sub, true, mode);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+#define LATCH "disarmed"
+
+int latch_set(const struct dirs *d, const char *reason) {
+        char when[64];
+        _cleanup_close_ int dfd = -1;
+        int r = dirs_open(d->state, true, &dfd);
+        if (r < 0)
+                return r;
         time_t now = time(NULL);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
         char buf[1024];
         int n = snprintf(buf, sizeof buf, "%s by uid %u: %s\n", when, (unsigned)getuid(),
                          reason && *reason ? reason : "no reason given");
-        r = write(fd, buf, (size_t)n) == n && fsync(fd) == 0 ? 0 : -errno;
-        close(fd);
+        if (n >= (int)sizeof buf)
+                n = (int)sizeof buf - 1;
+        int fd = replace_open(dfd, LATCH, 0644);
+        if (fd < 0)
+                return fd;
+        r = write(fd, buf, (size_t)n) == n ? 0 : errno ? -errno : -ENOSPC;
         /* Atomic, and durable: the latch must survive a crash or reboot. */
-        if (r >= 0 && rename(tmp, p) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
-                return r;
-        }
-        int dfd = open(d->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
+        if (r >= 0)
+                r = replace_commit(dfd, fd, LATCH);
+        else
+                replace_abort(dfd, LATCH);
+        close(fd);
+        if (r == -ENOSPC || r == -EDQUOT) {
+                /* A full disk must not keep the kill switch from latching:
+                 * an empty latch needs no data block (its reason is lost). */
+                fd = openat(dfd, LATCH, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return -errno;
+                close(fd);
                 (void)fsync(dfd);
-                close(dfd);
+                r = 0;
         }
-        return 0;
+        return r;
 }
 
 int latch_clear(const struct dirs *d) {
-        char p[PATH_MAX];
-        latch_path(d, p);
-        if (unlink(p) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
-}
-
-int latch_get(const struct dirs *d, char *ret_reason, size_t len) {
-        char p[PATH_MAX];
-        latch_path(d, p);
-        _cleanup_free_ char *buf = NULL;
-        int r = read_full_file(p, 4096, &buf, NULL);
+        _cleanup_close_ int dfd = -1;
+        int r = dirs_open(d->state, false, &dfd);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
+        if (unlinkat(dfd, LATCH, 0) < 0 && errno != ENOENT)
+                return -errno;
+        (void)fsync(dfd);
+        return 0;
+}
+
+int latch_get(const struct dirs *d, char *ret_reason, size_t len) {
+        _cleanup_close_ int dfd = -1;
+        int r = dirs_open(d->state, false, &dfd);
+        if (r == -ENOENT)
+                return 0; /* no state dir: never disarmed */
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = openat_trusted(dfd, d->state, LATCH, O_RDONLY | O_NONBLOCK, 0);
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *buf = NULL;
+        r = read_full_fd(fd, 4096, &buf, NULL);
+        if (r < 0)
+                return r;
         buf[strcspn(buf, "\n")] = '\0';
         if (ret_reason)
-                snprintf(ret_reason, len, "%s", buf);
+                snprintf(ret_reason, len, "%s", buf[0] ? buf : "no reason recorded (it was set on a full disk)");
         return 1;
 }
 
 int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder) {
-        char p[PATH_MAX];
-        int r = mkdir_p(d->run, 0755);
+        _cleanup_close_ int dfd = -1;
+        int r = dirs_open(d->run, true, &dfd);
         if (r < 0)
                 return r;
-        snprintf(p, sizeof p, "%s/lock", d->run);
-        int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        int fd = openat_trusted(dfd, d->run, "lock", O_RDWR | O_CREAT, 0600);
         if (fd < 0)
-                return -errno;
+                return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 r = errno == EWOULDBLOCK ? -EBUSY : -errno;
                 char buf[32] = "";
@@ -99,13 +119,12 @@ int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder) {
                 close(fd);
                 return r;
         }
+        /* The holder's pid is for messages only: a full run dir must not
+         * stop here, the journal's reservation says whether there is room. */
         char buf[32];
         int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
+        if (ftruncate(fd, 0) == 0)
+                (void)!pwrite(fd, buf, (size_t)n, 0);
         *ret_fd = fd;
         return 0;
 }

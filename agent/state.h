@@ -6,20 +6,30 @@
 #include "util.h"
 
 /* Where sabot keeps its state: the persistent state dir (the disarm latch,
- * reports) and the runtime run dir (journals, the run lock). */
+ * reports) and the runtime run dir (journals, the run lock). Both, and
+ * every file sabot makes or reads in them, must be root's alone (owned by
+ * root, writable by nobody else, never a symbolic link); anything else is
+ * refused, and trust_last() says what and why. */
 struct dirs {
         const char *state; /* default /var/lib/sabot */
         const char *run;   /* default /run/sabot */
 };
 
+/* Open (and with create, make) a state or run dir after checking it and
+ * every directory above it. */
+int dirs_open(const char *dir, bool create, int *ret_fd);
+/* STATE/SUB (reports, logs), made when missing, never through a link. */
+int state_subdir(const struct dirs *d, const char *sub, mode_t mode, int *ret_fd);
+
 /* The disarm latch: while set, no run starts. Survives reboots. */
 int latch_set(const struct dirs *d, const char *reason);
 int latch_clear(const struct dirs *d);
-/* 1 and the reason/time text when disarmed, 0 when armed. */
+/* 1 and the reason/time text when disarmed, 0 when armed, a negative errno
+ * when the latch is there but cannot be read or trusted (too big, a
+ * directory, a link, a state dir others can write): callers count that as
+ * disarmed (runs) or as an error (status), never as armed. */
 int latch_get(const struct dirs *d, char *ret_reason, size_t len);
 
 /* One run per host: an exclusive lock on RUN_DIR/lock, held by the runner
  * and inherited by its guardian. -EBUSY with the holder's pid when taken. */
 int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder);
-
-int mkdir_p(const char *path, mode_t mode);

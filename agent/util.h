@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,3 +56,56 @@ static inline void fclosep(FILE **f) {
 int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 /* Append to a growable array: *v has *n elements of size sz. */
 int array_push(void *v, size_t *n, size_t sz, const void *elem);
+
+/* ---- files a root process opens where others may reach ----
+ * Every directory walked is opened from the one before it (openat), so
+ * what is checked is what is used; a symbolic link is followed only when
+ * its owner may be trusted, and what it leads to is checked the same way.
+ * Trusted means owned by root (or by the effective uid) and writable by
+ * nobody else: group- or world-writable directories only with the sticky
+ * bit (as /tmp), never for the file or the directory asked for. */
+enum trust_issue { TRUST_OK, TRUST_OWNER, TRUST_WRITABLE, TRUST_SYMLINK, TRUST_TYPE, TRUST_LINKS };
+struct trust {
+        enum trust_issue issue;
+        uid_t uid;  /* TRUST_OWNER: the owner */
+        mode_t mode;
+        char path[4096]; /* what failed */
+};
+/* "PATH is owned by uid N" and the like. */
+const char *trust_describe(const struct trust *t, char *buf, size_t len);
+/* The last refusal by the functions below in this process, described. */
+const char *trust_last(void);
+
+enum {
+        TRUST_REQUIRE = 1 << 0,   /* refuse at the first problem (-EPERM, -ELOOP) */
+        TRUST_DIRECTORY = 1 << 1, /* PATH is a directory: return it O_RDONLY|O_DIRECTORY */
+        TRUST_MKDIR = 1 << 2,     /* create missing directories (mode for the last one) */
+};
+/* Open PATH (a regular file for reading, or a directory) by one walk from
+ * /. Returns the fd, problems in *ret_trust (may be NULL): with
+ * TRUST_REQUIRE the first problem is an error (-EPERM; -ELOOP for a
+ * symlink loop; -ENOTDIR/-EINVAL for the wrong type), without it the walk
+ * goes on and ret_trust->issue says whether anything was amiss. */
+int path_open_trusted(const char *path, unsigned flags, mode_t mode, struct trust *ret_trust);
+/* Check an fd opened in a trusted directory: a regular file (or a
+ * directory when dir), trusted owner, writable by its owner only, one link.
+ * shown names it in messages. 0 or -EPERM/-EINVAL, and trust_last(). */
+int fd_check_trusted(int fd, const char *shown, bool dir);
+/* openat(dfd, name) with O_NOFOLLOW, then fd_check_trusted: a symbolic
+ * link is -ELOOP and trust_last() says so. dir_shown names dfd. */
+int openat_trusted(int dfd, const char *dir_shown, const char *name, int flags, mode_t mode);
+/* The same for a directory, created first (mode) when create. */
+int openat_dir_trusted(int dfd, const char *dir_shown, const char *name, bool create, mode_t mode);
+
+/* Replace DFD/NAME whole: NAME.tmp is created afresh (never through a
+ * link, never an existing file), filled by the caller, then renamed over
+ * NAME (a symlink there is replaced, not followed). */
+int replace_open(int dfd, const char *name, mode_t mode);
+int replace_commit(int dfd, int fd, const char *name);
+void replace_abort(int dfd, const char *name);
+/* The directory part of path opened for *at calls; *ret_base points into
+ * path. For paths the operator names (--report): symlinks are followed. */
+int dir_open_parent(const char *path, const char **ret_base);
+
+/* Read a whole open file of at most max bytes (from offset 0). */
+int read_full_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);

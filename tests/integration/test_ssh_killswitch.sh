@@ -15,7 +15,11 @@ dev=sabot-itk0
 port=$((40000 + id % 10000))
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 cleanup() {
-	[ -f "$T_TMP/sshd.pid" ] && kill "$(cat "$T_TMP/sshd.pid")" 2>/dev/null
+	if [ -f "$T_TMP/sshd.pid" ]; then
+		sp=$(cat "$T_TMP/sshd.pid")
+		kill "$sp" 2>/dev/null
+		wait_for 3000 sh -c "! [ -d /proc/$sp ]"
+	fi
 	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	wait 2>/dev/null
 	ip netns del "$A" 2>/dev/null
@@ -50,6 +54,13 @@ killswitch() {
 		-o LogLevel=ERROR root@127.0.0.1 "$@"
 }
 port_up() { nc -z 127.0.0.1 "$port"; }
+# The aborts this test's key started: a client can end (a refused pty)
+# before the abort it asked for has run (sshd then leaves it to run on its
+# own), and that abort would write the latch after the test has armed and
+# cleaned up. They are told apart by this test's own state dir.
+sessions_done() {
+	[ -z "$(pgrep -P "$(cat "$T_TMP/sshd.pid")")" ] && ! pgrep -f -- "--state-dir $T_TMP/state .*abort" >/dev/null
+}
 wait_for 5000 port_up && pass "sshd listens on 127.0.0.1:$port" || { fail "sshd did not start: $(cat sshd.log)"; t_done; }
 
 cat > bh.ini <<INI
@@ -82,5 +93,8 @@ expect_out "(its output is abort's)" 'sabot abort: chaos disarmed'
 killswitch -W 127.0.0.1:22 </dev/null >/dev/null 2>&1 && fail "the key could forward a port" || pass "no forwarding"
 OUT=$(killswitch -tt 2>&1 </dev/null)
 echo "$OUT" | grep -q 'PTY allocation request failed' && pass "no terminal" || fail "a terminal was allocated: $(echo "$OUT" | head -2)"
+wait_for 10000 sessions_done && pass "every session and the aborts they started ended" ||
+	fail "still running: $(pgrep -a -P "$(cat sshd.pid)"; pgrep -af -- "--state-dir $T_TMP/state .*abort")"
 $S arm >/dev/null
+[ -e state/disarmed ] && fail "the latch is still set after arm" || pass "armed again, nothing left in the state dir's latch"
 t_done

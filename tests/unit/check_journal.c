@@ -2,11 +2,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "../../agent/host.h"
 #include "../../agent/journal.h"
+#include "../../agent/state.h"
 #include "../../faults/fault.h"
 #include "testutil.h"
 
@@ -154,6 +156,250 @@ START_TEST(test_revert_some_touches_only_its_own) {
 }
 END_TEST
 
+/* A cap on the file size makes write() stop short, as a full disk does. */
+static void cap_file_size(off_t max) {
+        struct rlimit rl = {.rlim_cur = (rlim_t)max, .rlim_max = RLIM_INFINITY};
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+static void uncap_file_size(void) {
+        struct rlimit rl = {.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+static off_t file_size(int fd) {
+        struct stat st;
+        return fstat(fd, &st) == 0 ? st.st_size : -1;
+}
+
+START_TEST(test_short_write_leaves_no_glued_line) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct journal *j = NULL;
+        ck_assert_int_eq(journal_create(dir, "t-4", "s", &j), 0);
+        struct jentry a = {.kind = "stop", .pid = 11, .start = 1, .name = "a"};
+        ck_assert_int_eq(journal_apply(j, &a), 0);
+        /* The next record stops after 20 bytes. (No assertion while capped:
+         * Check's own messages go through a file.) */
+        off_t before = file_size(j->fd);
+        cap_file_size(before + 20);
+        struct jentry b = {.kind = "freeze", .cgroup = "/sys/fs/cgroup/cut", .name = "b"};
+        int r = journal_apply(j, &b);
+        uncap_file_size();
+        ck_assert_int_lt(r, 0);
+        ck_assert_int_ne(j->write_err, 0);
+        ck_assert_int_eq(file_size(j->fd), before + 20);
+        ck_assert_int_gt(file_size(j->fd), 0);
+        /* Another writer (abort, the guardian) appends after the partial one. */
+        struct journal *other = NULL;
+        ck_assert_int_eq(journal_load(j->path, &other), 0);
+        ck_assert_uint_eq(other->n, 1);
+        struct jentry c = {.kind = "stop", .pid = 33, .start = 3, .name = "c"};
+        ck_assert_int_eq(journal_apply(other, &c), 0);
+        ck_assert_int_eq(journal_reverted(other, a.seq), 0);
+        journal_free(other);
+
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(j->path, &k), 0);
+        ck_assert_uint_eq(k->n, 2); /* a and c; the cut b is not trusted */
+        ck_assert_str_eq(k->v[0].kind, "stop");
+        ck_assert_int_eq(k->v[0].pid, 11);
+        ck_assert(k->v[0].reverted);
+        ck_assert_str_eq(k->v[1].kind, "stop");
+        ck_assert_int_eq(k->v[1].pid, 33);
+        ck_assert_int_eq(k->v[1].start, 3);
+        ck_assert_ptr_nonnull(k->v[1].name);
+        ck_assert_str_eq(k->v[1].name, "c");
+        ck_assert(!k->v[1].reverted);
+        journal_free(k);
+        journal_remove(j);
+        journal_free(j);
+}
+END_TEST
+
+START_TEST(test_unrecorded_revert_counts_as_done) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct journal *j = NULL;
+        ck_assert_int_eq(journal_create(dir, "t-5", "s", &j), 0);
+        /* Nothing to undo: the freeze's cgroup is gone, so its revert succeeds. */
+        struct jentry a = {.kind = "freeze", .cgroup = "/nonexistent/cgroup", .name = "a"};
+        ck_assert_int_eq(journal_apply(j, &a), 0);
+        cap_file_size(file_size(j->fd));
+        unsigned failed = 9;
+        int r = journal_revert_all(j, &failed, NULL, NULL);
+        uncap_file_size();
+        ck_assert_int_eq(r, 1);
+        ck_assert_uint_eq(failed, 0);
+        ck_assert_uint_eq(journal_outstanding(j), 0);
+        ck_assert_uint_eq(j->unrecorded, 1);
+        /* Reloaded, it is outstanding again; reverting it again is harmless. */
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(j->path, &k), 0);
+        ck_assert_uint_eq(journal_outstanding(k), 1);
+        ck_assert_int_eq(journal_revert_all(k, &failed, NULL, NULL), 1);
+        ck_assert_uint_eq(failed, 0);
+        journal_free(k);
+        ck_assert_int_eq(journal_remove(j), 0);
+        journal_free(j);
+}
+END_TEST
+
+START_TEST(test_version_1_journals_still_load) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/runs", dir);
+        ck_assert_int_eq(mkdir(p, 0700), 0);
+        snprintf(p, sizeof p, "%s/runs/old.journal", dir);
+        FILE *f = fopen(p, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "sabot-journal 1 run=old pid=1 start=2 scenario=x wall=3\n"
+                   "apply seq=1 kind=stop pid=5 start=6 cgroup=- name=n dev=- ifindex=0 hook=egress prio=0 handle=0 netns=0\n"
+                   "revert seq=1\n");
+        fclose(f);
+        chmod(p, 0600);
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(p, &k), 0);
+        ck_assert_uint_eq(k->n, 1);
+        ck_assert(k->v[0].reverted);
+        ck_assert_str_eq(k->run_id, "old");
+        journal_free(k);
+}
+END_TEST
+
+START_TEST(test_untrusted_journals_are_refused) {
+        struct journal *j = NULL, *k = NULL;
+        ck_assert_int_eq(journal_create(dir, "t-6", "s", &j), 0);
+        char p[PATH_MAX], q[PATH_MAX];
+        snprintf(p, sizeof p, "%s", j->path);
+        ck_assert_int_eq(chmod(p, 0666), 0);
+        ck_assert_int_eq(journal_load(p, &k), -EPERM);
+        ck_assert_ptr_nonnull(strstr(trust_last(), "is writable by everyone"));
+        ck_assert_int_eq(chmod(p, 0600), 0);
+        ck_assert_int_eq(journal_load(p, &k), 0);
+        journal_free(k);
+        /* A link to a journal elsewhere is not followed. */
+        snprintf(q, sizeof q, "%s/runs/link.journal", dir);
+        ck_assert_int_eq(symlink(p, q), 0);
+        ck_assert_int_eq(journal_load(q, &k), -ELOOP);
+        ck_assert_ptr_nonnull(strstr(trust_last(), "link.journal is a symbolic link"));
+        /* Nor a second name for it. */
+        snprintf(q, sizeof q, "%s/runs/hard.journal", dir);
+        ck_assert_int_eq(link(p, q), 0);
+        ck_assert_int_eq(journal_load(q, &k), -EPERM);
+        ck_assert_ptr_nonnull(strstr(trust_last(), "more than one hard link"));
+        unlink(q);
+        /* A run dir others can write is refused whole. */
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        ck_assert_int_eq(journal_load(p, &k), -EPERM);
+        char **paths = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(journal_list(dir, &paths, &n), -EPERM);
+        ck_assert_int_eq(chmod(dir, 0700), 0);
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chown(p, 65534, 65534), 0);
+                ck_assert_int_eq(journal_load(p, &k), -EPERM);
+                ck_assert_ptr_nonnull(strstr(trust_last(), "is owned by uid 65534"));
+                ck_assert_int_eq(chown(p, 0, 0), 0);
+        }
+        journal_remove(j);
+        journal_free(j);
+}
+END_TEST
+
+START_TEST(test_latch_fails_closed) {
+        char state[256], p[PATH_MAX], why[256];
+        snprintf(state, sizeof state, "%s/state", dir);
+        struct dirs d = {.state = state, .run = dir};
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), 0); /* no state dir: armed */
+        ck_assert_int_eq(latch_set(&d, "test"), 0);
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), 1);
+        ck_assert_ptr_nonnull(strstr(why, "test"));
+        ck_assert_int_eq(latch_clear(&d), 0);
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), 0);
+        snprintf(p, sizeof p, "%s/disarmed", state);
+        ck_assert_int_eq(mkdir(p, 0755), 0);
+        ck_assert_int_lt(latch_get(&d, why, sizeof why), 0);
+        ck_assert_int_lt(latch_set(&d, "test"), 0);
+        ck_assert_int_eq(rmdir(p), 0);
+        ck_assert_int_eq(symlink("/nonexistent", p), 0);
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), -ELOOP);
+        ck_assert_int_eq(unlink(p), 0);
+        FILE *f = fopen(p, "w");
+        for (int i = 0; i < 5000; i++)
+                fputc('x', f);
+        fclose(f);
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), -EFBIG);
+        ck_assert_int_eq(latch_clear(&d), 0);
+        /* The temporary file is never written through. */
+        char tmp[PATH_MAX], target[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s/disarmed.tmp", state);
+        snprintf(target, sizeof target, "%s/target", dir);
+        f = fopen(target, "w");
+        fputs("keep", f);
+        fclose(f);
+        ck_assert_int_eq(symlink(target, tmp), 0);
+        ck_assert_int_eq(latch_set(&d, "test"), 0);
+        _cleanup_free_ char *buf = NULL;
+        ck_assert_int_eq(read_full_file(target, 100, &buf, NULL), 0);
+        ck_assert_str_eq(buf, "keep");
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), 1);
+        /* A state dir its group can write is refused. */
+        ck_assert_int_eq(chmod(state, 0775), 0);
+        ck_assert_int_eq(latch_get(&d, why, sizeof why), -EPERM);
+        ck_assert_ptr_nonnull(strstr(trust_last(), "is writable by its group"));
+        ck_assert_int_eq(latch_set(&d, "x"), -EPERM);
+}
+END_TEST
+
+START_TEST(test_path_walk) {
+        char p[PATH_MAX - 16], l[PATH_MAX];
+        struct trust t;
+        snprintf(p, sizeof p, "%s/f.ini", dir);
+        FILE *f = fopen(p, "w");
+        fputs("x", f);
+        fclose(f);
+        int fd = path_open_trusted(p, TRUST_REQUIRE, 0, &t);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        /* A trusted symlink is followed, to what is checked in turn. */
+        snprintf(l, sizeof l, "%s/l.ini", dir);
+        ck_assert_int_eq(symlink("f.ini", l), 0);
+        fd = path_open_trusted(l, TRUST_REQUIRE, 0, &t);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(chmod(p, 0664), 0);
+        ck_assert_int_eq(path_open_trusted(l, TRUST_REQUIRE, 0, &t), -EPERM);
+        ck_assert_int_eq(t.issue, TRUST_WRITABLE);
+        ck_assert_str_eq(t.path, p);
+        /* Without TRUST_REQUIRE it opens, and says what was amiss. */
+        fd = path_open_trusted(l, 0, 0, &t);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(t.issue, TRUST_WRITABLE);
+        ck_assert_int_eq(chmod(p, 0644), 0);
+        /* Loops end. */
+        snprintf(l, sizeof l, "%s/loop", dir);
+        ck_assert_int_eq(symlink("loop", l), 0);
+        ck_assert_int_eq(path_open_trusted(l, TRUST_REQUIRE, 0, &t), -ELOOP);
+        /* Directories, made on the way. */
+        snprintf(p, sizeof p, "%s/a/b/c", dir);
+        fd = path_open_trusted(p, TRUST_REQUIRE | TRUST_DIRECTORY | TRUST_MKDIR, 0700, &t);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        struct stat st;
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0700);
+        /* The dir asked for may not be world-writable even when sticky. */
+        ck_assert_int_eq(chmod(p, 01777), 0);
+        ck_assert_int_eq(path_open_trusted(p, TRUST_REQUIRE | TRUST_DIRECTORY, 0, &t), -EPERM);
+        if (geteuid() == 0) {
+                /* Someone else's link in a sticky dir is not followed. */
+                snprintf(l, sizeof l, "%s/x.ini", p);
+                snprintf(p, sizeof p, "%s/f.ini", dir);
+                ck_assert_int_eq(symlink(p, l), 0);
+                ck_assert_int_eq(lchown(l, 65534, 65534), 0);
+                ck_assert_int_eq(path_open_trusted(l, TRUST_REQUIRE, 0, &t), -EPERM);
+                ck_assert_int_eq(t.issue, TRUST_OWNER);
+        }
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
@@ -164,6 +410,12 @@ int main(void) {
         tcase_add_test(tc, test_write_ahead_and_reload);
         tcase_add_test(tc, test_revert_from_entries);
         tcase_add_test(tc, test_revert_some_touches_only_its_own);
+        tcase_add_test(tc, test_short_write_leaves_no_glued_line);
+        tcase_add_test(tc, test_unrecorded_revert_counts_as_done);
+        tcase_add_test(tc, test_version_1_journals_still_load);
+        tcase_add_test(tc, test_untrusted_journals_are_refused);
+        tcase_add_test(tc, test_latch_fails_closed);
+        tcase_add_test(tc, test_path_walk);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
