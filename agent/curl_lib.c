@@ -40,7 +40,7 @@ int curl_lib_load(char *why, size_t len) {
                 SYM(free, "curl_free"),
 #undef SYM
         };
-        struct curl_lib l;
+        struct curl_lib l = {0};
         for (size_t i = 0; i < ELEMENTSOF(syms); i++) {
                 void *p = dlsym(h, syms[i].name);
                 if (!p) {
@@ -50,7 +50,31 @@ int curl_lib_load(char *why, size_t len) {
                 }
                 memcpy((char *)&l + syms[i].off, &p, sizeof p);
         }
+        /* Optional: checked only where present. */
+        void *u = dlsym(h, "curl_url"), *us = dlsym(h, "curl_url_set"), *uc = dlsym(h, "curl_url_cleanup");
+        if (u && us && uc) {
+                memcpy(&l.url, &u, sizeof u);
+                memcpy(&l.url_set, &us, sizeof us);
+                memcpy(&l.url_cleanup, &uc, sizeof uc);
+        }
         curl_lib = l;
         handle = h;
         return 0;
+}
+
+int curl_lib_url_ok(const char *url, char *why, size_t len) {
+        if (!curl_lib.url)
+                return -ENOSYS;
+        CURLU *u = curl_lib.url();
+        if (!u)
+                return -ENOMEM;
+        /* No CURLU_GUESS_SCHEME, no CURLU_NON_SUPPORT_SCHEME: as a probe
+         * fetches it. */
+        CURLUcode c = curl_lib.url_set(u, CURLUPART_URL, url, 0);
+        curl_lib.url_cleanup(u);
+        if (c != CURLUE_OK) {
+                snprintf(why, len, "libcurl cannot parse it (CURLUcode %d)", (int)c);
+                return 0;
+        }
+        return 1;
 }

@@ -188,8 +188,11 @@ static int cmd_plan(int argc, char **argv) {
         plan_print(pl, stdout);
         fflush(stdout);
         diags_print(&d, stderr);
+        /* What this host makes impossible (a missing interface or program,
+         * a pidfile naming PID 1): a run would refuse it. */
+        r = d.errors ? EXIT_INVALID : EXIT_HELD;
         diags_free(&d);
-        return EXIT_HELD;
+        return r;
 }
 
 static struct dirs dirs(void) { return (struct dirs){.state = G.state_dir, .run = G.run_dir}; }
@@ -331,8 +334,10 @@ static const struct command commands[] = {
         {"plan", "FILE", "Show what a run of FILE would do on this host, touching nothing.",
          "Resolves targets (unit -> cgroup -> pids, pid, pidfile, comm, exe), interfaces and\n"
          "the effective limits, and prints every fault with its window, matches and the kernel\n"
-         "objects it would create. A target that matches nothing is flagged.\n\n"
-         "Exit status: 0 planned, 2 invalid or over policy.", cmd_plan},
+         "objects it would create. A target that matches nothing is flagged. Checks what 'validate'\n"
+         "cannot (it may run elsewhere): interfaces in this network namespace, exec programs,\n"
+         "pidfiles.\n\n"
+         "Exit status: 0 planned, 2 invalid, over policy or impossible on this host.", cmd_plan},
         {"run", "FILE", "Run a scenario: inject its faults on schedule, revert them, report.",
          "Validates and plans FILE, checks the disarm latch and that no other run is active, shows\n"
          "the plan and asks for confirmation on a terminal (--yes skips it; without a terminal it\n"
@@ -345,9 +350,11 @@ static const struct command commands[] = {
          "  --yes           do not ask for confirmation\n"
          "  --skip-unsupported  leave out, with a warning, faults this host cannot inject (by\n"
          "                  default the run refuses with exit 6); they show as skipped in the report\n\n"
-         "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal), 5 refused (disarmed,\n"
-         "another run active, not confirmed), 2 invalid or over policy, 6 unsupported here,\n"
-         "1 internal error. In every case but 1, nothing stays applied.", cmd_run},
+         "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal, during start-up\n"
+         "too), 5 skipped, benignly (disarmed, another run active, not confirmed), 7 chaos did not\n"
+         "happen (steady state not met; a target matched nothing when its fault's window opened,\n"
+         "unless optional = yes), 2 invalid or over policy, 6 unsupported here, 1 internal error.\n"
+         "In every case but 1, nothing stays applied. A timer counts 5 as success, 7 as failure.", cmd_run},
         {"abort", "", "The kill switch: disarm, stop every run, revert every fault.",
          "Sets the persistent disarm latch, signals every run, reverts at once whatever any journal\n"
          "still holds (also of dead, hung or stopped runs), and prints what it reverted and how\n"
