@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -63,8 +64,13 @@ int curl_lib_load(char *why, size_t len) {
 }
 
 int curl_lib_url_ok(const char *url, char *why, size_t len) {
+        static bool inited;
         if (!curl_lib.url)
                 return -ENOSYS;
+        /* libcurl wants curl_global_init before anything else; it counts
+         * calls, so the SLO guard's own call later is fine. */
+        if (!inited)
+                inited = curl_lib.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
         CURLU *u = curl_lib.url();
         if (!u)
                 return -ENOMEM;
