@@ -319,6 +319,15 @@ static int fault_start(struct run *r, struct fault_run *fr) {
          * journal holds is reverted below, by us or by `sabot abort`. */
         if (q >= 0 && disarmed(r))
                 return -ECANCELED;
+        /* `sabot abort` reverts from the journal while we apply: what it
+         * removed under us (a clsact between its entry and our filter)
+         * fails the apply, and the run was aborted, not broken. */
+        if (q < 0 && disarmed(r)) {
+                snprintf(fr->outcome, sizeof fr->outcome, "apply cut short by the kill switch: %s", strerror(-q));
+                event(r, LOG_WARNING, fr->f, "apply cut short by the kill switch: %s", strerror(-q));
+                fr->state = FR_FAILED;
+                return -ECANCELED;
+        }
         if (q < 0) {
                 snprintf(fr->outcome, sizeof fr->outcome, "apply failed: %s", strerror(-q));
                 event(r, LOG_ERR, fr->f, "apply failed: %s", strerror(-q));
