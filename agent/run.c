@@ -504,6 +504,20 @@ static int preflight(struct run *r, struct diags *d) {
                            fault_type_to_string(f->type), why);
                 code = EXIT_UNSUPPORTED;
         }
+        /* The classifier of every network fault also holds the policy's
+         * protected ports: more than it holds would fail at apply. */
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                if ((FAULT_MASK(r->s->faults[i]->type) & FAULTS_NET) &&
+                    r->p->protect.ports.n > SCENARIO_MAX_PROTECTED_PORTS) {
+                        diag_error(d, r->p->path ? r->p->path : "policy",
+                                   conf_line(&policy_spec, &r->p->protect.hdr, "ports"),
+                                   "[protect] ports has %zu ports or ranges; the network classifier holds at "
+                                   "most %d (merge neighbours into ranges), so no network fault can run",
+                                   r->p->protect.ports.n, SCENARIO_MAX_PROTECTED_PORTS);
+                        if (!code)
+                                code = EXIT_INVALID;
+                        break;
+                }
         for (size_t i = 0; i < r->s->n_slos; i++)
                 if (r->s->slos[i]->probe == PROBE_EXEC && !getpwnam(r->p->probes.user)) {
                         diag_error(d, r->s->file, conf_line(&scenario_spec, &r->s->slos[i]->hdr, "probe"),

@@ -9,6 +9,7 @@
 
 _Static_assert(SCENARIO_MAX_PORT_RANGES == NET_MAX_PORT_RANGES, "the validator's port ceiling is the classifier's");
 _Static_assert(SCENARIO_MAX_CIDRS == NET_MAX_CIDRS, "the validator's CIDR ceiling is the classifier's");
+_Static_assert(SCENARIO_MAX_PROTECTED_PORTS == NET_MAX_PROTECTED, "the protected ports' ceiling is the classifier's");
 
 static const char *const fault_type_names[_FAULT_TYPE_MAX] = {
         [FAULT_LATENCY] = "latency",         [FAULT_LOSS] = "loss", [FAULT_BLACKHOLE] = "blackhole",

@@ -130,6 +130,7 @@ extern const struct conf_spec scenario_spec;
  * file is validated rather than when the program is loaded. */
 #define SCENARIO_MAX_PORT_RANGES 16
 #define SCENARIO_MAX_CIDRS 64
+#define SCENARIO_MAX_PROTECTED_PORTS 16 /* the policy's [protect] ports, in the same program */
 
 /* Parse and check a scenario on its own (no host policy). Problems go to d;
  * a scenario is returned whenever memory allows, even with errors, so that

@@ -270,5 +270,17 @@ EOF
 printf '[scenario]\nname = urlok\nduration = 1s\n[fault p]\ntype = loss\ninterface = lo\npercent = 1%%\n[slo a]\nprobe = http\nurl = http://[::1]:8080/a?b=c#d\nmax_error_rate = 1%%\n[slo b]\nprobe = http\nurl = https://Example.COM./x/y\nmax_error_rate = 1%%\n[slo c]\nprobe = http\nurl = http://127.0.0.1:65535\nmax_error_rate = 1%%\n' > urlok.ini
 expect_exit 0 "well-formed URLs (IPv6, a trailing dot, port 65535, no path) are valid" $S validate urlok.ini
 
+# The policy's protected ports share the classifier: 17 cannot load.
+printf '[protect]\nports = 22, 1001, 1003, 1005, 1007, 1009, 1011, 1013, 1015, 1017, 1019, 1021, 1023, 1025, 1027, 1029, 1031\n' > ports.policy
+printf '[scenario]\nname = pp\nduration = 59m\n[target w]\ncomm = %s\n[fault p]\ntype = pause\ntarget = w\n[fault bh]\ntype = blackhole\ninterface = %s\n' "$worker" "$dev" > pp.ini
+watch_start
+OUT=$(timeout -s TERM 20 ip netns exec "$ns" $SABOT --policy "$T_TMP/ports.policy" --state-dir "$T_TMP/state" --run-dir "$T_TMP/run" run pp.ini 2>&1)
+rc=$?
+watch_stop
+[ $rc = 2 ] && pass "17 protected ports in the policy: the run refuses with exit 2" || fail "17 protected ports: exit $rc"
+[ -s touched ] && fail "17 protected ports: the run touched the host: $(sort -u touched | tr '\n' ';')" ||
+	pass "17 protected ports: nothing was touched"
+expect_out "naming the policy's line" "ports\.policy:2: \[protect\] ports has 17"
+
 [ "$(pstate "$W")" = S ] && pass "the worker was never stopped" || fail "worker state $(pstate "$W")"
 t_done
