@@ -846,6 +846,12 @@ static int loop(struct run *r) {
                                         return 0;
                                 }
                                 if (q == 1) {
+                                        for (size_t k = 0; r->o->require_effect && !r->no_chaos[0] &&
+                                                           k < r->s->n_faults; k++)
+                                                if (r->fr[k].state == FR_DONE && r->fr[k].hits == 0)
+                                                        snprintf(r->no_chaos, sizeof r->no_chaos, "fault %s acted on "
+                                                                 "nothing (--require-effect): %.200s", r->fr[k].f->hdr.name,
+                                                                 r->fr[k].outcome);
                                         if (r->no_chaos[0]) {
                                                 snprintf(r->reason, sizeof r->reason, "completed, but chaos did not "
                                                          "happen: %s", r->no_chaos);

@@ -33,6 +33,7 @@ struct run_opts {
         struct dirs dirs;
         bool yes;
         bool skip_unsupported; /* leave out faults this host cannot inject */
+        bool require_effect;   /* a fault that acted on nothing: exit EXIT_NO_CHAOS */
 };
 
 struct run_event {

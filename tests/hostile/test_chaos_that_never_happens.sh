@@ -145,6 +145,27 @@ expect_out "with file:line" "^some\\.ini:8: "
 sed -i 's/^optional = maybe/optional = no/' some.ini
 expect_exit 7 "optional = no is the default: exit 7" $S run some.ini
 
+# --- --require-effect: a fault that acted on nothing ---
+# One worker, and the policy keeps one survivor: the kill has a target but
+# may kill nothing.
+for p in $W; do kill -9 "$p"; done 2>/dev/null
+wait 2>/dev/null
+"$T_TMP/$worker" 600 &
+W=$!
+cat > noeffect.ini <<EOF
+[scenario]
+name = noeffect
+duration = 500ms
+[target w]
+comm = $worker
+[fault k]
+type = kill
+target = w
+EOF
+expect_exit 0 "a kill that may kill nothing (min_survivors) completes with 0 by default" $S run noeffect.ini
+expect_exit 7 "with --require-effect it exits 7" $S run noeffect.ini --require-effect
+expect_out "saying which fault acted on nothing" "chaos did not happen: fault k acted on nothing \(--require-effect\)"
+
 # --- a benign skip stays 5 ---
 $S disarm --reason "test $id" >/dev/null 2>&1
 expect_exit 5 "a disarmed host still skips with 5" $S run nothing.ini --metrics-file "$T_TMP/m.prom"
