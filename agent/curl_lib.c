@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ int curl_lib_load(char *why, size_t len) {
                 SYM(free, "curl_free"),
 #undef SYM
         };
-        struct curl_lib l;
+        struct curl_lib l = {0};
         for (size_t i = 0; i < ELEMENTSOF(syms); i++) {
                 void *p = dlsym(h, syms[i].name);
                 if (!p) {
@@ -50,7 +51,36 @@ int curl_lib_load(char *why, size_t len) {
                 }
                 memcpy((char *)&l + syms[i].off, &p, sizeof p);
         }
+        /* Optional: checked only where present. */
+        void *u = dlsym(h, "curl_url"), *us = dlsym(h, "curl_url_set"), *uc = dlsym(h, "curl_url_cleanup");
+        if (u && us && uc) {
+                memcpy(&l.url, &u, sizeof u);
+                memcpy(&l.url_set, &us, sizeof us);
+                memcpy(&l.url_cleanup, &uc, sizeof uc);
+        }
         curl_lib = l;
         handle = h;
         return 0;
+}
+
+int curl_lib_url_ok(const char *url, char *why, size_t len) {
+        static bool inited;
+        if (!curl_lib.url)
+                return -ENOSYS;
+        /* libcurl wants curl_global_init before anything else; it counts
+         * calls, so the SLO guard's own call later is fine. */
+        if (!inited)
+                inited = curl_lib.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+        CURLU *u = curl_lib.url();
+        if (!u)
+                return -ENOMEM;
+        /* No CURLU_GUESS_SCHEME, no CURLU_NON_SUPPORT_SCHEME: as a probe
+         * fetches it. */
+        CURLUcode c = curl_lib.url_set(u, CURLUPART_URL, url, 0);
+        curl_lib.url_cleanup(u);
+        if (c != CURLUE_OK) {
+                snprintf(why, len, "libcurl cannot parse it (CURLUcode %d)", (int)c);
+                return 0;
+        }
+        return 1;
 }

@@ -25,6 +25,12 @@ struct curl_lib {
         char *(*easy_escape)(CURL *e, const char *s, int len);
         void (*easy_cleanup)(CURL *e);
         void (*free)(void *p);
+        /* The URL API (libcurl 7.62 and later), NULL when the library
+         * lacks it: a run checks each probe's URL with it before it
+         * touches anything. */
+        CURLU *(*url)(void);
+        CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+        void (*url_cleanup)(CURLU *u);
 };
 
 extern struct curl_lib curl_lib;
@@ -34,3 +40,6 @@ extern struct curl_lib curl_lib;
 
 /* Load it once; 0, or a negative errno and why. */
 int curl_lib_load(char *why, size_t len);
+/* Whether libcurl (loaded) parses url as a URL it can fetch: 1 yes, 0 no
+ * (with why), -ENOSYS when this libcurl has no URL API. */
+int curl_lib_url_ok(const char *url, char *why, size_t len);

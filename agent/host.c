@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "host.h"
 
@@ -289,12 +290,29 @@ bool proc_exists(pid_t pid) {
         return access(p, F_OK) == 0;
 }
 
+#define PROC_SUPER_MAGIC_ 0x9fa0
+#define SYSFS_MAGIC_ 0x62656572
+
 int pidfile_read(const char *path, pid_t *ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        int r = read_full_file(path, 64, &buf, &len);
-        if (r < 0)
-                return r;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        /* Checked on the open file, so a symlink swapped after a check by
+         * name cannot lead into /proc. */
+        struct statfs sf;
+        struct stat st;
+        if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (sf.f_type == PROC_SUPER_MAGIC_ || sf.f_type == SYSFS_MAGIC_)
+                return -EXDEV;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        char buf[64];
+        ssize_t k = read(fd, buf, sizeof buf - 1);
+        if (k < 0)
+                return -errno;
+        buf[k] = '\0';
+        size_t len = (size_t)k;
         if (len > 0 && buf[len - 1] == '\n')
                 buf[--len] = '\0';
         if (len == 0 || len > 7 || buf[strspn(buf, "0123456789")] != '\0')
@@ -303,5 +321,66 @@ int pidfile_read(const char *path, pid_t *ret) {
         if (v <= 0 || v > 4194304)
                 return -EBADMSG;
         *ret = (pid_t)v;
+        return 0;
+}
+
+int proc_parent(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid) {
+        char buf[1024], *t;
+        int r = proc_stat_tail(pid, buf, sizeof buf, &t);
+        if (r < 0)
+                return r;
+        int ppid, pgid;
+        if (sscanf(t, "%*c %d %d", &ppid, &pgid) != 2)
+                return -EIO;
+        *ret_ppid = (pid_t)ppid;
+        *ret_pgid = (pid_t)pgid;
+        return 0;
+}
+
+/* Whether pid runs sabot's binary. */
+static bool runs_sabot(pid_t pid) {
+        static struct stat self;
+        static bool have_self;
+        if (!have_self)
+                have_self = stat("/proc/self/exe", &self) == 0;
+        char p[64];
+        struct stat st;
+        snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
+        /* stat follows the link to the file itself, even when deleted. */
+        if (have_self && stat(p, &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+                return true;
+        /* Another copy: a different build, or the binary a package upgrade
+         * replaced under a live run ("/usr/sbin/sabot (deleted)"). Both the
+         * file's name and the comm must say sabot: a comm alone is anyone's
+         * to choose. */
+        _cleanup_free_ char *exe = NULL;
+        char comm[16];
+        if (proc_exe(pid, &exe) < 0 || proc_comm(pid, comm) < 0)
+                return false;
+        size_t l = strlen(exe);
+        if (l > 10 && streq(exe + l - 10, " (deleted)"))
+                exe[l - 10] = '\0';
+        const char *base = strrchr(exe, '/');
+        return base && streq(base + 1, "sabot") && (streq(comm, "sabot") || streq(comm, "sabot-guardian"));
+}
+
+int proc_is_sabot(pid_t pid) {
+        pid_t pgid0 = -1;
+        /* Up the parent chain while the process group stays the same: SLO
+         * probes (and what they start) share their runner's group, launched
+         * targets are leaders of their own (setpgid at launch). */
+        for (int depth = 0; pid > 1 && depth < 64; depth++) {
+                pid_t ppid, pgid;
+                int r = proc_parent(pid, &ppid, &pgid);
+                if (r < 0)
+                        return depth == 0 ? r : 0;
+                if (depth == 0)
+                        pgid0 = pgid;
+                else if (pgid != pgid0)
+                        return 0;
+                if (runs_sabot(pid))
+                        return 1;
+                pid = ppid;
+        }
         return 0;
 }

@@ -32,5 +32,16 @@ int proc_cgroup(pid_t pid, char **ret);
 /* All pids in /proc, sorted. */
 int proc_list(pid_t **ret, size_t *ret_n);
 bool proc_exists(pid_t pid);
-/* Read a pidfile: one positive pid, an optional newline. */
+/* Read a pidfile: one positive pid, an optional newline. -EXDEV when the
+ * file lives on procfs or sysfs (directly or through a symlink): numbers
+ * there (ns_last_pid, a counter) name no particular process. */
 int pidfile_read(const char *path, pid_t *ret);
+/* The parent and the process group of a process (/proc/PID/stat). */
+int proc_parent(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid);
+/* 1 if pid is a process of a live sabot run, whichever run dir it uses:
+ * a process running sabot's binary (the same file as ours, or one called
+ * sabot whose comm is sabot or sabot-guardian: another build, or one a
+ * package upgrade replaced), or a descendant of one in its process group
+ * (SLO probe children and their children: launched targets get their own
+ * process group, so they stay eligible). 0 if not, negative errno. */
+int proc_is_sabot(pid_t pid);

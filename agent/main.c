@@ -48,7 +48,7 @@ static void print_command_help(const struct command *c) {
 }
 
 enum { OPT_POLICY = 0x100, OPT_STATE, OPT_RUN, OPT_VERSION, OPT_REPORT, OPT_YES, OPT_REASON, OPT_JSON, OPT_HTML, OPT_METRICS,
-       OPT_SKIP };
+       OPT_SKIP, OPT_REQUIRE_EFFECT };
 
 /* Global options, accepted before or after the command. */
 static bool global_option(int o, const char *arg) {
@@ -188,14 +188,17 @@ static int cmd_plan(int argc, char **argv) {
         plan_print(pl, stdout);
         fflush(stdout);
         diags_print(&d, stderr);
+        /* What this host makes impossible (a missing interface or program,
+         * a pidfile naming PID 1): a run would refuse it. */
+        r = d.errors ? EXIT_INVALID : EXIT_HELD;
         diags_free(&d);
-        return EXIT_HELD;
+        return r;
 }
 
 static struct dirs dirs(void) { return (struct dirs){.state = G.state_dir, .run = G.run_dir}; }
 
 static const char *opt_report, *opt_reason, *opt_html, *opt_metrics;
-static bool opt_yes, opt_json, opt_skip;
+static bool opt_yes, opt_json, opt_skip, opt_require_effect;
 
 static bool own_option(int o, const char *arg) {
         switch (o) {
@@ -220,6 +223,9 @@ static bool own_option(int o, const char *arg) {
         case OPT_SKIP:
                 opt_skip = true;
                 return true;
+        case OPT_REQUIRE_EFFECT:
+                opt_require_effect = true;
+                return true;
         }
         return false;
 }
@@ -228,7 +234,8 @@ static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
                 GLOBAL_OPTIONS, {"report", required_argument, NULL, OPT_REPORT}, {"yes", no_argument, NULL, OPT_YES},
                 {"metrics-file", required_argument, NULL, OPT_METRICS},
-                {"skip-unsupported", no_argument, NULL, OPT_SKIP}, {}};
+                {"skip-unsupported", no_argument, NULL, OPT_SKIP},
+                {"require-effect", no_argument, NULL, OPT_REQUIRE_EFFECT}, {}};
         int i, r = parse_command_options(find_command("run"), argc, argv, opts, own_option, &i);
         if (r != 0)
                 return r > 0 ? EXIT_HELD : EXIT_INVALID;
@@ -245,6 +252,7 @@ static int cmd_run(int argc, char **argv) {
                 .dirs = dirs(),
                 .yes = opt_yes,
                 .skip_unsupported = opt_skip,
+                .require_effect = opt_require_effect,
         };
         return run_main(&o);
 }
@@ -331,8 +339,10 @@ static const struct command commands[] = {
         {"plan", "FILE", "Show what a run of FILE would do on this host, touching nothing.",
          "Resolves targets (unit -> cgroup -> pids, pid, pidfile, comm, exe), interfaces and\n"
          "the effective limits, and prints every fault with its window, matches and the kernel\n"
-         "objects it would create. A target that matches nothing is flagged.\n\n"
-         "Exit status: 0 planned, 2 invalid or over policy.", cmd_plan},
+         "objects it would create. A target that matches nothing is flagged. Checks what 'validate'\n"
+         "cannot (it may run elsewhere): interfaces in this network namespace, exec programs,\n"
+         "pidfiles.\n\n"
+         "Exit status: 0 planned, 2 invalid, over policy or impossible on this host.", cmd_plan},
         {"run", "FILE", "Run a scenario: inject its faults on schedule, revert them, report.",
          "Validates and plans FILE, checks the disarm latch and that no other run is active, shows\n"
          "the plan and asks for confirmation on a terminal (--yes skips it; without a terminal it\n"
@@ -344,10 +354,14 @@ static const struct command commands[] = {
          "  --metrics-file PATH  write node_exporter textfile metrics (last run, counters)\n"
          "  --yes           do not ask for confirmation\n"
          "  --skip-unsupported  leave out, with a warning, faults this host cannot inject (by\n"
-         "                  default the run refuses with exit 6); they show as skipped in the report\n\n"
-         "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal), 5 refused (disarmed,\n"
-         "another run active, not confirmed), 2 invalid or over policy, 6 unsupported here,\n"
-         "1 internal error. In every case but 1, nothing stays applied.", cmd_run},
+         "                  default the run refuses with exit 6); they show as skipped in the report\n"
+         "  --require-effect  a fault that acted on nothing (killed, stopped, dropped, delayed or\n"
+         "                  failed nothing) makes a completed run exit 7\n\n"
+         "Exit status: 0 held, 3 SLO breach, 4 aborted (kill switch or signal, during start-up\n"
+         "too), 5 skipped, benignly (disarmed, another run active, not confirmed), 7 chaos did not\n"
+         "happen (steady state not met; a target matched nothing when its fault's window opened,\n"
+         "unless optional = yes), 2 invalid or over policy, 6 unsupported here, 1 internal error.\n"
+         "In every case but 1, nothing stays applied. A timer counts 5 as success, 7 as failure.", cmd_run},
         {"abort", "", "The kill switch: disarm, stop every run, revert every fault.",
          "Sets the persistent disarm latch, signals every run, reverts at once whatever any journal\n"
          "still holds (also of dead, hung or stopped runs), and prints what it reverted and how\n"

@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <strings.h>
 
 #include "parse.h"
 
@@ -587,15 +588,74 @@ int parse_command(const char *value, void *field, char *err) {
         return set_string(field, value);
 }
 
-int parse_url(const char *value, void *field, char *err) {
+/* A strict URL parser for what the SLO probes fetch, checked where the
+ * file is validated: `sabot validate` may run on a machine without libcurl,
+ * which a run loads only when it starts (curl_lib.c). It follows libcurl's
+ * URL API (curl_url_set) for what matters here and is stricter where that
+ * is lenient: scheme http or https; an optional user[:password]@; a host
+ * that is a bracketed IPv6 address (optionally with a %zone) or a name
+ * without the characters libcurl's hostname check rejects; a port of 1 to
+ * 65535 if one is given (libcurl takes an empty one, and parses 99999 only
+ * to fail at connect); then a path, query or fragment. A run checks the URL
+ * with curl_url_set as well before it touches anything. */
+int url_check(const char *url, char *err) {
         const char *rest = NULL;
-        if (strncmp(value, "http://", 7) == 0)
-                rest = value + 7;
-        else if (strncmp(value, "https://", 8) == 0)
-                rest = value + 8;
-        if (!rest || !*rest || *rest == '/' || has_control_chars(value) || strchr(value, ' ') ||
-            strlen(value) > 2048)
-                return fail(err, "invalid URL '%s'; use http://HOST[:PORT]/PATH or https://…", value);
+        if (strncasecmp(url, "http://", 7) == 0)
+                rest = url + 7;
+        else if (strncasecmp(url, "https://", 8) == 0)
+                rest = url + 8;
+        if (!rest)
+                return fail(err, "invalid URL '%s'; use http://HOST[:PORT]/PATH or https://…", url);
+        if (has_control_chars(url) || strchr(url, ' ') || strlen(url) > 2048)
+                return fail(err, "invalid URL '%s': spaces, control characters or more than 2048 characters", url);
+        size_t alen = strcspn(rest, "/?#");
+        char auth[2049];
+        memcpy(auth, rest, alen);
+        auth[alen] = '\0';
+        char *host = strrchr(auth, '@');
+        host = host ? host + 1 : auth;
+        char *port = NULL;
+        if (*host == '[') {
+                char *close = strchr(host, ']');
+                if (!close)
+                        return fail(err, "invalid URL '%s': '[' opens an IPv6 address that ']' does not close", url);
+                *close = '\0';
+                char addr[INET6_ADDRSTRLEN + 64];
+                snprintf(addr, sizeof addr, "%s", host + 1);
+                char *zone = strchr(addr, '%');
+                if (zone)
+                        *zone = '\0';
+                struct in6_addr a6;
+                if (inet_pton(AF_INET6, addr, &a6) != 1 || (zone && !zone[1]))
+                        return fail(err, "invalid URL '%s': '%s' is not an IPv6 address", url, host + 1);
+                if (close[1] == ':')
+                        port = close + 2;
+                else if (close[1])
+                        return fail(err, "invalid URL '%s': after ']' only ':PORT' may follow", url);
+        } else {
+                char *colon = strchr(host, ':');
+                if (colon) {
+                        *colon = '\0';
+                        port = colon + 1;
+                }
+                if (!*host)
+                        return fail(err, "invalid URL '%s': no host; use http://HOST[:PORT]/PATH", url);
+                for (const char *c = host; *c; c++)
+                        if (!((unsigned char)*c >= 0x80 || isalnum((unsigned char)*c) || strchr("-._~", *c)))
+                                return fail(err, "invalid URL '%s': '%c' cannot be in a host name", url, *c);
+        }
+        if (port) {
+                uint64_t v;
+                if (parse_u64_strict(port, 65535, &v) < 0 || v == 0 || strlen(port) > 5)
+                        return fail(err, "invalid URL '%s': port '%s' is not a number from 1 to 65535", url, port);
+        }
+        return 0;
+}
+
+int parse_url(const char *value, void *field, char *err) {
+        int r = url_check(value, err);
+        if (r < 0)
+                return r;
         return set_string(field, value);
 }
 

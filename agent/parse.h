@@ -68,6 +68,8 @@ int parse_abs_path(const char *value, void *field /* char * */, char *err);
 int parse_cgroup_path(const char *value, void *field /* char * */, char *err);
 int parse_pid(const char *value, void *field /* pid_t */, char *err);
 int parse_command(const char *value, void *field /* char * */, char *err);
+/* 0 if url is an http(s) URL an SLO probe can fetch; else -EINVAL and why. */
+int url_check(const char *url, char *err);
 int parse_url(const char *value, void *field /* char * */, char *err);
 int parse_text(const char *value, void *field /* char * */, char *err);
 int parse_name(const char *value, void *field /* char * */, char *err);

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 
 #include "host.h"
 #include "plan.h"
@@ -33,9 +34,9 @@ static const char *protected_unit_of(const struct policy *p, pid_t pid) {
 }
 
 /* Sort candidates into eligible and protected. PID 1, kernel threads,
- * sabot itself and what the policy protects are never eligible. */
+ * every process of every live sabot run (runners, guardians, SLO probes:
+ * proc_is_sabot) and what the policy protects are never eligible. */
 static int filter_pids(const struct plan *pl, struct resolved_target *rt, const pid_t *cand, size_t n) {
-        pid_t self = getpid();
         for (size_t i = 0; i < n; i++) {
                 pid_t pid = cand[i];
                 char comm[16] = "";
@@ -51,8 +52,8 @@ static int filter_pids(const struct plan *pl, struct resolved_target *rt, const 
                         r = add_excluded(rt, pid, "PID 1");
                 else if (k > 0)
                         r = add_excluded(rt, pid, "kernel thread");
-                else if (pid == self)
-                        r = add_excluded(rt, pid, "sabot itself");
+                else if (proc_is_sabot(pid) > 0)
+                        r = add_excluded(rt, pid, "a sabot process");
                 else if (strv_contains(&pl->p->protect.comms, comm))
                         r = add_excluded(rt, pid, "protected comm %s", comm);
                 else if ((unit = protected_unit_of(pl->p, pid)))
@@ -142,6 +143,12 @@ int plan_resolve_target(const struct plan *pl, const struct target *t, struct re
                 pid_t pid = t->pid;
                 if (t->sel == SEL_PIDFILE) {
                         r = pidfile_read(t->pidfile, &pid);
+                        if (r == -EXDEV) {
+                                rt->refused = true;
+                                return set_problem(rt, "pidfile %s is on procfs or sysfs (through a symlink?): the "
+                                                   "number there names no particular process; use the pidfile "
+                                                   "the service writes", t->pidfile);
+                        }
                         if (r == -EBADMSG)
                                 return set_problem(rt, "pidfile %s does not hold one pid", t->pidfile);
                         if (r < 0)
@@ -169,9 +176,39 @@ int plan_resolve_target(const struct plan *pl, const struct target *t, struct re
         r = filter_pids(pl, rt, cand, n);
         if (r < 0)
                 return r;
+        /* A pid or pidfile that names a process never eligible is a mistake
+         * in the scenario, not a service that is down. */
+        if ((t->sel == SEL_PID || t->sel == SEL_PIDFILE) && rt->n_pids == 0 && rt->n_ex == 1) {
+                rt->refused = true;
+                if (t->sel == SEL_PID)
+                        return set_problem(rt, "pid %d is never a target: %s", (int)t->pid, rt->ex[0].why);
+                return set_problem(rt, "pidfile %s names pid %d, which is never a target: %s", t->pidfile,
+                                   (int)rt->ex[0].pid, rt->ex[0].why);
+        }
         if (rt->n_pids == 0)
                 return set_problem(rt, rt->n_ex == 0 ? "matches no process" : "matches only protected processes");
         return 0;
+}
+
+/* A launched target's program must be there and executable now: found
+ * missing only at launch, the run would already have touched the host. */
+static void check_exec(const struct scenario *s, const struct target *t, struct diags *d) {
+        char prog[PATH_MAX];
+        size_t l = strcspn(t->exec, " \t");
+        if (l >= sizeof prog)
+                l = sizeof prog - 1;
+        memcpy(prog, t->exec, l);
+        prog[l] = '\0';
+        struct stat st;
+        if (stat(prog, &st) < 0)
+                diag_error(d, s->file, t->sel_line, "target '%s': cannot launch %s: %s; give the full path of an "
+                           "installed program", t->hdr.name, prog, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+                diag_error(d, s->file, t->sel_line, "target '%s': cannot launch %s: not a regular file",
+                           t->hdr.name, prog);
+        else if (!(st.st_mode & 0111))
+                diag_error(d, s->file, t->sel_line, "target '%s': cannot launch %s: it is not executable "
+                           "(mode %04o); chmod +x it", t->hdr.name, prog, (unsigned)(st.st_mode & 07777));
 }
 
 int plan_build(const struct scenario *s, const struct policy *p, const struct limits *eff,
@@ -191,23 +228,34 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
                 return r;
 
         for (size_t i = 0; i < s->n_targets; i++) {
+                const struct target *t = s->targets[i];
                 struct resolved_target *rt = &pl->targets[i];
-                r = plan_resolve_target(pl, s->targets[i], rt);
+                r = plan_resolve_target(pl, t, rt);
                 if (r < 0)
                         return r;
-                if (rt->problem)
-                        diag_warning(d, s->file, s->targets[i]->sel_line, "target '%s' %s",
-                                     s->targets[i]->hdr.name, rt->problem);
+                if (t->sel == SEL_EXEC)
+                        check_exec(s, t, d);
+                /* Nothing running yet may be a service that starts later:
+                 * a run judges that when the fault's window opens. */
+                if (rt->problem && rt->refused)
+                        diag_error(d, s->file, t->sel_line, "target '%s' %s", t->hdr.name, rt->problem);
+                else if (rt->problem)
+                        diag_warning(d, s->file, t->sel_line, "target '%s' %s%s", t->hdr.name, rt->problem,
+                                     t->optional ? " (optional)" : "");
         }
         for (size_t i = 0; i < s->n_faults; i++) {
                 const struct fault *f = s->faults[i];
                 pl->faults[i].f = f;
                 if (!f->interface)
                         continue;
+                /* In the network namespace this process lives in, which is
+                 * where a run applies its faults. */
                 pl->faults[i].ifindex = (int)if_nametoindex(f->interface);
                 if (!pl->faults[i].ifindex)
-                        diag_warning(d, s->file, conf_line(&scenario_spec, &f->hdr, "interface"),
-                                     "fault '%s': no interface %s on this host", f->hdr.name, f->interface);
+                        diag_error(d, s->file, conf_line(&scenario_spec, &f->hdr, "interface"),
+                                   "fault '%s': no interface %s in this network namespace (the one sabot runs "
+                                   "in); see 'ip link', or run sabot in the namespace that has it "
+                                   "(ip netns exec NAME sabot ...)", f->hdr.name, f->interface);
         }
         *ret = TAKE_PTR(pl);
         return 0;
@@ -275,7 +323,7 @@ void plan_print(const struct plan *pl, FILE *out) {
                             *comms = format_strv(&pl->p->protect.comms),
                             *ifs = format_strv(&pl->p->protect.interfaces);
         fprintf(out, "  protected: ports %s; units %s; comms %s; interfaces %s; always PID 1, kernel "
-                     "threads and sabot\n",
+                     "threads and every process of a sabot run\n",
                 ports && *ports ? ports : "-", units && *units ? units : "-", comms && *comms ? comms : "-",
                 ifs && *ifs ? ifs : "-");
         fprintf(out, "cgroup2 %s\n", pl->cgroup_root ? pl->cgroup_root : "not mounted");

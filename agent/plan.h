@@ -19,6 +19,7 @@ struct resolved_target {
         struct excluded *ex; /* matched but protected */
         size_t n_ex;
         char *problem;      /* why nothing matched, if so */
+        bool refused;       /* the problem is the scenario's: refuse the run */
 };
 
 struct resolved_fault {
@@ -35,9 +36,12 @@ struct plan {
         struct resolved_fault *faults;
 };
 
-/* Resolve targets and interfaces. Findings that make the run pointless or
- * impossible (a target that matches nothing, a missing interface) are
- * warnings in d tied to the scenario's lines; the plan shows them too. */
+/* Resolve targets and interfaces on this host, in this network namespace.
+ * What makes the run impossible (a missing interface or exec program, a
+ * pid or pidfile that names a process never eligible or lives on procfs)
+ * is an error in d; a target that matches nothing now is a warning (a
+ * service may start later: the run judges it when the window opens). Both
+ * tied to the scenario's lines; the plan shows them too. */
 int plan_build(const struct scenario *s, const struct policy *p, const struct limits *eff,
                struct plan **ret, struct diags *d);
 /* Resolve one target (exposed for tests). */

@@ -229,8 +229,8 @@ static const char *abort_reason(const struct run *r) {
         switch (r->exit_code) {
         case EXIT_BREACH: return "slo_breach";
         case EXIT_ABORTED: return strstr(r->reason, "kill switch") ? "kill_switch" : "signal";
-        case EXIT_REFUSED:
-                return strstr(r->reason, "steady state") ? "steady_state" : strstr(r->reason, "disarmed") ? "disarmed" : "refused";
+        case EXIT_REFUSED: return strstr(r->reason, "disarmed") ? "disarmed" : "refused";
+        case EXIT_NO_CHAOS: return strstr(r->reason, "steady state") ? "steady_state" : "no_target";
         case EXIT_INTERNAL: return "error";
         default: return NULL;
         }
@@ -272,7 +272,9 @@ int metrics_write(const struct run *r, const char *path) {
         fprintf(f, "# HELP sabot_last_run_timestamp_seconds When the last run of the scenario ended.\n"
                    "# TYPE sabot_last_run_timestamp_seconds gauge\n"
                    "sabot_last_run_timestamp_seconds{scenario=\"%s\"} %.3f\n", name, (double)r->end_wall / 1e9);
-        fprintf(f, "# HELP sabot_last_run_exit_code Exit code of the last run: 0 held, 3 SLO breach, 4 aborted, 5 refused, 1 error.\n"
+        fprintf(f, "# HELP sabot_last_run_exit_code Exit code of the last run: 0 held, 1 error, 2 invalid, 3 SLO breach, "
+                   "4 aborted, 5 skipped (disarmed, another run active), 6 unsupported, 7 chaos did not happen "
+                   "(steady state not met, a target matched nothing).\n"
                    "# TYPE sabot_last_run_exit_code gauge\n"
                    "sabot_last_run_exit_code{scenario=\"%s\"} %d\n", name, r->exit_code);
         fprintf(f, "# HELP sabot_last_run_duration_seconds How long the last run took.\n"
@@ -288,8 +290,8 @@ int metrics_write(const struct run *r, const char *path) {
         fprintf(f, "# HELP sabot_faults_applied_total Faults applied over all runs.\n# TYPE sabot_faults_applied_total counter\n"
                    "%s %.0f\n", series, previous(old, series) + applied);
         fprintf(f, "# HELP sabot_aborts_total Runs that ended early, by reason.\n# TYPE sabot_aborts_total counter\n");
-        static const char *const reasons[] = {"slo_breach", "kill_switch", "signal", "steady_state", "disarmed", "refused",
-                                              "error"};
+        static const char *const reasons[] = {"slo_breach", "kill_switch", "signal", "steady_state", "no_target",
+                                              "disarmed", "refused", "error"};
         const char *now = abort_reason(r);
         for (size_t i = 0; i < ELEMENTSOF(reasons); i++) {
                 snprintf(series, sizeof series, "sabot_aborts_total{scenario=\"%s\",reason=\"%s\"}", name, reasons[i]);

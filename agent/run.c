@@ -34,6 +34,19 @@ static uint64_t wall_now(void) {
         return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* The signals that stop a run. Blocked from the first line of run_main
+ * on, so that none can kill it outright half-way through its start-up: a
+ * pending one is seen at the next start-up stage (startup_stopped) or read
+ * from the signalfd by the loop. Blocked, they stay pending even where the
+ * caller left them ignored (SIGINT in a shell's background job). */
+static void stop_signals(sigset_t *mask) {
+        sigemptyset(mask);
+        sigaddset(mask, SIGINT);
+        sigaddset(mask, SIGTERM);
+        sigaddset(mask, SIGHUP);
+        sigaddset(mask, SIGQUIT);
+}
+
 /* ---- live view (terminal) and events ---- */
 
 static void view_clear(struct run *r) {
@@ -256,9 +269,51 @@ static bool disarmed(struct run *r) {
         return true;
 }
 
+/* Whether a fault's target matches nothing as its window opens (why in
+ * why): a fault that acts on nothing is chaos that does not happen. */
+static bool target_matches_nothing(struct run *r, const struct fault *f, char *why, size_t len) {
+        if (f->target_index < 0)
+                return false;
+        const struct target *t = r->s->targets[f->target_index];
+        if (t->sel == SEL_EXEC) {
+                pid_t pid = r->exec_pids[f->target_index];
+                if (pid > 0 && process_alive(pid, r->exec_starts[f->target_index]))
+                        return false;
+                snprintf(why, len, "the process the run launched has exited");
+                return true;
+        }
+        struct resolved_target rt = {0};
+        int q = plan_resolve_target(r->pl, t, &rt);
+        bool none = q >= 0 && rt.n_pids == 0;
+        if (none)
+                snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");
+        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
+        return none;
+}
+
 static int fault_start(struct run *r, struct fault_run *fr) {
         const struct fault_ops *ops = fault_ops_get(fr->f->type);
         struct fault_ctx c = ctx_of(r);
+        char why[512];
+        if (target_matches_nothing(r, fr->f, why, sizeof why)) {
+                const struct target *t = r->s->targets[fr->f->target_index];
+                fr->state = FR_SKIPPED;
+                if (t->optional) {
+                        snprintf(fr->outcome, sizeof fr->outcome, "skipped: optional target %s matched nothing: %.300s",
+                                 t->hdr.name, why);
+                        event(r, LOG_NOTICE, fr->f, "skipped: target %s (optional = yes) matched nothing when the "
+                              "window opened: %s", t->hdr.name, why);
+                        return 0;
+                }
+                snprintf(fr->outcome, sizeof fr->outcome, "did nothing: target %s matched nothing when the window "
+                         "opened: %.300s", t->hdr.name, why);
+                event(r, LOG_ERR, fr->f, "target %s matched nothing when the window opened: %s; this fault does "
+                      "nothing (optional = yes on the target makes that no failure)", t->hdr.name, why);
+                if (!r->no_chaos[0])
+                        snprintf(r->no_chaos, sizeof r->no_chaos, "fault %s did nothing: target %s matched nothing "
+                                 "when its window opened", fr->f->hdr.name, t->hdr.name);
+                return 0;
+        }
         fr->state = FR_ACTIVE;
         fr->applied_ns = mono_now() - r->t0_mono;
         if (fr->f->type == FAULT_KILL && fr->f->every)
@@ -268,6 +323,15 @@ static int fault_start(struct run *r, struct fault_run *fr) {
          * journal holds is reverted below, by us or by `sabot abort`. */
         if (q >= 0 && disarmed(r))
                 return -ECANCELED;
+        /* `sabot abort` reverts from the journal while we apply: what it
+         * removed under us (a clsact between its entry and our filter)
+         * fails the apply, and the run was aborted, not broken. */
+        if (q < 0 && disarmed(r)) {
+                snprintf(fr->outcome, sizeof fr->outcome, "apply cut short by the kill switch: %s", strerror(-q));
+                event(r, LOG_WARNING, fr->f, "apply cut short by the kill switch: %s", strerror(-q));
+                fr->state = FR_FAILED;
+                return -ECANCELED;
+        }
         if (q < 0) {
                 snprintf(fr->outcome, sizeof fr->outcome, "apply failed: %s", strerror(-q));
                 event(r, LOG_ERR, fr->f, "apply failed: %s", strerror(-q));
@@ -520,6 +584,20 @@ static int preflight(struct run *r, struct diags *d) {
                            fault_type_to_string(f->type), why);
                 code = EXIT_UNSUPPORTED;
         }
+        /* The classifier of every network fault also holds the policy's
+         * protected ports: more than it holds would fail at apply. */
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                if ((FAULT_MASK(r->s->faults[i]->type) & FAULTS_NET) &&
+                    r->p->protect.ports.n > SCENARIO_MAX_PROTECTED_PORTS) {
+                        diag_error(d, r->p->path ? r->p->path : "policy",
+                                   conf_line(&policy_spec, &r->p->protect.hdr, "ports"),
+                                   "[protect] ports has %zu ports or ranges; the network classifier holds at "
+                                   "most %d (merge neighbours into ranges), so no network fault can run",
+                                   r->p->protect.ports.n, SCENARIO_MAX_PROTECTED_PORTS);
+                        if (!code)
+                                code = EXIT_INVALID;
+                        break;
+                }
         for (size_t i = 0; i < r->s->n_slos; i++)
                 if (r->s->slos[i]->probe == PROBE_EXEC && !getpwnam(r->p->probes.user)) {
                         diag_error(d, r->s->file, conf_line(&scenario_spec, &r->s->slos[i]->hdr, "probe"),
@@ -532,7 +610,19 @@ static int preflight(struct run *r, struct diags *d) {
                 }
         if (slo_needs_curl(r->s)) {
                 char why[256];
-                if (curl_lib_load(why, sizeof why) < 0) {
+                if (curl_lib_load(why, sizeof why) >= 0) {
+                        /* validate's parser is strict; libcurl, which will
+                         * fetch them, has the last word on each URL. */
+                        for (size_t i = 0; i < r->s->n_slos; i++) {
+                                const struct slo *o = r->s->slos[i];
+                                if (o->url && curl_lib_url_ok(o->url, why, sizeof why) == 0) {
+                                        diag_error(d, r->s->file, conf_line(&scenario_spec, &o->hdr, "url"),
+                                                   "slo '%s': invalid URL '%s': %s", o->hdr.name, o->url, why);
+                                        if (!code)
+                                                code = EXIT_INVALID;
+                                }
+                        }
+                } else {
                         for (size_t i = 0; i < r->s->n_slos; i++)
                                 if (r->s->slos[i]->probe == PROBE_HTTP || r->s->slos[i]->probe == PROBE_PROMETHEUS) {
                                         diag_error(d, r->s->file, conf_line(&scenario_spec, &r->s->slos[i]->hdr, "probe"),
@@ -550,11 +640,10 @@ static int preflight(struct run *r, struct diags *d) {
         return code;
 }
 
-/* A run refused before it touched anything still counts for continuous
- * chaos: the metrics say it was skipped, and why. */
-static int refused_before_start(struct run *r, const char *why) {
-        r->exit_code = EXIT_REFUSED;
-        snprintf(r->reason, sizeof r->reason, "refused: %s", why);
+/* A run that ended before it touched anything (refused, or stopped during
+ * its start-up) still counts for continuous chaos: the metrics say so, and
+ * why. r->exit_code and r->reason are set. */
+static int ended_before_start(struct run *r) {
         r->t0_mono = r->end_mono = mono_now();
         r->t0_wall = r->end_wall = wall_now();
         if (r->o->metrics) {
@@ -562,7 +651,42 @@ static int refused_before_start(struct run *r, const char *why) {
                 if (q < 0)
                         log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
         }
-        return EXIT_REFUSED;
+        return r->exit_code;
+}
+
+static int refused_before_start(struct run *r, const char *why) {
+        r->exit_code = EXIT_REFUSED;
+        snprintf(r->reason, sizeof r->reason, "refused: %s", why);
+        return ended_before_start(r);
+}
+
+/* At each stage of the start-up: whether to stop now, with r->reason and
+ * r->exit_code set. A stop signal may be pending (they are blocked, and
+ * the loop's signalfd does not exist yet); once the journal exists, where
+ * `sabot abort` finds the run, the latch counts too (before, a set latch
+ * is a refusal: exit 5). */
+static bool startup_stopped(struct run *r) {
+        if (r->j && disarmed(r))
+                return true;
+        sigset_t pend, mask;
+        stop_signals(&mask);
+        if (sigpending(&pend) < 0)
+                return false;
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sigismember(&mask, sig) && sigismember(&pend, sig)) {
+                        snprintf(r->reason, sizeof r->reason, "interrupted by SIG%s during start-up",
+                                 signal_to_name(sig) ? signal_to_name(sig) : "?");
+                        r->exit_code = EXIT_ABORTED;
+                        return true;
+                }
+        return false;
+}
+
+/* Stopped before the journal existed: nothing to revert. */
+static int stopped_before_start(struct run *r, struct diags *d) {
+        diags_print(d, stderr);
+        log_warning("%s; nothing was touched", r->reason);
+        return r->s ? ended_before_start(r) : EXIT_ABORTED;
 }
 
 static bool confirm(struct run *r) {
@@ -572,10 +696,22 @@ static bool confirm(struct run *r) {
                 snprintf(host, sizeof host, "%s", u.nodename);
         fprintf(stderr, "\nInject these faults on %s? [y/N] ", host);
         fflush(stderr);
+        /* Ctrl-C at the prompt: the signals are blocked, so wait for either. */
+        sigset_t mask;
+        stop_signals(&mask);
+        _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        while (poll(p, sfd >= 0 ? 2 : 1, -1) < 0)
+                if (errno != EINTR)
+                        return false;
+        if (p[1].revents) {
+                fputc('\n', stderr);
+                (void)startup_stopped(r); /* the signal stays pending: it names the reason */
+                return false;
+        }
         char line[64];
         if (!fgets(line, sizeof line, stdin))
                 return false;
-        (void)r;
         return line[0] == 'y' || line[0] == 'Y';
 }
 
@@ -774,7 +910,7 @@ static int loop(struct run *r) {
                                 if (!slo_guard_all_healthy(r->guard, &bad)) {
                                         snprintf(r->reason, sizeof r->reason, "steady state not met: slo %s: %s",
                                                  bad->o->hdr.name, bad->why);
-                                        r->exit_code = EXIT_REFUSED;
+                                        r->exit_code = EXIT_NO_CHAOS;
                                         event(r, LOG_ERR, NULL, "%s; no fault was applied", r->reason);
                                         return 0;
                                 }
@@ -803,8 +939,20 @@ static int loop(struct run *r) {
                                         return 0;
                                 }
                                 if (q == 1) {
-                                        snprintf(r->reason, sizeof r->reason, "completed");
-                                        r->exit_code = EXIT_HELD;
+                                        for (size_t k = 0; r->o->require_effect && !r->no_chaos[0] &&
+                                                           k < r->s->n_faults; k++)
+                                                if (r->fr[k].state == FR_DONE && r->fr[k].hits == 0)
+                                                        snprintf(r->no_chaos, sizeof r->no_chaos, "fault %s acted on "
+                                                                 "nothing (--require-effect): %.200s", r->fr[k].f->hdr.name,
+                                                                 r->fr[k].outcome);
+                                        if (r->no_chaos[0]) {
+                                                snprintf(r->reason, sizeof r->reason, "completed, but chaos did not "
+                                                         "happen: %s", r->no_chaos);
+                                                r->exit_code = EXIT_NO_CHAOS;
+                                        } else {
+                                                snprintf(r->reason, sizeof r->reason, "completed");
+                                                r->exit_code = EXIT_HELD;
+                                        }
                                         return 0;
                                 }
                                 arm_timer(r);
@@ -847,14 +995,7 @@ static int loop(struct run *r) {
 
 static int setup_loop(struct run *r) {
         sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGQUIT);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return -errno;
-        signal(SIGPIPE, SIG_IGN);
+        stop_signals(&mask);
         r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
         r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -882,6 +1023,14 @@ int run_main(const struct run_opts *o) {
         struct diags d = {0};
         int code = EXIT_INVALID, q;
 
+        /* First of all: from here on no SIGTERM or Ctrl-C ends the run
+         * outright; each stage below honours a pending one (exit 4). */
+        sigset_t stop;
+        stop_signals(&stop);
+        if (sigprocmask(SIG_BLOCK, &stop, NULL) < 0)
+                return log_error_errno(-errno, "cannot block signals: %m"), EXIT_INTERNAL;
+        signal(SIGPIPE, SIG_IGN);
+
         r->tty = isatty(STDERR_FILENO) && isatty(STDIN_FILENO);
         if (policy_load(o->policy, o->policy_is_default, &r->p, &d) < 0 || d.errors)
                 goto out_diag;
@@ -898,6 +1047,8 @@ int run_main(const struct run_opts *o) {
         policy_check(r->p, r->s, &eff, &d);
         if (d.errors)
                 goto out_diag;
+        if (startup_stopped(r))
+                goto out_stopped;
         r->fr = calloc(r->s->n_faults + 1, sizeof *r->fr);
         if (!r->fr) {
                 code = EXIT_INTERNAL;
@@ -908,12 +1059,22 @@ int run_main(const struct run_opts *o) {
         code = preflight(r, &d);
         if (code)
                 goto out_diag;
+        if (startup_stopped(r))
+                goto out_stopped;
         code = EXIT_INTERNAL;
         q = plan_build(r->s, r->p, &eff, &r->pl, &d);
         if (q < 0) {
                 log_error_errno(q, "cannot resolve the plan: %m");
                 goto out_diag;
         }
+        /* This host, in this network namespace: interfaces, exec programs,
+         * pidfiles (plan.c). */
+        if (d.errors) {
+                code = EXIT_INVALID;
+                goto out_diag;
+        }
+        if (startup_stopped(r))
+                goto out_stopped;
 
         char why[512];
         q = latch_get(&o->dirs, why, sizeof why);
@@ -950,10 +1111,15 @@ int run_main(const struct run_opts *o) {
                 log_error_errno(q, "cannot take the run lock under %s: %m", o->dirs.run);
                 goto out_diag;
         }
+        if (startup_stopped(r))
+                goto out_stopped;
         if (r->tty) {
                 plan_print(r->pl, stderr);
                 diags_print(&d, stderr);
+                diags_free(&d);
                 if (!o->yes && !confirm(r)) {
+                        if (startup_stopped(r))
+                                goto out_stopped;
                         fprintf(stderr, "Nothing was touched.\n");
                         code = EXIT_REFUSED;
                         goto out;
@@ -961,6 +1127,8 @@ int run_main(const struct run_opts *o) {
         } else
                 diags_print(&d, stderr);
         diags_free(&d);
+        if (startup_stopped(r))
+                goto out_stopped;
 
         /* From here on the host is touched: journal first, guardian next. */
         time_t now = time(NULL);
@@ -999,6 +1167,13 @@ int run_main(const struct run_opts *o) {
                 (void)journal_remove(r->j);
                 goto out;
         }
+        /* The kill switch may have been thrown after the latch was read and
+         * before `sabot abort` could see this journal. */
+        if (startup_stopped(r)) {
+                log_warning("%s; nothing was touched", r->reason);
+                code = ended_before_start(r);
+                goto out_journal;
+        }
         q = setup_loop(r);
         if (q < 0) {
                 log_error_errno(q, "cannot set up the event loop: %m");
@@ -1028,6 +1203,12 @@ int run_main(const struct run_opts *o) {
                 log_error_errno(q, "cannot start the guardian: %m");
                 goto out_journal;
         }
+        /* From here on finish() reverts whatever the journal holds. */
+        if (startup_stopped(r)) {
+                event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                code = finish(r);
+                goto out;
+        }
         event(r, LOG_NOTICE, NULL, "run %s started: %zu fault%s over %s; guardian pid %d, journal %s", r->run_id,
               r->s->n_faults, r->s->n_faults == 1 ? "" : "s", format_duration(why, r->s->head.duration),
               (int)r->guardian, r->j->path);
@@ -1035,6 +1216,11 @@ int run_main(const struct run_opts *o) {
         if (q < 0) {
                 snprintf(r->reason, sizeof r->reason, "a target could not be launched: %s", strerror(-q));
                 r->exit_code = EXIT_INTERNAL;
+                code = finish(r);
+                goto out;
+        }
+        if (startup_stopped(r)) {
+                event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
                 code = finish(r);
                 goto out;
         }
@@ -1065,6 +1251,9 @@ int run_main(const struct run_opts *o) {
         code = finish(r);
         goto out;
 
+out_stopped:
+        code = stopped_before_start(r, &d);
+        goto out;
 out_journal:
         /* Nothing was applied yet. */
         (void)journal_remove(r->j);

@@ -10,15 +10,18 @@
 #include "slo.h"
 #include "state.h"
 
-/* Exit codes of CONTRACT.md. */
+/* Exit codes of CONTRACT.md. A timer's unit counts 5 as success (a benign
+ * skip) and every other non-zero code as a failure, 7 included: chaos that
+ * silently never happens must show up. */
 enum {
         EXIT_HELD = 0,
         EXIT_INTERNAL = 1,
-        EXIT_INVALID = 2,
-        EXIT_BREACH = 3,
-        EXIT_ABORTED = 4,
-        EXIT_REFUSED = 5,
-        EXIT_UNSUPPORTED = 6,
+        EXIT_INVALID = 2,      /* invalid or over policy; nothing touched */
+        EXIT_BREACH = 3,       /* an SLO breached; reverted */
+        EXIT_ABORTED = 4,      /* the kill switch or a signal, start-up included; reverted */
+        EXIT_REFUSED = 5,      /* skipped, only benignly: disarmed, another run active, declined */
+        EXIT_UNSUPPORTED = 6,  /* a fault this kernel cannot inject; nothing touched */
+        EXIT_NO_CHAOS = 7,     /* chaos did not happen: steady state not met, a target matched nothing */
 };
 
 struct run_opts {
@@ -30,6 +33,7 @@ struct run_opts {
         struct dirs dirs;
         bool yes;
         bool skip_unsupported; /* leave out faults this host cannot inject */
+        bool require_effect;   /* a fault that acted on nothing: exit EXIT_NO_CHAOS */
 };
 
 struct run_event {
@@ -83,6 +87,9 @@ struct run {
         size_t n_ev;
         int exit_code;
         char reason[1024];
+        /* Why some fault did nothing (its target matched nothing when its
+         * window opened): a completed run then exits EXIT_NO_CHAOS. */
+        char no_chaos[512];
         char run_id[160];
         char report_path[4096];
 };

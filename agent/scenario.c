@@ -2,7 +2,14 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include <linux/types.h>
+
+#include "../bpf/net_filter.h"
 #include "scenario.h"
+
+_Static_assert(SCENARIO_MAX_PORT_RANGES == NET_MAX_PORT_RANGES, "the validator's port ceiling is the classifier's");
+_Static_assert(SCENARIO_MAX_CIDRS == NET_MAX_CIDRS, "the validator's CIDR ceiling is the classifier's");
+_Static_assert(SCENARIO_MAX_PROTECTED_PORTS == NET_MAX_PROTECTED, "the protected ports' ceiling is the classifier's");
 
 static const char *const fault_type_names[_FAULT_TYPE_MAX] = {
         [FAULT_LATENCY] = "latency",         [FAULT_LOSS] = "loss", [FAULT_BLACKHOLE] = "blackhole",
@@ -85,6 +92,7 @@ DEFINE_WORD_PARSER(parse_probe, "probe", {"http", PROBE_HTTP}, {"exec", PROBE_EX
                    {"prometheus", PROBE_PROMETHEUS}, {"psi", PROBE_PSI})
 DEFINE_WORD_PARSER(parse_psi_resource, "resource", {"cpu", PSI_CPU}, {"memory", PSI_MEMORY}, {"io", PSI_IO})
 DEFINE_WORD_PARSER(parse_psi_kind, "pressure", {"some", PSI_SOME}, {"full", PSI_FULL})
+DEFINE_WORD_PARSER(parse_yes_no, "value", {"yes", 1}, {"no", 0})
 
 #define NET FAULTS_NET
 #define M(t) FAULT_MASK(FAULT_##t)
@@ -105,6 +113,7 @@ static const struct conf_key scenario_keys[] = {
         {SEC_TARGET, "comm", parse_comm, offsetof(struct target, comm), 0, "process name"},
         {SEC_TARGET, "exe", parse_abs_path, offsetof(struct target, exe), 0, "path"},
         {SEC_TARGET, "exec", parse_command, offsetof(struct target, exec), 0, "command"},
+        {SEC_TARGET, "optional", parse_yes_no, offsetof(struct target, optional), 0, "yes|no"},
 
         {SEC_FAULT, "type", parse_fault_type, offsetof(struct fault, type), 0, "fault type, required"},
         {SEC_FAULT, "start", parse_duration, offsetof(struct fault, start), 0, "duration"},
@@ -316,7 +325,8 @@ static void check_window(struct scenario *s, struct fault *f, struct diags *d) {
         if (f->has_duration && f->duration == 0)
                 diag_error(d, s->file, LINE(f, "duration"), "fault '%s' has a zero duration; omit it to "
                            "last until the scenario ends", f->hdr.name);
-        else if (f->has_duration && f->start + f->duration > s->head.duration)
+        /* start < duration here: the subtraction cannot wrap, a sum could. */
+        else if (f->has_duration && f->duration > s->head.duration - f->start)
                 diag_error(d, s->file, LINE(f, "duration"), "fault '%s' window %s + %s ends after the "
                            "scenario (duration = %s); a fault must end within its scenario", f->hdr.name,
                            format_duration(a, f->start), format_duration(b, f->duration),
@@ -574,7 +584,62 @@ static void check_slo(struct scenario *s, struct slo *o, struct diags *d) {
                 diag_error(d, s->file, LINE(o, "min_samples"), "min_samples must be at least 1");
 }
 
+/* The objects of a section kind, for checks that go by the key table. */
+static size_t section_objects(struct scenario *s, int kind, struct conf_obj ***ret) {
+        static struct conf_obj *one[1];
+        switch (kind) {
+        case SEC_SCENARIO:
+                one[0] = &s->head.hdr;
+                *ret = one;
+                return s->has_head;
+        case SEC_TARGET: *ret = (struct conf_obj **)s->targets; return s->n_targets;
+        case SEC_FAULT: *ret = (struct conf_obj **)s->faults; return s->n_faults;
+        case SEC_SLO: *ret = (struct conf_obj **)s->slos; return s->n_slos;
+        default: return 0; /* [limits] only tighten the policy: any value is safe */
+        }
+}
+
+/* Every duration is bounded, so that no sum of them (a window's end, the
+ * guardian's deadline: start + steady state + duration + cooldown) wraps
+ * 64-bit nanoseconds; and every port list fits the classifier. */
+static void check_bounds(struct scenario *s, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        for (size_t i = 0; i < scenario_spec.n_keys; i++) {
+                const struct conf_key *k = &scenario_spec.keys[i];
+                struct conf_obj **objs;
+                size_t n = section_objects(s, k->kind, &objs);
+                for (size_t j = 0; j < n; j++) {
+                        const struct conf_obj *o = objs[j];
+                        if (!o->key_line[i] || !conf_ok(&scenario_spec, o, k->key))
+                                continue;
+                        const char *field = (const char *)o + k->offset;
+                        if (k->parse == parse_duration) {
+                                uint64_t v;
+                                memcpy(&v, field, sizeof v);
+                                if (v > SCENARIO_DURATION_MAX)
+                                        diag_error(d, s->file, o->key_line[i], "%s = %s is too long; a "
+                                                   "duration in a scenario is at most %s", k->key,
+                                                   format_duration(a, v), format_duration(b, SCENARIO_DURATION_MAX));
+                        } else if (k->parse == parse_port_list && k->kind == SEC_FAULT) {
+                                const struct port_list *l = (const struct port_list *)(const void *)field;
+                                if (l->n > SCENARIO_MAX_PORT_RANGES)
+                                        diag_error(d, s->file, o->key_line[i], "%s has %zu ports or ranges; "
+                                                   "the network classifier holds at most %d per list (merge "
+                                                   "neighbours into ranges like 8000-8010)", k->key, l->n,
+                                                   SCENARIO_MAX_PORT_RANGES);
+                        } else if (k->parse == parse_cidr_list) {
+                                const struct cidr_list *l = (const struct cidr_list *)(const void *)field;
+                                if (l->n > SCENARIO_MAX_CIDRS)
+                                        diag_error(d, s->file, o->key_line[i], "%s has %zu CIDRs; the network "
+                                                   "classifier holds at most %d per list (use wider "
+                                                   "prefixes)", k->key, l->n, SCENARIO_MAX_CIDRS);
+                        }
+                }
+        }
+}
+
 static void scenario_check(struct scenario *s, struct diags *d) {
+        check_bounds(s, d);
         if (!s->has_head) {
                 diag_error(d, s->file, 0, "no [scenario] section; add one with name and duration");
         } else {

@@ -62,6 +62,7 @@ struct target {
         unsigned sel_line;
         char *unit, *cgroup, *pidfile, *comm, *exe, *exec;
         pid_t pid;
+        int optional; /* optional = yes: matching nothing when a window opens is no failure */
 };
 
 struct fault {
@@ -126,6 +127,15 @@ struct scenario {
 };
 
 extern const struct conf_spec scenario_spec;
+
+/* Every duration in a scenario is at most this (a year): far from the 584
+ * years where sums of nanoseconds wrap, and longer than any run. */
+#define SCENARIO_DURATION_MAX (366ULL * 24 * 3600 * NSEC_PER_SEC)
+/* What the network classifier holds (bpf/net_filter.h), checked when the
+ * file is validated rather than when the program is loaded. */
+#define SCENARIO_MAX_PORT_RANGES 16
+#define SCENARIO_MAX_CIDRS 64
+#define SCENARIO_MAX_PROTECTED_PORTS 16 /* the policy's [protect] ports, in the same program */
 
 /* Parse and check a scenario on its own (no host policy). Problems go to d;
  * a scenario is returned whenever memory allows, even with errors, so that

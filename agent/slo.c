@@ -209,6 +209,11 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
         char **argv = words(p->st.o->command);
         pid_t pid = argv ? fork() : -1;
         if (pid == 0) {
+                /* No setpgid: a probe child stays in its runner's process
+                 * group, which is how every sabot run recognises it (and
+                 * what it starts) as a sabot process that no fault may
+                 * touch (host.c proc_is_sabot). Launched targets, which
+                 * faults do touch, get a group of their own. */
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);

@@ -82,9 +82,12 @@ expect_exit 0 "a group-writable scenario is still valid" "$SABOT" validate share
 expect_out "with a note for unattended runs" 'shared\.ini: note: .*shared\.ini is writable by its group; unattended runs read only files that only root can change'
 
 # plan resolves on this host and prints windows and what it would create.
-expect_exit 0 "plan the demo" "$SABOT" plan "$top"/scenarios/demo.ini
+# Outside its sandbox the demo's interface does not exist: the plan is
+# shown, and exits 2 as a run would refuse it (validate does not check the
+# host; plan and run do).
+expect_exit 2 "plan the demo outside its sandbox: shown, and refused (exit 2)" "$SABOT" plan "$top"/scenarios/demo.ini
 expect_out "plan shows the loss window" 'lossy-network: loss, 11s → 18s'
-expect_out "plan flags the demo's interface, which exists only in its sandbox" "demo\.ini:[0-9]+: warning: fault 'lossy-network': no interface sabot-demo-c on this host"
+expect_out "plan names the demo's interface, which exists only in its sandbox" "demo\.ini:[0-9]+: fault 'lossy-network': no interface sabot-demo-c in this network namespace"
 printf '[scenario]\nname = lo\nduration = 20s\n[fault drop-web]\ntype = loss\ninterface = lo\ndirection = ingress\nprotocol = tcp\ndport = 8089\npercent = 30%%\nstart = 5s\nduration = 10s\n' > lo.ini
 expect_exit 0 "plan a loss fault on lo" "$SABOT" plan lo.ini
 expect_out "plan resolves the interface" "lo \(ifindex $(cat /sys/class/net/lo/ifindex)\), ingress"

@@ -129,6 +129,7 @@ expect_out "the veth's ifindex" "sabot-it0 \(ifindex $ifindex\), egress"
 expect_out "its matches" "match: dst 10\.99\.0\.0/24; dport 80, 8000-8080; protocol tcp; never ports 22"
 after=$(ip netns exec "$ns" tc qdisc show; ip netns exec "$ns" tc filter show dev sabot-it0 ingress; ip netns exec "$ns" tc filter show dev sabot-it0 egress)
 [ "$before" = "$after" ] && pass "plan left the interface's qdiscs and filters alone" || fail "plan changed tc state"
-expect_exit 0 "an interface missing here" "$SABOT" plan net.ini
-expect_out "is flagged with its line" "^net\.ini:6: warning: fault 'drop': no interface sabot-it0 on this host"
+expect_exit 2 "an interface missing in this network namespace: plan exits 2, as a run would refuse" "$SABOT" plan net.ini
+expect_out "naming its line" "^net\.ini:6: fault 'drop': no interface sabot-it0 in this network namespace"
+expect_exit 0 "validate does not check the host (it may run elsewhere)" "$SABOT" validate net.ini
 t_done

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -72,23 +74,50 @@ START_TEST(test_proc) {
 END_TEST
 
 /* A child that renames itself and waits to be killed. */
-static pid_t spawn_named(const char *name) {
+/* A process called name, running /bin/sleep through a symlink of that name
+ * (the comm is the name execve was given). Like a target sabot launches
+ * (own process group) or, with own_group false, like an SLO probe child
+ * (the runner's group): only the latter is a sabot process. */
+static pid_t spawn_exec(const char *name, bool own_group) {
+        char link[PATH_MAX];
+        snprintf(link, sizeof link, "/tmp/%s", name);
+        (void)unlink(link);
+        ck_assert_int_eq(symlink("/bin/sleep", link), 0);
         int p[2];
-        ck_assert_int_eq(pipe(p), 0);
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                prctl(PR_SET_NAME, name);
-                close(p[0]);
-                (void)!write(p[1], "x", 1);
-                for (;;)
-                        pause();
+                if (own_group)
+                        setpgid(0, 0);
+                execl(link, link, "1000", (char *)NULL);
+                _exit(127);
         }
         close(p[1]);
         char c;
-        ck_assert_int_eq(read(p[0], &c, 1), 1);
+        ck_assert_int_eq(read(p[0], &c, 1), 0); /* closed by the exec */
         close(p[0]);
+        /* The comm is set once the exec is through. */
+        char comm[16] = "";
+        for (int i = 0; i < 400 && (proc_comm(pid, comm) < 0 || strcmp(comm, name) != 0); i++)
+                usleep(5000);
+        (void)unlink(link);
+        return pid;
+}
+
+static pid_t spawn_named(const char *name) { return spawn_exec(name, true); }
+
+/* A child that only forked: it runs our binary, as a guardian does. */
+static pid_t spawn_fork(void) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                setpgid(0, 0);
+                for (;;)
+                        pause();
+        }
         return pid;
 }
 
@@ -146,18 +175,71 @@ START_TEST(test_resolve) {
         ck_assert_int_eq(rt.pids[0], a);
         resolved_free(&rt);
 
-        /* A forked child runs the same executable as we do. */
+        /* Our own binary: us, and a child that only forked (a guardian),
+         * are never eligible. */
+        pid_t g = spawn_fork();
         char *exe = NULL;
         ck_assert_int_eq(proc_exe(getpid(), &exe), 0);
         snprintf(sel, sizeof sel, "exe = %s", exe);
         free(exe);
         resolve(sel, p, &rt);
-        ck_assert_uint_ge(rt.n_pids, 2);
-        /* ...and that includes us, which is never eligible. */
-        ck_assert_uint_eq(rt.n_ex, 1);
-        ck_assert_int_eq(rt.ex[0].pid, getpid());
-        ck_assert_str_eq(rt.ex[0].why, "sabot itself");
+        ck_assert_uint_eq(rt.n_pids, 0);
+        ck_assert_uint_ge(rt.n_ex, 2);
+        bool self = false, child = false;
+        for (size_t i = 0; i < rt.n_ex; i++) {
+                ck_assert_str_eq(rt.ex[i].why, "a sabot process");
+                self = self || rt.ex[i].pid == getpid();
+                child = child || rt.ex[i].pid == g;
+        }
+        ck_assert(self && child);
+        ck_assert_str_eq(rt.problem, "matches only protected processes");
         resolved_free(&rt);
+        snprintf(sel, sizeof sel, "pid = %d", (int)g);
+        resolve(sel, p, &rt);
+        ck_assert(rt.refused);
+        snprintf(sel, sizeof sel, "pid %d is never a target: a sabot process", (int)g);
+        ck_assert_str_eq(rt.problem, sel);
+        resolved_free(&rt);
+        reap(g);
+
+        /* A child in our process group that ran another program: an SLO
+         * probe's shape, so a sabot process too. */
+        char pname[16];
+        snprintf(pname, sizeof pname, "sabot-q%d", (int)getpid() % 100000);
+        pid_t q = spawn_exec(pname, false);
+        ck_assert_int_eq(proc_is_sabot(q), 1);
+        ck_assert_int_eq(proc_is_sabot(a), 0);
+        ck_assert_int_eq(proc_is_sabot(getpid()), 1);
+        ck_assert_int_eq(proc_is_sabot(1), 0);
+        snprintf(sel, sizeof sel, "comm = %s", pname);
+        resolve(sel, p, &rt);
+        ck_assert_uint_eq(rt.n_pids, 0);
+        ck_assert_uint_eq(rt.n_ex, 1);
+        ck_assert_str_eq(rt.ex[0].why, "a sabot process");
+        resolved_free(&rt);
+        reap(q);
+
+        /* pidfiles: PID 1, and anything on procfs, are refused. */
+        char pf[64];
+        snprintf(pf, sizeof pf, "/tmp/sabot-pf%d", (int)getpid());
+        FILE *f = fopen(pf, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("1\n", f);
+        fclose(f);
+        snprintf(sel, sizeof sel, "pidfile = %s", pf);
+        resolve(sel, p, &rt);
+        ck_assert(rt.refused);
+        ck_assert_uint_eq(rt.n_pids, 0);
+        resolved_free(&rt);
+        unlink(pf);
+        ck_assert_int_eq(symlink("/proc/sys/kernel/ns_last_pid", pf), 0);
+        resolve(sel, p, &rt);
+        ck_assert(rt.refused);
+        ck_assert_ptr_nonnull(strstr(rt.problem, "procfs or sysfs"));
+        resolved_free(&rt);
+        pid_t x;
+        ck_assert_int_eq(pidfile_read(pf, &x), -EXDEV);
+        unlink(pf);
 
         /* A protected comm is never eligible, even when a selector matches. */
         strv_push(&p->protect.comms, name);

@@ -333,6 +333,58 @@ START_TEST(test_examples_validate) {
 }
 END_TEST
 
+/* What the host cannot tell: ceilings, overflow, URLs, optional. */
+START_TEST(test_bounds) {
+        /* 40m + 5124095h wraps 64-bit nanoseconds to about 5 minutes. */
+        expect("[scenario]\nname = t\nduration = 59m\n[target w]\ncomm = x\n[fault k]\ntype = kill\n"
+               "target = w\nstart = 40m\nduration = 5124095h\n",
+               "t.ini:10: duration = ");
+        expect(HEAD "steady_state = 5124095h\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
+               "t.ini:4: steady_state = ");
+        expect(HEAD "cooldown = 9000h\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
+               "is too long; a duration in a scenario is at most");
+        expect(HEAD "[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\nevery = 5124095h\n", "t.ini:9: every = ");
+        struct scenario *ok = parse_ok(HEAD "cooldown = 8784h\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n");
+        scenario_free(ok);
+
+        char ports[512] = "";
+        for (int i = 1; i <= 17; i++)
+                snprintf(ports + strlen(ports), sizeof ports - strlen(ports), "%s%d", i > 1 ? ", " : "", 2 * i);
+        char text[1024];
+        snprintf(text, sizeof text, HEAD "[fault l]\ntype = loss\ninterface = lo\npercent = 1%%\ndport = %s\n", ports);
+        expect(text, "t.ini:8: dport has 17 ports or ranges; the network classifier holds at most 16 per list");
+        *strrchr(ports, ',') = '\0';
+        snprintf(text, sizeof text, HEAD "[fault l]\ntype = loss\ninterface = lo\npercent = 1%%\nsport = %s\n", ports);
+        ok = parse_ok(text);
+        ck_assert_uint_eq(ok->faults[0]->sport.n, 16);
+        scenario_free(ok);
+
+        static const char *const bad[] = {
+                "http://127.0.0.1:99999/healthz", "http://127.0.0.1:0/", "http://localhost:80x/", "http://h:8080:90/",
+                "http://[::1:9090", "http://:8080/", "http://[::1]x/", "http://ho st/", "http://a{b}/",
+                "http://h:/", "http://[fe80::1%]/", "gopher://h/",
+        };
+        static const char *const good[] = {
+                "http://[::1]:8080/a?b=c#d", "https://Example.COM./x/y", "http://127.0.0.1:65535", "HTTP://h",
+                "http://user:pw@h:1/", "http://[fe80::1%25eth0]:80/", "http://my_host.internal/",
+        };
+        char err[PARSE_ERR_MAX];
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ck_assert_msg(url_check(bad[i], err) == -EINVAL, "accepted %s", bad[i]);
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                ck_assert_msg(url_check(good[i], err) == 0, "refused %s: %s", good[i], err);
+        ck_assert_int_eq(url_check("http://127.0.0.1:99999/", err), -EINVAL);
+        ck_assert_str_eq(err, "invalid URL 'http://127.0.0.1:99999/': port '99999' is not a number from 1 to 65535");
+
+        ok = parse_ok(HEAD "[target w]\ncomm = x\noptional = yes\n[target v]\ncomm = y\n"
+                      "[fault k]\ntype = kill\ntarget = w\n");
+        ck_assert_int_eq(ok->targets[0]->optional, 1);
+        ck_assert_int_eq(ok->targets[1]->optional, 0);
+        scenario_free(ok);
+        expect(HEAD "[target w]\ncomm = x\noptional = maybe\n", "t.ini:6: optional: unknown value 'maybe'; use yes | no");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("scenario");
         TCase *tc = tcase_create("language");
@@ -345,6 +397,7 @@ int main(void) {
         tcase_add_test(tc, test_many_errors_one_pass);
         tcase_add_test(tc, test_fuzz_crashes);
         tcase_add_test(tc, test_examples_validate);
+        tcase_add_test(tc, test_bounds);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
