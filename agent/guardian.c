@@ -64,14 +64,16 @@ static void end_targets(struct journal *j, const int *nfds, size_t n) {
 
 static void revert(const char *path, const char *why, const int *nfds, size_t n_nfds, const struct notify_shared *sh) {
         /* Calls waiting on a listener: answered before anything else, so a
-         * target never sees ENOSYS or stays blocked when the runner is gone. */
-        (void)syscall_notify_fail_open(sh, nfds, n_nfds);
+         * target never sees ENOSYS or stays blocked when the runner is gone:
+         * what it held, and the ids it received last (a few ioctls per
+         * listener); the rest of the window once the kernel is reverted. */
+        (void)syscall_notify_fail_open(sh, nfds, n_nfds, 0, 16);
         struct journal *j = NULL;
         int r = journal_load(path, &j);
-        if (r == -ENOENT)
-                return; /* the runner finished cleanly */
         if (r < 0) {
-                log_error_errno(r, "guardian: cannot read %s: %m; run 'sabot recover'", path);
+                (void)syscall_notify_fail_open(sh, nfds, n_nfds, 17, NOTIFY_SCAN_IDS);
+                if (r != -ENOENT) /* ENOENT: the runner finished cleanly */
+                        log_error_errno(r, "guardian: cannot read %s: %m; run 'sabot recover'", path);
                 return;
         }
         size_t n = journal_outstanding(j);
@@ -95,6 +97,7 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         if (seqs)
                 (void)journal_revert_some(j, seqs, n_seqs, &failed);
         free(seqs);
+        (void)syscall_notify_fail_open(sh, nfds, n_nfds, 17, NOTIFY_SCAN_IDS);
         end_targets(j, nfds, n_nfds);
         /* The targets, and anything of the first pass that failed, again. */
         (void)journal_revert_all(j, &failed, NULL, NULL);

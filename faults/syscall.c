@@ -322,11 +322,13 @@ int syscall_notify_drain(int fd, struct notify_shared *sh, unsigned li) {
         return n;
 }
 
-int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, size_t n_fds) {
+int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, size_t n_fds, unsigned from, unsigned to) {
         int n = 0;
+        if (to > NOTIFY_SCAN_IDS)
+                to = NOTIFY_SCAN_IDS;
         /* Held calls first: they may have waited longest. One already
          * answered gives ENOENT, harmless. */
-        for (size_t i = 0; sh && i < NOTIFY_MAX_HELD; i++) {
+        for (size_t i = 0; sh && from == 0 && i < NOTIFY_MAX_HELD; i++) {
                 if (!__atomic_load_n(&sh->held[i].used, __ATOMIC_ACQUIRE))
                         continue;
                 uint32_t li = sh->held[i].listener;
@@ -341,7 +343,7 @@ int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, siz
                 if (!__atomic_load_n(&sh->l[li].seen, __ATOMIC_ACQUIRE))
                         continue;
                 uint64_t last = sh->l[li].last;
-                for (uint64_t k = 0; k <= NOTIFY_SCAN_IDS; k++)
+                for (uint64_t k = from; k <= to; k++)
                         n += respond(fds[li], last + k, 0) >= 0;
         }
         for (size_t li = 0; li < n_fds; li++)

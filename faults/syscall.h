@@ -74,10 +74,13 @@ void syscall_notify_release(struct notify_state *ns, const struct fault_run *fr)
  * many. Each id received is stored in sh (listener li) first, when sh is
  * given: the runner's drain while it adopts a listener. */
 int syscall_notify_drain(int fd, struct notify_shared *sh, unsigned li);
-/* The runner is gone: answer "continue" to every call it held and to every
- * id it may have received and not answered, on the listeners fds (numbered
- * as in sh), then to everything pending. Returns how many were answered. */
-int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, size_t n_fds);
+/* The runner is gone: answer "continue" to every call it may have received
+ * and not answered, on the listeners fds (numbered as in sh): ids last+from
+ * to last+to (to <= NOTIFY_SCAN_IDS) of each, and with from == 0 every call
+ * it held; then to everything pending. Returns how many were answered. In
+ * two passes, so that a narrow one (virtually every call in flight) does
+ * not wait for the whole window. */
+int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, size_t n_fds, unsigned from, unsigned to);
 
 /* Whether seccomp user notification works here; why not, if it does not. */
 int syscall_seccomp_supported(char *why, size_t len);
