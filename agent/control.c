@@ -39,6 +39,8 @@ static void describe(const struct jentry *e, char *buf, size_t len) {
                 snprintf(buf, len, "thawed %s", e->cgroup ? e->cgroup : "?");
         else if (streq(e->kind, "exec"))
                 snprintf(buf, len, "terminated launched pid %d", (int)e->pid);
+        else if (streq(e->kind, "exec-cgroup"))
+                snprintf(buf, len, "ended every process of launched cgroup %s, removed it", e->cgroup ? e->cgroup : "?");
         else
                 snprintf(buf, len, "%s", e->kind);
 }

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -19,77 +20,87 @@ static uint64_t mono_ns(void) {
         return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-#define MAX_NOTIFY 32
-
-/* Fail open, then end the launched targets as the run's end would:
- * SIGTERM, up to two seconds (answering their calls), then the journal's
- * revert (SIGKILL). */
+/* Answer the launched targets' calls (fail open) until until. */
 static void serve(const int *nfds, size_t n, uint64_t until) {
         while (mono_ns() < until) {
-                struct pollfd p[MAX_NOTIFY];
+                struct pollfd p[NOTIFY_MAX_LISTENERS];
                 for (size_t i = 0; i < n; i++)
                         p[i] = (struct pollfd){.fd = nfds[i], .events = POLLIN};
                 (void)poll(p, (nfds_t)n, 20);
                 for (size_t i = 0; i < n; i++)
-                        (void)syscall_notify_drain(nfds[i]);
+                        (void)syscall_notify_drain(nfds[i], NULL, 0);
         }
 }
 
+static bool is_target(const struct jentry *e) { return streq(e->kind, "exec") || streq(e->kind, "exec-cgroup"); }
+
+static bool targets_running(const struct journal *j) {
+        for (size_t i = 0; i < j->n; i++)
+                if (is_target(&j->v[i]) && !j->v[i].reverted && process_entry_running(&j->v[i]))
+                        return true;
+        return false;
+}
+
+/* End the launched targets as the run's end would: SIGTERM to every
+ * process of each (its cgroup, its process group), up to TARGET_STOP_NS
+ * answering their calls, then the journal's revert (SIGKILL). */
 static void end_targets(struct journal *j, const int *nfds, size_t n) {
-        if (n == 0) {
-                /* No listener to serve: straight to SIGTERM. */
-                goto term;
-        }
-        /* Calls just let go need a moment to return before the end. */
-        serve(nfds, n, mono_ns() + 200 * NSEC_PER_MSEC);
-term:;
+        /* Calls just let go need a moment to return before the end (the
+         * kernel is reverted already: this holds up no fault's revert). */
+        if (n && targets_running(j))
+                serve(nfds, n, mono_ns() + 200 * NSEC_PER_MSEC);
         bool any = false;
         for (size_t i = 0; i < j->n; i++)
-                if (streq(j->v[i].kind, "exec") && !j->v[i].reverted && process_alive(j->v[i].pid, j->v[i].start)) {
+                if (is_target(&j->v[i]) && !j->v[i].reverted && process_entry_running(&j->v[i])) {
                         (void)process_signal_entry(&j->v[i], SIGTERM);
                         any = true;
                 }
-        uint64_t until = mono_ns() + 2 * NSEC_PER_SEC;
+        uint64_t until = mono_ns() + TARGET_STOP_NS;
         while (any && mono_ns() < until) {
                 serve(nfds, n, mono_ns() + 20 * NSEC_PER_MSEC);
-                any = false;
-                for (size_t i = 0; i < j->n; i++)
-                        any = any || (streq(j->v[i].kind, "exec") && !j->v[i].reverted &&
-                                      process_alive(j->v[i].pid, j->v[i].start));
+                any = targets_running(j);
         }
 }
 
-/* Calls the runner received and was holding: answerable by id only. */
-#define MAX_HELD 4096
-struct held {
-        unsigned index;
-        uint64_t id;
-};
-static struct held held[MAX_HELD];
-static size_t n_held_total;
-
-static void revert(const char *path, const char *why, const int *nfds, size_t n_nfds) {
+static void revert(const char *path, const char *why, const int *nfds, size_t n_nfds, const struct notify_shared *sh) {
         /* Calls waiting on a listener: answered before anything else, so a
-         * target never sees ENOSYS when the runner is gone. Held ones first
-         * (the oldest may have been answered already: ENOENT, harmless). */
-        size_t n = n_held_total < MAX_HELD ? n_held_total : MAX_HELD;
-        for (size_t i = 0; i < n; i++)
-                if (held[i].index < n_nfds)
-                        (void)syscall_notify_continue(nfds[held[i].index], held[i].id);
-        for (size_t i = 0; i < n_nfds; i++)
-                (void)syscall_notify_drain(nfds[i]);
+         * target never sees ENOSYS or stays blocked when the runner is gone:
+         * what it held, and the ids it received last (a few ioctls per
+         * listener); the rest of the window once the kernel is reverted. */
+        (void)syscall_notify_fail_open(sh, nfds, n_nfds, 0, 16);
         struct journal *j = NULL;
         int r = journal_load(path, &j);
-        if (r == -ENOENT)
-                return; /* the runner finished cleanly */
         if (r < 0) {
-                log_error_errno(r, "guardian: cannot read %s: %m; run 'sabot recover'", path);
+                (void)syscall_notify_fail_open(sh, nfds, n_nfds, 17, NOTIFY_SCAN_IDS);
+                if (r != -ENOENT) /* ENOENT: the runner finished cleanly */
+                        log_error_errno(r, "guardian: cannot read %s: %m; run 'sabot recover'", path);
                 return;
         }
-        end_targets(j, nfds, n_nfds);
-        n = journal_outstanding(j);
+        size_t n = journal_outstanding(j);
+        /* The kernel first (filters, clsact, ifbs, BPF links, frozen cgroups,
+         * stopped processes): a target that ignores SIGTERM must not keep a
+         * fault applied for its whole grace.
+         * Every entry is undone before any is recorded: recording one costs
+         * an fdatasync (milliseconds on a loaded disk) that must not hold up
+         * the next. Reverts are idempotent: journal_revert_some then does
+         * each again (already gone = success), records it, and retries
+         * whatever failed here. */
+        unsigned *seqs = calloc(j->n + 1, sizeof *seqs);
+        size_t n_seqs = 0;
         unsigned failed = 0;
-        r = journal_revert_all(j, &failed, NULL, NULL);
+        for (size_t i = j->n; i-- > 0;)
+                if (!j->v[i].reverted && !is_target(&j->v[i])) {
+                        (void)fault_revert_entry(&j->v[i]);
+                        if (seqs)
+                                seqs[n_seqs++] = j->v[i].seq;
+                }
+        if (seqs)
+                (void)journal_revert_some(j, seqs, n_seqs, &failed);
+        free(seqs);
+        (void)syscall_notify_fail_open(sh, nfds, n_nfds, 17, NOTIFY_SCAN_IDS);
+        end_targets(j, nfds, n_nfds);
+        /* The targets, and anything of the first pass that failed, again. */
+        (void)journal_revert_all(j, &failed, NULL, NULL);
         if (failed)
                 log_error("guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,
                           n - failed, n, failed);
@@ -102,66 +113,93 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         journal_free(j);
 }
 
-static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path, uint64_t deadline, uint64_t grace) {
+static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path, uint64_t deadline, uint64_t grace,
+                                    const struct notify_shared *sh) {
         uint64_t last = mono_ns();
-        int nfds[MAX_NOTIFY];
+        int nfds[NOTIFY_MAX_LISTENERS];
         size_t n_nfds = 0;
         for (;;) {
                 uint64_t now = mono_ns();
                 uint64_t until = last + grace < deadline + grace ? last + grace : deadline + grace;
                 int timeout = until > now ? (int)((until - now) / NSEC_PER_MSEC) + 1 : 0;
-                struct pollfd p = {.fd = rfd, .events = POLLIN};
-                int n = poll(&p, 1, timeout);
+                /* The runner's pidfd as well as the socket: a child it forked
+                 * and that has not exec'd yet may hold a copy of the runner's
+                 * end, and the socket would not close with the runner. */
+                struct pollfd p[2] = {{.fd = rfd, .events = POLLIN}, {.fd = runner_pidfd, .events = POLLIN}};
+                int n = poll(p, runner_pidfd >= 0 ? 2 : 1, timeout);
                 if (n < 0 && errno == EINTR)
                         continue;
                 now = mono_ns();
-                if (n > 0) {
+                if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                         char buf[64];
                         char cbuf[CMSG_SPACE(sizeof(int))];
                         struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
                         struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
                                            .msg_controllen = sizeof cbuf};
-                        ssize_t k = recvmsg(rfd, &m, MSG_CMSG_CLOEXEC);
+                        ssize_t k = recvmsg(rfd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
                         if (k > 0) {
                                 struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
                                 if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
                                         int fd;
                                         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-                                        if (n_nfds < MAX_NOTIFY)
+                                        if (n_nfds < NOTIFY_MAX_LISTENERS)
                                                 nfds[n_nfds++] = fd;
                                         else
                                                 close(fd);
                                 }
-                                if (buf[0] == 'H' && k == 1 + (ssize_t)sizeof(unsigned) + 8) {
-                                        struct held *h = &held[n_held_total++ % MAX_HELD];
-                                        memcpy(&h->index, buf + 1, sizeof h->index);
-                                        memcpy(&h->id, buf + 1 + sizeof h->index, sizeof h->id);
-                                } else if (memchr(buf, 'q', (size_t)k))
+                                /* One message per send (SOCK_SEQPACKET): its
+                                 * first byte says what it is. */
+                                if (buf[0] == 'q')
                                         _exit(0);
+                                if (buf[0] == 'D' && k == 1 + (ssize_t)sizeof(uint64_t)) {
+                                        uint64_t d;
+                                        memcpy(&d, buf + 1, sizeof d);
+                                        if (d < deadline)
+                                                deadline = d;
+                                }
                                 last = now;
                                 continue;
                         }
-                        if (k < 0 && errno == EINTR)
+                        if (k < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
                         /* EOF: the runner is gone, however it went. */
-                        revert(path, "the runner exited without reverting", nfds, n_nfds);
+                        revert(path, "the runner exited without reverting", nfds, n_nfds, sh);
                         _exit(0);
                 }
+                if (n > 0 && (p[1].revents & POLLIN)) {
+                        /* Whatever it sent before it went was read above. */
+                        revert(path, "the runner exited without reverting", nfds, n_nfds, sh);
+                        _exit(0);
+                }
+                if (n > 0)
+                        continue;
                 const char *why = now >= deadline + grace ? "the run passed its hard deadline"
                                                           : "the runner stopped responding";
                 /* It must not wake up and answer calls or inject any more. */
-                if (runner_pidfd >= 0)
+                if (runner_pidfd >= 0) {
                         (void)syscall(SYS_pidfd_send_signal, runner_pidfd, SIGKILL, NULL, 0);
-                revert(path, why, nfds, n_nfds);
+                        struct pollfd d = {.fd = runner_pidfd, .events = POLLIN};
+                        (void)poll(&d, 1, 100);
+                }
+                revert(path, why, nfds, n_nfds, sh);
                 _exit(0);
         }
 }
 
-int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid) {
+int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid,
+                   struct notify_shared **ret_shared) {
         int p[2];
-        /* A socket, not a pipe: it carries the listeners' fds too. */
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
+        /* Shared before the fork: the runner stores there, without a system
+         * call, the seccomp ids it received (faults/syscall.h). */
+        struct notify_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (sh == MAP_FAILED)
                 return -errno;
+        /* A socket, not a pipe: it carries the listeners' fds too. */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
+                int r = -errno;
+                munmap(sh, sizeof *sh);
+                return r;
+        }
         int runner_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
         pid_t pid = fork();
         if (pid < 0) {
@@ -169,6 +207,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                 close(p[0]), close(p[1]);
                 if (runner_pidfd >= 0)
                         close(runner_pidfd);
+                munmap(sh, sizeof *sh);
                 return r;
         }
         if (pid == 0) {
@@ -189,27 +228,27 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                         (void)!write(fd, "-1000", 5);
                         close(fd);
                 }
-                guardian_main(p[0], runner_pidfd, journal_path, deadline_ns, grace_ns);
+                guardian_main(p[0], runner_pidfd, journal_path, deadline_ns, grace_ns, sh);
         }
         close(p[0]);
         if (runner_pidfd >= 0)
                 close(runner_pidfd);
         *ret_fd = p[1];
         *ret_pid = pid;
+        *ret_shared = sh;
         return 0;
 }
 
 void guardian_beat(int fd) { (void)send(fd, "h", 1, MSG_DONTWAIT | MSG_NOSIGNAL); }
 void guardian_done(int fd) { (void)send(fd, "q", 1, MSG_NOSIGNAL); }
 
-void guardian_held(int fd, unsigned index, uint64_t id) {
-        char buf[1 + sizeof index + sizeof id] = {'H'};
-        memcpy(buf + 1, &index, sizeof index);
-        memcpy(buf + 1 + sizeof index, &id, sizeof id);
+void guardian_deadline(int fd, uint64_t deadline_ns) {
+        char buf[1 + sizeof deadline_ns] = {'D'};
+        memcpy(buf + 1, &deadline_ns, sizeof deadline_ns);
         (void)send(fd, buf, sizeof buf, MSG_NOSIGNAL);
 }
 
-void guardian_give_fd(int fd, int notify_fd) {
+int guardian_give_fd(int fd, int notify_fd) {
         char cbuf[CMSG_SPACE(sizeof(int))];
         memset(cbuf, 0, sizeof cbuf);
         char one = 'n';
@@ -220,5 +259,5 @@ void guardian_give_fd(int fd, int notify_fd) {
         cm->cmsg_type = SCM_RIGHTS;
         cm->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(cm), &notify_fd, sizeof notify_fd);
-        (void)sendmsg(fd, &m, MSG_NOSIGNAL);
+        return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }

@@ -4,24 +4,39 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../faults/syscall.h"
+
 /* The guardian: a forked watchdog that reverts everything in the run's
- * journal when the runner dies (its end of the pipe closes, even on
- * SIGKILL), stops sending heartbeats for longer than the grace period
- * (hung, or SIGSTOPped), or outlives the hard deadline plus grace. It reads
- * only the journal file: nothing of the runner's state. */
+ * journal when the runner dies (its pidfd reports the exit and its end of
+ * the socket closes, even on SIGKILL), stops sending heartbeats for longer
+ * than the grace period (hung, or SIGSTOPped), or outlives the hard
+ * deadline plus grace. It reads only the journal file and the page of
+ * seccomp ids it shares with the runner: nothing else of the runner's. It
+ * reverts the kernel first, then ends the launched targets. */
 
 #define GUARDIAN_HEARTBEAT_NS (100ULL * 1000 * 1000)
 #define GUARDIAN_GRACE_NS (3ULL * 1000 * 1000 * 1000)
+/* How long launched targets get between SIGTERM and SIGKILL, at the end of
+ * a run and when the guardian ends them. */
+#define TARGET_STOP_NS (2ULL * 1000 * 1000 * 1000)
+/* How long launching one target may take (adopting its seccomp listener
+ * waits up to 10 s for the exec). */
+#define TARGET_LAUNCH_NS (11ULL * 1000 * 1000 * 1000)
 
 /* deadline: CLOCK_MONOTONIC ns by which the run must be over. Returns the
- * runner's end of the pipe and the guardian's pid. */
-int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid);
+ * runner's end of the socket, the guardian's pid, and the page shared with
+ * it where the runner stores the seccomp ids it received (see
+ * struct notify_shared). */
+int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid,
+                   struct notify_shared **ret_shared);
 /* A heartbeat; "done" tells it the runner reverted everything itself. */
 void guardian_beat(int fd);
+/* Move the hard deadline earlier (once the run knows its schedule); a later
+ * one is ignored. */
+void guardian_deadline(int fd, uint64_t deadline_ns);
 /* Hand the guardian a duplicate of a seccomp listener: if the runner dies,
- * it answers every pending and later call with "continue" (fail open) until
- * the launched targets are gone. */
-void guardian_give_fd(int fd, int notify_fd);
-/* A call the runner holds on the listener given as the index-th. */
-void guardian_held(int fd, unsigned index, uint64_t id);
+ * it answers every call the runner held or had received and every later
+ * one with "continue" (fail open) until the launched targets are gone.
+ * Listeners are numbered in the order given, from 0. */
+int guardian_give_fd(int fd, int notify_fd);
 void guardian_done(int fd);

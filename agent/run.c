@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -46,6 +47,11 @@ static void stop_signals(sigset_t *mask) {
         sigaddset(mask, SIGHUP);
         sigaddset(mask, SIGQUIT);
 }
+
+/* Event loop ids besides 1-4 (setup_loop), the SLO guard's (slo.h), 100+
+ * (launched targets' pidfds) and 300+ (their listeners). */
+#define ID_GUARDIAN 10      /* the guardian's pidfd */
+#define ID_GUARDIAN_SOCK 11 /* our end of its socket: hang-up */
 
 /* ---- live view (terminal) and events ---- */
 
@@ -291,6 +297,22 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
         return none;
 }
 
+/* Nothing is applied without a live guardian: it is what reverts if this
+ * process dies. Its pidfd reports its exit (and the loop watches it, with
+ * the socket's hang-up); checked again right before each apply and strike. */
+static bool guardian_lost(struct run *r) {
+        if (!r->guardian_gone && r->guardian_pidfd >= 0) {
+                struct pollfd p = {.fd = r->guardian_pidfd, .events = POLLIN};
+                r->guardian_gone = poll(&p, 1, 0) > 0;
+        }
+        if (r->guardian_gone && !r->reason[0]) {
+                snprintf(r->reason, sizeof r->reason, "the guardian (pid %d) died: nothing would revert the faults if "
+                         "this run died too; no fault is applied without it", (int)r->guardian);
+                r->exit_code = EXIT_INTERNAL;
+        }
+        return r->guardian_gone;
+}
+
 static int fault_start(struct run *r, struct fault_run *fr) {
         const struct fault_ops *ops = fault_ops_get(fr->f->type);
         struct fault_ctx c = ctx_of(r);
@@ -450,9 +472,9 @@ static int run_due(struct run *r) {
                 struct fault_run *due = &r->fr[e.i];
                 uint64_t end = fault_end(r->s, due->f);
                 if (due->state == FR_PENDING) {
-                        q = disarmed(r) ? -ECANCELED : fault_start(r, due);
+                        q = disarmed(r) || guardian_lost(r) ? -ECANCELED : fault_start(r, due);
                 } else if (due->next_strike_ns && due->next_strike_ns < end) {
-                        if (disarmed(r))
+                        if (disarmed(r) || guardian_lost(r))
                                 q = -ECANCELED;
                         else {
                                 struct fault_ctx c = ctx_of(r);
@@ -474,9 +496,16 @@ static int run_due(struct run *r) {
 
 /* ---- exec targets ---- */
 
-static void tell_guardian_held(void *ud, int ti, uint64_t id) {
+/* A listener goes to the guardian as soon as it is taken (see
+ * adopt_listener), numbered in the order given. */
+static int give_listener(void *ud, int fd) {
         struct run *r = ud;
-        guardian_held(r->gfd, r->notify_gidx[ti], id);
+        if (r->n_given >= NOTIFY_MAX_LISTENERS)
+                return -EMFILE;
+        if (guardian_lost(r))
+                return -ECANCELED;
+        int q = guardian_give_fd(r->gfd, fd);
+        return q < 0 ? q : (int)r->n_given++;
 }
 
 static int launch_targets(struct run *r) {
@@ -484,6 +513,8 @@ static int launch_targets(struct run *r) {
                 const struct target *t = r->s->targets[i];
                 if (t->sel != SEL_EXEC)
                         continue;
+                if (guardian_lost(r))
+                        return -ECANCELED;
                 char log[PATH_MAX], dir[PATH_MAX];
                 snprintf(dir, sizeof dir, "%s/logs", r->o->dirs.state);
                 /* Checked, so that no one but root has put anything in it. */
@@ -498,8 +529,9 @@ static int launch_targets(struct run *r) {
                 struct fault_ctx c = ctx_of(r);
                 size_t n_nrs = 0;
                 _cleanup_free_ int *nrs = syscall_notify_set(r->s, (int)i, &n_nrs);
-                q = exec_target_start_notify(&c, t, log, nrs, n_nrs, &r->exec_pids[i], &r->exec_starts[i],
-                                             &r->notify_fds[i]);
+                struct exec_listener xl = {.give = give_listener, .ud = r, .shared = r->ns.shared};
+                q = exec_target_start_notify(&c, t, log, nrs, n_nrs, &xl, &r->exec_pids[i], &r->exec_starts[i],
+                                             &r->notify_fds[i], &r->notify_gidx[i]);
                 if (q < 0) {
                         event(r, LOG_ERR, NULL, "target %s: cannot start %s: %s", t->hdr.name, t->exec, strerror(-q));
                         return q;
@@ -512,34 +544,11 @@ static int launch_targets(struct run *r) {
                 if (r->notify_fds[i] >= 0) {
                         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 300 + i};
                         epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->notify_fds[i], &ev);
-                        /* The guardian keeps a copy, to fail open if we die. */
-                        guardian_give_fd(r->gfd, r->notify_fds[i]);
-                        r->notify_gidx[i] = r->n_given++;
                 }
                 event(r, LOG_NOTICE, NULL, "target %s: launched %s as pid %d%s (output: %s)", t->hdr.name, t->exec,
                       (int)r->exec_pids[i], r->notify_fds[i] >= 0 ? " under a seccomp notify filter" : "", log);
         }
         return 0;
-}
-
-/* At the end: SIGTERM, up to two seconds to exit, then the journal's
- * revert (SIGKILL to the process group). */
-static void stop_targets(struct run *r) {
-        uint64_t deadline = mono_now() + 2 * NSEC_PER_SEC;
-        for (size_t i = 0; i < r->s->n_targets; i++)
-                if (r->exec_pidfds[i] >= 0 && process_alive(r->exec_pids[i], r->exec_starts[i])) {
-                        kill(-r->exec_pids[i], SIGTERM);
-                        (void)syscall(SYS_pidfd_send_signal, r->exec_pidfds[i], SIGTERM, NULL, 0);
-                }
-        for (size_t i = 0; i < r->s->n_targets; i++) {
-                if (r->exec_pidfds[i] < 0)
-                        continue;
-                uint64_t now = mono_now();
-                struct pollfd p = {.fd = r->exec_pidfds[i], .events = POLLIN};
-                if (now < deadline)
-                        (void)poll(&p, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1);
-                waitpid(r->exec_pids[i], NULL, WNOHANG);
-        }
 }
 
 static void reap_target(struct run *r, size_t i) {
@@ -554,6 +563,66 @@ static void reap_target(struct run *r, size_t i) {
                               r->s->targets[i]->hdr.name, (int)p, WEXITSTATUS(status));
         }
         epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->exec_pidfds[i], NULL);
+}
+
+static bool is_target_entry(const struct jentry *e) {
+        return !e->reverted && (streq(e->kind, "exec") || streq(e->kind, "exec-cgroup"));
+}
+
+static bool targets_running(struct run *r) {
+        for (size_t k = 0; k < r->j->n; k++)
+                if (is_target_entry(&r->j->v[k]) && process_entry_running(&r->j->v[k]))
+                        return true;
+        return false;
+}
+
+/* At the end: SIGTERM to the whole tree of each launched target (its
+ * cgroup, its process group; the leader may be gone), up to TARGET_STOP_NS
+ * to exit while their calls are still answered and the guardian still
+ * hears from us, then the journal's revert (SIGKILL, cgroup.kill). */
+static void stop_targets(struct run *r) {
+        bool any = false;
+        for (size_t k = 0; k < r->j->n; k++)
+                if (is_target_entry(&r->j->v[k]) && process_entry_running(&r->j->v[k])) {
+                        (void)process_signal_entry(&r->j->v[k], SIGTERM);
+                        any = true;
+                }
+        uint64_t deadline = mono_now() + TARGET_STOP_NS;
+        while (any && mono_now() < deadline) {
+                struct epoll_event evs[8];
+                int n = epoll_wait(r->epfd, evs, 8, 20);
+                if (n < 0 && errno != EINTR)
+                        break;
+                for (int i = 0; i < n; i++) {
+                        uint64_t id = evs[i].data.u64, x;
+                        if (id == 3) {
+                                (void)!read(r->hbfd, &x, sizeof x);
+                                guardian_beat(r->gfd);
+                        } else if (id == 4)
+                                syscall_notify_timer(&r->ns);
+                        else if (id >= 300 && id < 300 + r->s->n_targets && r->notify_fds[id - 300] >= 0) {
+                                struct fault_ctx c = ctx_of(r);
+                                if (syscall_notify_handle(&c, &r->ns, r->fr, r->s->n_faults, (int)(id - 300),
+                                                          r->notify_fds[id - 300]) < 0 ||
+                                    (evs[i].events & (EPOLLHUP | EPOLLERR)))
+                                        epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->notify_fds[id - 300], NULL);
+                        } else if (id >= 100 && id < 100 + r->s->n_targets)
+                                reap_target(r, (size_t)(id - 100));
+                        else if (id == ID_GUARDIAN || id == ID_GUARDIAN_SOCK)
+                                epoll_ctl(r->epfd, EPOLL_CTL_DEL, id == ID_GUARDIAN ? r->guardian_pidfd : r->gfd, NULL);
+                        else if (id == 1) {
+                                struct signalfd_siginfo si; /* a second signal: the end is under way */
+                                (void)!read(r->sigfd, &si, sizeof si);
+                        } else if (id == 2)
+                                (void)!read(r->tfd, &x, sizeof x); /* the schedule: nothing more is due */
+                        else if (r->guard)
+                                (void)slo_guard_event(r->guard, id, evs[i].events);
+                }
+                any = targets_running(r);
+        }
+        for (size_t i = 0; i < r->s->n_targets; i++)
+                if (r->exec_pids[i] > 0)
+                        waitpid(r->exec_pids[i], NULL, WNOHANG);
 }
 
 /* ---- preflight ---- */
@@ -740,6 +809,8 @@ static void run_free(struct run *r) {
         free(r->notify_fds);
         free(r->notify_gidx);
         free(r->ns.held);
+        if (r->ns.shared)
+                munmap(r->ns.shared, sizeof *r->ns.shared);
         if (r->ns.tfd > 0)
                 close(r->ns.tfd);
         free(r->exec_pids);
@@ -749,7 +820,7 @@ static void run_free(struct run *r) {
         plan_free(r->pl);
         scenario_free(r->s);
         policy_free(r->p);
-        for (int *fd = &r->lock_fd; fd <= &r->gfd; fd++)
+        for (int *fd = &r->lock_fd; fd <= &r->guardian_pidfd; fd++)
                 if (*fd >= 0)
                         close(*fd);
 }
@@ -782,6 +853,14 @@ static void cooldown(struct run *r) {
                                 uint64_t x;
                                 (void)!read(r->hbfd, &x, sizeof x);
                                 guardian_beat(r->gfd);
+                        } else if (id == ID_GUARDIAN || id == ID_GUARDIAN_SOCK) {
+                                /* The faults are reverted; the targets must
+                                 * not be left unguarded for the cooldown. */
+                                r->guardian_gone = true;
+                                event(r, LOG_ERR, NULL, "the guardian (pid %d) died: cooldown cut short", (int)r->guardian);
+                                epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->guardian_pidfd, NULL);
+                                epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->gfd, NULL);
+                                until = 0;
                         } else if (id >= 300 && id < 300 + r->s->n_targets && r->notify_fds[id - 300] >= 0) {
                                 struct fault_ctx c = ctx_of(r);
                                 (void)syscall_notify_handle(&c, &r->ns, r->fr, r->s->n_faults, (int)(id - 300),
@@ -886,7 +965,7 @@ static int loop(struct run *r) {
                 /* Signals and the schedule first: a window that opens now is
                  * open for the calls that arrived with it. */
                 for (int a = 0, b = 0; b < n; b++)
-                        if (evs[b].data.u64 <= 4) {
+                        if (evs[b].data.u64 <= 4 || evs[b].data.u64 == ID_GUARDIAN || evs[b].data.u64 == ID_GUARDIAN_SOCK) {
                                 struct epoll_event t = evs[a];
                                 evs[a++] = evs[b];
                                 evs[b] = t;
@@ -981,6 +1060,11 @@ static int loop(struct run *r) {
                                 }
                         } else if (id == 4) { /* held syscalls due */
                                 syscall_notify_timer(&r->ns);
+                        } else if (id == ID_GUARDIAN || id == ID_GUARDIAN_SOCK) { /* its pidfd, its socket's hang-up */
+                                r->guardian_gone = true;
+                                (void)guardian_lost(r);
+                                event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);
+                                return 0;
                         } else if (id >= 300) {
                                 size_t ti = (size_t)(id - 300);
                                 struct fault_ctx c = ctx_of(r);
@@ -1018,7 +1102,8 @@ static int setup_loop(struct run *r) {
 }
 
 int run_main(const struct run_opts *o) {
-        struct run R = {.o = o, .lock_fd = -1, .epfd = -1, .sigfd = -1, .tfd = -1, .hbfd = -1, .gfd = -1};
+        struct run R = {.o = o, .lock_fd = -1, .epfd = -1, .sigfd = -1, .tfd = -1, .hbfd = -1, .gfd = -1,
+                        .guardian_pidfd = -1};
         struct run *r = &R;
         struct diags d = {0};
         int code = EXIT_INVALID, q;
@@ -1144,8 +1229,7 @@ int run_main(const struct run_opts *o) {
         r->notify_gidx = calloc(r->s->n_targets + 1, sizeof *r->notify_gidx);
         if (!r->exec_pids || !r->exec_starts || !r->exec_pidfds || !r->notify_fds || !r->notify_gidx)
                 goto out;
-        r->ns.on_hold = tell_guardian_held;
-        r->ns.ud = r;
+        r->ns.listener = r->notify_gidx;
         for (size_t i = 0; i <= r->s->n_targets; i++)
                 r->exec_pidfds[i] = r->notify_fds[i] = -1;
         q = journal_create(o->dirs.run, r->run_id, r->s->head.name, &r->j);
@@ -1195,8 +1279,23 @@ int run_main(const struct run_opts *o) {
                                 r->steady_ns = need;
                 }
         }
-        q = guardian_spawn(r->j->path, r->t0_mono + r->steady_ns + r->s->head.duration, GUARDIAN_GRACE_NS, &r->gfd,
-                           &r->guardian);
+        /* The hard deadline covers the whole run: launching the targets,
+         * the steady-state phase, the faults, the cooldown, and the time
+         * the targets get to stop. Tightened once they are launched. */
+        size_t n_exec = 0;
+        for (size_t i = 0; i < r->s->n_targets; i++)
+                n_exec += r->s->targets[i]->sel == SEL_EXEC;
+        uint64_t rest = r->steady_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0);
+        q = guardian_spawn(r->j->path, r->t0_mono + n_exec * TARGET_LAUNCH_NS + rest, GUARDIAN_GRACE_NS, &r->gfd,
+                           &r->guardian, &r->ns.shared);
+        if (q >= 0) {
+                r->guardian_pidfd = (int)syscall(SYS_pidfd_open, r->guardian, 0);
+                struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ID_GUARDIAN};
+                struct epoll_event hup = {.events = EPOLLRDHUP, .data.u64 = ID_GUARDIAN_SOCK};
+                if (r->guardian_pidfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->guardian_pidfd, &ev) < 0 ||
+                    epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->gfd, &hup) < 0)
+                        q = -errno;
+        }
         if (q >= 0)
                 q = journal_set_guardian(r->j, r->guardian);
         if (q < 0) {
@@ -1214,7 +1313,8 @@ int run_main(const struct run_opts *o) {
               (int)r->guardian, r->j->path);
         q = launch_targets(r);
         if (q < 0) {
-                snprintf(r->reason, sizeof r->reason, "a target could not be launched: %s", strerror(-q));
+                if (!r->guardian_gone)
+                        snprintf(r->reason, sizeof r->reason, "a target could not be launched: %s", strerror(-q));
                 r->exit_code = EXIT_INTERNAL;
                 code = finish(r);
                 goto out;
@@ -1225,6 +1325,7 @@ int run_main(const struct run_opts *o) {
                 goto out;
         }
         r->faults0_mono = r->t0_mono;
+        guardian_deadline(r->gfd, mono_now() + rest);
         if (r->s->n_slos) {
                 q = slo_guard_new(r->s, r->p->probes.user, r->epfd, &r->guard);
                 if (q < 0) {

@@ -67,8 +67,9 @@ struct run {
         unsigned *notify_gidx; /* each one's index at the guardian */
         unsigned n_given;
         struct notify_state ns;
-        int lock_fd, epfd, sigfd, tfd, hbfd, gfd;
+        int lock_fd, epfd, sigfd, tfd, hbfd, gfd, guardian_pidfd;
         pid_t guardian;
+        bool guardian_gone; /* seen dead: nothing more is applied */
         uint64_t t0_mono, t0_wall, end_mono, end_wall;
         /* SLO guard: the steady-state phase, then faults from faults0 on. */
         struct slo_guard *guard;

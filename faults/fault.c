@@ -55,6 +55,7 @@ static const struct {
         {"stop", process_revert_stop},
         {"freeze", process_revert_freeze},
         {"exec", process_revert_exec},
+        {"exec-cgroup", process_revert_cgroup},
         {"tcfilter", net_revert_filter},
         {"clsact", net_revert_clsact},
         {"ifb", net_revert_ifb},

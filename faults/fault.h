@@ -75,10 +75,26 @@ int fault_revert_entry(const struct jentry *e);
  * journaled before it execs, ended by the guardian if the runner dies. With
  * n_nrs > 0, under a seccomp filter that notifies those syscalls; the
  * listener comes back in ret_notify. */
+struct notify_shared;
+struct exec_listener {
+        /* Called with the listener as soon as it is taken, before any call
+         * on it is answered: its number at the guardian, or a negative errno. */
+        int (*give)(void *ud, int fd);
+        void *ud;
+        struct notify_shared *shared; /* where the ids received go */
+};
+/* Each launched target gets a cgroup of its own (journaled "exec-cgroup"
+ * entry, sabot-RUN-TARGET below the cgroup2 root) where cgroup2 has
+ * cgroup.kill, so that its whole tree ends with the run. */
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
-                             size_t n_nrs, pid_t *ret_pid, uint64_t *ret_start, int *ret_notify);
-/* Send sig to the process a journal entry names, if it is still that one. */
+                             size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
+                             int *ret_notify, unsigned *ret_listener);
+/* Send sig to what a journal entry of a launched target names, if it is
+ * still that: an "exec" entry, the leader and its process group; an
+ * "exec-cgroup" entry, every process in the cgroup. */
 int process_signal_entry(const struct jentry *e, int sig);
+/* Whether anything an "exec" or "exec-cgroup" entry names still runs. */
+bool process_entry_running(const struct jentry *e);
 
 /* Per-kind operations: faults/process.c, faults/net.c. */
 extern const struct fault_ops kill_ops, pause_ops, loss_ops, blackhole_ops, latency_ops;
@@ -105,3 +121,4 @@ int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const c
 int process_revert_stop(const struct jentry *e);
 int process_revert_freeze(const struct jentry *e);
 int process_revert_exec(const struct jentry *e);
+int process_revert_cgroup(const struct jentry *e);

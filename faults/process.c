@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Process faults: kill and pause. Signals go through pidfds, so a pid that
  * is reused between choosing and signalling is never hit. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -65,6 +67,135 @@ int process_revert_freeze(const struct jentry *e) {
         snprintf(p, sizeof p, "%s/cgroup.freeze", e->cgroup);
         int r = write_file(p, "0");
         return r == -ENOENT ? 0 : r;
+}
+
+/* ---- a launched target's cgroup ---- */
+
+/* Whether a cgroup still holds a process: "populated 1" in cgroup.events
+ * (this one and its descendants). */
+static bool cgroup_populated(const char *cgroup) {
+        char p[PATH_MAX], buf[512];
+        if (snprintf(p, sizeof p, "%s/cgroup.events", cgroup) >= (int)sizeof p)
+                return false;
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        const char *l = strstr(buf, "populated ");
+        return l && l[10] == '1';
+}
+
+/* Only a directory sabot named (sabot-...), no ".." in the way: the entry
+ * is acted on by a root process, whoever wrote the journal. */
+static bool is_sabot_cgroup(const char *cgroup) {
+        const char *base = cgroup ? strrchr(cgroup, '/') : NULL;
+        return base && cgroup[0] == '/' && strncmp(base + 1, "sabot-", 6) == 0 && !strstr(cgroup, "/../") &&
+               !strstr(cgroup, "/./");
+}
+
+/* rmdir a cgroup and the ones the target made below it, deepest first. */
+static int rmdir_cgroup(const char *path, int depth) {
+        DIR *d = depth < 16 ? opendir(path) : NULL;
+        if (d) {
+                struct dirent *de;
+                while ((de = readdir(d)))
+                        if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                                char sub[PATH_MAX];
+                                if (snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) < (int)sizeof sub)
+                                        (void)rmdir_cgroup(sub, depth + 1);
+                        }
+                closedir(d);
+        }
+        return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int process_revert_cgroup(const struct jentry *e) {
+        if (!is_sabot_cgroup(e->cgroup))
+                return -EBADMSG;
+        char p[PATH_MAX];
+        if (snprintf(p, sizeof p, "%s/cgroup.kill", e->cgroup) >= (int)sizeof p)
+                return -ENAMETOOLONG;
+        /* cgroup.kill SIGKILLs every process of the cgroup and its
+         * descendants, forks racing with it included (Linux 5.14). */
+        int r = write_file(p, "1");
+        if (r < 0 && r != -ENOENT)
+                return r;
+        /* The kill is delivered at once; the exits take a moment. Zombies do
+         * not keep a cgroup populated. */
+        for (int i = 0; r >= 0 && i < 400 && cgroup_populated(e->cgroup); i++)
+                nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+        return rmdir_cgroup(e->cgroup, 0);
+}
+
+/* A cgroup of its own for a launched target, below the cgroup2 root, so
+ * that its whole tree ends with the run: the leader may exit and its
+ * children leave its process group, none leaves the cgroup unless it is
+ * moved. Journaled before it is created. -EOPNOTSUPP where cgroup2 or
+ * cgroup.kill is missing: the process group is all there is then. */
+static int target_cgroup(struct fault_ctx *c, const struct target *t, char **ret, unsigned *ret_seq) {
+        const char *root = c->pl ? c->pl->cgroup_root : NULL;
+        if (!root || !c->j->run_id)
+                return -EOPNOTSUPP;
+        char *path = NULL;
+        if (asprintf(&path, "%s/sabot-%s-%s", root, c->j->run_id, t->hdr.name) < 0)
+                return -ENOMEM;
+        struct jentry e = {.kind = "exec-cgroup", .cgroup = path, .name = t->hdr.name};
+        int r = journal_apply(c->j, &e);
+        if (r < 0) {
+                free(path);
+                return r;
+        }
+        char kill_file[PATH_MAX];
+        snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", path);
+        if (mkdir(path, 0755) < 0)
+                r = -errno;
+        else if (access(kill_file, W_OK) < 0) {
+                r = -EOPNOTSUPP;
+                (void)rmdir(path);
+        }
+        if (r < 0) {
+                (void)journal_reverted(c->j, e.seq);
+                free(path);
+                return r == -EOPNOTSUPP ? r : -EOPNOTSUPP;
+        }
+        *ret = path;
+        *ret_seq = e.seq;
+        return 0;
+}
+
+bool process_entry_running(const struct jentry *e) {
+        if (streq(e->kind, "exec"))
+                return process_alive(e->pid, e->start);
+        if (streq(e->kind, "exec-cgroup"))
+                return is_sabot_cgroup(e->cgroup) && cgroup_populated(e->cgroup);
+        return false;
+}
+
+/* Every process of a launched target's cgroup: each through a pidfd,
+ * opened and then checked to be in that cgroup still. */
+static int signal_cgroup(const char *cgroup, int sig) {
+        pid_t *pids = NULL;
+        size_t n = 0;
+        int r = cgroup_pids(cgroup, &pids, &n);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        const char *base = strrchr(cgroup, '/') + 1;
+        for (size_t i = 0; i < n; i++) {
+                int fd = pidfd_open(pids[i]);
+                if (fd < 0)
+                        continue;
+                char *rel = NULL;
+                if (proc_cgroup(pids[i], &rel) >= 0 && strstr(rel, base))
+                        (void)pidfd_send_signal(fd, sig);
+                free(rel);
+                close(fd);
+        }
+        free(pids);
+        return 0;
 }
 
 int process_revert_exec(const struct jentry *e) {
@@ -312,6 +443,8 @@ fail:
 }
 
 int process_signal_entry(const struct jentry *e, int sig) {
+        if (streq(e->kind, "exec-cgroup"))
+                return is_sabot_cgroup(e->cgroup) ? signal_cgroup(e->cgroup, sig) : -EBADMSG;
         int r = signal_identity(e->pid, e->start, sig);
         if (r >= 0 && streq(e->kind, "exec"))
                 (void)kill(-e->pid, sig); /* its process group */
@@ -334,9 +467,16 @@ static bool is_notify_fd(int fd) {
 }
 
 /* Until the target has exec'd: take its listener, and let every call it
- * makes meanwhile (execve among them) continue. */
-static int adopt_listener(pid_t pid, int errfd, int *ret_notify, int *ret_child_errno) {
+ * makes meanwhile (execve among them) continue. The guardian gets the
+ * listener before any of those calls is answered, and each id received
+ * goes to the shared page first: if this process dies now, the guardian
+ * answers them. The very first one (the child's own execve) could only be
+ * lost before its id is stored; the child then never runs the target, and
+ * the guardian ends it. */
+static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, int *ret_notify, unsigned *ret_li,
+                          int *ret_child_errno) {
         int pidfd = pidfd_open(pid), nfd = -1, r = 0;
+        unsigned li = 0;
         if (pidfd < 0)
                 return -errno;
         for (int ms = 0; ms < 10000; ms++) {
@@ -344,6 +484,14 @@ static int adopt_listener(pid_t pid, int errfd, int *ret_notify, int *ret_child_
                         nfd = (int)syscall(SYS_pidfd_getfd, pidfd, NOTIFY_FD, 0);
                         if (nfd >= 0 && !is_notify_fd(nfd))
                                 close(nfd), nfd = -1;
+                        if (nfd >= 0 && xl && xl->give) {
+                                int q = xl->give(xl->ud, nfd);
+                                if (q < 0) {
+                                        r = q;
+                                        break;
+                                }
+                                li = (unsigned)q;
+                        }
                 }
                 struct pollfd p[2] = {{.fd = errfd, .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
                 if (poll(p, nfd >= 0 ? 2 : 1, 1) < 0 && errno != EINTR) {
@@ -351,7 +499,7 @@ static int adopt_listener(pid_t pid, int errfd, int *ret_notify, int *ret_child_
                         break;
                 }
                 if (nfd >= 0 && (p[1].revents & POLLIN))
-                        (void)syscall_notify_drain(nfd);
+                        (void)syscall_notify_drain(nfd, xl ? xl->shared : NULL, li);
                 if (p[0].revents & (POLLIN | POLLHUP)) {
                         int e = 0;
                         ssize_t n = read(errfd, &e, sizeof e);
@@ -368,18 +516,28 @@ static int adopt_listener(pid_t pid, int errfd, int *ret_notify, int *ret_child_
                 r = -ETIMEDOUT;
         if (r < 0 && nfd >= 0)
                 close(nfd);
-        else
+        else {
                 *ret_notify = nfd;
+                *ret_li = li;
+        }
         return r;
 }
 
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
-                             size_t n_nrs, pid_t *ret_pid, uint64_t *ret_start, int *ret_notify) {
+                             size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
+                             int *ret_notify, unsigned *ret_listener) {
         char **argv = split_words(t->exec);
         if (!argv || !argv[0])
                 return -ENOMEM;
         int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
         scmp_filter_ctx ctx = NULL;
+        char *cgroup = NULL;
+        unsigned cg_seq = 0;
+        /* Its own cgroup where cgroup2 allows; else its process group only. */
+        r = target_cgroup(c, t, &cgroup, &cg_seq);
+        if (r < 0 && r != -EOPNOTSUPP)
+                goto out;
+        r = 0;
         if (n_nrs) {
                 /* Built here: the child only loads it. Without no_new_privs,
                  * so setuid programs in the target keep working (root may). */
@@ -412,6 +570,8 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
                  * journaled, the child waits on go[], and exits on EOF. */
                 if (getppid() != parent)
                         _exit(127);
+                /* Only the runner holds the write end: EOF if it dies. */
+                close(go[1]);
                 setpgid(0, 0);
                 sigset_t none;
                 sigemptyset(&none);
@@ -450,6 +610,14 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
         close(logfd);
         close(go[0]), go[0] = -1;
         close(err[1]), err[1] = -1;
+        if (cgroup) {
+                /* Before it may exec, so every process it forks is in the
+                 * cgroup too. Without, the process group is what is left. */
+                char procs[PATH_MAX], num[32];
+                snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup);
+                snprintf(num, sizeof num, "%d", (int)pid);
+                (void)write_file(procs, num);
+        }
         uint64_t start = 0;
         struct jentry e = {.kind = "exec", .pid = pid, .name = t->hdr.name};
         r = proc_starttime(pid, &start);
@@ -463,8 +631,9 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
         }
         (void)!write(go[1], "g", 1);
         int child_errno = 0, nfd = -1;
+        unsigned li = 0;
         if (ctx) {
-                r = adopt_listener(pid, err[0], &nfd, &child_errno);
+                r = adopt_listener(pid, err[0], xl, &nfd, &li, &child_errno);
         } else {
                 ssize_t n = read(err[0], &child_errno, sizeof child_errno);
                 if (n != (ssize_t)sizeof child_errno)
@@ -484,7 +653,16 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
         *ret_start = start;
         if (ret_notify)
                 *ret_notify = nfd;
+        if (ret_listener)
+                *ret_listener = li;
 out:
+        if (r < 0 && cgroup) {
+                /* Nothing of the target runs any more: the cgroup goes. */
+                struct jentry e = {.kind = "exec-cgroup", .cgroup = cgroup};
+                if (process_revert_cgroup(&e) >= 0)
+                        (void)journal_reverted(c->j, cg_seq);
+        }
+        free(cgroup);
         for (int i = 0; i < 2; i++) {
                 if (go[i] >= 0)
                         close(go[i]);

@@ -190,6 +190,33 @@ static bool roll(ratio_t p) {
         return p >= RATIO_ONE || (uint32_t)(((uint64_t)arc4random() * RATIO_ONE) >> 32) < p;
 }
 
+/* Plain stores into the shared page: the guardian reads them only after
+ * this process is gone (its exit orders them before the pidfd and the
+ * socket report it). Release order anyway, so that "seen" and "used" are
+ * never observed before the id they cover. */
+static void note_received(struct notify_shared *sh, unsigned li, uint64_t id) {
+        if (li >= NOTIFY_MAX_LISTENERS)
+                return;
+        __atomic_store_n(&sh->l[li].last, id, __ATOMIC_RELAXED);
+        __atomic_store_n(&sh->l[li].seen, 1, __ATOMIC_RELEASE);
+}
+
+static int hold_slot(struct notify_shared *sh, unsigned li, uint64_t id) {
+        for (int i = 0; i < NOTIFY_MAX_HELD; i++)
+                if (!sh->held[i].used) {
+                        sh->held[i].id = id;
+                        sh->held[i].listener = li;
+                        __atomic_store_n(&sh->held[i].used, 1, __ATOMIC_RELEASE);
+                        return i;
+                }
+        return -ENOSPC;
+}
+
+static void unhold_slot(struct notify_shared *sh, int slot) {
+        if (sh && slot >= 0 && slot < NOTIFY_MAX_HELD)
+                __atomic_store_n(&sh->held[slot].used, 0, __ATOMIC_RELEASE);
+}
+
 static void arm(struct notify_state *ns) {
         uint64_t next = 0;
         for (size_t i = 0; i < ns->n_held; i++)
@@ -207,6 +234,8 @@ int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct f
         int q = recv_notif(fd, &req);
         if (q < 0)
                 return q == -ENOENT || q == -EINTR ? 0 : q; /* the caller went away */
+        if (ns->shared && ns->listener)
+                note_received(ns->shared, ns->listener[ti], req.id);
         char path[PATH_MAX];
         int have_path = -1;
         for (size_t i = 0; i < n_frs; i++) {
@@ -238,11 +267,15 @@ int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct f
                         (void)respond(fd, req.id, f->err); /* -ENOENT: the caller went away */
                         return 0;
                 }
-                struct held_call h = {.id = req.id, .due_ns = mono_now() + f->delay, .fd = fd, .fr = fr};
-                if (array_push(&ns->held, &ns->n_held, sizeof h, &h) < 0)
+                struct held_call h = {.id = req.id, .due_ns = mono_now() + f->delay, .fd = fd, .slot = -1, .fr = fr};
+                /* Held only where the guardian can see it: with no slot
+                 * free, the call goes on undelayed. */
+                if (ns->shared && ns->listener && (h.slot = hold_slot(ns->shared, ns->listener[ti], req.id)) < 0)
                         break;
-                if (ns->on_hold)
-                        ns->on_hold(ns->ud, ti, req.id);
+                if (array_push(&ns->held, &ns->n_held, sizeof h, &h) < 0) {
+                        unhold_slot(ns->shared, h.slot);
+                        break;
+                }
                 arm(ns);
                 return 0;
         }
@@ -254,9 +287,10 @@ int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct f
 static void release_where(struct notify_state *ns, bool (*pred)(const struct held_call *, const void *), const void *arg) {
         size_t w = 0;
         for (size_t i = 0; i < ns->n_held; i++) {
-                if (pred(&ns->held[i], arg))
+                if (pred(&ns->held[i], arg)) {
                         (void)respond(ns->held[i].fd, ns->held[i].id, 0);
-                else
+                        unhold_slot(ns->shared, ns->held[i].slot);
+                } else
                         ns->held[w++] = ns->held[i];
         }
         ns->n_held = w;
@@ -274,17 +308,46 @@ void syscall_notify_timer(struct notify_state *ns) {
 
 void syscall_notify_release(struct notify_state *ns, const struct fault_run *fr) { release_where(ns, of_fault, fr); }
 
-int syscall_notify_continue(int fd, uint64_t id) { return respond(fd, id, 0); }
-
-int syscall_notify_drain(int fd) {
+int syscall_notify_drain(int fd, struct notify_shared *sh, unsigned li) {
         int n = 0;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
                 struct seccomp_notif req;
                 if (recv_notif(fd, &req) < 0)
                         break;
+                if (sh)
+                        note_received(sh, li, req.id);
                 n += respond(fd, req.id, 0) >= 0;
         }
+        return n;
+}
+
+int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, size_t n_fds, unsigned from, unsigned to) {
+        int n = 0;
+        if (to > NOTIFY_SCAN_IDS)
+                to = NOTIFY_SCAN_IDS;
+        /* Held calls first: they may have waited longest. One already
+         * answered gives ENOENT, harmless. */
+        for (size_t i = 0; sh && from == 0 && i < NOTIFY_MAX_HELD; i++) {
+                if (!__atomic_load_n(&sh->held[i].used, __ATOMIC_ACQUIRE))
+                        continue;
+                uint32_t li = sh->held[i].listener;
+                if (li < n_fds)
+                        n += respond(fds[li], sh->held[i].id, 0) >= 0;
+        }
+        /* Then the last id received on each listener and those after it: a
+         * call the runner received and had not answered yet, or received
+         * after its last store. An id not received yet gives EINPROGRESS
+         * (the drain below gets it), one answered or unknown ENOENT. */
+        for (size_t li = 0; sh && li < n_fds && li < NOTIFY_MAX_LISTENERS; li++) {
+                if (!__atomic_load_n(&sh->l[li].seen, __ATOMIC_ACQUIRE))
+                        continue;
+                uint64_t last = sh->l[li].last;
+                for (uint64_t k = from; k <= to; k++)
+                        n += respond(fds[li], last + k, 0) >= 0;
+        }
+        for (size_t li = 0; li < n_fds; li++)
+                n += syscall_notify_drain(fds[li], NULL, 0);
         return n;
 }
 

@@ -17,17 +17,46 @@ struct held_call {
         uint64_t id;
         uint64_t due_ns; /* CLOCK_MONOTONIC */
         int fd;
+        int slot; /* in notify_shared.held, or -1 */
         struct fault_run *fr;
+};
+
+/* What the runner has received on its listeners and not yet answered, in
+ * memory it shares with the guardian (MAP_SHARED, mapped before the
+ * guardian forks). A received notification can be answered only by its id,
+ * by any holder of the listener (SECCOMP_IOCTL_NOTIF_SEND works on any fd
+ * of the same file; kernel/seccomp.c), so whoever fails open must know the
+ * ids: the runner stores them here with plain stores, no system call per
+ * notification. Listeners are numbered in the order the guardian got them. */
+#define NOTIFY_MAX_LISTENERS 32
+#define NOTIFY_MAX_HELD 4096
+/* Ids come from a per-filter counter (next_id++, from a random start in
+ * init_listener), and RECV hands them out in increasing order; ids a caller
+ * gave up before it was received (a signal restarts the call with a new
+ * id) leave gaps. The guardian answers this many ids from the last one the
+ * runner stored: the one the runner may have received after its last
+ * store, across any gap of that size. Each answer of an id that is not
+ * waiting costs one ioctl (ENOENT or EINPROGRESS), a few µs in all. */
+#define NOTIFY_SCAN_IDS 1024
+struct notify_shared {
+        struct {
+                uint64_t last; /* the last id received on this listener */
+                uint32_t seen; /* set once last holds one */
+                uint32_t pad;
+        } l[NOTIFY_MAX_LISTENERS];
+        struct {
+                uint64_t id;
+                uint32_t listener;
+                uint32_t used;
+        } held[NOTIFY_MAX_HELD];
 };
 
 struct notify_state {
         struct held_call *held; /* syscall-delay: calls waiting for their delay */
         size_t n_held;
         int tfd;                /* fires at the earliest due_ns */
-        /* Told of every call held: a received notification can be answered
-         * only by id, so whoever fails open must know the ids. */
-        void (*on_hold)(void *ud, int ti, uint64_t id);
-        void *ud;
+        struct notify_shared *shared; /* with the guardian, or NULL */
+        const unsigned *listener;     /* by exec target: its listener's number in shared */
 };
 
 /* The syscalls to notify for exec target ti: NULL when none of its faults
@@ -42,11 +71,16 @@ void syscall_notify_timer(struct notify_state *ns);
 /* Let held calls continue now: those of fr, or all (fr == NULL). */
 void syscall_notify_release(struct notify_state *ns, const struct fault_run *fr);
 /* Answer everything pending on fd with "continue" (fail open); returns how
- * many. Used by the guardian after the runner died. */
-int syscall_notify_drain(int fd);
-/* Answer one call by id with "continue" (a held one); 0 or -ENOENT if it
- * was answered already or its caller went away. */
-int syscall_notify_continue(int fd, uint64_t id);
+ * many. Each id received is stored in sh (listener li) first, when sh is
+ * given: the runner's drain while it adopts a listener. */
+int syscall_notify_drain(int fd, struct notify_shared *sh, unsigned li);
+/* The runner is gone: answer "continue" to every call it may have received
+ * and not answered, on the listeners fds (numbered as in sh): ids last+from
+ * to last+to (to <= NOTIFY_SCAN_IDS) of each, and with from == 0 every call
+ * it held; then to everything pending. Returns how many were answered. In
+ * two passes, so that a narrow one (virtually every call in flight) does
+ * not wait for the whole window. */
+int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, size_t n_fds, unsigned from, unsigned to);
 
 /* Whether seccomp user notification works here; why not, if it does not. */
 int syscall_seccomp_supported(char *why, size_t len);

@@ -302,10 +302,10 @@ expect_exit 2 "an invalid scenario exits 2" $S run "$T_TMP/nonexistent.ini"
 
 [ "$(journals)" = 0 ] && [ ! -e state/disarmed ] && pass "no journal or latch left behind" || fail "leftovers: $(ls run/runs state)"
 [ -z "$(pgrep -f "$T_TMP/")" ] || sleep 0.5
-# Only this test's guardians: others may run sabot on this machine.
+# Only this test's guardians: others may be running on this machine.
 live_guardians() {
 	for g in $(pgrep -x sabot-guardian); do
-		tr '\0' ' ' < "/proc/$g/cmdline" 2>/dev/null | grep -q "$T_TMP/" || continue
+		tr '\0' ' ' < "/proc/$g/cmdline" 2>/dev/null | grep -q -- "$T_TMP/" || continue
 		gone "$g" || return 1
 	done
 }
