@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 
@@ -159,7 +160,18 @@ int report_html(const char *json_path, const char *out_path) {
         }
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
-        FILE *f = fopen(tmp, "we");
+        /* Created afresh, never through a link someone left at that name:
+         * root may write the page into a directory others can write to. */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        FILE *f = fd >= 0 ? fdopen(fd, "we") : NULL;
+        if (!f && fd >= 0) {
+                int e = -errno;
+                close(fd);
+                json_object_put(r);
+                return e;
+        }
         if (!f) {
                 int e = -errno;
                 json_object_put(r);

@@ -549,7 +549,7 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
                 if (r < 0)
                         goto out;
         }
-        int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (logfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
                 r = -errno;
                 if (logfd >= 0)
