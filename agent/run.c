@@ -290,7 +290,12 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
         }
         struct resolved_target rt = {0};
         int q = plan_resolve_target(r->pl, t, &rt);
-        bool none = q >= 0 && rt.n_pids == 0;
+        /* Network and eBPF syscall faults match a unit's or cgroup's
+         * processes by cgroup, in the kernel, as they come and go: the
+         * cgroup is their target, even while it is empty. */
+        bool by_cgroup = (t->sel == SEL_UNIT || t->sel == SEL_CGROUP) &&
+                         (FAULT_MASK(f->type) & (FAULTS_NET | FAULTS_SYSCALL));
+        bool none = q >= 0 && (by_cgroup ? !rt.cgroup : rt.n_pids == 0);
         if (none)
                 snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");
         free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
