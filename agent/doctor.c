@@ -83,8 +83,8 @@ int doctor_main(void) {
                 sys_fault_free(skel);
         missing += row("running processes (eBPF LSM hooks)", why,
                        "a kernel with CONFIG_BPF_LSM (or CONFIG_FUNCTION_ERROR_INJECTION) that allows tracing "
-                       "programs, as Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 do; "
-                       "lockdown=confidentiality and some sandboxes refuse them");
+                       "programs, as Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 do, under "
+                       "lockdown too (integrity and confidentiality); some sandboxes refuse them");
 
         printf("slo probes\n");
         missing += row("http, prometheus (libcurl)", curl_lib_load(why, sizeof why) < 0 ? why : "", NULL);
