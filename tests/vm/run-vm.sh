@@ -345,5 +345,6 @@ if [ "$n" -gt 1 ]; then
 fi
 total=0
 for meta in $KERNELS; do read -r p f s < "$W/${PKG[$meta]#linux-image-}/result"; total=$((total + f)); done
+[ -n "${everywhere:-}" ] && total=$((total + $(echo "$everywhere" | wc -l)))
 echo "vm: $n kernel$([ "$n" = 1 ] || echo s), $total failed, $(since "$T0") s in all"
 exit "$failed"

@@ -24,7 +24,7 @@ if [ ! -w "$lk" ]; then
 	t_done
 fi
 if ! grep -q '\[none\]' "$lk"; then
-	skip "lockdown is already $(cat "$lk") at boot: not raised by this test"
+	skip "lockdown is already $(sed -n 's/.*\[\(.*\)\].*/\1/p' "$lk") at boot (lockdown= on the command line): not raised by this test"
 	t_done
 fi
 . "$(dirname "$0")/vmlib.sh"
