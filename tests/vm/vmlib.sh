@@ -15,11 +15,11 @@ load_modules() {
 	return 1
 }
 
-# rtt_stats: ping's output on stdin -> "min median max" of the replies' RTT
-# in ms. The median, not the average: on a loaded CI machine one reply in
+# rtt_stats: ping's output on stdin -> "min median max mean" of the
+# replies' RTT in ms. The median, not the average: on a loaded CI machine one reply in
 # twenty may come 100 ms late, which moves an average of twenty by 5 ms
 # but not the median.
 rtt_stats() {
 	sed -n 's/.* time=\([0-9.]*\) *ms.*/\1/p' | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR) print v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR] }'
+		awk '{ v[NR] = $1; t += $1 } END { if (NR) print v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR], t / NR }'
 }
