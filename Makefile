@@ -127,11 +127,13 @@ check-hostile: $(B)/asan/sabot $(B)/sabot $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) TESTDIR=$(CURDIR)/tests/hostile \
 		CHECKDIR=$(CURDIR)/$(B)/tests/hostile TIER=hostile sh tests/integration/run.sh
 
-# The VM tier: Debian's stock kernel under qemu, for what this machine's
-# kernel lacks (netem, fq, tracing and LSM BPF).
+# The VM tier: Debian's stock kernels under qemu, one after another, for
+# what this machine's kernel lacks (netem, fq, tracing and LSM BPF); each
+# name is resolved through apt to today's versioned kernel package.
+VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-6.12-amd64
 check-vm: $(B)/sabot $(B)/asan/sabot $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
-	$(Q)BUILD=$(CURDIR)/$(B) bash tests/vm/run-vm.sh
+	$(Q)BUILD=$(CURDIR)/$(B) VM_KERNELS="$(VM_KERNELS)" bash tests/vm/run-vm.sh
 
 # Benchmarks: they print their figures. Optimized build, no sanitizers.
 BENCH_TRIALS ?= 25

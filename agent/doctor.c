@@ -83,12 +83,14 @@ int doctor_main(void) {
                 sys_fault_free(skel);
         missing += row("running processes (eBPF LSM hooks)", why,
                        "a kernel with CONFIG_BPF_LSM (or CONFIG_FUNCTION_ERROR_INJECTION) that allows tracing "
-                       "programs; lockdown=confidentiality and some sandboxes refuse them");
+                       "programs, as Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 do, under "
+                       "lockdown too (integrity and confidentiality); some sandboxes refuse them");
 
         printf("slo probes\n");
         missing += row("http, prometheus (libcurl)", curl_lib_load(why, sizeof why) < 0 ? why : "", NULL);
         missing += row("psi (/proc/pressure)", access("/proc/pressure/cpu", R_OK) < 0 ? strerror(errno) : "",
-                       "a kernel with CONFIG_PSI (and psi=1 on its command line where it is off by default)");
+                       "a kernel with CONFIG_PSI (and psi=1 on its command line where it is off by default), as "
+                       "Debian 12's stock kernels have");
 
         printf(missing ? "\n%d kind%s unsupported here: scenarios using %s exit 6 before touching anything\n"
                        : "\neverything is supported\n",

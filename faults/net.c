@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <syslog.h>
 
@@ -295,6 +296,69 @@ int net_revert_ifb(const struct jentry *e) { return in_netns(e, revert_ifb); }
 
 /* ---- probing, in a throwaway network namespace ---- */
 
+/* Whether module NAME is in this kernel's modules.dep (1), built in (2),
+ * neither (0), or the lists cannot be read (-1). */
+static int module_listed(const char *name) {
+        struct utsname u;
+        if (uname(&u) < 0)
+                return -1;
+        static const char *const lists[] = {"modules.builtin", "modules.dep"};
+        char want[64];
+        int n = snprintf(want, sizeof want, "/%s.ko", name), found = -1;
+        for (int i = 0; i < 2; i++) {
+                char p[PATH_MAX], line[1024];
+                snprintf(p, sizeof p, "/lib/modules/%s/%s", u.release, lists[i]);
+                FILE *f = fopen(p, "re");
+                if (!f)
+                        continue;
+                found = found < 0 ? 0 : found;
+                while (found == 0 && fgets(line, sizeof line, f)) {
+                        /* modules.dep: "kernel/net/sched/sch_netem.ko[.xz]: deps" */
+                        char *end = strpbrk(line, ":\n");
+                        if (end)
+                                *end = '\0';
+                        char *at = strstr(line, want);
+                        if (at && (at[n] == '\0' || at[n] == '.'))
+                                found = i == 0 ? 2 : 1;
+                }
+                fclose(f);
+                if (found > 0)
+                        break;
+        }
+        return found;
+}
+
+/* What to do about a missing network feature, without advising modprobe
+ * where it cannot help: kernels built without loadable modules have no
+ * /proc/modules, and a module that is not shipped cannot be loaded. */
+static const char *kernel_hint(char *buf, size_t len, int err, const char *mod, const char *config) {
+        /* A missing qdisc, filter, action or link kind is ENOENT or
+         * EOPNOTSUPP; anything else (EPERM, ENOMEM) is not about modules. */
+        if (err != -ENOENT && err != -EOPNOTSUPP) {
+                buf[0] = '\0';
+                return buf;
+        }
+        static const char stock[] = "Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 have it";
+        int fd = open("/proc/sys/kernel/modules_disabled", O_RDONLY | O_CLOEXEC);
+        char c = '0';
+        if (fd >= 0) {
+                (void)!read(fd, &c, 1);
+                close(fd);
+        }
+        int listed = module_listed(mod);
+        if (listed == 2)
+                snprintf(buf, len, ": %s is built in, yet refused", config);
+        else if (access("/proc/modules", F_OK) < 0)
+                snprintf(buf, len, ": this kernel lacks %s and loads no modules; %s", config, stock);
+        else if (c == '1')
+                snprintf(buf, len, ": module loading is disabled (kernel.modules_disabled); %s needs %s", mod, config);
+        else if (listed == 0)
+                snprintf(buf, len, ": this kernel ships no %s module (%s); %s", mod, config, stock);
+        else
+                snprintf(buf, len, ": try 'modprobe %s' (%s)", mod, config);
+        return buf;
+}
+
 static void probe_child(int wfd) {
         struct net_support s = {0};
         struct nl_sock *sk = NULL;
@@ -304,31 +368,32 @@ static void probe_child(int wfd) {
         else if ((r = tc_open(&sk)) < 0)
                 snprintf(s.clsact_why, sizeof s.clsact_why, "rtnetlink: %s", strerror(-r));
         int lo = (int)if_nametoindex("lo");
+        char hint[192];
         struct net_filter_bpf *skel = NULL;
         struct net_filter_spec spec = {.probability = RATIO_ONE, .l3_offset = 14};
         if (!s.clsact_why[0] && (r = tc_clsact_add(sk, lo)) < 0)
-                snprintf(s.clsact_why, sizeof s.clsact_why, "cannot create a clsact qdisc (%s): the kernel needs "
-                         "CONFIG_NET_SCH_INGRESS; try 'modprobe sch_ingress'", strerror(-r));
+                snprintf(s.clsact_why, sizeof s.clsact_why, "cannot create a clsact qdisc (%s)%s", strerror(-r),
+                         kernel_hint(hint, sizeof hint, r, "sch_ingress", "CONFIG_NET_SCH_INGRESS"));
         if (!s.clsact_why[0] && (r = net_filter_load(&spec, &skel)) < 0)
                 snprintf(s.clsact_why, sizeof s.clsact_why, "cannot load the tc classifier (%s): the kernel needs "
                          "BPF (CONFIG_BPF_SYSCALL) and CAP_BPF/CAP_NET_ADMIN", strerror(-r));
         if (!s.clsact_why[0] && (r = tc_bpf_add(sk, lo, false, 1, 1, net_filter_prog_fd(skel), "sabot_probe", true, 0)) < 0)
-                snprintf(s.clsact_why, sizeof s.clsact_why, "cannot attach a cls_bpf filter (%s): try 'modprobe "
-                         "cls_bpf' (CONFIG_NET_CLS_BPF)", strerror(-r));
+                snprintf(s.clsact_why, sizeof s.clsact_why, "cannot attach a cls_bpf filter (%s)%s", strerror(-r),
+                         kernel_hint(hint, sizeof hint, r, "cls_bpf", "CONFIG_NET_CLS_BPF"));
         int ifb = 0;
         if (sk && (r = tc_ifb_add(sk, "sabot-probe", &ifb)) < 0)
-                snprintf(s.ifb_why, sizeof s.ifb_why, "cannot create an ifb device (%s): try 'modprobe ifb' "
-                         "(CONFIG_IFB)", strerror(-r));
+                snprintf(s.ifb_why, sizeof s.ifb_why, "cannot create an ifb device (%s)%s", strerror(-r),
+                         kernel_hint(hint, sizeof hint, r, "ifb", "CONFIG_IFB"));
         struct netem_spec ne = {.delay_ns = 1000000};
         if (!s.ifb_why[0] && (r = tc_netem_add(sk, ifb, &ne)) < 0)
-                snprintf(s.netem_why, sizeof s.netem_why, "cannot create a netem qdisc (%s): try 'modprobe sch_netem'; "
-                         "the kernel needs CONFIG_NET_SCH_NETEM (Debian's and Ubuntu's stock kernels have it)", strerror(-r));
+                snprintf(s.netem_why, sizeof s.netem_why, "cannot create a netem qdisc (%s)%s", strerror(-r),
+                         kernel_hint(hint, sizeof hint, r, "sch_netem", "CONFIG_NET_SCH_NETEM"));
         else if (s.ifb_why[0])
                 snprintf(s.netem_why, sizeof s.netem_why, "not tried: no ifb device");
         if (!s.clsact_why[0] && ifb &&
             (r = tc_bpf_add(sk, lo, true, 2, 2, net_filter_prog_fd(skel), "sabot_probe", false, ifb)) < 0)
-                snprintf(s.mirred_why, sizeof s.mirred_why, "cannot add an act_mirred redirect (%s): try 'modprobe "
-                         "act_mirred' (CONFIG_NET_ACT_MIRRED)", strerror(-r));
+                snprintf(s.mirred_why, sizeof s.mirred_why, "cannot add an act_mirred redirect (%s)%s", strerror(-r),
+                         kernel_hint(hint, sizeof hint, r, "act_mirred", "CONFIG_NET_ACT_MIRRED"));
         else if (s.clsact_why[0] || !ifb)
                 snprintf(s.mirred_why, sizeof s.mirred_why, "not tried: %s", s.clsact_why[0] ? "no cls_bpf" : "no ifb device");
         if (skel)

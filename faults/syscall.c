@@ -361,7 +361,8 @@ static int probe(const struct scenario *s, const struct fault *f, char *why, siz
                 int r = sys_fault_load(&spec, &skel);
                 if (r < 0) {
                         snprintf(why, len, "the eBPF backend for running processes does not load here (fmod_ret on "
-                                 "security_file_open: %s): this kernel refuses tracing programs; launch the target "
+                                 "security_file_open: %s): this kernel refuses tracing programs (Debian 12's "
+                                 "linux-image-amd64, -cloud-amd64 and -6.12-amd64 load them); launch the target "
                                  "with exec = to use the seccomp backend", strerror(-r));
                         return -EOPNOTSUPP;
                 }
@@ -379,9 +380,15 @@ int syscall_seccomp_supported(char *why, size_t len) {
                 buf[n > 0 ? n : 0] = '\0';
                 close(fd);
         }
-        if (!strstr(buf, "user_notif") || seccomp_api_get() < 5) {
-                snprintf(why, len, "seccomp user notification is not available (Linux 5.5 or later with "
-                         "CONFIG_SECCOMP_FILTER, libseccomp 2.5 or later)");
+        /* Built into the kernel or not there at all: no module to load. */
+        if (!strstr(buf, "user_notif")) {
+                snprintf(why, len, "this kernel lacks seccomp user notification (Linux 5.5 or later with "
+                         "CONFIG_SECCOMP_FILTER; Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 have it)");
+                return -EOPNOTSUPP;
+        }
+        if (seccomp_api_get() < 5) {
+                snprintf(why, len, "libseccomp %u.%u is too old for seccomp user notification (2.5 or later)",
+                         seccomp_version()->major, seccomp_version()->minor);
                 return -EOPNOTSUPP;
         }
         return 0;

@@ -49,8 +49,9 @@ if [ "${1:-}" = "--demo" ]; then
 fi
 if [ "${1:-}" = "--vm" ]; then
 	# qemu (TCG), busybox for the initramfs, cpio to pack it, the
-	# decompressors for kernel modules, python3 to unpack the ELF vmlinux.
-	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd python3 iproute2 iputils-ping"
+	# decompressors for kernel modules and images (xz, zstd, lz4), python3
+	# to find the ELF vmlinux in a bzImage, perl for the console filter.
+	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd lz4 python3 perl-base iproute2 iputils-ping"
 fi
 
 missing=""

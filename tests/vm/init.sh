@@ -15,12 +15,16 @@ mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 ip() { /usr/sbin/ip "$@"; }
 exec </dev/console >/dev/console 2>&1
-echo "sabot-vm: kernel $(uname -r), lsm $(cat /sys/kernel/security/lsm 2>/dev/null), up $(cut -d' ' -f1 /proc/uptime)s"
-depmod 2>/dev/null
+mods=none
+[ -e /proc/modules ] && mods=$(wc -l < /proc/modules)
+# The host shows the console from this line on (tests/vm/run-vm.sh).
+echo "sabot-vm: kernel $(uname -r), lsm $(cat /sys/kernel/security/lsm 2>/dev/null)," \
+	"lockdown $(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)," \
+	"modules loaded: $mods, up $(cut -d' ' -f1 /proc/uptime)s"
 ip link set lo up
 cd /sabot
-SABOT=/sabot/build/asan/sabot BUILD=/sabot/build TESTDIR=/sabot/tests/vm CHECKDIR=/sabot/build/tests/vm TIER=vm \
-	sh /sabot/tests/integration/run.sh
+SABOT=/sabot/build/asan/sabot BUILD=/sabot/build TESTDIR=/sabot/tests/vm CHECKDIR=/sabot/build/tests/vm \
+	TESTLIB=/sabot/tests/integration/lib.sh sh /sabot/tests/vm/run-guest.sh
 echo "SABOT-VM-EXIT=$? up=$(cut -d' ' -f1 /proc/uptime)s"
 sync
 poweroff -f

@@ -40,10 +40,17 @@ syscalls = openat
 errno = EACCES
 path = $T_TMP/locked/
 INI
+# Each run writes a log of its own: the background shell truncates a
+# shared one only when it gets to run, and the wait below could first read
+# the last run's "failing openat" (it did, on 6.12, whose slower BPF load
+# left the fault not yet active).
+runs=0
 start_run() {
-	$S run bpf.ini > run.out 2>&1 &
+	runs=$((runs + 1))
+	out=run$runs.out
+	$S run bpf.ini > "$out" 2>&1 &
 	runner=$!
-	wait_for 20000 grep -q "o: failing openat" run.out || fail "the faults were not applied: $(cat run.out)"
+	wait_for 20000 grep -q "o: failing openat" "$out" || fail "the faults were not applied: $(cat "$out")"
 }
 start_run
 pass "the eBPF backend attached (fmod_ret on security_file_permission and security_file_open)"
@@ -71,7 +78,7 @@ with=$($opener 20000 locked/f | sed -n 's/ns_per_open=\([0-9]*\).*/\1/p')
 kill -TERM $runner
 wait $runner
 rc=$?
-[ $rc = 4 ] && pass "SIGTERM exits 4" || fail "exit $rc: $(cat run.out)"
+[ $rc = 4 ] && pass "SIGTERM exits 4" || fail "exit $rc: $(cat "$out")"
 incg cat locked/f >/dev/null 2>&1 && pass "revert stops the errors at once" || fail "still failing after the run"
 without=$($opener 20000 locked/f | sed -n 's/ns_per_open=\([0-9]*\).*/\1/p')
 echo "    openat(2) of an untargeted process: ${without} ns without a fault, ${with} ns with an eBPF fault active"
