@@ -1300,12 +1300,14 @@ int run_main(const struct run_opts *o) {
                 }
         }
         /* The hard deadline covers the whole run: launching the targets,
-         * the steady-state phase, the faults, the cooldown, and the time
-         * the targets get to stop. Tightened once they are launched. */
+         * the steady-state phase, the faults, reverting them, the cooldown,
+         * and the time the targets get to stop. Tightened once they are
+         * launched. */
         size_t n_exec = 0;
         for (size_t i = 0; i < r->s->n_targets; i++)
                 n_exec += r->s->targets[i]->sel == SEL_EXEC;
-        uint64_t rest = r->steady_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0);
+        uint64_t rest = r->steady_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0) +
+                        r->s->n_faults * FAULT_REVERT_NS;
         q = guardian_spawn(r->j->path, r->t0_mono + n_exec * TARGET_LAUNCH_NS + rest, GUARDIAN_GRACE_NS, &r->gfd,
                            &r->guardian, &r->ns.shared);
         if (q >= 0) {
