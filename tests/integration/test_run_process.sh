@@ -236,6 +236,9 @@ wait_for 2000 pgrep -f "^$T_TMP/$worker 600\$" >/dev/null
 kill -9 $runner
 wait_for 1000 eval 'test -z "$(pgrep -f "^$T_TMP/$worker 600\$")"' && pass "nor a SIGKILLed run" || fail "launched target outlived a SIGKILLed runner"
 wait $runner 2>/dev/null
+# Its guardian holds the run lock until it has reverted everything: the
+# next run would be refused (exit 5) until then.
+wait_for 5000 flock -n "$T_TMP/run/lock" true || fail "the SIGKILLed run's guardian still holds the run lock after 5 s"
 
 # --- a unit target is frozen whole with cgroup.freeze ---
 if [ -n "$cgroot" ] && mkdir "$cgroot/$unit" 2>/dev/null && [ -e "$cgroot/$unit/cgroup.freeze" ]; then
