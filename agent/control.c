@@ -53,7 +53,7 @@ struct loaded {
 
 /* A journal or run dir that fails the checks of journal_load (someone
  * other than root could have written it) is never acted on: only said.
- * Returns how many were refused that way. */
+ * Returns how many were refused that way; an error it has logged. */
 static int load_all(const struct dirs *d, struct loaded **ret, size_t *ret_n) {
         char **paths = NULL;
         size_t n = 0;
@@ -64,11 +64,11 @@ static int load_all(const struct dirs *d, struct loaded **ret, size_t *ret_n) {
                 return r;
         }
         if (r < 0)
-                return r;
+                return log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run), r;
         struct loaded *v = calloc(n + 1, sizeof *v);
         if (!v) {
                 paths_free(paths, n);
-                return -ENOMEM;
+                return log_error_errno(-ENOMEM, "cannot read the journals under %s/runs: %m", d->run), -ENOMEM;
         }
         size_t k = 0;
         int refused = 0;
@@ -143,11 +143,8 @@ int control_abort(const struct dirs *d, const char *reason) {
         struct loaded *v = NULL;
         size_t n = 0;
         int r = load_all(d, &v, &n);
-        if (r < 0) {
-                if (r != -EPERM && r != -ELOOP && r != -ENOTDIR)
-                        log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run);
-                return EXIT_INTERNAL;
-        }
+        if (r < 0)
+                return EXIT_INTERNAL; /* said by load_all */
         int refused = r;
 
         for (size_t i = 0; i < n; i++)
@@ -300,11 +297,8 @@ int control_status(const struct dirs *d, bool json) {
         struct loaded *v = NULL;
         size_t n = 0;
         int r = load_all(d, &v, &n);
-        if (r < 0) {
-                if (r != -EPERM && r != -ELOOP && r != -ENOTDIR)
-                        log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run);
-                return EXIT_INTERNAL;
-        }
+        if (r < 0)
+                return EXIT_INTERNAL; /* said by load_all */
         int refused = r;
         if (json) {
                 printf("{\"armed\": %s, \"disarmed_reason\": ", armed ? "true" : "false");
@@ -397,11 +391,8 @@ int control_recover(const struct dirs *d) {
         struct loaded *v = NULL;
         size_t n = 0;
         int r = load_all(d, &v, &n);
-        if (r < 0) {
-                if (r != -EPERM && r != -ELOOP && r != -ENOTDIR)
-                        log_error_errno(r, "cannot read the journals under %s/runs: %m", d->run);
-                return EXIT_INTERNAL;
-        }
+        if (r < 0)
+                return EXIT_INTERNAL; /* said by load_all */
         int refused = r;
         unsigned total = 0, failed_total = 0;
         for (size_t i = 0; i < n; i++) {

@@ -19,6 +19,10 @@
 /* How long launched targets get between SIGTERM and SIGKILL, at the end of
  * a run and when the guardian ends them. */
 #define TARGET_STOP_NS (2ULL * 1000 * 1000 * 1000)
+/* What the hard deadline allows for reverting each fault at the end (a
+ * netlink request and a journal record with its fdatasync, on a loaded
+ * host): up to SCENARIO_MAX_FAULTS end together. */
+#define FAULT_REVERT_NS (10ULL * 1000 * 1000)
 /* How long launching one target may take (adopting its seccomp listener
  * waits up to 10 s for the exec). */
 #define TARGET_LAUNCH_NS (11ULL * 1000 * 1000 * 1000)

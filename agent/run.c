@@ -886,11 +886,23 @@ static void cooldown(struct run *r) {
         r->reverted_mono = t_rev;
 }
 
+/* Reverting up to SCENARIO_MAX_FAULTS faults on a loaded host takes
+ * longer than the guardian's grace: it hears from us after each one, so
+ * that it does not take a slow revert for a hung runner and kill us. */
+static void beat_after_revert(const struct journal *j, const struct jentry *e, int result, void *ud) {
+        (void)j, (void)e, (void)result;
+        const struct run *r = ud;
+        if (r->gfd >= 0)
+                guardian_beat(r->gfd);
+}
+
 /* Revert everything, report, clean up. */
 static int finish(struct run *r) {
         for (size_t i = 0; i < r->s->n_faults; i++)
-                if (r->fr[i].state == FR_ACTIVE)
+                if (r->fr[i].state == FR_ACTIVE) {
                         (void)fault_revert(r, &r->fr[i]);
+                        beat_after_revert(r->j, NULL, 0, r);
+                }
         syscall_notify_release(&r->ns, NULL);
         if (r->breach) {
                 r->breach_to_reverted_ns = mono_now() - r->breach_mono;
@@ -900,7 +912,7 @@ static int finish(struct run *r) {
         cooldown(r);
         stop_targets(r);
         unsigned failed = 0;
-        (void)journal_revert_all(r->j, &failed, NULL, NULL);
+        (void)journal_revert_all(r->j, &failed, beat_after_revert, r);
         r->end_mono = mono_now();
         r->end_wall = wall_now();
         if (failed) {
@@ -913,6 +925,8 @@ static int finish(struct run *r) {
                 event(r, LOG_NOTICE, NULL, "everything reverted");
         view_clear(r);
 
+        /* The reports of a large scenario take a while too. */
+        beat_after_revert(r->j, NULL, 0, r);
         char dir[PATH_MAX], name[NAME_MAX + 1];
         snprintf(dir, sizeof dir, "%s/reports", r->o->dirs.state);
         int rfd = -1, q = state_subdir(&r->o->dirs, "reports", 0755, &rfd);
@@ -930,6 +944,7 @@ static int finish(struct run *r) {
                 close(rfd);
         }
         if (r->o->report) {
+                beat_after_revert(r->j, NULL, 0, r);
                 q = report_write(r, r->o->report);
                 if (q < 0)
                         log_warning_errno(q, "cannot write the report %s: %m", r->o->report);
@@ -1285,12 +1300,14 @@ int run_main(const struct run_opts *o) {
                 }
         }
         /* The hard deadline covers the whole run: launching the targets,
-         * the steady-state phase, the faults, the cooldown, and the time
-         * the targets get to stop. Tightened once they are launched. */
+         * the steady-state phase, the faults, reverting them, the cooldown,
+         * and the time the targets get to stop. Tightened once they are
+         * launched. */
         size_t n_exec = 0;
         for (size_t i = 0; i < r->s->n_targets; i++)
                 n_exec += r->s->targets[i]->sel == SEL_EXEC;
-        uint64_t rest = r->steady_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0);
+        uint64_t rest = r->steady_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0) +
+                        r->s->n_faults * FAULT_REVERT_NS;
         q = guardian_spawn(r->j->path, r->t0_mono + n_exec * TARGET_LAUNCH_NS + rest, GUARDIAN_GRACE_NS, &r->gfd,
                            &r->guardian, &r->ns.shared);
         if (q >= 0) {
