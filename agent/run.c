@@ -285,6 +285,14 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
                 pid_t pid = r->exec_pids[f->target_index];
                 if (pid > 0 && process_alive(pid, r->exec_starts[f->target_index]))
                         return false;
+                /* Its children keep the seccomp filter, and its cgroup holds
+                 * them: a syscall fault still acts on them. */
+                for (size_t i = 0; (FAULT_MASK(f->type) & FAULTS_SYSCALL) && i < r->j->n; i++) {
+                        const struct jentry *e = &r->j->v[i];
+                        if (!e->reverted && streq(e->kind, "exec-cgroup") && e->name && streq(e->name, t->hdr.name) &&
+                            process_entry_running(e))
+                                return false;
+                }
                 snprintf(why, len, "the process the run launched has exited");
                 return true;
         }

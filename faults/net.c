@@ -599,7 +599,13 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         if (latency) {
                 /* sabot-<pid in hex>-<fault>: unique per run, and a sweep can
                  * tell sabot's ifb devices apart by the prefix. */
-                snprintf(ifb_name, sizeof ifb_name, "sabot-%x-%u", (unsigned)getpid() & 0xffffffU, (unsigned)idx % 100U);
+                /* IFNAMSIZ leaves two characters after sabot-<pid>-: the
+                 * fault's index in base 36, unique up to 1296 faults
+                 * (SCENARIO_MAX_FAULTS is 1024); idx % 100 was not. */
+                static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+                _Static_assert(SCENARIO_MAX_FAULTS <= 36 * 36, "ifb names must stay unique");
+                snprintf(ifb_name, sizeof ifb_name, "sabot-%x-%c%c", (unsigned)getpid() & SABOT_PID_MASK,
+                         b36[(unsigned)idx / 36 % 36], b36[(unsigned)idx % 36]);
                 r = journal_net(c, fr, "ifb", ifb_name, 0, false, 0, 0);
                 if (r >= 0)
                         r = tc_ifb_add(sk, ifb_name, &ifb);

@@ -175,6 +175,16 @@ bool process_entry_running(const struct jentry *e) {
         return false;
 }
 
+/* Whether path has name as one whole component: the cgroup of target
+ * "t" must not match that of target "t2". */
+static bool has_component(const char *path, const char *name) {
+        size_t l = strlen(name);
+        for (const char *p = path; (p = strstr(p, name)); p++)
+                if ((p == path || p[-1] == '/') && (p[l] == '\0' || p[l] == '/'))
+                        return true;
+        return false;
+}
+
 /* Every process of a launched target's cgroup: each through a pidfd,
  * opened and then checked to be in that cgroup still. */
 static int signal_cgroup(const char *cgroup, int sig) {
@@ -189,7 +199,7 @@ static int signal_cgroup(const char *cgroup, int sig) {
                 if (fd < 0)
                         continue;
                 char *rel = NULL;
-                if (proc_cgroup(pids[i], &rel) >= 0 && strstr(rel, base))
+                if (proc_cgroup(pids[i], &rel) >= 0 && has_component(rel, base))
                         (void)pidfd_send_signal(fd, sig);
                 free(rel);
                 close(fd);
