@@ -39,6 +39,7 @@ cat > unhealthy.ini <<INI
 [scenario]
 name = unhealthy
 duration = 30s
+steady_state_timeout = 2s
 [fault bh]
 type = blackhole
 interface = $dev
@@ -50,7 +51,7 @@ timeout = 150ms
 max_error_rate = 10%
 INI
 expect_exit 7 "an SLO that does not hold before any fault exits 7 (chaos did not happen)" runA $S run unhealthy.ini
-expect_out "saying which SLO and why" "steady state not met: slo down: error rate 100%"
+expect_out "saying which SLO and why" "steady state not met within 2s: slo down: connection refused"
 [ "$(tc_state)" = "$baseline" ] && pass "and no kernel object was created" || fail "tc state changed: $(tc_state)"
 
 # --- a blackhole on the server's port after 2 s: breach, exit 3, port works again ---
