@@ -141,6 +141,8 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 fprintf(f, ", \"window_ns\": [%llu, %llu], \"state\": ", (unsigned long long)fr->f->start,
                         (unsigned long long)fault_end(s, fr->f));
                 json_str(f, state_name(fr->state));
+                fprintf(f, ", \"reverted_at\": ");
+                json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
                 fprintf(f, ", \"applied_ns\": ");
                 fr->applied_ns ? fprintf(f, "%llu", (unsigned long long)fr->applied_ns) : fprintf(f, "null");
                 fprintf(f, ", \"reverted_ns\": ");
@@ -235,8 +237,13 @@ void report_summary(const struct run *r, FILE *out) {
         }
         for (size_t i = 0; i < r->s->n_faults; i++) {
                 const struct fault_run *fr = &r->fr[i];
-                fprintf(out, "  %-20s %-13s %-7s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type),
-                        state_name(fr->state), fr->outcome);
+                char st[32];
+                if (fr->state == FR_DONE && fr->cut_by)
+                        snprintf(st, sizeof st, "reverted at %s", fr->cut_by);
+                else
+                        snprintf(st, sizeof st, "%s", state_name(fr->state));
+                fprintf(out, "  %-20s %-13s %-7s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type), st,
+                        fr->outcome);
         }
         if (r->report_path[0])
                 fprintf(out, "  report: %s\n", r->report_path);

@@ -62,8 +62,12 @@ static void view_clear(struct run *r) {
         }
 }
 
-static const char *fr_state(const struct fault_run *fr) {
+static const char *fr_state(const struct fault_run *fr, char buf[static 32]) {
         static const char *const n[] = {"pending", "ACTIVE", "done", "FAILED", "skipped"};
+        if (fr->state == FR_DONE && fr->cut_by) {
+                snprintf(buf, 32, "reverted at %s", fr->cut_by);
+                return buf;
+        }
         return n[fr->state];
 }
 
@@ -98,8 +102,9 @@ static void view_draw(struct run *r) {
         int lines = 1;
         for (size_t i = 0; i < r->s->n_faults; i++) {
                 struct fault_run *fr = &r->fr[i];
+                char st[32];
                 fprintf(stderr, "  %-16s %-13s %5s → %-5s %-8s", fr->f->hdr.name, fault_type_to_string(fr->f->type),
-                        format_duration(a, fr->f->start), format_duration(b, fault_end(r->s, fr->f)), fr_state(fr));
+                        format_duration(a, fr->f->start), format_duration(b, fault_end(r->s, fr->f)), fr_state(fr, st));
                 const struct fault_ops *ops = fault_ops_get(fr->f->type);
                 if (fr->state == FR_ACTIVE && ops && ops->count)
                         ops->count(fr);
@@ -259,6 +264,10 @@ static int fault_revert(struct run *r, struct fault_run *fr) {
                 event(r, LOG_ERR, fr->f, "revert failed: %s; 'sabot recover' retries", strerror(-first));
                 return first;
         }
+        /* Cut short: the run ended before the window did. */
+        bool was_active = fr->applied_ns != 0;
+        if (was_active && mono_now() < r->faults0_mono + fault_end(r->s, fr->f))
+                fr->cut_by = r->exit_code == EXIT_BREACH ? "breach" : r->exit_code == EXIT_ABORTED ? "abort" : "the run's end";
         fr->state = FR_DONE;
         if (fr->f->type == FAULT_PAUSE) {
                 snprintf(fr->outcome, sizeof fr->outcome, "paused %u process%s, resumed", fr->hits,

@@ -119,8 +119,11 @@ load=$!
 say "sabot doctor: what this kernel can inject"
 "$NSENTER" --net=/run/netns/$CLI "$SABOT" doctor 3<&- 9>&- | sed 's/^/  /'
 
-say "sabot run scenarios/demo.ini   (Ctrl-C reverts everything)"
-"$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" \
+# The demo's own policy, whatever /etc/sabot holds: copied into the output
+# directory, which only root can change (a policy must be).
+install -m 0644 scenarios/demo/policy.ini "$OUT/policy.ini" || die "cannot copy the demo's policy"
+say "sabot run scenarios/demo.ini   (policy: the demo's own, scenarios/demo/policy.ini; Ctrl-C reverts everything)"
+"$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" --policy "$OUT/policy.ini" \
 	run --yes --skip-unsupported --report "$OUT/report.json" scenarios/demo.ini <&3 3<&- 9>&- &
 runner=$!
 # wait returns early when a trapped signal arrives: wait again until it is gone.
