@@ -141,12 +141,13 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 fprintf(f, ", \"window_ns\": [%llu, %llu], \"state\": ", (unsigned long long)fr->f->start,
                         (unsigned long long)fault_end(s, fr->f));
                 json_str(f, state_name(fr->state));
-                fprintf(f, ", \"reverted_at\": ");
-                json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
                 fprintf(f, ", \"applied_ns\": ");
                 fr->applied_ns ? fprintf(f, "%llu", (unsigned long long)fr->applied_ns) : fprintf(f, "null");
                 fprintf(f, ", \"reverted_ns\": ");
                 fr->reverted_ns ? fprintf(f, "%llu", (unsigned long long)fr->reverted_ns) : fprintf(f, "null");
+                /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
+                fprintf(f, ", \"reverted_at\": ");
+                json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
                 if (FAULT_MASK(fr->f->type) & FAULTS_PROC)
                         fprintf(f, ", \"strikes\": %u, \"processes\": %u", fr->strikes, fr->hits);
                 else /* packets (network faults) or calls (syscall faults) */
@@ -242,7 +243,7 @@ void report_summary(const struct run *r, FILE *out) {
                         snprintf(st, sizeof st, "reverted at %s", fr->cut_by);
                 else
                         snprintf(st, sizeof st, "%s", state_name(fr->state));
-                fprintf(out, "  %-20s %-13s %-7s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type), st,
+                fprintf(out, "  %-20s %-13s %-18s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type), st,
                         fr->outcome);
         }
         if (r->report_path[0])
