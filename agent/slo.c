@@ -282,9 +282,14 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
 
 static void exec_reap(struct slo_guard *g, struct probe *p, bool timed_out) {
         int status = 0;
-        if (timed_out)
+        if (timed_out) {
                 kill(p->pid, SIGKILL);
-        waitpid(p->pid, &status, 0);
+                waitpid(p->pid, &status, 0);
+        } else if (waitpid(p->pid, &status, WNOHANG) <= 0)
+                /* Not exited: an event for the probe before it (same id)
+                 * that was reaped at its timeout in the same epoll batch.
+                 * Waiting here would hold the whole loop. */
+                return;
         epoll_ctl(g->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
         close(p->pidfd);
         p->pidfd = -1;
