@@ -82,7 +82,9 @@ static void view_draw(struct run *r) {
                 char why[320] = "";
                 uint64_t el = now - r->steady0_mono;
                 if (r->guard && !slo_guard_steady_peek(r->guard, r->steady_ns, &w) && w) {
-                        if (!w->healthy_since_ns)
+                        if (!w->n_samples)
+                                snprintf(why, sizeof why, "%s: no answer yet", w->o->hdr.name);
+                        else if (!w->healthy_since_ns)
                                 snprintf(why, sizeof why, "%s unhealthy (%s)", w->o->hdr.name, w->fail);
                         else
                                 snprintf(why, sizeof why, "every SLO healthy, for %s of %s", format_duration(c,
@@ -1037,7 +1039,9 @@ static int loop(struct run *r) {
                                         const struct slo_status *bad = NULL;
                                         char a[FORMAT_MAX], b[FORMAT_MAX], why[200];
                                         (void)slo_guard_steady_peek(r->guard, r->steady_ns, &bad);
-                                        if (bad && !bad->healthy_since_ns)
+                                        if (bad && !bad->n_samples)
+                                                snprintf(why, sizeof why, "no probe answered");
+                                        else if (bad && !bad->healthy_since_ns)
                                                 snprintf(why, sizeof why, "%s", bad->fail);
                                         else if (bad)
                                                 snprintf(why, sizeof why, "healthy for only %s of %s%s%s%s",
