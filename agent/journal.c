@@ -401,7 +401,12 @@ int journal_sibling_write(struct journal *j, const char *suffix, const char *tex
                 return fd;
         r = write(fd, text, len) == (ssize_t)len ? 0 : errno ? -errno : -ENOSPC;
         if (r >= 0)
-                r = replace_commit(j->dfd, fd, name);
+                /* Not durable: what it holds (the SLO states for `sabot
+                 * status`) is rewritten twice a second from the run loop,
+                 * where an fsync on a busy disk took seconds and cost the
+                 * runner its guardian's heartbeats; a crash loses nothing
+                 * that the journal does not hold. */
+                r = replace_commit(j->dfd, fd, name, false);
         else
                 replace_abort(j->dfd, name);
         close(fd);

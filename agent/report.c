@@ -79,7 +79,7 @@ static int replace_fclose(int dfd, FILE *f, const char *name) {
         if (fflush(f) != 0)
                 r = -errno;
         if (r >= 0)
-                r = replace_commit(dfd, fileno(f), name);
+                r = replace_commit(dfd, fileno(f), name, true);
         else
                 replace_abort(dfd, name);
         fclose(f);

@@ -51,7 +51,7 @@ int latch_set(const struct dirs *d, const char *reason) {
         r = write(fd, buf, (size_t)n) == n ? 0 : errno ? -errno : -ENOSPC;
         /* Atomic, and durable: the latch must survive a crash or reboot. */
         if (r >= 0)
-                r = replace_commit(dfd, fd, LATCH);
+                r = replace_commit(dfd, fd, LATCH, true);
         else
                 replace_abort(dfd, LATCH);
         close(fd);

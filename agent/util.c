@@ -377,17 +377,18 @@ int replace_open(int dfd, const char *name, mode_t mode) {
         return fd < 0 ? -errno : fd;
 }
 
-int replace_commit(int dfd, int fd, const char *name) {
+int replace_commit(int dfd, int fd, const char *name, bool durable) {
         char tmp[NAME_MAX + 1];
         tmp_name(tmp, name);
-        int r = fsync(fd) < 0 ? -errno : 0;
+        int r = durable && fsync(fd) < 0 ? -errno : 0;
         if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
         if (r < 0) {
                 (void)unlinkat(dfd, tmp, 0);
                 return r;
         }
-        (void)fsync(dfd);
+        if (durable)
+                (void)fsync(dfd);
         return 0;
 }
 

@@ -99,9 +99,10 @@ int openat_dir_trusted(int dfd, const char *dir_shown, const char *name, bool cr
 
 /* Replace DFD/NAME whole: NAME.tmp is created afresh (never through a
  * link, never an existing file), filled by the caller, then renamed over
- * NAME (a symlink there is replaced, not followed). */
+ * NAME (a symlink there is replaced, not followed); durable: the file and
+ * the directory are fsync'd first. */
 int replace_open(int dfd, const char *name, mode_t mode);
-int replace_commit(int dfd, int fd, const char *name);
+int replace_commit(int dfd, int fd, const char *name, bool durable);
 void replace_abort(int dfd, const char *name);
 /* The directory part of path opened for *at calls; *ret_base points into
  * path. For paths the operator names (--report): symlinks are followed. */
