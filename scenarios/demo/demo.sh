@@ -124,7 +124,8 @@ say "sabot doctor: what this kernel can inject"
 # The demo's own policy, whatever /etc/sabot holds: copied from the source
 # tree (which may belong to a user) into a directory only root can change,
 # as sabot requires of a policy; removed at the end.
-poldir=$(mktemp -d /tmp/sabot-demo-policy.XXXXXX) && install -m 0644 scenarios/demo/policy.ini "$poldir/policy.ini" ||
+poldir=$(mktemp -d /tmp/sabot-demo-policy.XXXXXX) && cp scenarios/demo/policy.ini "$poldir/policy.ini" &&
+	chmod 0644 "$poldir/policy.ini" ||
 	die "cannot copy the demo's policy scenarios/demo/policy.ini"
 say "sabot run scenarios/demo.ini   (policy: the demo's own, scenarios/demo/policy.ini; Ctrl-C reverts everything)"
 "$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" --policy "$poldir/policy.ini" \
