@@ -39,6 +39,7 @@ int curl_lib_load(char *why, size_t len) {
                 SYM(easy_escape, "curl_easy_escape"),
                 SYM(easy_cleanup, "curl_easy_cleanup"),
                 SYM(free, "curl_free"),
+                SYM(easy_strerror, "curl_easy_strerror"),
 #undef SYM
         };
         struct curl_lib l = {0};

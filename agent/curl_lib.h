@@ -25,6 +25,7 @@ struct curl_lib {
         char *(*easy_escape)(CURL *e, const char *s, int len);
         void (*easy_cleanup)(CURL *e);
         void (*free)(void *p);
+        const char *(*easy_strerror)(CURLcode c);
         /* The URL API (libcurl 7.62 and later), NULL when the library
          * lacks it: a run checks each probe's URL with it before it
          * touches anything. */

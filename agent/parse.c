@@ -695,22 +695,34 @@ int parse_user_name(const char *value, void *field, char *err) {
         return set_string(field, value);
 }
 
+/* One format: whole minutes or hours as such ("5m", "2h"), anything else
+ * of a second or more in seconds with the fraction it has ("11.008s",
+ * "1.5s", "20s"), below that milliseconds, microseconds, nanoseconds
+ * ("200ms", "1.25ms"). parse_duration reads every one back. */
 char *format_duration(char buf[static FORMAT_MAX], uint64_t ns) {
         if (ns == 0)
                 return strcpy(buf, "0");
-        static const struct {
-                const char *u;
-                uint64_t ns;
-        } parts[] = {{"h", 3600 * NSEC_PER_SEC}, {"m", 60 * NSEC_PER_SEC}, {"s", NSEC_PER_SEC},
-                     {"ms", NSEC_PER_MSEC},      {"us", NSEC_PER_USEC},     {"ns", 1}};
-        size_t off = 0;
-        buf[0] = '\0';
-        for (size_t i = 0; i < ELEMENTSOF(parts); i++)
-                if (ns >= parts[i].ns) {
-                        off += (size_t)snprintf(buf + off, FORMAT_MAX - off, "%llu%s",
-                                                (unsigned long long)(ns / parts[i].ns), parts[i].u);
-                        ns %= parts[i].ns;
-                }
+        if (ns % (3600 * NSEC_PER_SEC) == 0)
+                snprintf(buf, FORMAT_MAX, "%lluh", (unsigned long long)(ns / (3600 * NSEC_PER_SEC)));
+        else if (ns % (60 * NSEC_PER_SEC) == 0)
+                snprintf(buf, FORMAT_MAX, "%llum", (unsigned long long)(ns / (60 * NSEC_PER_SEC)));
+        else {
+                static const struct {
+                        const char *u;
+                        uint64_t ns;
+                        int digits;
+                } units[] = {{"s", NSEC_PER_SEC, 9}, {"ms", NSEC_PER_MSEC, 6}, {"us", NSEC_PER_USEC, 3}, {"ns", 1, 0}};
+                size_t i = 0;
+                while (ns < units[i].ns)
+                        i++;
+                int n = snprintf(buf, FORMAT_MAX, "%llu.%0*llu", (unsigned long long)(ns / units[i].ns), units[i].digits,
+                                 (unsigned long long)(ns % units[i].ns));
+                while (n > 0 && buf[n - 1] == '0')
+                        buf[--n] = '\0';
+                if (n > 0 && buf[n - 1] == '.')
+                        buf[--n] = '\0';
+                snprintf(buf + n, FORMAT_MAX - (size_t)n, "%s", units[i].u);
+        }
         return buf;
 }
 

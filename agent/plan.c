@@ -211,6 +211,19 @@ static void check_exec(const struct scenario *s, const struct target *t, struct 
                            "(mode %04o); chmod +x it", t->hdr.name, prog, (unsigned)(st.st_mode & 07777));
 }
 
+/* A comm or exe target that matches nothing now, in a scenario that
+ * launches targets: most likely what those will start (a service's
+ * workers). The run resolves it when its window opens, as it does every
+ * target; the plan says so instead of warning. */
+static bool resolved_later(const struct scenario *s, const struct target *t, const struct resolved_target *rt) {
+        if (!rt->problem || rt->refused || rt->n_ex || (t->sel != SEL_COMM && t->sel != SEL_EXE))
+                return false;
+        for (size_t i = 0; i < s->n_targets; i++)
+                if (s->targets[i]->sel == SEL_EXEC)
+                        return true;
+        return false;
+}
+
 int plan_build(const struct scenario *s, const struct policy *p, const struct limits *eff,
                struct plan **ret, struct diags *d) {
         _cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof *pl);
@@ -239,7 +252,7 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
                  * a run judges that when the fault's window opens. */
                 if (rt->problem && rt->refused)
                         diag_error(d, s->file, t->sel_line, "target '%s' %s", t->hdr.name, rt->problem);
-                else if (rt->problem)
+                else if (rt->problem && !resolved_later(s, t, rt))
                         diag_warning(d, s->file, t->sel_line, "target '%s' %s%s", t->hdr.name, rt->problem,
                                      t->optional ? " (optional)" : "");
         }
@@ -334,8 +347,28 @@ void plan_print(const struct plan *pl, FILE *out) {
         for (size_t i = 0; i < s->n_targets; i++) {
                 const struct resolved_target *rt = &pl->targets[i];
                 const struct target *t = rt->t;
-                fprintf(out, "  %s%s: %s %s\n", rt->problem ? "! " : "", t->hdr.name, selector_to_string(t->sel),
+                bool later = resolved_later(pl->s, t, rt);
+                fprintf(out, "  %s%s: %s %s\n", rt->problem && !later ? "! " : "", t->hdr.name, selector_to_string(t->sel),
                         target_value(t, a));
+                if (later) {
+                        const struct fault *first = NULL;
+                        for (size_t k = 0; k < pl->s->n_faults; k++)
+                                if (pl->s->faults[k]->target && streq(pl->s->faults[k]->target, t->hdr.name) &&
+                                    (!first || pl->s->faults[k]->start < first->start))
+                                        first = pl->s->faults[k];
+                        char launched[256] = "";
+                        for (size_t k = 0; k < pl->s->n_targets; k++)
+                                if (pl->s->targets[k]->sel == SEL_EXEC && strlen(launched) < sizeof launched - 70)
+                                        snprintf(launched + strlen(launched), sizeof launched - strlen(launched), "%s%s",
+                                                 launched[0] ? ", " : "", pl->s->targets[k]->hdr.name);
+                        fprintf(out, "      no process yet: resolved when %s%s%s%s opens, among the processes that "
+                                "launched target%s %s start%s (children of a launched target), by %s %s\n",
+                                first ? "fault " : "its first window", first ? first->hdr.name : "",
+                                first ? "'s window at " : "", first ? format_duration(b, first->start) : "",
+                                strchr(launched, ',') ? "s" : "", launched, strchr(launched, ',') ? "" : "s",
+                                selector_to_string(t->sel), target_value(t, c));
+                        continue;
+                }
                 if (t->sel == SEL_EXEC) {
                         fprintf(out, "      launched by the run under sabot's control, terminated at its end\n");
                         continue;
@@ -419,7 +452,18 @@ void plan_print(const struct plan *pl, FILE *out) {
                                 fprintf(out, "      stop all %u process%s of target %s (cgroup.freeze where "
                                              "available), resume at the window's end\n",
                                         eligible, eligible == 1 ? "" : "es", f->target);
-                        else {
+                        else if (rt && resolved_later(pl->s, rt->t, rt)) {
+                                fprintf(out, "      %s %s of the processes target %s matches when the window opens%s, "
+                                        "keeping at least %u\n", f->type == FAULT_KILL ? "kill" : "stop",
+                                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, f->percent),
+                                        f->target, f->type == FAULT_KILL ? " (per strike)" : "",
+                                        f->type == FAULT_KILL ? survivors : 0);
+                                if (f->type == FAULT_KILL)
+                                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
+                                                f->every ? (snprintf(b, sizeof b, "every %s",
+                                                                     format_duration(a, f->every)), b)
+                                                         : "once at the window's start");
+                        } else {
                                 ratio_t pct = f->percent;
                                 uint32_t k = blast_strike_count(eligible, f->count, pct, survivors);
                                 if (f->type == FAULT_PAUSE)

@@ -117,6 +117,18 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 (unsigned long long)(r->end_mono - r->t0_mono));
         /* Fault windows count from here (after the steady-state check). */
         fprintf(f, "  \"faults_start_ns\": %llu,\n", (unsigned long long)(r->faults0_mono - r->t0_mono));
+        /* The steady-state phase: from when the probes started, how long
+         * every SLO had to hold, the bound, and when it held (null: never,
+         * or no SLO). */
+        if (s->n_slos) {
+                fprintf(f, "  \"steady_state\": {\"start_ns\": %llu, \"required_ns\": %llu, \"timeout_ns\": %llu, "
+                        "\"reached_ns\": ", (unsigned long long)(r->steady0_mono ? r->steady0_mono - r->t0_mono : 0),
+                        (unsigned long long)r->steady_ns, (unsigned long long)r->steady_timeout_ns);
+                if (r->steady_reached_mono)
+                        fprintf(f, "%llu},\n", (unsigned long long)(r->steady_reached_mono - r->t0_mono));
+                else
+                        fprintf(f, "null},\n");
+        }
         fprintf(f, "  \"exit_code\": %d,\n  \"exit_reason\": ", r->exit_code);
         json_str(f, r->reason);
         fprintf(f, ",\n  \"faults\": [");
@@ -133,6 +145,9 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 fr->applied_ns ? fprintf(f, "%llu", (unsigned long long)fr->applied_ns) : fprintf(f, "null");
                 fprintf(f, ", \"reverted_ns\": ");
                 fr->reverted_ns ? fprintf(f, "%llu", (unsigned long long)fr->reverted_ns) : fprintf(f, "null");
+                /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
+                fprintf(f, ", \"reverted_at\": ");
+                json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
                 if (FAULT_MASK(fr->f->type) & FAULTS_PROC)
                         fprintf(f, ", \"strikes\": %u, \"processes\": %u", fr->strikes, fr->hits);
                 else /* packets (network faults) or calls (syscall faults) */
@@ -215,10 +230,21 @@ void report_summary(const struct run *r, FILE *out) {
         char a[FORMAT_MAX];
         fprintf(out, "\nsabot: run %s ended after %s: %s (exit %d)\n", r->run_id,
                 format_duration(a, (r->end_mono - r->t0_mono) / NSEC_PER_MSEC * NSEC_PER_MSEC), r->reason, r->exit_code);
+        if (r->steady_reached_mono) {
+                char b[FORMAT_MAX];
+                fprintf(out, "  steady state reached %s after the run started (every SLO held for %s)\n",
+                        format_duration(a, (r->steady_reached_mono - r->t0_mono) / NSEC_PER_MSEC * NSEC_PER_MSEC),
+                        format_duration(b, r->steady_ns));
+        }
         for (size_t i = 0; i < r->s->n_faults; i++) {
                 const struct fault_run *fr = &r->fr[i];
-                fprintf(out, "  %-20s %-13s %-7s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type),
-                        state_name(fr->state), fr->outcome);
+                char st[32];
+                if (fr->state == FR_DONE && fr->cut_by)
+                        snprintf(st, sizeof st, "reverted at %s", fr->cut_by);
+                else
+                        snprintf(st, sizeof st, "%s", state_name(fr->state));
+                fprintf(out, "  %-20s %-13s %-18s %s\n", fr->f->hdr.name, fault_type_to_string(fr->f->type), st,
+                        fr->outcome);
         }
         if (r->report_path[0])
                 fprintf(out, "  report: %s\n", r->report_path);

@@ -62,8 +62,12 @@ static void view_clear(struct run *r) {
         }
 }
 
-static const char *fr_state(const struct fault_run *fr) {
+static const char *fr_state(const struct fault_run *fr, char buf[static 32]) {
         static const char *const n[] = {"pending", "ACTIVE", "done", "FAILED", "skipped"};
+        if (fr->state == FR_DONE && fr->cut_by) {
+                snprintf(buf, 32, "reverted at %s", fr->cut_by);
+                return buf;
+        }
         return n[fr->state];
 }
 
@@ -74,10 +78,22 @@ static void view_draw(struct run *r) {
         char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
         uint64_t now = mono_now(), dur = r->s->head.duration;
         if (r->steady) {
-                uint64_t el = now - r->t0_mono;
-                fprintf(stderr, "\033[1m%s\033[0m  steady state %s of %s, then the faults   Ctrl-C reverts everything\n",
-                        r->s->head.name, format_duration(a, el / NSEC_PER_SEC * NSEC_PER_SEC),
-                        format_duration(b, r->steady_ns));
+                const struct slo_status *w = NULL;
+                char why[320] = "";
+                uint64_t el = now - r->steady0_mono;
+                if (r->guard && !slo_guard_steady_peek(r->guard, r->steady_ns, &w) && w) {
+                        if (!w->n_samples)
+                                snprintf(why, sizeof why, "%s: no answer yet", w->o->hdr.name);
+                        else if (!w->healthy_since_ns)
+                                snprintf(why, sizeof why, "%s unhealthy (%s)", w->o->hdr.name, w->fail);
+                        else
+                                snprintf(why, sizeof why, "every SLO healthy, for %s of %s", format_duration(c,
+                                         (now - w->healthy_since_ns) / (100 * NSEC_PER_MSEC) * 100 * NSEC_PER_MSEC),
+                                         format_duration(b, r->steady_ns));
+                }
+                fprintf(stderr, "\033[1m%s\033[0m  waiting for steady state: %s, %s of at most %s   Ctrl-C reverts "
+                        "everything\n", r->s->head.name, why, format_duration(a, el / (100 * NSEC_PER_MSEC) * 100 * NSEC_PER_MSEC),
+                        format_duration(b, r->steady_timeout_ns));
         } else {
                 /* The scenario's clock, on which the fault windows are set. */
                 uint64_t el = now - (r->faults0_mono ? r->faults0_mono : r->t0_mono);
@@ -88,8 +104,9 @@ static void view_draw(struct run *r) {
         int lines = 1;
         for (size_t i = 0; i < r->s->n_faults; i++) {
                 struct fault_run *fr = &r->fr[i];
+                char st[32];
                 fprintf(stderr, "  %-16s %-13s %5s → %-5s %-8s", fr->f->hdr.name, fault_type_to_string(fr->f->type),
-                        format_duration(a, fr->f->start), format_duration(b, fault_end(r->s, fr->f)), fr_state(fr));
+                        format_duration(a, fr->f->start), format_duration(b, fault_end(r->s, fr->f)), fr_state(fr, st));
                 const struct fault_ops *ops = fault_ops_get(fr->f->type);
                 if (fr->state == FR_ACTIVE && ops && ops->count)
                         ops->count(fr);
@@ -166,14 +183,16 @@ static void event_v(struct run *r, int level, const struct fault *f, const char 
                 free(e.msg);
         }
         if (r->tty) {
-                /* On the scenario's clock, as in the view: the steady-state
-                 * phase before 0. */
+                /* On the scenario's clock, as in the view; before it starts
+                 * (the steady-state phase, whose length is not known in
+                 * advance), since the run started, marked "+". */
                 char a[FORMAT_MAX];
-                uint64_t zero = r->steady || !r->faults0_mono ? r->steady_ns : r->faults0_mono - r->t0_mono;
+                bool pre = r->steady || !r->faults0_mono;
+                uint64_t zero = pre ? 0 : r->faults0_mono - r->t0_mono;
                 uint64_t t = e.mono_ns >= zero ? e.mono_ns - zero : zero - e.mono_ns;
                 view_clear(r);
                 char at[FORMAT_MAX + 1];
-                snprintf(at, sizeof at, "%s%s", e.mono_ns >= zero ? "" : "-",
+                snprintf(at, sizeof at, "%s%s", pre ? "+" : e.mono_ns >= zero ? "" : "-",
                          format_duration(a, t / NSEC_PER_MSEC * NSEC_PER_MSEC));
                 fprintf(stderr, "%10s  %s%s%s\n", at, f ? f->hdr.name : "", f ? ": " : "", msg);
                 view_draw(r);
@@ -247,6 +266,10 @@ static int fault_revert(struct run *r, struct fault_run *fr) {
                 event(r, LOG_ERR, fr->f, "revert failed: %s; 'sabot recover' retries", strerror(-first));
                 return first;
         }
+        /* Cut short: the run ended before the window did. */
+        bool was_active = fr->applied_ns != 0;
+        if (was_active && mono_now() < r->faults0_mono + fault_end(r->s, fr->f))
+                fr->cut_by = r->exit_code == EXIT_BREACH ? "breach" : r->exit_code == EXIT_ABORTED ? "abort" : "the run's end";
         fr->state = FR_DONE;
         if (fr->f->type == FAULT_PAUSE) {
                 snprintf(fr->outcome, sizeof fr->outcome, "paused %u process%s, resumed", fr->hits,
@@ -981,6 +1004,28 @@ static int finish(struct run *r) {
         return r->exit_code;
 }
 
+/* The steady-state phase: once every SLO has held for steady_ns, the
+ * faults' clock starts, and the guardian's deadline is tightened to what
+ * is left (the faults, the cooldown, the targets' stop). 1 if it held. */
+static int steady_check(struct run *r) {
+        const struct slo_status *w = NULL;
+        if (!r->steady || !slo_guard_steady(r->guard, r->steady_ns, &w))
+                return 0;
+        r->steady = false;
+        r->faults0_mono = r->steady_reached_mono = mono_now();
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        event(r, LOG_NOTICE, NULL, "steady state reached after %s (every SLO held for %s); faults start now",
+              format_duration(a, (r->faults0_mono - r->steady0_mono) / NSEC_PER_MSEC * NSEC_PER_MSEC),
+              format_duration(b, r->steady_ns));
+        size_t n_exec = 0;
+        for (size_t i = 0; i < r->s->n_targets; i++)
+                n_exec += r->s->targets[i]->sel == SEL_EXEC;
+        guardian_deadline(r->gfd, r->faults0_mono + r->s->head.duration + r->s->head.cooldown +
+                                          (n_exec ? TARGET_STOP_NS : 0) + r->s->n_faults * FAULT_REVERT_NS);
+        arm_timer(r);
+        return 1;
+}
+
 static int loop(struct run *r) {
         for (;;) {
                 struct epoll_event evs[8];
@@ -1011,20 +1056,29 @@ static int loop(struct run *r) {
                                 }
                                 event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
                                 return 0;
-                        } else if (id == 2 && r->steady) { /* steady state: judged at its end */
+                        } else if (id == 2 && r->steady) { /* steady state's bound passed */
                                 (void)!read(r->tfd, &x, sizeof x);
-                                const struct slo_status *bad = NULL;
-                                if (!slo_guard_all_healthy(r->guard, &bad)) {
-                                        snprintf(r->reason, sizeof r->reason, "steady state not met: slo %s: %s",
-                                                 bad->o->hdr.name, bad->why);
+                                if (steady_check(r) == 0) {
+                                        const struct slo_status *bad = NULL;
+                                        char a[FORMAT_MAX], b[FORMAT_MAX], why[200];
+                                        (void)slo_guard_steady_peek(r->guard, r->steady_ns, &bad);
+                                        if (bad && !bad->n_samples)
+                                                snprintf(why, sizeof why, "no probe answered");
+                                        else if (bad && !bad->healthy_since_ns)
+                                                snprintf(why, sizeof why, "%s", bad->fail);
+                                        else if (bad)
+                                                snprintf(why, sizeof why, "healthy for only %s of %s%s%s%s",
+                                                         format_duration(a, (mono_now() - bad->healthy_since_ns) /
+                                                                                    NSEC_PER_MSEC * NSEC_PER_MSEC),
+                                                         format_duration(b, r->steady_ns), bad->fail[0] ? " (before: " : "",
+                                                         bad->fail, bad->fail[0] ? ")" : "");
+                                        snprintf(r->reason, sizeof r->reason, "steady state not met within %s: slo %s: %s",
+                                                 format_duration(a, r->steady_timeout_ns), bad ? bad->o->hdr.name : "?",
+                                                 bad ? why : "?");
                                         r->exit_code = EXIT_NO_CHAOS;
                                         event(r, LOG_ERR, NULL, "%s; no fault was applied", r->reason);
                                         return 0;
                                 }
-                                event(r, LOG_NOTICE, NULL, "steady state holds for every SLO; faults start now");
-                                r->steady = false;
-                                r->faults0_mono = mono_now();
-                                arm_timer(r);
                         } else if (id == 2) { /* schedule */
                                 (void)!read(r->tfd, &x, sizeof x);
                                 int q = run_due(r);
@@ -1073,7 +1127,11 @@ static int loop(struct run *r) {
                                         slo_state_write(r);
                                 }
                         } else if (r->guard && slo_guard_event(r->guard, id, evs[i].events)) {
-                                if (id != SLO_ID_TICK || r->steady)
+                                if (r->steady) {
+                                        (void)steady_check(r);
+                                        continue;
+                                }
+                                if (id != SLO_ID_TICK)
                                         continue;
                                 const struct slo_status *b = slo_guard_judge(r->guard);
                                 if (b) {
@@ -1306,6 +1364,14 @@ int run_main(const struct run_opts *o) {
                         if (need > r->steady_ns)
                                 r->steady_ns = need;
                 }
+                /* The bound: what the scenario says, else max(15s, 3 x
+                 * steady_state); never shorter than steady_state itself. */
+                r->steady_timeout_ns = r->s->head.steady_state_timeout;
+                if (!r->steady_timeout_ns)
+                        r->steady_timeout_ns = 3 * r->steady_ns > STEADY_TIMEOUT_MIN_NS ? 3 * r->steady_ns
+                                                                                      : STEADY_TIMEOUT_MIN_NS;
+                if (r->steady_timeout_ns < r->steady_ns)
+                        r->steady_timeout_ns = r->steady_ns;
         }
         /* The hard deadline covers the whole run: launching the targets,
          * the steady-state phase, the faults, reverting them, the cooldown,
@@ -1314,7 +1380,7 @@ int run_main(const struct run_opts *o) {
         size_t n_exec = 0;
         for (size_t i = 0; i < r->s->n_targets; i++)
                 n_exec += r->s->targets[i]->sel == SEL_EXEC;
-        uint64_t rest = r->steady_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0) +
+        uint64_t rest = r->steady_timeout_ns + r->s->head.duration + r->s->head.cooldown + (n_exec ? TARGET_STOP_NS : 0) +
                         r->s->n_faults * FAULT_REVERT_NS;
         q = guardian_spawn(r->j->path, r->t0_mono + n_exec * TARGET_LAUNCH_NS + rest, GUARDIAN_GRACE_NS, &r->gfd,
                            &r->guardian, &r->ns.shared);
@@ -1365,12 +1431,16 @@ int run_main(const struct run_opts *o) {
                         code = finish(r);
                         goto out;
                 }
-                /* Steady state first: every SLO must hold before any fault. */
+                /* Steady state first: every SLO must hold, continuously,
+                 * for steady_ns before any fault, within the bound. */
                 r->steady = true;
-                struct itimerspec its = {.it_value = {(time_t)(r->steady_ns / NSEC_PER_SEC), (long)(r->steady_ns % NSEC_PER_SEC)}};
+                r->steady0_mono = mono_now();
+                uint64_t bound = r->steady_timeout_ns;
+                struct itimerspec its = {.it_value = {(time_t)(bound / NSEC_PER_SEC), (long)(bound % NSEC_PER_SEC)}};
                 timerfd_settime(r->tfd, 0, &its, NULL);
-                char a[FORMAT_MAX];
-                event(r, LOG_NOTICE, NULL, "checking steady state for %s before any fault", format_duration(a, r->steady_ns));
+                char a[FORMAT_MAX], b[FORMAT_MAX];
+                event(r, LOG_NOTICE, NULL, "waiting for steady state: every SLO must hold for %s, within at most %s",
+                      format_duration(a, r->steady_ns), format_duration(b, bound));
         } else
                 arm_timer(r);
         view_draw(r);

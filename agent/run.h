@@ -49,6 +49,10 @@ struct sched_ent {
         size_t i;
 };
 
+/* The least a run waits for steady state when the scenario sets no
+ * steady_state_timeout (the default is max(15s, 3 x steady_state)). */
+#define STEADY_TIMEOUT_MIN_NS (15ULL * NSEC_PER_SEC)
+
 struct run {
         const struct run_opts *o;
         struct scenario *s;
@@ -74,7 +78,12 @@ struct run {
         /* SLO guard: the steady-state phase, then faults from faults0 on. */
         struct slo_guard *guard;
         bool steady;
-        uint64_t steady_ns, faults0_mono;
+        /* steady_ns: how long every SLO must hold; steady_timeout_ns: how
+         * long the run waits for that (from steady0_mono, when the probes
+         * started); faults0_mono: when it held, and the faults' clock
+         * started. */
+        uint64_t steady_ns, steady_timeout_ns, steady0_mono, faults0_mono;
+        uint64_t steady_reached_mono; /* 0: not (no SLO, or it never held) */
         /* The breach as judged when it happened (the SLO keeps being judged
          * during the cooldown). */
         struct slo_status breach_at;

@@ -104,6 +104,8 @@ static const struct conf_key scenario_keys[] = {
         {SEC_SCENARIO, "description", parse_text, offsetof(struct scenario_head, description), 0, "text"},
         {SEC_SCENARIO, "duration", parse_duration, offsetof(struct scenario_head, duration), 0, "duration, required"},
         {SEC_SCENARIO, "steady_state", parse_duration, offsetof(struct scenario_head, steady_state), 0, "duration"},
+        {SEC_SCENARIO, "steady_state_timeout", parse_duration, offsetof(struct scenario_head, steady_state_timeout), 0,
+         "duration"},
         {SEC_SCENARIO, "cooldown", parse_duration, offsetof(struct scenario_head, cooldown), 0, "duration"},
 
         {SEC_TARGET, "unit", parse_unit_name, offsetof(struct target, unit), 0, "systemd unit"},
@@ -650,6 +652,18 @@ static void scenario_check(struct scenario *s, struct diags *d) {
                                    "of the run (e.g. duration = 5m)");
                 else if (OK(&s->head, "duration") && s->head.duration == 0)
                         diag_error(d, s->file, LINE(&s->head, "duration"), "duration must be greater than 0");
+                if (LINE(&s->head, "steady_state_timeout") && OK(&s->head, "steady_state_timeout") &&
+                    s->head.steady_state_timeout == 0)
+                        diag_error(d, s->file, LINE(&s->head, "steady_state_timeout"), "steady_state_timeout must "
+                                   "be greater than 0 (leave it out for the default, max(15s, 3 x steady_state))");
+                else if (LINE(&s->head, "steady_state_timeout") && OK(&s->head, "steady_state_timeout") &&
+                    OK(&s->head, "steady_state") && s->head.steady_state_timeout < s->head.steady_state) {
+                        char a[FORMAT_MAX], b[FORMAT_MAX];
+                        diag_error(d, s->file, LINE(&s->head, "steady_state_timeout"), "steady_state_timeout = %s is "
+                                   "shorter than steady_state = %s; it must be at least as long (the default is "
+                                   "max(15s, 3 x steady_state))", format_duration(a, s->head.steady_state_timeout),
+                                   format_duration(b, s->head.steady_state));
+                }
         }
         for (size_t i = 0; i < s->n_targets; i++)
                 check_target(s, s->targets[i], d);

@@ -53,6 +53,9 @@ struct scenario_head {
         char *description;
         uint64_t duration;
         uint64_t steady_state; /* 0: three intervals of the slowest SLO */
+        /* How long the run waits for steady state before it gives up
+         * (exit 7); 0: the default, max(15s, 3 x steady_state). */
+        uint64_t steady_state_timeout;
         uint64_t cooldown;
 };
 

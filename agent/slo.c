@@ -25,6 +25,7 @@ struct probe {
         CURL *easy;         /* http */
         pid_t pid;          /* exec */
         int pidfd;
+        uint64_t epoch_ns;  /* samples before it do not count (the steady-state phase's failures) */
 };
 
 struct slo_guard {
@@ -42,10 +43,35 @@ static uint64_t mono(void) {
         return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static void add_sample(struct probe *p, bool ok, uint64_t latency, double value) {
+/* fail: what a failed sample saw ("connection refused"), NULL if ok.
+ * For the steady state, a sample is healthy if it is ok and no slower
+ * than max_latency. */
+static void add_sample_why(struct probe *p, bool ok, uint64_t latency, double value, const char *fail) {
         struct slo_sample s = {.t_ns = mono(), .ok = ok, .latency_ns = latency, .value = value};
         (void)array_push(&p->st.samples, &p->st.n_samples, sizeof s, &s);
         p->busy = false;
+        const struct slo *o = p->st.o;
+        bool slow = conf_line(&scenario_spec, &o->hdr, "max_latency") && latency > o->max_latency;
+        /* An http or exec SLO that allows every probe to fail (no
+         * max_error_rate, or 100%) holds whatever they answer. */
+        bool tolerant = (o->probe == PROBE_HTTP || o->probe == PROBE_EXEC) &&
+                        (!conf_line(&scenario_spec, &o->hdr, "max_error_rate") || o->max_error_rate >= RATIO_ONE);
+        if ((ok || tolerant) && !slow) {
+                if (!p->st.healthy_since_ns)
+                        p->st.healthy_since_ns = s.t_ns;
+                return;
+        }
+        p->st.healthy_since_ns = 0;
+        if (slow) {
+                char a[FORMAT_MAX], b[FORMAT_MAX];
+                snprintf(p->st.fail, sizeof p->st.fail, "took %s, max_latency %s",
+                         format_duration(a, latency / NSEC_PER_MSEC * NSEC_PER_MSEC), format_duration(b, o->max_latency));
+        } else
+                snprintf(p->st.fail, sizeof p->st.fail, "%s", fail ? fail : "failed");
+}
+
+static void add_sample(struct probe *p, bool ok, uint64_t latency, double value) {
+        add_sample_why(p, ok, latency, value, NULL);
 }
 
 /* ---- http, through libcurl's multi interface ---- */
@@ -151,10 +177,25 @@ static void http_done(struct slo_guard *g) {
                 uint64_t lat = mono() - p->started_ns;
                 if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
                         lat = p->st.o->timeout;
+                char fail[96];
+                long oserr = 0;
+                if (m->data.result == CURLE_COULDNT_CONNECT &&
+                    curl_lib.easy_getinfo(m->easy_handle, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr > 0)
+                        snprintf(fail, sizeof fail, "%s", strerror((int)oserr)); /* "Connection refused" */
+                else if (m->data.result != CURLE_OK)
+                        snprintf(fail, sizeof fail, "%s", curl_lib.easy_strerror(m->data.result));
+                else if (p->st.o->probe == PROBE_PROMETHEUS && isnan(value))
+                        snprintf(fail, sizeof fail, "HTTP %ld, no value", code);
+                else if (p->st.o->probe == PROBE_PROMETHEUS)
+                        snprintf(fail, sizeof fail, "query value %g", value);
+                else
+                        snprintf(fail, sizeof fail, "HTTP status %ld", code);
+                if (m->data.result != CURLE_OK && fail[0] >= 'A' && fail[0] <= 'Z')
+                        fail[0] = (char)(fail[0] - 'A' + 'a'); /* "connection refused", as the others read */
                 curl_lib.multi_remove_handle(g->multi, m->easy_handle);
                 curl_lib.easy_cleanup(m->easy_handle);
                 p->easy = NULL;
-                add_sample(p, ok, lat, value);
+                add_sample_why(p, ok, lat, value, fail);
         }
 }
 
@@ -241,14 +282,27 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
 
 static void exec_reap(struct slo_guard *g, struct probe *p, bool timed_out) {
         int status = 0;
-        if (timed_out)
+        if (timed_out) {
                 kill(p->pid, SIGKILL);
-        waitpid(p->pid, &status, 0);
+                waitpid(p->pid, &status, 0);
+        } else if (waitpid(p->pid, &status, WNOHANG) <= 0)
+                /* Not exited: an event for the probe before it (same id)
+                 * that was reaped at its timeout in the same epoll batch.
+                 * Waiting here would hold the whole loop. */
+                return;
         epoll_ctl(g->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
         close(p->pidfd);
         p->pidfd = -1;
         uint64_t lat = timed_out ? p->st.o->timeout : mono() - p->started_ns;
-        add_sample(p, !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0, lat, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        char fail[64];
+        if (timed_out)
+                snprintf(fail, sizeof fail, "timed out");
+        else if (WIFEXITED(status))
+                snprintf(fail, sizeof fail, "exit status %d", WEXITSTATUS(status));
+        else
+                snprintf(fail, sizeof fail, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        add_sample_why(p, !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0, lat,
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1, fail);
 }
 
 /* ---- psi ---- */
@@ -262,7 +316,7 @@ static void psi_sample(struct probe *p) {
         if (fd >= 0)
                 close(fd);
         if (n <= 0) {
-                add_sample(p, false, 0, NAN);
+                add_sample_why(p, false, 0, NAN, "cannot read pressure");
                 return;
         }
         buf[n] = '\0';
@@ -270,7 +324,9 @@ static void psi_sample(struct probe *p) {
         double v = NAN;
         if (line)
                 sscanf(line + 5, "avg10=%lf", &v);
-        add_sample(p, !isnan(v) && v <= p->st.o->max, 0, v);
+        char fail[64];
+        snprintf(fail, sizeof fail, "avg10 %.2f%%, max %.2f%%", v, p->st.o->max);
+        add_sample_why(p, !isnan(v) && v <= p->st.o->max, 0, v, fail);
 }
 
 /* ---- the tick: start what is due, time out what is late ---- */
@@ -287,7 +343,7 @@ static void tick(struct slo_guard *g) {
                                 free(p->body);
                                 p->body = NULL;
                                 p->body_len = 0;
-                                add_sample(p, false, p->st.o->timeout, NAN);
+                                add_sample_why(p, false, p->st.o->timeout, NAN, "timed out");
                         } else if (p->pidfd >= 0)
                                 exec_reap(g, p, true);
                 }
@@ -343,7 +399,7 @@ static void judge(struct probe *p, uint64_t now) {
         double last = NAN;
         for (size_t i = st->n_samples; i-- > 0;) {
                 const struct slo_sample *s = &st->samples[i];
-                if (now - s->t_ns > o->window || n == ELEMENTSOF(lat))
+                if (now - s->t_ns > o->window || s->t_ns < p->epoch_ns || n == ELEMENTSOF(lat))
                         break;
                 lat[n++] = s->latency_ns;
                 bad += !s->ok;
@@ -429,6 +485,35 @@ bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_un
                         *ret_unhealthy = &g->p[k].st;
                         return false;
                 }
+        return true;
+}
+
+bool slo_guard_steady_peek(const struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting) {
+        uint64_t now = mono();
+        const struct slo_status *worst = NULL;
+        for (size_t k = 0; k < g->n; k++) {
+                const struct slo_status *st = &g->p[k].st;
+                if (!st->healthy_since_ns) {
+                        *ret_waiting = st;
+                        return false;
+                }
+                if (!worst || st->healthy_since_ns > worst->healthy_since_ns)
+                        worst = st;
+        }
+        /* At least two samples: held from one to the next. */
+        if (worst && (now - worst->healthy_since_ns < need_ns || worst->n_samples < 2 ||
+                      worst->samples[worst->n_samples - 2].t_ns < worst->healthy_since_ns)) {
+                *ret_waiting = worst;
+                return false;
+        }
+        return true;
+}
+
+bool slo_guard_steady(struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting) {
+        if (!slo_guard_steady_peek(g, need_ns, ret_waiting))
+                return false;
+        for (size_t k = 0; k < g->n; k++)
+                g->p[k].epoch_ns = g->p[k].st.healthy_since_ns;
         return true;
 }
 

@@ -40,6 +40,11 @@ struct slo_status {
         /* After the faults were reverted: when it was healthy again
          * (CLOCK_MONOTONIC ns), 0 if not (yet). */
         uint64_t recovered_ns;
+        /* The steady-state phase: since when (CLOCK_MONOTONIC ns) every
+         * sample was healthy, 0 if the last one was not (or none yet);
+         * and what the last unhealthy sample saw. */
+        uint64_t healthy_since_ns;
+        char fail[128];
 };
 
 /* Whether s has http or prometheus SLOs, which need libcurl (curl_lib.h). */
@@ -53,6 +58,14 @@ bool slo_guard_event(struct slo_guard *g, uint64_t id, uint32_t events);
 const struct slo_status *slo_guard_judge(struct slo_guard *g);
 /* Whether every SLO is judged healthy (enough samples, none breached). */
 bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_unhealthy);
+/* Steady state: whether every SLO has held continuously (every sample
+ * healthy) for need_ns. If not, *ret_waiting is the first SLO whose last
+ * sample was unhealthy, else the one healthy for the shortest time. When
+ * it is reached, samples from before each SLO's healthy streak no longer
+ * count in any judgement: the faults are judged on a clean window. */
+bool slo_guard_steady(struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting);
+/* The same judgement, changing nothing (for the live view). */
+bool slo_guard_steady_peek(const struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting);
 size_t slo_guard_count(const struct slo_guard *g);
 /* Note, for each SLO not yet noted, whether it is healthy again now; true
  * when all are. */

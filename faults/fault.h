@@ -22,6 +22,9 @@ struct fault_run {
         unsigned strikes;                 /* kill: strikes made; pause: processes stopped */
         unsigned hits;                    /* processes signalled, in total */
         char outcome[512];
+        /* Why it was reverted before its window's end ("breach", "abort",
+         * "the run's end"); NULL if at the window's end. */
+        const char *cut_by;
         void *priv; /* the kind's own state (e.g. a loaded BPF skeleton) */
         void (*priv_free)(void *priv);
 };

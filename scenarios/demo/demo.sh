@@ -60,9 +60,11 @@ remove_sandbox() {
 }
 
 load=""
+poldir=""
 finish() {
 	rc=$?
 	trap - EXIT INT TERM HUP
+	[ -n "$poldir" ] && rm -rf "$poldir"
 	if [ -n "$load" ]; then
 		kill -TERM "$load" 2>/dev/null
 		wait "$load" 2>/dev/null
@@ -119,8 +121,14 @@ load=$!
 say "sabot doctor: what this kernel can inject"
 "$NSENTER" --net=/run/netns/$CLI "$SABOT" doctor 3<&- 9>&- | sed 's/^/  /'
 
-say "sabot run scenarios/demo.ini   (Ctrl-C reverts everything)"
-"$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" \
+# The demo's own policy, whatever /etc/sabot holds: copied from the source
+# tree (which may belong to a user) into a directory only root can change,
+# as sabot requires of a policy; removed at the end.
+poldir=$(mktemp -d /tmp/sabot-demo-policy.XXXXXX) && cp scenarios/demo/policy.ini "$poldir/policy.ini" &&
+	chmod 0644 "$poldir/policy.ini" ||
+	die "cannot copy the demo's policy scenarios/demo/policy.ini"
+say "sabot run scenarios/demo.ini   (policy: the demo's own, scenarios/demo/policy.ini; Ctrl-C reverts everything)"
+"$NSENTER" --net=/run/netns/$CLI "$SABOT" --state-dir "$OUT/state" --run-dir "$OUT/run" --policy "$poldir/policy.ini" \
 	run --yes --skip-unsupported --report "$OUT/report.json" scenarios/demo.ini <&3 3<&- 9>&- &
 runner=$!
 # wait returns early when a trapped signal arrives: wait again until it is gone.

@@ -26,6 +26,7 @@ cat > typo.ini <<'EOF'
 name = typo
 duration = 2s
 steady_state = 600ms
+steady_state_timeout = 1s
 [target w]
 exec = /bin/sleep 30
 [fault k]
@@ -39,7 +40,7 @@ timeout = 100ms
 max_error_rate = 10%
 EOF
 expect_exit 7 "an SLO that never holds (a typo'd URL) exits 7, not 5" $S run typo.ini --metrics-file "$T_TMP/m.prom"
-expect_out "saying the steady state was not met, and which SLO" "steady state not met: slo health"
+expect_out "saying the steady state was not met, and which SLO" "steady state not met within 1s: slo health: connection refused"
 expect_out "and that no fault was applied" "no fault was applied"
 [ "$(m 'sabot_last_run_exit_code{scenario="typo"}')" = 7 ] && pass "the metrics say exit 7" ||
 	fail "metrics: $(cat m.prom)"
@@ -51,6 +52,7 @@ cat > falseprobe.ini <<'EOF'
 name = falseprobe
 duration = 2s
 steady_state = 400ms
+steady_state_timeout = 1s
 [target w]
 exec = /bin/sleep 30
 [fault k]
@@ -63,7 +65,7 @@ interval = 100ms
 max_error_rate = 10%
 EOF
 expect_exit 7 "an exec SLO that fails before any fault exits 7" $S run falseprobe.ini
-expect_out "saying why" "steady state not met: slo check"
+expect_out "saying why" "steady state not met within 1s: slo check: exit status 1"
 
 # --- a target that matches nothing when its window opens ---
 cat > nothing.ini <<EOF

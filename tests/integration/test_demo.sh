@@ -121,6 +121,11 @@ grep -q '"breach": {"slo": "shop-up"' "$rep" && pass "the breach is the shop-up 
 check_fault lossy-network '^done [0-9]+ dropped [1-9]' "packet loss dropped packets"
 check_fault worker-kill '^done [0-9]+ 3 strikes, 3 processes' "three workers killed, one per strike"
 check_fault failing-disk '^done [0-9]+ failed [1-9]' "the failing disk failed openat calls"
+grep "^    {\"name\": \"failing-disk\"" "$rep" | grep -q '"reverted_at": "breach"' &&
+	pass "the failing disk was reverted at the breach, and the report says so" || fail "failing-disk: $(grep '"failing-disk"' "$rep")"
+expect_out "and the summary too" "^  failing-disk +syscall-error +reverted at breach"
+expect_out "the demo runs with its own policy, whatever the host has" "policy: the demo's own, scenarios/demo/policy.ini"
+expect_out "steady state is waited for and reached before any fault" "steady state reached after [0-9.]+s"
 # The service lives until the breach: a fault's window closing never ends it.
 grep -q '"message": "target web: pid [0-9]* was killed' "$rep" && fail "the launched service was killed during the run" ||
 	pass "the launched service ran until the run ended"

@@ -132,4 +132,28 @@ after=$(ip netns exec "$ns" tc qdisc show; ip netns exec "$ns" tc filter show de
 expect_exit 2 "an interface missing in this network namespace: plan exits 2, as a run would refuse" "$SABOT" plan net.ini
 expect_out "naming its line" "^net\.ini:6: fault 'drop': no interface sabot-it0 in this network namespace"
 expect_exit 0 "validate does not check the host (it may run elsewhere)" "$SABOT" validate net.ini
+# --- a target its launched sibling will start (a service's workers): no alarm ---
+cat > later.ini <<EOF
+[scenario]
+name = later
+duration = 30s
+[target web]
+exec = /bin/sleep 30
+[target workers]
+comm = sabot-nw$$
+[fault k]
+type = kill
+target = workers
+count = 1
+every = 2s
+start = 20s
+duration = 6s
+EOF
+expect_exit 0 "plan a target that the launched one will start" "$SABOT" plan later.ini
+expect_no_out "with no warning for it" "matches no process|^  ! workers|kill 0 of 0"
+expect_out "saying when it is resolved and by what" "no process yet: resolved when fault k's window at 20s opens, among the processes that launched target web starts \(children of a launched target\), by comm sabot-nw"
+expect_out "and what the kill will do then" "kill 1 of the processes target workers matches when the window opens \(per strike\), keeping at least 1"
+grep -v '^exec\|^\[target web\]' later.ini > nolaunch.ini
+expect_exit 0 "without a launched target" "$SABOT" plan nolaunch.ini
+expect_out "a target that matches nothing is still warned about" "target 'workers' matches no process"
 t_done

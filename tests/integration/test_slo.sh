@@ -39,6 +39,7 @@ cat > unhealthy.ini <<INI
 [scenario]
 name = unhealthy
 duration = 30s
+steady_state_timeout = 2s
 [fault bh]
 type = blackhole
 interface = $dev
@@ -50,7 +51,7 @@ timeout = 150ms
 max_error_rate = 10%
 INI
 expect_exit 7 "an SLO that does not hold before any fault exits 7 (chaos did not happen)" runA $S run unhealthy.ini
-expect_out "saying which SLO and why" "steady state not met: slo down: error rate 100%"
+expect_out "saying which SLO and why" "steady state not met within 2s: slo down: connection refused"
 [ "$(tc_state)" = "$baseline" ] && pass "and no kernel object was created" || fail "tc state changed: $(tc_state)"
 
 # --- a blackhole on the server's port after 2 s: breach, exit 3, port works again ---
@@ -89,6 +90,9 @@ OUT=$(cat breach.out)
 took=$(($(date +%s) - t0))
 [ $took -lt 12 ] && pass "the run ended at the breach plus the cooldown ($took s, not 30 s)" || fail "the run took $took s"
 expect_out "the breach is logged with its reason" "SLO breached: web: error rate [0-9]+% .* is above max_error_rate 30%"
+expect_out "the summary says the fault was cut short by the breach" "^  bh +blackhole +reverted at breach"
+grep -q '"reverted_at": "breach"' breach.json && pass "and so does the report" || fail "report: $(grep -o '"reverted_at": [a-z"_]*' breach.json)"
+expect_out "the report records when steady state was reached" "steady state reached [0-9.]+s after the run started"
 http_ok && pass "the port works again after the run" || fail "the port is still blackholed"
 grep -q '"breach": {"slo": "web", "why": "error rate [0-9]*% ([0-9]* of [0-9]*) over 1s is above max_error_rate 30%", "value": [0-9.]*, "threshold": 30,' breach.json &&
 	pass "the report says why, with the value and threshold at the breach" || fail "report: $(grep '"breach"' breach.json)"

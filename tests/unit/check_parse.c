@@ -46,10 +46,26 @@ START_TEST(test_duration) {
         dur_bad("5sec", "'5sec' lacks a valid unit; use a number with a unit, largest first: h, m, s, ms, us, ns (e.g. 250ms, 10s, 1m30s, 1.5s)");
 
         char b[FORMAT_MAX];
-        ck_assert_str_eq(format_duration(b, 90 * NSEC_PER_SEC), "1m30s");
+        /* One format: seconds with their fraction, not "11s8ms". */
+        ck_assert_str_eq(format_duration(b, 90 * NSEC_PER_SEC), "90s");
+        ck_assert_str_eq(format_duration(b, 11008 * NSEC_PER_MSEC), "11.008s");
+        ck_assert_str_eq(format_duration(b, 20 * NSEC_PER_SEC), "20s");
+        ck_assert_str_eq(format_duration(b, 1500 * NSEC_PER_MSEC), "1.5s");
+        ck_assert_str_eq(format_duration(b, 5 * 60 * NSEC_PER_SEC), "5m");
+        ck_assert_str_eq(format_duration(b, 2 * 3600 * NSEC_PER_SEC), "2h");
         ck_assert_str_eq(format_duration(b, 250 * NSEC_PER_MSEC), "250ms");
+        ck_assert_str_eq(format_duration(b, 1250 * NSEC_PER_USEC), "1.25ms");
+        ck_assert_str_eq(format_duration(b, 1500), "1.5us");
+        ck_assert_str_eq(format_duration(b, 7), "7ns");
         ck_assert_str_eq(format_duration(b, 0), "0");
-        ck_assert_str_eq(format_duration(b, 3723004005006ULL), "1h2m3s4ms5us6ns");
+        ck_assert_str_eq(format_duration(b, 3723004005006ULL), "3723.004005006s");
+        /* Every one reads back as what it was. */
+        static const uint64_t back[] = {1, 999, 1000, 1500, 999999, 1000000, 1250000, 999999999, 1000000000, 11008000000ULL,
+                                        60000000000ULL, 61000000000ULL, 3600000000000ULL, 3723004005006ULL};
+        for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
+                uint64_t v = 0;
+                ck_assert_msg(parse_duration(format_duration(b, back[i]), &v, err) == 0 && v == back[i], "%s", b);
+        }
 }
 END_TEST
 

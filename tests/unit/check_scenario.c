@@ -105,7 +105,7 @@ START_TEST(test_syntax) {
         expect_exact(HEAD "[bogus]\nx = 1\ny = 2\n",
                      "t.ini:4: unknown section [bogus]; allowed sections: [scenario], [target], [fault], [slo], [limits]\n");
         expect_exact(HEAD "colour = red\n",
-                     "t.ini:4: unknown key 'colour' in [scenario]; allowed keys: name, description, duration, steady_state, cooldown\n");
+                     "t.ini:4: unknown key 'colour' in [scenario]; allowed keys: name, description, duration, steady_state, steady_state_timeout, cooldown\n");
         expect_exact(HEAD "name = u\n",
                      "t.ini:4: 'name' is set twice in this section (first at line 2); set each key once\n");
         expect_exact(HEAD "[scenario]\n",
@@ -198,7 +198,7 @@ START_TEST(test_fault_rules) {
         expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nstart = 5m\n",
                      "t.ini:7: fault 'f' starts at 5m, not before the scenario ends (duration = 5m); start must be less than the scenario's duration\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nstart = 4m\nduration = 1m1s\n",
-                     "t.ini:8: fault 'f' window 4m + 1m1s ends after the scenario (duration = 5m); a fault must end within its scenario\n");
+                     "t.ini:8: fault 'f' window 4m + 61s ends after the scenario (duration = 5m); a fault must end within its scenario\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nstart = 4m\nduration = 1m\n", "");
         expect_exact(HEAD "[fault f]\ntype = blackhole\ninterface = eth0\nduration = 0\n",
                      "t.ini:7: fault 'f' has a zero duration; omit it to last until the scenario ends\n");
@@ -341,6 +341,12 @@ START_TEST(test_bounds) {
                "t.ini:10: duration = ");
         expect(HEAD "steady_state = 5124095h\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
                "t.ini:4: steady_state = ");
+        expect(HEAD "steady_state = 10s\nsteady_state_timeout = 5s\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
+               "t.ini:5: steady_state_timeout = 5s is shorter than steady_state = 10s; it must be at least as long");
+        expect(HEAD "steady_state_timeout = 0\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
+               "t.ini:4: steady_state_timeout must be greater than 0");
+        expect(HEAD "steady_state_timeout = 9000h\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
+               "t.ini:4: steady_state_timeout = ");
         expect(HEAD "cooldown = 9000h\n[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\n",
                "is too long; a duration in a scenario is at most");
         expect(HEAD "[target w]\ncomm = x\n[fault k]\ntype = kill\ntarget = w\nevery = 5124095h\n", "t.ini:9: every = ");
