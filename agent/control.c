@@ -12,12 +12,6 @@
 #include "log.h"
 #include "run.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* A pidfd for (pid, start), or -1 when that process is gone. */
 static int pidfd_of(pid_t pid, uint64_t start) {
         if (pid <= 0)

@@ -23,18 +23,6 @@
 #include "log.h"
 #include "run.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* The signals that stop a run. Blocked from the first line of run_main
  * on, so that none can kill it outright half-way through its start-up: a
  * pending one is seen at the next start-up stage (startup_stopped) or read

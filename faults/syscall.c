@@ -17,12 +17,6 @@
 #include "sys_fault.h"
 #include "syscall.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static bool uses_seccomp(const struct scenario *s, const struct fault *f) {
         return (FAULT_MASK(f->type) & FAULTS_SYSCALL) && f->target_index >= 0 &&
                s->targets[f->target_index]->sel == SEL_EXEC && f->backend != BACKEND_BPF;
