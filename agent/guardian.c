@@ -171,7 +171,7 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
                                                           : "the runner stopped responding";
                 /* It must not wake up and answer calls or inject any more. */
                 if (runner_pidfd >= 0) {
-                        (void)syscall(SYS_pidfd_send_signal, runner_pidfd, SIGKILL, NULL, 0);
+                        (void)sys_pidfd_send_signal(runner_pidfd, SIGKILL);
                         struct pollfd d = {.fd = runner_pidfd, .events = POLLIN};
                         (void)poll(&d, 1, 100);
                 }
@@ -194,7 +194,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                 munmap(sh, sizeof *sh);
                 return r;
         }
-        int runner_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        int runner_pidfd = sys_pidfd_open(getpid());
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;

@@ -560,7 +560,7 @@ static int launch_targets(struct run *r) {
                         event(r, LOG_ERR, NULL, "target %s: cannot start %s: %s", t->hdr.name, t->exec, strerror(-q));
                         return q;
                 }
-                r->exec_pidfds[i] = (int)syscall(SYS_pidfd_open, r->exec_pids[i], 0);
+                r->exec_pidfds[i] = sys_pidfd_open(r->exec_pids[i]);
                 if (r->exec_pidfds[i] >= 0) {
                         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 100 + i};
                         epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->exec_pidfds[i], &ev);
@@ -1373,7 +1373,7 @@ int run_main(const struct run_opts *o) {
         q = guardian_spawn(r->j->path, r->t0_mono + n_exec * TARGET_LAUNCH_NS + rest, GUARDIAN_GRACE_NS, &r->gfd,
                            &r->guardian, &r->ns.shared);
         if (q >= 0) {
-                r->guardian_pidfd = (int)syscall(SYS_pidfd_open, r->guardian, 0);
+                r->guardian_pidfd = sys_pidfd_open(r->guardian);
                 struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ID_GUARDIAN};
                 struct epoll_event hup = {.events = EPOLLRDHUP, .data.u64 = ID_GUARDIAN_SOCK};
                 if (r->guardian_pidfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->guardian_pidfd, &ev) < 0 ||

@@ -267,7 +267,7 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
                 return;
         }
         p->pid = pid;
-        p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        p->pidfd = sys_pidfd_open(pid);
         p->busy = true;
         p->started_ns = mono_now();
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = SLO_ID_EXEC_BASE + k};

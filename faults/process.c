@@ -18,13 +18,10 @@
 #include "fault.h"
 #include "syscall.h"
 
-static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_send_signal(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
-
 /* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
  * its pid now names another one. */
 static int pidfd_for(pid_t pid, uint64_t start) {
-        int fd = pidfd_open(pid);
+        int fd = sys_pidfd_open(pid);
         if (fd < 0)
                 return -errno;
         uint64_t now;
@@ -40,7 +37,7 @@ static int signal_identity(pid_t pid, uint64_t start, int sig) {
         int fd = pidfd_for(pid, start);
         if (fd < 0)
                 return fd;
-        int r = pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
         close(fd);
         return r;
 }
@@ -195,12 +192,12 @@ static int signal_cgroup(const char *cgroup, int sig) {
                 return r == -ENOENT ? 0 : r;
         const char *base = strrchr(cgroup, '/') + 1;
         for (size_t i = 0; i < n; i++) {
-                int fd = pidfd_open(pids[i]);
+                int fd = sys_pidfd_open(pids[i]);
                 if (fd < 0)
                         continue;
                 char *rel = NULL;
                 if (proc_cgroup(pids[i], &rel) >= 0 && has_component(rel, base))
-                        (void)pidfd_send_signal(fd, sig);
+                        (void)sys_pidfd_send_signal(fd, sig);
                 free(rel);
                 close(fd);
         }
@@ -217,7 +214,7 @@ int process_revert_exec(const struct jentry *e) {
         /* The leader is ours: its process group is too (setpgid at launch;
          * a pgid is not reused while its leader lives). */
         (void)kill(-e->pid, SIGKILL);
-        int r = pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
         close(fd);
         return r;
 }
@@ -285,7 +282,7 @@ static bool has_share(const struct fault *f) {
 static int always_supported(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s;
         (void)f;
-        int fd = pidfd_open(getpid());
+        int fd = sys_pidfd_open(getpid());
         if (fd < 0) {
                 snprintf(why, len, "pidfd_open() is not available (Linux 5.3 or later is needed): %s",
                          strerror(errno));
@@ -485,13 +482,13 @@ static bool is_notify_fd(int fd) {
  * the guardian ends it. */
 static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, int *ret_notify, unsigned *ret_li,
                           int *ret_child_errno) {
-        int pidfd = pidfd_open(pid), nfd = -1, r = 0;
+        int pidfd = sys_pidfd_open(pid), nfd = -1, r = 0;
         unsigned li = 0;
         if (pidfd < 0)
                 return -errno;
         for (int ms = 0; ms < 10000; ms++) {
                 if (nfd < 0) {
-                        nfd = (int)syscall(SYS_pidfd_getfd, pidfd, NOTIFY_FD, 0);
+                        nfd = sys_pidfd_getfd(pidfd, NOTIFY_FD);
                         if (nfd >= 0 && !is_notify_fd(nfd))
                                 close(nfd), nfd = -1;
                         if (nfd >= 0 && xl && xl->give) {

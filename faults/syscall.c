@@ -408,13 +408,13 @@ static void bpf_priv_free(void *p) {
 int syscall_revert_bpf(const struct jentry *e) {
         if (e->pid == getpid() || !process_alive(e->pid, e->start))
                 return 0;
-        int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+        int fd = sys_pidfd_open(e->pid);
         if (fd < 0)
                 return errno == ESRCH ? 0 : -errno;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        (void)syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+        (void)sys_pidfd_send_signal(fd, SIGTERM);
         if (poll(&p, 1, 100) == 0) {
-                (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+                (void)sys_pidfd_send_signal(fd, SIGKILL);
                 (void)poll(&p, 1, 2000);
         }
         close(fd);
