@@ -210,9 +210,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                  * reach the runner, which reverts; the guardian stays. */
                 setsid();
                 prctl(PR_SET_NAME, "sabot-guardian");
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
+                child_reset_signals(false);
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGPIPE, SIG_IGN);

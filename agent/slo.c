@@ -226,32 +226,17 @@ static void http_start(struct slo_guard *g, struct probe *p) {
 
 /* ---- exec: a Nagios-style check, as an unprivileged user ---- */
 
-static char **words(const char *cmd) {
-        char *copy = strdup(cmd), **v = NULL;
-        size_t n = 0;
-        for (char *save = NULL, *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (d)
-                        (void)array_push(&v, &n, sizeof d, &d);
-        }
-        char *null = NULL;
-        (void)array_push(&v, &n, sizeof null, &null);
-        free(copy);
-        return v;
-}
-
 static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
-        char **argv = words(p->st.o->command);
-        pid_t pid = argv ? fork() : -1;
+        char **argv = NULL;
+        /* No probe at all rather than one with words missing. */
+        pid_t pid = argv_split(p->st.o->command, &argv) >= 0 ? fork() : -1;
         if (pid == 0) {
                 /* No setpgid: a probe child stays in its runner's process
                  * group, which is how every sabot run recognises it (and
                  * what it starts) as a sabot process that no fault may
                  * touch (host.c proc_is_sabot). Launched targets, which
                  * faults do touch, get a group of their own. */
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
+                child_reset_signals(false);
                 int nul = open("/dev/null", O_RDWR);
                 dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
                 if (setgroups(0, NULL) < 0 || setgid(g->gid) < 0 || setuid(g->uid) < 0)
@@ -259,9 +244,7 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
                 execv(argv[0], argv);
                 _exit(127);
         }
-        for (size_t i = 0; argv && argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         if (pid < 0) {
                 add_sample(p, false, 0, 0);
                 return;

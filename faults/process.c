@@ -423,32 +423,6 @@ const struct fault_ops pause_ops = {
         .apply = pause_apply,
 };
 
-/* argv of a command: words split at spaces, no shell. */
-static char **split_words(const char *cmd) {
-        char *copy = strdup(cmd), **argv = NULL;
-        size_t n = 0;
-        if (!copy)
-                return NULL;
-        for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (!d || array_push(&argv, &n, sizeof d, &d) < 0) {
-                        free(d);
-                        goto fail;
-                }
-        }
-        char *null = NULL;
-        if (array_push(&argv, &n, sizeof null, &null) < 0)
-                goto fail;
-        free(copy);
-        return argv;
-fail:
-        for (size_t i = 0; i < n; i++)
-                free(argv[i]);
-        free(argv);
-        free(copy);
-        return NULL;
-}
-
 int process_signal_entry(const struct jentry *e, int sig) {
         if (streq(e->kind, "exec-cgroup"))
                 return is_sabot_cgroup(e->cgroup) ? signal_cgroup(e->cgroup, sig) : -EBADMSG;
@@ -533,9 +507,11 @@ static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, 
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
                              size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
                              int *ret_notify, unsigned *ret_listener) {
-        char **argv = split_words(t->exec);
-        if (!argv || !argv[0])
+        char **argv = NULL;
+        if (argv_split(t->exec, &argv) < 0 || !argv[0]) {
+                argv_free(argv);
                 return -ENOMEM;
+        }
         int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
         scmp_filter_ctx ctx = NULL;
         char *cgroup = NULL;
@@ -580,11 +556,7 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
                 /* Only the runner holds the write end: EOF if it dies. */
                 close(go[1]);
                 setpgid(0, 0);
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                for (int s = 1; s < NSIG; s++)
-                        signal(s, SIG_DFL);
+                child_reset_signals(true);
                 int nul = open("/dev/null", O_RDONLY);
                 dup2(nul, 0);
                 dup2(logfd, 1);
@@ -678,8 +650,6 @@ out:
         }
         if (ctx)
                 seccomp_release(ctx);
-        for (size_t i = 0; argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         return r;
 }
