@@ -139,7 +139,7 @@ static void view_draw(struct run *r) {
                                 r->exec_pids[i] && !process_alive(r->exec_pids[i], r->exec_starts[i]) ? " (exited)" : "");
                 else {
                         /* Resolved afresh: the processes a strike would see now. */
-                        struct resolved_target rt = {0};
+                        _cleanup_resolved_target_ struct resolved_target rt = {0};
                         char pids[96] = "";
                         if (plan_resolve_target(r->pl, t, &rt) >= 0)
                                 for (size_t k = 0; k < rt.n_pids && strlen(pids) < sizeof pids - 16; k++)
@@ -148,7 +148,6 @@ static void view_draw(struct run *r) {
                         fprintf(stderr, "  target %s (%s %s): %zu process%s %s%s\n", t->hdr.name, selector_to_string(t->sel),
                                 target_value(t, c), rt.n_pids, rt.n_pids == 1 ? "" : "es", pids,
                                 strlen(pids) >= sizeof pids - 16 ? " …" : "");
-                        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
                 }
                 lines++;
         }
@@ -307,7 +306,7 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
                 snprintf(why, len, "the process the run launched has exited");
                 return true;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int q = plan_resolve_target(r->pl, t, &rt);
         /* Network and eBPF syscall faults match a unit's or cgroup's
          * processes by cgroup, in the kernel, as they come and go: the
@@ -317,7 +316,6 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
         bool none = q >= 0 && (by_cgroup ? !rt.cgroup : rt.n_pids == 0);
         if (none)
                 snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return none;
 }
 

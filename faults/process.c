@@ -248,7 +248,7 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 }
                 return 0;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r = plan_resolve_target(c->pl, t, &rt);
         if (r >= 0) {
                 ret->pids = TAKE_PTR(rt.pids);
@@ -256,7 +256,6 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 ret->cgroup = TAKE_PTR(rt.cgroup);
                 ret->whole = ret->cgroup && rt.n_ex == 0;
         }
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return r;
 }
 

@@ -440,7 +440,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
         }
         spec.progs = progs;
         spec.n_progs = n;
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r;
         if (t->sel == SEL_UNIT || t->sel == SEL_CGROUP)
                 r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level);
@@ -463,7 +463,6 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
                 r = fault_track(fr, e.seq);
         if (r >= 0)
                 r = sys_fault_load(&spec, &priv->skel);
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         if (r < 0) {
                 free(priv);
                 fault_event(c, LOG_ERR, f, "cannot attach the eBPF programs: %s", strerror(-r));
