@@ -1043,7 +1043,13 @@ static int loop(struct run *r) {
                                 event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
                                 return 0;
                         } else if (id == 2 && r->steady) { /* steady state's bound passed */
-                                (void)!read(r->tfd, &x, sizeof x);
+                                /* Every fd here is non-blocking: an event
+                                 * whose timer was re-armed earlier in the
+                                 * same batch reads nothing (EAGAIN), where a
+                                 * blocking read would hold the loop, and its
+                                 * heartbeats, until the new expiry. */
+                                if (read(r->tfd, &x, sizeof x) != sizeof x)
+                                        continue;
                                 if (steady_check(r) == 0) {
                                         const struct slo_status *bad = NULL;
                                         char a[FORMAT_MAX], b[FORMAT_MAX], why[200];
@@ -1152,11 +1158,11 @@ static int loop(struct run *r) {
 static int setup_loop(struct run *r) {
         sigset_t mask;
         stop_signals(&mask);
-        r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-        r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-        r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         r->epfd = epoll_create1(EPOLL_CLOEXEC);
-        r->ns.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        r->ns.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (r->sigfd < 0 || r->tfd < 0 || r->hbfd < 0 || r->epfd < 0 || r->ns.tfd < 0)
                 return -errno;
         struct itimerspec hb = {

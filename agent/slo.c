@@ -540,8 +540,8 @@ int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct s
          * process behind each pidfd >= 0. */
         for (size_t k = 0; k < g->n; k++)
                 g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1};
-        g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-        g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (!g->p || g->tick_fd < 0 || g->curl_tfd < 0) {
                 slo_guard_free(g);
                 return -ENOMEM;
