@@ -5,7 +5,8 @@
 #include "html.h"
 #include "log.h"
 #include "options.h"
-#include "plan.h"
+#include "json.h"
+#include "plan_json.h"
 #include "policy.h"
 #include "run.h"
 #include "scenario.h"
@@ -61,7 +62,8 @@ static const struct option_def opt_reason = DEFINE_STRING("reason", struct cli, 
                                                           "recorded with the latch");
 static const struct option_def opt_html = DEFINE_STRING("html", struct cli, html, "OUT.html",
                                                         "where to write it (required)");
-static const struct option_def opt_json = DEFINE_FLAG("json", 0, struct cli, json, "machine-readable output");
+static const struct option_def opt_json = DEFINE_FLAG("json", 0, struct cli, json,
+                                                      "machine-readable output (agent/schema/)");
 
 static const struct option_def *const global_options[] = {&opt_policy, &opt_state_dir, &opt_run_dir, &opt_verbose,
                                                           &opt_help, NULL};
@@ -134,13 +136,31 @@ static struct policy *load_policy(struct diags *d) {
         return p;
 }
 
+/* "-": the scenario is read from standard input, and named so. */
+#define STDIN_NAME "<stdin>"
+
+static int load_scenario(const char *path, struct scenario **ret, struct diags *d) {
+        if (!streq(path, "-"))
+                return scenario_load(path, ret, d);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = read_full_fd(STDIN_FILENO, CONF_MAX_FILE, &buf, &len);
+        if (r == -EFBIG)
+                diag_error(d, STDIN_NAME, 0, "file is larger than %d bytes", CONF_MAX_FILE);
+        else if (r < 0)
+                diag_error(d, STDIN_NAME, 0, "cannot read: %s", strerror(-r));
+        if (r < 0)
+                return r;
+        return scenario_parse(STDIN_NAME, buf, len, ret, d);
+}
+
 /* Parse and check one scenario against the policy. Returns the scenario when
  * it is valid, NULL (with diagnostics) otherwise. */
 static struct scenario *check_scenario(const char *path, const struct policy *p, struct limits *eff,
                                        struct diags *d) {
         _cleanup_(scenario_freep) struct scenario *s = NULL;
         size_t before = d->errors;
-        int r = scenario_load(path, &s, d);
+        int r = load_scenario(path, &s, d);
         if (r == -ENOMEM)
                 log_error_errno(r, "%s: out of memory", path);
         if (r < 0 || !s)
@@ -149,43 +169,91 @@ static struct scenario *check_scenario(const char *path, const struct policy *p,
         return d->errors > before ? NULL : TAKE_PTR(s);
 }
 
+/* Diagnostics: printed, or (--json) into the document's "diagnostics". */
+static void diags_out(struct diags *d, struct json_object *doc) {
+        if (doc)
+                json_add(doc, "diagnostics", json_diags(d));
+        else
+                diags_print(d, stderr);
+}
+
 /* The commands get their operands only: options are parsed already. */
 static int cmd_validate(int argc, char **argv) {
-        struct diags d = {0};
+        _cleanup_(json_object_putp) struct json_object *doc = A.json ? json_doc_new("validate") : NULL;
+        struct json_object *files = NULL;
+        if (A.json && !doc)
+                return log_error_errno(-ENOMEM, "validate: %m"), EXIT_INTERNAL;
+        if (doc)
+                json_add(doc, "files", files = json_object_new_array());
+        /* Every file's diagnostics in one list (--json), the policy's too. */
+        struct diags all = {.want_keys = true};
+        struct diags d = {.want_keys = A.json};
         _cleanup_(policy_freep) struct policy *p = load_policy(&d);
         if (!p) {
-                diags_print(&d, stderr);
+                diags_out(&d, doc);
+                if (doc) {
+                        json_add(doc, "valid", json_object_new_boolean(false));
+                        (void)json_print(doc, stdout);
+                }
                 diags_free(&d);
                 return EXIT_INVALID;
         }
         bool ok = true;
         for (int i = 0; i < argc; i++) {
-                struct diags fd = {0};
+                struct diags one = {0}, *fd = doc ? &all : &one;
                 struct limits eff;
-                _cleanup_(scenario_freep) struct scenario *s = check_scenario(argv[i], p, &eff, &fd);
+                _cleanup_(scenario_freep) struct scenario *s = check_scenario(argv[i], p, &eff, fd);
+                const char *name = streq(argv[i], "-") ? STDIN_NAME : argv[i];
                 if (s) {
                         /* Explain, without failing, what an unattended run would refuse. */
-                        (void)file_is_trusted(argv[i], &fd, DIAG_NOTE);
-                        printf("%s: valid: scenario %s, %zu target%s, %zu fault%s, %zu SLO%s\n", argv[i],
-                               s->head.name, s->n_targets, s->n_targets == 1 ? "" : "s", s->n_faults,
-                               s->n_faults == 1 ? "" : "s", s->n_slos, s->n_slos == 1 ? "" : "s");
+                        if (!streq(argv[i], "-"))
+                                (void)file_is_trusted(argv[i], fd, DIAG_NOTE);
+                        if (!doc)
+                                printf("%s: valid: scenario %s, %zu target%s, %zu fault%s, %zu SLO%s\n", name,
+                                       s->head.name, s->n_targets, s->n_targets == 1 ? "" : "s", s->n_faults,
+                                       s->n_faults == 1 ? "" : "s", s->n_slos, s->n_slos == 1 ? "" : "s");
                 } else
                         ok = false;
+                if (doc) {
+                        struct json_object *o = json_object_new_object();
+                        json_add(o, "file", json_str(name));
+                        json_add(o, "valid", json_object_new_boolean(s != NULL));
+                        json_add(o, "scenario", json_str(s ? s->head.name : NULL));
+                        json_add(o, "targets", s ? json_object_new_int64((int64_t)s->n_targets) : NULL);
+                        json_add(o, "faults", s ? json_object_new_int64((int64_t)s->n_faults) : NULL);
+                        json_add(o, "slos", s ? json_object_new_int64((int64_t)s->n_slos) : NULL);
+                        json_object_array_add(files, o);
+                        continue;
+                }
                 fflush(stdout);
-                diags_print(&fd, stderr);
-                diags_free(&fd);
+                diags_print(&one, stderr);
+                diags_free(&one);
         }
+        if (doc) {
+                json_add(doc, "valid", json_object_new_boolean(ok));
+                diags_out(&all, doc);
+                (void)json_print(doc, stdout);
+        }
+        diags_free(&all);
+        diags_free(&d);
         return ok ? EXIT_HELD : EXIT_INVALID;
 }
 
 static int cmd_plan(int argc, char **argv) {
         (void)argc;
-        struct diags d = {0};
+        _cleanup_(json_object_putp) struct json_object *doc = NULL;
+        struct diags d = {.want_keys = A.json};
         _cleanup_(policy_freep) struct policy *p = load_policy(&d);
         struct limits eff;
         _cleanup_(scenario_freep) struct scenario *s = p ? check_scenario(argv[0], p, &eff, &d) : NULL;
         if (!s) {
-                diags_print(&d, stderr);
+                if (A.json && (doc = json_doc_new("plan"))) {
+                        /* Nothing to plan: only why. */
+                        json_add(doc, "runnable", json_object_new_boolean(false));
+                        diags_out(&d, doc);
+                        (void)json_print(doc, stdout);
+                } else
+                        diags_print(&d, stderr);
                 diags_free(&d);
                 return EXIT_INVALID;
         }
@@ -197,9 +265,17 @@ static int cmd_plan(int argc, char **argv) {
                 log_error_errno(r, "plan: cannot resolve targets: %m");
                 return EXIT_INTERNAL;
         }
-        plan_print(pl, stdout);
-        fflush(stdout);
-        diags_print(&d, stderr);
+        if (A.json) {
+                doc = plan_json(pl, &d);
+                if (!doc || json_print(doc, stdout) < 0) {
+                        diags_free(&d);
+                        return log_error_errno(-ENOMEM, "plan: cannot write the plan: %m"), EXIT_INTERNAL;
+                }
+        } else {
+                plan_print(pl, stdout);
+                fflush(stdout);
+                diags_print(&d, stderr);
+        }
         /* What this host makes impossible (a missing interface or program,
          * a pidfile naming PID 1): a run would refuse it. */
         r = d.errors ? EXIT_INVALID : EXIT_HELD;
@@ -231,7 +307,7 @@ static int cmd_run(int argc, char **argv) {
 static int cmd_abort(int argc, char **argv) {
         (void)argc, (void)argv;
         struct dirs d = dirs();
-        return control_abort(&d, A.reason);
+        return control_abort(&d, A.reason, A.json);
 }
 
 static int cmd_disarm(int argc, char **argv) {
@@ -277,7 +353,7 @@ static int cmd_report(int argc, char **argv) {
 
 static int cmd_doctor(int argc, char **argv) {
         (void)argc, (void)argv;
-        return doctor_main();
+        return doctor_main(A.json);
 }
 
 #define OPTIONS(...) ((const struct option_def *const[]){__VA_ARGS__, NULL})
@@ -285,17 +361,18 @@ static int cmd_doctor(int argc, char **argv) {
 static const struct command commands[] = {
         {"validate", "FILE...", "Parse scenario files and check them against the host policy.",
          "Prints FILE:LINE: problem; what is allowed, for every problem found. Touches nothing.\n"
+         "FILE - reads the scenario from standard input.\n"
          "Also notes when a file could not be used by an unattended run (not owned by root, or\n"
          "writable by others).",
-         "0 all valid, 2 some invalid.", NULL, 1, -1,
+         "0 all valid, 2 some invalid.", OPTIONS(&opt_json), 1, -1,
          "validate: no scenario file given; usage: sabot validate FILE...", cmd_validate},
         {"plan", "FILE", "Show what a run of FILE would do on this host, touching nothing.",
          "Resolves targets (unit -> cgroup -> pids, pid, pidfile, comm, exe), interfaces and\n"
          "the effective limits, and prints every fault with its window, matches and the kernel\n"
          "objects it would create. A target that matches nothing is flagged. Checks what 'validate'\n"
          "cannot (it may run elsewhere): interfaces in this network namespace, exec programs,\n"
-         "pidfiles.",
-         "0 planned, 2 invalid, over policy or impossible on this host.", NULL, 1, 1,
+         "pidfiles. FILE - reads the scenario from standard input.",
+         "0 planned, 2 invalid, over policy or impossible on this host.", OPTIONS(&opt_json), 1, 1,
          "plan: give exactly one scenario file; usage: sabot plan FILE", cmd_plan},
         {"run", "FILE", "Run a scenario: inject its faults on schedule, revert them, report.",
          "Validates and plans FILE, checks the disarm latch and that no other run is active, shows\n"
@@ -315,7 +392,7 @@ static const struct command commands[] = {
          "Sets the persistent disarm latch, signals every run, reverts at once whatever any journal\n"
          "still holds (also of dead, hung or stopped runs), and prints what it reverted and how\n"
          "long it took. Runs stay refused until 'sabot arm'.",
-         "0 when nothing of sabot's remains applied.", OPTIONS(&opt_reason), 0, 0,
+         "0 when nothing of sabot's remains applied.", OPTIONS(&opt_reason, &opt_json), 0, 0,
          "abort takes no arguments; usage: sabot abort [--reason TEXT]", cmd_abort},
         {"arm", "", "Clear the disarm latch: runs may start again.", NULL, "0.", NULL, 0, 0, NULL, cmd_arm},
         {"disarm", "", "Set the disarm latch: no run starts until 'sabot arm'.",
@@ -335,7 +412,7 @@ static const struct command commands[] = {
          "Tries each mechanism without touching the host (network ones in a throwaway network\n"
          "namespace; eBPF programs that match nothing) and prints the reason and remedy for\n"
          "each that fails. Needs root.",
-         "0 all supported, 6 some unsupported.", NULL, 0, 0, NULL, cmd_doctor},
+         "0 all supported, 6 some unsupported.", OPTIONS(&opt_json), 0, 0, NULL, cmd_doctor},
 };
 
 static const struct command *find_command(const char *name) {
