@@ -193,8 +193,9 @@ int control_abort(const struct dirs *d, const char *reason) {
         free_all(v, n);
         int code = EXIT_HELD;
         if (failed) {
-                log_error("%u change%s could not be reverted; see above, and retry with 'sabot recover'", failed,
-                          failed == 1 ? "" : "s");
+                log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
+                             "%u change%s could not be reverted; see above, and retry with 'sabot recover'", failed,
+                             failed == 1 ? "" : "s");
                 code = EXIT_INTERNAL;
         }
         if (refused) {
@@ -427,8 +428,9 @@ int control_recover(const struct dirs *d) {
                 printf("sabot recover: nothing to revert\n");
         free_all(v, n);
         if (failed_total || sweep_failed || swept < 0) {
-                log_error("sabot recover: %u change%s not reverted and %u sweep failure%s; see above", failed_total,
-                          failed_total == 1 ? "" : "s", sweep_failed, sweep_failed == 1 ? "" : "s");
+                log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
+                             "sabot recover: %u change%s not reverted and %u sweep failure%s; see above", failed_total,
+                             failed_total == 1 ? "" : "s", sweep_failed, sweep_failed == 1 ? "" : "s");
                 return EXIT_INTERNAL;
         }
         return refused ? EXIT_INTERNAL : EXIT_HELD;

@@ -102,12 +102,13 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         /* The targets, and anything of the first pass that failed, again. */
         (void)journal_revert_all(j, &failed, NULL, NULL);
         if (failed)
-                log_error("guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,
-                          n - failed, n, failed);
+                log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
+                             "guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,
+                             n - failed, n, failed);
         else {
                 if (n)
-                        log_warning("guardian: %s; reverted %zu change%s of run %s", why, n, n == 1 ? "" : "s",
-                                    j->run_id ? j->run_id : "?");
+                        log_internal(LOG_WARNING | EVT_REVERT, 0, "guardian: %s; reverted %zu change%s of run %s",
+                                     why, n, n == 1 ? "" : "s", j->run_id ? j->run_id : "?");
                 (void)journal_remove(j);
         }
         journal_free(j);
@@ -216,6 +217,8 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                  * reach the runner, which reverts; the guardian stays. */
                 setsid();
                 prctl(PR_SET_NAME, "sabot-guardian");
+                /* Its lines are its own in the journal (and carry its pid). */
+                log_set_identifier("sabot-guardian");
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
