@@ -10,6 +10,7 @@
 #include "journal.h"
 #include "../faults/fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 
 static uint64_t mono_now(void) {
@@ -177,8 +178,12 @@ int control_abort(const struct dirs *d, const char *reason) {
                         (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
         }
         for (size_t i = 0; i < n; i++)
-                if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))
-                        (void)journal_remove(v[i].j);
+                if (!process_alive(v[i].j->runner_pid, v[i].j->runner_start)) {
+                        metrics_count_killed(v[i].j); /* unless the runner counted itself */
+                        if (journal_outstanding(v[i].j) == 0)
+                                (void)journal_remove(v[i].j);
+                }
+        metrics_refresh_armed(d);
 
         if (latch >= 0)
                 printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
@@ -217,6 +222,7 @@ int control_arm(const struct dirs *d) {
                 return log_error("cannot clear the disarm latch: %s", trust_last()), EXIT_INTERNAL;
         if (r < 0)
                 return log_error_errno(r, "cannot clear the disarm latch under %s: %m", d->state), EXIT_INTERNAL;
+        metrics_refresh_armed(d);
         printf("sabot: armed: runs may start on this host\n");
         return EXIT_HELD;
 }
@@ -228,6 +234,7 @@ int control_disarm(const struct dirs *d, const char *reason) {
                                  trust_last()), EXIT_INTERNAL;
         if (r < 0)
                 return log_error_errno(r, "cannot set the disarm latch under %s: %m", d->state), EXIT_INTERNAL;
+        metrics_refresh_armed(d);
         printf("sabot: disarmed: no run starts until 'sabot arm'\n");
         return EXIT_HELD;
 }
@@ -403,6 +410,7 @@ int control_recover(const struct dirs *d) {
                 size_t out = journal_outstanding(j);
                 unsigned failed = 0;
                 (void)journal_revert_all(j, &failed, recover_entry, NULL);
+                metrics_count_killed(j);
                 total += (unsigned)out - failed;
                 failed_total += failed;
                 if (!failed)
@@ -426,6 +434,7 @@ int control_recover(const struct dirs *d) {
                 log_error_errno(swept, "the sweep for orphaned network objects failed: %m");
         if (total + failed_total == 0 && swept <= 0 && !sweep_failed)
                 printf("sabot recover: nothing to revert\n");
+        metrics_refresh_armed(d);
         free_all(v, n);
         if (failed_total || sweep_failed || swept < 0) {
                 log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,

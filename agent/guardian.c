@@ -11,6 +11,7 @@
 #include "guardian.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "../faults/fault.h"
 #include "../faults/syscall.h"
 
@@ -101,6 +102,7 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         end_targets(j, nfds, n_nfds);
         /* The targets, and anything of the first pass that failed, again. */
         (void)journal_revert_all(j, &failed, NULL, NULL);
+        metrics_count_killed(j);
         if (failed)
                 log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
                              "guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,

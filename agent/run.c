@@ -21,6 +21,7 @@
 #include "curl_lib.h"
 #include "guardian.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 
 static uint64_t mono_now(void) {
@@ -984,6 +985,7 @@ static int finish(struct run *r) {
                 q = metrics_write(r, r->o->metrics);
                 if (q < 0)
                         log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
+                metrics_counted(r->j);
         }
         report_summary(r, r->tty ? stderr : stdout);
 
@@ -1337,6 +1339,12 @@ int run_main(const struct run_opts *o) {
                 (void)journal_remove(r->j);
                 goto out;
         }
+        if (o->metrics) {
+                q = metrics_begin(&o->dirs, r->j, r->s, o->metrics);
+                if (q < 0)
+                        log_warning_errno(q, "cannot prepare the metrics file %s (a killed run would not be counted): %m",
+                                          o->metrics);
+        }
         /* The kill switch may have been thrown after the latch was read and
          * before `sabot abort` could see this journal. */
         if (startup_stopped(r)) {
@@ -1463,6 +1471,12 @@ out_journal:
         goto out;
 out_diag:
         diags_print(&d, stderr);
+        /* Invalid for this host or policy: counted too, as a run that did
+         * nothing. */
+        if (r->s && o->metrics && (code == EXIT_INVALID || code == EXIT_UNSUPPORTED)) {
+                r->exit_code = code;
+                (void)ended_before_start(r);
+        }
 out:
         diags_free(&d);
         run_free(r);
