@@ -177,6 +177,18 @@ settle
 has "the guardian's revert: SYSLOG_IDENTIFIER sabot-guardian, its own pid, the run's fields" \
 	"e['SYSLOG_IDENTIFIER'] == 'sabot-guardian' and e.get('_PID') == '$guardian' and e.get('SABOT_EVENT') == 'revert' and e.get('SABOT_SCENARIO') == 'long' and e['MESSAGE'].startswith('guardian: ')"
 
+# --- a change that cannot be reverted: crit ---
+# A forged journal of a dead run: a filter in a network namespace that no
+# longer exists (recover cannot reach it, so it stays outstanding).
+printf 'sabot-journal 1 run=forged-1 pid=999999 start=1 scenario=forged wall=1\napply seq=1 kind=tcfilter pid=0 start=0 cgroup=- name=f dev=sabot-ijx0 ifindex=99999 hook=egress prio=1 handle=1 netns=4026599999\n' \
+	> run/runs/forged-1.journal
+chmod 600 run/runs/forged-1.journal
+in_journal $S recover
+settle
+has "what recover could not revert: crit, MESSAGE_ID revert-failed" \
+	'e.get("SABOT_EVENT") == "revert-failed" and e["PRIORITY"] == "2" and e.get("MESSAGE_ID") == "0f2ee123ae07441ab470d851cd4d0969" and "not reverted" in e["MESSAGE"]'
+rm -f run/runs/forged-1.journal
+
 # --- the catalog explains every MESSAGE_ID sabot sends, and no other ---
 mkdir -p croot/usr/lib/systemd/catalog
 cp "$top/packaging/sabot.catalog" croot/usr/lib/systemd/catalog/
