@@ -17,7 +17,7 @@ CC := gcc
 CLANG ?= clang
 # Resolved when first used, after the dependencies are installed.
 BPFTOOL = $(shell packaging/build-deps.sh --bpftool)
-PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl json-c
+PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl json-c libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # libcurl is loaded at run time (agent/curl_lib.c), not linked: it would
 # slow every start of sabot, the kill switch's included.
@@ -160,7 +160,7 @@ $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $^ $(shell pkg-config --libs inih libseccomp)
+		-fno-sanitize-recover=all -o $@ $^ $(shell pkg-config --libs inih libseccomp libsystemd)
 
 fuzz: $(B)/fuzz/fuzz_conf
 	$(Q)mkdir -p $(B)/fuzz/corpus
@@ -182,6 +182,8 @@ demo: $(B)/sabot $(B)/sabot-demo | $(B)/.demo-deps
 	$(Q)sh scenarios/demo/demo.sh
 
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# journald's message catalog (systemd's package trigger runs journalctl --update-catalog).
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 
 install: $(B)/sabot
 	install -D -m 0755 $(B)/sabot $(DESTDIR)$(SBINDIR)/sabot
@@ -195,6 +197,7 @@ install: $(B)/sabot
 	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
 	install -d $(DESTDIR)$(DATADIR)/sabot/schema
 	install -m 0644 agent/schema/*.schema.json agent/schema/README.md $(DESTDIR)$(DATADIR)/sabot/schema/
+	install -D -m 0644 packaging/sabot.catalog $(DESTDIR)$(CATALOGDIR)/sabot.catalog
 
 # The Debian package: build/sabot_VERSION_ARCH.deb.
 deb: $(B)/sabot

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "../faults/fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 
 /* A pidfd for (pid, start), or -1 when that process is gone. */
@@ -184,8 +185,12 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
                         (void)sys_pidfd_send_signal(v[i].runner_fd, SIGKILL);
         }
         for (size_t i = 0; i < n; i++)
-                if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))
-                        (void)journal_remove(v[i].j);
+                if (!process_alive(v[i].j->runner_pid, v[i].j->runner_start)) {
+                        metrics_count_killed(v[i].j); /* unless the runner counted itself */
+                        if (journal_outstanding(v[i].j) == 0)
+                                (void)journal_remove(v[i].j);
+                }
+        metrics_refresh_armed(d);
 
         if (json) {
                 _cleanup_(json_object_putp) struct json_object *doc = json_doc_new("abort");
@@ -215,8 +220,9 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
         free_all(v, n);
         int code = EXIT_HELD;
         if (failed) {
-                log_error("%u change%s could not be reverted; see above, and retry with 'sabot recover'", failed,
-                          failed == 1 ? "" : "s");
+                log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
+                             "%u change%s could not be reverted; see above, and retry with 'sabot recover'", failed,
+                             failed == 1 ? "" : "s");
                 code = EXIT_INTERNAL;
         }
         if (refused) {
@@ -238,6 +244,7 @@ int control_arm(const struct dirs *d) {
                 return log_error("cannot clear the disarm latch: %s", trust_last()), EXIT_INTERNAL;
         if (r < 0)
                 return log_error_errno(r, "cannot clear the disarm latch under %s: %m", d->state), EXIT_INTERNAL;
+        metrics_refresh_armed(d);
         printf("sabot: armed: runs may start on this host\n");
         return EXIT_HELD;
 }
@@ -249,6 +256,7 @@ int control_disarm(const struct dirs *d, const char *reason) {
                                  trust_last()), EXIT_INTERNAL;
         if (r < 0)
                 return log_error_errno(r, "cannot set the disarm latch under %s: %m", d->state), EXIT_INTERNAL;
+        metrics_refresh_armed(d);
         printf("sabot: disarmed: no run starts until 'sabot arm'\n");
         return EXIT_HELD;
 }
@@ -406,6 +414,7 @@ int control_recover(const struct dirs *d) {
                 size_t out = journal_outstanding(j);
                 unsigned failed = 0;
                 (void)journal_revert_all(j, &failed, recover_entry, NULL);
+                metrics_count_killed(j);
                 total += (unsigned)out - failed;
                 failed_total += failed;
                 if (!failed)
@@ -429,10 +438,12 @@ int control_recover(const struct dirs *d) {
                 log_error_errno(swept, "the sweep for orphaned network objects failed: %m");
         if (total + failed_total == 0 && swept <= 0 && !sweep_failed)
                 printf("sabot recover: nothing to revert\n");
+        metrics_refresh_armed(d);
         free_all(v, n);
         if (failed_total || sweep_failed || swept < 0) {
-                log_error("sabot recover: %u change%s not reverted and %u sweep failure%s; see above", failed_total,
-                          failed_total == 1 ? "" : "s", sweep_failed, sweep_failed == 1 ? "" : "s");
+                log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
+                             "sabot recover: %u change%s not reverted and %u sweep failure%s; see above", failed_total,
+                             failed_total == 1 ? "" : "s", sweep_failed, sweep_failed == 1 ? "" : "s");
                 return EXIT_INTERNAL;
         }
         return refused ? EXIT_INTERNAL : EXIT_HELD;

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "diag.h"
+#include "log.h"
 
 void diags_add(struct diags *d, enum diag_level level, const char *file, unsigned line,
                const char *fmt, ...) {
@@ -51,10 +52,20 @@ void diags_print(struct diags *d, FILE *out) {
                 const char *lvl = x->level == DIAG_WARNING ? "warning: "
                                   : x->level == DIAG_NOTE  ? "note: "
                                                            : "";
+                char line[2048];
                 if (x->line)
-                        fprintf(out, "%s:%u: %s%s\n", x->file, x->line, lvl, x->msg);
+                        snprintf(line, sizeof line, "%s:%u: %s%s", x->file, x->line, lvl, x->msg);
                 else
-                        fprintf(out, "%s: %s%s\n", x->file, lvl, x->msg);
+                        snprintf(line, sizeof line, "%s: %s%s", x->file, lvl, x->msg);
+                /* On stderr, a log line with its priority (in the journal,
+                 * an error is PRIORITY=3: `journalctl -p err` shows it). */
+                if (out == stderr)
+                        log_line(x->level == DIAG_ERROR     ? LOG_ERR | EVT_INVALID
+                                 : x->level == DIAG_WARNING ? LOG_WARNING
+                                                            : LOG_INFO,
+                                 line);
+                else
+                        fprintf(out, "%s\n", line);
         }
 }
 

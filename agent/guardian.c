@@ -11,6 +11,7 @@
 #include "guardian.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "../faults/fault.h"
 #include "../faults/syscall.h"
 
@@ -95,13 +96,15 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         end_targets(j, nfds, n_nfds);
         /* The targets, and anything of the first pass that failed, again. */
         (void)journal_revert_all(j, &failed, NULL, NULL);
+        metrics_count_killed(j);
         if (failed)
-                log_error("guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,
-                          n - failed, n, failed);
+                log_internal(LOG_CRIT | EVT_REVERT_FAILED, 0,
+                             "guardian: %s; reverted %zu of %zu changes, %u failed; 'sabot recover' retries", why,
+                             n - failed, n, failed);
         else {
                 if (n)
-                        log_warning("guardian: %s; reverted %zu change%s of run %s", why, n, n == 1 ? "" : "s",
-                                    j->run_id ? j->run_id : "?");
+                        log_internal(LOG_WARNING | EVT_REVERT, 0, "guardian: %s; reverted %zu change%s of run %s",
+                                     why, n, n == 1 ? "" : "s", j->run_id ? j->run_id : "?");
                 (void)journal_remove(j);
         }
         journal_free(j);
@@ -210,6 +213,8 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                  * reach the runner, which reverts; the guardian stays. */
                 setsid();
                 prctl(PR_SET_NAME, "sabot-guardian");
+                /* Its lines are its own in the journal (and carry its pid). */
+                log_set_identifier("sabot-guardian");
                 child_reset_signals(false);
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);

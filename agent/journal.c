@@ -421,10 +421,13 @@ int journal_sibling_read(const struct journal *j, const char *suffix, size_t max
 
 int journal_remove(struct journal *j) {
         char name[NAME_MAX + 1];
-        if (sibling_name(j, ".slo", name) == 0) {
-                (void)unlinkat(j->dfd, name, 0);
-                replace_abort(j->dfd, name); /* a runner that died mid-write */
-        }
+        /* .metrics: where the run is counted if it was killed (metrics.c). */
+        static const char *const siblings[] = {".slo", ".metrics"};
+        for (size_t i = 0; i < ELEMENTSOF(siblings); i++)
+                if (sibling_name(j, siblings[i], name) == 0) {
+                        (void)unlinkat(j->dfd, name, 0);
+                        replace_abort(j->dfd, name); /* a runner that died mid-write */
+                }
         /* Removing the journal is the last record of a run: it needs no
          * free space. */
         if (unlinkat(j->dfd, j->name, 0) < 0 && errno != ENOENT)

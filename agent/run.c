@@ -21,6 +21,7 @@
 #include "curl_lib.h"
 #include "guardian.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 
 /* The signals that stop a run. Blocked from the first line of run_main
@@ -161,7 +162,7 @@ static void event_v(struct run *r, int level, const struct fault *f, const char 
         struct run_event e = {
                 .wall_ns = wall_now(),
                 .mono_ns = mono_now() - r->t0_mono,
-                .level = level,
+                .level = LOG_PRI(level),
                 .fault = f ? strdup(f->hdr.name) : NULL,
                 .msg = strdup(msg),
         };
@@ -183,10 +184,8 @@ static void event_v(struct run *r, int level, const struct fault *f, const char 
                          format_duration(a, t / NSEC_PER_MSEC * NSEC_PER_MSEC));
                 fprintf(stderr, "%10s  %s%s%s\n", at, f ? f->hdr.name : "", f ? ": " : "", msg);
                 view_draw(r);
-        } else if (f)
-                log_internal(level, 0, "%s: %s", f->hdr.name, msg);
-        else
-                log_internal(level, 0, "%s", msg);
+        } else
+                log_fault(level, f ? f->hdr.name : NULL, "%s", msg);
 }
 
 static void event(struct run *r, int level, const struct fault *f, const char *fmt, ...) _printf_(4, 5);
@@ -250,7 +249,7 @@ static int fault_revert(struct run *r, struct fault_run *fr) {
         if (first < 0) {
                 fr->state = FR_FAILED;
                 snprintf(fr->outcome, sizeof fr->outcome, "revert failed: %s", strerror(-first));
-                event(r, LOG_ERR, fr->f, "revert failed: %s; 'sabot recover' retries", strerror(-first));
+                event(r, LOG_CRIT | EVT_REVERT_FAILED, fr->f, "revert failed: %s; 'sabot recover' retries", strerror(-first));
                 return first;
         }
         /* Cut short: the run ended before the window did. */
@@ -261,12 +260,12 @@ static int fault_revert(struct run *r, struct fault_run *fr) {
         if (fr->f->type == FAULT_PAUSE) {
                 snprintf(fr->outcome, sizeof fr->outcome, "paused %u process%s, resumed", fr->hits,
                          fr->hits == 1 ? "" : "es");
-                event(r, LOG_NOTICE, fr->f, "reverted: resumed %u", n);
+                event(r, LOG_NOTICE | EVT_REVERT, fr->f, "reverted: resumed %u", n);
         } else if (fr->f->type == FAULT_KILL)
                 snprintf(fr->outcome, sizeof fr->outcome, "%u strike%s, %u process%s signalled", fr->strikes,
                          fr->strikes == 1 ? "" : "s", fr->hits, fr->hits == 1 ? "" : "es");
         else
-                event(r, LOG_NOTICE, fr->f, "reverted: %s", fr->outcome[0] ? fr->outcome : "removed");
+                event(r, LOG_NOTICE | EVT_REVERT, fr->f, "reverted: %s", fr->outcome[0] ? fr->outcome : "removed");
         return 0;
 }
 
@@ -351,7 +350,7 @@ static int fault_start(struct run *r, struct fault_run *fr) {
                 }
                 snprintf(fr->outcome, sizeof fr->outcome, "did nothing: target %s matched nothing when the window "
                          "opened: %.300s", t->hdr.name, why);
-                event(r, LOG_ERR, fr->f, "target %s matched nothing when the window opened: %s; this fault does "
+                event(r, LOG_ERR | EVT_NO_CHAOS, fr->f, "target %s matched nothing when the window opened: %s; this fault does "
                       "nothing (optional = yes on the target makes that no failure)", t->hdr.name, why);
                 if (!r->no_chaos[0])
                         snprintf(r->no_chaos, sizeof r->no_chaos, "fault %s did nothing: target %s matched nothing "
@@ -372,7 +371,7 @@ static int fault_start(struct run *r, struct fault_run *fr) {
          * fails the apply, and the run was aborted, not broken. */
         if (q < 0 && disarmed(r)) {
                 snprintf(fr->outcome, sizeof fr->outcome, "apply cut short by the kill switch: %s", strerror(-q));
-                event(r, LOG_WARNING, fr->f, "apply cut short by the kill switch: %s", strerror(-q));
+                event(r, LOG_WARNING | EVT_ABORT, fr->f, "apply cut short by the kill switch: %s", strerror(-q));
                 fr->state = FR_FAILED;
                 return -ECANCELED;
         }
@@ -567,7 +566,7 @@ static int launch_targets(struct run *r) {
                         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 300 + i};
                         epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->notify_fds[i], &ev);
                 }
-                event(r, LOG_NOTICE, NULL, "target %s: launched %s as pid %d%s (output: %s)", t->hdr.name, t->exec,
+                event(r, LOG_INFO, NULL, "target %s: launched %s as pid %d%s (output: %s)", t->hdr.name, t->exec,
                       (int)r->exec_pids[i], r->notify_fds[i] >= 0 ? " under a seccomp notify filter" : "", log);
         }
         return 0;
@@ -776,7 +775,7 @@ static bool startup_stopped(struct run *r) {
 /* Stopped before the journal existed: nothing to revert. */
 static int stopped_before_start(struct run *r, struct diags *d) {
         diags_print(d, stderr);
-        log_warning("%s; nothing was touched", r->reason);
+        log_internal(LOG_WARNING | EVT_ABORT, 0, "%s; nothing was touched", r->reason);
         return r->s ? ended_before_start(r) : EXIT_ABORTED;
 }
 
@@ -933,13 +932,13 @@ static int finish(struct run *r) {
         r->end_mono = mono_now();
         r->end_wall = wall_now();
         if (failed) {
-                event(r, LOG_ERR, NULL, "%u change%s could not be reverted; the guardian and 'sabot recover' retry "
+                event(r, LOG_CRIT | EVT_REVERT_FAILED, NULL, "%u change%s could not be reverted; the guardian and 'sabot recover' retry "
                       "from %s", failed, failed == 1 ? "" : "s", r->j->path);
                 r->exit_code = EXIT_INTERNAL;
                 snprintf(r->reason + strlen(r->reason), sizeof r->reason - strlen(r->reason), "; %u change%s not reverted",
                          failed, failed == 1 ? "" : "s");
         } else
-                event(r, LOG_NOTICE, NULL, "everything reverted");
+                event(r, LOG_NOTICE | EVT_END, NULL, "everything reverted");
         view_clear(r);
 
         /* The reports of a large scenario take a while too. */
@@ -972,6 +971,7 @@ static int finish(struct run *r) {
                 q = metrics_write(r, r->o->metrics);
                 if (q < 0)
                         log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
+                metrics_counted(r->j);
         }
         report_summary(r, r->tty ? stderr : stdout);
 
@@ -1040,7 +1040,7 @@ static int loop(struct run *r) {
                                                  signal_to_name((int)si.ssi_signo) ? signal_to_name((int)si.ssi_signo) : "?");
                                         r->exit_code = EXIT_ABORTED;
                                 }
-                                event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                                event(r, LOG_WARNING | EVT_ABORT, NULL, "%s: reverting everything", r->reason);
                                 return 0;
                         } else if (id == 2 && r->steady) { /* steady state's bound passed */
                                 /* Every fd here is non-blocking: an event
@@ -1068,14 +1068,14 @@ static int loop(struct run *r) {
                                                  format_duration(a, r->steady_timeout_ns), bad ? bad->o->hdr.name : "?",
                                                  bad ? why : "?");
                                         r->exit_code = EXIT_NO_CHAOS;
-                                        event(r, LOG_ERR, NULL, "%s; no fault was applied", r->reason);
+                                        event(r, LOG_ERR | EVT_NO_CHAOS, NULL, "%s; no fault was applied", r->reason);
                                         return 0;
                                 }
                         } else if (id == 2) { /* schedule */
                                 (void)!read(r->tfd, &x, sizeof x);
                                 int q = run_due(r);
                                 if (q == -ECANCELED) {
-                                        event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                                        event(r, LOG_WARNING | EVT_ABORT, NULL, "%s: reverting everything", r->reason);
                                         return 0;
                                 }
                                 if (q < 0 && r->j->write_err) {
@@ -1133,7 +1133,7 @@ static int loop(struct run *r) {
                                         r->breach_mono = mono_now();
                                         snprintf(r->reason, sizeof r->reason, "SLO breached: %s: %s", b->o->hdr.name, b->why);
                                         r->exit_code = EXIT_BREACH;
-                                        event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);
+                                        event(r, LOG_ERR | EVT_BREACH, NULL, "%s; reverting everything", r->reason);
                                         return 0;
                                 }
                         } else if (id == 4) { /* held syscalls due */
@@ -1141,7 +1141,7 @@ static int loop(struct run *r) {
                         } else if (id == ID_GUARDIAN || id == ID_GUARDIAN_SOCK) { /* its pidfd, its socket's hang-up */
                                 r->guardian_gone = true;
                                 (void)guardian_lost(r);
-                                event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);
+                                event(r, LOG_ERR | EVT_ABORT, NULL, "%s; reverting everything", r->reason);
                                 return 0;
                         } else if (id >= 300) {
                                 size_t ti = (size_t)(id - 300);
@@ -1206,6 +1206,7 @@ int run_main(const struct run_opts *o) {
         }
         if (q < 0 || !r->s)
                 goto out_diag;
+        log_set_run(NULL, r->s->head.name);
         struct limits eff;
         policy_check(r->p, r->s, &eff, &d);
         if (d.errors)
@@ -1243,14 +1244,14 @@ int run_main(const struct run_opts *o) {
         q = latch_get(&o->dirs, why, sizeof why);
         if (q > 0) {
                 diags_print(&d, stderr);
-                log_error("refused: chaos is disarmed on this host (%s); 'sabot arm' allows runs again", why);
+                log_internal(LOG_NOTICE | EVT_REFUSED, 0, "refused: chaos is disarmed on this host (%s); 'sabot arm' allows runs again", why);
                 code = refused_before_start(r, "disarmed");
                 goto out;
         }
         if (q < 0) {
                 /* Fails closed: a latch that cannot be read counts as set. */
                 diags_print(&d, stderr);
-                log_error("refused: cannot read the disarm latch under %s (%s); it counts as set: fix it, or remove "
+                log_internal(LOG_ERR | EVT_REFUSED, 0, "refused: cannot read the disarm latch under %s (%s); it counts as set: fix it, or remove "
                           "it with 'sabot arm'", o->dirs.state,
                           q == -EPERM || q == -ELOOP || q == -EISDIR || q == -EINVAL ? trust_last() : strerror(-q));
                 code = refused_before_start(r, "disarmed (the disarm latch cannot be read)");
@@ -1260,13 +1261,13 @@ int run_main(const struct run_opts *o) {
         q = run_lock(&o->dirs, &r->lock_fd, &holder);
         if (q == -EBUSY) {
                 diags_print(&d, stderr);
-                log_error("refused: another run is active on this host (pid %d); one run at a time", (int)holder);
+                log_internal(LOG_NOTICE | EVT_REFUSED, 0, "refused: another run is active on this host (pid %d); one run at a time", (int)holder);
                 code = refused_before_start(r, "another run is active");
                 goto out;
         }
         if (q == -EPERM || q == -ELOOP || q == -ENOTDIR) {
                 diags_print(&d, stderr);
-                log_error("refused: cannot take the run lock: %s; sabot's run dir must be root's alone, and sabot "
+                log_internal(LOG_ERR | EVT_REFUSED, 0, "refused: cannot take the run lock: %s; sabot's run dir must be root's alone, and sabot "
                           "never follows links in it", trust_last());
                 goto out;
         }
@@ -1300,6 +1301,7 @@ int run_main(const struct run_opts *o) {
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
         snprintf(r->run_id, sizeof r->run_id, "%s-%s-%d", r->s->head.name, stamp, (int)getpid());
+        log_set_run(r->run_id, r->s->head.name);
         r->exec_pids = calloc(r->s->n_targets + 1, sizeof *r->exec_pids);
         r->exec_starts = calloc(r->s->n_targets + 1, sizeof *r->exec_starts);
         r->exec_pidfds = malloc((r->s->n_targets + 1) * sizeof *r->exec_pidfds);
@@ -1312,7 +1314,7 @@ int run_main(const struct run_opts *o) {
                 r->exec_pidfds[i] = r->notify_fds[i] = -1;
         q = journal_create(o->dirs.run, r->run_id, r->s->head.name, &r->j);
         if (q == -EPERM || q == -ELOOP || q == -ENOTDIR) {
-                log_error("refused: cannot create the journal: %s", trust_last());
+                log_internal(LOG_ERR | EVT_REFUSED, 0, "refused: cannot create the journal: %s", trust_last());
                 goto out;
         }
         if (q < 0) {
@@ -1324,15 +1326,21 @@ int run_main(const struct run_opts *o) {
         size_t reserve = JOURNAL_RESERVE_BASE + r->s->n_faults * JOURNAL_RESERVE_PER_FAULT;
         q = journal_reserve(r->j, reserve < JOURNAL_RESERVE_MAX ? reserve : JOURNAL_RESERVE_MAX);
         if (q < 0) {
-                log_error_errno(q, "refused: no room for the journal under %s/runs (a run keeps %zu KiB): %m; nothing "
+                log_full_errno(LOG_ERR | EVT_REFUSED, q, "refused: no room for the journal under %s/runs (a run keeps %zu KiB): %m; nothing "
                                 "was touched", o->dirs.run, reserve / 1024);
                 (void)journal_remove(r->j);
                 goto out;
         }
+        if (o->metrics) {
+                q = metrics_begin(&o->dirs, r->j, r->s, o->metrics);
+                if (q < 0)
+                        log_warning_errno(q, "cannot prepare the metrics file %s (a killed run would not be counted): %m",
+                                          o->metrics);
+        }
         /* The kill switch may have been thrown after the latch was read and
          * before `sabot abort` could see this journal. */
         if (startup_stopped(r)) {
-                log_warning("%s; nothing was touched", r->reason);
+                log_internal(LOG_WARNING | EVT_ABORT, 0, "%s; nothing was touched", r->reason);
                 code = ended_before_start(r);
                 goto out_journal;
         }
@@ -1392,11 +1400,11 @@ int run_main(const struct run_opts *o) {
         }
         /* From here on finish() reverts whatever the journal holds. */
         if (startup_stopped(r)) {
-                event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                event(r, LOG_WARNING | EVT_ABORT, NULL, "%s: reverting everything", r->reason);
                 code = finish(r);
                 goto out;
         }
-        event(r, LOG_NOTICE, NULL, "run %s started: %zu fault%s over %s; guardian pid %d, journal %s", r->run_id,
+        event(r, LOG_NOTICE | EVT_START, NULL, "run %s started: %zu fault%s over %s; guardian pid %d, journal %s", r->run_id,
               r->s->n_faults, r->s->n_faults == 1 ? "" : "s", format_duration(why, r->s->head.duration),
               (int)r->guardian, r->j->path);
         q = launch_targets(r);
@@ -1408,7 +1416,7 @@ int run_main(const struct run_opts *o) {
                 goto out;
         }
         if (startup_stopped(r)) {
-                event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
+                event(r, LOG_WARNING | EVT_ABORT, NULL, "%s: reverting everything", r->reason);
                 code = finish(r);
                 goto out;
         }
@@ -1455,6 +1463,12 @@ out_journal:
         goto out;
 out_diag:
         diags_print(&d, stderr);
+        /* Invalid for this host or policy: counted too, as a run that did
+         * nothing. */
+        if (r->s && o->metrics && (code == EXIT_INVALID || code == EXIT_UNSUPPORTED)) {
+                r->exit_code = code;
+                (void)ended_before_start(r);
+        }
 out:
         diags_free(&d);
         run_free(r);

@@ -111,7 +111,4 @@ int run_main(const struct run_opts *o);
  * directory already opened and checked. */
 int report_write(const struct run *r, const char *path);
 int report_write_at(const struct run *r, int dfd, const char *name);
-/* node_exporter's textfile format: the last run, and counters carried over
- * from the file's previous contents. */
-int metrics_write(const struct run *r, const char *path);
 void report_summary(const struct run *r, FILE *out);

@@ -7,7 +7,10 @@
 #include "bpf_common.h"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
-        int lvl = level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG;
+        /* Below sabot's own lines, which log what failed, once (the
+         * default shows info): -v shows libbpf's detail. */
+        (void)level;
+        int lvl = LOG_DEBUG;
         if (lvl > log_get_max_level())
                 return 0;
         char buf[1024];

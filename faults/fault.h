@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "../agent/journal.h"
+#include "../agent/log.h"
 #include "../agent/plan.h"
 
 /* The engine's view of one fault during a run. */

@@ -662,14 +662,14 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         if (r >= 0) {
                 char a[FORMAT_MAX], b[FORMAT_MAX];
                 if (latency)
-                        fault_event(c, LOG_WARNING, f, "%s %s: delaying matching packets by %s%s%s through %s", f->interface,
+                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: delaying matching packets by %s%s%s through %s", f->interface,
                                     ingress ? "ingress" : "egress", format_duration(a, f->delay), f->jitter ? " ± " : "",
                                     f->jitter ? format_duration(b, f->jitter) : "", ifb_name);
                 else if (f->type == FAULT_LOSS)
-                        fault_event(c, LOG_WARNING, f, "%s %s: dropping %s of matching packets", f->interface,
+                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: dropping %s of matching packets", f->interface,
                                     ingress ? "ingress" : "egress", format_ratio(a, f->percent));
                 else
-                        fault_event(c, LOG_WARNING, f, "%s %s: dropping every matching packet", f->interface,
+                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: dropping every matching packet", f->interface,
                                     ingress ? "ingress" : "egress");
         }
 out:

@@ -301,7 +301,7 @@ static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
         uint32_t k = blast_strike_count((uint32_t)v.n, f->count, f->percent, keep);
         fr->strikes++;
         if (k == 0) {
-                fault_event(c, LOG_NOTICE, f, "strike %u: nothing to kill: %zu eligible process%s, keeping at least %u",
+                fault_event(c, LOG_NOTICE | EVT_STRIKE, f, "strike %u: nothing to kill: %zu eligible process%s, keeping at least %u",
                             fr->strikes, v.n, v.n == 1 ? "" : "es", keep);
                 victims_free(&v);
                 return 0;
@@ -320,7 +320,7 @@ static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", done > 1 ? " " : "", (int)v.pids[i]);
         }
         fr->hits += done;
-        fault_event(c, LOG_WARNING, f, "strike %u: SIG%s to %u of %zu process%s (%s), keeping at least %u",
+        fault_event(c, LOG_INFO | EVT_STRIKE, f, "strike %u: SIG%s to %u of %zu process%s (%s), keeping at least %u",
                     fr->strikes, signal_to_name(f->signal) ? signal_to_name(f->signal) : "?", done, v.n,
                     v.n == 1 ? "" : "es", list, keep);
         victims_free(&v);
@@ -372,7 +372,7 @@ static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
                         fault_event(c, LOG_WARNING, f, "%s did not report frozen within 500ms", v.cgroup);
                 if (r >= 0) {
                         fr->hits = (unsigned)v.n;
-                        fault_event(c, LOG_WARNING, f, "froze cgroup %s (%zu process%s)", v.cgroup, v.n,
+                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "froze cgroup %s (%zu process%s)", v.cgroup, v.n,
                                     v.n == 1 ? "" : "es");
                 }
                 victims_free(&v);
@@ -403,7 +403,7 @@ static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", fr->hits > 1 ? " " : "", (int)e.pid);
         }
         if (r >= 0)
-                fault_event(c, LOG_WARNING, f, "stopped %u of %zu process%s (%s)", fr->hits, v.n, v.n == 1 ? "" : "es",
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "stopped %u of %zu process%s (%s)", fr->hits, v.n, v.n == 1 ? "" : "es",
                             fr->hits ? list : "none");
         victims_free(&v);
         return r < 0 ? r : 0;

@@ -473,7 +473,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
         char a[FORMAT_MAX];
         struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
         char *list = format_strv(&names);
-        fault_event(c, LOG_WARNING, f, "failing %s of target %s with %s, probability %s%s%s (eBPF, %zu hook%s)",
+        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "failing %s of target %s with %s, probability %s%s%s (eBPF, %zu hook%s)",
                     list ? list : "?", t->hdr.name, errno_to_name(f->err), format_ratio(a, f->probability),
                     f->path ? ", under " : "", f->path ? f->path : "", n, n == 1 ? "" : "s");
         free(list);
@@ -491,12 +491,12 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
         char *list = format_strv(&names);
         if (f->type == FAULT_SYSCALL_ERROR)
-                fault_event(c, LOG_WARNING, f, "failing %s of launched pid %d with %s, probability %s%s%s", list ? list : "?",
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "failing %s of launched pid %d with %s, probability %s%s%s", list ? list : "?",
                             (int)c->exec_pids[f->target_index], errno_to_name(f->err), format_ratio(a, f->probability),
                             f->path ? ", under " : "", f->path ? f->path : "");
         else {
                 char b[FORMAT_MAX];
-                fault_event(c, LOG_WARNING, f, "holding %s of launched pid %d for %s, probability %s%s%s", list ? list : "?",
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "holding %s of launched pid %d for %s, probability %s%s%s", list ? list : "?",
                             (int)c->exec_pids[f->target_index], format_duration(b, f->delay),
                             format_ratio(a, f->probability), f->path ? ", under " : "", f->path ? f->path : "");
         }
