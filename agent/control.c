@@ -32,15 +32,11 @@ static int pidfd_of(pid_t pid, uint64_t start) {
         return fd;
 }
 
+/* What reverting e did, in the words of its entry kind. */
 static void describe(const struct jentry *e, char *buf, size_t len) {
-        if (streq(e->kind, "stop"))
-                snprintf(buf, len, "resumed pid %d", (int)e->pid);
-        else if (streq(e->kind, "freeze"))
-                snprintf(buf, len, "thawed %s", e->cgroup ? e->cgroup : "?");
-        else if (streq(e->kind, "exec"))
-                snprintf(buf, len, "terminated launched pid %d", (int)e->pid);
-        else if (streq(e->kind, "exec-cgroup"))
-                snprintf(buf, len, "ended every process of launched cgroup %s, removed it", e->cgroup ? e->cgroup : "?");
+        const struct jentry_kind *k = jentry_kind_find(e->kind);
+        if (k && k->describe)
+                k->describe(e, buf, len);
         else
                 snprintf(buf, len, "%s", e->kind);
 }
@@ -364,7 +360,8 @@ static void print_swept(const char *what, int err, void *ud) {
 }
 
 static bool net_kind(const char *kind) {
-        return streq(kind, "tcfilter") || streq(kind, "clsact") || streq(kind, "ifb");
+        const struct jentry_kind *k = jentry_kind_find(kind);
+        return k && k->netns;
 }
 
 /* Each change recover could not revert, with its reason. */

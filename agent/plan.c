@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "../faults/fault.h"
 #include "host.h"
 #include "plan.h"
 
@@ -215,7 +216,7 @@ static void check_exec(const struct scenario *s, const struct target *t, struct 
  * launches targets: most likely what those will start (a service's
  * workers). The run resolves it when its window opens, as it does every
  * target; the plan says so instead of warning. */
-static bool resolved_later(const struct scenario *s, const struct target *t, const struct resolved_target *rt) {
+bool plan_resolved_later(const struct scenario *s, const struct target *t, const struct resolved_target *rt) {
         if (!rt->problem || rt->refused || rt->n_ex || (t->sel != SEL_COMM && t->sel != SEL_EXE))
                 return false;
         for (size_t i = 0; i < s->n_targets; i++)
@@ -252,7 +253,7 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
                  * a run judges that when the fault's window opens. */
                 if (rt->problem && rt->refused)
                         diag_error(d, s->file, t->sel_line, "target '%s' %s", t->hdr.name, rt->problem);
-                else if (rt->problem && !resolved_later(s, t, rt))
+                else if (rt->problem && !plan_resolved_later(s, t, rt))
                         diag_warning(d, s->file, t->sel_line, "target '%s' %s%s", t->hdr.name, rt->problem,
                                      t->optional ? " (optional)" : "");
         }
@@ -290,28 +291,6 @@ static void print_window(FILE *out, const struct scenario *s, const struct fault
         fprintf(out, "%s → %s", format_duration(a, f->start), format_duration(b, fault_end(s, f)));
 }
 
-static void print_matches(FILE *out, const struct plan *pl, const struct fault *f) {
-        static const char *const proto[] = {"any", "tcp", "udp", "icmp"};
-        _cleanup_free_ char *dst = format_cidr_list(&f->dst), *src = format_cidr_list(&f->src),
-                            *dp = format_port_list(&f->dport), *sp = format_port_list(&f->sport),
-                            *prot = format_port_list(&pl->p->protect.ports);
-        fprintf(out, "      match:");
-        bool any = false;
-        if (f->dst.n)
-                fprintf(out, " dst %s;", dst), any = true;
-        if (f->src.n)
-                fprintf(out, " src %s;", src), any = true;
-        if (f->dport.n)
-                fprintf(out, " dport %s;", dp), any = true;
-        if (f->sport.n)
-                fprintf(out, " sport %s;", sp), any = true;
-        if (f->protocol)
-                fprintf(out, " protocol %s;", proto[f->protocol]), any = true;
-        if (f->target)
-                fprintf(out, " traffic of target %s;", f->target), any = true;
-        fprintf(out, "%s never ports %s\n", any ? "" : " all traffic;", prot && *prot ? prot : "(none)");
-}
-
 void plan_print(const struct plan *pl, FILE *out) {
         const struct scenario *s = pl->s;
         char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX], d[FORMAT_MAX];
@@ -322,10 +301,10 @@ void plan_print(const struct plan *pl, FILE *out) {
                 fprintf(out, "  %s\n", s->head.description);
         fprintf(out, "policy %s\n", pl->p->path ? pl->p->path : "built-in default (no policy file)");
         char types[FORMAT_MAX] = "";
-        for (int t = 0; t < _FAULT_TYPE_MAX; t++)
+        for (size_t t = 0; t < n_fault_kinds; t++)
                 if (pl->eff.allowed_types & FAULT_MASK(t))
                         snprintf(types + strlen(types), sizeof types - strlen(types), "%s%s",
-                                 types[0] ? "," : "", fault_type_to_string(t));
+                                 types[0] ? "," : "", fault_type_to_string((int)t));
         fprintf(out, "  limits: max_duration %s, max_delay %s, max_loss %s, max_kill_count %u, "
                      "max_kill_percent %s, min_survivors %u, allowed_types %s\n",
                 format_duration(a, pl->eff.max_duration), format_duration(b, pl->eff.max_delay),
@@ -347,7 +326,7 @@ void plan_print(const struct plan *pl, FILE *out) {
         for (size_t i = 0; i < s->n_targets; i++) {
                 const struct resolved_target *rt = &pl->targets[i];
                 const struct target *t = rt->t;
-                bool later = resolved_later(pl->s, t, rt);
+                bool later = plan_resolved_later(pl->s, t, rt);
                 fprintf(out, "  %s%s: %s %s\n", rt->problem && !later ? "! " : "", t->hdr.name, selector_to_string(t->sel),
                         target_value(t, a));
                 if (later) {
@@ -394,98 +373,7 @@ void plan_print(const struct plan *pl, FILE *out) {
                 fprintf(out, "  %s: %s, ", f->hdr.name, fault_type_to_string(f->type));
                 print_window(out, s, f);
                 fputc('\n', out);
-                const struct resolved_target *rt = f->target_index >= 0 ? &pl->targets[f->target_index] : NULL;
-                switch (f->type) {
-                case FAULT_LATENCY:
-                case FAULT_LOSS:
-                case FAULT_BLACKHOLE:
-                        if (pl->faults[i].ifindex)
-                                fprintf(out, "      %s (ifindex %d), %s\n", f->interface, pl->faults[i].ifindex,
-                                        f->direction == DIR_EGRESS ? "egress" : "ingress");
-                        else
-                                fprintf(out, "      ! %s: no such interface on this host\n", f->interface);
-                        if (f->type == FAULT_LATENCY) {
-                                fprintf(out, "      delay %s", format_duration(a, f->delay));
-                                if (f->jitter)
-                                        fprintf(out, " ± %s", format_duration(b, f->jitter));
-                                fputc('\n', out);
-                        } else if (f->type == FAULT_LOSS)
-                                fprintf(out, "      drop %s of matching packets\n", format_ratio(a, f->percent));
-                        else
-                                fprintf(out, "      drop every matching packet\n");
-                        print_matches(out, pl, f);
-                        fprintf(out, "      would create: %s\n",
-                                f->type == FAULT_LATENCY
-                                        ? "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, "
-                                          "a sabot ifb device with a netem root qdisc"
-                                        : "clsact qdisc (if absent), a sabot tc classifier (cls_bpf)");
-                        break;
-                case FAULT_SYSCALL_ERROR:
-                case FAULT_SYSCALL_DELAY: {
-                        _cleanup_free_ char *sc = NULL;
-                        struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
-                        sc = format_strv(&names);
-                        if (f->type == FAULT_SYSCALL_ERROR)
-                                fprintf(out, "      fail %s with %s", sc ? sc : "?",
-                                        errno_to_name(f->err) ? errno_to_name(f->err) : "?");
-                        else
-                                fprintf(out, "      hold %s for %s", sc ? sc : "?", format_duration(b, f->delay));
-                        fprintf(out, ", probability %s%s%s\n", format_ratio(a, f->probability), f->path ? ", under " : "",
-                                f->path ? f->path : "");
-                        fprintf(out, "      target %s; backend %s\n", f->target,
-                                f->backend == BACKEND_SECCOMP ? "seccomp"
-                                : f->backend == BACKEND_BPF   ? "bpf"
-                                : rt && rt->t->sel == SEL_EXEC ? "seccomp (auto: launched target)"
-                                                                : "bpf (auto: running target)");
-                        break;
-                }
-                case FAULT_KILL:
-                case FAULT_PAUSE: {
-                        uint32_t survivors = f->type == FAULT_KILL && f->min_survivors > pl->eff.min_survivors
-                                                     ? f->min_survivors
-                                                     : pl->eff.min_survivors;
-                        uint32_t eligible = rt ? (uint32_t)rt->n_pids : 0;
-                        if (rt && rt->t->sel == SEL_EXEC)
-                                fprintf(out, "      %s the process that the run launches for target %s\n",
-                                        f->type == FAULT_KILL ? "signal" : "stop (and later resume)", f->target);
-                        else if (f->type == FAULT_PAUSE && !f->count && !conf_line(&scenario_spec, &f->hdr, "percent"))
-                                fprintf(out, "      stop all %u process%s of target %s (cgroup.freeze where "
-                                             "available), resume at the window's end\n",
-                                        eligible, eligible == 1 ? "" : "es", f->target);
-                        else if (rt && resolved_later(pl->s, rt->t, rt)) {
-                                fprintf(out, "      %s %s of the processes target %s matches when the window opens%s, "
-                                        "keeping at least %u\n", f->type == FAULT_KILL ? "kill" : "stop",
-                                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, f->percent),
-                                        f->target, f->type == FAULT_KILL ? " (per strike)" : "",
-                                        f->type == FAULT_KILL ? survivors : 0);
-                                if (f->type == FAULT_KILL)
-                                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
-                                                f->every ? (snprintf(b, sizeof b, "every %s",
-                                                                     format_duration(a, f->every)), b)
-                                                         : "once at the window's start");
-                        } else {
-                                ratio_t pct = f->percent;
-                                uint32_t k = blast_strike_count(eligible, f->count, pct, survivors);
-                                if (f->type == FAULT_PAUSE)
-                                        k = blast_strike_count(eligible, f->count, pct, 0);
-                                fprintf(out, "      %s %u of %u process%s of target %s%s (%s%s)",
-                                        f->type == FAULT_KILL ? "kill" : "stop", k, eligible, eligible == 1 ? "" : "es",
-                                        f->target, f->type == FAULT_KILL ? " per strike" : "",
-                                        f->count ? "count " : "percent ",
-                                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, pct));
-                                if (f->type == FAULT_KILL)
-                                        fprintf(out, ", keeping at least %u\n", survivors);
-                                else
-                                        fprintf(out, ", resume them at the window's end\n");
-                                if (f->type == FAULT_KILL)
-                                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
-                                                f->every ? (snprintf(b, sizeof b, "every %s",
-                                                                     format_duration(a, f->every)), b)
-                                                         : "once at the window's start");
-                        }
-                        break;
-                }
-                }
+                fault_ops_get(f->type)->describe(out, pl, i);
         }
 
         if (s->n_slos) {

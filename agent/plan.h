@@ -46,6 +46,9 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
                struct plan **ret, struct diags *d);
 /* Resolve one target (exposed for tests). */
 int plan_resolve_target(const struct plan *pl, const struct target *t, struct resolved_target *rt);
+/* Whether target t, matching nothing now, is resolved when its window
+ * opens instead (a comm or exe target in a scenario that launches some). */
+bool plan_resolved_later(const struct scenario *s, const struct target *t, const struct resolved_target *rt);
 void plan_print(const struct plan *pl, FILE *out);
 void plan_free(struct plan *pl);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free);

@@ -148,10 +148,9 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
                 fprintf(f, ", \"reverted_at\": ");
                 json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
-                if (FAULT_MASK(fr->f->type) & FAULTS_PROC)
-                        fprintf(f, ", \"strikes\": %u, \"processes\": %u", fr->strikes, fr->hits);
-                else /* packets (network faults) or calls (syscall faults) */
-                        fprintf(f, ", \"matched\": %u, \"acted_on\": %u", fr->strikes, fr->hits);
+                /* strikes and processes, or packets or calls matched and acted on */
+                const char *const *cn = fault_ops_get(fr->f->type)->counter_names;
+                fprintf(f, ", \"%s\": %u, \"%s\": %u", cn[0], fr->strikes, cn[1], fr->hits);
                 fprintf(f, ", \"outcome\": ");
                 json_str(f, fr->outcome);
                 fputc('}', f);

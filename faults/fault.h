@@ -2,11 +2,13 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "../agent/journal.h"
 #include "../agent/plan.h"
+#include "registry.h"
 
 /* The engine's view of one fault during a run. */
 /* FR_SKIPPED: not supported here, left out by run --skip-unsupported. */
@@ -48,14 +50,47 @@ int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *re
 /* Record a journal entry as this fault's, for its revert at the window's end. */
 int fault_track(struct fault_run *fr, unsigned seq);
 
-/* A fault kind, after iproute2's struct qdisc_util. Validation is the key
- * table of agent/scenario.c; revert is the journal's (fault_revert_entry),
- * so that whoever holds the journal can undo what apply did. */
+/* What a kind reports against the host policy's ceilings (policy.c knows
+ * where each ceiling was set and says so). */
+struct limit_check {
+        const struct limits *eff;
+        /* "WHAT exceeds max_... = VALUE set by WHERE" at line */
+        void (*over)(struct limit_check *lc, enum limit_key which, unsigned line, const char *what);
+        /* "WHAT is below min_... = VALUE set by WHERE; a fault may only keep more survivors" */
+        void (*under)(struct limit_check *lc, enum limit_key which, unsigned line, const char *what);
+};
+
+/* doctor's rows for one mechanism that kinds share (net.c, syscall.c,
+ * process.c): row() prints one, why empty when supported; advisory rows do
+ * not count as missing. */
+typedef void (*doctor_row_fn)(void *ud, const char *what, const char *why, const char *remedy, bool advisory);
+struct fault_backend {
+        const char *title; /* "network faults" */
+        void (*doctor)(doctor_row_fn row, void *ud);
+};
+
+/* A fault kind, after iproute2's struct qdisc_util and systemd-networkd's
+ * QDiscVTable: everything one kind says and does, in one file
+ * faults/KIND.c, listed once in faults/registry.h. Reverts are the
+ * journal's (kind.entries), so that whoever holds the journal can undo
+ * what apply did. */
 struct fault_ops {
-        int type;
+        /* ---- before and after a run ---- */
+        /* name, keys, check, journal entry kinds: what the model sees. */
+        struct fault_kind kind;
+        /* The ceilings of the policy f must keep, or NULL. */
+        void (*check_limits)(const struct scenario *s, const struct fault *f, struct limit_check *lc);
+        /* The mechanism's doctor rows (shared by the kinds that use it). */
+        const struct fault_backend *backend;
         /* 0 when this host can run f (of scenario s), else a negative errno
-         * and why. */
+         * and why: asked by the run's preflight for each fault. */
         int (*probe)(const struct scenario *s, const struct fault *f, char *why, size_t len);
+        /* The plan's lines for fault i of pl, after its name and window. */
+        void (*describe)(FILE *out, const struct plan *pl, size_t i);
+        /* The report's names of fault_run.strikes and .hits. */
+        const char *counter_names[2];
+
+        /* ---- the run ---- */
         /* At the window's start. */
         int (*apply)(struct fault_ctx *c, struct fault_run *fr);
         /* Repeated strikes inside the window (kill every = ...), or NULL. */
@@ -68,10 +103,14 @@ struct fault_ops {
         void (*count)(struct fault_run *fr);
 };
 
+/* For a kind's check: "needs 'target'" unless set. */
+void fault_require_target(struct scenario *s, const struct fault *f, struct diags *d);
+
+/* The kind of a fault's type (faults/registry.c). */
 const struct fault_ops *fault_ops_get(int type);
 
-/* Undo one journal entry from its contents alone. Idempotent: something
- * already gone is success. */
+/* Undo one journal entry from its contents alone, by its entry kind's
+ * revert (agent/kind.h). Idempotent: something already gone is success. */
 int fault_revert_entry(const struct jentry *e);
 
 /* Launch an exec target under the run's control: its own process group,
@@ -99,12 +138,6 @@ int process_signal_entry(const struct jentry *e, int sig);
 /* Whether anything an "exec" or "exec-cgroup" entry names still runs. */
 bool process_entry_running(const struct jentry *e);
 
-/* Per-kind operations: faults/process.c, faults/net.c. */
-extern const struct fault_ops kill_ops, pause_ops, loss_ops, blackhole_ops, latency_ops;
-int net_revert_filter(const struct jentry *e);
-int net_revert_clsact(const struct jentry *e);
-int net_revert_ifb(const struct jentry *e);
-int syscall_revert_bpf(const struct jentry *e);
 /* What this kernel supports for network faults, tried in a throwaway
  * network namespace; each *_why is empty when supported. */
 struct net_support {

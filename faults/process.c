@@ -16,6 +16,7 @@
 #include "../agent/host.h"
 #include "../agent/log.h"
 #include "fault.h"
+#include "process.h"
 #include "syscall.h"
 
 static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
@@ -282,7 +283,7 @@ static bool has_share(const struct fault *f) {
         return f->count || conf_line(&scenario_spec, &f->hdr, "percent");
 }
 
-static int always_supported(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+int process_probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s;
         (void)f;
         int fd = pidfd_open(getpid());
@@ -295,7 +296,7 @@ static int always_supported(const struct scenario *s, const struct fault *f, cha
         return 0;
 }
 
-static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
+int process_kill_strike(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         struct victims v;
         int r = find_victims(c, f, &v);
@@ -331,7 +332,7 @@ static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
         return 0;
 }
 
-static int kill_apply(struct fault_ctx *c, struct fault_run *fr) { return kill_strike(c, fr); }
+int process_kill_apply(struct fault_ctx *c, struct fault_run *fr) { return process_kill_strike(c, fr); }
 
 static int wait_frozen(const char *cgroup, bool want) {
         char p[PATH_MAX];
@@ -354,7 +355,7 @@ static int wait_frozen(const char *cgroup, bool want) {
         return -ETIMEDOUT;
 }
 
-static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
+int process_pause_apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         struct victims v;
         int r = find_victims(c, f, &v);
@@ -412,19 +413,6 @@ static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
         victims_free(&v);
         return r < 0 ? r : 0;
 }
-
-const struct fault_ops kill_ops = {
-        .type = FAULT_KILL,
-        .probe = always_supported,
-        .apply = kill_apply,
-        .strike = kill_strike,
-};
-
-const struct fault_ops pause_ops = {
-        .type = FAULT_PAUSE,
-        .probe = always_supported,
-        .apply = pause_apply,
-};
 
 /* argv of a command: words split at spaces, no shell. */
 static char **split_words(const char *cmd) {
@@ -685,4 +673,121 @@ out:
                 free(argv[i]);
         free(argv);
         return r;
+}
+
+/* ---- what kill and pause share before a run ---- */
+
+void process_check(struct scenario *s, struct fault *f, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        fault_require_target(s, f, d);
+        if (fault_line(f, "count") && fault_line(f, "percent"))
+                diag_error(d, s->file, fault_line(f, "percent"), "set either count or percent, not both");
+        if (fault_ok(f, "count") && f->count == 0)
+                diag_error(d, s->file, fault_line(f, "count"), "count must be at least 1");
+        if (f->type == FAULT_KILL && !fault_line(f, "count") && !fault_line(f, "percent"))
+                f->count = 1;
+        if (fault_ok(f, "every")) {
+                uint64_t window = fault_end(s, f) - f->start;
+                if (f->every < 100 * NSEC_PER_MSEC)
+                        diag_error(d, s->file, fault_line(f, "every"), "every = %s is too short; use 100ms "
+                                   "or more", format_duration(a, f->every));
+                else if (s->head.duration && f->every > window)
+                        diag_warning(d, s->file, fault_line(f, "every"), "every = %s is longer than the "
+                                     "fault's window (%s): it strikes once",
+                                     format_duration(a, f->every), format_duration(b, window));
+        }
+}
+
+void process_describe(FILE *out, const struct plan *pl, size_t i) {
+        const struct fault *f = pl->faults[i].f;
+        const struct resolved_target *rt = f->target_index >= 0 ? &pl->targets[f->target_index] : NULL;
+        char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
+        bool kill = f->type == FAULT_KILL;
+        uint32_t survivors = kill && f->min_survivors > pl->eff.min_survivors ? f->min_survivors : pl->eff.min_survivors;
+        uint32_t eligible = rt ? (uint32_t)rt->n_pids : 0;
+        if (rt && rt->t->sel == SEL_EXEC)
+                fprintf(out, "      %s the process that the run launches for target %s\n",
+                        kill ? "signal" : "stop (and later resume)", f->target);
+        else if (!kill && !f->count && !fault_line(f, "percent"))
+                fprintf(out, "      stop all %u process%s of target %s (cgroup.freeze where "
+                             "available), resume at the window's end\n",
+                        eligible, eligible == 1 ? "" : "es", f->target);
+        else if (rt && plan_resolved_later(pl->s, rt->t, rt)) {
+                fprintf(out, "      %s %s of the processes target %s matches when the window opens%s, "
+                        "keeping at least %u\n", kill ? "kill" : "stop",
+                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, f->percent),
+                        f->target, kill ? " (per strike)" : "", kill ? survivors : 0);
+                if (kill)
+                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
+                                f->every ? (snprintf(b, sizeof b, "every %s", format_duration(a, f->every)), b)
+                                         : "once at the window's start");
+        } else {
+                ratio_t pct = f->percent;
+                uint32_t k = blast_strike_count(eligible, f->count, pct, survivors);
+                if (!kill)
+                        k = blast_strike_count(eligible, f->count, pct, 0);
+                fprintf(out, "      %s %u of %u process%s of target %s%s (%s%s)", kill ? "kill" : "stop", k, eligible,
+                        eligible == 1 ? "" : "es", f->target, kill ? " per strike" : "",
+                        f->count ? "count " : "percent ",
+                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, pct));
+                if (kill)
+                        fprintf(out, ", keeping at least %u\n", survivors);
+                else
+                        fprintf(out, ", resume them at the window's end\n");
+                if (kill)
+                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
+                                f->every ? (snprintf(b, sizeof b, "every %s", format_duration(a, f->every)), b)
+                                         : "once at the window's start");
+        }
+}
+
+static void process_doctor(doctor_row_fn row, void *ud) {
+        char why[PATH_MAX + 512];
+        int fd = pidfd_open(getpid());
+        snprintf(why, sizeof why, "%s", fd < 0 ? strerror(errno) : "");
+        if (fd >= 0)
+                close(fd);
+        row(ud, "kill, pause (pidfd signals)", why, "Linux 5.3 or later", false);
+        char *cg = NULL, *own = NULL, p[PATH_MAX];
+        why[0] = '\0';
+        if (cgroup2_mount(&cg) < 0)
+                snprintf(why, sizeof why, "cgroup2 is not mounted");
+        else {
+                /* The root cgroup has no cgroup.freeze: look in a child, made
+                 * for the look and removed, when sabot runs in the root. */
+                char probe[PATH_MAX] = "";
+                if (proc_cgroup(getpid(), &own) >= 0 && !streq(own, "/"))
+                        snprintf(p, sizeof p, "%s%s/cgroup.freeze", cg, own);
+                else if (snprintf(probe, sizeof probe, "%s/sabot-doctor-%d", cg, (int)getpid()) > 0 && mkdir(probe, 0700) == 0)
+                        snprintf(p, sizeof p, "%s/cgroup.freeze", probe);
+                else
+                        snprintf(p, sizeof p, "%s/cgroup.freeze", cg);
+                if (access(p, F_OK) < 0)
+                        snprintf(why, sizeof why, "no %s", p);
+                if (probe[0])
+                        rmdir(probe);
+        }
+        /* Not fatal: pause falls back to SIGSTOP. */
+        row(ud, "pause by cgroup.freeze", why, why[0] ? "Linux 5.2 or later with cgroup v2; pause uses SIGSTOP meanwhile" : NULL,
+            true);
+        free(cg);
+        free(own);
+}
+
+const struct fault_backend process_backend = {"process faults", process_doctor};
+
+void process_describe_stop(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "resumed pid %d", (int)e->pid);
+}
+
+void process_describe_freeze(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "thawed %s", e->cgroup ? e->cgroup : "?");
+}
+
+void process_describe_exec(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "terminated launched pid %d", (int)e->pid);
+}
+
+void process_describe_cgroup(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "ended every process of launched cgroup %s, removed it", e->cgroup ? e->cgroup : "?");
 }

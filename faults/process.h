@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "fault.h"
+
+/* What kill and pause share (faults/process.c): targets' processes by
+ * pidfd, the blast radius, the cgroup freezer. The kinds' files hold what
+ * differs. */
+
+/* The keys both kinds take, as the start of their keys lists. */
+#define PROCESS_KEYS "percent", "count"
+/* target, count or percent, every. */
+void process_check(struct scenario *s, struct fault *f, struct diags *d);
+void process_describe(FILE *out, const struct plan *pl, size_t i);
+extern const struct fault_backend process_backend;
+int process_probe(const struct scenario *s, const struct fault *f, char *why, size_t len);
+int process_kill_apply(struct fault_ctx *c, struct fault_run *fr);
+int process_kill_strike(struct fault_ctx *c, struct fault_run *fr);
+int process_pause_apply(struct fault_ctx *c, struct fault_run *fr);
+
+/* The journal entries' words for what their revert did. */
+void process_describe_stop(const struct jentry *e, char *buf, size_t len);
+void process_describe_freeze(const struct jentry *e, char *buf, size_t len);
+void process_describe_exec(const struct jentry *e, char *buf, size_t len);
+void process_describe_cgroup(const struct jentry *e, char *buf, size_t len);
