@@ -149,12 +149,6 @@ bool file_is_trusted(const char *path, struct diags *d, enum diag_level level) {
         return r >= 0;
 }
 
-uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors) {
-        uint64_t n = count ? count : (uint64_t)eligible * percent / RATIO_ONE;
-        uint32_t room = eligible > min_survivors ? eligible - min_survivors : 0;
-        return n < room ? (uint32_t)n : room;
-}
-
 /* Where an effective limit comes from, for messages. */
 struct limit_src {
         char where[PATH_MAX + 64];

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "../agent/journal.h"
-#include "../agent/plan.h"
+#include "../agent/resolve.h"
 #include "registry.h"
 
 /* The engine's view of one fault during a run. */

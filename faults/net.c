@@ -25,7 +25,7 @@
 #include "../agent/scenario.h"
 #include "fault.h"
 #include "net.h"
-#include "net_filter.h"
+#include "net_filter_loader.h"
 #include "tc.h"
 
 /* Filters sabot creates carry the runner's pid in their handle, under a

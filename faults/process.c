@@ -791,3 +791,9 @@ void process_describe_exec(const struct jentry *e, char *buf, size_t len) {
 void process_describe_cgroup(const struct jentry *e, char *buf, size_t len) {
         snprintf(buf, len, "ended every process of launched cgroup %s, removed it", e->cgroup ? e->cgroup : "?");
 }
+
+uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors) {
+        uint64_t n = count ? count : (uint64_t)eligible * percent / RATIO_ONE;
+        uint32_t room = eligible > min_survivors ? eligible - min_survivors : 0;
+        return n < room ? (uint32_t)n : room;
+}

@@ -7,6 +7,11 @@
  * pidfd, the blast radius, the cgroup freezer. The kinds' files hold what
  * differs. */
 
+/* Blast radius of one strike of a kill or pause: how many of `eligible`
+ * processes to hit, with count (0 = unset) or percent, never leaving fewer
+ * than min_survivors. Percentages round down. */
+uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors);
+
 /* The keys both kinds take, as the start of their keys lists. */
 #define PROCESS_KEYS "percent", "count"
 /* target, count or percent, every. */

@@ -14,7 +14,7 @@
 #include "../agent/scenario.h"
 #include "../agent/journal.h"
 #include "../agent/host.h"
-#include "sys_fault.h"
+#include "sys_fault_loader.h"
 #include "syscall.h"
 
 static uint64_t mono_now(void) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* syscall-error: fail system calls of a target with an errno. Launched
  * targets through seccomp user notification (faults/syscall.c), running
- * ones through the eBPF programs on LSM hooks (faults/sys_fault.c). */
-#include "sys_fault.h"
+ * ones through the eBPF programs on LSM hooks (faults/sys_fault_loader.c). */
+#include "sys_fault_loader.h"
 #include "syscall.h"
 
 static const char *const keys[] = {SYSCALL_KEYS, "errno", NULL};

@@ -4,7 +4,7 @@
 
 #include "../agent/util.h"
 #include "bpf_common.h"
-#include "sys_fault.h"
+#include "sys_fault_loader.h"
 #include "sys_fault.skel.h"
 
 int sys_fault_load(const struct sys_fault_spec *spec, struct sys_fault_bpf **ret) {

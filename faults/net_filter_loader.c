@@ -6,7 +6,7 @@
 
 #include "../agent/scenario.h"
 #include "bpf_common.h"
-#include "net_filter.h"
+#include "net_filter_loader.h"
 #include "net_filter.skel.h"
 
 _Static_assert(SCENARIO_MAX_PORT_RANGES == NET_MAX_PORT_RANGES, "the validator's port ceiling is the classifier's");
