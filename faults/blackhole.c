@@ -15,11 +15,7 @@ static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER,
 
 const struct fault_ops blackhole_ops = {
         .kind = {.name = "blackhole", .keys = keys, .check = net_check, .entries = entries},
-        .backend = &net_backend,
         .probe = net_probe_drop,
         .describe = describe,
-        .counter_names = {"matched", "acted_on"},
-        .apply = net_apply,
-        .finish = net_finish,
-        .count = net_count,
+        NET_OPS,
 };

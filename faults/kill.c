@@ -28,10 +28,7 @@ static const struct jentry_kind entries[] = {{NULL}};
 const struct fault_ops kill_ops = {
         .kind = {.name = "kill", .keys = keys, .check = process_check, .entries = entries},
         .check_limits = check_limits,
-        .backend = &process_backend,
-        .probe = process_probe,
-        .describe = process_describe,
-        .counter_names = {"strikes", "processes"},
+        PROCESS_OPS,
         .apply = process_kill_apply,
         .strike = process_kill_strike,
 };

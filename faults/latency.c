@@ -55,11 +55,7 @@ static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NE
 const struct fault_ops latency_ops = {
         .kind = {.name = "latency", .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
-        .backend = &net_backend,
         .probe = net_probe_latency,
         .describe = describe,
-        .counter_names = {"matched", "acted_on"},
-        .apply = net_apply,
-        .finish = net_finish,
-        .count = net_count,
+        NET_OPS,
 };

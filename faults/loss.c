@@ -33,11 +33,7 @@ static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER,
 const struct fault_ops loss_ops = {
         .kind = {.name = "loss", .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
-        .backend = &net_backend,
         .probe = net_probe_drop,
         .describe = describe,
-        .counter_names = {"matched", "acted_on"},
-        .apply = net_apply,
-        .finish = net_finish,
-        .count = net_count,
+        NET_OPS,
 };

@@ -27,6 +27,10 @@ void net_describe_iface(FILE *out, const struct plan *pl, size_t i);
 void net_describe_match(FILE *out, const struct plan *pl, size_t i, const char *creates);
 
 extern const struct fault_backend net_backend;
+/* The members of struct fault_ops that every network kind shares. */
+#define NET_OPS                                                                                     \
+        .backend = &net_backend, .counter_names = {"matched", "acted_on"}, .apply = net_apply,        \
+        .finish = net_finish, .count = net_count
 /* Whether this host has clsact and cls_bpf (loss, blackhole), and for
  * latency ifb, netem, act_mirred and the distribution's table; and the tc
  * priority of f free of others' filters. */

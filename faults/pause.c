@@ -14,9 +14,6 @@ static const struct jentry_kind entries[] = {
 
 const struct fault_ops pause_ops = {
         .kind = {.name = "pause", .keys = keys, .check = process_check, .entries = entries},
-        .backend = &process_backend,
-        .probe = process_probe,
-        .describe = process_describe,
-        .counter_names = {"strikes", "processes"},
+        PROCESS_OPS,
         .apply = process_pause_apply,
 };

@@ -102,6 +102,10 @@ void syscall_describe(FILE *out, const struct plan *pl, size_t i);
 /* "write, openat", to be freed. */
 char *syscall_names(const struct fault *f);
 extern const struct fault_backend syscall_backend;
+/* The members of struct fault_ops that both syscall kinds share. */
+#define SYSCALL_OPS                                                                                 \
+        .backend = &syscall_backend, .probe = syscall_probe, .counter_names = {"matched", "acted_on"}, \
+        .apply = syscall_apply, .finish = syscall_finish
 int syscall_probe(const struct scenario *s, const struct fault *f, char *why, size_t len);
 int syscall_apply(struct fault_ctx *c, struct fault_run *fr);
 void syscall_finish(struct fault_ctx *c, struct fault_run *fr);

@@ -45,10 +45,6 @@ static const struct jentry_kind entries[] = {{NULL}};
 const struct fault_ops syscall_delay_ops = {
         .kind = {.name = "syscall-delay", .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
-        .backend = &syscall_backend,
-        .probe = syscall_probe,
         .describe = describe,
-        .counter_names = {"matched", "acted_on"},
-        .apply = syscall_apply,
-        .finish = syscall_finish,
+        SYSCALL_OPS,
 };

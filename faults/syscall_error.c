@@ -45,10 +45,6 @@ static const struct jentry_kind entries[] = {{"bpf", syscall_revert_bpf, NULL, f
 
 const struct fault_ops syscall_error_ops = {
         .kind = {.name = "syscall-error", .keys = keys, .check = check, .entries = entries},
-        .backend = &syscall_backend,
-        .probe = syscall_probe,
         .describe = describe,
-        .counter_names = {"matched", "acted_on"},
-        .apply = syscall_apply,
-        .finish = syscall_finish,
+        SYSCALL_OPS,
 };
