@@ -416,10 +416,19 @@ int control_recover(const struct dirs *d) {
                 if (journal_outstanding(v[i].j) > 0)
                         live[n_live++] = v[i].j;
         unsigned sweep_failed = 0;
-        int swept = live ? net_sweep(live, n_live, print_swept, NULL, &sweep_failed) : -ENOMEM;
+        int swept = 0;
+        const struct fault_backend *b;
+        for (size_t i = 0; (b = fault_backend_at(i)); i++) {
+                if (!b->sweep)
+                        continue;
+                unsigned failed = 0;
+                int q = live ? b->sweep(live, n_live, print_swept, NULL, &failed) : -ENOMEM;
+                sweep_failed += failed;
+                if (q < 0)
+                        log_error_errno(q, "the sweep for orphaned %s failed: %m", b->sweep_what);
+                swept = swept < 0 ? swept : q < 0 ? q : swept + q;
+        }
         free(live);
-        if (swept < 0)
-                log_error_errno(swept, "the sweep for orphaned network objects failed: %m");
         if (total + failed_total == 0 && swept <= 0 && !sweep_failed)
                 printf("sabot recover: nothing to revert\n");
         free_all(v, n);

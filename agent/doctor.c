@@ -40,13 +40,8 @@ int doctor_main(void) {
         char why[PATH_MAX + 512];
 
         /* Each mechanism once, in the order of the kinds that use it. */
-        for (size_t i = 0; i < n_fault_kinds; i++) {
-                const struct fault_backend *b = fault_ops_get((int)i)->backend;
-                bool seen = false;
-                for (size_t k = 0; k < i && !seen; k++)
-                        seen = fault_ops_get((int)k)->backend == b;
-                if (seen)
-                        continue;
+        const struct fault_backend *b;
+        for (size_t i = 0; (b = fault_backend_at(i)); i++) {
                 printf("%s\n", b->title);
                 b->doctor(kind_row, &t);
         }

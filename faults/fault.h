@@ -67,7 +67,17 @@ typedef void (*doctor_row_fn)(void *ud, const char *what, const char *why, const
 struct fault_backend {
         const char *title; /* "network faults" */
         void (*doctor)(doctor_row_fn row, void *ud);
+        /* recover: remove the mechanism's sabot-named objects that no live
+         * run holds (live[]: the journals of live runs), reporting each;
+         * the number removed, failures counted in ret_failed. NULL: it
+         * leaves nothing a journal could miss. */
+        int (*sweep)(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud),
+                     void *ud, unsigned *ret_failed);
+        const char *sweep_what; /* "network objects" */
 };
+/* The mechanisms the kinds use, each once, in the registry's order; NULL
+ * past the last. */
+const struct fault_backend *fault_backend_at(size_t i);
 
 /* A fault kind, after iproute2's struct qdisc_util and systemd-networkd's
  * QDiscVTable: everything one kind says and does, in one file
@@ -138,22 +148,6 @@ int process_signal_entry(const struct jentry *e, int sig);
 /* Whether anything an "exec" or "exec-cgroup" entry names still runs. */
 bool process_entry_running(const struct jentry *e);
 
-/* What this kernel supports for network faults, tried in a throwaway
- * network namespace; each *_why is empty when supported. */
-struct net_support {
-        char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
-};
-void net_probe(struct net_support *ret);
-/* Remove sabot-tagged objects that no live run holds: ifb devices named
- * sabot-*, cls_bpf filters with sabot's handle and clsact qdiscs with its
- * marker chain, in this network namespace and every named one
- * (/run/netns). A run is live when live[] (journals) has it or its runner,
- * whose pid the object carries, is a live sabot process. Reports each
- * removal (err 0) and each failure (err < 0, counted in ret_failed: a
- * namespace it cannot enter, an object it cannot remove); returns the
- * number removed. */
-int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
-              unsigned *ret_failed);
 int process_revert_stop(const struct jentry *e);
 int process_revert_freeze(const struct jentry *e);
 int process_revert_exec(const struct jentry *e);

@@ -763,7 +763,8 @@ static void net_doctor(doctor_row_fn row, void *ud) {
         row(ud, "latency: act_mirred", s.mirred_why, NULL, false);
 }
 
-const struct fault_backend net_backend = {"network faults", net_doctor};
+const struct fault_backend net_backend = {
+        .title = "network faults", .doctor = net_doctor, .sweep = net_sweep, .sweep_what = "network objects"};
 
 /* ---- the orphan sweep ---- */
 

@@ -26,6 +26,22 @@ void net_check(struct scenario *s, struct fault *f, struct diags *d);
 void net_describe_iface(FILE *out, const struct plan *pl, size_t i);
 void net_describe_match(FILE *out, const struct plan *pl, size_t i, const char *creates);
 
+/* What this kernel supports for network faults, tried in a throwaway
+ * network namespace; each *_why is empty when supported. */
+struct net_support {
+        char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
+};
+void net_probe(struct net_support *ret);
+/* Remove sabot-tagged objects that no live run holds: ifb devices named
+ * sabot-*, cls_bpf filters with sabot's handle and clsact qdiscs with its
+ * marker chain, in this network namespace and every named one
+ * (/run/netns). A run is live when live[] (journals) has it or its runner,
+ * whose pid the object carries, is a live sabot process. Reports each
+ * removal (err 0) and each failure (err < 0, counted in ret_failed: a
+ * namespace it cannot enter, an object it cannot remove); returns the
+ * number removed. */
+int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
+              unsigned *ret_failed);
 extern const struct fault_backend net_backend;
 /* The members of struct fault_ops that every network kind shares. */
 #define NET_OPS                                                                                     \

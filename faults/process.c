@@ -774,7 +774,7 @@ static void process_doctor(doctor_row_fn row, void *ud) {
         free(own);
 }
 
-const struct fault_backend process_backend = {"process faults", process_doctor};
+const struct fault_backend process_backend = {.title = "process faults", .doctor = process_doctor};
 
 void process_describe_stop(const struct jentry *e, char *buf, size_t len) {
         snprintf(buf, len, "resumed pid %d", (int)e->pid);

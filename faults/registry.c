@@ -29,6 +29,17 @@ const struct jentry_kind jentry_kinds_other[] = {
         {NULL},
 };
 
+const struct fault_backend *fault_backend_at(size_t i) {
+        for (size_t t = 0; t < ELEMENTSOF(all); t++) {
+                bool first = true;
+                for (size_t k = 0; k < t && first; k++)
+                        first = all[k]->backend != all[t]->backend;
+                if (first && i-- == 0)
+                        return all[t]->backend;
+        }
+        return NULL;
+}
+
 const struct fault_ops *fault_ops_get(int type) {
         return type >= 0 && (size_t)type < ELEMENTSOF(all) ? all[type] : NULL;
 }

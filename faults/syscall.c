@@ -584,4 +584,4 @@ static void syscall_doctor(doctor_row_fn row, void *ud) {
             "lockdown too (integrity and confidentiality); some sandboxes refuse them", false);
 }
 
-const struct fault_backend syscall_backend = {"syscall faults", syscall_doctor};
+const struct fault_backend syscall_backend = {.title = "syscall faults", .doctor = syscall_doctor};
