@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "../agent/scenario.h" /* FAULT_MASK */
+
 /* The one list of fault kinds. A kind is one file, faults/NAME.c, that
  * defines `const struct fault_ops NAME_ops` (faults/fault.h), and one line
  * here: X(ID, NAME). The order is the order kinds are listed in messages
