@@ -275,8 +275,9 @@ static void choose(pid_t *v, size_t n, size_t k) {
 }
 
 static uint32_t survivors_for(struct fault_ctx *c, const struct fault *f) {
+        /* min_survivors is a key of kill alone: 0 for pause. */
         uint32_t s = c->pl->eff.min_survivors;
-        return f->type == FAULT_KILL && f->min_survivors > s ? f->min_survivors : s;
+        return f->min_survivors > s ? f->min_survivors : s;
 }
 
 static bool has_share(const struct fault *f) {
@@ -684,8 +685,6 @@ void process_check(struct scenario *s, struct fault *f, struct diags *d) {
                 diag_error(d, s->file, fault_line(f, "percent"), "set either count or percent, not both");
         if (fault_ok(f, "count") && f->count == 0)
                 diag_error(d, s->file, fault_line(f, "count"), "count must be at least 1");
-        if (f->type == FAULT_KILL && !fault_line(f, "count") && !fault_line(f, "percent"))
-                f->count = 1;
         if (fault_ok(f, "every")) {
                 uint64_t window = fault_end(s, f) - f->start;
                 if (f->every < 100 * NSEC_PER_MSEC)
@@ -698,47 +697,12 @@ void process_check(struct scenario *s, struct fault *f, struct diags *d) {
         }
 }
 
-void process_describe(FILE *out, const struct plan *pl, size_t i) {
-        const struct fault *f = pl->faults[i].f;
-        const struct resolved_target *rt = f->target_index >= 0 ? &pl->targets[f->target_index] : NULL;
-        char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
-        bool kill = f->type == FAULT_KILL;
-        uint32_t survivors = kill && f->min_survivors > pl->eff.min_survivors ? f->min_survivors : pl->eff.min_survivors;
-        uint32_t eligible = rt ? (uint32_t)rt->n_pids : 0;
-        if (rt && rt->t->sel == SEL_EXEC)
-                fprintf(out, "      %s the process that the run launches for target %s\n",
-                        kill ? "signal" : "stop (and later resume)", f->target);
-        else if (!kill && !f->count && !fault_line(f, "percent"))
-                fprintf(out, "      stop all %u process%s of target %s (cgroup.freeze where "
-                             "available), resume at the window's end\n",
-                        eligible, eligible == 1 ? "" : "es", f->target);
-        else if (rt && plan_resolved_later(pl->s, rt->t, rt)) {
-                fprintf(out, "      %s %s of the processes target %s matches when the window opens%s, "
-                        "keeping at least %u\n", kill ? "kill" : "stop",
-                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, f->percent),
-                        f->target, kill ? " (per strike)" : "", kill ? survivors : 0);
-                if (kill)
-                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
-                                f->every ? (snprintf(b, sizeof b, "every %s", format_duration(a, f->every)), b)
-                                         : "once at the window's start");
-        } else {
-                ratio_t pct = f->percent;
-                uint32_t k = blast_strike_count(eligible, f->count, pct, survivors);
-                if (!kill)
-                        k = blast_strike_count(eligible, f->count, pct, 0);
-                fprintf(out, "      %s %u of %u process%s of target %s%s (%s%s)", kill ? "kill" : "stop", k, eligible,
-                        eligible == 1 ? "" : "es", f->target, kill ? " per strike" : "",
-                        f->count ? "count " : "percent ",
-                        f->count ? (snprintf(c, sizeof c, "%u", f->count), c) : format_ratio(c, pct));
-                if (kill)
-                        fprintf(out, ", keeping at least %u\n", survivors);
-                else
-                        fprintf(out, ", resume them at the window's end\n");
-                if (kill)
-                        fprintf(out, "      signal SIG%s, %s\n", signal_to_name(f->signal),
-                                f->every ? (snprintf(b, sizeof b, "every %s", format_duration(a, f->every)), b)
-                                         : "once at the window's start");
-        }
+const char *process_share(const struct fault *f, char buf[static FORMAT_MAX]) {
+        if (f->count)
+                snprintf(buf, FORMAT_MAX, "%u", f->count);
+        else
+                format_ratio(buf, f->percent);
+        return buf;
 }
 
 static void process_doctor(doctor_row_fn row, void *ud) {

@@ -16,12 +16,12 @@ uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, 
 #define PROCESS_KEYS "percent", "count"
 /* target, count or percent, every. */
 void process_check(struct scenario *s, struct fault *f, struct diags *d);
-void process_describe(FILE *out, const struct plan *pl, size_t i);
+/* "3" (count = 3) or "25%" (percent = 25%), in buf. */
+const char *process_share(const struct fault *f, char buf[static FORMAT_MAX]);
 extern const struct fault_backend process_backend;
 /* The members of struct fault_ops that kill and pause share. */
 #define PROCESS_OPS                                                                                 \
-        .backend = &process_backend, .probe = process_probe, .describe = process_describe,            \
-        .counter_names = {"strikes", "processes"}
+        .backend = &process_backend, .probe = process_probe, .counter_names = {"strikes", "processes"}
 int process_probe(const struct scenario *s, const struct fault *f, char *why, size_t len);
 int process_kill_apply(struct fault_ctx *c, struct fault_run *fr);
 int process_kill_strike(struct fault_ctx *c, struct fault_run *fr);
