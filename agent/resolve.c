@@ -202,3 +202,10 @@ bool plan_resolved_later(const struct scenario *s, const struct target *t, const
                         return true;
         return false;
 }
+
+void resolved_target_done(struct resolved_target *rt) {
+        free(rt->pids);
+        free(rt->cgroup);
+        free(rt->ex);
+        free(rt->problem);
+}

@@ -41,6 +41,10 @@ struct plan {
  * threads, sabot's own, or what pl's policy protects), its cgroup, or why
  * nothing matched. */
 int plan_resolve_target(const struct plan *pl, const struct target *t, struct resolved_target *rt);
+/* Free what rt holds (not rt itself): `_cleanup_resolved_target_ struct
+ * resolved_target rt = {0};` before plan_resolve_target. */
+void resolved_target_done(struct resolved_target *rt);
+#define _cleanup_resolved_target_ _cleanup_(resolved_target_done)
 /* Whether target t, matching nothing now, is resolved when its window
  * opens instead (a comm or exe target in a scenario that launches some). */
 bool plan_resolved_later(const struct scenario *s, const struct target *t, const struct resolved_target *rt);

@@ -19,13 +19,10 @@
 #include "process.h"
 #include "syscall.h"
 
-static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_send_signal(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
-
 /* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
  * its pid now names another one. */
 static int pidfd_for(pid_t pid, uint64_t start) {
-        int fd = pidfd_open(pid);
+        int fd = sys_pidfd_open(pid);
         if (fd < 0)
                 return -errno;
         uint64_t now;
@@ -41,7 +38,7 @@ static int signal_identity(pid_t pid, uint64_t start, int sig) {
         int fd = pidfd_for(pid, start);
         if (fd < 0)
                 return fd;
-        int r = pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
         close(fd);
         return r;
 }
@@ -196,12 +193,12 @@ static int signal_cgroup(const char *cgroup, int sig) {
                 return r == -ENOENT ? 0 : r;
         const char *base = strrchr(cgroup, '/') + 1;
         for (size_t i = 0; i < n; i++) {
-                int fd = pidfd_open(pids[i]);
+                int fd = sys_pidfd_open(pids[i]);
                 if (fd < 0)
                         continue;
                 char *rel = NULL;
                 if (proc_cgroup(pids[i], &rel) >= 0 && has_component(rel, base))
-                        (void)pidfd_send_signal(fd, sig);
+                        (void)sys_pidfd_send_signal(fd, sig);
                 free(rel);
                 close(fd);
         }
@@ -218,7 +215,7 @@ int process_revert_exec(const struct jentry *e) {
         /* The leader is ours: its process group is too (setpgid at launch;
          * a pgid is not reused while its leader lives). */
         (void)kill(-e->pid, SIGKILL);
-        int r = pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
         close(fd);
         return r;
 }
@@ -252,7 +249,7 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 }
                 return 0;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r = plan_resolve_target(c->pl, t, &rt);
         if (r >= 0) {
                 ret->pids = TAKE_PTR(rt.pids);
@@ -260,7 +257,6 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 ret->cgroup = TAKE_PTR(rt.cgroup);
                 ret->whole = ret->cgroup && rt.n_ex == 0;
         }
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return r;
 }
 
@@ -287,7 +283,7 @@ static bool has_share(const struct fault *f) {
 int process_probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s;
         (void)f;
-        int fd = pidfd_open(getpid());
+        int fd = sys_pidfd_open(getpid());
         if (fd < 0) {
                 snprintf(why, len, "pidfd_open() is not available (Linux 5.3 or later is needed): %s",
                          strerror(errno));
@@ -415,31 +411,6 @@ int process_pause_apply(struct fault_ctx *c, struct fault_run *fr) {
         return r < 0 ? r : 0;
 }
 
-/* argv of a command: words split at spaces, no shell. */
-static char **split_words(const char *cmd) {
-        char *copy = strdup(cmd), **argv = NULL;
-        size_t n = 0;
-        if (!copy)
-                return NULL;
-        for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (!d || array_push(&argv, &n, sizeof d, &d) < 0) {
-                        free(d);
-                        goto fail;
-                }
-        }
-        char *null = NULL;
-        if (array_push(&argv, &n, sizeof null, &null) < 0)
-                goto fail;
-        free(copy);
-        return argv;
-fail:
-        for (size_t i = 0; i < n; i++)
-                free(argv[i]);
-        free(argv);
-        free(copy);
-        return NULL;
-}
 
 int process_signal_entry(const struct jentry *e, int sig) {
         if (streq(e->kind, "exec-cgroup"))
@@ -474,13 +445,13 @@ static bool is_notify_fd(int fd) {
  * the guardian ends it. */
 static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, int *ret_notify, unsigned *ret_li,
                           int *ret_child_errno) {
-        int pidfd = pidfd_open(pid), nfd = -1, r = 0;
+        int pidfd = sys_pidfd_open(pid), nfd = -1, r = 0;
         unsigned li = 0;
         if (pidfd < 0)
                 return -errno;
         for (int ms = 0; ms < 10000; ms++) {
                 if (nfd < 0) {
-                        nfd = (int)syscall(SYS_pidfd_getfd, pidfd, NOTIFY_FD, 0);
+                        nfd = sys_pidfd_getfd(pidfd, NOTIFY_FD);
                         if (nfd >= 0 && !is_notify_fd(nfd))
                                 close(nfd), nfd = -1;
                         if (nfd >= 0 && xl && xl->give) {
@@ -525,9 +496,11 @@ static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, 
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
                              size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
                              int *ret_notify, unsigned *ret_listener) {
-        char **argv = split_words(t->exec);
-        if (!argv || !argv[0])
+        char **argv = NULL;
+        if (argv_split(t->exec, &argv) < 0 || !argv[0]) {
+                argv_free(argv);
                 return -ENOMEM;
+        }
         int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
         scmp_filter_ctx ctx = NULL;
         char *cgroup = NULL;
@@ -572,11 +545,7 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
                 /* Only the runner holds the write end: EOF if it dies. */
                 close(go[1]);
                 setpgid(0, 0);
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                for (int s = 1; s < NSIG; s++)
-                        signal(s, SIG_DFL);
+                child_reset_signals(true);
                 int nul = open("/dev/null", O_RDONLY);
                 dup2(nul, 0);
                 dup2(logfd, 1);
@@ -670,9 +639,7 @@ out:
         }
         if (ctx)
                 seccomp_release(ctx);
-        for (size_t i = 0; argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         return r;
 }
 
@@ -707,7 +674,7 @@ const char *process_share(const struct fault *f, char buf[static FORMAT_MAX]) {
 
 static void process_doctor(doctor_row_fn row, void *ud) {
         char why[PATH_MAX + 512];
-        int fd = pidfd_open(getpid());
+        int fd = sys_pidfd_open(getpid());
         snprintf(why, sizeof why, "%s", fd < 0 ? strerror(errno) : "");
         if (fd >= 0)
                 close(fd);
