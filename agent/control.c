@@ -28,15 +28,11 @@ static int pidfd_of(pid_t pid, uint64_t start) {
         return fd;
 }
 
+/* What reverting e did, in the words of its entry kind. */
 static void describe(const struct jentry *e, char *buf, size_t len) {
-        if (streq(e->kind, "stop"))
-                snprintf(buf, len, "resumed pid %d", (int)e->pid);
-        else if (streq(e->kind, "freeze"))
-                snprintf(buf, len, "thawed %s", e->cgroup ? e->cgroup : "?");
-        else if (streq(e->kind, "exec"))
-                snprintf(buf, len, "terminated launched pid %d", (int)e->pid);
-        else if (streq(e->kind, "exec-cgroup"))
-                snprintf(buf, len, "ended every process of launched cgroup %s, removed it", e->cgroup ? e->cgroup : "?");
+        const struct jentry_kind *k = jentry_kind_find(e->kind);
+        if (k && k->describe)
+                k->describe(e, buf, len);
         else
                 snprintf(buf, len, "%s", e->kind);
 }
@@ -376,7 +372,8 @@ static void print_swept(const char *what, int err, void *ud) {
 }
 
 static bool net_kind(const char *kind) {
-        return streq(kind, "tcfilter") || streq(kind, "clsact") || streq(kind, "ifb");
+        const struct jentry_kind *k = jentry_kind_find(kind);
+        return k && k->netns;
 }
 
 /* Each change recover could not revert, with its reason. */
@@ -432,10 +429,19 @@ int control_recover(const struct dirs *d) {
                 if (journal_outstanding(v[i].j) > 0)
                         live[n_live++] = v[i].j;
         unsigned sweep_failed = 0;
-        int swept = live ? net_sweep(live, n_live, print_swept, NULL, &sweep_failed) : -ENOMEM;
+        int swept = 0;
+        const struct fault_backend *b;
+        for (size_t i = 0; (b = fault_backend_at(i)); i++) {
+                if (!b->sweep)
+                        continue;
+                unsigned failed = 0;
+                int q = live ? b->sweep(live, n_live, print_swept, NULL, &failed) : -ENOMEM;
+                sweep_failed += failed;
+                if (q < 0)
+                        log_error_errno(q, "the sweep for orphaned %s failed: %m", b->sweep_what);
+                swept = swept < 0 ? swept : q < 0 ? q : swept + q;
+        }
         free(live);
-        if (swept < 0)
-                log_error_errno(swept, "the sweep for orphaned network objects failed: %m");
         if (total + failed_total == 0 && swept <= 0 && !sweep_failed)
                 printf("sabot recover: nothing to revert\n");
         metrics_refresh_armed(d);

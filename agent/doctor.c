@@ -9,8 +9,6 @@
 
 #include "curl_lib.h"
 #include "../faults/fault.h"
-#include "../faults/sys_fault.h"
-#include "../faults/syscall.h"
 #include "doctor.h"
 #include "host.h"
 #include "json.h"
@@ -55,71 +53,33 @@ static int row_req(const char *what, const char *why, const char *remedy, bool r
 
 static int row(const char *what, const char *why, const char *remedy) { return row_req(what, why, remedy, true); }
 
+struct tally {
+        int missing;
+};
+
+static void kind_row(void *ud, const char *what, const char *why, const char *remedy, bool advisory) {
+        struct tally *t = ud;
+        int m = row_req(what, why, remedy, !advisory);
+        if (!advisory)
+                t->missing += m;
+}
+
 int doctor_main(bool json) {
         _cleanup_(json_object_putp) struct json_object *doc = json ? json_doc_new("doctor") : NULL;
         if (json && !doc)
                 return EXIT_INTERNAL;
         if (doc)
                 json_add(doc, "checks", checks = json_object_new_array());
-        int missing = 0;
+        struct tally t = {0};
         char why[PATH_MAX + 512];
 
-        group("process faults");
-        int fd = sys_pidfd_open(getpid());
-        snprintf(why, sizeof why, "%s", fd < 0 ? strerror(errno) : "");
-        if (fd >= 0)
-                close(fd);
-        missing += row("kill, pause (pidfd signals)", why, "Linux 5.3 or later");
-        char *cg = NULL, *own = NULL, p[PATH_MAX];
-        why[0] = '\0';
-        if (cgroup2_mount(&cg) < 0)
-                snprintf(why, sizeof why, "cgroup2 is not mounted");
-        else {
-                /* The root cgroup has no cgroup.freeze: look in a child, made
-                 * for the look and removed, when sabot runs in the root. */
-                char probe[PATH_MAX] = "";
-                if (proc_cgroup(getpid(), &own) >= 0 && !streq(own, "/"))
-                        snprintf(p, sizeof p, "%s%s/cgroup.freeze", cg, own);
-                else if (snprintf(probe, sizeof probe, "%s/sabot-doctor-%d", cg, (int)getpid()) > 0 && mkdir(probe, 0700) == 0)
-                        snprintf(p, sizeof p, "%s/cgroup.freeze", probe);
-                else
-                        snprintf(p, sizeof p, "%s/cgroup.freeze", cg);
-                if (access(p, F_OK) < 0)
-                        snprintf(why, sizeof why, "no %s", p);
-                if (probe[0])
-                        rmdir(probe);
+        /* Each mechanism once, in the order of the kinds that use it. */
+        const struct fault_backend *b;
+        for (size_t i = 0; (b = fault_backend_at(i)); i++) {
+                group(b->title);
+                b->doctor(kind_row, &t);
         }
-        /* Not fatal: pause falls back to SIGSTOP. */
-        row_req("pause by cgroup.freeze", why, why[0] ? "Linux 5.2 or later with cgroup v2; pause uses SIGSTOP meanwhile" : NULL,
-                false);
-        free(cg);
-        free(own);
-
-        group("network faults");
-        struct net_support s;
-        net_probe(&s);
-        missing += row("loss, blackhole (clsact + cls_bpf)", s.clsact_why, NULL);
-        missing += row("latency: ifb", s.ifb_why, NULL);
-        missing += row("latency: netem", s.netem_why, NULL);
-        missing += row("latency: act_mirred", s.mirred_why, NULL);
-
-        group("syscall faults");
-        why[0] = '\0';
-        missing += row("launched targets (seccomp notify)", syscall_seccomp_supported(why, sizeof why) < 0 ? why : "",
-                       NULL);
-        struct sys_fault_bpf *skel = NULL;
-        /* A target that cannot exist: loaded and attached, it fails nothing. */
-        struct sys_fault_spec spec = {.tgid = INT32_MAX, .err = EIO, .probability = RATIO_ONE};
-        int r = sys_fault_load(&spec, &skel);
-        why[0] = '\0';
-        if (r < 0)
-                snprintf(why, sizeof why, "fmod_ret on security_file_open does not load: %s", strerror(-r));
-        else
-                sys_fault_free(skel);
-        missing += row("running processes (eBPF LSM hooks)", why,
-                       "a kernel with CONFIG_BPF_LSM (or CONFIG_FUNCTION_ERROR_INJECTION) that allows tracing "
-                       "programs, as Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 do, under "
-                       "lockdown too (integrity and confidentiality); some sandboxes refuse them");
+        int missing = t.missing;
 
         group("slo probes");
         missing += row("http, prometheus (libcurl)", curl_lib_load(why, sizeof why) < 0 ? why : "", NULL);

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../faults/fault.h"
 #include "host.h"
 #include "journal.h"
+#include "kind.h"
 #include "state.h"
 
 /* Values are written percent-encoded so that paths with spaces or '='
@@ -319,6 +319,16 @@ int journal_load(const char *path, struct journal **ret) {
         return 0;
 }
 
+const struct jentry_kind *jentry_kind_find(const char *kind) {
+        for (size_t i = 0; i <= n_fault_kinds; i++) {
+                const struct jentry_kind *v = i < n_fault_kinds ? fault_kinds[i]->entries : jentry_kinds_other;
+                for (; v && v->kind; v++)
+                        if (streq(v->kind, kind))
+                                return v;
+        }
+        return NULL;
+}
+
 static bool in_set(unsigned seq, const unsigned *seqs, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (seqs[i] == seq)
@@ -334,7 +344,8 @@ static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs
                 struct jentry *e = &j->v[i];
                 if (e->reverted || (seqs && !in_set(e->seq, seqs, n_seqs)))
                         continue;
-                int r = fault_revert_entry(e);
+                const struct jentry_kind *k = jentry_kind_find(e->kind);
+                int r = k ? k->revert(e) : -EBADMSG;
                 if (r >= 0)
                         (void)journal_reverted(j, e->seq); /* done even if it could not be recorded */
                 if (done)

@@ -78,9 +78,9 @@ struct json_object *plan_json(const struct plan *pl, struct diags *d) {
         json_add_number(l, "max_kill_percent", percent(pl->eff.max_kill_percent));
         json_add(l, "min_survivors", json_object_new_int64(pl->eff.min_survivors));
         json_add(l, "allowed_types", a = json_object_new_array());
-        for (int t = 0; t < _FAULT_TYPE_MAX; t++)
+        for (size_t t = 0; t < n_fault_kinds; t++)
                 if (pl->eff.allowed_types & FAULT_MASK(t))
-                        json_object_array_add(a, json_str(fault_type_to_string(t)));
+                        json_object_array_add(a, json_str(fault_type_to_string((int)t)));
         struct json_object *pr = json_object_new_object();
         json_add(o, "protected", pr);
         json_add(pr, "ports", ports_json(&pl->p->protect.ports));

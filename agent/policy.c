@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "../faults/fault.h"
 #include "policy.h"
 
 static const char *const policy_kinds[_POL_MAX] = {[POL_LIMITS] = "limits", [POL_PROTECT] = "protect",
@@ -66,7 +67,7 @@ struct policy *policy_new_default(void) {
                 .max_kill_count = 10,
                 .max_kill_percent = RATIO_ONE / 2,
                 .min_survivors = 1,
-                .allowed_types = FAULTS_ALL,
+                .allowed_types = fault_types_all(),
         };
         p->protect.hdr.kind = POL_PROTECT;
         p->probes.hdr.kind = POL_PROBES;
@@ -148,12 +149,6 @@ bool file_is_trusted(const char *path, struct diags *d, enum diag_level level) {
         return r >= 0;
 }
 
-uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors) {
-        uint64_t n = count ? count : (uint64_t)eligible * percent / RATIO_ONE;
-        uint32_t room = eligible > min_survivors ? eligible - min_survivors : 0;
-        return n < room ? (uint32_t)n : room;
-}
-
 /* Where an effective limit comes from, for messages. */
 struct limit_src {
         char where[PATH_MAX + 64];
@@ -169,18 +164,17 @@ static void src_policy(struct limit_src *w, const struct policy *p, const char *
                 snprintf(w->where, sizeof w->where, "the host policy %s (built-in default)", p->path);
 }
 
-enum { L_DURATION, L_DELAY, L_LOSS, L_KILL_COUNT, L_KILL_PERCENT, L_SURVIVORS, L_TYPES, _L_MAX };
-static const char *const limit_keys[_L_MAX] = {
+static const char *const limit_keys[_LIMIT_MAX] = {
         "max_duration", "max_delay", "max_loss", "max_kill_count", "max_kill_percent", "min_survivors",
         "allowed_types",
 };
 
 static void types_to_string(uint32_t mask, char *buf, size_t len) {
         buf[0] = '\0';
-        for (int t = 0; t < _FAULT_TYPE_MAX; t++)
+        for (size_t t = 0; t < n_fault_kinds; t++)
                 if (mask & FAULT_MASK(t))
                         snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
-                                 fault_type_to_string(t));
+                                 fault_type_to_string((int)t));
         if (!buf[0])
                 snprintf(buf, len, "(none)");
 }
@@ -188,12 +182,12 @@ static void types_to_string(uint32_t mask, char *buf, size_t len) {
 /* A value of one limit as text. */
 static void limit_value(const struct limits *l, int which, char buf[static FORMAT_MAX]) {
         switch (which) {
-        case L_DURATION: format_duration(buf, l->max_duration); break;
-        case L_DELAY: format_duration(buf, l->max_delay); break;
-        case L_LOSS: format_ratio(buf, l->max_loss); break;
-        case L_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
-        case L_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
-        case L_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
+        case LIMIT_DURATION: format_duration(buf, l->max_duration); break;
+        case LIMIT_DELAY: format_duration(buf, l->max_delay); break;
+        case LIMIT_LOSS: format_ratio(buf, l->max_loss); break;
+        case LIMIT_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
+        case LIMIT_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
+        case LIMIT_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
         default: types_to_string(l->allowed_types, buf, FORMAT_MAX); break;
         }
 }
@@ -201,36 +195,59 @@ static void limit_value(const struct limits *l, int which, char buf[static FORMA
 /* Whether scenario value a is looser than the policy's b, for limit which. */
 static bool looser(const struct limits *a, const struct limits *b, int which) {
         switch (which) {
-        case L_DURATION: return a->max_duration > b->max_duration;
-        case L_DELAY: return a->max_delay > b->max_delay;
-        case L_LOSS: return a->max_loss > b->max_loss;
-        case L_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
-        case L_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
-        case L_SURVIVORS: return a->min_survivors < b->min_survivors;
+        case LIMIT_DURATION: return a->max_duration > b->max_duration;
+        case LIMIT_DELAY: return a->max_delay > b->max_delay;
+        case LIMIT_LOSS: return a->max_loss > b->max_loss;
+        case LIMIT_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
+        case LIMIT_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
+        case LIMIT_SURVIVORS: return a->min_survivors < b->min_survivors;
         default: return (a->allowed_types & ~b->allowed_types) != 0;
         }
 }
 
 static void take(struct limits *eff, const struct limits *from, int which) {
         switch (which) {
-        case L_DURATION: eff->max_duration = from->max_duration; break;
-        case L_DELAY: eff->max_delay = from->max_delay; break;
-        case L_LOSS: eff->max_loss = from->max_loss; break;
-        case L_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
-        case L_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
-        case L_SURVIVORS: eff->min_survivors = from->min_survivors; break;
+        case LIMIT_DURATION: eff->max_duration = from->max_duration; break;
+        case LIMIT_DELAY: eff->max_delay = from->max_delay; break;
+        case LIMIT_LOSS: eff->max_loss = from->max_loss; break;
+        case LIMIT_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
+        case LIMIT_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
+        case LIMIT_SURVIVORS: eff->min_survivors = from->min_survivors; break;
         default: eff->allowed_types = from->allowed_types; break;
         }
+}
+
+/* What the kinds report against the ceilings (struct limit_check). */
+struct policy_limit_check {
+        struct limit_check lc;
+        const char *file;
+        const struct limit_src *src;
+        struct diags *d;
+};
+
+static void limit_over(struct limit_check *lc, enum limit_key which, unsigned line, const char *what) {
+        struct policy_limit_check *p = (struct policy_limit_check *)lc;
+        char c[FORMAT_MAX];
+        limit_value(lc->eff, which, c);
+        diag_error(p->d, p->file, line, "%s exceeds %s = %s set by %s", what, limit_keys[which], c, p->src[which].where);
+}
+
+static void limit_under(struct limit_check *lc, enum limit_key which, unsigned line, const char *what) {
+        struct policy_limit_check *p = (struct policy_limit_check *)lc;
+        char c[FORMAT_MAX];
+        limit_value(lc->eff, which, c);
+        diag_error(p->d, p->file, line, "%s is below %s = %s set by %s; a fault may only keep more survivors", what,
+                   limit_keys[which], c, p->src[which].where);
 }
 
 #define SLINE(obj, key) conf_line(&scenario_spec, &(obj)->hdr, key)
 
 void policy_check(const struct policy *p, const struct scenario *s, struct limits *ret_eff, struct diags *d) {
         struct limits eff = p->limits;
-        struct limit_src src[_L_MAX];
+        struct limit_src src[_LIMIT_MAX];
         char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
 
-        for (int i = 0; i < _L_MAX; i++) {
+        for (int i = 0; i < _LIMIT_MAX; i++) {
                 src_policy(&src[i], p, limit_keys[i]);
                 unsigned line = s->has_limits ? SLINE(&s->limits, limit_keys[i]) : 0;
                 if (!line)
@@ -255,42 +272,25 @@ void policy_check(const struct policy *p, const struct scenario *s, struct limit
         } while (0)
 
         if (s->has_head && s->head.duration > eff.max_duration)
-                OVER(L_DURATION, SLINE(&s->head, "duration"), "duration = %s", format_duration(a, s->head.duration));
+                OVER(LIMIT_DURATION, SLINE(&s->head, "duration"), "duration = %s", format_duration(a, s->head.duration));
 
         for (size_t i = 0; i < s->n_faults; i++) {
                 const struct fault *f = s->faults[i];
                 if (f->type < 0)
                         continue;
                 if (!(eff.allowed_types & FAULT_MASK(f->type))) {
-                        limit_value(&eff, L_TYPES, c);
+                        limit_value(&eff, LIMIT_TYPES, c);
                         diag_error(d, s->file, SLINE(f, "type"), "type = %s is not allowed on this host: "
                                    "allowed_types = %s, set by %s", fault_type_to_string(f->type), c,
-                                   src[L_TYPES].where);
+                                   src[LIMIT_TYPES].where);
                 }
-                if (f->type == FAULT_SYSCALL_DELAY && f->delay > eff.max_delay)
-                        OVER(L_DELAY, SLINE(f, "delay"), "delay = %s", format_duration(a, f->delay));
-                if (f->type == FAULT_LATENCY && f->delay + f->jitter > eff.max_delay) {
-                        if (f->jitter)
-                                OVER(L_DELAY, SLINE(f, "delay"), "delay + jitter = %s + %s",
-                                     format_duration(a, f->delay), format_duration(b, f->jitter));
-                        else
-                                OVER(L_DELAY, SLINE(f, "delay"), "delay = %s", format_duration(a, f->delay));
-                }
-                if (f->type == FAULT_LOSS && f->percent > eff.max_loss)
-                        OVER(L_LOSS, SLINE(f, "percent"), "percent = %s", format_ratio(a, f->percent));
-                if (f->type == FAULT_KILL) {
-                        if (f->count > eff.max_kill_count)
-                                OVER(L_KILL_COUNT, SLINE(f, "count") ? SLINE(f, "count") : f->hdr.line,
-                                     "count = %u", f->count);
-                        if (SLINE(f, "percent") && f->percent > eff.max_kill_percent)
-                                OVER(L_KILL_PERCENT, SLINE(f, "percent"), "percent = %s", format_ratio(a, f->percent));
-                        if (SLINE(f, "min_survivors") && f->min_survivors < eff.min_survivors) {
-                                limit_value(&eff, L_SURVIVORS, c);
-                                diag_error(d, s->file, SLINE(f, "min_survivors"), "min_survivors = %u is below "
-                                           "min_survivors = %u set by %s; a fault may only keep more "
-                                           "survivors", f->min_survivors, eff.min_survivors,
-                                           src[L_SURVIVORS].where);
-                        }
+                const struct fault_ops *ops = fault_ops_get(f->type);
+                if (ops->check_limits) {
+                        struct policy_limit_check lc = {
+                                .lc = {.eff = &eff, .over = limit_over, .under = limit_under},
+                                .file = s->file, .src = src, .d = d,
+                        };
+                        ops->check_limits(s, f, &lc.lc);
                 }
                 if (f->interface && strv_contains(&p->protect.interfaces, f->interface))
                         diag_error(d, s->file, SLINE(f, "interface"), "interface %s is protected by the "

@@ -1,30 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "policy_types.h"
 #include "scenario.h"
-
-#define POLICY_DEFAULT_PATH "/etc/sabot/policy.ini"
-
-enum policy_kind { POL_LIMITS, POL_PROTECT, POL_PROBES, _POL_MAX };
-
-struct protect {
-        struct conf_obj hdr;
-        struct port_list ports;
-        struct strv units, comms, interfaces;
-};
-
-struct probes {
-        struct conf_obj hdr;
-        char *user; /* exec probes run as this unprivileged user */
-};
-
-/* The host's ceilings: no scenario can raise them. */
-struct policy {
-        char *path; /* NULL: the built-in default */
-        struct limits limits;
-        struct protect protect;
-        struct probes probes;
-};
 
 extern const struct conf_spec policy_spec;
 
@@ -46,8 +24,3 @@ void policy_check(const struct policy *p, const struct scenario *s, struct limit
  * user running sabot), not writable by group or others, and the same for
  * every directory above it. Explains why not in d. */
 bool file_is_trusted(const char *path, struct diags *d, enum diag_level level);
-
-/* Blast radius of one strike of a kill or pause: how many of `eligible`
- * processes to hit, with count (0 = unset) or percent, never leaving fewer
- * than min_survivors. Percentages round down. */
-uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors);

@@ -103,13 +103,10 @@ static struct json_object *report_json(const struct run *r) {
                 json_add(o, "reverted_ms", fr->reverted_ns ? json_ms(fr->reverted_ns) : NULL);
                 /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
                 json_add(o, "reverted_at", json_str(fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL));
-                if (FAULT_MASK(fr->f->type) & FAULTS_PROC) {
-                        json_add(o, "strikes", json_object_new_int64(fr->strikes));
-                        json_add(o, "processes", json_object_new_int64(fr->hits));
-                } else { /* packets (network faults) or calls (syscall faults) */
-                        json_add(o, "matched", json_object_new_int64(fr->strikes));
-                        json_add(o, "acted_on", json_object_new_int64(fr->hits));
-                }
+                /* strikes and processes, or packets or calls matched and acted on */
+                const char *const *cn = fault_ops_get(fr->f->type)->counter_names;
+                json_add(o, cn[0], json_object_new_int64(fr->strikes));
+                json_add(o, cn[1], json_object_new_int64(fr->hits));
                 json_add(o, "outcome", json_str(fr->outcome));
         }
         json_add(doc, "slos", a = json_object_new_array());

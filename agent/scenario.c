@@ -2,38 +2,36 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <linux/types.h>
-
-#include "../bpf/net_filter.h"
 #include "scenario.h"
 
-_Static_assert(SCENARIO_MAX_PORT_RANGES == NET_MAX_PORT_RANGES, "the validator's port ceiling is the classifier's");
-_Static_assert(SCENARIO_MAX_CIDRS == NET_MAX_CIDRS, "the validator's CIDR ceiling is the classifier's");
-_Static_assert(SCENARIO_MAX_PROTECTED_PORTS == NET_MAX_PROTECTED, "the protected ports' ceiling is the classifier's");
-
-static const char *const fault_type_names[_FAULT_TYPE_MAX] = {
-        [FAULT_LATENCY] = "latency",         [FAULT_LOSS] = "loss", [FAULT_BLACKHOLE] = "blackhole",
-        [FAULT_SYSCALL_ERROR] = "syscall-error", [FAULT_KILL] = "kill", [FAULT_PAUSE] = "pause",
-        [FAULT_SYSCALL_DELAY] = "syscall-delay",
-};
-
 const char *fault_type_to_string(int t) {
-        return t >= 0 && t < _FAULT_TYPE_MAX ? fault_type_names[t] : "?";
+        return t >= 0 && (size_t)t < n_fault_kinds ? fault_kinds[t]->name : "?";
 }
 
 int fault_type_from_string(const char *s) {
-        for (int t = 0; t < _FAULT_TYPE_MAX; t++)
-                if (streq(s, fault_type_names[t]))
-                        return t;
+        for (size_t t = 0; t < n_fault_kinds; t++)
+                if (streq(s, fault_kinds[t]->name))
+                        return (int)t;
         return FAULT_TYPE_INVALID;
 }
 
-#define FAULT_TYPES_ALLOWED "latency, loss, blackhole, syscall-error, syscall-delay, kill, pause"
+uint32_t fault_types_all(void) {
+        return (uint32_t)((1ULL << n_fault_kinds) - 1);
+}
+
+/* "latency, loss, ...": every kind's name, in the registry's order. */
+static const char *fault_types_allowed(void) {
+        static char buf[256];
+        if (!buf[0])
+                for (size_t t = 0; t < n_fault_kinds; t++)
+                        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", t ? ", " : "", fault_kinds[t]->name);
+        return buf;
+}
 
 static int parse_fault_type(const char *value, void *field, char *err) {
         int t = fault_type_from_string(value);
         if (t < 0) {
-                snprintf(err, PARSE_ERR_MAX, "unknown fault type '%s'; use one of " FAULT_TYPES_ALLOWED, value);
+                snprintf(err, PARSE_ERR_MAX, "unknown fault type '%s'; use one of %s", value, fault_types_allowed());
                 return -EINVAL;
         }
         *(int *)field = t;
@@ -53,7 +51,7 @@ int parse_fault_types(const char *value, void *field, char *err) {
                         tok[--l] = '\0';
                 int t = fault_type_from_string(tok);
                 if (t < 0) {
-                        snprintf(err, PARSE_ERR_MAX, "unknown fault type '%s'; use a list of " FAULT_TYPES_ALLOWED, tok);
+                        snprintf(err, PARSE_ERR_MAX, "unknown fault type '%s'; use a list of %s", tok, fault_types_allowed());
                         return -EINVAL;
                 }
                 mask |= FAULT_MASK(t);
@@ -94,9 +92,8 @@ DEFINE_WORD_PARSER(parse_psi_resource, "resource", {"cpu", PSI_CPU}, {"memory", 
 DEFINE_WORD_PARSER(parse_psi_kind, "pressure", {"some", PSI_SOME}, {"full", PSI_FULL})
 DEFINE_WORD_PARSER(parse_yes_no, "value", {"yes", 1}, {"no", 0})
 
-#define NET FAULTS_NET
-#define M(t) FAULT_MASK(FAULT_##t)
-#define SYS FAULTS_SYSCALL
+/* Which kind takes which of the K keys: struct fault_kind.keys. */
+#define K FAULT_KEY_OF_KIND
 #define P(p) PROBE_MASK(PROBE_##p)
 
 static const struct conf_key scenario_keys[] = {
@@ -120,28 +117,28 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "type", parse_fault_type, offsetof(struct fault, type), 0, "fault type, required"},
         {SEC_FAULT, "start", parse_duration, offsetof(struct fault, start), 0, "duration"},
         {SEC_FAULT, "duration", parse_duration, offsetof(struct fault, duration), 0, "duration"},
-        {SEC_FAULT, "interface", parse_ifname, offsetof(struct fault, interface), NET, "interface"},
-        {SEC_FAULT, "direction", parse_direction, offsetof(struct fault, direction), NET, "egress|ingress"},
-        {SEC_FAULT, "delay", parse_duration, offsetof(struct fault, delay), M(LATENCY) | M(SYSCALL_DELAY), "duration"},
-        {SEC_FAULT, "jitter", parse_duration, offsetof(struct fault, jitter), M(LATENCY), "duration"},
-        {SEC_FAULT, "distribution", parse_distribution, offsetof(struct fault, distribution), M(LATENCY), "word"},
-        {SEC_FAULT, "correlation", parse_ratio, offsetof(struct fault, correlation), M(LATENCY) | M(LOSS), "percentage"},
-        {SEC_FAULT, "percent", parse_ratio, offsetof(struct fault, percent), M(LOSS) | FAULTS_PROC, "percentage"},
-        {SEC_FAULT, "dst", parse_cidr_list, offsetof(struct fault, dst), NET, "CIDR list"},
-        {SEC_FAULT, "src", parse_cidr_list, offsetof(struct fault, src), NET, "CIDR list"},
-        {SEC_FAULT, "dport", parse_port_list, offsetof(struct fault, dport), NET, "port list"},
-        {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), NET, "port list"},
-        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), NET, "tcp|udp|icmp"},
+        {SEC_FAULT, "interface", parse_ifname, offsetof(struct fault, interface), K, "interface"},
+        {SEC_FAULT, "direction", parse_direction, offsetof(struct fault, direction), K, "egress|ingress"},
+        {SEC_FAULT, "delay", parse_duration, offsetof(struct fault, delay), K, "duration"},
+        {SEC_FAULT, "jitter", parse_duration, offsetof(struct fault, jitter), K, "duration"},
+        {SEC_FAULT, "distribution", parse_distribution, offsetof(struct fault, distribution), K, "word"},
+        {SEC_FAULT, "correlation", parse_ratio, offsetof(struct fault, correlation), K, "percentage"},
+        {SEC_FAULT, "percent", parse_ratio, offsetof(struct fault, percent), K, "percentage"},
+        {SEC_FAULT, "dst", parse_cidr_list, offsetof(struct fault, dst), K, "CIDR list"},
+        {SEC_FAULT, "src", parse_cidr_list, offsetof(struct fault, src), K, "CIDR list"},
+        {SEC_FAULT, "dport", parse_port_list, offsetof(struct fault, dport), K, "port list"},
+        {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), K, "port list"},
+        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), K, "tcp|udp|icmp"},
         {SEC_FAULT, "target", parse_name, offsetof(struct fault, target), 0, "target name"},
-        {SEC_FAULT, "syscalls", parse_syscall_list, offsetof(struct fault, syscalls), SYS, "syscall list"},
-        {SEC_FAULT, "errno", parse_errno, offsetof(struct fault, err), M(SYSCALL_ERROR), "errno name"},
-        {SEC_FAULT, "probability", parse_ratio, offsetof(struct fault, probability), SYS, "percentage"},
-        {SEC_FAULT, "path", parse_abs_path, offsetof(struct fault, path), SYS, "path prefix"},
-        {SEC_FAULT, "backend", parse_backend, offsetof(struct fault, backend), SYS, "auto|bpf|seccomp"},
-        {SEC_FAULT, "signal", parse_signal, offsetof(struct fault, signal), M(KILL), "signal"},
-        {SEC_FAULT, "count", parse_uint32, offsetof(struct fault, count), FAULTS_PROC, "count"},
-        {SEC_FAULT, "every", parse_duration, offsetof(struct fault, every), M(KILL), "duration"},
-        {SEC_FAULT, "min_survivors", parse_uint32, offsetof(struct fault, min_survivors), M(KILL), "count"},
+        {SEC_FAULT, "syscalls", parse_syscall_list, offsetof(struct fault, syscalls), K, "syscall list"},
+        {SEC_FAULT, "errno", parse_errno, offsetof(struct fault, err), K, "errno name"},
+        {SEC_FAULT, "probability", parse_ratio, offsetof(struct fault, probability), K, "percentage"},
+        {SEC_FAULT, "path", parse_abs_path, offsetof(struct fault, path), K, "path prefix"},
+        {SEC_FAULT, "backend", parse_backend, offsetof(struct fault, backend), K, "auto|bpf|seccomp"},
+        {SEC_FAULT, "signal", parse_signal, offsetof(struct fault, signal), K, "signal"},
+        {SEC_FAULT, "count", parse_uint32, offsetof(struct fault, count), K, "count"},
+        {SEC_FAULT, "every", parse_duration, offsetof(struct fault, every), K, "duration"},
+        {SEC_FAULT, "min_survivors", parse_uint32, offsetof(struct fault, min_survivors), K, "count"},
 
         {SEC_SLO, "probe", parse_probe, offsetof(struct slo, probe), 0, "http|exec|prometheus|psi"},
         {SEC_SLO, "url", parse_url, offsetof(struct slo, url), P(HTTP) | P(PROMETHEUS), "URL"},
@@ -161,9 +158,7 @@ static const struct conf_key scenario_keys[] = {
 
         LIMIT_KEYS(SEC_LIMITS, struct limits),
 };
-#undef NET
-#undef M
-#undef SYS
+#undef K
 #undef P
 
 static const char *const scenario_kinds[_SEC_MAX] = {
@@ -335,188 +330,71 @@ static void check_window(struct scenario *s, struct fault *f, struct diags *d) {
                            format_duration(c, s->head.duration));
 }
 
-static void require(struct scenario *s, struct fault *f, const char *key, const char *why, struct diags *d) {
+unsigned fault_line(const struct fault *f, const char *key) {
+        return LINE(f, key);
+}
+
+bool fault_ok(const struct fault *f, const char *key) {
+        return OK(f, key);
+}
+
+void fault_require(struct scenario *s, const struct fault *f, const char *key, const char *why, struct diags *d) {
         if (!LINE(f, key))
                 diag_error(d, s->file, f->hdr.line, "fault '%s' (type = %s) needs '%s'%s", f->hdr.name,
                            fault_type_to_string(f->type), key, why);
 }
 
-static const struct bpf_hook bpf_hooks[] = {
-        {"open", "sabot_file_open", 0, true},       {"openat", "sabot_file_open", 0, true},
-        {"openat2", "sabot_file_open", 0, true},    {"creat", "sabot_file_open", 0, true},
-        {"read", "sabot_file_perm", 4, true},       {"readv", "sabot_file_perm", 4, true},
-        {"pread64", "sabot_file_perm", 4, true},    {"preadv", "sabot_file_perm", 4, true},
-        {"preadv2", "sabot_file_perm", 4, true},    {"write", "sabot_file_perm", 2, true},
-        {"writev", "sabot_file_perm", 2, true},     {"pwrite64", "sabot_file_perm", 2, true},
-        {"pwritev", "sabot_file_perm", 2, true},    {"pwritev2", "sabot_file_perm", 2, true},
-        {"connect", "sabot_connect", 0, false},     {"bind", "sabot_bind", 0, false},
-        {"accept", "sabot_accept", 0, false},       {"accept4", "sabot_accept", 0, false},
-        {"sendmsg", "sabot_sendmsg", 0, false},     {"sendto", "sabot_sendmsg", 0, false},
-        {"sendmmsg", "sabot_sendmsg", 0, false},    {"recvmsg", "sabot_recvmsg", 0, false},
-        {"recvfrom", "sabot_recvmsg", 0, false},    {"recvmmsg", "sabot_recvmsg", 0, false},
-        {"unlink", "sabot_unlink", 0, false},       {"unlinkat", "sabot_unlink", 0, false},
-        {"mkdir", "sabot_mkdir", 0, false},         {"mkdirat", "sabot_mkdir", 0, false},
-        {"rename", "sabot_rename", 0, false},       {"renameat", "sabot_rename", 0, false},
-        {"renameat2", "sabot_rename", 0, false},    {"execve", "sabot_exec", 0, false},
-        {"execveat", "sabot_exec", 0, false},
-};
-
-const struct bpf_hook *bpf_hook_for(const char *syscall) {
-        for (size_t i = 0; i < ELEMENTSOF(bpf_hooks); i++)
-                if (streq(bpf_hooks[i].syscall, syscall))
-                        return &bpf_hooks[i];
-        return NULL;
+static bool kind_takes(const struct fault_kind *k, const char *key) {
+        for (const char *const *p = k->keys; p && *p; p++)
+                if (streq(*p, key))
+                        return true;
+        return false;
 }
 
-bool fault_uses_bpf(const struct scenario *s, const struct fault *f) {
-        if (!(FAULT_MASK(f->type) & FAULTS_SYSCALL) || f->target_index < 0)
-                return false;
-        return f->backend == BACKEND_BPF || (f->backend == BACKEND_AUTO && s->targets[f->target_index]->sel != SEL_EXEC);
+static bool takes_key(const struct fault_kind *kind, const struct conf_key *k) {
+        return !(k->only & FAULT_KEY_OF_KIND) || kind_takes(kind, k->key);
 }
 
-/* The eBPF backend covers what its hooks stand behind. */
-static void check_bpf_syscalls(struct scenario *s, struct fault *f, struct diags *d) {
-        for (size_t i = 0; i < f->syscalls.n; i++) {
-                const struct bpf_hook *h = bpf_hook_for(f->syscalls.name[i]);
-                if (h && (!f->path || h->path))
-                        continue;
-                char list[1024] = "";
-                for (size_t k = 0; k < ELEMENTSOF(bpf_hooks); k++)
-                        if (!f->path || bpf_hooks[k].path)
-                                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
-                                         bpf_hooks[k].syscall);
-                diag_error(d, s->file, LINE(f, "syscalls"), "the eBPF backend (for running processes) cannot fail "
-                           "'%s'%s; it covers %s; a target launched with exec = (the seccomp backend) can fail any "
-                           "system call", f->syscalls.name[i], h ? " under a path" : "", list);
-        }
-}
-
+/* What every kind shares (type, keys, window, target); the rest is the
+ * kind's own check. */
 static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
-        char a[FORMAT_MAX], b[FORMAT_MAX];
         if (f->type == FAULT_TYPE_INVALID) {
                 if (!LINE(f, "type"))
-                        diag_error(d, s->file, f->hdr.line, "fault '%s' has no type; set type = one of "
-                                   FAULT_TYPES_ALLOWED, f->hdr.name);
+                        diag_error(d, s->file, f->hdr.line, "fault '%s' has no type; set type = one of %s",
+                                   f->hdr.name, fault_types_allowed());
                 return; /* a bad type was reported by its parser */
         }
+        const struct fault_kind *kind = fault_kinds[f->type];
         /* Keys that do not belong to this type. */
         for (size_t i = 0; i < scenario_spec.n_keys; i++) {
                 const struct conf_key *k = &scenario_spec.keys[i];
-                if (k->kind != SEC_FAULT || !f->hdr.key_line[i] || !k->only ||
-                    (k->only & FAULT_MASK(f->type)))
+                if (k->kind != SEC_FAULT || !f->hdr.key_line[i] || takes_key(kind, k))
                         continue;
                 char allowed[512] = "";
                 for (size_t j = 0; j < scenario_spec.n_keys; j++) {
                         const struct conf_key *q = &scenario_spec.keys[j];
-                        if (q->kind == SEC_FAULT && (!q->only || (q->only & FAULT_MASK(f->type))))
+                        if (q->kind == SEC_FAULT && takes_key(kind, q))
                                 snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
                                          "%s%s", allowed[0] ? ", " : "", q->key);
                 }
                 diag_error(d, s->file, f->hdr.key_line[i], "'%s' does not apply to type = %s; keys for %s: %s",
-                           k->key, fault_type_to_string(f->type), fault_type_to_string(f->type), allowed);
+                           k->key, kind->name, kind->name, allowed);
         }
         check_window(s, f, d);
 
-        uint32_t m = FAULT_MASK(f->type);
-        if (m & FAULTS_NET) {
-                require(s, f, "interface", " (the interface to disturb, e.g. eth0)", d);
-                if (LINE(f, "target") && f->direction == DIR_INGRESS)
-                        diag_error(d, s->file, LINE(f, "target"), "'target' applies only to direction = "
-                                   "egress: the kernel attributes packets to a process cgroup only when "
-                                   "they leave; use src/dst/ports to select ingress traffic");
-        } else
-                require(s, f, "target", " (the [target NAME] to act on)", d);
-
-        switch (f->type) {
-        case FAULT_LATENCY:
-                require(s, f, "delay", " (e.g. delay = 200ms)", d);
-                if (OK(f, "delay") && f->delay == 0)
-                        diag_error(d, s->file, LINE(f, "delay"), "delay must be greater than 0");
-                if (LINE(f, "jitter") && !LINE(f, "delay"))
-                        diag_error(d, s->file, LINE(f, "jitter"), "jitter needs delay; set delay too");
-                else if (f->jitter > f->delay)
-                        diag_error(d, s->file, LINE(f, "jitter"), "jitter %s is larger than delay %s; netem "
-                                   "would clamp negative delays to 0 and reorder packets; use jitter <= delay",
-                                   format_duration(a, f->jitter), format_duration(b, f->delay));
-                if (LINE(f, "distribution") && !f->jitter)
-                        diag_error(d, s->file, LINE(f, "distribution"), "distribution shapes the jitter; "
-                                   "set jitter too");
-                if (LINE(f, "correlation") && !f->jitter)
-                        diag_error(d, s->file, LINE(f, "correlation"), "for latency, correlation applies to "
-                                   "the jitter; set jitter too");
-                break;
-        case FAULT_LOSS:
-                require(s, f, "percent", " (e.g. percent = 5%)", d);
-                if (OK(f, "percent") && f->percent == 0)
-                        diag_warning(d, s->file, LINE(f, "percent"), "percent = 0%% drops nothing");
-                break;
-        case FAULT_SYSCALL_ERROR:
-        case FAULT_SYSCALL_DELAY:
-                require(s, f, "syscalls", " (e.g. syscalls = write, fsync)", d);
-                if (f->type == FAULT_SYSCALL_ERROR)
-                        require(s, f, "errno", " (e.g. errno = EIO)", d);
-                else {
-                        require(s, f, "delay", " (e.g. delay = 20ms)", d);
-                        if (OK(f, "delay") && f->delay == 0)
-                                diag_error(d, s->file, LINE(f, "delay"), "delay must be greater than 0");
-                        if (OK(f, "backend") && f->backend == BACKEND_BPF)
-                                diag_error(d, s->file, LINE(f, "backend"), "syscall-delay needs backend = seccomp (or "
-                                           "auto): an eBPF hook can fail a call but not hold it");
-                }
-                if (OK(f, "probability") && f->probability == 0)
-                        diag_warning(d, s->file, LINE(f, "probability"), "probability = 0%% %s nothing",
-                                     f->type == FAULT_SYSCALL_ERROR ? "fails" : "delays");
-                break;
-        case FAULT_KILL:
-        case FAULT_PAUSE:
-                if (LINE(f, "count") && LINE(f, "percent"))
-                        diag_error(d, s->file, LINE(f, "percent"), "set either count or percent, not both");
-                if (OK(f, "count") && f->count == 0)
-                        diag_error(d, s->file, LINE(f, "count"), "count must be at least 1");
-                if (f->type == FAULT_KILL && !LINE(f, "count") && !LINE(f, "percent"))
-                        f->count = 1;
-                if (OK(f, "every")) {
-                        uint64_t window = fault_end(s, f) - f->start;
-                        if (f->every < 100 * NSEC_PER_MSEC)
-                                diag_error(d, s->file, LINE(f, "every"), "every = %s is too short; use 100ms "
-                                           "or more", format_duration(a, f->every));
-                        else if (s->head.duration && f->every > window)
-                                diag_warning(d, s->file, LINE(f, "every"), "every = %s is longer than the "
-                                             "fault's window (%s): it strikes once",
-                                             format_duration(a, f->every), format_duration(b, window));
-                }
-                break;
-        default:
-                break;
-        }
-
-        if (OK(f, "target")) {
+        if (OK(f, "target"))
                 for (size_t i = 0; i < s->n_targets; i++)
                         if (streq(s->targets[i]->hdr.name, f->target))
                                 f->target_index = (int)i;
-                if (f->target_index < 0) {
-                        char names[512] = "";
-                        for (size_t i = 0; i < s->n_targets; i++)
-                                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                                         i ? ", " : "", s->targets[i]->hdr.name);
-                        diag_error(d, s->file, LINE(f, "target"), "fault '%s' names target '%s', which is "
-                                   "not defined; define [target %s] or use one of: %s", f->hdr.name,
-                                   f->target, f->target, names[0] ? names : "(no targets defined)");
-                } else if ((FAULT_MASK(f->type) & FAULTS_NET) && s->targets[f->target_index]->sel != SEL_UNIT &&
-                           s->targets[f->target_index]->sel != SEL_CGROUP)
-                        diag_error(d, s->file, LINE(f, "target"), "a network fault selects a target's traffic by its "
-                                   "cgroup, so target '%s' must use unit or cgroup, not %s (a process's cgroup may "
-                                   "hold others)", f->target, selector_to_string(s->targets[f->target_index]->sel));
-                else if (f->type == FAULT_SYSCALL_DELAY && s->targets[f->target_index]->sel != SEL_EXEC)
-                        diag_error(d, s->file, LINE(f, "target"), "syscall-delay works only for targets that sabot "
-                                   "launches (exec = ...): their calls are held through seccomp user notification; "
-                                   "target '%s' uses %s", f->target, selector_to_string(s->targets[f->target_index]->sel));
-                else if (f->type == FAULT_SYSCALL_ERROR && OK(f, "syscalls") && fault_uses_bpf(s, f))
-                        check_bpf_syscalls(s, f, d);
-                if (f->target_index >= 0 && f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
-                        diag_error(d, s->file, LINE(f, "backend"), "backend = seccomp works only for "
-                                   "targets that sabot launches (exec = ...); target '%s' uses %s",
-                                   f->target, selector_to_string(s->targets[f->target_index]->sel));
+        kind->check(s, f, d);
+        if (OK(f, "target") && f->target_index < 0) {
+                char names[512] = "";
+                for (size_t i = 0; i < s->n_targets; i++)
+                        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                                 s->targets[i]->hdr.name);
+                diag_error(d, s->file, LINE(f, "target"), "fault '%s' names target '%s', which is "
+                           "not defined; define [target %s] or use one of: %s", f->hdr.name,
+                           f->target, f->target, names[0] ? names : "(no targets defined)");
         }
 }
 

@@ -3,28 +3,17 @@
 
 #include "conf.h"
 #include "diag.h"
+#include "kind.h"
 #include "parse.h"
 
 enum section_kind { SEC_SCENARIO, SEC_TARGET, SEC_FAULT, SEC_SLO, SEC_LIMITS, _SEC_MAX };
 
 enum selector { SEL_NONE, SEL_UNIT, SEL_CGROUP, SEL_PID, SEL_PIDFILE, SEL_COMM, SEL_EXE, SEL_EXEC };
 
-enum fault_type {
-        FAULT_LATENCY,
-        FAULT_LOSS,
-        FAULT_BLACKHOLE,
-        FAULT_SYSCALL_ERROR,
-        FAULT_KILL,
-        FAULT_PAUSE,
-        FAULT_SYSCALL_DELAY,
-        _FAULT_TYPE_MAX,
-        FAULT_TYPE_INVALID = -1,
-};
+/* A fault's type is the index of its kind in the registry (agent/kind.h,
+ * faults/registry.c); the model names no kind. */
+#define FAULT_TYPE_INVALID (-1)
 #define FAULT_MASK(t) (1U << (t))
-#define FAULTS_NET (FAULT_MASK(FAULT_LATENCY) | FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_BLACKHOLE))
-#define FAULTS_PROC (FAULT_MASK(FAULT_KILL) | FAULT_MASK(FAULT_PAUSE))
-#define FAULTS_SYSCALL (FAULT_MASK(FAULT_SYSCALL_ERROR) | FAULT_MASK(FAULT_SYSCALL_DELAY))
-#define FAULTS_ALL ((1U << _FAULT_TYPE_MAX) - 1)
 
 enum direction { DIR_EGRESS, DIR_INGRESS };
 enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP };
@@ -45,6 +34,18 @@ struct limits {
         ratio_t max_kill_percent;
         uint32_t min_survivors;
         uint32_t allowed_types; /* FAULT_MASK bits */
+};
+
+/* The limits by key, in the order of LIMIT_KEYS. */
+enum limit_key {
+        LIMIT_DURATION,
+        LIMIT_DELAY,
+        LIMIT_LOSS,
+        LIMIT_KILL_COUNT,
+        LIMIT_KILL_PERCENT,
+        LIMIT_SURVIVORS,
+        LIMIT_TYPES,
+        _LIMIT_MAX
 };
 
 struct scenario_head {
@@ -70,7 +71,7 @@ struct target {
 
 struct fault {
         struct conf_obj hdr;
-        int type; /* enum fault_type, FAULT_TYPE_INVALID until set */
+        int type; /* index in fault_kinds[] (agent/kind.h), FAULT_TYPE_INVALID until set */
         uint64_t start, duration;
         bool has_duration;
         /* network */
@@ -153,6 +154,8 @@ void scenario_free(struct scenario *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct scenario *, scenario_free);
 
 const char *fault_type_to_string(int t);
+/* Every kind: the mask of allowed_types that allows all. */
+uint32_t fault_types_all(void);
 const char *slo_probe_to_string(int p);
 int fault_type_from_string(const char *s);
 const char *selector_to_string(enum selector s);
@@ -160,18 +163,16 @@ const char *target_value(const struct target *t, char buf[static FORMAT_MAX]);
 /* End of a fault's window, from the scenario start. */
 uint64_t fault_end(const struct scenario *s, const struct fault *f);
 
-/* The eBPF backend: which program of bpf/sys_fault.bpf.c stands behind a
- * system call; perm is security_file_permission's mask, path whether the
- * hook can see the file's path (bpf_d_path). NULL when none does. */
-struct bpf_hook {
-        const char *syscall, *prog;
-        unsigned perm;
-        bool path;
-};
-const struct bpf_hook *bpf_hook_for(const char *syscall);
-/* Whether f fails calls of running processes (the eBPF backend) rather
- * than of a launched one (seccomp). */
-bool fault_uses_bpf(const struct scenario *s, const struct fault *f);
+/* For the kinds' checks (struct fault_kind.check): the line where key was
+ * set in f (0: unset), whether its value parsed, and "fault 'F' (type = T)
+ * needs 'KEY'WHY" on the section's line when it is unset. */
+unsigned fault_line(const struct fault *f, const char *key);
+bool fault_ok(const struct fault *f, const char *key);
+void fault_require(struct scenario *s, const struct fault *f, const char *key, const char *why, struct diags *d);
+
+/* In the key table's "only" field: a [fault] key that only the kinds
+ * listing it take (struct fault_kind.keys); 0: every kind takes it. */
+#define FAULT_KEY_OF_KIND 1U
 
 /* Shared with the policy file. */
 int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *err);

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "../faults/net_filter.h"
+#include "../faults/net_filter_loader.h"
 #include "stats.h"
 #include "../faults/tc.h"
 

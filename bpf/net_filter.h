@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Types shared by bpf/net_filter.bpf.c and faults/net_filter.c. */
+/* Types shared by bpf/net_filter.bpf.c and faults/net_filter_loader.c. */
 #pragma once
 
 #define NET_MAX_PORT_RANGES 16

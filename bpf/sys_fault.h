@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Types shared by bpf/sys_fault.bpf.c and faults/sys_fault.c. */
+/* Types shared by bpf/sys_fault.bpf.c and faults/sys_fault_loader.c. */
 #pragma once
 
 /* Counters, per CPU. */

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "../agent/journal.h"
 #include "../agent/log.h"
-#include "../agent/plan.h"
+#include "../agent/resolve.h"
+#include "registry.h"
 
 /* The engine's view of one fault during a run. */
 /* FR_SKIPPED: not supported here, left out by run --skip-unsupported. */
@@ -49,14 +51,57 @@ int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *re
 /* Record a journal entry as this fault's, for its revert at the window's end. */
 int fault_track(struct fault_run *fr, unsigned seq);
 
-/* A fault kind, after iproute2's struct qdisc_util. Validation is the key
- * table of agent/scenario.c; revert is the journal's (fault_revert_entry),
- * so that whoever holds the journal can undo what apply did. */
+/* What a kind reports against the host policy's ceilings (policy.c knows
+ * where each ceiling was set and says so). */
+struct limit_check {
+        const struct limits *eff;
+        /* "WHAT exceeds max_... = VALUE set by WHERE" at line */
+        void (*over)(struct limit_check *lc, enum limit_key which, unsigned line, const char *what);
+        /* "WHAT is below min_... = VALUE set by WHERE; a fault may only keep more survivors" */
+        void (*under)(struct limit_check *lc, enum limit_key which, unsigned line, const char *what);
+};
+
+/* doctor's rows for one mechanism that kinds share (net.c, syscall.c,
+ * process.c): row() prints one, why empty when supported; advisory rows do
+ * not count as missing. */
+typedef void (*doctor_row_fn)(void *ud, const char *what, const char *why, const char *remedy, bool advisory);
+struct fault_backend {
+        const char *title; /* "network faults" */
+        void (*doctor)(doctor_row_fn row, void *ud);
+        /* recover: remove the mechanism's sabot-named objects that no live
+         * run holds (live[]: the journals of live runs), reporting each;
+         * the number removed, failures counted in ret_failed. NULL: it
+         * leaves nothing a journal could miss. */
+        int (*sweep)(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud),
+                     void *ud, unsigned *ret_failed);
+        const char *sweep_what; /* "network objects" */
+};
+/* The mechanisms the kinds use, each once, in the registry's order; NULL
+ * past the last. */
+const struct fault_backend *fault_backend_at(size_t i);
+
+/* A fault kind, after iproute2's struct qdisc_util and systemd-networkd's
+ * QDiscVTable: everything one kind says and does, in one file
+ * faults/KIND.c, listed once in faults/registry.h. Reverts are the
+ * journal's (kind.entries), so that whoever holds the journal can undo
+ * what apply did. */
 struct fault_ops {
-        int type;
+        /* ---- before and after a run ---- */
+        /* name, keys, check, journal entry kinds: what the model sees. */
+        struct fault_kind kind;
+        /* The ceilings of the policy f must keep, or NULL. */
+        void (*check_limits)(const struct scenario *s, const struct fault *f, struct limit_check *lc);
+        /* The mechanism's doctor rows (shared by the kinds that use it). */
+        const struct fault_backend *backend;
         /* 0 when this host can run f (of scenario s), else a negative errno
-         * and why. */
+         * and why: asked by the run's preflight for each fault. */
         int (*probe)(const struct scenario *s, const struct fault *f, char *why, size_t len);
+        /* The plan's lines for fault i of pl, after its name and window. */
+        void (*describe)(FILE *out, const struct plan *pl, size_t i);
+        /* The report's names of fault_run.strikes and .hits. */
+        const char *counter_names[2];
+
+        /* ---- the run ---- */
         /* At the window's start. */
         int (*apply)(struct fault_ctx *c, struct fault_run *fr);
         /* Repeated strikes inside the window (kill every = ...), or NULL. */
@@ -69,10 +114,14 @@ struct fault_ops {
         void (*count)(struct fault_run *fr);
 };
 
+/* For a kind's check: "needs 'target'" unless set. */
+void fault_require_target(struct scenario *s, const struct fault *f, struct diags *d);
+
+/* The kind of a fault's type (faults/registry.c). */
 const struct fault_ops *fault_ops_get(int type);
 
-/* Undo one journal entry from its contents alone. Idempotent: something
- * already gone is success. */
+/* Undo one journal entry from its contents alone, by its entry kind's
+ * revert (agent/kind.h). Idempotent: something already gone is success. */
 int fault_revert_entry(const struct jentry *e);
 
 /* Launch an exec target under the run's control: its own process group,
@@ -100,28 +149,6 @@ int process_signal_entry(const struct jentry *e, int sig);
 /* Whether anything an "exec" or "exec-cgroup" entry names still runs. */
 bool process_entry_running(const struct jentry *e);
 
-/* Per-kind operations: faults/process.c, faults/net.c. */
-extern const struct fault_ops kill_ops, pause_ops, loss_ops, blackhole_ops, latency_ops;
-int net_revert_filter(const struct jentry *e);
-int net_revert_clsact(const struct jentry *e);
-int net_revert_ifb(const struct jentry *e);
-int syscall_revert_bpf(const struct jentry *e);
-/* What this kernel supports for network faults, tried in a throwaway
- * network namespace; each *_why is empty when supported. */
-struct net_support {
-        char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
-};
-void net_probe(struct net_support *ret);
-/* Remove sabot-tagged objects that no live run holds: ifb devices named
- * sabot-*, cls_bpf filters with sabot's handle and clsact qdiscs with its
- * marker chain, in this network namespace and every named one
- * (/run/netns). A run is live when live[] (journals) has it or its runner,
- * whose pid the object carries, is a live sabot process. Reports each
- * removal (err 0) and each failure (err < 0, counted in ret_failed: a
- * namespace it cannot enter, an object it cannot remove); returns the
- * number removed. */
-int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
-              unsigned *ret_failed);
 int process_revert_stop(const struct jentry *e);
 int process_revert_freeze(const struct jentry *e);
 int process_revert_exec(const struct jentry *e);

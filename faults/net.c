@@ -25,7 +25,8 @@
 #include "../agent/host.h"
 #include "../agent/scenario.h"
 #include "fault.h"
-#include "net_filter.h"
+#include "net.h"
+#include "net_filter_loader.h"
 #include "tc.h"
 
 /* Filters sabot creates carry the runner's pid in their handle, under a
@@ -478,7 +479,7 @@ static int probe_prio(const struct scenario *sc, const struct fault *f, char *wh
         return r;
 }
 
-static int probe_drop(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+int net_probe_drop(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
         struct net_support s;
         net_probe(&s);
         if (!s.clsact_why[0])
@@ -491,7 +492,7 @@ static const char *dist_name(int d) {
         return d == DIST_NORMAL ? "normal" : d == DIST_PARETO ? "pareto" : d == DIST_PARETONORMAL ? "paretonormal" : NULL;
 }
 
-static int probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+int net_probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
         struct net_support s;
         char p[256];
         const char *dist = dist_name(f->distribution);
@@ -559,7 +560,7 @@ static int fault_index(struct fault_ctx *c, const struct fault *f) {
         return 0;
 }
 
-static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
+int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         bool ingress = f->direction == DIR_INGRESS, latency = f->type == FAULT_LATENCY;
         int ifindex = (int)if_nametoindex(f->interface);
@@ -686,12 +687,12 @@ static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) 
         return 0;
 }
 
-static void net_count(struct fault_run *fr) {
+void net_count(struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
         (void)net_counters(fr, n);
 }
 
-static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
+void net_finish(struct fault_ctx *c, struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
         (void)c;
         if (net_counters(fr, n) < 0)
@@ -706,18 +707,65 @@ static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
                          (unsigned long long)n[NET_SEEN], (unsigned long long)n[NET_PROTECTED]);
 }
 
-const struct fault_ops loss_ops = {
-        .type = FAULT_LOSS, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
-        .count = net_count,
-};
-const struct fault_ops blackhole_ops = {
-        .type = FAULT_BLACKHOLE, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
-        .count = net_count,
-};
-const struct fault_ops latency_ops = {
-        .type = FAULT_LATENCY, .probe = probe_latency, .apply = net_apply, .finish = net_finish,
-        .count = net_count,
-};
+/* ---- what the network kinds share before a run ---- */
+
+void net_check(struct scenario *s, struct fault *f, struct diags *d) {
+        fault_require(s, f, "interface", " (the interface to disturb, e.g. eth0)", d);
+        if (fault_line(f, "target") && f->direction == DIR_INGRESS)
+                diag_error(d, s->file, fault_line(f, "target"), "'target' applies only to direction = "
+                           "egress: the kernel attributes packets to a process cgroup only when "
+                           "they leave; use src/dst/ports to select ingress traffic");
+        if (f->target_index >= 0 && s->targets[f->target_index]->sel != SEL_UNIT &&
+            s->targets[f->target_index]->sel != SEL_CGROUP)
+                diag_error(d, s->file, fault_line(f, "target"), "a network fault selects a target's traffic by its "
+                           "cgroup, so target '%s' must use unit or cgroup, not %s (a process's cgroup may "
+                           "hold others)", f->target, selector_to_string(s->targets[f->target_index]->sel));
+}
+
+void net_describe_iface(FILE *out, const struct plan *pl, size_t i) {
+        const struct fault *f = pl->faults[i].f;
+        if (pl->faults[i].ifindex)
+                fprintf(out, "      %s (ifindex %d), %s\n", f->interface, pl->faults[i].ifindex,
+                        f->direction == DIR_EGRESS ? "egress" : "ingress");
+        else
+                fprintf(out, "      ! %s: no such interface on this host\n", f->interface);
+}
+
+void net_describe_match(FILE *out, const struct plan *pl, size_t i, const char *creates) {
+        const struct fault *f = pl->faults[i].f;
+        static const char *const proto[] = {"any", "tcp", "udp", "icmp"};
+        _cleanup_free_ char *dst = format_cidr_list(&f->dst), *src = format_cidr_list(&f->src),
+                            *dp = format_port_list(&f->dport), *sp = format_port_list(&f->sport),
+                            *prot = format_port_list(&pl->p->protect.ports);
+        fprintf(out, "      match:");
+        bool any = false;
+        if (f->dst.n)
+                fprintf(out, " dst %s;", dst), any = true;
+        if (f->src.n)
+                fprintf(out, " src %s;", src), any = true;
+        if (f->dport.n)
+                fprintf(out, " dport %s;", dp), any = true;
+        if (f->sport.n)
+                fprintf(out, " sport %s;", sp), any = true;
+        if (f->protocol)
+                fprintf(out, " protocol %s;", proto[f->protocol]), any = true;
+        if (f->target)
+                fprintf(out, " traffic of target %s;", f->target), any = true;
+        fprintf(out, "%s never ports %s\n", any ? "" : " all traffic;", prot && *prot ? prot : "(none)");
+        fprintf(out, "      would create: %s\n", creates);
+}
+
+static void net_doctor(doctor_row_fn row, void *ud) {
+        struct net_support s;
+        net_probe(&s);
+        row(ud, "loss, blackhole (clsact + cls_bpf)", s.clsact_why, NULL, false);
+        row(ud, "latency: ifb", s.ifb_why, NULL, false);
+        row(ud, "latency: netem", s.netem_why, NULL, false);
+        row(ud, "latency: act_mirred", s.mirred_why, NULL, false);
+}
+
+const struct fault_backend net_backend = {
+        .title = "network faults", .doctor = net_doctor, .sweep = net_sweep, .sweep_what = "network objects"};
 
 /* ---- the orphan sweep ---- */
 

@@ -16,6 +16,7 @@
 #include "../agent/host.h"
 #include "../agent/log.h"
 #include "fault.h"
+#include "process.h"
 #include "syscall.h"
 
 /* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
@@ -270,15 +271,16 @@ static void choose(pid_t *v, size_t n, size_t k) {
 }
 
 static uint32_t survivors_for(struct fault_ctx *c, const struct fault *f) {
+        /* min_survivors is a key of kill alone: 0 for pause. */
         uint32_t s = c->pl->eff.min_survivors;
-        return f->type == FAULT_KILL && f->min_survivors > s ? f->min_survivors : s;
+        return f->min_survivors > s ? f->min_survivors : s;
 }
 
 static bool has_share(const struct fault *f) {
         return f->count || conf_line(&scenario_spec, &f->hdr, "percent");
 }
 
-static int always_supported(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+int process_probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s;
         (void)f;
         int fd = sys_pidfd_open(getpid());
@@ -291,7 +293,7 @@ static int always_supported(const struct scenario *s, const struct fault *f, cha
         return 0;
 }
 
-static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
+int process_kill_strike(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         struct victims v;
         int r = find_victims(c, f, &v);
@@ -327,7 +329,7 @@ static int kill_strike(struct fault_ctx *c, struct fault_run *fr) {
         return 0;
 }
 
-static int kill_apply(struct fault_ctx *c, struct fault_run *fr) { return kill_strike(c, fr); }
+int process_kill_apply(struct fault_ctx *c, struct fault_run *fr) { return process_kill_strike(c, fr); }
 
 static int wait_frozen(const char *cgroup, bool want) {
         char p[PATH_MAX];
@@ -350,7 +352,7 @@ static int wait_frozen(const char *cgroup, bool want) {
         return -ETIMEDOUT;
 }
 
-static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
+int process_pause_apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         struct victims v;
         int r = find_victims(c, f, &v);
@@ -409,18 +411,6 @@ static int pause_apply(struct fault_ctx *c, struct fault_run *fr) {
         return r < 0 ? r : 0;
 }
 
-const struct fault_ops kill_ops = {
-        .type = FAULT_KILL,
-        .probe = always_supported,
-        .apply = kill_apply,
-        .strike = kill_strike,
-};
-
-const struct fault_ops pause_ops = {
-        .type = FAULT_PAUSE,
-        .probe = always_supported,
-        .apply = pause_apply,
-};
 
 int process_signal_entry(const struct jentry *e, int sig) {
         if (streq(e->kind, "exec-cgroup"))
@@ -651,4 +641,90 @@ out:
                 seccomp_release(ctx);
         argv_free(argv);
         return r;
+}
+
+/* ---- what kill and pause share before a run ---- */
+
+void process_check(struct scenario *s, struct fault *f, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        fault_require_target(s, f, d);
+        if (fault_line(f, "count") && fault_line(f, "percent"))
+                diag_error(d, s->file, fault_line(f, "percent"), "set either count or percent, not both");
+        if (fault_ok(f, "count") && f->count == 0)
+                diag_error(d, s->file, fault_line(f, "count"), "count must be at least 1");
+        if (fault_ok(f, "every")) {
+                uint64_t window = fault_end(s, f) - f->start;
+                if (f->every < 100 * NSEC_PER_MSEC)
+                        diag_error(d, s->file, fault_line(f, "every"), "every = %s is too short; use 100ms "
+                                   "or more", format_duration(a, f->every));
+                else if (s->head.duration && f->every > window)
+                        diag_warning(d, s->file, fault_line(f, "every"), "every = %s is longer than the "
+                                     "fault's window (%s): it strikes once",
+                                     format_duration(a, f->every), format_duration(b, window));
+        }
+}
+
+const char *process_share(const struct fault *f, char buf[static FORMAT_MAX]) {
+        if (f->count)
+                snprintf(buf, FORMAT_MAX, "%u", f->count);
+        else
+                format_ratio(buf, f->percent);
+        return buf;
+}
+
+static void process_doctor(doctor_row_fn row, void *ud) {
+        char why[PATH_MAX + 512];
+        int fd = sys_pidfd_open(getpid());
+        snprintf(why, sizeof why, "%s", fd < 0 ? strerror(errno) : "");
+        if (fd >= 0)
+                close(fd);
+        row(ud, "kill, pause (pidfd signals)", why, "Linux 5.3 or later", false);
+        char *cg = NULL, *own = NULL, p[PATH_MAX];
+        why[0] = '\0';
+        if (cgroup2_mount(&cg) < 0)
+                snprintf(why, sizeof why, "cgroup2 is not mounted");
+        else {
+                /* The root cgroup has no cgroup.freeze: look in a child, made
+                 * for the look and removed, when sabot runs in the root. */
+                char probe[PATH_MAX] = "";
+                if (proc_cgroup(getpid(), &own) >= 0 && !streq(own, "/"))
+                        snprintf(p, sizeof p, "%s%s/cgroup.freeze", cg, own);
+                else if (snprintf(probe, sizeof probe, "%s/sabot-doctor-%d", cg, (int)getpid()) > 0 && mkdir(probe, 0700) == 0)
+                        snprintf(p, sizeof p, "%s/cgroup.freeze", probe);
+                else
+                        snprintf(p, sizeof p, "%s/cgroup.freeze", cg);
+                if (access(p, F_OK) < 0)
+                        snprintf(why, sizeof why, "no %s", p);
+                if (probe[0])
+                        rmdir(probe);
+        }
+        /* Not fatal: pause falls back to SIGSTOP. */
+        row(ud, "pause by cgroup.freeze", why, why[0] ? "Linux 5.2 or later with cgroup v2; pause uses SIGSTOP meanwhile" : NULL,
+            true);
+        free(cg);
+        free(own);
+}
+
+const struct fault_backend process_backend = {.title = "process faults", .doctor = process_doctor};
+
+void process_describe_stop(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "resumed pid %d", (int)e->pid);
+}
+
+void process_describe_freeze(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "thawed %s", e->cgroup ? e->cgroup : "?");
+}
+
+void process_describe_exec(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "terminated launched pid %d", (int)e->pid);
+}
+
+void process_describe_cgroup(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "ended every process of launched cgroup %s, removed it", e->cgroup ? e->cgroup : "?");
+}
+
+uint32_t blast_strike_count(uint32_t eligible, uint32_t count, ratio_t percent, uint32_t min_survivors) {
+        uint64_t n = count ? count : (uint64_t)eligible * percent / RATIO_ONE;
+        uint32_t room = eligible > min_survivors ? eligible - min_survivors : 0;
+        return n < room ? (uint32_t)n : room;
 }

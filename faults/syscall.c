@@ -14,7 +14,7 @@
 #include "../agent/scenario.h"
 #include "../agent/journal.h"
 #include "../agent/host.h"
-#include "sys_fault.h"
+#include "sys_fault_loader.h"
 #include "syscall.h"
 
 static bool uses_seccomp(const struct scenario *s, const struct fault *f) {
@@ -347,7 +347,7 @@ int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, siz
 
 /* ---- fault ops ---- */
 
-static int probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+int syscall_probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         if (!uses_seccomp(s, f)) {
                 /* Running processes: the eBPF backend. */
                 struct sys_fault_bpf *skel = NULL;
@@ -480,7 +480,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
         return 0;
 }
 
-static int apply(struct fault_ctx *c, struct fault_run *fr) {
+int syscall_apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         const struct scenario *s = c->pl->s;
         if (fault_uses_bpf(s, f))
@@ -504,7 +504,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         return 0;
 }
 
-static void finish(struct fault_ctx *c, struct fault_run *fr) {
+void syscall_finish(struct fault_ctx *c, struct fault_run *fr) {
         (void)c;
         struct bpf_priv *b = fault_uses_bpf(c->pl->s, fr->f) ? fr->priv : NULL;
         if (b && b->skel) {
@@ -520,9 +520,61 @@ static void finish(struct fault_ctx *c, struct fault_run *fr) {
                  : "held", fr->hits, fr->strikes);
 }
 
-const struct fault_ops syscall_error_ops = {
-        .type = FAULT_SYSCALL_ERROR, .probe = probe, .apply = apply, .finish = finish,
-};
-const struct fault_ops syscall_delay_ops = {
-        .type = FAULT_SYSCALL_DELAY, .probe = probe, .apply = apply, .finish = finish,
-};
+bool fault_uses_bpf(const struct scenario *s, const struct fault *f) {
+        if (!(FAULT_MASK(f->type) & FAULTS_SYSCALL) || f->target_index < 0)
+                return false;
+        return f->backend == BACKEND_BPF || (f->backend == BACKEND_AUTO && s->targets[f->target_index]->sel != SEL_EXEC);
+}
+
+/* ---- what the syscall kinds share before a run ---- */
+
+void syscall_check(struct scenario *s, struct fault *f, const char *does, struct diags *d) {
+        if (fault_ok(f, "probability") && f->probability == 0)
+                diag_warning(d, s->file, fault_line(f, "probability"), "probability = 0%% %s nothing", does);
+}
+
+void syscall_check_backend(struct scenario *s, struct fault *f, struct diags *d) {
+        if (f->target_index >= 0 && f->backend == BACKEND_SECCOMP && s->targets[f->target_index]->sel != SEL_EXEC)
+                diag_error(d, s->file, fault_line(f, "backend"), "backend = seccomp works only for "
+                           "targets that sabot launches (exec = ...); target '%s' uses %s",
+                           f->target, selector_to_string(s->targets[f->target_index]->sel));
+}
+
+void syscall_describe(FILE *out, const struct plan *pl, size_t i) {
+        const struct fault *f = pl->faults[i].f;
+        const struct resolved_target *rt = f->target_index >= 0 ? &pl->targets[f->target_index] : NULL;
+        char a[FORMAT_MAX];
+        fprintf(out, ", probability %s%s%s\n", format_ratio(a, f->probability), f->path ? ", under " : "",
+                f->path ? f->path : "");
+        fprintf(out, "      target %s; backend %s\n", f->target,
+                f->backend == BACKEND_SECCOMP ? "seccomp"
+                : f->backend == BACKEND_BPF   ? "bpf"
+                : rt && rt->t->sel == SEL_EXEC ? "seccomp (auto: launched target)"
+                                                : "bpf (auto: running target)");
+}
+
+char *syscall_names(const struct fault *f) {
+        struct strv names = {.v = f->syscalls.name, .n = f->syscalls.n};
+        return format_strv(&names);
+}
+
+static void syscall_doctor(doctor_row_fn row, void *ud) {
+        char why[512] = "";
+        row(ud, "launched targets (seccomp notify)", syscall_seccomp_supported(why, sizeof why) < 0 ? why : "", NULL,
+            false);
+        struct sys_fault_bpf *skel = NULL;
+        /* A target that cannot exist: loaded and attached, it fails nothing. */
+        struct sys_fault_spec spec = {.tgid = INT32_MAX, .err = EIO, .probability = RATIO_ONE};
+        int r = sys_fault_load(&spec, &skel);
+        why[0] = '\0';
+        if (r < 0)
+                snprintf(why, sizeof why, "fmod_ret on security_file_open does not load: %s", strerror(-r));
+        else
+                sys_fault_free(skel);
+        row(ud, "running processes (eBPF LSM hooks)", why,
+            "a kernel with CONFIG_BPF_LSM (or CONFIG_FUNCTION_ERROR_INJECTION) that allows tracing "
+            "programs, as Debian 12's linux-image-amd64, -cloud-amd64 and -6.12-amd64 do, under "
+            "lockdown too (integrity and confidentiality); some sandboxes refuse them", false);
+}
+
+const struct fault_backend syscall_backend = {.title = "syscall faults", .doctor = syscall_doctor};

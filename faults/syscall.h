@@ -85,4 +85,29 @@ int syscall_notify_fail_open(const struct notify_shared *sh, const int *fds, siz
 /* Whether seccomp user notification works here; why not, if it does not. */
 int syscall_seccomp_supported(char *why, size_t len);
 
-extern const struct fault_ops syscall_error_ops, syscall_delay_ops;
+/* ---- what syscall-error and syscall-delay share (their files hold what
+ * differs) ---- */
+/* Whether f fails calls of running processes (the eBPF backend) rather
+ * than of a launched one (seccomp). */
+bool fault_uses_bpf(const struct scenario *s, const struct fault *f);
+/* The keys both kinds take, as the start of their keys lists. */
+#define SYSCALL_KEYS "syscalls", "probability", "path", "backend"
+/* probability = 0: "DOES nothing". */
+void syscall_check(struct scenario *s, struct fault *f, const char *does, struct diags *d);
+/* backend = seccomp needs a launched target. */
+void syscall_check_backend(struct scenario *s, struct fault *f, struct diags *d);
+/* The plan's ", probability ..." rest of the kind's line, and the target
+ * and backend line. */
+void syscall_describe(FILE *out, const struct plan *pl, size_t i);
+/* "write, openat", to be freed. */
+char *syscall_names(const struct fault *f);
+extern const struct fault_backend syscall_backend;
+/* The members of struct fault_ops that both syscall kinds share. */
+#define SYSCALL_OPS                                                                                 \
+        .backend = &syscall_backend, .probe = syscall_probe, .counter_names = {"matched", "acted_on"}, \
+        .apply = syscall_apply, .finish = syscall_finish
+int syscall_probe(const struct scenario *s, const struct fault *f, char *why, size_t len);
+int syscall_apply(struct fault_ctx *c, struct fault_run *fr);
+void syscall_finish(struct fault_ctx *c, struct fault_run *fr);
+/* The eBPF backend's entries: the runner that holds the programs. */
+int syscall_revert_bpf(const struct jentry *e);

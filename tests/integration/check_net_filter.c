@@ -10,7 +10,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 
-#include "../../faults/net_filter.h"
+#include "../../faults/net_filter_loader.h"
 #include "../unit/testutil.h"
 
 struct pkt4 {

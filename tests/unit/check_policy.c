@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <sys/stat.h>
 
+#include "../../faults/process.h"
+#include "../../faults/registry.h"
 #include "testutil.h"
 
 #ifndef SRCDIR

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include "../../faults/registry.h"
 #include "testutil.h"
 
 #ifndef SRCDIR

@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "../../faults/sys_fault.h"
+#include "../../faults/sys_fault_loader.h"
 #include "../unit/testutil.h"
 
 /* A child that opens a file on request and reports the errno. */

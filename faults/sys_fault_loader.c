@@ -4,7 +4,7 @@
 
 #include "../agent/util.h"
 #include "bpf_common.h"
-#include "sys_fault.h"
+#include "sys_fault_loader.h"
 #include "sys_fault.skel.h"
 
 int sys_fault_load(const struct sys_fault_spec *spec, struct sys_fault_bpf **ret) {
@@ -58,3 +58,35 @@ int sys_fault_counters(struct sys_fault_bpf *skel, uint64_t ret[_SYS_COUNTERS]) 
 }
 
 void sys_fault_free(struct sys_fault_bpf *skel) { sys_fault_bpf__destroy(skel); }
+
+/* Which program stands behind each system call. */
+static const struct bpf_hook bpf_hooks[] = {
+        {"open", "sabot_file_open", 0, true},       {"openat", "sabot_file_open", 0, true},
+        {"openat2", "sabot_file_open", 0, true},    {"creat", "sabot_file_open", 0, true},
+        {"read", "sabot_file_perm", 4, true},       {"readv", "sabot_file_perm", 4, true},
+        {"pread64", "sabot_file_perm", 4, true},    {"preadv", "sabot_file_perm", 4, true},
+        {"preadv2", "sabot_file_perm", 4, true},    {"write", "sabot_file_perm", 2, true},
+        {"writev", "sabot_file_perm", 2, true},     {"pwrite64", "sabot_file_perm", 2, true},
+        {"pwritev", "sabot_file_perm", 2, true},    {"pwritev2", "sabot_file_perm", 2, true},
+        {"connect", "sabot_connect", 0, false},     {"bind", "sabot_bind", 0, false},
+        {"accept", "sabot_accept", 0, false},       {"accept4", "sabot_accept", 0, false},
+        {"sendmsg", "sabot_sendmsg", 0, false},     {"sendto", "sabot_sendmsg", 0, false},
+        {"sendmmsg", "sabot_sendmsg", 0, false},    {"recvmsg", "sabot_recvmsg", 0, false},
+        {"recvfrom", "sabot_recvmsg", 0, false},    {"recvmmsg", "sabot_recvmsg", 0, false},
+        {"unlink", "sabot_unlink", 0, false},       {"unlinkat", "sabot_unlink", 0, false},
+        {"mkdir", "sabot_mkdir", 0, false},         {"mkdirat", "sabot_mkdir", 0, false},
+        {"rename", "sabot_rename", 0, false},       {"renameat", "sabot_rename", 0, false},
+        {"renameat2", "sabot_rename", 0, false},    {"execve", "sabot_exec", 0, false},
+        {"execveat", "sabot_exec", 0, false},
+};
+
+const struct bpf_hook *bpf_hook_for(const char *syscall) {
+        for (size_t i = 0; i < ELEMENTSOF(bpf_hooks); i++)
+                if (streq(bpf_hooks[i].syscall, syscall))
+                        return &bpf_hooks[i];
+        return NULL;
+}
+
+const struct bpf_hook *bpf_hook_at(size_t i) {
+        return i < ELEMENTSOF(bpf_hooks) ? &bpf_hooks[i] : NULL;
+}

@@ -30,3 +30,15 @@ struct sys_fault_spec {
 int sys_fault_load(const struct sys_fault_spec *spec, struct sys_fault_bpf **ret);
 int sys_fault_counters(struct sys_fault_bpf *skel, uint64_t ret[_SYS_COUNTERS]);
 void sys_fault_free(struct sys_fault_bpf *skel);
+
+/* Which program of bpf/sys_fault.bpf.c stands behind a system call; perm
+ * is security_file_permission's mask, path whether the hook can see the
+ * file's path (bpf_d_path). NULL when none does. */
+struct bpf_hook {
+        const char *syscall, *prog;
+        unsigned perm;
+        bool path;
+};
+const struct bpf_hook *bpf_hook_for(const char *syscall);
+/* The i-th hook, NULL past the last: to list them. */
+const struct bpf_hook *bpf_hook_at(size_t i);

@@ -6,8 +6,12 @@
 
 #include "../agent/scenario.h"
 #include "bpf_common.h"
-#include "net_filter.h"
+#include "net_filter_loader.h"
 #include "net_filter.skel.h"
+
+_Static_assert(SCENARIO_MAX_PORT_RANGES == NET_MAX_PORT_RANGES, "the validator's port ceiling is the classifier's");
+_Static_assert(SCENARIO_MAX_CIDRS == NET_MAX_CIDRS, "the validator's CIDR ceiling is the classifier's");
+_Static_assert(SCENARIO_MAX_PROTECTED_PORTS == NET_MAX_PROTECTED, "the protected ports' ceiling is the classifier's");
 
 static int fill_ranges(const struct port_list *l, volatile struct net_port_range *out, size_t max,
                        volatile __u32 *n) {

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* blackhole: drop every matching packet, silently (TC_ACT_STOLEN), by the
+ * classifier on the interface's clsact hook (faults/net.c). */
+#include "net.h"
+
+static const char *const keys[] = {NET_KEYS, NULL};
+
+static void describe(FILE *out, const struct plan *pl, size_t i) {
+        net_describe_iface(out, pl, i);
+        fprintf(out, "      drop every matching packet\n");
+        net_describe_match(out, pl, i, "clsact qdisc (if absent), a sabot tc classifier (cls_bpf)");
+}
+
+static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+
+const struct fault_ops blackhole_ops = {
+        .kind = {.name = "blackhole", .keys = keys, .check = net_check, .entries = entries},
+        .probe = net_probe_drop,
+        .describe = describe,
+        NET_OPS,
+};

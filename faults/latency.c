@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* latency: netem delay (and jitter) on matching packets, through a
+ * sabot-owned ifb device the classifier steers them to (faults/net.c). */
+#include "net.h"
+
+static const char *const keys[] = {NET_KEYS, "delay", "jitter", "distribution", "correlation", NULL};
+
+static void check(struct scenario *s, struct fault *f, struct diags *d) {
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        net_check(s, f, d);
+        fault_require(s, f, "delay", " (e.g. delay = 200ms)", d);
+        if (fault_ok(f, "delay") && f->delay == 0)
+                diag_error(d, s->file, fault_line(f, "delay"), "delay must be greater than 0");
+        if (fault_line(f, "jitter") && !fault_line(f, "delay"))
+                diag_error(d, s->file, fault_line(f, "jitter"), "jitter needs delay; set delay too");
+        else if (f->jitter > f->delay)
+                diag_error(d, s->file, fault_line(f, "jitter"), "jitter %s is larger than delay %s; netem "
+                           "would clamp negative delays to 0 and reorder packets; use jitter <= delay",
+                           format_duration(a, f->jitter), format_duration(b, f->delay));
+        if (fault_line(f, "distribution") && !f->jitter)
+                diag_error(d, s->file, fault_line(f, "distribution"), "distribution shapes the jitter; "
+                           "set jitter too");
+        if (fault_line(f, "correlation") && !f->jitter)
+                diag_error(d, s->file, fault_line(f, "correlation"), "for latency, correlation applies to "
+                           "the jitter; set jitter too");
+}
+
+static void check_limits(const struct scenario *s, const struct fault *f, struct limit_check *lc) {
+        (void)s;
+        char what[3 * FORMAT_MAX], a[FORMAT_MAX], b[FORMAT_MAX];
+        if (f->delay + f->jitter <= lc->eff->max_delay)
+                return;
+        if (f->jitter)
+                snprintf(what, sizeof what, "delay + jitter = %s + %s", format_duration(a, f->delay),
+                         format_duration(b, f->jitter));
+        else
+                snprintf(what, sizeof what, "delay = %s", format_duration(a, f->delay));
+        lc->over(lc, LIMIT_DELAY, fault_line(f, "delay"), what);
+}
+
+static void describe(FILE *out, const struct plan *pl, size_t i) {
+        const struct fault *f = pl->faults[i].f;
+        char a[FORMAT_MAX], b[FORMAT_MAX];
+        net_describe_iface(out, pl, i);
+        fprintf(out, "      delay %s", format_duration(a, f->delay));
+        if (f->jitter)
+                fprintf(out, " ± %s", format_duration(b, f->jitter));
+        fputc('\n', out);
+        net_describe_match(out, pl, i, "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, "
+                                       "a sabot ifb device with a netem root qdisc");
+}
+
+static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+
+const struct fault_ops latency_ops = {
+        .kind = {.name = "latency", .keys = keys, .check = check, .entries = entries},
+        .check_limits = check_limits,
+        .probe = net_probe_latency,
+        .describe = describe,
+        NET_OPS,
+};

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "fault.h"
+
+/* The network mechanism that latency, loss and blackhole share
+ * (faults/net.c): the classifier on the interface's clsact hook, for
+ * latency an ifb device with netem. The kinds' files hold what differs. */
+
+/* The journal entries a network fault records. */
+#define NET_ENTRY_FILTER {"tcfilter", net_revert_filter, NULL, true}
+#define NET_ENTRY_CLSACT {"clsact", net_revert_clsact, NULL, true}
+#define NET_ENTRY_IFB {"ifb", net_revert_ifb, NULL, true}
+int net_revert_filter(const struct jentry *e);
+int net_revert_clsact(const struct jentry *e);
+int net_revert_ifb(const struct jentry *e);
+
+/* The keys every network kind takes, as the start of its keys list. */
+#define NET_KEYS "interface", "direction", "dst", "src", "dport", "sport", "protocol"
+
+/* What every network kind checks: interface, and target (egress only,
+ * a unit or cgroup target). */
+void net_check(struct scenario *s, struct fault *f, struct diags *d);
+/* The plan's lines of fault i: the interface, then what (WHAT, a line
+ * the kind writes), the match, and what it would create. */
+void net_describe_iface(FILE *out, const struct plan *pl, size_t i);
+void net_describe_match(FILE *out, const struct plan *pl, size_t i, const char *creates);
+
+/* What this kernel supports for network faults, tried in a throwaway
+ * network namespace; each *_why is empty when supported. */
+struct net_support {
+        char clsact_why[256], ifb_why[256], mirred_why[256], netem_why[256];
+};
+void net_probe(struct net_support *ret);
+/* Remove sabot-tagged objects that no live run holds: ifb devices named
+ * sabot-*, cls_bpf filters with sabot's handle and clsact qdiscs with its
+ * marker chain, in this network namespace and every named one
+ * (/run/netns). A run is live when live[] (journals) has it or its runner,
+ * whose pid the object carries, is a live sabot process. Reports each
+ * removal (err 0) and each failure (err < 0, counted in ret_failed: a
+ * namespace it cannot enter, an object it cannot remove); returns the
+ * number removed. */
+int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
+              unsigned *ret_failed);
+extern const struct fault_backend net_backend;
+/* The members of struct fault_ops that every network kind shares. */
+#define NET_OPS                                                                                     \
+        .backend = &net_backend, .counter_names = {"matched", "acted_on"}, .apply = net_apply,        \
+        .finish = net_finish, .count = net_count
+/* Whether this host has clsact and cls_bpf (loss, blackhole), and for
+ * latency ifb, netem, act_mirred and the distribution's table; and the tc
+ * priority of f free of others' filters. */
+int net_probe_drop(const struct scenario *sc, const struct fault *f, char *why, size_t len);
+int net_probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len);
+int net_apply(struct fault_ctx *c, struct fault_run *fr);
+void net_finish(struct fault_ctx *c, struct fault_run *fr);
+void net_count(struct fault_run *fr);
