@@ -3,6 +3,7 @@
 # Ubuntu 24.04. Idempotent and quick when everything is there.
 #   build-deps.sh             build dependencies
 #   build-deps.sh --test      build + test dependencies
+#   build-deps.sh --deb       build + what make deb needs
 #   build-deps.sh --vm        what the VM test tier needs on the host
 #   build-deps.sh --bench     what the benchmarks need
 #   build-deps.sh --demo      what make demo needs to build its sandbox
@@ -37,9 +38,13 @@ if [ "${1:-}" = "--test" ]; then
 	# libclang-rt-dev: sanitizer and libFuzzer runtimes; debootstrap: the
 	# throwaway root the package and Ansible tests install into (Ansible
 	# itself runs there: tests/integration/lib.sh troot_pkgs).
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap"
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint"
 fi
 
+if [ "${1:-}" = "--deb" ]; then
+	# make deb: dpkg-buildpackage and debhelper; lintian to check the result.
+	pkgs="$pkgs dpkg-dev debhelper lintian"
+fi
 if [ "${1:-}" = "--bench" ]; then
 	pkgs="iperf3 iproute2 util-linux strace"
 fi
