@@ -7,7 +7,7 @@
 
 # The version is debian/changelog's (packaging/debian/changelog); `make deb`
 # passes the package's own, snapshot suffix included.
-VERSION ?= $(shell sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' packaging/debian/changelog)
+VERSION ?= $(shell head -n 1 packaging/debian/changelog | cut -d' ' -f2 | tr -d '()')
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
