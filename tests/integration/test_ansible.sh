@@ -152,7 +152,8 @@ for h in $HOSTS; do
 		{ ok=0; why="$why no metrics settings;"; }
 	grep -q '^restrict,command="/usr/sbin/sabot abort --reason ssh-killswitch" ssh-ed25519 ' "$R/root/.ssh/authorized_keys" ||
 		{ ok=0; why="$why no kill-switch key;"; }
-	[ -z "$(ls "$R"/var/tmp/ansible-sabot* 2>/dev/null)" ] || { ok=0; why="$why copies left in /var/tmp;"; }
+	left=$(ls -d "$R"/tmp/*.deb "$R"/tmp/*.pub "$R"/var/tmp/*.deb "$R"/var/tmp/*.pub "$R"/var/tmp/ansible-sabot* 2>/dev/null)
+	[ -z "$left" ] || { ok=0; why="$why copies left: $left;"; }
 	[ $ok = 1 ] && pass "$h: binary, scenarios root-owned 0644, schedule drop-in and timer link, metrics settings, kill-switch key; nothing it copied left" ||
 		fail "$h:$why"
 done
