@@ -37,8 +37,11 @@ if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
 	# libclang-rt-dev: sanitizer and libFuzzer runtimes; debootstrap: the
 	# throwaway root the package and Ansible tests install into (Ansible
-	# itself runs there: tests/integration/lib.sh troot_pkgs).
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint"
+	# itself runs there: tests/integration/lib.sh troot_pkgs); dpkg-dev,
+	# debhelper, lintian: make deb and its check; ansible-lint: the
+	# playbooks' check; strace: the units' syscall filter against what
+	# sabot calls (test_units.sh).
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint strace"
 fi
 
 if [ "${1:-}" = "--deb" ]; then
