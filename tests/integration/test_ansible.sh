@@ -216,6 +216,16 @@ echo "$(worker_of h2)" > "$(root_of h2)/run/sabot-fleet.pid"
 for h in $HOSTS; do on "$h" sh -c 'sabot run --yes /etc/sabot/scenarios/fleet-long.ini >/tmp/long.out 2>&1 &'; done
 all_paused() { for h in $HOSTS; do [ "$(pstate "$(worker_of "$h")")" = T ] || return 1; done; }
 wait_for 15000 all_paused && pass "a long run pauses each host's worker" || fail "not all paused"
+# A rolling upgrade with install.yml while the game day runs: the runs go
+# on (the package's prerm says so), on the upgraded binary's watch.
+v2=$(dpkg-deb -f "$deb" Version).1
+dpkg-deb -R "$deb" "$T_TMP/b2" && sed -i "s/^Version: .*/Version: $v2/" "$T_TMP/b2/DEBIAN/control" &&
+	dpkg-deb --root-owner-group -b "$T_TMP/b2" "$CR$C/sabot-v2.deb" >/dev/null 2>&1
+expect_exit 0 "install.yml upgrades every host to $v2 with the runs in progress" play install.yml -e "sabot_deb=$C/sabot-v2.deb"
+n=0
+for h in $HOSTS; do [ "$(on "$h" dpkg-query -W -f='${Version}' sabot)" = "$v2" ] && n=$((n + 1)); done
+[ $n = 3 ] && all_paused && pass "upgraded on every host, every run still holds its target" ||
+	fail "after the upgrade: $n of 3 upgraded; workers $(for h in $HOSTS; do pstate "$(worker_of "$h")"; done)"
 expect_exit 0 "abort.yml: every host at once" play abort.yml -e reason=fleet-test
 all_running() { for h in $HOSTS; do [ "$(pstate "$(worker_of "$h")")" = S ] || return 1; done; }
 wait_for 5000 all_running && pass "every host's worker runs again" || fail "after abort: $(for h in $HOSTS; do pstate "$(worker_of "$h")"; done)"
