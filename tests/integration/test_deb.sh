@@ -51,7 +51,7 @@ rec=$(dpkg-deb -f "$deb" Recommends)
 echo "$deps" | grep -q 'libbpf1' && ! echo "$deps" | grep -q libcurl && [ "$rec" = libcurl4 ] &&
 	pass "Depends from dpkg-shlibdeps, libcurl4 recommended: $deps; Recommends: $rec" || fail "Depends: $deps; Recommends: $rec"
 if command -v lintian >/dev/null; then
-	L=$(lintian -I --pedantic "$deb" "$dbg" 2>&1 | grep -v '^running with root privileges')
+	L=$(lintian -I --pedantic "$deb" ${dbg:+"$dbg"} 2>&1 | grep -v '^running with root privileges')
 	[ -z "$L" ] && pass "lintian -I --pedantic: no tag (one overridden, with its reason)" || {
 		fail "lintian -I --pedantic"
 		echo "$L" | sed 's/^/    | /'
