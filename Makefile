@@ -5,7 +5,9 @@
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-VERSION := 0.1.0
+# The version is debian/changelog's (packaging/debian/changelog); `make deb`
+# passes the package's own, snapshot suffix included.
+VERSION ?= $(shell head -n 1 packaging/debian/changelog | cut -d' ' -f2 | tr -d '()')
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
@@ -33,10 +35,17 @@ Q := @
 msg = @printf '  %-8s %s\n'
 endif
 
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment are honoured
+# (dpkg-buildflags' under dpkg-buildpackage: fortify, stack protector,
+# PIE, bindnow). Without them the build is hardened all the same; the
+# sanitizer build leaves fortify out (ASan intercepts those functions).
+HARDEN_CFLAGS ?= -fstack-protector-strong -fPIE
+HARDEN_CPPFLAGS ?= -D_FORTIFY_SOURCE=2
+HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes
 OPT ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSABOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) -I$(B) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
-SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSABOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) $(HARDEN_CFLAGS) -I$(B) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -U_FORTIFY_SOURCE
 
 LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard faults/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -82,7 +91,7 @@ $(B)/%.skel.h: $(B)/bpf/%.bpf.o
 $(B)/obj/%.o: %.c | $(B)/.deps $(SKELS)
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 $(B)/asan/%.o: %.c | $(B)/.deps $(SKELS)
 	$(msg) CC-SAN $@
@@ -91,7 +100,7 @@ $(B)/asan/%.o: %.c | $(B)/.deps $(SKELS)
 
 $(B)/sabot: $(B)/obj/agent/main.o $(OBJS)
 	$(msg) LD $@
-	$(Q)$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(OPT) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 $(B)/asan/sabot: $(B)/asan/agent/main.o $(ASAN_OBJS)
 	$(msg) LD-SAN $@
@@ -194,15 +203,19 @@ install: $(B)/sabot
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 	done
 	install -d $(DESTDIR)$(DATADIR)/sabot/scenarios
-	install -m 0644 scenarios/*.ini scenarios/README.md $(DESTDIR)$(DATADIR)/sabot/scenarios/
+	install -m 0644 scenarios/*.ini $(DESTDIR)$(DATADIR)/sabot/scenarios/
+	install -D -m 0644 scenarios/README.md $(DESTDIR)$(DATADIR)/doc/sabot/scenarios/README.md
 	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
 	install -d $(DESTDIR)$(DATADIR)/sabot/schema
 	install -m 0644 agent/schema/*.schema.json agent/schema/README.md $(DESTDIR)$(DATADIR)/sabot/schema/
 	install -D -m 0644 packaging/sabot.catalog $(DESTDIR)$(CATALOGDIR)/sabot.catalog
 
-# The Debian package: build/sabot_VERSION_ARCH.deb.
-deb: $(B)/sabot
-	$(Q)sh packaging/deb/build-deb.sh $(VERSION) $(CURDIR)/$(B)
+# The Debian package with dpkg-buildpackage -b -us -uc, from packaging/debian
+# (packaging/deb/build-deb.sh): build/deb/sabot_VERSION_ARCH.deb and its
+# -dbgsym; prints the .deb's path.
+deb: | $(B)/.deps
+	$(Q)sh packaging/build-deps.sh --deb
+	$(Q)sh packaging/deb/build-deb.sh $(CURDIR)/$(B)
 
 clean:
 	rm -rf $(B)

@@ -3,6 +3,7 @@
 # Ubuntu 24.04. Idempotent and quick when everything is there.
 #   build-deps.sh             build dependencies
 #   build-deps.sh --test      build + test dependencies
+#   build-deps.sh --deb       build + what make deb needs
 #   build-deps.sh --vm        what the VM test tier needs on the host
 #   build-deps.sh --bench     what the benchmarks need
 #   build-deps.sh --demo      what make demo needs to build its sandbox
@@ -39,10 +40,17 @@ if [ "${1:-}" = "--test" ]; then
 	# throwaway root the package and Ansible tests install into (Ansible
 	# itself runs there: tests/integration/lib.sh troot_pkgs); systemd:
 	# journald and journalctl, which test_journald.sh runs in a namespace
-	# of its own; prometheus: promtool checks the metrics files.
-	pkgs="$pkgs check systemd iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap"
+	# of its own; prometheus: promtool checks the metrics files; dpkg-dev,
+	# debhelper, lintian: make deb and its check; ansible-lint: the
+	# playbooks' check; strace: the units' syscall filter against what
+	# sabot calls (test_units.sh).
+	pkgs="$pkgs check systemd iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint strace"
 fi
 
+if [ "${1:-}" = "--deb" ]; then
+	# make deb: dpkg-buildpackage and debhelper; lintian to check the result.
+	pkgs="$pkgs dpkg-dev debhelper lintian"
+fi
 if [ "${1:-}" = "--bench" ]; then
 	pkgs="iperf3 iproute2 util-linux strace"
 fi

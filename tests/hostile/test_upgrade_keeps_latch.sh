@@ -22,12 +22,13 @@ OUT=$(make -s -C "$top" deb 2>&1)
 deb=$(echo "$OUT" | tail -n 1)
 [ -f "$deb" ] || { fail "make deb: $OUT"; t_done; }
 v1=$(dpkg-deb -f "$deb" Version)
-# A later version of the same package (the same tree), as an upgrade brings.
+# A later version of the same package (the same files, the same
+# maintainer scripts), as an upgrade brings.
 v2=$v1.1
-mkdir -p "$T_TMP/b2"
-cp "$BUILD/sabot" "$T_TMP/b2/sabot"
-deb2=$(sh "$top/packaging/deb/build-deb.sh" "$v2" "$T_TMP/b2" 2>&1 | tail -n 1)
-[ -f "$deb2" ] || { fail "no $v2 package: $deb2"; t_done; }
+deb2=$T_TMP/sabot_${v2}.deb
+dpkg-deb -R "$deb" "$T_TMP/b2" && sed -i "s/^Version: .*/Version: $v2/" "$T_TMP/b2/DEBIAN/control" &&
+	dpkg-deb --root-owner-group -b "$T_TMP/b2" "$deb2" >/dev/null 2>&1
+[ -f "$deb2" ] || { fail "no $v2 package"; t_done; }
 base=$(troot_deb_base "$deb") || { fail "no base root for the package test"; t_done; }
 troot_up "$base" || { fail "cannot set up the throwaway root over $base"; t_done; }
 cp "$deb" "$T_ROOT/tmp/sabot-1.deb"
@@ -42,9 +43,15 @@ mkdir -p "$T_ROOT/run/systemd/system"
 printf '#!/bin/sh\necho "$*" >> /tmp/systemctl.log\n' > "$T_ROOT/usr/bin/systemctl"
 chmod 755 "$T_ROOT/usr/bin/systemctl"
 sysctl_log() { cat "$T_ROOT/tmp/systemctl.log" 2>/dev/null; }
+# With systemd running, dh_installsystemd's deb-systemd-helper has
+# systemctl enable the unit (by its preset); without, it makes the link
+# itself (test_deb.sh). After the first install, no upgrade, reinstall or
+# downgrade may enable or disable it again: that is the admin's to say.
+wants=$T_ROOT/etc/systemd/system/multi-user.target.wants/sabot-recover.service
 expect_exit 0 "dpkg -i installs $v1" troot dpkg -i /tmp/sabot-1.deb
-grep -q '^enable sabot-recover.service' "$T_ROOT/tmp/systemctl.log" 2>/dev/null &&
-	pass "installing enables sabot-recover.service" || fail "install told systemctl: $(sysctl_log)"
+grep -q 'preset sabot-recover.service' "$T_ROOT/tmp/systemctl.log" 2>/dev/null &&
+	pass "installing enables sabot-recover.service (systemctl preset)" || fail "install told systemctl: $(sysctl_log)"
+: > "$T_ROOT/tmp/systemctl.log"
 
 # The operator pulls the kill switch, with a reason of their own.
 reason="incident 4711 ($$): payments degraded, no chaos until the review"
@@ -69,8 +76,9 @@ for step in 1:reinstalls 2:upgrades 2:reinstalls 1:downgrades 2:upgrades; do
 	[ "$s" = "DISARMED: $(head -n 1 "$T_TMP/latch.before")" ] && pass "step $n: status says DISARMED with the operator's reason" ||
 		fail "step $n: status says: $s"
 done
-grep -q '^disable' "$T_ROOT/tmp/systemctl.log" && fail "an upgrade disabled a unit: $(sysctl_log)" ||
-	pass "no upgrade or reinstall disabled sabot-recover.service"
+grep -Eq '(^| )(disable|enable|preset|mask|stop|restart) ' "$T_ROOT/tmp/systemctl.log" &&
+	fail "an upgrade told systemd to change or stop sabot-recover.service: $(sysctl_log)" ||
+	pass "no upgrade, reinstall or downgrade enabled, disabled or stopped sabot-recover.service"
 # What the latch is for: an unattended run after the upgrade is refused.
 scen=/etc/sabot/scenarios/sabot-hs-latch-$$.ini
 cp "$(command -v sleep)" "$T_TMP/sabot-hsl$$"
@@ -100,6 +108,7 @@ paused() { [ "$(pstate $worker)" = T ]; }
 wait_for 10000 paused && pass "a run pauses its target" || fail "the run never paused its target: $(cat "$T_ROOT/tmp/run.out")"
 expect_exit 0 "dpkg -i downgrades with a run in progress" troot dpkg -i /tmp/sabot-1.deb
 expect_exit 0 "dpkg -i upgrades with a run in progress" troot dpkg -i /tmp/sabot-2.deb
+expect_out "and says that the run goes on" 'upgrade: runs in progress go on'
 # (status --json: the run's runner is running and still holds the stop.)
 holds_stop() {
 	troot /usr/sbin/sabot status --json | troot python3 -c 'import json, sys
@@ -121,7 +130,8 @@ expect_exit 0 "arm again" troot /usr/sbin/sabot arm
 troot sh -c "/usr/sbin/sabot run --yes $scen.30 >/tmp/run.out 2>&1 &"
 wait_for 10000 paused && pass "a run pauses its target" || fail "the run never paused its target: $(cat "$T_ROOT/tmp/run.out")"
 expect_exit 0 "dpkg -r with a run in progress" troot dpkg -r sabot
-grep -q '^disable sabot-recover.service' "$T_ROOT/tmp/systemctl.log" && pass "removal disables sabot-recover.service" ||
+expect_out "and says that it aborted the run" 'removal: every run was aborted'
+grep -q 'daemon-reload' "$T_ROOT/tmp/systemctl.log" && pass "removal tells systemd (daemon-reload): the unit is gone" ||
 	fail "removal told systemctl: $(sysctl_log)"
 [ ! -e "$T_ROOT/usr/sbin/sabot" ] && pass "the binary is gone" || fail "/usr/sbin/sabot is still there"
 wait_for 5000 running && pass "the run's target runs again: the removal reverted it" || fail "target state $(pstate $worker) after removal"
@@ -143,6 +153,8 @@ expect_out "and says why" "abort' failed"
 rm -f "$T_ROOT/run/sabot/runs"
 expect_exit 0 "dpkg --purge" troot dpkg --purge sabot
 [ ! -e "$T_ROOT/var/lib/sabot" ] && pass "purge removes the state, the latch with it" || fail "left: $(ls -la "$T_ROOT/var/lib/sabot")"
+! [ -L "$wants" ] && [ -z "$(find "$T_ROOT/var/lib/systemd/deb-systemd-helper-enabled" -name 'sabot*' 2>/dev/null)" ] &&
+	pass "purge removes the .wants link and deb-systemd-helper's record" || fail "purge left $(ls -l "$wants" 2>&1)"
 [ "$(host_pkg_snapshot)" = "$host_before" ] && pass "this machine's own dpkg and sabot paths are untouched" ||
 	fail "the machine changed: $(host_pkg_snapshot)"
 t_done

@@ -194,15 +194,21 @@ troot_base() {
 	echo "$tb_dir/root"
 }
 
-# troot_up BASE: T_ROOT, a writable throwaway copy of BASE with its own
-# /proc (this test's pid namespace), /sys, /run and /tmp. Needs T_OWN_NS.
+# troot_up BASE [NAME]: T_ROOT, a writable throwaway copy of BASE with its
+# own /proc (this test's pid namespace), /sys, /run and /tmp. Needs
+# T_OWN_NS. With NAME, one more such root ($T_TMP/NAME): a test may have
+# several (a fleet), all unmounted by troot_down.
+T_ROOTS=""
 troot_up() {
 	[ -n "${T_IN_NS:-}" ] || { echo "troot_up needs the test's own namespaces (T_OWN_NS=1)" >&2; return 1; }
-	T_ROOT=$T_TMP/root
-	mkdir -p "$T_TMP/ovl" "$T_ROOT" &&
-		mount -t tmpfs -o size=1g,mode=0755 sabot-troot "$T_TMP/ovl" &&
-		mkdir "$T_TMP/ovl/upper" "$T_TMP/ovl/work" &&
-		mount -t overlay -o "lowerdir=$1,upperdir=$T_TMP/ovl/upper,workdir=$T_TMP/ovl/work" sabot-troot "$T_ROOT" &&
+	tu_name=${2:-root}
+	T_ROOT=$T_TMP/$tu_name
+	tu_ovl=$T_TMP/ovl${2:+-$2}
+	T_ROOTS="$T_ROOTS $T_ROOT:$tu_ovl"
+	mkdir -p "$tu_ovl" "$T_ROOT" &&
+		mount -t tmpfs -o size=1g,mode=0755 sabot-troot "$tu_ovl" &&
+		mkdir "$tu_ovl/upper" "$tu_ovl/work" &&
+		mount -t overlay -o "lowerdir=$1,upperdir=$tu_ovl/upper,workdir=$tu_ovl/work" sabot-troot "$T_ROOT" &&
 		mount -t proc proc "$T_ROOT/proc" &&
 		mount -t sysfs sysfs "$T_ROOT/sys" &&
 		mount -t tmpfs -o mode=0755 tmpfs "$T_ROOT/run" &&
@@ -217,9 +223,11 @@ troot() { chroot "$T_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HO
 # mount point would reach into what is mounted there. Refuses to return
 # with anything still mounted under T_TMP.
 troot_down() {
-	[ -n "${T_ROOT:-}" ] || return 0
-	umount -R "$T_ROOT" 2>/dev/null || umount -R -l "$T_ROOT" 2>/dev/null
-	umount "$T_TMP/ovl" 2>/dev/null || umount -l "$T_TMP/ovl" 2>/dev/null
+	[ -n "${T_ROOTS:-}" ] || return 0
+	for td in $T_ROOTS; do
+		umount -R "${td%%:*}" 2>/dev/null || umount -R -l "${td%%:*}" 2>/dev/null
+		umount "${td#*:}" 2>/dev/null || umount -l "${td#*:}" 2>/dev/null
+	done
 	if grep -q " $T_TMP/" /proc/self/mounts; then
 		echo "FAIL: still mounted under $T_TMP; its files are kept"
 		SABOT_TEST_KEEP=1
@@ -249,10 +257,11 @@ host_pkg_snapshot() {
 # on (so that dpkg -i proves its Depends line), and what Ansible needs on a
 # host it manages (python3-apt for the apt module) and to run there
 # (ansible-core; python3-cffi-backend is a virtual dependency of it that
-# debootstrap does not resolve). One list for every such test: one base.
+# debootstrap does not resolve), and the fleet test's sshd and ssh on
+# every host. One list for every such test: one base.
 troot_pkgs() { # DEB
 	dpkg-deb -f "$1" Depends | sed 's/([^)]*)//g; s/[,|]/ /g'
-	echo python3-apt python3-cffi-backend ansible-core
+	echo python3-apt python3-cffi-backend ansible-core openssh-server openssh-client
 }
 
 # troot_deb_base DEB: the base root for DEB. Its Depends line, versions

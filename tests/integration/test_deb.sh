@@ -35,6 +35,46 @@ for m in man8/sabot.8.gz man5/sabot-scenario.5.gz man5/sabot-policy.5.gz; do
 	[ -f "$T_ROOT/usr/share/man/$m" ] && pass "man page $m" || fail "no $m"
 done
 [ -f "$T_ROOT/usr/lib/systemd/system/sabot-run@.service" ] && pass "the systemd units" || fail "no units"
+# Built the Debian way: dpkg-buildpackage's files beside the .deb, the
+# version a snapshot's, lintian with nothing left but what is overridden.
+dbg=$(ls "$(dirname "$deb")"/sabot-dbgsym_*.deb 2>/dev/null | head -n 1)
+[ -n "$dbg" ] && dpkg-deb -c "$dbg" | grep -c /usr/lib/debug/.build-id/ >/dev/null && pass "a -dbgsym package: $(basename "$dbg")" ||
+	fail "no -dbgsym package beside $deb"
+troot_file_has_debuginfo() { readelf -S "$T_ROOT/usr/sbin/sabot" | grep -q '\.debug_info'; }
+troot_file_has_debuginfo && fail "the installed binary is not stripped" || pass "the installed binary is stripped"
+readelf -d "$T_ROOT/usr/sbin/sabot" | grep -q 'FLAGS.*BIND_NOW' && readelf -h "$T_ROOT/usr/sbin/sabot" | grep -q 'DYN' &&
+	readelf -s --wide "$T_ROOT/usr/sbin/sabot" | grep -q '__stack_chk_fail' && readelf -s --wide "$T_ROOT/usr/sbin/sabot" | grep -q '_chk@' &&
+	pass "hardened: PIE, bindnow, stack protector, fortified calls" || fail "hardening flags missing from the binary"
+v=$(dpkg-deb -f "$deb" Version)
+deps=$(dpkg-deb -f "$deb" Depends)
+rec=$(dpkg-deb -f "$deb" Recommends)
+echo "$deps" | grep -q 'libbpf1' && ! echo "$deps" | grep -q libcurl && [ "$rec" = libcurl4 ] &&
+	pass "Depends from dpkg-shlibdeps, libcurl4 recommended: $deps; Recommends: $rec" || fail "Depends: $deps; Recommends: $rec"
+if command -v lintian >/dev/null; then
+	L=$(lintian -I --pedantic "$deb" ${dbg:+"$dbg"} 2>&1 | grep -v '^running with root privileges')
+	[ -z "$L" ] && pass "lintian -I --pedantic: no tag (one overridden, with its reason)" || {
+		fail "lintian -I --pedantic"
+		echo "$L" | sed 's/^/    | /'
+	}
+else
+	skip "no lintian: 'make test-deps' installs it"
+fi
+# Enabled on install even with no systemd running (an image build):
+# deb-systemd-helper makes the link itself.
+wants=$T_ROOT/etc/systemd/system/multi-user.target.wants/sabot-recover.service
+[ -L "$wants" ] && pass "sabot-recover.service enabled on install, systemd not running" || fail "no $wants"
+[ -f "$T_ROOT/etc/default/sabot" ] && troot dpkg-query -W -f='${Conffiles}' sabot | grep -q '/etc/default/sabot' &&
+	pass "/etc/default/sabot, a conffile" || fail "no /etc/default/sabot conffile"
+# The admin disables it; a reinstall and an upgrade keep it so.
+rm -f "$wants"
+expect_exit 0 "dpkg -i again (a reinstall)" troot dpkg -i "$pkg"
+v2=$v.1
+dpkg-deb -R "$deb" "$T_TMP/b2" && sed -i "s/^Version: .*/Version: $v2/" "$T_TMP/b2/DEBIAN/control" &&
+	dpkg-deb --root-owner-group -b "$T_TMP/b2" "$T_ROOT/tmp/sabot-2.deb" >/dev/null 2>&1
+expect_exit 0 "dpkg -i an upgrade to $v2" troot dpkg -i /tmp/sabot-2.deb
+[ -L "$wants" ] && fail "a reinstall or an upgrade enabled sabot-recover.service again" ||
+	pass "the admin's disable is kept through a reinstall and an upgrade"
+ln -s /lib/systemd/system/sabot-recover.service "$wants"
 expect_exit 0 "the installed binary validates the installed examples" \
 	troot /usr/sbin/sabot validate /usr/share/sabot/scenarios/checkout-gameday.ini
 OUT=$(troot /usr/sbin/sabot doctor 2>&1)
@@ -52,9 +92,11 @@ expect_exit 0 "a short scenario from /etc/sabot/scenarios runs" troot /usr/sbin/
 rm -f "$T_ROOT$scen"
 expect_exit 0 "dpkg --purge" troot dpkg --purge sabot
 left=""
-for p in /usr/sbin/sabot /etc/sabot /var/lib/sabot /run/sabot /usr/lib/systemd/system/sabot-run@.service /usr/share/sabot \
+for p in /usr/sbin/sabot /etc/sabot /etc/default/sabot /etc/systemd/system/multi-user.target.wants/sabot-recover.service \
+	/var/lib/systemd/deb-systemd-helper-enabled/sabot-recover.service.dsh-also \
+	/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/sabot-recover.service /var/lib/sabot /run/sabot /usr/lib/systemd/system/sabot-run@.service /usr/share/sabot \
 	/usr/share/doc/sabot /usr/share/man/man8/sabot.8.gz /var/lib/dpkg/info/sabot.list; do
-	[ -e "$T_ROOT$p" ] && left="$left $p"
+	{ [ -e "$T_ROOT$p" ] || [ -L "$T_ROOT$p" ]; } && left="$left $p"
 done
 [ -z "$left" ] && pass "purged: nothing left behind" || fail "left behind:$left"
 [ "$(host_pkg_snapshot)" = "$host_before" ] && pass "this machine's own dpkg and sabot paths are untouched" || {
