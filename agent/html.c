@@ -563,9 +563,10 @@ int report_html(const char *json_path, const char *out_path) {
         }
         size_t ns = slos ? json_object_array_length(slos) : 0;
         if (ns) {
-                fputs("<h2>SLOs</h2>\n<div class=\"legend\"><span><i class=\"sw\" style=\"background:#0969da\"></i>samples</span>"
-                      "<span><i class=\"sw\" style=\"background:#cf222e\"></i>failed sample</span>"
-                      "<span><i class=\"sw\" style=\"background:#bf8700;opacity:.3\"></i>fault window</span>"
+                fputs("<h2>SLOs</h2>\n<div class=\"legend\"><span><i class=\"sw\" style=\"background:#0969da\"></i>the judged "
+                      "metric (dots: each sample's latency)</span><span><i class=\"sw\" style=\"background:#cf222e\"></i>failed "
+                      "sample</span><span><i class=\"sw\" style=\"background:#bf8700;opacity:.3\"></i>fault applied</span>"
+                      "<span><i class=\"sw\" style=\"border:1px dashed #8c959f\"></i>fault skipped</span>"
                       "<span>- - the SLO's threshold</span><span>| breach, revert</span></div>\n"
                       "<p class=\"sum\">Each plot shows the metric the SLO is judged on, as the run judged it: over its window, "
                       "from the start of the steady state that let the faults begin. Time is scenario time: 0 is when the "
