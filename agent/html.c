@@ -491,7 +491,7 @@ static const char css[] =
         ".phase-l{fill:#424a53;font-weight:600}"
         ".fault{fill:#bf8700;fill-opacity:.18}.skipped{fill:none;stroke:#8c959f;stroke-dasharray:3 3}"
         ".fault-l{fill:#7d4e00}.skip-l{fill:#6e7781;font-style:italic}"
-        ".metric{fill:none;stroke:#0969da;stroke-width:1.8}.raw{fill:#0969da;fill-opacity:.35}.fail{fill:#cf222e}"
+        ".metric{fill:none;stroke:#0969da;stroke-width:1.8}.raw{fill:#0969da;fill-opacity:.55}.fail{fill:#cf222e}"
         ".threshold{stroke:#cf222e;stroke-dasharray:6 4;stroke-width:1.3}.tlabel{fill:#cf222e}"
         ".breach{stroke:#cf222e;stroke-width:2}.breach.other{stroke-dasharray:2 3;stroke-width:1.3}"
         ".revert{stroke:#1a7f37;stroke-width:2;stroke-dasharray:4 2}"
