@@ -28,16 +28,44 @@ int report_write(const struct run *r, const char *path) {
         return q;
 }
 
-/* Samples as [ms since the run's start, ok (0/1), latency ms, value or
- * null], and for a value probe whose value was not finite, a fifth
- * element saying which. */
+/* Scenario time, the one clock of the report, the live view and the
+ * page: 0 is when the faults' clock started (the steady state held, or
+ * the run's start when there is no SLO); the steady state is negative.
+ * A run whose faults never started (steady state not met, stopped before)
+ * counts back from its end. */
+static uint64_t zero_mono(const struct run *r) {
+        if (r->s->n_slos)
+                return r->steady_reached_mono ? r->steady_reached_mono : r->end_mono;
+        return r->faults0_mono ? r->faults0_mono : r->t0_mono;
+}
+
+/* An offset in ms on that clock from a CLOCK_MONOTONIC time, to the
+ * microsecond, negative before 0. */
+static struct json_object *json_at(const struct run *r, uint64_t mono) {
+        uint64_t z = zero_mono(r);
+        if (mono >= z)
+                return json_ms(mono - z);
+        uint64_t us = (z - mono) / NSEC_PER_USEC;
+        char buf[64];
+        snprintf(buf, sizeof buf, "-%llu.%03llu", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+        size_t l = strlen(buf);
+        while (buf[l - 1] == '0')
+                buf[--l] = '\0';
+        if (buf[l - 1] == '.')
+                buf[--l] = '\0';
+        return streq(buf, "-0") ? json_ms(0) : json_object_new_double_s(-(double)(z - mono) / 1e6, buf);
+}
+
+/* Samples as [scenario ms, ok (0/1), latency ms, value or null], and for
+ * a value probe whose value was not finite, a fifth element saying
+ * which. */
 static struct json_object *samples_json(const struct run *r, const struct slo_status *st) {
         struct json_object *a = json_object_new_array_ext((int)st->n_samples);
         bool by_value = st->o->probe == PROBE_PROMETHEUS || st->o->probe == PROBE_PSI;
         for (size_t k = 0; a && k < st->n_samples; k++) {
                 const struct slo_sample *x = &st->samples[k];
                 struct json_object *e = json_object_new_array_ext(5);
-                json_object_array_add(e, json_ms(x->t_ns - r->t0_mono));
+                json_object_array_add(e, json_at(r, x->t_ns));
                 json_object_array_add(e, json_object_new_int(x->ok));
                 json_object_array_add(e, json_ms(x->latency_ns));
                 json_object_array_add(e, json_num(x->value));
@@ -66,24 +94,32 @@ static struct json_object *report_json(const struct run *r) {
         json_add(doc, "host", o = json_object_new_object());
         json_add(o, "hostname", json_str(u.nodename));
         json_add(o, "kernel", json_str(u.release));
-        /* Every offset below (_ms) counts from the run's start. */
+        /* Every offset below (t_ms, *_ms but durations, a sample's first
+         * element) is scenario time: ms from faults_start, negative
+         * before it (the steady state). */
         json_add(doc, "start", o = json_object_new_object());
         json_add(o, "wall", json_time(r->t0_wall));
+        json_add(o, "t_ms", json_at(r, r->t0_mono));
+        json_add(doc, "faults_start", o = json_object_new_object());
+        json_add(o, "wall", json_time(r->t0_wall + (zero_mono(r) - r->t0_mono)));
         json_add(o, "t_ms", json_ms(0));
         json_add(doc, "end", o = json_object_new_object());
         json_add(o, "wall", json_time(r->end_wall));
-        json_add(o, "t_ms", json_ms(r->end_mono - r->t0_mono));
-        /* Fault windows count from here (after the steady-state check). */
-        json_add(doc, "faults_start_ms", json_ms(r->faults0_mono - r->t0_mono));
+        json_add(o, "t_ms", json_at(r, r->end_mono));
         /* The steady-state phase: from when the probes started, how long
          * every SLO had to hold, the bound, and when it held (null: never,
          * or no SLO). */
         if (s->n_slos) {
                 json_add(doc, "steady_state", o = json_object_new_object());
-                json_add(o, "start_ms", json_ms(r->steady0_mono ? r->steady0_mono - r->t0_mono : 0));
+                json_add(o, "start_ms", json_at(r, r->steady0_mono ? r->steady0_mono : r->t0_mono));
                 json_add(o, "required_ms", json_ms(r->steady_ns));
                 json_add(o, "timeout_ms", json_ms(r->steady_timeout_ns));
-                json_add(o, "reached_ms", r->steady_reached_mono ? json_ms(r->steady_reached_mono - r->t0_mono) : NULL);
+                json_add(o, "reached_ms", r->steady_reached_mono ? json_at(r, r->steady_reached_mono) : NULL);
+                /* After the faults: probing for recovery, from when every
+                 * fault was reverted (null: no cooldown ran). */
+                json_add(doc, "cooldown", o = json_object_new_object());
+                json_add(o, "start_ms", r->reverted_mono ? json_at(r, r->reverted_mono) : NULL);
+                json_add(o, "duration_ms", json_ms(s->head.cooldown));
         }
         json_add(doc, "exit_code", json_object_new_int(r->exit_code));
         json_add(doc, "exit_reason", json_str(r->reason));
@@ -99,8 +135,8 @@ static struct json_object *report_json(const struct run *r) {
                 json_set_inline(w);
                 json_add(o, "window_ms", w);
                 json_add(o, "state", json_str(state_name(fr->state)));
-                json_add(o, "applied_ms", fr->applied_ns ? json_ms(fr->applied_ns) : NULL);
-                json_add(o, "reverted_ms", fr->reverted_ns ? json_ms(fr->reverted_ns) : NULL);
+                json_add(o, "applied_ms", fr->applied_ns ? json_at(r, r->t0_mono + fr->applied_ns) : NULL);
+                json_add(o, "reverted_ms", fr->reverted_ns ? json_at(r, r->t0_mono + fr->reverted_ns) : NULL);
                 /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
                 json_add(o, "reverted_at", json_str(fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL));
                 /* strikes and processes, or packets or calls matched and acted on */
@@ -131,6 +167,14 @@ static struct json_object *report_json(const struct run *r) {
                         json_add_number(th, "min", so->min);
                 json_add(o, "thresholds", th);
                 json_add(o, "timeout_ms", json_ms(so->timeout));
+                /* What the judgement counts: the samples of the last
+                 * window_ms, none from before judged_from_ms (the start of
+                 * the healthy streak that made the steady state; null: no
+                 * judgement ran), and nothing below min_samples. */
+                json_add(o, "window_ms", json_ms(so->window));
+                json_add(o, "min_samples", json_object_new_int64(so->min_samples));
+                uint64_t epoch = slo_guard_epoch(r->guard, i);
+                json_add(o, "judged_from_ms", epoch ? json_at(r, epoch) : NULL);
                 json_add(o, "recovered_after_ms", st->recovered_ns && r->reverted_mono && st->recovered_ns >= r->reverted_mono
                                                           ? json_ms(st->recovered_ns - r->reverted_mono)
                                                           : NULL);
@@ -144,7 +188,7 @@ static struct json_object *report_json(const struct run *r) {
                  * for a latency, the query's own for a value. */
                 json_add_number(o, "value", r->breach->value);
                 json_add_number(o, "threshold", r->breach->threshold);
-                json_add(o, "at_ms", json_ms(r->breach_mono - r->t0_mono));
+                json_add(o, "at_ms", json_at(r, r->breach_mono));
                 json_add(o, "breach_to_reverted_ms", json_ms(r->breach_to_reverted_ns));
         } else
                 json_add(doc, "breach", NULL);
@@ -153,7 +197,7 @@ static struct json_object *report_json(const struct run *r) {
                 const struct run_event *e = &r->ev[i];
                 json_object_array_add(a, o = json_object_new_object());
                 json_add(o, "wall", json_time(e->wall_ns));
-                json_add(o, "t_ms", json_ms(e->mono_ns));
+                json_add(o, "t_ms", json_at(r, r->t0_mono + e->mono_ns));
                 json_add(o, "level", json_str(level_name(e->level)));
                 json_add(o, "fault", json_str(e->fault));
                 json_add(o, "message", json_str(e->msg));

@@ -508,6 +508,7 @@ bool slo_guard_note_recovery(struct slo_guard *g) {
         return all;
 }
 const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i) { return &g->p[i].st; }
+uint64_t slo_guard_epoch(const struct slo_guard *g, size_t i) { return g->p[i].epoch_ns; }
 
 bool slo_needs_curl(const struct scenario *s) {
         for (size_t k = 0; k < s->n_slos; k++)

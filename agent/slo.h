@@ -71,3 +71,6 @@ size_t slo_guard_count(const struct slo_guard *g);
  * when all are. */
 bool slo_guard_note_recovery(struct slo_guard *g);
 const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i);
+/* Since when (CLOCK_MONOTONIC ns) samples count in the judgement: the
+ * start of the healthy streak that made the steady state; 0 before. */
+uint64_t slo_guard_epoch(const struct slo_guard *g, size_t i);

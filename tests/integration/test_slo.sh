@@ -110,8 +110,9 @@ expect_out "and the run says so" "slo web healthy again .* after the revert"
 
 # --- the HTML report ---
 expect_exit 0 "sabot report --html" "$SABOT" report "$T_TMP/breach.json" --html "$T_TMP/breach.html"
-grep -q '<svg' breach.html && grep -q 'class="fault"' breach.html && grep -q 'class="abort"' breach.html &&
-	grep -q 'class="fail"' breach.html && pass "a timeline with the fault window, failed samples and the abort" ||
+grep -q '<svg' breach.html && grep -q 'class="fault"' breach.html && grep -q 'class="breach"' breach.html &&
+	grep -q 'class="fail"' breach.html && grep -q 'class="threshold" data-v="30"' breach.html &&
+	pass "a timeline with the fault window, failed samples, the SLO's threshold and the breach" ||
 	fail "the page lacks parts of the timeline"
 grep -q 'Aborted: SLO web breached' breach.html && pass "and says why it aborted" || fail "no breach box"
 grep -Eq '(src|href)=|url\(|@import' breach.html && fail "the page loads something from elsewhere" ||
