@@ -207,7 +207,8 @@ install: $(B)/sabot
 	install -D -m 0644 scenarios/README.md $(DESTDIR)$(DATADIR)/doc/sabot/scenarios/README.md
 	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
 	install -d $(DESTDIR)$(DATADIR)/sabot/schema
-	install -m 0644 agent/schema/*.schema.json agent/schema/README.md $(DESTDIR)$(DATADIR)/sabot/schema/
+	install -m 0644 agent/schema/*.schema.json $(DESTDIR)$(DATADIR)/sabot/schema/
+	install -D -m 0644 agent/schema/README.md $(DESTDIR)$(DATADIR)/doc/sabot/schema/README.md
 	install -D -m 0644 packaging/sabot.catalog $(DESTDIR)$(CATALOGDIR)/sabot.catalog
 
 # The Debian package with dpkg-buildpackage -b -us -uc, from packaging/debian
