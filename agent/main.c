@@ -3,6 +3,7 @@
 
 #include "../faults/bpf_common.h"
 #include "control.h"
+#include "prepare.h"
 #include "doctor.h"
 #include "html.h"
 #include "log.h"
@@ -102,27 +103,18 @@ static int parse_command_options(const struct command *c, int argc, char **argv,
 /* Load the policy; policy problems are printed. NULL on failure. */
 static struct policy *load_policy(struct diags *d) {
         struct policy *p = NULL;
-        int r = policy_load(G.policy, G.policy_is_default, &p, d);
-        if (r < 0 || d->errors) {
-                policy_free(p);
-                return NULL;
-        }
-        return p;
+        return prepare_policy(G.policy, G.policy_is_default, &p, d) < 0 ? NULL : p;
 }
 
 /* Parse and check one scenario against the policy. Returns the scenario when
  * it is valid, NULL (with diagnostics) otherwise. */
 static struct scenario *check_scenario(const char *path, const struct policy *p, struct limits *eff,
                                        struct diags *d) {
-        _cleanup_(scenario_freep) struct scenario *s = NULL;
-        size_t before = d->errors;
-        int r = scenario_load(path, &s, d);
+        struct scenario *s = NULL;
+        int r = prepare_scenario(path, false, p, eff, &s, d);
         if (r == -ENOMEM)
                 log_error_errno(r, "%s: out of memory", path);
-        if (r < 0 || !s)
-                return NULL;
-        policy_check(p, s, eff, d);
-        return d->errors > before ? NULL : TAKE_PTR(s);
+        return r < 0 ? NULL : s;
 }
 
 static int cmd_validate(int argc, char **argv) {

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <syslog.h>
 #include <time.h>
 
+#include "log.h"
 #include "run.h"
 
 static void json_str(FILE *f, const char *s) {
@@ -148,10 +150,11 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
                 fprintf(f, ", \"reverted_at\": ");
                 json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
-                if (FAULT_MASK(fr->f->type) & FAULTS_PROC)
-                        fprintf(f, ", \"strikes\": %u, \"processes\": %u", fr->strikes, fr->hits);
-                else /* packets (network faults) or calls (syscall faults) */
-                        fprintf(f, ", \"matched\": %u, \"acted_on\": %u", fr->strikes, fr->hits);
+                /* The kind names its counters: strikes and processes, or
+                 * packets or calls matched and acted on. */
+                const struct fault_ops *ops = fault_ops_get(fr->f->type);
+                fprintf(f, ", \"%s\": %u, \"%s\": %u", ops ? ops->report_keys[0] : "matched", fr->strikes,
+                        ops ? ops->report_keys[1] : "acted_on", fr->hits);
                 fprintf(f, ", \"outcome\": ");
                 json_str(f, fr->outcome);
                 fputc('}', f);
@@ -325,4 +328,39 @@ int metrics_write(const struct run *r, const char *path) {
         }
         /* node_exporter may read at any moment: replace the file whole. */
         return replace_fclose(dfd, f, base);
+}
+
+void report_write_all(struct run *r, void (*tell)(struct run *r)) {
+        /* The reports of a large scenario take a while too. */
+        tell(r);
+        char dir[PATH_MAX], name[NAME_MAX + 1];
+        snprintf(dir, sizeof dir, "%s/reports", r->o->dirs.state);
+        int rfd = -1, q = state_subdir(&r->o->dirs, "reports", 0755, &rfd);
+        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR)
+                log_warning("cannot write the report under %s: %s", dir, trust_last());
+        if (q >= 0) {
+                q = snprintf(name, sizeof name, "%s.json", r->run_id) >= (int)sizeof name - 4 ? -ENAMETOOLONG
+                                                                                            : report_write_at(r, rfd, name);
+                if (snprintf(r->report_path, sizeof r->report_path, "%s/%s", dir, name) >= (int)sizeof r->report_path)
+                        q = -ENAMETOOLONG;
+                if (q < 0) {
+                        log_warning_errno(q, "cannot write the report %s: %m", r->report_path);
+                        r->report_path[0] = '\0';
+                }
+                close(rfd);
+        }
+        if (r->o->report) {
+                tell(r);
+                q = report_write(r, r->o->report);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the report %s: %m", r->o->report);
+                else
+                        snprintf(r->report_path, sizeof r->report_path, "%s", r->o->report);
+        }
+        if (r->o->metrics) {
+                q = metrics_write(r, r->o->metrics);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
+        }
+        report_summary(r, r->tty ? stderr : stdout);
 }

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <time.h>
 
 #include "../faults/fault.h"
-#include "../faults/syscall.h"
 #include "journal.h"
+#include "loop.h"
 #include "plan.h"
 #include "slo.h"
 #include "state.h"
@@ -53,6 +58,35 @@ struct sched_ent {
  * steady_state_timeout (the default is max(15s, 3 x steady_state)). */
 #define STEADY_TIMEOUT_MIN_NS (15ULL * NSEC_PER_SEC)
 
+/* Until the clock helper of util.h: CLOCK_MONOTONIC and CLOCK_REALTIME ns. */
+static inline uint64_t run_mono_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t run_wall_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* What the loop's sources do depends on where the run is. */
+enum run_phase {
+        PHASE_START,    /* before the loop: launching the targets */
+        PHASE_STEADY,   /* waiting for steady state */
+        PHASE_FAULTS,   /* the scenario's windows */
+        PHASE_COOLDOWN, /* every fault reverted: watching the SLOs recover */
+        PHASE_STOPPING, /* the launched targets are asked to end */
+};
+
+/* A kind's launch hooks and their state for this run (targets.c). */
+struct run_launch {
+        const struct fault_launch_ops *ops;
+        void *st;
+};
+#define RUN_LAUNCH_MAX 4
+
 struct run {
         const struct run_opts *o;
         struct scenario *s;
@@ -64,14 +98,20 @@ struct run {
          * tick; entries whose fault has moved on are dropped when met. */
         struct sched_ent *sched;
         size_t n_sched;
+        /* Launched targets, by target index (targets.c). */
         pid_t *exec_pids;
         uint64_t *exec_starts;
         int *exec_pidfds;
-        int *notify_fds; /* seccomp listeners of launched targets, -1 if none */
-        unsigned *notify_gidx; /* each one's index at the guardian */
-        unsigned n_given;
-        struct notify_state ns;
-        int lock_fd, epfd, sigfd, tfd, hbfd, gfd, guardian_pidfd;
+        struct loop_source **exec_srcs;
+        struct run_launch launch[RUN_LAUNCH_MAX];
+        size_t n_launch;
+        unsigned n_given; /* fds handed to the guardian */
+        void *shared;     /* the page shared with the guardian (fault_shared_size) */
+        struct loop *loop;
+        struct loop_source *sig_src, *sched_src, *hb_src, *guardian_src, *guardian_sock_src;
+        enum run_phase phase;
+        bool phase_over; /* a source ended the phase's loop */
+        int lock_fd, sigfd, gfd, guardian_pidfd;
         pid_t guardian;
         bool guardian_gone; /* seen dead: nothing more is applied */
         uint64_t t0_mono, t0_wall, end_mono, end_wall;
@@ -115,3 +155,51 @@ int report_write_at(const struct run *r, int dfd, const char *name);
  * from the file's previous contents. */
 int metrics_write(const struct run *r, const char *path);
 void report_summary(const struct run *r, FILE *out);
+/* At the run's end: the report under the state dir, --report, --metrics-file
+ * (tell is called before each: the guardian hears from the runner). */
+void report_write_all(struct run *r, void (*tell)(struct run *r));
+
+/* run.c */
+/* Ends the phase's loop. */
+void run_phase_over(struct run *r);
+/* Whether the kill switch is thrown (r->reason and r->exit_code set). */
+bool run_disarmed(struct run *r);
+/* Whether the guardian is gone (r->reason and r->exit_code set). */
+bool run_guardian_lost(struct run *r);
+struct fault_ctx run_ctx(struct run *r);
+
+/* live.c: the terminal's live view, the run's events, the SLO state file */
+void live_clear(struct run *r);
+void live_draw(struct run *r);
+/* Log an event, keep it for the report, and redraw the view. */
+void run_event(struct run *r, int level, const struct fault *f, const char *fmt, ...) _printf_(4, 5);
+void run_event_v(struct run *r, int level, const struct fault *f, const char *fmt, va_list ap);
+/* For `sabot status`: each SLO's verdict now (NAME TAB PROBE TAB VERDICT
+ * TAB WHY), replaced whole beside the journal. */
+void live_slo_state_write(struct run *r);
+
+/* targets.c: launching, watching and ending the exec targets */
+int targets_alloc(struct run *r);
+/* The kinds' launch hooks, once the loop and the guardian exist. */
+int targets_begin(struct run *r);
+int targets_launch(struct run *r);
+/* Let go what the kinds hold for fr (NULL: every fault). */
+void targets_release(struct run *r, const struct fault_run *fr);
+/* Whether f's target matches nothing as its window opens (why in why). */
+bool targets_match_nothing(struct run *r, const struct fault *f, char *why, size_t len);
+/* SIGTERM to every launched tree, up to TARGET_STOP_NS to end. */
+void targets_stop(struct run *r);
+void targets_free(struct run *r);
+
+/* preflight.c: the start-up checks */
+void run_stop_signals(sigset_t *mask);
+/* Policy, scenario, preflight, plan, the latch, the run lock, the prompt:
+ * 0 to go on, else the run's exit code, with what was wrong printed. */
+int run_startup(struct run *r, struct diags *d);
+/* Whether to stop now (r->reason, r->exit_code set): a pending stop
+ * signal, or the latch once the journal exists. */
+bool run_startup_stopped(struct run *r);
+/* A run that ended before it touched anything: the metrics say why. */
+int run_ended_before_start(struct run *r);
+/* How long every SLO must hold, and the bound on waiting for that. */
+void run_steady_bounds(struct run *r);

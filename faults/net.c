@@ -687,7 +687,18 @@ static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) 
 
 static void net_count(struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
-        (void)net_counters(fr, n);
+        if (fr->state == FR_ACTIVE)
+                (void)net_counters(fr, n);
+}
+
+static void drop_progress(struct fault_run *fr, char *buf, size_t len) {
+        net_count(fr);
+        snprintf(buf, len, "dropped %u of %u packets", fr->hits, fr->strikes);
+}
+
+static void latency_progress(struct fault_run *fr, char *buf, size_t len) {
+        net_count(fr);
+        snprintf(buf, len, "delayed %u packets", fr->hits);
 }
 
 static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
@@ -707,15 +718,15 @@ static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
 
 const struct fault_ops loss_ops = {
         .type = FAULT_LOSS, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
-        .count = net_count,
+        .progress = drop_progress, .report_keys = {"matched", "acted_on"},
 };
 const struct fault_ops blackhole_ops = {
         .type = FAULT_BLACKHOLE, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
-        .count = net_count,
+        .progress = drop_progress, .report_keys = {"matched", "acted_on"},
 };
 const struct fault_ops latency_ops = {
         .type = FAULT_LATENCY, .probe = probe_latency, .apply = net_apply, .finish = net_finish,
-        .count = net_count,
+        .progress = latency_progress, .report_keys = {"matched", "acted_on"},
 };
 
 /* ---- the orphan sweep ---- */
