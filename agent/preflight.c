@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "curl_lib.h"
 #include "log.h"
@@ -292,27 +293,30 @@ out:
         return code;
 }
 
-void run_steady_bounds(struct run *r) {
-        r->steady_ns = 0;
-        if (r->s->n_slos) {
-                uint64_t slowest = 0;
-                for (size_t i = 0; i < r->s->n_slos; i++)
-                        if (r->s->slos[i]->interval > slowest)
-                                slowest = r->s->slos[i]->interval;
-                r->steady_ns = r->s->head.steady_state ? r->s->head.steady_state : 3 * slowest;
-                /* Enough time for min_samples of the slowest probe, too. */
-                for (size_t i = 0; i < r->s->n_slos; i++) {
-                        uint64_t need = (uint64_t)r->s->slos[i]->min_samples * r->s->slos[i]->interval;
-                        if (need > r->steady_ns)
-                                r->steady_ns = need;
-                }
-                /* The bound: what the scenario says, else max(15s, 3 x
-                 * steady_state); never shorter than steady_state itself. */
-                r->steady_timeout_ns = r->s->head.steady_state_timeout;
-                if (!r->steady_timeout_ns)
-                        r->steady_timeout_ns = 3 * r->steady_ns > STEADY_TIMEOUT_MIN_NS ? 3 * r->steady_ns
-                                                                                      : STEADY_TIMEOUT_MIN_NS;
-                if (r->steady_timeout_ns < r->steady_ns)
-                        r->steady_timeout_ns = r->steady_ns;
+/* The run id, the journal and room for it: 0, or the exit code. */
+int run_create_journal(struct run *r) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        snprintf(r->run_id, sizeof r->run_id, "%s-%s-%d", r->s->head.name, stamp, (int)getpid());
+        const char *run_dir = r->o->dirs.run;
+        int q = journal_create(run_dir, r->run_id, r->s->head.name, &r->j);
+        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR)
+                return log_error("refused: cannot create the journal: %s", trust_last()), EXIT_INTERNAL;
+        if (q < 0)
+                return log_error_errno(q, "cannot create the journal under %s/runs: %m; nothing was touched", run_dir),
+                       EXIT_INTERNAL;
+        /* Room for the records this run will write, before the first
+         * change: a run dir that fills up later cannot cut them. */
+        size_t reserve = JOURNAL_RESERVE_BASE + r->s->n_faults * JOURNAL_RESERVE_PER_FAULT;
+        q = journal_reserve(r->j, reserve < JOURNAL_RESERVE_MAX ? reserve : JOURNAL_RESERVE_MAX);
+        if (q < 0) {
+                log_error_errno(q, "refused: no room for the journal under %s/runs (a run keeps %zu KiB): %m; nothing "
+                                "was touched", run_dir, reserve / 1024);
+                (void)journal_remove(r->j);
+                return EXIT_INTERNAL;
         }
+        return 0;
 }

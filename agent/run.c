@@ -15,140 +15,6 @@
 #include "log.h"
 #include "run.h"
 
-static void fault_event_cb(void *ud, int level, const struct fault *f, const char *fmt, va_list ap) {
-        run_event_v(ud, level, f, fmt, ap);
-}
-
-/* An fd a kind's hooks hand the guardian as soon as they take it (the
- * syscall kinds' listeners), numbered in the order given. */
-static int give_to_guardian(void *ud, int fd);
-
-/* ---- applying and reverting ---- */
-
-static struct fault_ctx ctx_of(struct run *r) {
-        return (struct fault_ctx){
-                .j = r->j,
-                .pl = r->pl,
-                .exec_pids = r->exec_pids,
-                .exec_starts = r->exec_starts,
-                .event = fault_event_cb,
-                .ud = r,
-                .loop = r->loop,
-                .frs = r->fr,
-                .n_frs = r->s->n_faults,
-                .guardian_give = give_to_guardian,
-        };
-}
-
-struct fault_ctx run_ctx(struct run *r) { return ctx_of(r); }
-
-/* Revert what one fault created, from its journal entries. */
-static int fault_revert(struct run *r, struct fault_run *fr) {
-        const struct fault_ops *ops = fault_ops_get(fr->f->type);
-        struct fault_ctx c = ctx_of(r);
-        targets_release(r, fr);
-        if (ops && ops->finish && fr->state == FR_ACTIVE)
-                ops->finish(&c, fr);
-        unsigned failed = 0;
-        int first = journal_revert_some(r->j, fr->seqs, fr->n_seqs, &failed);
-        unsigned n = first >= 0 ? (unsigned)first : 0;
-        fr->reverted_ns = run_mono_now() - r->t0_mono;
-        if (first < 0) {
-                fr->state = FR_FAILED;
-                snprintf(fr->outcome, sizeof fr->outcome, "revert failed: %s", strerror(-first));
-                run_event(r, LOG_ERR, fr->f, "revert failed: %s; 'sabot recover' retries", strerror(-first));
-                return first;
-        }
-        /* Cut short: the run ended before the window did. */
-        bool was_active = fr->applied_ns != 0;
-        if (was_active && run_mono_now() < r->faults0_mono + fault_end(r->s, fr->f))
-                fr->cut_by = r->exit_code == EXIT_BREACH ? "breach" : r->exit_code == EXIT_ABORTED ? "abort" : "the run's end";
-        fr->state = FR_DONE;
-        if (ops && ops->reverted)
-                ops->reverted(&c, fr, n);
-        else
-                run_event(r, LOG_NOTICE, fr->f, "reverted: %s", fr->outcome[0] ? fr->outcome : "removed");
-        return 0;
-}
-
-static bool disarmed(struct run *r) {
-        char why[512];
-        int q = latch_get(&r->o->dirs, why, sizeof why);
-        if (q == 0)
-                return false;
-        if (q < 0) /* unreadable: set, as far as runs go */
-                snprintf(why, sizeof why, "the disarm latch cannot be read (%s), which counts as set",
-                         q == -EPERM || q == -ELOOP || q == -EISDIR || q == -EINVAL ? trust_last() : strerror(-q));
-        if (!r->reason[0]) {
-                snprintf(r->reason, sizeof r->reason, "aborted by the kill switch: %s", why);
-                r->exit_code = EXIT_ABORTED;
-        }
-        return true;
-}
-
-/* Nothing is applied without a live guardian: it is what reverts if this
- * process dies. Its pidfd reports its exit (and the loop watches it, with
- * the socket's hang-up); checked again right before each apply and strike. */
-static bool guardian_lost(struct run *r) {
-        if (!r->guardian_gone && r->guardian_pidfd >= 0) {
-                struct pollfd p = {.fd = r->guardian_pidfd, .events = POLLIN};
-                r->guardian_gone = poll(&p, 1, 0) > 0;
-        }
-        if (r->guardian_gone && !r->reason[0]) {
-                snprintf(r->reason, sizeof r->reason, "the guardian (pid %d) died: nothing would revert the faults if "
-                         "this run died too; no fault is applied without it", (int)r->guardian);
-                r->exit_code = EXIT_INTERNAL;
-        }
-        return r->guardian_gone;
-}
-
-static int fault_start(struct run *r, struct fault_run *fr) {
-        const struct fault_ops *ops = fault_ops_get(fr->f->type);
-        struct fault_ctx c = ctx_of(r);
-        char why[512];
-        if (targets_match_nothing(r, fr->f, why, sizeof why)) {
-                const struct target *t = r->s->targets[fr->f->target_index];
-                fr->state = FR_SKIPPED;
-                if (t->optional) {
-                        snprintf(fr->outcome, sizeof fr->outcome, "skipped: optional target %s matched nothing: %.300s",
-                                 t->hdr.name, why);
-                        run_event(r, LOG_NOTICE, fr->f, "skipped: target %s (optional = yes) matched nothing when the "
-                              "window opened: %s", t->hdr.name, why);
-                        return 0;
-                }
-                snprintf(fr->outcome, sizeof fr->outcome, "did nothing: target %s matched nothing when the window "
-                         "opened: %.300s", t->hdr.name, why);
-                run_event(r, LOG_ERR, fr->f, "target %s matched nothing when the window opened: %s; this fault does "
-                      "nothing (optional = yes on the target makes that no failure)", t->hdr.name, why);
-                if (!r->no_chaos[0])
-                        snprintf(r->no_chaos, sizeof r->no_chaos, "fault %s did nothing: target %s matched nothing "
-                                 "when its window opened", fr->f->hdr.name, t->hdr.name);
-                return 0;
-        }
-        fr->state = FR_ACTIVE;
-        fr->applied_ns = run_mono_now() - r->t0_mono;
-        int q = ops->apply(&c, fr);
-        /* The kill switch may have been thrown while we applied: what the
-         * journal holds is reverted below, by us or by `sabot abort`. */
-        if (q >= 0 && disarmed(r))
-                return -ECANCELED;
-        /* `sabot abort` reverts from the journal while we apply: what it
-         * removed under us (a clsact between its entry and our filter)
-         * fails the apply, and the run was aborted, not broken. */
-        if (q < 0 && disarmed(r)) {
-                snprintf(fr->outcome, sizeof fr->outcome, "apply cut short by the kill switch: %s", strerror(-q));
-                run_event(r, LOG_WARNING, fr->f, "apply cut short by the kill switch: %s", strerror(-q));
-                fr->state = FR_FAILED;
-                return -ECANCELED;
-        }
-        if (q < 0) {
-                snprintf(fr->outcome, sizeof fr->outcome, "apply failed: %s", strerror(-q));
-                run_event(r, LOG_ERR, fr->f, "apply failed: %s", strerror(-q));
-                fr->state = FR_FAILED;
-        }
-        return q;
-}
-
 /* The next moment something is due for fr, since the start; 0 = none. */
 static uint64_t fault_next(const struct run *r, const struct fault_run *fr) {
         if (fr->state == FR_PENDING)
@@ -256,17 +122,17 @@ static int run_due(struct run *r) {
                 struct fault_run *due = &r->fr[e.i];
                 uint64_t end = fault_end(r->s, due->f);
                 if (due->state == FR_PENDING) {
-                        q = disarmed(r) || guardian_lost(r) ? -ECANCELED : fault_start(r, due);
+                        q = run_disarmed(r) || run_guardian_lost(r) ? -ECANCELED : run_fault_start(r, due);
                 } else if (due->next_strike_ns && due->next_strike_ns < end) {
-                        if (disarmed(r) || guardian_lost(r))
+                        if (run_disarmed(r) || run_guardian_lost(r))
                                 q = -ECANCELED;
                         else {
-                                struct fault_ctx c = ctx_of(r);
+                                struct fault_ctx c = run_ctx(r);
                                 due->next_strike_ns += due->f->every;
                                 q = fault_ops_get(due->f->type)->strike(&c, due);
                         }
                 } else
-                        q = fault_revert(r, due);
+                        q = run_fault_revert(r, due);
                 sched_push(r, e.i); /* its next moment, if it has one */
                 if (q < 0)
                         return q;
@@ -319,9 +185,7 @@ void run_phase_over(struct run *r) {
         loop_quit(r->loop);
 }
 
-/* Run the loop until a source ends the phase, or until (CLOCK_MONOTONIC
- * ns; 0: no end). */
-static int run_phase(struct run *r, enum run_phase phase, uint64_t until) {
+int run_loop_until(struct run *r, enum run_phase phase, uint64_t until) {
         r->phase = phase;
         r->phase_over = false;
         while (!r->phase_over) {
@@ -333,29 +197,6 @@ static int run_phase(struct run *r, enum run_phase phase, uint64_t until) {
                         return q;
         }
         return 0;
-}
-
-/* After the faults are reverted: keep probing for the scenario's cooldown
- * and note when each SLO is healthy again. Ctrl-C or SIGTERM ends it early.
- * Not after a refused steady state: no fault ran. */
-static void cooldown(struct run *r) {
-        uint64_t t_rev = run_mono_now();
-        if (!r->guard || !r->s->head.cooldown || r->exit_code == EXIT_REFUSED || r->steady)
-                return;
-        char a[FORMAT_MAX];
-        run_event(r, LOG_NOTICE, NULL, "faults reverted; probing for %s to see the SLOs recover",
-                  format_duration(a, r->s->head.cooldown));
-        (void)run_phase(r, PHASE_COOLDOWN, t_rev + r->s->head.cooldown);
-        for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
-                const struct slo_status *st = slo_guard_status(r->guard, i);
-                if (st->recovered_ns)
-                        run_event(r, LOG_NOTICE, NULL, "slo %s healthy again %s after the revert", st->o->hdr.name,
-                                  format_duration(a, (st->recovered_ns - t_rev) / NSEC_PER_MSEC * NSEC_PER_MSEC));
-                else
-                        run_event(r, LOG_WARNING, NULL, "slo %s not healthy again within the cooldown: %s",
-                                  st->o->hdr.name, st->why);
-        }
-        r->reverted_mono = t_rev;
 }
 
 /* Reverting up to SCENARIO_MAX_FAULTS faults on a loaded host takes
@@ -374,7 +215,7 @@ static void beat(struct run *r) { beat_after_revert(r->j, NULL, 0, r); }
 static int finish(struct run *r) {
         for (size_t i = 0; i < r->s->n_faults; i++)
                 if (r->fr[i].state == FR_ACTIVE) {
-                        (void)fault_revert(r, &r->fr[i]);
+                        (void)run_fault_revert(r, &r->fr[i]);
                         beat(r);
                 }
         targets_release(r, NULL);
@@ -383,7 +224,7 @@ static int finish(struct run *r) {
                 run_event(r, LOG_NOTICE, NULL, "every fault reverted %.2f ms after the breach",
                           (double)r->breach_to_reverted_ns / 1e6);
         }
-        cooldown(r);
+        run_cooldown(r);
         targets_stop(r);
         unsigned failed = 0;
         (void)journal_revert_all(r->j, &failed, beat_after_revert, r);
@@ -415,7 +256,7 @@ static int finish(struct run *r) {
 /* The steady-state phase: once every SLO has held for steady_ns, the
  * faults' clock starts, and the guardian's deadline is tightened to what
  * is left (the faults, the cooldown, the targets' stop). 1 if it held. */
-static int steady_check(struct run *r) {
+int run_steady_check(struct run *r) {
         const struct slo_status *w = NULL;
         if (!r->steady || !slo_guard_steady(r->guard, r->steady_ns, &w))
                 return 0;
@@ -444,7 +285,7 @@ static void on_signal(struct loop_source *src, uint32_t events, void *ud) {
         if (read(r->sigfd, &si, sizeof si) != sizeof si)
                 return;
         if (r->phase == PHASE_STEADY || r->phase == PHASE_FAULTS) {
-                if (!disarmed(r)) {
+                if (!run_disarmed(r)) {
                         snprintf(r->reason, sizeof r->reason, "interrupted by SIG%s",
                                  signal_to_name((int)si.ssi_signo) ? signal_to_name((int)si.ssi_signo) : "?");
                         r->exit_code = EXIT_ABORTED;
@@ -455,26 +296,6 @@ static void on_signal(struct loop_source *src, uint32_t events, void *ud) {
                 run_event(r, LOG_WARNING, NULL, "cooldown cut short by a signal");
                 run_phase_over(r);
         } /* stopping: a second signal; the end is under way */
-}
-
-/* The steady state's bound passed. */
-static void steady_missed(struct run *r) {
-        const struct slo_status *bad = NULL;
-        char a[FORMAT_MAX], b[FORMAT_MAX], why[200];
-        (void)slo_guard_steady_peek(r->guard, r->steady_ns, &bad);
-        if (bad && !bad->n_samples)
-                snprintf(why, sizeof why, "no probe answered");
-        else if (bad && !bad->healthy_since_ns)
-                snprintf(why, sizeof why, "%s", bad->fail);
-        else if (bad)
-                snprintf(why, sizeof why, "healthy for only %s of %s%s%s%s",
-                         format_duration(a, (run_mono_now() - bad->healthy_since_ns) / NSEC_PER_MSEC * NSEC_PER_MSEC),
-                         format_duration(b, r->steady_ns), bad->fail[0] ? " (before: " : "", bad->fail,
-                         bad->fail[0] ? ")" : "");
-        snprintf(r->reason, sizeof r->reason, "steady state not met within %s: slo %s: %s",
-                 format_duration(a, r->steady_timeout_ns), bad ? bad->o->hdr.name : "?", bad ? why : "?");
-        r->exit_code = EXIT_NO_CHAOS;
-        run_event(r, LOG_ERR, NULL, "%s; no fault was applied", r->reason);
 }
 
 /* The scenario is over: completed, or completed without chaos. */
@@ -496,8 +317,8 @@ static void on_schedule(struct loop_source *src, uint32_t events, void *ud) {
         (void)src, (void)events;
         struct run *r = ud;
         if (r->phase == PHASE_STEADY) {
-                if (steady_check(r) == 0) {
-                        steady_missed(r);
+                if (run_steady_check(r) == 0) {
+                        run_steady_missed(r);
                         run_phase_over(r);
                 }
                 return;
@@ -543,7 +364,7 @@ static void on_guardian(struct loop_source *src, uint32_t events, void *ud) {
         struct run *r = ud;
         r->guardian_gone = true;
         if (r->phase == PHASE_STEADY || r->phase == PHASE_FAULTS) {
-                (void)guardian_lost(r);
+                (void)run_guardian_lost(r);
                 run_event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);
                 run_phase_over(r);
                 return;
@@ -556,34 +377,6 @@ static void on_guardian(struct loop_source *src, uint32_t events, void *ud) {
         loop_remove(r->guardian_sock_src);
         r->guardian_src = r->guardian_sock_src = NULL;
         run_phase_over(r);
-}
-
-static void on_slo(void *ud, bool tick) {
-        struct run *r = ud;
-        if (r->phase == PHASE_STEADY) {
-                (void)steady_check(r);
-                return;
-        }
-        if (!tick)
-                return;
-        if (r->phase == PHASE_COOLDOWN) {
-                if (slo_guard_note_recovery(r->guard))
-                        run_phase_over(r);
-                return;
-        }
-        if (r->phase != PHASE_FAULTS)
-                return;
-        const struct slo_status *b = slo_guard_judge(r->guard);
-        if (b) {
-                r->breach_at = *b;
-                r->breach_at.samples = NULL, r->breach_at.n_samples = 0;
-                r->breach = &r->breach_at;
-                r->breach_mono = run_mono_now();
-                snprintf(r->reason, sizeof r->reason, "SLO breached: %s: %s", b->o->hdr.name, b->why);
-                r->exit_code = EXIT_BREACH;
-                run_event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);
-                run_phase_over(r);
-        }
 }
 
 /* Signals, the schedule, the guardian first: a window that opens now is
@@ -606,11 +399,11 @@ static int setup_loop(struct run *r) {
         return q;
 }
 
-static int give_to_guardian(void *ud, int fd) {
+int run_give_to_guardian(void *ud, int fd) {
         struct run *r = ud;
         if (r->n_given >= FAULT_GIVEN_FDS_MAX)
                 return -EMFILE;
-        if (guardian_lost(r))
+        if (run_guardian_lost(r))
                 return -ECANCELED;
         int q = guardian_give_fd(r->gfd, fd);
         return q < 0 ? q : (int)r->n_given++;
@@ -636,36 +429,6 @@ static int start_guardian(struct run *r, uint64_t launch_ns, uint64_t rest) {
         return q;
 }
 
-bool run_disarmed(struct run *r) { return disarmed(r); }
-bool run_guardian_lost(struct run *r) { return guardian_lost(r); }
-
-/* The run id, the journal and room for it: 0, or the exit code. */
-static int create_journal(struct run *r) {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(r->run_id, sizeof r->run_id, "%s-%s-%d", r->s->head.name, stamp, (int)getpid());
-        const char *run_dir = r->o->dirs.run;
-        int q = journal_create(run_dir, r->run_id, r->s->head.name, &r->j);
-        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR)
-                return log_error("refused: cannot create the journal: %s", trust_last()), EXIT_INTERNAL;
-        if (q < 0)
-                return log_error_errno(q, "cannot create the journal under %s/runs: %m; nothing was touched", run_dir),
-                       EXIT_INTERNAL;
-        /* Room for the records this run will write, before the first
-         * change: a run dir that fills up later cannot cut them. */
-        size_t reserve = JOURNAL_RESERVE_BASE + r->s->n_faults * JOURNAL_RESERVE_PER_FAULT;
-        q = journal_reserve(r->j, reserve < JOURNAL_RESERVE_MAX ? reserve : JOURNAL_RESERVE_MAX);
-        if (q < 0) {
-                log_error_errno(q, "refused: no room for the journal under %s/runs (a run keeps %zu KiB): %m; nothing "
-                                "was touched", run_dir, reserve / 1024);
-                (void)journal_remove(r->j);
-                return EXIT_INTERNAL;
-        }
-        return 0;
-}
 
 /* From the guardian on: launch the targets, wait for steady state, run
  * the schedule; finish() reverts whatever the journal holds. */
@@ -695,7 +458,7 @@ static int run_faults(struct run *r, uint64_t rest) {
         guardian_deadline(r->gfd, run_mono_now() + rest);
         enum run_phase phase = PHASE_FAULTS;
         if (r->s->n_slos) {
-                q = slo_guard_new(r->s, r->p->probes.user, r->loop, on_slo, r, &r->guard);
+                q = slo_guard_new(r->s, r->p->probes.user, r->loop, run_slo_event, r, &r->guard);
                 if (q < 0) {
                         log_error_errno(q, "cannot start the SLO probes (probe user %s): %m", r->p->probes.user);
                         snprintf(r->reason, sizeof r->reason, "the SLO probes could not start: %s", strerror(-q));
@@ -713,7 +476,7 @@ static int run_faults(struct run *r, uint64_t rest) {
         } else
                 arm_timer(r);
         live_draw(r);
-        q = run_phase(r, phase, 0);
+        q = run_loop_until(r, phase, 0);
         if (q < 0) {
                 snprintf(r->reason, sizeof r->reason, "event loop failed: %s", strerror(-q));
                 r->exit_code = EXIT_INTERNAL;
@@ -738,7 +501,7 @@ int run_main(const struct run_opts *o) {
         diags_free(&d);
         /* From here on the host is touched: journal first, guardian next. */
         if (!code)
-                code = targets_alloc(r) < 0 ? EXIT_INTERNAL : create_journal(r);
+                code = targets_alloc(r) < 0 ? EXIT_INTERNAL : run_create_journal(r);
         if (code)
                 goto out;
         /* The kill switch may have been thrown after the latch was read and

@@ -159,14 +159,36 @@ void report_summary(const struct run *r, FILE *out);
  * (tell is called before each: the guardian hears from the runner). */
 void report_write_all(struct run *r, void (*tell)(struct run *r));
 
-/* run.c */
-/* Ends the phase's loop. */
+/* run.c: the run's orchestration */
+/* Run the loop in phase until a source ends it (run_phase_over), or until
+ * (CLOCK_MONOTONIC ns; 0: no end). */
+int run_loop_until(struct run *r, enum run_phase phase, uint64_t until);
 void run_phase_over(struct run *r);
+/* In the steady-state phase: 1 if every SLO has held for steady_ns, and
+ * the faults' clock started. */
+int run_steady_check(struct run *r);
+/* The guardian_give of the kinds' context. */
+int run_give_to_guardian(void *ud, int fd);
+
+/* apply.c: one fault at its moments */
+struct fault_ctx run_ctx(struct run *r);
 /* Whether the kill switch is thrown (r->reason and r->exit_code set). */
 bool run_disarmed(struct run *r);
 /* Whether the guardian is gone (r->reason and r->exit_code set). */
 bool run_guardian_lost(struct run *r);
-struct fault_ctx run_ctx(struct run *r);
+/* At the window's start: skipped when its target matches nothing. */
+int run_fault_start(struct run *r, struct fault_run *fr);
+/* Revert what one fault created, from its journal entries. */
+int run_fault_revert(struct run *r, struct fault_run *fr);
+
+/* run_slo.c: steady state, breach, cooldown */
+void run_steady_bounds(struct run *r);
+/* The steady state's bound passed: the reason, exit EXIT_NO_CHAOS. */
+void run_steady_missed(struct run *r);
+/* The SLO guard's slo_event_fn. */
+void run_slo_event(void *ud, bool tick);
+/* After the faults are reverted: the SLOs' recovery, for the cooldown. */
+void run_cooldown(struct run *r);
 
 /* live.c: the terminal's live view, the run's events, the SLO state file */
 void live_clear(struct run *r);
@@ -201,5 +223,6 @@ int run_startup(struct run *r, struct diags *d);
 bool run_startup_stopped(struct run *r);
 /* A run that ended before it touched anything: the metrics say why. */
 int run_ended_before_start(struct run *r);
-/* How long every SLO must hold, and the bound on waiting for that. */
-void run_steady_bounds(struct run *r);
+/* The run id, the journal and room for it, where `sabot abort` finds the
+ * run: 0, or the exit code. */
+int run_create_journal(struct run *r);

@@ -298,8 +298,12 @@ static void exec_start(struct slo_guard *g, struct probe *p) {
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                int nul = open("/dev/null", O_RDWR);
+                /* CLOEXEC: the copies on 0-2 stay, this one goes (unless it
+                 * is one of them: a runner started with 0-2 closed). */
+                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
                 dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
+                if (nul >= 0 && nul <= 2)
+                        (void)fcntl(nul, F_SETFD, 0);
                 if (setgroups(0, NULL) < 0 || setgid(g->gid) < 0 || setuid(g->uid) < 0)
                         _exit(125);
                 execv(argv[0], argv);

@@ -134,9 +134,13 @@ static int exec_target_start(struct run *r, size_t ti, const char *log_path, pid
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 for (int s = 1; s < NSIG; s++)
                         signal(s, SIG_DFL);
-                /* CLOEXEC: dup2 makes the copy on 0 that the target keeps. */
+                /* CLOEXEC: the copy on 0 stays, this one goes (unless it is
+                 * 0: a runner started with stdin closed). */
                 int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                dup2(nul, 0);
+                if (nul == 0)
+                        (void)fcntl(0, F_SETFD, 0);
+                else
+                        dup2(nul, 0);
                 dup2(logfd, 1);
                 dup2(logfd, 2);
                 char x;
@@ -280,14 +284,16 @@ int targets_launch(struct run *r) {
 bool targets_match_nothing(struct run *r, const struct fault *f, char *why, size_t len) {
         if (f->target_index < 0)
                 return false;
+        const struct fault_ops *ops = fault_ops_get(f->type);
+        unsigned reach = ops ? ops->reach : 0;
         const struct target *t = r->s->targets[f->target_index];
         if (t->sel == SEL_EXEC) {
                 pid_t pid = r->exec_pids[f->target_index];
                 if (pid > 0 && process_alive(pid, r->exec_starts[f->target_index]))
                         return false;
-                /* Its children keep the seccomp filter, and its cgroup holds
-                 * them: a syscall fault still acts on them. */
-                for (size_t i = 0; (FAULT_MASK(f->type) & FAULTS_SYSCALL) && i < r->j->n; i++) {
+                /* A kind whose reach is the tree (its children keep the
+                 * syscall kinds' filter, its cgroup holds them) still acts. */
+                for (size_t i = 0; (reach & FAULT_REACH_TREE) && i < r->j->n; i++) {
                         const struct jentry *e = &r->j->v[i];
                         if (!e->reverted && streq(e->kind, "exec-cgroup") && e->name && streq(e->name, t->hdr.name) &&
                             process_entry_running(e))
@@ -298,11 +304,8 @@ bool targets_match_nothing(struct run *r, const struct fault *f, char *why, size
         }
         struct resolved_target rt = {0};
         int q = plan_resolve_target(r->pl, t, &rt);
-        /* Network and eBPF syscall faults match a unit's or cgroup's
-         * processes by cgroup, in the kernel, as they come and go: the
-         * cgroup is their target, even while it is empty. */
-        bool by_cgroup = (t->sel == SEL_UNIT || t->sel == SEL_CGROUP) &&
-                         (FAULT_MASK(f->type) & (FAULTS_NET | FAULTS_SYSCALL));
+        /* FAULT_REACH_CGROUP: the cgroup is the target, even empty. */
+        bool by_cgroup = (t->sel == SEL_UNIT || t->sel == SEL_CGROUP) && (reach & FAULT_REACH_CGROUP);
         bool none = q >= 0 && (by_cgroup ? !rt.cgroup : rt.n_pids == 0);
         if (none)
                 snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");

@@ -52,6 +52,9 @@ struct fault_ctx {
 
 void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* An apply that fails says why in fr->outcome and returns err; the
+ * engine logs it once ("apply failed: WHY: strerror(err)"). */
+int fault_fail(struct fault_run *fr, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The cgroup of a unit or cgroup target: its id (the directory's inode on
  * cgroup2) and its depth below the root, for the ancestor-cgroup helpers. */
 int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level);
@@ -82,11 +85,21 @@ struct fault_ops {
         void (*progress)(struct fault_run *fr, char *buf, size_t len);
         /* The report's names for strikes and hits. */
         const char *report_keys[2];
+        /* FAULT_REACH_*: what it acts on besides the processes its target
+         * matches when its window opens. */
+        unsigned reach;
         /* What the kind does to targets the run launches, or NULL; kinds
          * that share one (both syscall kinds: one listener per target)
          * point at the same table, which the engine runs once. */
         const struct fault_launch_ops *launch;
 };
+
+/* A unit's or cgroup's processes by their cgroup, in the kernel, as they
+ * come and go: the cgroup is the target, even while it is empty. */
+#define FAULT_REACH_CGROUP 1U
+/* A launched target's whole tree (its filter is inherited, its cgroup
+ * holds them), after the leader exited. */
+#define FAULT_REACH_TREE 2U
 
 /* Hooks of kinds that serve a target the run launches themselves (the
  * syscall kinds: a seccomp filter installed before it execs, whose

@@ -575,8 +575,7 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 .protected_ports = &c->pl->p->protect.ports,
         };
         if (f->target_index >= 0 && (r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level)) < 0) {
-                fault_event(c, LOG_ERR, f, "cannot find the cgroup of target %s: %s", f->target, strerror(-r));
-                return r;
+                return fault_fail(fr, r, "cannot find the cgroup of target %s", f->target);
         }
         struct net_priv *priv = calloc(1, sizeof *priv);
         if (!priv)
@@ -587,8 +586,7 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         if (r >= 0)
                 r = net_filter_prog_id(priv->skel, &priv->prog_id);
         if (r < 0) {
-                fault_event(c, LOG_ERR, f, "cannot load the classifier: %s", strerror(-r));
-                return r;
+                return fault_fail(fr, r, "cannot load the classifier");
         }
         struct nl_sock *sk = NULL;
         r = tc_open(&sk);
@@ -610,8 +608,8 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 if (r >= 0)
                         r = tc_ifb_add(sk, ifb_name, &ifb);
                 if (r == -EEXIST)
-                        fault_event(c, LOG_ERR, f, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
-                                    ifb_name);
+                        (void)fault_fail(fr, r, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
+                                         ifb_name);
                 struct netem_spec ne = {
                         .delay_ns = f->delay,
                         .jitter_ns = f->jitter,
@@ -619,7 +617,7 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                         .distribution = dist_name(f->distribution),
                 };
                 if (r >= 0 && (r = tc_netem_add(sk, ifb, &ne)) < 0)
-                        fault_event(c, LOG_ERR, f, "cannot create netem on %s: %s", ifb_name, strerror(-r));
+                        (void)fault_fail(fr, r, "cannot create netem on %s", ifb_name);
                 if (r < 0)
                         goto out;
         }
@@ -656,8 +654,8 @@ static int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                         (void)tc_clsact_del_if_empty(sk, ifindex);
         }
         if (r == -EEXIST)
-                fault_event(c, LOG_ERR, f, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
-                            f->interface);
+                (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
+                                 f->interface);
         if (r >= 0) {
                 char a[FORMAT_MAX], b[FORMAT_MAX];
                 if (latency)
@@ -718,15 +716,15 @@ static void net_finish(struct fault_ctx *c, struct fault_run *fr) {
 
 const struct fault_ops loss_ops = {
         .type = FAULT_LOSS, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
-        .progress = drop_progress, .report_keys = {"matched", "acted_on"},
+        .progress = drop_progress, .report_keys = {"matched", "acted_on"}, .reach = FAULT_REACH_CGROUP,
 };
 const struct fault_ops blackhole_ops = {
         .type = FAULT_BLACKHOLE, .probe = probe_drop, .apply = net_apply, .finish = net_finish,
-        .progress = drop_progress, .report_keys = {"matched", "acted_on"},
+        .progress = drop_progress, .report_keys = {"matched", "acted_on"}, .reach = FAULT_REACH_CGROUP,
 };
 const struct fault_ops latency_ops = {
         .type = FAULT_LATENCY, .probe = probe_latency, .apply = net_apply, .finish = net_finish,
-        .progress = latency_progress, .report_keys = {"matched", "acted_on"},
+        .progress = latency_progress, .report_keys = {"matched", "acted_on"}, .reach = FAULT_REACH_CGROUP,
 };
 
 /* ---- the orphan sweep ---- */

@@ -497,8 +497,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
         free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         if (r < 0) {
                 free(priv);
-                fault_event(c, LOG_ERR, f, "cannot attach the eBPF programs: %s", strerror(-r));
-                return r;
+                return fault_fail(fr, r, "cannot attach the eBPF programs");
         }
         fr->priv = priv;
         fr->priv_free = bpf_priv_free;
@@ -762,8 +761,10 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
 const struct fault_ops syscall_error_ops = {
         .type = FAULT_SYSCALL_ERROR, .probe = probe, .apply = apply, .finish = finish,
         .progress = progress, .report_keys = {"matched", "acted_on"}, .launch = &seccomp_launch,
+        .reach = FAULT_REACH_CGROUP | FAULT_REACH_TREE,
 };
 const struct fault_ops syscall_delay_ops = {
         .type = FAULT_SYSCALL_DELAY, .probe = probe, .apply = apply, .finish = finish,
         .progress = progress, .report_keys = {"matched", "acted_on"}, .launch = &seccomp_launch,
+        .reach = FAULT_REACH_CGROUP | FAULT_REACH_TREE,
 };
