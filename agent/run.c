@@ -246,6 +246,8 @@ static int finish(struct run *r) {
                         guardian_done(r->gfd);
         }
         /* Closing the socket without "done" leaves the guardian to retry. */
+        loop_remove(r->guardian_sock_src);
+        r->guardian_sock_src = NULL;
         closep(&r->gfd);
         r->gfd = -1;
         if (r->guardian > 0)
