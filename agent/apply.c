@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* One fault at its moments: applied at its window's start (unless its
  * target matches nothing, the kill switch is thrown or the guardian is
- * gone), reverted from its journal entries at the end. The kind's ops do
- * the work; this is what the engine checks and records around them. */
+ * gone), reverted from its journal entries at the end; and the run's end,
+ * where everything is reverted. The kind's ops do the work; this is what
+ * the engine checks and records around them. */
 #include <poll.h>
+#include <sys/wait.h>
 
+#include "guardian.h"
 #include "log.h"
 #include "run.h"
 
@@ -134,4 +137,59 @@ int run_fault_start(struct run *r, struct fault_run *fr) {
                         return -ECANCELED;
         }
         return q;
+}
+
+/* Reverting up to SCENARIO_MAX_FAULTS faults on a loaded host takes
+ * longer than the guardian's grace: it hears from us after each one, so
+ * that it does not take a slow revert for a hung runner and kill us. */
+static void beat_after_revert(const struct journal *j, const struct jentry *e, int result, void *ud) {
+        (void)j, (void)e, (void)result;
+        const struct run *r = ud;
+        if (r->gfd >= 0)
+                guardian_beat(r->gfd);
+}
+
+static void beat(struct run *r) { beat_after_revert(r->j, NULL, 0, r); }
+
+int run_finish(struct run *r) {
+        for (size_t i = 0; i < r->s->n_faults; i++)
+                if (r->fr[i].state == FR_ACTIVE) {
+                        (void)run_fault_revert(r, &r->fr[i]);
+                        beat(r);
+                }
+        targets_release(r, NULL);
+        if (r->breach) {
+                r->breach_to_reverted_ns = run_mono_now() - r->breach_mono;
+                run_event(r, LOG_NOTICE, NULL, "every fault reverted %.2f ms after the breach",
+                          (double)r->breach_to_reverted_ns / 1e6);
+        }
+        run_cooldown(r);
+        targets_stop(r);
+        unsigned failed = 0;
+        (void)journal_revert_all(r->j, &failed, beat_after_revert, r);
+        r->end_mono = run_mono_now();
+        r->end_wall = run_wall_now();
+        if (failed) {
+                run_event(r, LOG_ERR, NULL, "%u change%s could not be reverted; the guardian and 'sabot recover' retry "
+                          "from %s", failed, failed == 1 ? "" : "s", r->j->path);
+                r->exit_code = EXIT_INTERNAL;
+                snprintf(r->reason + strlen(r->reason), sizeof r->reason - strlen(r->reason), "; %u change%s not reverted",
+                         failed, failed == 1 ? "" : "s");
+        } else
+                run_event(r, LOG_NOTICE, NULL, "everything reverted");
+        live_clear(r);
+        report_write_all(r, beat);
+        if (!failed) {
+                (void)journal_remove(r->j);
+                if (r->gfd >= 0)
+                        guardian_done(r->gfd);
+        }
+        /* Closing the socket without "done" leaves the guardian to retry. */
+        loop_remove(r->guardian_sock_src);
+        r->guardian_sock_src = NULL;
+        closep(&r->gfd);
+        r->gfd = -1;
+        if (r->guardian > 0)
+                waitpid(r->guardian, NULL, 0);
+        return r->exit_code;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* sabot run: validate, plan, preflight, then one event loop that applies
- * and reverts each fault at its window, and a report. Every change goes
- * through the journal first; the guardian reverts from it if this process
- * dies or hangs. */
-#include <poll.h>
+/* sabot run, its orchestration: the start-up (preflight.c), the journal,
+ * the guardian, the launched targets (targets.c), then one event loop
+ * whose sources (the stop signals, the schedule, the guardian's heartbeat
+ * and its death, the SLO guard's, the kinds' own) act by the run's phase:
+ * steady state, the faults' windows (apply.c), the cooldown (run_slo.c),
+ * the targets' end. Every change goes through the journal first; the
+ * guardian reverts from it if this process dies or hangs. */
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -199,62 +201,6 @@ int run_loop_until(struct run *r, enum run_phase phase, uint64_t until) {
         return 0;
 }
 
-/* Reverting up to SCENARIO_MAX_FAULTS faults on a loaded host takes
- * longer than the guardian's grace: it hears from us after each one, so
- * that it does not take a slow revert for a hung runner and kill us. */
-static void beat_after_revert(const struct journal *j, const struct jentry *e, int result, void *ud) {
-        (void)j, (void)e, (void)result;
-        const struct run *r = ud;
-        if (r->gfd >= 0)
-                guardian_beat(r->gfd);
-}
-
-static void beat(struct run *r) { beat_after_revert(r->j, NULL, 0, r); }
-
-/* Revert everything, report, clean up. */
-static int finish(struct run *r) {
-        for (size_t i = 0; i < r->s->n_faults; i++)
-                if (r->fr[i].state == FR_ACTIVE) {
-                        (void)run_fault_revert(r, &r->fr[i]);
-                        beat(r);
-                }
-        targets_release(r, NULL);
-        if (r->breach) {
-                r->breach_to_reverted_ns = run_mono_now() - r->breach_mono;
-                run_event(r, LOG_NOTICE, NULL, "every fault reverted %.2f ms after the breach",
-                          (double)r->breach_to_reverted_ns / 1e6);
-        }
-        run_cooldown(r);
-        targets_stop(r);
-        unsigned failed = 0;
-        (void)journal_revert_all(r->j, &failed, beat_after_revert, r);
-        r->end_mono = run_mono_now();
-        r->end_wall = run_wall_now();
-        if (failed) {
-                run_event(r, LOG_ERR, NULL, "%u change%s could not be reverted; the guardian and 'sabot recover' retry "
-                          "from %s", failed, failed == 1 ? "" : "s", r->j->path);
-                r->exit_code = EXIT_INTERNAL;
-                snprintf(r->reason + strlen(r->reason), sizeof r->reason - strlen(r->reason), "; %u change%s not reverted",
-                         failed, failed == 1 ? "" : "s");
-        } else
-                run_event(r, LOG_NOTICE, NULL, "everything reverted");
-        live_clear(r);
-        report_write_all(r, beat);
-        if (!failed) {
-                (void)journal_remove(r->j);
-                if (r->gfd >= 0)
-                        guardian_done(r->gfd);
-        }
-        /* Closing the socket without "done" leaves the guardian to retry. */
-        loop_remove(r->guardian_sock_src);
-        r->guardian_sock_src = NULL;
-        closep(&r->gfd);
-        r->gfd = -1;
-        if (r->guardian > 0)
-                waitpid(r->guardian, NULL, 0);
-        return r->exit_code;
-}
-
 /* The steady-state phase: once every SLO has held for steady_ns, the
  * faults' clock starts, and the guardian's deadline is tightened to what
  * is left (the faults, the cooldown, the targets' stop). 1 if it held. */
@@ -438,7 +384,7 @@ static int run_faults(struct run *r, uint64_t rest) {
         char a[FORMAT_MAX], b[FORMAT_MAX];
         if (run_startup_stopped(r)) {
                 run_event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
-                return finish(r);
+                return run_finish(r);
         }
         run_event(r, LOG_NOTICE, NULL, "run %s started: %zu fault%s over %s; guardian pid %d, journal %s", r->run_id,
                   r->s->n_faults, r->s->n_faults == 1 ? "" : "s", format_duration(a, r->s->head.duration),
@@ -450,11 +396,11 @@ static int run_faults(struct run *r, uint64_t rest) {
                 if (!r->guardian_gone)
                         snprintf(r->reason, sizeof r->reason, "a target could not be launched: %s", strerror(-q));
                 r->exit_code = EXIT_INTERNAL;
-                return finish(r);
+                return run_finish(r);
         }
         if (run_startup_stopped(r)) {
                 run_event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
-                return finish(r);
+                return run_finish(r);
         }
         r->faults0_mono = r->t0_mono;
         guardian_deadline(r->gfd, run_mono_now() + rest);
@@ -465,7 +411,7 @@ static int run_faults(struct run *r, uint64_t rest) {
                         log_error_errno(q, "cannot start the SLO probes (probe user %s): %m", r->p->probes.user);
                         snprintf(r->reason, sizeof r->reason, "the SLO probes could not start: %s", strerror(-q));
                         r->exit_code = EXIT_INTERNAL;
-                        return finish(r);
+                        return run_finish(r);
                 }
                 /* Steady state first: every SLO must hold, continuously,
                  * for steady_ns before any fault, within the bound. */
@@ -483,7 +429,7 @@ static int run_faults(struct run *r, uint64_t rest) {
                 snprintf(r->reason, sizeof r->reason, "event loop failed: %s", strerror(-q));
                 r->exit_code = EXIT_INTERNAL;
         }
-        return finish(r);
+        return run_finish(r);
 }
 
 int run_main(const struct run_opts *o) {

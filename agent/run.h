@@ -180,6 +180,9 @@ bool run_guardian_lost(struct run *r);
 int run_fault_start(struct run *r, struct fault_run *fr);
 /* Revert what one fault created, from its journal entries. */
 int run_fault_revert(struct run *r, struct fault_run *fr);
+/* Revert everything, the cooldown, the targets' end, the reports, the
+ * guardian let go: the run's exit code. */
+int run_finish(struct run *r);
 
 /* run_slo.c: steady state, breach, cooldown */
 void run_steady_bounds(struct run *r);
