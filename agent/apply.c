@@ -41,7 +41,7 @@ int run_fault_revert(struct run *r, struct fault_run *fr) {
         unsigned failed = 0;
         int first = journal_revert_some(r->j, fr->seqs, fr->n_seqs, &failed);
         unsigned n = first >= 0 ? (unsigned)first : 0;
-        fr->reverted_ns = run_mono_now() - r->t0_mono;
+        fr->reverted_ns = mono_now() - r->t0_mono;
         if (first < 0) {
                 fr->state = FR_FAILED;
                 snprintf(fr->outcome, sizeof fr->outcome, "revert failed: %s", strerror(-first));
@@ -50,7 +50,7 @@ int run_fault_revert(struct run *r, struct fault_run *fr) {
         }
         /* Cut short: the run ended before the window did. */
         bool was_active = fr->applied_ns != 0;
-        if (was_active && run_mono_now() < r->faults0_mono + fault_end(r->s, fr->f))
+        if (was_active && mono_now() < r->faults0_mono + fault_end(r->s, fr->f))
                 fr->cut_by = r->exit_code == EXIT_BREACH ? "breach" : r->exit_code == EXIT_ABORTED ? "abort" : "the run's end";
         fr->state = FR_DONE;
         if (ops && ops->reverted)
@@ -115,7 +115,7 @@ int run_fault_start(struct run *r, struct fault_run *fr) {
                 return 0;
         }
         fr->state = FR_ACTIVE;
-        fr->applied_ns = run_mono_now() - r->t0_mono;
+        fr->applied_ns = mono_now() - r->t0_mono;
         int q = ops->apply(&c, fr);
         /* The kill switch may have been thrown while we applied: what the
          * journal holds is reverted below, by us or by `sabot abort`. */
@@ -159,7 +159,7 @@ int run_finish(struct run *r) {
                 }
         targets_release(r, NULL);
         if (r->breach) {
-                r->breach_to_reverted_ns = run_mono_now() - r->breach_mono;
+                r->breach_to_reverted_ns = mono_now() - r->breach_mono;
                 run_event(r, LOG_NOTICE, NULL, "every fault reverted %.2f ms after the breach",
                           (double)r->breach_to_reverted_ns / 1e6);
         }
@@ -167,8 +167,8 @@ int run_finish(struct run *r) {
         targets_stop(r);
         unsigned failed = 0;
         (void)journal_revert_all(r->j, &failed, beat_after_revert, r);
-        r->end_mono = run_mono_now();
-        r->end_wall = run_wall_now();
+        r->end_mono = mono_now();
+        r->end_wall = wall_now();
         if (failed) {
                 run_event(r, LOG_ERR, NULL, "%u change%s could not be reverted; the guardian and 'sabot recover' retry "
                           "from %s", failed, failed == 1 ? "" : "s", r->j->path);

@@ -12,17 +12,11 @@
 #include "log.h"
 #include "run.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* A pidfd for (pid, start), or -1 when that process is gone. */
 static int pidfd_of(pid_t pid, uint64_t start) {
         if (pid <= 0)
                 return -1;
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        int fd = sys_pidfd_open(pid);
         if (fd < 0)
                 return -1;
         if (!process_alive(pid, start)) {
@@ -149,7 +143,7 @@ int control_abort(const struct dirs *d, const char *reason) {
 
         for (size_t i = 0; i < n; i++)
                 if (v[i].runner_fd >= 0)
-                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGTERM, NULL, 0);
+                        (void)sys_pidfd_send_signal(v[i].runner_fd, SIGTERM);
         /* Revert at once, ourselves: entries are idempotent, so a live runner
          * reverting the same ones does no harm, and a hung or stopped one
          * cannot delay the kill switch. */
@@ -168,13 +162,13 @@ int control_abort(const struct dirs *d, const char *reason) {
                 if (v[i].runner_fd < 0)
                         continue;
                 if (v[i].stopped) {
-                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
+                        (void)sys_pidfd_send_signal(v[i].runner_fd, SIGKILL);
                         continue;
                 }
                 uint64_t now = mono_now();
                 struct pollfd p = {.fd = v[i].runner_fd, .events = POLLIN};
                 if (now < deadline && poll(&p, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) == 0)
-                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
+                        (void)sys_pidfd_send_signal(v[i].runner_fd, SIGKILL);
         }
         for (size_t i = 0; i < n; i++)
                 if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))

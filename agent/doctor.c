@@ -31,7 +31,7 @@ int doctor_main(void) {
         char why[PATH_MAX + 512];
 
         printf("process faults\n");
-        int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        int fd = sys_pidfd_open(getpid());
         snprintf(why, sizeof why, "%s", fd < 0 ? strerror(errno) : "");
         if (fd >= 0)
                 close(fd);

@@ -158,22 +158,14 @@ int report_html(const char *json_path, const char *out_path) {
                 json_object_put(r);
                 return -EBADMSG;
         }
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
-        /* Created afresh, never through a link someone left at that name:
-         * root may write the page into a directory others can write to. */
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        FILE *f = fd >= 0 ? fdopen(fd, "we") : NULL;
-        if (!f && fd >= 0) {
-                int e = -errno;
-                close(fd);
-                json_object_put(r);
-                return e;
-        }
+        /* OUT.tmp created afresh, never through a link someone left at
+         * that name: root may write the page into a directory others can
+         * write to. */
+        const char *base = NULL;
+        _cleanup_close_ int dfd = dir_open_parent(out_path, &base);
+        FILE *f = dfd >= 0 ? replace_fopen(dfd, base, 0644) : NULL;
         if (!f) {
-                int e = -errno;
+                int e = dfd < 0 ? dfd : -errno;
                 json_object_put(r);
                 return e;
         }
@@ -250,13 +242,8 @@ int report_html(const char *json_path, const char *out_path) {
                 fputs("</td></tr>\n", f);
         }
         fputs("</table>\n</body></html>\n", f);
-        int rr = ferror(f) ? -EIO : 0;
-        if (fclose(f) != 0 && !rr)
-                rr = -errno;
         json_object_put(r);
-        if (rr >= 0 && rename(tmp, out_path) < 0)
-                rr = -errno;
-        if (rr < 0)
-                unlink(tmp);
-        return rr;
+        /* Not durable, as it always was: the page is made again from the
+         * JSON report at will. */
+        return replace_fclose(dfd, f, base, false);
 }

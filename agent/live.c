@@ -29,7 +29,7 @@ void live_draw(struct run *r) {
                 return;
         live_clear(r);
         char a[FORMAT_MAX], b[FORMAT_MAX], c[FORMAT_MAX];
-        uint64_t now = run_mono_now(), dur = r->s->head.duration;
+        uint64_t now = mono_now(), dur = r->s->head.duration;
         if (r->steady) {
                 const struct slo_status *w = NULL;
                 char why[320] = "";
@@ -86,7 +86,7 @@ void live_draw(struct run *r) {
                                 r->exec_pids[i] && !process_alive(r->exec_pids[i], r->exec_starts[i]) ? " (exited)" : "");
                 else {
                         /* Resolved afresh: the processes a strike would see now. */
-                        struct resolved_target rt = {0};
+                        _cleanup_resolved_target_ struct resolved_target rt = {0};
                         char pids[96] = "";
                         if (plan_resolve_target(r->pl, t, &rt) >= 0)
                                 for (size_t k = 0; k < rt.n_pids && strlen(pids) < sizeof pids - 16; k++)
@@ -95,7 +95,6 @@ void live_draw(struct run *r) {
                         fprintf(stderr, "  target %s (%s %s): %zu process%s %s%s\n", t->hdr.name, selector_to_string(t->sel),
                                 target_value(t, c), rt.n_pids, rt.n_pids == 1 ? "" : "es", pids,
                                 strlen(pids) >= sizeof pids - 16 ? " …" : "");
-                        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
                 }
                 lines++;
         }
@@ -107,8 +106,8 @@ void run_event_v(struct run *r, int level, const struct fault *f, const char *fm
         char msg[1024];
         vsnprintf(msg, sizeof msg, fmt, ap);
         struct run_event e = {
-                .wall_ns = run_wall_now(),
-                .mono_ns = run_mono_now() - r->t0_mono,
+                .wall_ns = wall_now(),
+                .mono_ns = mono_now() - r->t0_mono,
                 .level = level,
                 .fault = f ? strdup(f->hdr.name) : NULL,
                 .msg = strdup(msg),

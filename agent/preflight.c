@@ -114,8 +114,8 @@ static int preflight(struct run *r, struct diags *d) {
  * its start-up) still counts for continuous chaos: the metrics say so, and
  * why. r->exit_code and r->reason are set. */
 int run_ended_before_start(struct run *r) {
-        r->t0_mono = r->end_mono = run_mono_now();
-        r->t0_wall = r->end_wall = run_wall_now();
+        r->t0_mono = r->end_mono = mono_now();
+        r->t0_wall = r->end_wall = wall_now();
         if (r->o->metrics) {
                 int q = metrics_write(r, r->o->metrics);
                 if (q < 0)

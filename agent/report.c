@@ -58,36 +58,6 @@ int report_write(const struct run *r, const char *path) {
         return q;
 }
 
-/* NAME.tmp in dfd as a FILE, created afresh. */
-static FILE *replace_fopen(int dfd, const char *name, mode_t mode) {
-        int fd = replace_open(dfd, name, mode);
-        if (fd < 0) {
-                errno = -fd;
-                return NULL;
-        }
-        FILE *f = fdopen(fd, "w");
-        if (!f) {
-                int e = errno;
-                close(fd);
-                replace_abort(dfd, name);
-                errno = e;
-        }
-        return f;
-}
-
-/* Flush, fsync, rename over NAME, close. */
-static int replace_fclose(int dfd, FILE *f, const char *name) {
-        int r = ferror(f) ? -EIO : 0;
-        if (fflush(f) != 0)
-                r = -errno;
-        if (r >= 0)
-                r = replace_commit(dfd, fileno(f), name, true);
-        else
-                replace_abort(dfd, name);
-        fclose(f);
-        return r;
-}
-
 int report_write_at(const struct run *r, int dfd, const char *name) {
         FILE *f = replace_fopen(dfd, name, 0644);
         if (!f)
@@ -226,7 +196,7 @@ int report_write_at(const struct run *r, int dfd, const char *name) {
                 fputc('}', f);
         }
         fprintf(f, "\n  ]\n}\n");
-        return replace_fclose(dfd, f, name);
+        return replace_fclose(dfd, f, name, true); /* durable */
 }
 
 void report_summary(const struct run *r, FILE *out) {
@@ -327,7 +297,7 @@ int metrics_write(const struct run *r, const char *path) {
                 fprintf(f, "%s %.0f\n", series, previous(old, series) + (now && streq(now, reasons[i])));
         }
         /* node_exporter may read at any moment: replace the file whole. */
-        return replace_fclose(dfd, f, base);
+        return replace_fclose(dfd, f, base, true); /* durable */
 }
 
 void report_write_all(struct run *r, void (*tell)(struct run *r)) {

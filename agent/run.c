@@ -114,7 +114,7 @@ static void arm_timer(struct run *r) {
 /* Run everything due, earliest first. Returns 1 when the scenario is over,
  * <0 to stop. */
 static int run_due(struct run *r) {
-        uint64_t now = run_mono_now() - r->faults0_mono;
+        uint64_t now = mono_now() - r->faults0_mono;
         int q = sched_build(r);
         if (q < 0)
                 return q;
@@ -191,7 +191,7 @@ int run_loop_until(struct run *r, enum run_phase phase, uint64_t until) {
         r->phase = phase;
         r->phase_over = false;
         while (!r->phase_over) {
-                uint64_t now = run_mono_now();
+                uint64_t now = mono_now();
                 if (until && now >= until)
                         break;
                 int q = loop_run_once(r->loop, until ? (int)((until - now) / NSEC_PER_MSEC) + 1 : -1);
@@ -210,7 +210,7 @@ int run_steady_check(struct run *r) {
                 return 0;
         r->steady = false;
         r->phase = PHASE_FAULTS;
-        r->faults0_mono = r->steady_reached_mono = run_mono_now();
+        r->faults0_mono = r->steady_reached_mono = mono_now();
         char a[FORMAT_MAX], b[FORMAT_MAX];
         run_event(r, LOG_NOTICE, NULL, "steady state reached after %s (every SLO held for %s); faults start now",
               format_duration(a, (r->faults0_mono - r->steady0_mono) / NSEC_PER_MSEC * NSEC_PER_MSEC),
@@ -363,7 +363,7 @@ static int start_guardian(struct run *r, uint64_t launch_ns, uint64_t rest) {
         int q = guardian_spawn(r->j->path, r->t0_mono + launch_ns + rest, GUARDIAN_GRACE_NS, &r->gfd, &r->guardian,
                                &r->shared);
         if (q >= 0) {
-                r->guardian_pidfd = (int)syscall(SYS_pidfd_open, r->guardian, 0);
+                r->guardian_pidfd = sys_pidfd_open(r->guardian);
                 q = r->guardian_pidfd < 0 ? -errno : 0;
         }
         if (q >= 0)
@@ -403,7 +403,7 @@ static int run_faults(struct run *r, uint64_t rest) {
                 return run_finish(r);
         }
         r->faults0_mono = r->t0_mono;
-        guardian_deadline(r->gfd, run_mono_now() + rest);
+        guardian_deadline(r->gfd, mono_now() + rest);
         enum run_phase phase = PHASE_FAULTS;
         if (r->s->n_slos) {
                 q = slo_guard_new(r->s, r->p->probes.user, r->loop, run_slo_event, r, &r->guard);
@@ -417,7 +417,7 @@ static int run_faults(struct run *r, uint64_t rest) {
                  * for steady_ns before any fault, within the bound. */
                 phase = PHASE_STEADY;
                 r->steady = true;
-                r->steady0_mono = run_mono_now();
+                r->steady0_mono = mono_now();
                 (void)loop_timer_in(r->sched_src, r->steady_timeout_ns, 0);
                 run_event(r, LOG_NOTICE, NULL, "waiting for steady state: every SLO must hold for %s, within at most %s",
                           format_duration(a, r->steady_ns), format_duration(b, r->steady_timeout_ns));
@@ -465,8 +465,8 @@ int run_main(const struct run_opts *o) {
                 log_error_errno(q, "cannot set up the event loop: %m");
                 goto out_journal;
         }
-        r->t0_mono = run_mono_now();
-        r->t0_wall = run_wall_now();
+        r->t0_mono = mono_now();
+        r->t0_wall = wall_now();
         run_steady_bounds(r);
         /* The hard deadline covers the whole run: launching the targets,
          * the steady-state phase, the faults, reverting them, the cooldown,

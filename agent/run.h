@@ -58,19 +58,6 @@ struct sched_ent {
  * steady_state_timeout (the default is max(15s, 3 x steady_state)). */
 #define STEADY_TIMEOUT_MIN_NS (15ULL * NSEC_PER_SEC)
 
-/* Until the clock helper of util.h: CLOCK_MONOTONIC and CLOCK_REALTIME ns. */
-static inline uint64_t run_mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t run_wall_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* What the loop's sources do depends on where the run is. */
 enum run_phase {
         PHASE_START,    /* before the loop: launching the targets */

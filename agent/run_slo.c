@@ -10,7 +10,7 @@
  * and note when each SLO is healthy again. Ctrl-C or SIGTERM ends it early.
  * Not after a refused steady state: no fault ran. */
 void run_cooldown(struct run *r) {
-        uint64_t t_rev = run_mono_now();
+        uint64_t t_rev = mono_now();
         if (!r->guard || !r->s->head.cooldown || r->exit_code == EXIT_REFUSED || r->steady)
                 return;
         char a[FORMAT_MAX];
@@ -40,7 +40,7 @@ void run_steady_missed(struct run *r) {
                 snprintf(why, sizeof why, "%s", bad->fail);
         else if (bad)
                 snprintf(why, sizeof why, "healthy for only %s of %s%s%s%s",
-                         format_duration(a, (run_mono_now() - bad->healthy_since_ns) / NSEC_PER_MSEC * NSEC_PER_MSEC),
+                         format_duration(a, (mono_now() - bad->healthy_since_ns) / NSEC_PER_MSEC * NSEC_PER_MSEC),
                          format_duration(b, r->steady_ns), bad->fail[0] ? " (before: " : "", bad->fail,
                          bad->fail[0] ? ")" : "");
         snprintf(r->reason, sizeof r->reason, "steady state not met within %s: slo %s: %s",
@@ -69,7 +69,7 @@ void run_slo_event(void *ud, bool tick) {
                 r->breach_at = *b;
                 r->breach_at.samples = NULL, r->breach_at.n_samples = 0;
                 r->breach = &r->breach_at;
-                r->breach_mono = run_mono_now();
+                r->breach_mono = mono_now();
                 snprintf(r->reason, sizeof r->reason, "SLO breached: %s: %s", b->o->hdr.name, b->why);
                 r->exit_code = EXIT_BREACH;
                 run_event(r, LOG_ERR, NULL, "%s; reverting everything", r->reason);

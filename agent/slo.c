@@ -50,17 +50,11 @@ struct slo_guard {
         size_t n;
 };
 
-static uint64_t mono(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* fail: what a failed sample saw ("connection refused"), NULL if ok.
  * For the steady state, a sample is healthy if it is ok and no slower
  * than max_latency. */
 static void add_sample_why(struct probe *p, bool ok, uint64_t latency, double value, const char *fail) {
-        struct slo_sample s = {.t_ns = mono(), .ok = ok, .latency_ns = latency, .value = value};
+        struct slo_sample s = {.t_ns = mono_now(), .ok = ok, .latency_ns = latency, .value = value};
         (void)array_push(&p->st.samples, &p->st.n_samples, sizeof s, &s);
         p->busy = false;
         const struct slo *o = p->st.o;
@@ -161,7 +155,7 @@ static void http_done(struct slo_guard *g) {
                         p->body = NULL;
                         p->body_len = 0;
                 }
-                uint64_t lat = mono() - p->started_ns;
+                uint64_t lat = mono_now() - p->started_ns;
                 if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
                         lat = p->st.o->timeout;
                 char fail[96];
@@ -256,25 +250,11 @@ static void http_start(struct slo_guard *g, struct probe *p) {
         curl_lib.easy_setopt(e, CURLOPT_PRIVATE, p);
         p->easy = e;
         p->busy = true;
-        p->started_ns = mono();
+        p->started_ns = mono_now();
         curl_lib.multi_add_handle(g->multi, e);
 }
 
 /* ---- exec: a Nagios-style check, as an unprivileged user ---- */
-
-static char **words(const char *cmd) {
-        char *copy = strdup(cmd), **v = NULL;
-        size_t n = 0;
-        for (char *save = NULL, *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (d)
-                        (void)array_push(&v, &n, sizeof d, &d);
-        }
-        char *null = NULL;
-        (void)array_push(&v, &n, sizeof null, &null);
-        free(copy);
-        return v;
-}
 
 static void exec_reap(struct probe *p, bool timed_out);
 
@@ -287,17 +267,16 @@ static void exec_event(struct loop_source *src, uint32_t events, void *ud) {
 }
 
 static void exec_start(struct slo_guard *g, struct probe *p) {
-        char **argv = words(p->st.o->command);
-        pid_t pid = argv ? fork() : -1;
+        char **argv = NULL;
+        /* No probe at all rather than one with words missing. */
+        pid_t pid = argv_split(p->st.o->command, &argv) >= 0 ? fork() : -1;
         if (pid == 0) {
                 /* No setpgid: a probe child stays in its runner's process
                  * group, which is how every sabot run recognises it (and
                  * what it starts) as a sabot process that no fault may
                  * touch (host.c proc_is_sabot). Launched targets, which
                  * faults do touch, get a group of their own. */
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
+                child_reset_signals(false);
                 /* CLOEXEC: the copies on 0-2 stay, this one goes (unless it
                  * is one of them: a runner started with 0-2 closed). */
                 int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -309,17 +288,15 @@ static void exec_start(struct slo_guard *g, struct probe *p) {
                 execv(argv[0], argv);
                 _exit(127);
         }
-        for (size_t i = 0; argv && argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         if (pid < 0) {
                 add_sample(p, false, 0, 0);
                 return;
         }
         p->pid = pid;
-        p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        p->pidfd = sys_pidfd_open(pid);
         p->busy = true;
-        p->started_ns = mono();
+        p->started_ns = mono_now();
         (void)loop_add_fd(g->loop, "slo: an exec probe's pidfd", p->pidfd, EPOLLIN, LOOP_NORMAL, exec_event, p,
                           &p->pid_src);
 }
@@ -338,7 +315,7 @@ static void exec_reap(struct probe *p, bool timed_out) {
         p->pid_src = NULL;
         close(p->pidfd);
         p->pidfd = -1;
-        uint64_t lat = timed_out ? p->st.o->timeout : mono() - p->started_ns;
+        uint64_t lat = timed_out ? p->st.o->timeout : mono_now() - p->started_ns;
         char fail[64];
         if (timed_out)
                 snprintf(fail, sizeof fail, "timed out");
@@ -377,7 +354,7 @@ static void psi_sample(struct probe *p) {
 /* ---- the tick: start what is due, time out what is late ---- */
 
 static void tick(struct slo_guard *g) {
-        uint64_t now = mono();
+        uint64_t now = mono_now();
         for (size_t k = 0; k < g->n; k++) {
                 struct probe *p = &g->p[k];
                 if (p->busy && now - p->started_ns > p->st.o->timeout) {
@@ -505,7 +482,7 @@ static void judge(struct probe *p, uint64_t now) {
 }
 
 const struct slo_status *slo_guard_judge(struct slo_guard *g) {
-        uint64_t now = mono();
+        uint64_t now = mono_now();
         const struct slo_status *first = NULL;
         for (size_t k = 0; k < g->n; k++) {
                 judge(&g->p[k], now);
@@ -526,7 +503,7 @@ bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_un
 }
 
 bool slo_guard_steady_peek(const struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting) {
-        uint64_t now = mono();
+        uint64_t now = mono_now();
         const struct slo_status *worst = NULL;
         for (size_t k = 0; k < g->n; k++) {
                 const struct slo_status *st = &g->p[k].st;
@@ -562,7 +539,7 @@ bool slo_guard_note_recovery(struct slo_guard *g) {
         for (size_t k = 0; k < g->n; k++) {
                 struct slo_status *st = &g->p[k].st;
                 if (!st->recovered_ns && st->verdict == SLO_HEALTHY)
-                        st->recovered_ns = mono();
+                        st->recovered_ns = mono_now();
                 all = all && st->recovered_ns;
         }
         return all;

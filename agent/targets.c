@@ -50,32 +50,6 @@ void targets_release(struct run *r, const struct fault_run *fr) {
                         r->launch[i].ops->release(r->launch[i].st, fr);
 }
 
-/* argv of a command: words split at spaces, no shell. */
-static char **split_words(const char *cmd) {
-        char *copy = strdup(cmd), **argv = NULL;
-        size_t n = 0;
-        if (!copy)
-                return NULL;
-        for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (!d || array_push(&argv, &n, sizeof d, &d) < 0) {
-                        free(d);
-                        goto fail;
-                }
-        }
-        char *null = NULL;
-        if (array_push(&argv, &n, sizeof null, &null) < 0)
-                goto fail;
-        free(copy);
-        return argv;
-fail:
-        for (size_t i = 0; i < n; i++)
-                free(argv[i]);
-        free(argv);
-        free(copy);
-        return NULL;
-}
-
 /* Start target ti: its own process group, journaled before it execs,
  * ended by the guardian if the runner dies; with whatever the kinds'
  * launch hooks install in it before it execs (*ret_what says what). Its
@@ -85,9 +59,11 @@ static int exec_target_start(struct run *r, size_t ti, const char *log_path, pid
                              const char **ret_what) {
         const struct target *t = r->s->targets[ti];
         struct fault_ctx c = run_ctx(r);
-        char **argv = split_words(t->exec);
-        if (!argv || !argv[0])
+        char **argv = NULL;
+        if (argv_split(t->exec, &argv) < 0 || !argv[0]) {
+                argv_free(argv);
                 return -ENOMEM;
+        }
         int go[2] = {-1, -1}, err[2] = {-1, -1}, q = 0;
         void *child[RUN_LAUNCH_MAX] = {NULL};
         const char *what = NULL;
@@ -129,11 +105,7 @@ static int exec_target_start(struct run *r, size_t ti, const char *log_path, pid
                 /* Only the runner holds the write end: EOF if it dies. */
                 close(go[1]);
                 setpgid(0, 0);
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                for (int s = 1; s < NSIG; s++)
-                        signal(s, SIG_DFL);
+                child_reset_signals(true);
                 /* CLOEXEC: the copy on 0 stays, this one goes (unless it is
                  * 0: a runner started with stdin closed). */
                 int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -215,9 +187,7 @@ out:
         for (size_t k = 0; k < r->n_launch; k++)
                 if (child[k])
                         r->launch[k].ops->discard(child[k]);
-        for (size_t i = 0; argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         return q;
 }
 
@@ -270,7 +240,7 @@ int targets_launch(struct run *r) {
                         run_event(r, LOG_ERR, NULL, "target %s: cannot start %s: %s", t->hdr.name, t->exec, strerror(-q));
                         return q;
                 }
-                r->exec_pidfds[i] = (int)syscall(SYS_pidfd_open, r->exec_pids[i], 0);
+                r->exec_pidfds[i] = sys_pidfd_open(r->exec_pids[i]);
                 if (r->exec_pidfds[i] >= 0)
                         (void)loop_add_fd(r->loop, "a launched target's pidfd", r->exec_pidfds[i], EPOLLIN, LOOP_NORMAL,
                                           on_target_exit, r, &r->exec_srcs[i]);
@@ -302,14 +272,13 @@ bool targets_match_nothing(struct run *r, const struct fault *f, char *why, size
                 snprintf(why, len, "the process the run launched has exited");
                 return true;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int q = plan_resolve_target(r->pl, t, &rt);
         /* FAULT_REACH_CGROUP: the cgroup is the target, even empty. */
         bool by_cgroup = (t->sel == SEL_UNIT || t->sel == SEL_CGROUP) && (reach & FAULT_REACH_CGROUP);
         bool none = q >= 0 && (by_cgroup ? !rt.cgroup : rt.n_pids == 0);
         if (none)
                 snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return none;
 }
 
@@ -336,8 +305,8 @@ void targets_stop(struct run *r) {
                         any = true;
                 }
         r->phase = PHASE_STOPPING;
-        uint64_t deadline = run_mono_now() + TARGET_STOP_NS;
-        while (any && run_mono_now() < deadline) {
+        uint64_t deadline = mono_now() + TARGET_STOP_NS;
+        while (any && mono_now() < deadline) {
                 if (loop_run_once(r->loop, 20) < 0)
                         break;
                 any = targets_running(r);

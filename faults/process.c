@@ -16,13 +16,10 @@
 #include "../agent/log.h"
 #include "fault.h"
 
-static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_send_signal(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
-
 /* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
  * its pid now names another one. */
 static int pidfd_for(pid_t pid, uint64_t start) {
-        int fd = pidfd_open(pid);
+        int fd = sys_pidfd_open(pid);
         if (fd < 0)
                 return -errno;
         uint64_t now;
@@ -38,7 +35,7 @@ static int signal_identity(pid_t pid, uint64_t start, int sig) {
         int fd = pidfd_for(pid, start);
         if (fd < 0)
                 return fd;
-        int r = pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
         close(fd);
         return r;
 }
@@ -193,12 +190,12 @@ static int signal_cgroup(const char *cgroup, int sig) {
                 return r == -ENOENT ? 0 : r;
         const char *base = strrchr(cgroup, '/') + 1;
         for (size_t i = 0; i < n; i++) {
-                int fd = pidfd_open(pids[i]);
+                int fd = sys_pidfd_open(pids[i]);
                 if (fd < 0)
                         continue;
                 char *rel = NULL;
                 if (proc_cgroup(pids[i], &rel) >= 0 && has_component(rel, base))
-                        (void)pidfd_send_signal(fd, sig);
+                        (void)sys_pidfd_send_signal(fd, sig);
                 free(rel);
                 close(fd);
         }
@@ -215,7 +212,7 @@ int process_revert_exec(const struct jentry *e) {
         /* The leader is ours: its process group is too (setpgid at launch;
          * a pgid is not reused while its leader lives). */
         (void)kill(-e->pid, SIGKILL);
-        int r = pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
         close(fd);
         return r;
 }
@@ -249,7 +246,7 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 }
                 return 0;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r = plan_resolve_target(c->pl, t, &rt);
         if (r >= 0) {
                 ret->pids = TAKE_PTR(rt.pids);
@@ -257,7 +254,6 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 ret->cgroup = TAKE_PTR(rt.cgroup);
                 ret->whole = ret->cgroup && rt.n_ex == 0;
         }
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return r;
 }
 
@@ -283,7 +279,7 @@ static bool has_share(const struct fault *f) {
 static int always_supported(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s;
         (void)f;
-        int fd = pidfd_open(getpid());
+        int fd = sys_pidfd_open(getpid());
         if (fd < 0) {
                 snprintf(why, len, "pidfd_open() is not available (Linux 5.3 or later is needed): %s",
                          strerror(errno));

@@ -18,12 +18,6 @@
 #include "sys_fault.h"
 #include "syscall.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 struct held_call {
         uint64_t id;
         uint64_t due_ns; /* CLOCK_MONOTONIC */
@@ -439,13 +433,13 @@ static void bpf_priv_free(void *p) {
 int syscall_revert_bpf(const struct jentry *e) {
         if (e->pid == getpid() || !process_alive(e->pid, e->start))
                 return 0;
-        int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+        int fd = sys_pidfd_open(e->pid);
         if (fd < 0)
                 return errno == ESRCH ? 0 : -errno;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        (void)syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+        (void)sys_pidfd_send_signal(fd, SIGTERM);
         if (poll(&p, 1, 100) == 0) {
-                (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+                (void)sys_pidfd_send_signal(fd, SIGKILL);
                 (void)poll(&p, 1, 2000);
         }
         close(fd);
@@ -471,7 +465,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
         }
         spec.progs = progs;
         spec.n_progs = n;
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r;
         if (t->sel == SEL_UNIT || t->sel == SEL_CGROUP)
                 r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level);
@@ -494,7 +488,6 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
                 r = fault_track(fr, e.seq);
         if (r >= 0)
                 r = sys_fault_load(&spec, &priv->skel);
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         if (r < 0) {
                 free(priv);
                 return fault_fail(fr, r, "cannot attach the eBPF programs");
@@ -577,13 +570,13 @@ static bool is_notify_fd(int fd) {
  * the guardian ends it. */
 static int adopt_listener(struct fault_ctx *c, struct notify_shared *sh, pid_t pid, int errfd, int *ret_notify,
                           unsigned *ret_li, int *ret_child_errno) {
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), nfd = -1, r = 0;
+        int pidfd = sys_pidfd_open(pid), nfd = -1, r = 0;
         unsigned li = 0;
         if (pidfd < 0)
                 return -errno;
         for (int ms = 0; ms < 10000; ms++) {
                 if (nfd < 0) {
-                        nfd = (int)syscall(SYS_pidfd_getfd, pidfd, NOTIFY_FD, 0);
+                        nfd = sys_pidfd_getfd(pidfd, NOTIFY_FD);
                         if (nfd >= 0 && !is_notify_fd(nfd))
                                 close(nfd), nfd = -1;
                         if (nfd >= 0 && c->guardian_give) {
