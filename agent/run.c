@@ -377,9 +377,8 @@ static int start_guardian(struct run *r, uint64_t launch_ns, uint64_t rest) {
         return q;
 }
 
-
 /* From the guardian on: launch the targets, wait for steady state, run
- * the schedule; finish() reverts whatever the journal holds. */
+ * the schedule; run_finish reverts whatever the journal holds. */
 static int run_faults(struct run *r, uint64_t rest) {
         char a[FORMAT_MAX], b[FORMAT_MAX];
         if (run_startup_stopped(r)) {
