@@ -13,17 +13,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "../faults/fault.h"
-#include "../faults/syscall.h"
 
 /* Answer the launched targets' calls (fail open) until until. */
 static void serve(const int *nfds, size_t n, uint64_t until) {
         while (mono_now() < until) {
-                struct pollfd p[NOTIFY_MAX_LISTENERS];
+                struct pollfd p[FAULT_GIVEN_FDS_MAX];
                 for (size_t i = 0; i < n; i++)
                         p[i] = (struct pollfd){.fd = nfds[i], .events = POLLIN};
                 (void)poll(p, (nfds_t)n, 20);
-                for (size_t i = 0; i < n; i++)
-                        (void)syscall_notify_drain(nfds[i], NULL, 0);
+                (void)fault_fail_open(NULL, nfds, n, 0, 0);
         }
 }
 
@@ -57,16 +55,16 @@ static void end_targets(struct journal *j, const int *nfds, size_t n) {
         }
 }
 
-static void revert(const char *path, const char *why, const int *nfds, size_t n_nfds, const struct notify_shared *sh) {
+static void revert(const char *path, const char *why, const int *nfds, size_t n_nfds, const void *sh) {
         /* Calls waiting on a listener: answered before anything else, so a
          * target never sees ENOSYS or stays blocked when the runner is gone:
          * what it held, and the ids it received last (a few ioctls per
          * listener); the rest of the window once the kernel is reverted. */
-        (void)syscall_notify_fail_open(sh, nfds, n_nfds, 0, 16);
+        (void)fault_fail_open(sh, nfds, n_nfds, 0, 16);
         struct journal *j = NULL;
         int r = journal_load(path, &j);
         if (r < 0) {
-                (void)syscall_notify_fail_open(sh, nfds, n_nfds, 17, NOTIFY_SCAN_IDS);
+                (void)fault_fail_open(sh, nfds, n_nfds, 17, FAULT_FAIL_OPEN_ALL);
                 if (r != -ENOENT) /* ENOENT: the runner finished cleanly */
                         log_error_errno(r, "guardian: cannot read %s: %m; run 'sabot recover'", path);
                 return;
@@ -92,7 +90,7 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         if (seqs)
                 (void)journal_revert_some(j, seqs, n_seqs, &failed);
         free(seqs);
-        (void)syscall_notify_fail_open(sh, nfds, n_nfds, 17, NOTIFY_SCAN_IDS);
+        (void)fault_fail_open(sh, nfds, n_nfds, 17, FAULT_FAIL_OPEN_ALL);
         end_targets(j, nfds, n_nfds);
         /* The targets, and anything of the first pass that failed, again. */
         (void)journal_revert_all(j, &failed, NULL, NULL);
@@ -111,9 +109,9 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
 }
 
 static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path, uint64_t deadline, uint64_t grace,
-                                    const struct notify_shared *sh) {
+                                    const void *sh) {
         uint64_t last = mono_now();
-        int nfds[NOTIFY_MAX_LISTENERS];
+        int nfds[FAULT_GIVEN_FDS_MAX];
         size_t n_nfds = 0;
         for (;;) {
                 uint64_t now = mono_now();
@@ -139,7 +137,7 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
                                 if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
                                         int fd;
                                         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-                                        if (n_nfds < NOTIFY_MAX_LISTENERS)
+                                        if (n_nfds < FAULT_GIVEN_FDS_MAX)
                                                 nfds[n_nfds++] = fd;
                                         else
                                                 close(fd);
@@ -184,17 +182,18 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
 }
 
 int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid,
-                   struct notify_shared **ret_shared) {
+                   void **ret_shared) {
         int p[2];
         /* Shared before the fork: the runner stores there, without a system
          * call, the seccomp ids it received (faults/syscall.h). */
-        struct notify_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        size_t sh_size = fault_shared_size();
+        void *sh = mmap(NULL, sh_size ? sh_size : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (sh == MAP_FAILED)
                 return -errno;
         /* A socket, not a pipe: it carries the listeners' fds too. */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
                 int r = -errno;
-                munmap(sh, sizeof *sh);
+                munmap(sh, sh_size ? sh_size : 1);
                 return r;
         }
         int runner_pidfd = sys_pidfd_open(getpid());
@@ -204,7 +203,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                 close(p[0]), close(p[1]);
                 if (runner_pidfd >= 0)
                         close(runner_pidfd);
-                munmap(sh, sizeof *sh);
+                munmap(sh, sh_size ? sh_size : 1);
                 return r;
         }
         if (pid == 0) {

@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../faults/syscall.h"
 
 /* The guardian: a forked watchdog that reverts everything in the run's
  * journal when the runner dies (its pidfd reports the exit and its end of
@@ -29,10 +28,10 @@
 
 /* deadline: CLOCK_MONOTONIC ns by which the run must be over. Returns the
  * runner's end of the socket, the guardian's pid, and the page shared with
- * it where the runner stores the seccomp ids it received (see
- * struct notify_shared). */
+ * it (fault_shared_size() bytes) where the runner records what the kinds'
+ * fail_open must answer (the seccomp ids received: struct notify_shared). */
 int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid,
-                   struct notify_shared **ret_shared);
+                   void **ret_shared);
 /* A heartbeat; "done" tells it the runner reverted everything itself. */
 void guardian_beat(int fd);
 /* Move the hard deadline earlier (once the run knows its schedule); a later

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "../faults/bpf_common.h"
 #include "control.h"
+#include "prepare.h"
 #include "doctor.h"
 #include "html.h"
 #include "json.h"
@@ -128,12 +129,7 @@ static int command_options(const struct command *c, int argc, char **argv, int *
 /* Load the policy; policy problems are printed. NULL on failure. */
 static struct policy *load_policy(struct diags *d) {
         struct policy *p = NULL;
-        int r = policy_load(policy_path(), policy_is_default(), &p, d);
-        if (r < 0 || d->errors) {
-                policy_free(p);
-                return NULL;
-        }
-        return p;
+        return prepare_policy(policy_path(), policy_is_default(), &p, d) < 0 ? NULL : p;
 }
 
 /* "-": the scenario is read from standard input, and named so. */

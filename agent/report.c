@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "json.h"
+#include "log.h"
+#include "metrics.h"
 #include "run.h"
 
 static const char *level_name(int level) {
@@ -240,4 +243,40 @@ void report_summary(const struct run *r, FILE *out) {
         }
         if (r->report_path[0])
                 fprintf(out, "  report: %s\n", r->report_path);
+}
+
+void report_write_all(struct run *r, void (*tell)(struct run *r)) {
+        /* The reports of a large scenario take a while too. */
+        tell(r);
+        char dir[PATH_MAX], name[NAME_MAX + 1];
+        snprintf(dir, sizeof dir, "%s/reports", r->o->dirs.state);
+        int rfd = -1, q = state_subdir(&r->o->dirs, "reports", 0755, &rfd);
+        if (q == -EPERM || q == -ELOOP || q == -ENOTDIR)
+                log_warning("cannot write the report under %s: %s", dir, trust_last());
+        if (q >= 0) {
+                q = snprintf(name, sizeof name, "%s.json", r->run_id) >= (int)sizeof name - 4 ? -ENAMETOOLONG
+                                                                                            : report_write_at(r, rfd, name);
+                if (snprintf(r->report_path, sizeof r->report_path, "%s/%s", dir, name) >= (int)sizeof r->report_path)
+                        q = -ENAMETOOLONG;
+                if (q < 0) {
+                        log_warning_errno(q, "cannot write the report %s: %m", r->report_path);
+                        r->report_path[0] = '\0';
+                }
+                close(rfd);
+        }
+        if (r->o->report) {
+                tell(r);
+                q = report_write(r, r->o->report);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the report %s: %m", r->o->report);
+                else
+                        snprintf(r->report_path, sizeof r->report_path, "%s", r->o->report);
+        }
+        if (r->o->metrics) {
+                q = metrics_write(r, r->o->metrics);
+                if (q < 0)
+                        log_warning_errno(q, "cannot write the metrics file %s: %m", r->o->metrics);
+                metrics_counted(r->j);
+        }
+        report_summary(r, r->tty ? stderr : stdout);
 }

@@ -7,12 +7,12 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "curl_lib.h"
 #include "log.h"
+#include "loop.h"
 #include "slo.h"
 
 struct probe {
@@ -25,11 +25,24 @@ struct probe {
         CURL *easy;         /* http */
         pid_t pid;          /* exec */
         int pidfd;
+        struct loop_source *pid_src;
+        struct slo_guard *g;
         uint64_t epoch_ns;  /* samples before it do not count (the steady-state phase's failures) */
 };
 
+/* One of curl's sockets, watched on the loop. */
+struct sock {
+        curl_socket_t fd;
+        struct loop_source *src;
+};
+
 struct slo_guard {
-        int epfd, tick_fd, curl_tfd;
+        struct loop *loop;
+        struct loop_source *tick_src, *curl_timer;
+        struct sock *socks;
+        size_t n_socks;
+        slo_event_fn on_event;
+        void *ud;
         CURLM *multi;
         uid_t uid;
         gid_t gid;
@@ -121,32 +134,6 @@ static double prom_value(const char *body) {
         return v;
 }
 
-static int sock_cb(CURL *e, curl_socket_t s, int what, void *ud, void *sockp) {
-        struct slo_guard *g = ud;
-        (void)e, (void)sockp;
-        struct epoll_event ev = {.data.u64 = SLO_ID_SOCK_BASE + (uint64_t)s};
-        if (what == CURL_POLL_REMOVE) {
-                epoll_ctl(g->epfd, EPOLL_CTL_DEL, s, NULL);
-                return 0;
-        }
-        ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-        if (epoll_ctl(g->epfd, EPOLL_CTL_MOD, s, &ev) < 0)
-                epoll_ctl(g->epfd, EPOLL_CTL_ADD, s, &ev);
-        return 0;
-}
-
-static int timer_cb(CURLM *m, long ms, void *ud) {
-        struct slo_guard *g = ud;
-        (void)m;
-        struct itimerspec its = {0};
-        if (ms == 0)
-                its.it_value.tv_nsec = 1;
-        else if (ms > 0)
-                its.it_value = (struct timespec){ms / 1000, (ms % 1000) * 1000000};
-        timerfd_settime(g->curl_tfd, 0, &its, NULL);
-        return 0;
-}
-
 static void http_done(struct slo_guard *g) {
         CURLMsg *m;
         int left;
@@ -193,6 +180,49 @@ static void http_done(struct slo_guard *g) {
         }
 }
 
+static void sock_event(struct loop_source *src, uint32_t events, void *ud) {
+        struct slo_guard *g = ud;
+        int running;
+        int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_lib.multi_socket_action(g->multi, (curl_socket_t)loop_source_fd(src), flags, &running);
+        http_done(g);
+        g->on_event(g->ud, false);
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *ud, void *sockp) {
+        struct slo_guard *g = ud;
+        (void)e, (void)sockp;
+        size_t i = 0;
+        while (i < g->n_socks && g->socks[i].fd != s)
+                i++;
+        if (what == CURL_POLL_REMOVE) {
+                if (i < g->n_socks) {
+                        loop_remove(g->socks[i].src);
+                        g->socks[i] = g->socks[--g->n_socks];
+                }
+                return 0;
+        }
+        uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+        if (i < g->n_socks)
+                return loop_modify(g->socks[i].src, events) < 0 ? -1 : 0;
+        struct sock k = {.fd = s};
+        if (loop_add_fd(g->loop, "slo: an http probe's socket", s, events, LOOP_NORMAL, sock_event, g, &k.src) < 0)
+                return -1;
+        if (array_push(&g->socks, &g->n_socks, sizeof k, &k) < 0) {
+                loop_remove(k.src);
+                return -1;
+        }
+        return 0;
+}
+
+static int timer_cb(CURLM *m, long ms, void *ud) {
+        struct slo_guard *g = ud;
+        (void)m;
+        /* ms < 0: none; 0: at once (1 ns, as 0 would disarm). */
+        return loop_timer_in(g->curl_timer, ms < 0 ? 0 : ms == 0 ? 1 : (uint64_t)ms * NSEC_PER_MSEC, 0) < 0 ? -1 : 0;
+}
+
 static void http_start(struct slo_guard *g, struct probe *p) {
         CURL *e = curl_lib.easy_init();
         if (!e) {
@@ -226,7 +256,17 @@ static void http_start(struct slo_guard *g, struct probe *p) {
 
 /* ---- exec: a Nagios-style check, as an unprivileged user ---- */
 
-static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
+static void exec_reap(struct probe *p, bool timed_out);
+
+static void exec_event(struct loop_source *src, uint32_t events, void *ud) {
+        (void)src, (void)events;
+        struct probe *p = ud;
+        if (p->pidfd >= 0)
+                exec_reap(p, false);
+        p->g->on_event(p->g->ud, false);
+}
+
+static void exec_start(struct slo_guard *g, struct probe *p) {
         char **argv = NULL;
         /* No probe at all rather than one with words missing. */
         pid_t pid = argv_split(p->st.o->command, &argv) >= 0 ? fork() : -1;
@@ -237,8 +277,12 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
                  * touch (host.c proc_is_sabot). Launched targets, which
                  * faults do touch, get a group of their own. */
                 child_reset_signals(false);
-                int nul = open("/dev/null", O_RDWR);
+                /* CLOEXEC: the copies on 0-2 stay, this one goes (unless it
+                 * is one of them: a runner started with 0-2 closed). */
+                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
                 dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
+                if (nul >= 0 && nul <= 2)
+                        (void)fcntl(nul, F_SETFD, 0);
                 if (setgroups(0, NULL) < 0 || setgid(g->gid) < 0 || setuid(g->uid) < 0)
                         _exit(125);
                 execv(argv[0], argv);
@@ -253,11 +297,11 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
         p->pidfd = sys_pidfd_open(pid);
         p->busy = true;
         p->started_ns = mono_now();
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = SLO_ID_EXEC_BASE + k};
-        epoll_ctl(g->epfd, EPOLL_CTL_ADD, p->pidfd, &ev);
+        (void)loop_add_fd(g->loop, "slo: an exec probe's pidfd", p->pidfd, EPOLLIN, LOOP_NORMAL, exec_event, p,
+                          &p->pid_src);
 }
 
-static void exec_reap(struct slo_guard *g, struct probe *p, bool timed_out) {
+static void exec_reap(struct probe *p, bool timed_out) {
         int status = 0;
         if (timed_out) {
                 kill(p->pid, SIGKILL);
@@ -267,7 +311,8 @@ static void exec_reap(struct slo_guard *g, struct probe *p, bool timed_out) {
                  * that was reaped at its timeout in the same epoll batch.
                  * Waiting here would hold the whole loop. */
                 return;
-        epoll_ctl(g->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+        loop_remove(p->pid_src);
+        p->pid_src = NULL;
         close(p->pidfd);
         p->pidfd = -1;
         uint64_t lat = timed_out ? p->st.o->timeout : mono_now() - p->started_ns;
@@ -322,7 +367,7 @@ static void tick(struct slo_guard *g) {
                                 p->body_len = 0;
                                 add_sample_why(p, false, p->st.o->timeout, NAN, "timed out");
                         } else if (p->pidfd >= 0)
-                                exec_reap(g, p, true);
+                                exec_reap(p, true);
                 }
                 if (p->busy || now < p->next_ns)
                         continue;
@@ -330,35 +375,27 @@ static void tick(struct slo_guard *g) {
                 switch (p->st.o->probe) {
                 case PROBE_HTTP:
                 case PROBE_PROMETHEUS: http_start(g, p); break;
-                case PROBE_EXEC: exec_start(g, p, k); break;
+                case PROBE_EXEC: exec_start(g, p); break;
                 case PROBE_PSI: psi_sample(p); break;
                 default: add_sample(p, false, 0, 0); break;
                 }
         }
 }
 
-bool slo_guard_event(struct slo_guard *g, uint64_t id, uint32_t events) {
+static void tick_event(struct loop_source *src, uint32_t events, void *ud) {
+        (void)src, (void)events;
+        struct slo_guard *g = ud;
+        tick(g);
+        g->on_event(g->ud, true);
+}
+
+static void curl_timer_event(struct loop_source *src, uint32_t events, void *ud) {
+        (void)src, (void)events;
+        struct slo_guard *g = ud;
         int running;
-        uint64_t x;
-        if (id == SLO_ID_TICK) {
-                (void)!read(g->tick_fd, &x, sizeof x);
-                tick(g);
-        } else if (id == SLO_ID_CURL_TIMER) {
-                (void)!read(g->curl_tfd, &x, sizeof x);
-                curl_lib.multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-                http_done(g);
-        } else if (id >= SLO_ID_SOCK_BASE) {
-                int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                            (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-                curl_lib.multi_socket_action(g->multi, (curl_socket_t)(id - SLO_ID_SOCK_BASE), flags, &running);
-                http_done(g);
-        } else if (id >= SLO_ID_EXEC_BASE && id < SLO_ID_EXEC_BASE + g->n) {
-                struct probe *p = &g->p[id - SLO_ID_EXEC_BASE];
-                if (p->pidfd >= 0)
-                        exec_reap(g, p, false);
-        } else
-                return false;
-        return true;
+        curl_lib.multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        http_done(g);
+        g->on_event(g->ud, false);
 }
 
 /* ---- judgement ---- */
@@ -517,7 +554,8 @@ bool slo_needs_curl(const struct scenario *s) {
         return false;
 }
 
-int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret) {
+int slo_guard_new(const struct scenario *s, const char *user, struct loop *l, slo_event_fn on_event, void *ud,
+                  struct slo_guard **ret) {
         /* Only exec probes run as the user; the run's preflight checked it. */
         uid_t uid = 0;
         gid_t gid = 0;
@@ -532,7 +570,9 @@ int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct s
         struct slo_guard *g = calloc(1, sizeof *g);
         if (!g)
                 return -ENOMEM;
-        g->epfd = epfd;
+        g->loop = l;
+        g->on_event = on_event;
+        g->ud = ud;
         g->uid = uid;
         g->gid = gid;
         g->p = calloc(s->n_slos + 1, sizeof *g->p);
@@ -540,16 +580,19 @@ int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct s
         /* pidfd -1 before anything can fail: slo_guard_free kills the
          * process behind each pidfd >= 0. */
         for (size_t k = 0; k < g->n; k++)
-                g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1};
-        g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (!g->p || g->tick_fd < 0 || g->curl_tfd < 0) {
+                g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1, .g = g};
+        int r = g->p ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = loop_add_timer(l, "slo: the probes' tick", LOOP_NORMAL, tick_event, g, &g->tick_src);
+        if (r >= 0)
+                r = loop_add_timer(l, "slo: curl's timer", LOOP_NORMAL, curl_timer_event, g, &g->curl_timer);
+        if (r < 0) {
                 slo_guard_free(g);
-                return -ENOMEM;
+                return r;
         }
         if (slo_needs_curl(s)) {
                 char why[256];
-                int r = curl_lib_load(why, sizeof why);
+                r = curl_lib_load(why, sizeof why);
                 if (r < 0) {
                         slo_guard_free(g);
                         return r;
@@ -567,11 +610,8 @@ int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct s
         }
         /* 20 ms: a probe starts within 20 ms of its interval, and a late one
          * fails within 20 ms of its timeout. */
-        struct itimerspec its = {.it_value = {0, 20000000}, .it_interval = {0, 20000000}};
-        timerfd_settime(g->tick_fd, 0, &its, NULL);
-        struct epoll_event a = {.events = EPOLLIN, .data.u64 = SLO_ID_TICK}, b = {.events = EPOLLIN, .data.u64 = SLO_ID_CURL_TIMER};
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, g->tick_fd, &a) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->curl_tfd, &b) < 0) {
-                int r = -errno;
+        r = loop_timer_in(g->tick_src, 20 * NSEC_PER_MSEC, 20 * NSEC_PER_MSEC);
+        if (r < 0) {
                 slo_guard_free(g);
                 return r;
         }
@@ -590,6 +630,7 @@ void slo_guard_free(struct slo_guard *g) {
                         curl_lib.easy_cleanup(p->easy);
                 }
                 free(p->body);
+                loop_remove(p->pid_src);
                 if (p->pidfd >= 0) {
                         kill(p->pid, SIGKILL);
                         waitpid(p->pid, NULL, 0);
@@ -600,9 +641,10 @@ void slo_guard_free(struct slo_guard *g) {
         free(g->p);
         if (g->multi)
                 curl_lib.multi_cleanup(g->multi);
-        if (g->tick_fd >= 0)
-                close(g->tick_fd);
-        if (g->curl_tfd >= 0)
-                close(g->curl_tfd);
+        for (size_t i = 0; i < g->n_socks; i++)
+                loop_remove(g->socks[i].src);
+        free(g->socks);
+        loop_remove(g->tick_src);
+        loop_remove(g->curl_timer);
         free(g);
 }

@@ -14,12 +14,11 @@
 
 struct slo_guard;
 
-/* epoll ids the guard owns: its tick and curl's timer, and ranges for
- * curl's sockets and exec probes' pidfds. */
-#define SLO_ID_TICK 5
-#define SLO_ID_CURL_TIMER 6
-#define SLO_ID_EXEC_BASE 2000ULL
-#define SLO_ID_SOCK_BASE 1000000ULL
+struct loop;
+/* Called after the guard handled one of its loop events: tick when it was
+ * the probes' tick (every 20 ms: the moment to judge), else a probe's
+ * progress (a sample may have come in). */
+typedef void (*slo_event_fn)(void *ud, bool tick);
 
 struct slo_sample {
         uint64_t t_ns; /* CLOCK_MONOTONIC when it finished */
@@ -49,11 +48,11 @@ struct slo_status {
 
 /* Whether s has http or prometheus SLOs, which need libcurl (curl_lib.h). */
 bool slo_needs_curl(const struct scenario *s);
-/* user: the unprivileged user exec probes run as. */
-int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct slo_guard **ret);
+/* user: the unprivileged user exec probes run as. The guard watches its
+ * timers, curl's sockets and exec probes' pidfds on l, and tells on_event. */
+int slo_guard_new(const struct scenario *s, const char *user, struct loop *l, slo_event_fn on_event, void *ud,
+                  struct slo_guard **ret);
 void slo_guard_free(struct slo_guard *g);
-/* An epoll event with an id the guard owns: returns false if not its. */
-bool slo_guard_event(struct slo_guard *g, uint64_t id, uint32_t events);
 /* Judge every SLO now; the first breached one, or NULL. */
 const struct slo_status *slo_guard_judge(struct slo_guard *g);
 /* Whether every SLO is judged healthy (enough samples, none breached). */

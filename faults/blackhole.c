@@ -17,5 +17,6 @@ const struct fault_ops blackhole_ops = {
         .kind = {.name = "blackhole", .keys = keys, .check = net_check, .entries = entries},
         .probe = net_probe_drop,
         .describe = describe,
+        .progress = net_drop_progress,
         NET_OPS,
 };

@@ -13,6 +13,16 @@ void fault_event(struct fault_ctx *c, int level, const struct fault *f, const ch
         va_end(ap);
 }
 
+int fault_fail(struct fault_run *fr, int err, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(fr->outcome, sizeof fr->outcome, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof fr->outcome)
+                snprintf(fr->outcome + n, sizeof fr->outcome - (size_t)n, ": %s", strerror(-err));
+        return err;
+}
+
 int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level) {
         _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r = plan_resolve_target(c->pl, c->pl->s->targets[f->target_index], &rt);

@@ -32,6 +32,8 @@ struct fault_run {
         void (*priv_free)(void *priv);
 };
 
+struct loop;
+
 /* What a fault's operations get from the engine. */
 struct fault_ctx {
         struct journal *j;
@@ -41,10 +43,21 @@ struct fault_ctx {
         /* Report an event: the engine logs it and puts it in the report. */
         void (*event)(void *ud, int level, const struct fault *f, const char *fmt, va_list ap);
         void *ud;
+        /* The run's event loop (agent/loop.h), where a kind watches what it
+         * serves itself (the syscall kinds' seccomp listeners). */
+        struct loop *loop;
+        struct fault_run *frs; /* every fault of the run, in file order */
+        size_t n_frs;
+        /* Hand the guardian an fd to answer if the runner dies (through
+         * the kind's fail_open): its number there, or a negative errno. */
+        int (*guardian_give)(void *ud, int fd);
 };
 
 void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* An apply that fails says why in fr->outcome and returns err; the
+ * engine logs it once ("apply failed: WHY: strerror(err)"). */
+int fault_fail(struct fault_run *fr, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The cgroup of a unit or cgroup target: its id (the directory's inode on
  * cgroup2) and its depth below the root, for the ancestor-cgroup helpers. */
 int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level);
@@ -108,11 +121,72 @@ struct fault_ops {
         int (*strike)(struct fault_ctx *c, struct fault_run *fr);
         /* At the window's end, before the revert: record the outcome. */
         void (*finish)(struct fault_ctx *c, struct fault_run *fr);
-        /* While active, for the live view: refresh strikes (matched) and hits
-         * (acted on) from the kernel's counters, or NULL where the fault
-         * keeps them itself. */
-        void (*count)(struct fault_run *fr);
+        /* ---- run-time (the engine's side) ---- */
+        /* After its journal entries were undone (n of them): the outcome,
+         * and what to say; NULL: "reverted: OUTCOME". */
+        void (*reverted)(struct fault_ctx *c, struct fault_run *fr, unsigned n);
+        /* What it has done so far, for the live view ("dropped 3 of 9
+         * packets"), refreshing strikes and hits from the kernel's counters
+         * while it is active. */
+        void (*progress)(struct fault_run *fr, char *buf, size_t len);
+        /* FAULT_REACH_*: what it acts on besides the processes its target
+         * matches when its window opens. */
+        unsigned reach;
+        /* What the kind does to targets the run launches, or NULL; kinds
+         * that share one (both syscall kinds: one listener per target)
+         * point at the same table, which the engine runs once. */
+        const struct fault_launch_ops *launch;
 };
+
+/* A unit's or cgroup's processes by their cgroup, in the kernel, as they
+ * come and go: the cgroup is the target, even while it is empty. */
+#define FAULT_REACH_CGROUP 1U
+/* A launched target's whole tree (its filter is inherited, its cgroup
+ * holds them), after the leader exited. */
+#define FAULT_REACH_TREE 2U
+
+/* Hooks of kinds that serve a target the run launches themselves (the
+ * syscall kinds: a seccomp filter installed before it execs, whose
+ * listener they answer on the run's loop). The engine launches the target
+ * (agent/targets.c) and knows nothing of how. */
+#define FAULT_GIVEN_FDS_MAX 32 /* fds handed to the guardian, in all */
+struct fault_launch_ops {
+        const char *what; /* "a seccomp notify filter", for the launch's event */
+        /* Bytes of the page shared with the guardian (mapped before it
+         * forks), where the runner records what fail_open must answer. */
+        size_t shared_size;
+        /* Once per run, before any launch: the hooks' state, given to the
+         * others. shared: the page, NULL if none. */
+        int (*begin)(struct fault_ctx *c, void *shared, void **ret_state);
+        /* Before the fork of target ti: what its child installs (*ret NULL:
+         * nothing for this target). */
+        int (*prepare)(void *st, struct fault_ctx *c, int ti, void **ret_child);
+        /* In the child, right before exec, its stdio set up: install it.
+         * Returns the fd (CLOEXEC) the exec's errno goes to from now on in
+         * place of errfd, or a negative errno, already written to it. */
+        int (*child)(void *child, int errfd);
+        /* In the parent, once the child may exec: take what it installed
+         * until it has exec'd (errfd closes) or failed (its errno in
+         * *ret_child_errno), and serve it on c->loop from now on. */
+        int (*adopt)(void *st, struct fault_ctx *c, int ti, pid_t pid, int errfd, int *ret_child_errno);
+        void (*discard)(void *child);
+        /* Let go what it holds for fr (NULL: for every fault), at revert. */
+        void (*release)(void *st, const struct fault_run *fr);
+        void (*end)(void *st);
+        /* The guardian: the runner is gone. Answer what it left on the
+         * given fds (see syscall_notify_fail_open); shared NULL: only what
+         * is pending. Returns how many. */
+        int (*fail_open)(const void *shared, const int *fds, size_t n_fds, unsigned from, unsigned to);
+};
+
+/* Every distinct launch table of the kinds, once each; how many. */
+size_t fault_launch_tables(const struct fault_launch_ops **ret, size_t max);
+/* The page shared with the guardian: the launch tables' (one at most). */
+size_t fault_shared_size(void);
+/* The guardian's fail-open, through the kinds; to up to
+ * FAULT_FAIL_OPEN_ALL: the whole window each kind scans. */
+#define FAULT_FAIL_OPEN_ALL (~0U)
+int fault_fail_open(const void *shared, const int *fds, size_t n_fds, unsigned from, unsigned to);
 
 /* For a kind's check: "needs 'target'" unless set. */
 void fault_require_target(struct scenario *s, const struct fault *f, struct diags *d);
@@ -124,24 +198,12 @@ const struct fault_ops *fault_ops_get(int type);
  * revert (agent/kind.h). Idempotent: something already gone is success. */
 int fault_revert_entry(const struct jentry *e);
 
-/* Launch an exec target under the run's control: its own process group,
- * journaled before it execs, ended by the guardian if the runner dies. With
- * n_nrs > 0, under a seccomp filter that notifies those syscalls; the
- * listener comes back in ret_notify. */
-struct notify_shared;
-struct exec_listener {
-        /* Called with the listener as soon as it is taken, before any call
-         * on it is answered: its number at the guardian, or a negative errno. */
-        int (*give)(void *ud, int fd);
-        void *ud;
-        struct notify_shared *shared; /* where the ids received go */
-};
-/* Each launched target gets a cgroup of its own (journaled "exec-cgroup"
+/* A cgroup of its own for a launched target (journaled "exec-cgroup"
  * entry, sabot-RUN-TARGET below the cgroup2 root) where cgroup2 has
- * cgroup.kill, so that its whole tree ends with the run. */
-int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
-                             size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
-                             int *ret_notify, unsigned *ret_listener);
+ * cgroup.kill, so that its whole tree ends with the run; -EOPNOTSUPP
+ * where it cannot. process_cgroup_join puts pid in it. */
+int process_target_cgroup(struct fault_ctx *c, const struct target *t, char **ret, unsigned *ret_seq);
+int process_cgroup_join(const char *cgroup, pid_t pid);
 /* Send sig to what a journal entry of a launched target names, if it is
  * still that: an "exec" entry, the leader and its process group; an
  * "exec-cgroup" entry, every process in the cgroup. */

@@ -57,6 +57,8 @@ const struct fault_ops kill_ops = {
         .kind = {.name = "kill", .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .describe = describe,
+        .reverted = process_kill_reverted,
+        .progress = process_kill_progress,
         PROCESS_OPS,
         .apply = process_kill_apply,
         .strike = process_kill_strike,

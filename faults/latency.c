@@ -57,5 +57,6 @@ const struct fault_ops latency_ops = {
         .check_limits = check_limits,
         .probe = net_probe_latency,
         .describe = describe,
+        .progress = net_latency_progress,
         NET_OPS,
 };

@@ -35,5 +35,6 @@ const struct fault_ops loss_ops = {
         .check_limits = check_limits,
         .probe = net_probe_drop,
         .describe = describe,
+        .progress = net_drop_progress,
         NET_OPS,
 };

@@ -577,8 +577,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 .protected_ports = &c->pl->p->protect.ports,
         };
         if (f->target_index >= 0 && (r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level)) < 0) {
-                fault_event(c, LOG_ERR, f, "cannot find the cgroup of target %s: %s", f->target, strerror(-r));
-                return r;
+                return fault_fail(fr, r, "cannot find the cgroup of target %s", f->target);
         }
         struct net_priv *priv = calloc(1, sizeof *priv);
         if (!priv)
@@ -589,8 +588,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         if (r >= 0)
                 r = net_filter_prog_id(priv->skel, &priv->prog_id);
         if (r < 0) {
-                fault_event(c, LOG_ERR, f, "cannot load the classifier: %s", strerror(-r));
-                return r;
+                return fault_fail(fr, r, "cannot load the classifier");
         }
         struct nl_sock *sk = NULL;
         r = tc_open(&sk);
@@ -612,8 +610,8 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 if (r >= 0)
                         r = tc_ifb_add(sk, ifb_name, &ifb);
                 if (r == -EEXIST)
-                        fault_event(c, LOG_ERR, f, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
-                                    ifb_name);
+                        (void)fault_fail(fr, r, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
+                                         ifb_name);
                 struct netem_spec ne = {
                         .delay_ns = f->delay,
                         .jitter_ns = f->jitter,
@@ -621,7 +619,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                         .distribution = dist_name(f->distribution),
                 };
                 if (r >= 0 && (r = tc_netem_add(sk, ifb, &ne)) < 0)
-                        fault_event(c, LOG_ERR, f, "cannot create netem on %s: %s", ifb_name, strerror(-r));
+                        (void)fault_fail(fr, r, "cannot create netem on %s", ifb_name);
                 if (r < 0)
                         goto out;
         }
@@ -658,8 +656,8 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                         (void)tc_clsact_del_if_empty(sk, ifindex);
         }
         if (r == -EEXIST)
-                fault_event(c, LOG_ERR, f, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
-                            f->interface);
+                (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
+                                 f->interface);
         if (r >= 0) {
                 char a[FORMAT_MAX], b[FORMAT_MAX];
                 if (latency)
@@ -687,9 +685,20 @@ static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) 
         return 0;
 }
 
-void net_count(struct fault_run *fr) {
+static void net_count(struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
-        (void)net_counters(fr, n);
+        if (fr->state == FR_ACTIVE)
+                (void)net_counters(fr, n);
+}
+
+void net_drop_progress(struct fault_run *fr, char *buf, size_t len) {
+        net_count(fr);
+        snprintf(buf, len, "dropped %u of %u packets", fr->hits, fr->strikes);
+}
+
+void net_latency_progress(struct fault_run *fr, char *buf, size_t len) {
+        net_count(fr);
+        snprintf(buf, len, "delayed %u packets", fr->hits);
 }
 
 void net_finish(struct fault_ctx *c, struct fault_run *fr) {

@@ -46,7 +46,7 @@ extern const struct fault_backend net_backend;
 /* The members of struct fault_ops that every network kind shares. */
 #define NET_OPS                                                                                     \
         .backend = &net_backend, .counter_names = {"matched", "acted_on"}, .apply = net_apply,        \
-        .finish = net_finish, .count = net_count
+        .finish = net_finish, .reach = FAULT_REACH_CGROUP
 /* Whether this host has clsact and cls_bpf (loss, blackhole), and for
  * latency ifb, netem, act_mirred and the distribution's table; and the tc
  * priority of f free of others' filters. */
@@ -54,4 +54,6 @@ int net_probe_drop(const struct scenario *sc, const struct fault *f, char *why, 
 int net_probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len);
 int net_apply(struct fault_ctx *c, struct fault_run *fr);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);
-void net_count(struct fault_run *fr);
+/* The live view's text: what a drop (loss, blackhole) or a delay did. */
+void net_drop_progress(struct fault_run *fr, char *buf, size_t len);
+void net_latency_progress(struct fault_run *fr, char *buf, size_t len);

@@ -34,6 +34,8 @@ static const struct jentry_kind entries[] = {
 const struct fault_ops pause_ops = {
         .kind = {.name = "pause", .keys = keys, .check = process_check, .entries = entries},
         .describe = describe,
+        .reverted = process_pause_reverted,
+        .progress = process_pause_progress,
         PROCESS_OPS,
         .apply = process_pause_apply,
 };

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -17,7 +16,6 @@
 #include "../agent/log.h"
 #include "fault.h"
 #include "process.h"
-#include "syscall.h"
 
 /* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
  * its pid now names another one. */
@@ -134,7 +132,7 @@ int process_revert_cgroup(const struct jentry *e) {
  * children leave its process group, none leaves the cgroup unless it is
  * moved. Journaled before it is created. -EOPNOTSUPP where cgroup2 or
  * cgroup.kill is missing: the process group is all there is then. */
-static int target_cgroup(struct fault_ctx *c, const struct target *t, char **ret, unsigned *ret_seq) {
+int process_target_cgroup(struct fault_ctx *c, const struct target *t, char **ret, unsigned *ret_seq) {
         const char *root = c->pl ? c->pl->cgroup_root : NULL;
         if (!root || !c->j->run_id)
                 return -EOPNOTSUPP;
@@ -329,7 +327,21 @@ int process_kill_strike(struct fault_ctx *c, struct fault_run *fr) {
         return 0;
 }
 
-int process_kill_apply(struct fault_ctx *c, struct fault_run *fr) { return process_kill_strike(c, fr); }
+int process_kill_apply(struct fault_ctx *c, struct fault_run *fr) {
+        if (fr->f->every)
+                fr->next_strike_ns = fr->f->start + fr->f->every;
+        return process_kill_strike(c, fr);
+}
+
+void process_kill_reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
+        (void)c, (void)n;
+        snprintf(fr->outcome, sizeof fr->outcome, "%u strike%s, %u process%s signalled", fr->strikes,
+                 fr->strikes == 1 ? "" : "s", fr->hits, fr->hits == 1 ? "" : "es");
+}
+
+void process_kill_progress(struct fault_run *fr, char *buf, size_t len) {
+        snprintf(buf, len, "strikes %u, killed %u", fr->strikes, fr->hits);
+}
 
 static int wait_frozen(const char *cgroup, bool want) {
         char p[PATH_MAX];
@@ -411,6 +423,13 @@ int process_pause_apply(struct fault_ctx *c, struct fault_run *fr) {
         return r < 0 ? r : 0;
 }
 
+void process_pause_reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
+        snprintf(fr->outcome, sizeof fr->outcome, "paused %u process%s, resumed", fr->hits, fr->hits == 1 ? "" : "es");
+        fault_event(c, LOG_NOTICE | EVT_REVERT, fr->f, "reverted: resumed %u", n);
+}
+
+void process_pause_progress(struct fault_run *fr, char *buf, size_t len) { snprintf(buf, len, "stopped %u", fr->hits); }
+
 
 int process_signal_entry(const struct jentry *e, int sig) {
         if (streq(e->kind, "exec-cgroup"))
@@ -421,226 +440,12 @@ int process_signal_entry(const struct jentry *e, int sig) {
         return r == -ESRCH ? 0 : r;
 }
 
-/* The listener a seccomp filter hands out lands on the lowest free fd:
- * the child frees everything above stderr but this one, so it is 3. */
-#define NOTIFY_FD 3
-#define ERR_FD 100
-
-static bool is_notify_fd(int fd) {
-        char p[64], buf[64];
-        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(p, buf, sizeof buf - 1);
-        if (n < 0)
-                return false;
-        buf[n] = '\0';
-        return strstr(buf, "seccomp notify") != NULL;
-}
-
-/* Until the target has exec'd: take its listener, and let every call it
- * makes meanwhile (execve among them) continue. The guardian gets the
- * listener before any of those calls is answered, and each id received
- * goes to the shared page first: if this process dies now, the guardian
- * answers them. The very first one (the child's own execve) could only be
- * lost before its id is stored; the child then never runs the target, and
- * the guardian ends it. */
-static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, int *ret_notify, unsigned *ret_li,
-                          int *ret_child_errno) {
-        int pidfd = sys_pidfd_open(pid), nfd = -1, r = 0;
-        unsigned li = 0;
-        if (pidfd < 0)
-                return -errno;
-        for (int ms = 0; ms < 10000; ms++) {
-                if (nfd < 0) {
-                        nfd = sys_pidfd_getfd(pidfd, NOTIFY_FD);
-                        if (nfd >= 0 && !is_notify_fd(nfd))
-                                close(nfd), nfd = -1;
-                        if (nfd >= 0 && xl && xl->give) {
-                                int q = xl->give(xl->ud, nfd);
-                                if (q < 0) {
-                                        r = q;
-                                        break;
-                                }
-                                li = (unsigned)q;
-                        }
-                }
-                struct pollfd p[2] = {{.fd = errfd, .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
-                if (poll(p, nfd >= 0 ? 2 : 1, 1) < 0 && errno != EINTR) {
-                        r = -errno;
-                        break;
-                }
-                if (nfd >= 0 && (p[1].revents & POLLIN))
-                        (void)syscall_notify_drain(nfd, xl ? xl->shared : NULL, li);
-                if (p[0].revents & (POLLIN | POLLHUP)) {
-                        int e = 0;
-                        ssize_t n = read(errfd, &e, sizeof e);
-                        if (n == (ssize_t)sizeof e) {
-                                *ret_child_errno = e;
-                                break;
-                        }
-                        if (n == 0) /* exec'd: the error pipe closed on exec */
-                                break;
-                }
-        }
-        close(pidfd);
-        if (r >= 0 && nfd < 0 && !*ret_child_errno)
-                r = -ETIMEDOUT;
-        if (r < 0 && nfd >= 0)
-                close(nfd);
-        else {
-                *ret_notify = nfd;
-                *ret_li = li;
-        }
-        return r;
-}
-
-int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
-                             size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
-                             int *ret_notify, unsigned *ret_listener) {
-        char **argv = NULL;
-        if (argv_split(t->exec, &argv) < 0 || !argv[0]) {
-                argv_free(argv);
-                return -ENOMEM;
-        }
-        int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
-        scmp_filter_ctx ctx = NULL;
-        char *cgroup = NULL;
-        unsigned cg_seq = 0;
-        /* Its own cgroup where cgroup2 allows; else its process group only. */
-        r = target_cgroup(c, t, &cgroup, &cg_seq);
-        if (r < 0 && r != -EOPNOTSUPP)
-                goto out;
-        r = 0;
-        if (n_nrs) {
-                /* Built here: the child only loads it. Without no_new_privs,
-                 * so setuid programs in the target keep working (root may). */
-                ctx = seccomp_init(SCMP_ACT_ALLOW);
-                if (!ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
-                        r = -ENOMEM;
-                for (size_t i = 0; r >= 0 && i < n_nrs; i++)
-                        r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
-                if (r < 0)
-                        goto out;
-        }
-        int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (logfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-                r = -errno;
-                if (logfd >= 0)
-                        close(logfd);
-                goto out;
-        }
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(logfd);
-                goto out;
-        }
-        if (pid == 0) {
-                /* No PR_SET_PDEATHSIG: if the runner dies, the guardian first
-                 * lets calls held on the seccomp listener go on (fail open),
-                 * then ends the target as the run's end would. Before it is
-                 * journaled, the child waits on go[], and exits on EOF. */
-                if (getppid() != parent)
-                        _exit(127);
-                /* Only the runner holds the write end: EOF if it dies. */
-                close(go[1]);
-                setpgid(0, 0);
-                child_reset_signals(true);
-                int nul = open("/dev/null", O_RDONLY);
-                dup2(nul, 0);
-                dup2(logfd, 1);
-                dup2(logfd, 2);
-                char x;
-                /* Wait until the journal holds this pid: write-ahead. */
-                if (read(go[0], &x, 1) != 1)
-                        _exit(127);
-                int efd = err[1];
-                if (ctx) {
-                        if (dup3(err[1], ERR_FD, O_CLOEXEC) < 0)
-                                _exit(127);
-                        efd = ERR_FD;
-                        close_range(NOTIFY_FD, ERR_FD - 1, 0);
-                        close_range(ERR_FD + 1, ~0U, 0);
-                        /* From here on every notified call waits for the
-                         * runner, which is taking the listener from fd 3. */
-                        int q = seccomp_load(ctx);
-                        if (q < 0) {
-                                int e = -q;
-                                (void)!write(efd, &e, sizeof e);
-                                _exit(127);
-                        }
-                }
-                execv(argv[0], argv);
-                int e = errno;
-                (void)!write(efd, &e, sizeof e);
-                _exit(127);
-        }
-        close(logfd);
-        close(go[0]), go[0] = -1;
-        close(err[1]), err[1] = -1;
-        if (cgroup) {
-                /* Before it may exec, so every process it forks is in the
-                 * cgroup too. Without, the process group is what is left. */
-                char procs[PATH_MAX], num[32];
-                snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup);
-                snprintf(num, sizeof num, "%d", (int)pid);
-                (void)write_file(procs, num);
-        }
-        uint64_t start = 0;
-        struct jentry e = {.kind = "exec", .pid = pid, .name = t->hdr.name};
-        r = proc_starttime(pid, &start);
-        e.start = start;
-        if (r >= 0)
-                r = journal_apply(c->j, &e);
-        if (r < 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                goto out;
-        }
-        (void)!write(go[1], "g", 1);
-        int child_errno = 0, nfd = -1;
-        unsigned li = 0;
-        if (ctx) {
-                r = adopt_listener(pid, err[0], xl, &nfd, &li, &child_errno);
-        } else {
-                ssize_t n = read(err[0], &child_errno, sizeof child_errno);
-                if (n != (ssize_t)sizeof child_errno)
-                        child_errno = 0;
-        }
-        if (r < 0 || child_errno) {
-                if (nfd >= 0)
-                        close(nfd);
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                (void)journal_reverted(c->j, e.seq);
-                if (child_errno)
-                        r = -child_errno;
-                goto out;
-        }
-        *ret_pid = pid;
-        *ret_start = start;
-        if (ret_notify)
-                *ret_notify = nfd;
-        if (ret_listener)
-                *ret_listener = li;
-out:
-        if (r < 0 && cgroup) {
-                /* Nothing of the target runs any more: the cgroup goes. */
-                struct jentry e = {.kind = "exec-cgroup", .cgroup = cgroup};
-                if (process_revert_cgroup(&e) >= 0)
-                        (void)journal_reverted(c->j, cg_seq);
-        }
-        free(cgroup);
-        for (int i = 0; i < 2; i++) {
-                if (go[i] >= 0)
-                        close(go[i]);
-                if (err[i] >= 0)
-                        close(err[i]);
-        }
-        if (ctx)
-                seccomp_release(ctx);
-        argv_free(argv);
-        return r;
+int process_cgroup_join(const char *cgroup, pid_t pid) {
+        char procs[PATH_MAX], num[32];
+        if (snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup) >= (int)sizeof procs)
+                return -ENAMETOOLONG;
+        snprintf(num, sizeof num, "%d", (int)pid);
+        return write_file(procs, num);
 }
 
 /* ---- what kill and pause share before a run ---- */

@@ -26,6 +26,11 @@ int process_probe(const struct scenario *s, const struct fault *f, char *why, si
 int process_kill_apply(struct fault_ctx *c, struct fault_run *fr);
 int process_kill_strike(struct fault_ctx *c, struct fault_run *fr);
 int process_pause_apply(struct fault_ctx *c, struct fault_run *fr);
+/* The outcome once reverted, and the live view's text. */
+void process_kill_reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n);
+void process_kill_progress(struct fault_run *fr, char *buf, size_t len);
+void process_pause_reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n);
+void process_pause_progress(struct fault_run *fr, char *buf, size_t len);
 
 /* The journal entries' words for what their revert did. */
 void process_describe_stop(const struct jentry *e, char *buf, size_t len);

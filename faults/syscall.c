@@ -4,18 +4,48 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/timerfd.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "../agent/scenario.h"
 #include "../agent/journal.h"
 #include "../agent/host.h"
+#include "../agent/loop.h"
 #include "sys_fault_loader.h"
 #include "syscall.h"
+
+struct held_call {
+        uint64_t id;
+        uint64_t due_ns; /* CLOCK_MONOTONIC */
+        int fd;
+        int slot; /* in notify_shared.held, or -1 */
+        struct fault_run *fr;
+};
+
+struct notify_state;
+
+/* One launched target's listener, watched on the run's loop. */
+struct listener {
+        struct notify_state *ns;
+        int fd, ti;
+        struct loop_source *src;
+};
+
+/* The seccomp backend's state for a run (both kinds share it). */
+struct notify_state {
+        struct fault_ctx c;
+        struct held_call *held; /* syscall-delay: calls waiting for their delay */
+        size_t n_held;
+        struct loop_source *timer;    /* fires at the earliest due_ns */
+        struct notify_shared *shared; /* with the guardian, or NULL */
+        unsigned *listener; /* by exec target: its listener's number in shared */
+        struct listener l[NOTIFY_MAX_LISTENERS];
+        size_t n_l;
+};
 
 static bool uses_seccomp(const struct scenario *s, const struct fault *f) {
         return (FAULT_MASK(f->type) & FAULTS_SYSCALL) && f->target_index >= 0 &&
@@ -216,19 +246,16 @@ static void arm(struct notify_state *ns) {
         for (size_t i = 0; i < ns->n_held; i++)
                 if (!next || ns->held[i].due_ns < next)
                         next = ns->held[i].due_ns;
-        struct itimerspec its = {0};
-        if (next)
-                its.it_value = (struct timespec){(time_t)(next / NSEC_PER_SEC), (long)(next % NSEC_PER_SEC)};
-        timerfd_settime(ns->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+        (void)loop_timer_at(ns->timer, next, 0);
 }
 
-int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct fault_run *frs, size_t n_frs, int ti,
-                          int fd) {
+/* A notification arrived on fd for exec target ti. */
+static int notify_handle(struct notify_state *ns, struct fault_run *frs, size_t n_frs, int ti, int fd) {
         struct seccomp_notif req;
         int q = recv_notif(fd, &req);
         if (q < 0)
                 return q == -ENOENT || q == -EINTR ? 0 : q; /* the caller went away */
-        if (ns->shared && ns->listener)
+        if (ns->shared)
                 note_received(ns->shared, ns->listener[ti], req.id);
         char path[PATH_MAX];
         int have_path = -1;
@@ -264,7 +291,7 @@ int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct f
                 struct held_call h = {.id = req.id, .due_ns = mono_now() + f->delay, .fd = fd, .slot = -1, .fr = fr};
                 /* Held only where the guardian can see it: with no slot
                  * free, the call goes on undelayed. */
-                if (ns->shared && ns->listener && (h.slot = hold_slot(ns->shared, ns->listener[ti], req.id)) < 0)
+                if (ns->shared && (h.slot = hold_slot(ns->shared, ns->listener[ti], req.id)) < 0)
                         break;
                 if (array_push(&ns->held, &ns->n_held, sizeof h, &h) < 0) {
                         unhold_slot(ns->shared, h.slot);
@@ -273,7 +300,6 @@ int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct f
                 arm(ns);
                 return 0;
         }
-        (void)c;
         int r = respond(fd, req.id, 0);
         return r == -ENOENT ? 0 : r;
 }
@@ -294,13 +320,12 @@ static void release_where(struct notify_state *ns, bool (*pred)(const struct hel
 static bool is_due(const struct held_call *h, const void *now) { return h->due_ns <= *(const uint64_t *)now; }
 static bool of_fault(const struct held_call *h, const void *fr) { return !fr || h->fr == fr; }
 
-void syscall_notify_timer(struct notify_state *ns) {
-        uint64_t x, now = mono_now();
-        (void)!read(ns->tfd, &x, sizeof x);
-        release_where(ns, is_due, &now);
+/* The delay timer fired: let due calls continue. */
+static void notify_timer(struct loop_source *src, uint32_t events, void *ud) {
+        (void)src, (void)events;
+        uint64_t now = mono_now();
+        release_where(ud, is_due, &now);
 }
-
-void syscall_notify_release(struct notify_state *ns, const struct fault_run *fr) { release_where(ns, of_fault, fr); }
 
 int syscall_notify_drain(int fd, struct notify_shared *sh, unsigned li) {
         int n = 0;
@@ -465,8 +490,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
                 r = sys_fault_load(&spec, &priv->skel);
         if (r < 0) {
                 free(priv);
-                fault_event(c, LOG_ERR, f, "cannot attach the eBPF programs: %s", strerror(-r));
-                return r;
+                return fault_fail(fr, r, "cannot attach the eBPF programs");
         }
         fr->priv = priv;
         fr->priv_free = bpf_priv_free;
@@ -578,3 +602,210 @@ static void syscall_doctor(doctor_row_fn row, void *ud) {
 }
 
 const struct fault_backend syscall_backend = {.title = "syscall faults", .doctor = syscall_doctor};
+
+/* ---- launched targets: the filter, its listener ---- */
+
+/* The listener a seccomp filter hands out lands on the lowest free fd:
+ * the child frees everything above stderr but this one, so it is 3. */
+#define NOTIFY_FD 3
+#define ERR_FD 100
+
+static bool is_notify_fd(int fd) {
+        char p[64], buf[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(p, buf, sizeof buf - 1);
+        if (n < 0)
+                return false;
+        buf[n] = '\0';
+        return strstr(buf, "seccomp notify") != NULL;
+}
+
+/* Until the target has exec'd: take its listener, and let every call it
+ * makes meanwhile (execve among them) continue. The guardian gets the
+ * listener before any of those calls is answered, and each id received
+ * goes to the shared page first: if this process dies now, the guardian
+ * answers them. The very first one (the child's own execve) could only be
+ * lost before its id is stored; the child then never runs the target, and
+ * the guardian ends it. */
+static int adopt_listener(struct fault_ctx *c, struct notify_shared *sh, pid_t pid, int errfd, int *ret_notify,
+                          unsigned *ret_li, int *ret_child_errno) {
+        int pidfd = sys_pidfd_open(pid), nfd = -1, r = 0;
+        unsigned li = 0;
+        if (pidfd < 0)
+                return -errno;
+        for (int ms = 0; ms < 10000; ms++) {
+                if (nfd < 0) {
+                        nfd = sys_pidfd_getfd(pidfd, NOTIFY_FD);
+                        if (nfd >= 0 && !is_notify_fd(nfd))
+                                close(nfd), nfd = -1;
+                        if (nfd >= 0 && c->guardian_give) {
+                                int q = c->guardian_give(c->ud, nfd);
+                                if (q < 0) {
+                                        r = q;
+                                        break;
+                                }
+                                li = (unsigned)q;
+                        }
+                }
+                struct pollfd p[2] = {{.fd = errfd, .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
+                if (poll(p, nfd >= 0 ? 2 : 1, 1) < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+                if (nfd >= 0 && (p[1].revents & POLLIN))
+                        (void)syscall_notify_drain(nfd, sh, li);
+                if (p[0].revents & (POLLIN | POLLHUP)) {
+                        int e = 0;
+                        ssize_t n = read(errfd, &e, sizeof e);
+                        if (n == (ssize_t)sizeof e) {
+                                *ret_child_errno = e;
+                                break;
+                        }
+                        if (n == 0) /* exec'd: the error pipe closed on exec */
+                                break;
+                }
+        }
+        close(pidfd);
+        if (r >= 0 && nfd < 0 && !*ret_child_errno)
+                r = -ETIMEDOUT;
+        if (r < 0 && nfd >= 0)
+                close(nfd);
+        else {
+                *ret_notify = nfd;
+                *ret_li = li;
+        }
+        return r;
+}
+
+static void listener_event(struct loop_source *src, uint32_t events, void *ud) {
+        struct listener *l = ud;
+        struct notify_state *ns = l->ns;
+        if (notify_handle(ns, ns->c.frs, ns->c.n_frs, l->ti, l->fd) < 0 || (events & (EPOLLHUP | EPOLLERR))) {
+                loop_remove(src); /* the target is gone */
+                l->src = NULL;
+        }
+}
+
+static int launch_begin(struct fault_ctx *c, void *shared, void **ret_state) {
+        struct notify_state *ns = calloc(1, sizeof *ns);
+        if (!ns)
+                return -ENOMEM;
+        ns->c = *c;
+        ns->shared = shared;
+        ns->listener = calloc(c->pl->s->n_targets + 1, sizeof *ns->listener);
+        int r = ns->listener ? loop_add_timer(c->loop, "syscall-delay: held calls due", LOOP_FIRST, notify_timer, ns,
+                                              &ns->timer)
+                             : -ENOMEM;
+        if (r < 0) {
+                free(ns->listener);
+                free(ns);
+                return r;
+        }
+        *ret_state = ns;
+        return 0;
+}
+
+static int launch_prepare(void *st, struct fault_ctx *c, int ti, void **ret_child) {
+        (void)st;
+        size_t n = 0;
+        _cleanup_free_ int *nrs = syscall_notify_set(c->pl->s, ti, &n);
+        if (!n) {
+                *ret_child = NULL;
+                return 0;
+        }
+        /* Built here: the child only loads it. Without no_new_privs, so
+         * setuid programs in the target keep working (root may). */
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        int r = !ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0 ? -ENOMEM : 0;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
+        if (r < 0) {
+                if (ctx)
+                        seccomp_release(ctx);
+                return r;
+        }
+        *ret_child = ctx;
+        return 0;
+}
+
+static int launch_child(void *child, int errfd) {
+        if (dup3(errfd, ERR_FD, O_CLOEXEC) < 0)
+                return -errno;
+        close_range(NOTIFY_FD, ERR_FD - 1, 0);
+        close_range(ERR_FD + 1, ~0U, 0);
+        /* From here on every notified call waits for the runner, which is
+         * taking the listener from fd 3. */
+        int q = seccomp_load(child);
+        if (q < 0) {
+                int e = -q;
+                (void)!write(ERR_FD, &e, sizeof e);
+                return q;
+        }
+        return ERR_FD;
+}
+
+static int launch_adopt(void *st, struct fault_ctx *c, int ti, pid_t pid, int errfd, int *ret_child_errno) {
+        struct notify_state *ns = st;
+        if (ns->n_l >= NOTIFY_MAX_LISTENERS)
+                return -EMFILE;
+        int nfd = -1;
+        unsigned li = 0;
+        int r = adopt_listener(c, ns->shared, pid, errfd, &nfd, &li, ret_child_errno);
+        if (r < 0 || *ret_child_errno) {
+                if (nfd >= 0)
+                        close(nfd);
+                return r;
+        }
+        ns->listener[ti] = li;
+        struct listener *l = &ns->l[ns->n_l];
+        *l = (struct listener){.ns = ns, .fd = nfd, .ti = ti};
+        r = loop_add_fd(c->loop, "syscall: a launched target's seccomp listener", nfd, EPOLLIN, LOOP_NORMAL,
+                        listener_event, l, &l->src);
+        if (r < 0) {
+                /* The guardian holds it too: it answers, if we die. */
+                close(nfd);
+                return r;
+        }
+        ns->n_l++;
+        return 0;
+}
+
+static void launch_discard(void *child) { seccomp_release(child); }
+
+static void launch_release(void *st, const struct fault_run *fr) { release_where(st, of_fault, fr); }
+
+static void launch_end(void *st) {
+        struct notify_state *ns = st;
+        if (!ns)
+                return;
+        for (size_t i = 0; i < ns->n_l; i++) {
+                loop_remove(ns->l[i].src);
+                close(ns->l[i].fd);
+        }
+        loop_remove(ns->timer);
+        free(ns->held);
+        free(ns->listener);
+        free(ns);
+}
+
+static int launch_fail_open(const void *shared, const int *fds, size_t n_fds, unsigned from, unsigned to) {
+        return syscall_notify_fail_open(shared, fds, n_fds, from, to);
+}
+
+const struct fault_launch_ops syscall_seccomp_launch = {
+        .what = "a seccomp notify filter",
+        .shared_size = sizeof(struct notify_shared),
+        .begin = launch_begin,
+        .prepare = launch_prepare,
+        .child = launch_child,
+        .adopt = launch_adopt,
+        .discard = launch_discard,
+        .release = launch_release,
+        .end = launch_end,
+        .fail_open = launch_fail_open,
+};
+
+void syscall_progress(struct fault_run *fr, char *buf, size_t len) {
+        snprintf(buf, len, "%s %u of %u calls", fr->f->type == FAULT_SYSCALL_ERROR ? "failed" : "held", fr->hits,
+                 fr->strikes);
+}

@@ -13,14 +13,6 @@
  * lives as long as it does; sabot decides each call while a fault's window
  * is open, and lets every other call continue. */
 
-struct held_call {
-        uint64_t id;
-        uint64_t due_ns; /* CLOCK_MONOTONIC */
-        int fd;
-        int slot; /* in notify_shared.held, or -1 */
-        struct fault_run *fr;
-};
-
 /* What the runner has received on its listeners and not yet answered, in
  * memory it shares with the guardian (MAP_SHARED, mapped before the
  * guardian forks). A received notification can be answered only by its id,
@@ -28,7 +20,7 @@ struct held_call {
  * of the same file; kernel/seccomp.c), so whoever fails open must know the
  * ids: the runner stores them here with plain stores, no system call per
  * notification. Listeners are numbered in the order the guardian got them. */
-#define NOTIFY_MAX_LISTENERS 32
+#define NOTIFY_MAX_LISTENERS FAULT_GIVEN_FDS_MAX
 #define NOTIFY_MAX_HELD 4096
 /* Ids come from a per-filter counter (next_id++, from a random start in
  * init_listener), and RECV hands them out in increasing order; ids a caller
@@ -51,25 +43,10 @@ struct notify_shared {
         } held[NOTIFY_MAX_HELD];
 };
 
-struct notify_state {
-        struct held_call *held; /* syscall-delay: calls waiting for their delay */
-        size_t n_held;
-        int tfd;                /* fires at the earliest due_ns */
-        struct notify_shared *shared; /* with the guardian, or NULL */
-        const unsigned *listener;     /* by exec target: its listener's number in shared */
-};
-
 /* The syscalls to notify for exec target ti: NULL when none of its faults
  * uses the seccomp backend. */
 int *syscall_notify_set(const struct scenario *s, int ti, size_t *ret_n);
 
-/* A notification arrived on fd for exec target ti. */
-int syscall_notify_handle(struct fault_ctx *c, struct notify_state *ns, struct fault_run *frs, size_t n_frs, int ti,
-                          int fd);
-/* The delay timer fired: let due calls continue. */
-void syscall_notify_timer(struct notify_state *ns);
-/* Let held calls continue now: those of fr, or all (fr == NULL). */
-void syscall_notify_release(struct notify_state *ns, const struct fault_run *fr);
 /* Answer everything pending on fd with "continue" (fail open); returns how
  * many. Each id received is stored in sh (listener li) first, when sh is
  * given: the runner's drain while it adopts a listener. */
@@ -105,9 +82,14 @@ extern const struct fault_backend syscall_backend;
 /* The members of struct fault_ops that both syscall kinds share. */
 #define SYSCALL_OPS                                                                                 \
         .backend = &syscall_backend, .probe = syscall_probe, .counter_names = {"matched", "acted_on"}, \
-        .apply = syscall_apply, .finish = syscall_finish
+        .apply = syscall_apply, .finish = syscall_finish, .progress = syscall_progress,                \
+        .launch = &syscall_seccomp_launch, .reach = FAULT_REACH_CGROUP | FAULT_REACH_TREE
 int syscall_probe(const struct scenario *s, const struct fault *f, char *why, size_t len);
 int syscall_apply(struct fault_ctx *c, struct fault_run *fr);
+void syscall_progress(struct fault_run *fr, char *buf, size_t len);
+/* Targets the run launches: a seccomp notify filter, its listener served
+ * on the run's loop, failed open by the guardian. */
+extern const struct fault_launch_ops syscall_seccomp_launch;
 void syscall_finish(struct fault_ctx *c, struct fault_run *fr);
 /* The eBPF backend's entries: the runner that holds the programs. */
 int syscall_revert_bpf(const struct jentry *e);
