@@ -233,9 +233,10 @@ static uint64_t mono(void) {
         return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-START_TEST(test_ten_thousand_faults) {
-        /* 10,000 faults over an hour, windows in a scrambled order, one in
-         * ten striking every 7 s: about 76,000 moments. */
+/* 10,000 faults over an hour, windows in a scrambled order, one in ten
+ * striking every 7 s: every moment taken in order. Returns how long the
+ * schedule took. */
+static uint64_t ten_thousand(void) {
         enum { N = 10000 };
         struct sim *m = sim_new(N, S(3600));
         for (size_t i = 0; i < N; i++) {
@@ -251,17 +252,9 @@ START_TEST(test_ten_thousand_faults) {
                 ck_assert_uint_ge(t, last); /* never back in time */
                 last = t;
                 while (schedule_take(&m->sc, t, &i, &what)) {
-                        struct fault_run *fr = &m->fr[i];
                         moments++;
-                        if (what == SCHED_START) {
-                                fr->state = FR_ACTIVE;
-                                if (fr->f->every)
-                                        fr->next_strike_ns = fr->f->start + fr->f->every;
-                        } else if (what == SCHED_STRIKE) {
-                                fr->next_strike_ns += fr->f->every;
-                                fr->strikes++;
-                        } else
-                                fr->state = FR_DONE;
+                        m->log[0] = '\0';
+                        act(m, i, what, t);
                         schedule_push(&m->sc, i);
                 }
         }
@@ -273,18 +266,37 @@ START_TEST(test_ten_thousand_faults) {
                 if (m->f[k].every)
                         ck_assert_uint_eq(m->fr[k].strikes, (m->f[k].duration - 1) / m->f[k].every);
         }
+        ck_assert_uint_eq(strikes, 34580);
         ck_assert_uint_eq(moments, 2 * N + strikes);
-        printf("schedule: %d faults, %zu moments (%zu strikes) in %.1f ms\n", N, moments, strikes,
-               (double)took / 1e6);
-        /* Milliseconds under ASan; 1 s holds on a loaded 2-core machine. */
-        ck_assert_uint_lt(took, NSEC_PER_SEC);
         sim_free(m);
+        return took;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+START_TEST(test_ten_thousand_faults) {
+        uint64_t took[5];
+        for (size_t k = 0; k < ELEMENTSOF(took); k++)
+                took[k] = ten_thousand();
+        qsort(took, ELEMENTSOF(took), sizeof took[0], cmp_u64);
+        printf("schedule: 10000 faults, 54580 moments: median %.1f ms (min %.1f, max %.1f) of 5\n", (double)took[2] / 1e6,
+               (double)took[0] / 1e6, (double)took[4] / 1e6);
+        /* 40-90 ms under ASan on this machine, 214 ms at worst with the
+         * hostile tier running beside it: the median of five under 1 s
+         * holds on a loaded 2-core machine. */
+        ck_assert_uint_lt(took[2], NSEC_PER_SEC);
 }
 END_TEST
 
 int main(void) {
         Suite *s = suite_create("schedule");
         TCase *tc = tcase_create("schedule");
+        /* Check's 4 s would cut the five timed runs short on a loaded host
+         * before their own bound judged them. */
+        tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_fault_next);
         tcase_add_test(tc, test_window_starts_and_ends);
         tcase_add_test(tc, test_strikes_with_every);
