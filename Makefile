@@ -193,6 +193,8 @@ install: $(B)/sabot
 	install -d $(DESTDIR)$(DATADIR)/sabot/scenarios
 	install -m 0644 scenarios/*.ini scenarios/README.md $(DESTDIR)$(DATADIR)/sabot/scenarios/
 	install -D -m 0644 packaging/policy.ini $(DESTDIR)$(DATADIR)/sabot/policy.ini.example
+	install -d $(DESTDIR)$(DATADIR)/sabot/schema
+	install -m 0644 agent/schema/*.schema.json agent/schema/README.md $(DESTDIR)$(DATADIR)/sabot/schema/
 
 # The Debian package: build/sabot_VERSION_ARCH.deb.
 deb: $(B)/sabot

@@ -146,6 +146,7 @@ static int handler(void *user, const char *section, const char *key, const char 
         r->handler_called = true;
         if (!r->expect_handler)
                 return 1;
+        diags_note_key(r->d, r->file, r->line, key);
         if (!r->obj) {
                 if (!r->in_bad_section)
                         diag_error(r->d, r->file, r->line, "'%s' is outside any section; put it under "

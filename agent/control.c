@@ -8,21 +8,16 @@
 #include "control.h"
 #include "host.h"
 #include "journal.h"
+#include "json.h"
 #include "../faults/fault.h"
 #include "log.h"
 #include "run.h"
-
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* A pidfd for (pid, start), or -1 when that process is gone. */
 static int pidfd_of(pid_t pid, uint64_t start) {
         if (pid <= 0)
                 return -1;
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        int fd = sys_pidfd_open(pid);
         if (fd < 0)
                 return -1;
         if (!process_alive(pid, start)) {
@@ -112,6 +107,7 @@ static void free_all(struct loaded *v, size_t n) {
 struct abort_log {
         unsigned reverted, failed;
         char lines[8192];
+        struct json_object *changes; /* with --json */
 };
 
 static void abort_entry(const struct journal *j, const struct jentry *e, int result, void *ud) {
@@ -121,6 +117,16 @@ static void abort_entry(const struct journal *j, const struct jentry *e, int res
         describe(e, what, sizeof what);
         snprintf(log->lines + l, sizeof log->lines - l, "  %s: %s%s%s%s\n", j->run_id ? j->run_id : "?", what,
                  e->name ? " (" : "", e->name ? e->name : "", e->name ? ")" : "");
+        if (log->changes) {
+                struct json_object *c = json_object_new_object();
+                json_add(c, "run_id", json_str(j->run_id));
+                json_add(c, "kind", json_str(e->kind));
+                json_add(c, "what", json_str(what));
+                json_add(c, "name", json_str(e->name));
+                json_add(c, "reverted", json_object_new_boolean(result >= 0));
+                json_add(c, "error", result < 0 ? json_str(strerror(-result)) : NULL);
+                json_object_array_add(log->changes, c);
+        }
         if (result < 0) {
                 l = strlen(log->lines);
                 snprintf(log->lines + l, sizeof log->lines - l, "    FAILED: %s\n", strerror(-result));
@@ -129,7 +135,7 @@ static void abort_entry(const struct journal *j, const struct jentry *e, int res
                 log->reverted++;
 }
 
-int control_abort(const struct dirs *d, const char *reason) {
+int control_abort(const struct dirs *d, const char *reason, bool json) {
         uint64_t t0 = mono_now();
         /* The latch first: a runner between two faults sees it before its
          * next apply, and no new run starts. */
@@ -149,11 +155,12 @@ int control_abort(const struct dirs *d, const char *reason) {
 
         for (size_t i = 0; i < n; i++)
                 if (v[i].runner_fd >= 0)
-                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGTERM, NULL, 0);
+                        (void)sys_pidfd_send_signal(v[i].runner_fd, SIGTERM);
         /* Revert at once, ourselves: entries are idempotent, so a live runner
          * reverting the same ones does no harm, and a hung or stopped one
          * cannot delay the kill switch. */
-        struct abort_log log = {.lines = ""};
+        _cleanup_(json_object_putp) struct json_object *changes = json ? json_object_new_array() : NULL;
+        struct abort_log log = {.lines = "", .changes = changes};
         for (size_t i = 0; i < n; i++)
                 (void)journal_revert_all(v[i].j, NULL, abort_entry, &log);
         unsigned reverted = log.reverted, failed = log.failed;
@@ -168,28 +175,43 @@ int control_abort(const struct dirs *d, const char *reason) {
                 if (v[i].runner_fd < 0)
                         continue;
                 if (v[i].stopped) {
-                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
+                        (void)sys_pidfd_send_signal(v[i].runner_fd, SIGKILL);
                         continue;
                 }
                 uint64_t now = mono_now();
                 struct pollfd p = {.fd = v[i].runner_fd, .events = POLLIN};
                 if (now < deadline && poll(&p, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) == 0)
-                        (void)syscall(SYS_pidfd_send_signal, v[i].runner_fd, SIGKILL, NULL, 0);
+                        (void)sys_pidfd_send_signal(v[i].runner_fd, SIGKILL);
         }
         for (size_t i = 0; i < n; i++)
                 if (journal_outstanding(v[i].j) == 0 && !process_alive(v[i].j->runner_pid, v[i].j->runner_start))
                         (void)journal_remove(v[i].j);
 
-        if (latch >= 0)
-                printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
-        else
-                printf("sabot abort: every run stopped, but chaos is NOT disarmed: the latch could not be set\n");
-        if (n == 0 || (reverted == 0 && failed == 0))
-                printf("nothing was applied; checked %zu run%s in %.1f ms\n", n, n == 1 ? "" : "s",
-                       (double)(t_reverted - t0) / 1e6);
-        else
-                printf("reverted %u change%s of %zu run%s in %.1f ms\n%s", reverted, reverted == 1 ? "" : "s", n,
-                       n == 1 ? "" : "s", (double)(t_reverted - t0) / 1e6, lines);
+        if (json) {
+                _cleanup_(json_object_putp) struct json_object *doc = json_doc_new("abort");
+                if (!doc)
+                        return log_error_errno(-ENOMEM, "abort: %m"), free_all(v, n), EXIT_INTERNAL;
+                json_add(doc, "disarmed", json_object_new_boolean(latch >= 0));
+                json_add(doc, "latch_error", latch < 0 ? json_str(latch_why) : NULL);
+                json_add(doc, "runs", json_object_new_int64((int64_t)n));
+                json_add(doc, "reverted", json_object_new_int64(reverted));
+                json_add(doc, "failed", json_object_new_int64(failed));
+                json_add(doc, "refused_journals", json_object_new_int(refused));
+                json_add(doc, "elapsed_ms", json_ms(t_reverted - t0));
+                json_add(doc, "changes", json_object_get(changes));
+                (void)json_print(doc, stdout);
+        } else {
+                if (latch >= 0)
+                        printf("sabot abort: chaos disarmed on this host ('sabot arm' re-enables it)\n");
+                else
+                        printf("sabot abort: every run stopped, but chaos is NOT disarmed: the latch could not be set\n");
+                if (n == 0 || (reverted == 0 && failed == 0))
+                        printf("nothing was applied; checked %zu run%s in %.1f ms\n", n, n == 1 ? "" : "s",
+                               (double)(t_reverted - t0) / 1e6);
+                else
+                        printf("reverted %u change%s of %zu run%s in %.1f ms\n%s", reverted, reverted == 1 ? "" : "s", n,
+                               n == 1 ? "" : "s", (double)(t_reverted - t0) / 1e6, lines);
+        }
         free_all(v, n);
         int code = EXIT_HELD;
         if (failed) {
@@ -231,56 +253,35 @@ int control_disarm(const struct dirs *d, const char *reason) {
         return EXIT_HELD;
 }
 
-static void json_str(const char *s) {
-        putchar('"');
-        for (; s && *s; s++) {
-                if (*s == '"' || *s == '\\')
-                        printf("\\%c", *s);
-                else if ((unsigned char)*s < 0x20)
-                        printf("\\u%04x", (unsigned char)*s);
-                else
-                        putchar(*s);
-        }
-        putchar('"');
-}
-
-/* The SLO states a live run keeps beside its journal (see run.c). */
-static void print_slos(const struct journal *j, bool json) {
+/* The SLO states a live run keeps beside its journal (see run.c): printed,
+ * or added to slos (with --json). */
+static void print_slos(const struct journal *j, struct json_object *slos) {
         _cleanup_free_ char *text = NULL;
-        if (json)
-                printf(", \"slos\": [");
-        if (journal_sibling_read(j, ".slo", 64 * 1024, &text) >= 0) {
-                bool first = true;
-                for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        char *f[4] = {line};
-                        for (int k = 1; k < 4 && f[k - 1]; k++)
-                                if ((f[k] = strchr(f[k - 1], '\t')))
-                                        *f[k]++ = '\0';
-                        if (!f[3])
-                                continue;
-                        if (json) {
-                                printf("%s{\"name\": ", first ? "" : ", ");
-                                json_str(f[0]);
-                                printf(", \"probe\": ");
-                                json_str(f[1]);
-                                printf(", \"verdict\": ");
-                                json_str(f[2]);
-                                printf(", \"why\": ");
-                                json_str(f[3]);
-                                printf("}");
-                        } else {
-                                /* "healthy: error rate ..." says its verdict already. */
-                                const char *why = f[3];
-                                size_t l = strlen(f[2]);
-                                if (strncmp(why, f[2], l) == 0 && strncmp(why + l, ": ", 2) == 0)
-                                        why += l + 2;
-                                printf("  slo %s (%s): %s: %s\n", f[0], f[1], f[2], why);
-                        }
-                        first = false;
+        if (journal_sibling_read(j, ".slo", 64 * 1024, &text) < 0)
+                return;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[4] = {line};
+                for (int k = 1; k < 4 && f[k - 1]; k++)
+                        if ((f[k] = strchr(f[k - 1], '\t')))
+                                *f[k]++ = '\0';
+                if (!f[3])
+                        continue;
+                if (slos) {
+                        struct json_object *o = json_object_new_object();
+                        json_add(o, "name", json_str(f[0]));
+                        json_add(o, "probe", json_str(f[1]));
+                        json_add(o, "verdict", json_str(f[2]));
+                        json_add(o, "why", json_str(f[3]));
+                        json_object_array_add(slos, o);
+                } else {
+                        /* "healthy: error rate ..." says its verdict already. */
+                        const char *why = f[3];
+                        size_t l = strlen(f[2]);
+                        if (strncmp(why, f[2], l) == 0 && strncmp(why + l, ": ", 2) == 0)
+                                why += l + 2;
+                        printf("  slo %s (%s): %s: %s\n", f[0], f[1], f[2], why);
                 }
         }
-        if (json)
-                printf("]");
 }
 
 int control_status(const struct dirs *d, bool json) {
@@ -300,12 +301,16 @@ int control_status(const struct dirs *d, bool json) {
         if (r < 0)
                 return EXIT_INTERNAL; /* said by load_all */
         int refused = r;
+        _cleanup_(json_object_putp) struct json_object *doc = json ? json_doc_new("status") : NULL;
+        struct json_object *runs = NULL;
         if (json) {
-                printf("{\"armed\": %s, \"disarmed_reason\": ", armed ? "true" : "false");
-                armed ? printf("null") : json_str(why);
-                if (latch < 0)
-                        printf(", \"latch_error\": true");
-                printf(", \"runs\": [");
+                if (!doc)
+                        return free_all(v, n), log_error_errno(-ENOMEM, "status: %m"), EXIT_INTERNAL;
+                json_add(doc, "armed", json_object_new_boolean(armed));
+                json_add(doc, "disarmed_reason", armed ? NULL : json_str(why));
+                json_add(doc, "latch_error", json_object_new_boolean(latch < 0));
+                json_add(doc, "refused_journals", json_object_new_int(refused));
+                json_add(doc, "runs", runs = json_object_new_array());
         } else {
                 printf("%s%s%s\n", armed ? "armed" : "DISARMED", armed ? "" : ": ", armed ? "" : why);
                 if (n == 0)
@@ -315,42 +320,41 @@ int control_status(const struct dirs *d, bool json) {
                 const struct journal *j = v[i].j;
                 const char *state = v[i].runner_fd < 0 ? "dead" : v[i].stopped ? "stopped" : "running";
                 bool guard = process_alive(j->guardian_pid, j->guardian_start);
+                struct json_object *run = NULL, *active = NULL, *slos = NULL;
                 if (json) {
-                        printf("%s{\"run_id\": ", i ? ", " : "");
-                        json_str(j->run_id);
-                        printf(", \"scenario\": ");
-                        json_str(j->scenario);
-                        printf(", \"runner_pid\": %d, \"runner\": \"%s\", \"guardian_pid\": %d, \"guardian_alive\": %s, "
-                               "\"active\": [", (int)j->runner_pid, state, (int)j->guardian_pid, guard ? "true" : "false");
+                        json_object_array_add(runs, run = json_object_new_object());
+                        json_add(run, "run_id", json_str(j->run_id));
+                        json_add(run, "scenario", json_str(j->scenario));
+                        json_add(run, "runner_pid", json_object_new_int((int)j->runner_pid));
+                        json_add(run, "runner", json_str(state));
+                        json_add(run, "guardian_pid", json_object_new_int((int)j->guardian_pid));
+                        json_add(run, "guardian_alive", json_object_new_boolean(guard));
+                        json_add(run, "active", active = json_object_new_array());
+                        json_add(run, "slos", slos = json_object_new_array());
                 } else
                         printf("run %s (scenario %s): runner pid %d %s, guardian pid %d %s\n", j->run_id ? j->run_id : "?",
                                j->scenario ? j->scenario : "?", (int)j->runner_pid, state, (int)j->guardian_pid,
                                guard ? "alive" : "gone");
-                bool first = true;
                 for (size_t k = 0; k < j->n; k++) {
                         const struct jentry *e = &j->v[k];
                         if (e->reverted)
                                 continue;
                         if (json) {
-                                printf("%s{\"kind\": \"%s\", \"pid\": %d, \"cgroup\": ", first ? "" : ", ", e->kind, (int)e->pid);
-                                e->cgroup ? json_str(e->cgroup) : (void)printf("null");
-                                printf(", \"name\": ");
-                                e->name ? json_str(e->name) : (void)printf("null");
-                                printf("}");
+                                struct json_object *o = json_object_new_object();
+                                json_add(o, "kind", json_str(e->kind));
+                                json_add(o, "pid", json_object_new_int((int)e->pid));
+                                json_add(o, "cgroup", json_str(e->cgroup));
+                                json_add(o, "name", json_str(e->name));
+                                json_object_array_add(active, o);
                         } else if (e->cgroup)
                                 printf("  active: %s %s (%s)\n", e->kind, e->cgroup, e->name ? e->name : "-");
                         else
                                 printf("  active: %s pid %d (%s)\n", e->kind, (int)e->pid, e->name ? e->name : "-");
-                        first = false;
                 }
-                if (json)
-                        printf("]");
-                print_slos(j, json);
-                if (json)
-                        printf("}");
+                print_slos(j, slos);
         }
         if (json)
-                printf("]}\n");
+                (void)json_print(doc, stdout);
         free_all(v, n);
         return latch < 0 || refused ? EXIT_INTERNAL : EXIT_HELD;
 }

@@ -39,9 +39,13 @@ static int diag_cmp(const void *a, const void *b) {
         return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void diags_print(struct diags *d, FILE *out) {
+void diags_sort(struct diags *d) {
         if (d->n > 1)
                 qsort(d->v, d->n, sizeof d->v[0], diag_cmp);
+}
+
+void diags_print(struct diags *d, FILE *out) {
+        diags_sort(d);
         for (size_t i = 0; i < d->n; i++) {
                 const struct diag *x = &d->v[i];
                 const char *lvl = x->level == DIAG_WARNING ? "warning: "
@@ -61,11 +65,40 @@ const struct diag *diags_find(const struct diags *d, const char *needle) {
         return NULL;
 }
 
+void diags_note_key(struct diags *d, const char *file, unsigned line, const char *key) {
+        if (!d->want_keys)
+                return;
+        struct diag_key k = {.file = strdup(file ? file : "-"), .line = line, .key = strdup(key)};
+        /* Out of memory: the diagnostic just names no key. */
+        if (!k.file || !k.key || array_push(&d->keys, &d->n_keys, sizeof k, &k) < 0) {
+                free(k.file);
+                free(k.key);
+        }
+}
+
+const char *diags_key(const struct diags *d, const struct diag *x) {
+        if (!x->line)
+                return NULL;
+        for (size_t i = 0; i < d->n_keys; i++)
+                if (d->keys[i].line == x->line && streq(d->keys[i].file, x->file))
+                        return d->keys[i].key;
+        return NULL;
+}
+
+const char *diag_level_to_string(enum diag_level level) {
+        return level == DIAG_WARNING ? "warning" : level == DIAG_NOTE ? "note" : "error";
+}
+
 void diags_free(struct diags *d) {
         for (size_t i = 0; i < d->n; i++) {
                 free(d->v[i].file);
                 free(d->v[i].msg);
         }
         free(d->v);
+        for (size_t i = 0; i < d->n_keys; i++) {
+                free(d->keys[i].file);
+                free(d->keys[i].key);
+        }
+        free(d->keys);
         *d = (struct diags){0};
 }

@@ -17,10 +17,22 @@ struct diag {
         size_t seq; /* insertion order, to keep the sort stable */
 };
 
+/* Which key each line of a file set (noted by the parser), so that a
+ * diagnostic can name its key in machine-readable output. */
+struct diag_key {
+        char *file;
+        unsigned line;
+        char *key;
+};
+
 struct diags {
         struct diag *v;
         size_t n;
         size_t errors;
+        /* Set by whoever wants keys (--json): only then are they noted. */
+        bool want_keys;
+        struct diag_key *keys;
+        size_t n_keys;
 };
 
 void diags_add(struct diags *d, enum diag_level level, const char *file, unsigned line,
@@ -34,3 +46,10 @@ void diags_print(struct diags *d, FILE *out);
 /* Whether any diagnostic's message contains needle (for tests). */
 const struct diag *diags_find(const struct diags *d, const char *needle);
 void diags_free(struct diags *d);
+/* Note that file:line sets key; the key of a diagnostic on that line, or
+ * NULL (a section header, a line that is no key = value, the whole file). */
+void diags_note_key(struct diags *d, const char *file, unsigned line, const char *key);
+const char *diags_key(const struct diags *d, const struct diag *x);
+/* Sort by file, then line (as diags_print does). */
+void diags_sort(struct diags *d);
+const char *diag_level_to_string(enum diag_level level);

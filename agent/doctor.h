@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Print what this host supports; 0 when everything, 6 when something is not. */
-int doctor_main(void);
+#include <stdbool.h>
+
+/* Print what this host supports (with json, as a JSON document); 0 when
+ * everything, 6 when something is not. */
+int doctor_main(bool json);

@@ -15,15 +15,9 @@
 #include "../faults/fault.h"
 #include "../faults/syscall.h"
 
-static uint64_t mono_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* Answer the launched targets' calls (fail open) until until. */
 static void serve(const int *nfds, size_t n, uint64_t until) {
-        while (mono_ns() < until) {
+        while (mono_now() < until) {
                 struct pollfd p[NOTIFY_MAX_LISTENERS];
                 for (size_t i = 0; i < n; i++)
                         p[i] = (struct pollfd){.fd = nfds[i], .events = POLLIN};
@@ -49,16 +43,16 @@ static void end_targets(struct journal *j, const int *nfds, size_t n) {
         /* Calls just let go need a moment to return before the end (the
          * kernel is reverted already: this holds up no fault's revert). */
         if (n && targets_running(j))
-                serve(nfds, n, mono_ns() + 200 * NSEC_PER_MSEC);
+                serve(nfds, n, mono_now() + 200 * NSEC_PER_MSEC);
         bool any = false;
         for (size_t i = 0; i < j->n; i++)
                 if (is_target(&j->v[i]) && !j->v[i].reverted && process_entry_running(&j->v[i])) {
                         (void)process_signal_entry(&j->v[i], SIGTERM);
                         any = true;
                 }
-        uint64_t until = mono_ns() + TARGET_STOP_NS;
-        while (any && mono_ns() < until) {
-                serve(nfds, n, mono_ns() + 20 * NSEC_PER_MSEC);
+        uint64_t until = mono_now() + TARGET_STOP_NS;
+        while (any && mono_now() < until) {
+                serve(nfds, n, mono_now() + 20 * NSEC_PER_MSEC);
                 any = targets_running(j);
         }
 }
@@ -235,10 +229,10 @@ static int guardian_send(int fd, enum guardian_msg t, const void *payload, size_
 
 static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path, uint64_t deadline, uint64_t grace,
                                     const struct notify_shared *sh) {
-        struct guardian_state st = {.deadline_ns = deadline, .last_ns = mono_ns()};
+        struct guardian_state st = {.deadline_ns = deadline, .last_ns = mono_now()};
         const char *why = NULL;
         while (!why) {
-                uint64_t now = mono_ns();
+                uint64_t now = mono_now();
                 uint64_t until = st.last_ns + grace < st.deadline_ns + grace ? st.last_ns + grace : st.deadline_ns + grace;
                 int timeout = until > now ? (int)((until - now) / NSEC_PER_MSEC) + 1 : 0;
                 /* The runner's pidfd as well as the socket: a child it forked
@@ -248,7 +242,7 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
                 int n = poll(p, runner_pidfd >= 0 ? 2 : 1, timeout);
                 if (n < 0 && errno == EINTR)
                         continue;
-                now = mono_ns();
+                now = mono_now();
                 if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                         enum guardian_recv r = guardian_recv(rfd, &st, now);
                         if (r == GUARDIAN_RECV_DONE)
@@ -263,7 +257,7 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
                                                             : "the runner stopped responding";
                         /* It must not wake up and answer calls or inject any more. */
                         if (runner_pidfd >= 0) {
-                                (void)syscall(SYS_pidfd_send_signal, runner_pidfd, SIGKILL, NULL, 0);
+                                (void)sys_pidfd_send_signal(runner_pidfd, SIGKILL);
                                 struct pollfd d = {.fd = runner_pidfd, .events = POLLIN};
                                 (void)poll(&d, 1, 100);
                         }
@@ -287,7 +281,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                 munmap(sh, sizeof *sh);
                 return r;
         }
-        int runner_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        int runner_pidfd = sys_pidfd_open(getpid());
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
@@ -303,9 +297,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                  * reach the runner, which reverts; the guardian stays. */
                 setsid();
                 prctl(PR_SET_NAME, "sabot-guardian");
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
+                child_reset_signals(false);
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGPIPE, SIG_IGN);

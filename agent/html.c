@@ -30,6 +30,23 @@ static double num(struct json_object *o, const char *k, double dflt) {
         return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : dflt;
 }
 
+/* Element i of an array as a number; NaN for null (a value that was not
+ * finite, or none). */
+static double at(struct json_object *a, size_t i) {
+        struct json_object *v = json_object_array_get_idx(a, i);
+        return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
+}
+
+/* A time in ms: KEY_ms, or KEY_ns of reports from before schema_version 1. */
+static double ms(struct json_object *o, const char *key, double dflt) {
+        char k[64];
+        snprintf(k, sizeof k, "%s_ms", key);
+        if (get(o, k))
+                return num(o, k, dflt);
+        snprintf(k, sizeof k, "%s_ns", key);
+        return get(o, k) ? num(o, k, dflt * 1e6) / 1e6 : dflt;
+}
+
 /* A round step for about n ticks over span. */
 static double nice_step(double span, int n) {
         double raw = span / n, mag = pow(10, floor(log10(raw > 0 ? raw : 1)));
@@ -48,7 +65,7 @@ static void timeline(FILE *f, struct json_object *slo, struct json_object *fault
         double ymax = 0;
         for (size_t i = 0; i < n; i++) {
                 struct json_object *s = json_object_array_get_idx(samples, i);
-                double y = json_object_get_double(json_object_array_get_idx(s, by_value ? 3 : 2));
+                double y = at(s, by_value ? 3 : 2);
                 if (isfinite(y) && y > ymax)
                         ymax = y;
         }
@@ -74,7 +91,7 @@ static void timeline(FILE *f, struct json_object *slo, struct json_object *fault
         size_t nf = faults ? json_object_array_length(faults) : 0;
         for (size_t i = 0; i < nf; i++) {
                 struct json_object *fa = json_object_array_get_idx(faults, i);
-                double a = num(fa, "applied_ns", NAN) / 1e6, b = num(fa, "reverted_ns", end_ms * 1e6) / 1e6;
+                double a = ms(fa, "applied", NAN), b = ms(fa, "reverted", end_ms);
                 if (!isfinite(a))
                         continue;
                 fprintf(f, "<rect class=\"fault\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>", X(a), MT,
@@ -105,23 +122,23 @@ static void timeline(FILE *f, struct json_object *slo, struct json_object *fault
         fputs("<polyline class=\"samples\" points=\"", f);
         for (size_t i = 0; i < n; i++) {
                 struct json_object *s = json_object_array_get_idx(samples, i);
-                double t = json_object_get_double(json_object_array_get_idx(s, 0)),
-                       y = json_object_get_double(json_object_array_get_idx(s, by_value ? 3 : 2));
+                double t = at(s, 0),
+                       y = at(s, by_value ? 3 : 2);
                 if (isfinite(y))
                         fprintf(f, "%.1f,%.1f ", X(t), Y(y));
         }
         fputs("\"/>\n", f);
         for (size_t i = 0; i < n; i++) {
                 struct json_object *s = json_object_array_get_idx(samples, i);
-                double t = json_object_get_double(json_object_array_get_idx(s, 0)),
-                       y = json_object_get_double(json_object_array_get_idx(s, by_value ? 3 : 2));
+                double t = at(s, 0),
+                       y = at(s, by_value ? 3 : 2);
                 if (!json_object_get_int(json_object_array_get_idx(s, 1)))
                         fprintf(f, "<circle class=\"fail\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>failed at %.1f s</title></circle>\n",
                                 X(t), Y(isfinite(y) ? y : 0), t / 1000);
         }
         /* The abort. */
         if (breach && !json_object_is_type(breach, json_type_null) && streq(str(breach, "slo") ?: "", str(slo, "name") ?: "")) {
-                double t = num(breach, "at_ns", 0) / 1e6;
+                double t = ms(breach, "at", 0);
                 fprintf(f, "<line class=\"abort\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/><text class=\"alabel\" x=\"%.1f\" "
                            "y=\"%d\">abort</text>\n",
                         X(t), MT - 4, X(t), H - MB, X(t) + 4, MT - 8 + 12);
@@ -158,26 +175,18 @@ int report_html(const char *json_path, const char *out_path) {
                 json_object_put(r);
                 return -EBADMSG;
         }
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
-        /* Created afresh, never through a link someone left at that name:
-         * root may write the page into a directory others can write to. */
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        FILE *f = fd >= 0 ? fdopen(fd, "we") : NULL;
-        if (!f && fd >= 0) {
-                int e = -errno;
-                close(fd);
-                json_object_put(r);
-                return e;
-        }
+        /* OUT.tmp created afresh, never through a link someone left at
+         * that name: root may write the page into a directory others can
+         * write to. */
+        const char *base = NULL;
+        _cleanup_close_ int dfd = dir_open_parent(out_path, &base);
+        FILE *f = dfd >= 0 ? replace_fopen(dfd, base, 0644) : NULL;
         if (!f) {
-                int e = -errno;
+                int e = dfd < 0 ? dfd : -errno;
                 json_object_put(r);
                 return e;
         }
-        double end_ms = num(get(r, "end"), "mono_ns", 0) / 1e6;
+        double end_ms = get(get(r, "end"), "t_ms") ? num(get(r, "end"), "t_ms", 0) : ms(get(r, "end"), "mono", 0);
         int code = (int)num(r, "exit_code", 1);
         fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>sabot: ", f);
         esc(f, str(sc, "name"));
@@ -220,20 +229,24 @@ int report_html(const char *json_path, const char *out_path) {
                 fputs("</small></h3>\n", f);
                 timeline(f, o, faults, breach, end_ms);
         }
-        double off = num(r, "faults_start_ns", 0) / 1e9;
+        double off = ms(r, "faults_start", 0) / 1e3;
         fputs("<h2>Faults</h2>\n<table><tr><th>fault</th><th>type</th><th>window</th><th>applied</th><th>reverted</th><th>outcome</th></tr>\n", f);
         for (size_t i = 0; i < json_object_array_length(faults); i++) {
-                struct json_object *fa = json_object_array_get_idx(faults, i), *w = get(fa, "window_ns");
+                struct json_object *fa = json_object_array_get_idx(faults, i), *w = get(fa, "window_ms");
+                /* Seconds from ms, or from the ns of older reports. */
+                double unit = w ? 1e3 : 1e9;
+                if (!w)
+                        w = get(fa, "window_ns");
                 fputs("<tr><td>", f);
                 esc(f, str(fa, "name"));
                 fputs("</td><td>", f);
                 esc(f, str(fa, "type"));
                 fprintf(f, "</td><td class=\"t\">%.1f – %.1f s</td>",
-                        off + (w ? json_object_get_double(json_object_array_get_idx(w, 0)) / 1e9 : 0),
-                        off + (w ? json_object_get_double(json_object_array_get_idx(w, 1)) / 1e9 : 0));
-                double a = num(fa, "applied_ns", NAN), b = num(fa, "reverted_ns", NAN);
-                isfinite(a) ? fprintf(f, "<td class=\"t\">%.3f s</td>", a / 1e9) : fputs("<td class=\"t\">—</td>", f);
-                isfinite(b) ? fprintf(f, "<td class=\"t\">%.3f s</td>", b / 1e9) : fputs("<td class=\"t\">—</td>", f);
+                        off + (w ? json_object_get_double(json_object_array_get_idx(w, 0)) / unit : 0),
+                        off + (w ? json_object_get_double(json_object_array_get_idx(w, 1)) / unit : 0));
+                double a = ms(fa, "applied", NAN), b = ms(fa, "reverted", NAN);
+                isfinite(a) ? fprintf(f, "<td class=\"t\">%.3f s</td>", a / 1e3) : fputs("<td class=\"t\">—</td>", f);
+                isfinite(b) ? fprintf(f, "<td class=\"t\">%.3f s</td>", b / 1e3) : fputs("<td class=\"t\">—</td>", f);
                 fputs("<td>", f);
                 esc(f, str(fa, "outcome"));
                 fputs("</td></tr>\n", f);
@@ -243,20 +256,15 @@ int report_html(const char *json_path, const char *out_path) {
                 struct json_object *e = json_object_array_get_idx(events, i);
                 fputs("<tr class=\"lv-", f);
                 esc(f, str(e, "level"));
-                fprintf(f, "\"><td class=\"t\">%.3f s</td><td>", num(e, "mono_ns", 0) / 1e9);
+                fprintf(f, "\"><td class=\"t\">%.3f s</td><td>", (get(e, "t_ms") ? num(e, "t_ms", 0) : ms(e, "mono", 0)) / 1e3);
                 esc(f, str(e, "fault"));
                 fputs("</td><td class=\"m\">", f);
                 esc(f, str(e, "message"));
                 fputs("</td></tr>\n", f);
         }
         fputs("</table>\n</body></html>\n", f);
-        int rr = ferror(f) ? -EIO : 0;
-        if (fclose(f) != 0 && !rr)
-                rr = -errno;
         json_object_put(r);
-        if (rr >= 0 && rename(tmp, out_path) < 0)
-                rr = -errno;
-        if (rr < 0)
-                unlink(tmp);
-        return rr;
+        /* Not durable, as it always was: the page is made again from the
+         * JSON report at will. */
+        return replace_fclose(dfd, f, base, false);
 }

@@ -75,12 +75,6 @@ static int append_line(struct journal *j, const char *fmt, ...) {
         return r;
 }
 
-static uint64_t now_wall_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* RUN_DIR/runs, checked: made when create. */
 static int runs_dir_open(const char *run_dir, bool create, int *ret_fd) {
         _cleanup_close_ int rfd = -1;
@@ -127,7 +121,7 @@ int journal_create(const char *run_dir, const char *run_id, const char *scenario
         j->scenario = strdup(scenario);
         j->runner_pid = getpid();
         (void)proc_starttime(j->runner_pid, &j->runner_start);
-        j->started_wall_ns = now_wall_ns();
+        j->started_wall_ns = wall_now();
         j->next_seq = 0; /* the header goes first */
         char esc[PATH_MAX * 3];
         encode(scenario, esc, sizeof esc);

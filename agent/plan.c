@@ -514,15 +514,18 @@ void plan_print(const struct plan *pl, FILE *out) {
         }
 }
 
+void resolved_target_done(struct resolved_target *rt) {
+        free(rt->pids);
+        free(rt->cgroup);
+        free(rt->ex);
+        free(rt->problem);
+}
+
 void plan_free(struct plan *pl) {
         if (!pl)
                 return;
-        for (size_t i = 0; pl->targets && i < pl->s->n_targets; i++) {
-                free(pl->targets[i].cgroup);
-                free(pl->targets[i].pids);
-                free(pl->targets[i].ex);
-                free(pl->targets[i].problem);
-        }
+        for (size_t i = 0; pl->targets && i < pl->s->n_targets; i++)
+                resolved_target_done(&pl->targets[i]);
         free(pl->targets);
         free(pl->faults);
         free(pl->cgroup_root);

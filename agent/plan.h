@@ -46,6 +46,10 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
                struct plan **ret, struct diags *d);
 /* Resolve one target (exposed for tests). */
 int plan_resolve_target(const struct plan *pl, const struct target *t, struct resolved_target *rt);
+/* Free what rt holds (not rt itself): `_cleanup_resolved_target_ struct
+ * resolved_target rt = {0};` before plan_resolve_target. */
+void resolved_target_done(struct resolved_target *rt);
+#define _cleanup_resolved_target_ _cleanup_(resolved_target_done)
 void plan_print(const struct plan *pl, FILE *out);
 void plan_free(struct plan *pl);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free);

@@ -5,36 +5,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "json.h"
 #include "run.h"
-
-static void json_str(FILE *f, const char *s) {
-        if (!s) {
-                fputs("null", f);
-                return;
-        }
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c == '\n')
-                        fputs("\\n", f);
-                else if (c < 0x20)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
-}
-
-static void json_time(FILE *f, uint64_t wall_ns) {
-        time_t t = (time_t)(wall_ns / NSEC_PER_SEC);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char buf[64];
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-        fprintf(f, "\"%s.%03lluZ\"", buf, (unsigned long long)(wall_ns % NSEC_PER_SEC / NSEC_PER_MSEC));
-}
 
 static const char *level_name(int level) {
         static const char *const n[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
@@ -56,174 +28,153 @@ int report_write(const struct run *r, const char *path) {
         return q;
 }
 
-/* NAME.tmp in dfd as a FILE, created afresh. */
-static FILE *replace_fopen(int dfd, const char *name, mode_t mode) {
-        int fd = replace_open(dfd, name, mode);
-        if (fd < 0) {
-                errno = -fd;
-                return NULL;
+/* Samples as [ms since the run's start, ok (0/1), latency ms, value or
+ * null], and for a value probe whose value was not finite, a fifth
+ * element saying which. */
+static struct json_object *samples_json(const struct run *r, const struct slo_status *st) {
+        struct json_object *a = json_object_new_array_ext((int)st->n_samples);
+        bool by_value = st->o->probe == PROBE_PROMETHEUS || st->o->probe == PROBE_PSI;
+        for (size_t k = 0; a && k < st->n_samples; k++) {
+                const struct slo_sample *x = &st->samples[k];
+                struct json_object *e = json_object_new_array_ext(5);
+                json_object_array_add(e, json_ms(x->t_ns - r->t0_mono));
+                json_object_array_add(e, json_object_new_int(x->ok));
+                json_object_array_add(e, json_ms(x->latency_ns));
+                json_object_array_add(e, json_num(x->value));
+                if (by_value && json_nonfinite(x->value))
+                        json_object_array_add(e, json_object_new_string(json_nonfinite(x->value)));
+                json_set_inline(e);
+                json_object_array_add(a, e);
         }
-        FILE *f = fdopen(fd, "w");
-        if (!f) {
-                int e = errno;
-                close(fd);
-                replace_abort(dfd, name);
-                errno = e;
-        }
-        return f;
+        return a;
 }
 
-/* Flush, fsync, rename over NAME, close. */
-static int replace_fclose(int dfd, FILE *f, const char *name) {
-        int r = ferror(f) ? -EIO : 0;
-        if (fflush(f) != 0)
-                r = -errno;
-        if (r >= 0)
-                r = replace_commit(dfd, fileno(f), name, true);
-        else
-                replace_abort(dfd, name);
-        fclose(f);
-        return r;
-}
-
-int report_write_at(const struct run *r, int dfd, const char *name) {
-        FILE *f = replace_fopen(dfd, name, 0644);
-        if (!f)
-                return -errno;
+static struct json_object *report_json(const struct run *r) {
         struct utsname u;
         uname(&u);
         const struct scenario *s = r->s;
-        fprintf(f, "{\n  \"sabot_version\": ");
-        json_str(f, SABOT_VERSION);
-        fprintf(f, ",\n  \"run_id\": ");
-        json_str(f, r->run_id);
-        fprintf(f, ",\n  \"scenario\": {\"name\": ");
-        json_str(f, s->head.name);
-        fprintf(f, ", \"file\": ");
-        json_str(f, s->file);
-        fprintf(f, ", \"description\": ");
-        json_str(f, s->head.description);
-        fprintf(f, ", \"duration_ns\": %llu},\n", (unsigned long long)s->head.duration);
-        fprintf(f, "  \"host\": {\"hostname\": ");
-        json_str(f, u.nodename);
-        fprintf(f, ", \"kernel\": ");
-        json_str(f, u.release);
-        fprintf(f, "},\n  \"start\": {\"wall\": ");
-        json_time(f, r->t0_wall);
-        fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": 0},\n", (unsigned long long)r->t0_wall);
-        fprintf(f, "  \"end\": {\"wall\": ");
-        json_time(f, r->end_wall);
-        fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": %llu},\n", (unsigned long long)r->end_wall,
-                (unsigned long long)(r->end_mono - r->t0_mono));
+        struct json_object *doc = json_doc_new("report"), *o, *a;
+        if (!doc)
+                return NULL;
+        json_add(doc, "sabot_version", json_str(SABOT_VERSION));
+        json_add(doc, "run_id", json_str(r->run_id));
+        json_add(doc, "scenario", o = json_object_new_object());
+        json_add(o, "name", json_str(s->head.name));
+        json_add(o, "file", json_str(s->file));
+        json_add(o, "description", json_str(s->head.description));
+        json_add(o, "duration_ms", json_ms(s->head.duration));
+        json_add(doc, "host", o = json_object_new_object());
+        json_add(o, "hostname", json_str(u.nodename));
+        json_add(o, "kernel", json_str(u.release));
+        /* Every offset below (_ms) counts from the run's start. */
+        json_add(doc, "start", o = json_object_new_object());
+        json_add(o, "wall", json_time(r->t0_wall));
+        json_add(o, "t_ms", json_ms(0));
+        json_add(doc, "end", o = json_object_new_object());
+        json_add(o, "wall", json_time(r->end_wall));
+        json_add(o, "t_ms", json_ms(r->end_mono - r->t0_mono));
         /* Fault windows count from here (after the steady-state check). */
-        fprintf(f, "  \"faults_start_ns\": %llu,\n", (unsigned long long)(r->faults0_mono - r->t0_mono));
+        json_add(doc, "faults_start_ms", json_ms(r->faults0_mono - r->t0_mono));
         /* The steady-state phase: from when the probes started, how long
          * every SLO had to hold, the bound, and when it held (null: never,
          * or no SLO). */
         if (s->n_slos) {
-                fprintf(f, "  \"steady_state\": {\"start_ns\": %llu, \"required_ns\": %llu, \"timeout_ns\": %llu, "
-                        "\"reached_ns\": ", (unsigned long long)(r->steady0_mono ? r->steady0_mono - r->t0_mono : 0),
-                        (unsigned long long)r->steady_ns, (unsigned long long)r->steady_timeout_ns);
-                if (r->steady_reached_mono)
-                        fprintf(f, "%llu},\n", (unsigned long long)(r->steady_reached_mono - r->t0_mono));
-                else
-                        fprintf(f, "null},\n");
+                json_add(doc, "steady_state", o = json_object_new_object());
+                json_add(o, "start_ms", json_ms(r->steady0_mono ? r->steady0_mono - r->t0_mono : 0));
+                json_add(o, "required_ms", json_ms(r->steady_ns));
+                json_add(o, "timeout_ms", json_ms(r->steady_timeout_ns));
+                json_add(o, "reached_ms", r->steady_reached_mono ? json_ms(r->steady_reached_mono - r->t0_mono) : NULL);
         }
-        fprintf(f, "  \"exit_code\": %d,\n  \"exit_reason\": ", r->exit_code);
-        json_str(f, r->reason);
-        fprintf(f, ",\n  \"faults\": [");
+        json_add(doc, "exit_code", json_object_new_int(r->exit_code));
+        json_add(doc, "exit_reason", json_str(r->reason));
+        json_add(doc, "faults", a = json_object_new_array());
         for (size_t i = 0; i < s->n_faults; i++) {
                 const struct fault_run *fr = &r->fr[i];
-                fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-                json_str(f, fr->f->hdr.name);
-                fprintf(f, ", \"type\": ");
-                json_str(f, fault_type_to_string(fr->f->type));
-                fprintf(f, ", \"window_ns\": [%llu, %llu], \"state\": ", (unsigned long long)fr->f->start,
-                        (unsigned long long)fault_end(s, fr->f));
-                json_str(f, state_name(fr->state));
-                fprintf(f, ", \"applied_ns\": ");
-                fr->applied_ns ? fprintf(f, "%llu", (unsigned long long)fr->applied_ns) : fprintf(f, "null");
-                fprintf(f, ", \"reverted_ns\": ");
-                fr->reverted_ns ? fprintf(f, "%llu", (unsigned long long)fr->reverted_ns) : fprintf(f, "null");
+                json_object_array_add(a, o = json_object_new_object());
+                json_add(o, "name", json_str(fr->f->hdr.name));
+                json_add(o, "type", json_str(fault_type_to_string(fr->f->type)));
+                struct json_object *w = json_object_new_array_ext(2);
+                json_object_array_add(w, json_ms(fr->f->start));
+                json_object_array_add(w, json_ms(fault_end(s, fr->f)));
+                json_set_inline(w);
+                json_add(o, "window_ms", w);
+                json_add(o, "state", json_str(state_name(fr->state)));
+                json_add(o, "applied_ms", fr->applied_ns ? json_ms(fr->applied_ns) : NULL);
+                json_add(o, "reverted_ms", fr->reverted_ns ? json_ms(fr->reverted_ns) : NULL);
                 /* Why: "window_end", or cut short at "breach", "abort", "the run's end". */
-                fprintf(f, ", \"reverted_at\": ");
-                json_str(f, fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL);
-                if (FAULT_MASK(fr->f->type) & FAULTS_PROC)
-                        fprintf(f, ", \"strikes\": %u, \"processes\": %u", fr->strikes, fr->hits);
-                else /* packets (network faults) or calls (syscall faults) */
-                        fprintf(f, ", \"matched\": %u, \"acted_on\": %u", fr->strikes, fr->hits);
-                fprintf(f, ", \"outcome\": ");
-                json_str(f, fr->outcome);
-                fputc('}', f);
+                json_add(o, "reverted_at", json_str(fr->cut_by ? fr->cut_by : fr->state == FR_DONE ? "window_end" : NULL));
+                if (FAULT_MASK(fr->f->type) & FAULTS_PROC) {
+                        json_add(o, "strikes", json_object_new_int64(fr->strikes));
+                        json_add(o, "processes", json_object_new_int64(fr->hits));
+                } else { /* packets (network faults) or calls (syscall faults) */
+                        json_add(o, "matched", json_object_new_int64(fr->strikes));
+                        json_add(o, "acted_on", json_object_new_int64(fr->hits));
+                }
+                json_add(o, "outcome", json_str(fr->outcome));
         }
-        fprintf(f, "\n  ],\n  \"slos\": [");
+        json_add(doc, "slos", a = json_object_new_array());
         static const char *const verdicts[] = {"unknown", "healthy", "breached"};
         for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
                 const struct slo_status *st = slo_guard_status(r->guard, i);
-                fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-                json_str(f, st->o->hdr.name);
-                fprintf(f, ", \"probe\": ");
-                json_str(f, slo_probe_to_string(st->o->probe));
-                fprintf(f, ", \"verdict\": ");
-                json_str(f, verdicts[st->verdict]);
-                fprintf(f, ", \"why\": ");
-                json_str(f, st->why);
+                const struct slo *so = st->o;
+                json_object_array_add(a, o = json_object_new_object());
+                json_add(o, "name", json_str(so->hdr.name));
+                json_add(o, "probe", json_str(slo_probe_to_string(so->probe)));
+                json_add(o, "verdict", json_str(verdicts[st->verdict]));
+                json_add(o, "why", json_str(st->why));
                 /* Thresholds, for whoever draws the timeline. */
-                const struct slo *o = st->o;
-                fprintf(f, ", \"thresholds\": {");
-                const char *sep = "";
-                if (conf_line(&scenario_spec, &o->hdr, "max_error_rate"))
-                        fprintf(f, "%s\"max_error_rate\": %g", sep, (double)o->max_error_rate / RATIO_ONE * 100), sep = ", ";
-                if (conf_line(&scenario_spec, &o->hdr, "max_latency"))
-                        fprintf(f, "%s\"max_latency_ms\": %g", sep, (double)o->max_latency / 1e6), sep = ", ";
-                if (conf_line(&scenario_spec, &o->hdr, "max"))
-                        fprintf(f, "%s\"max\": %g", sep, o->max), sep = ", ";
-                if (conf_line(&scenario_spec, &o->hdr, "min"))
-                        fprintf(f, "%s\"min\": %g", sep, o->min);
-                fprintf(f, "}, \"timeout_ms\": %g", (double)o->timeout / 1e6);
-                fprintf(f, ", \"recovered_after_ms\": ");
-                if (st->recovered_ns && r->reverted_mono)
-                        fprintf(f, "%.1f", (double)(st->recovered_ns - r->reverted_mono) / 1e6);
-                else
-                        fprintf(f, "null");
-                fprintf(f, ", \"samples\": [");
-                /* [ms since the run's start, ok, latency ms, value] */
-                for (size_t k = 0; k < st->n_samples; k++) {
-                        const struct slo_sample *x = &st->samples[k];
-                        double v = x->value;
-                        fprintf(f, "%s[%.1f, %d, %.2f, ", k ? ", " : "", (double)(x->t_ns - r->t0_mono) / 1e6, x->ok,
-                                (double)x->latency_ns / 1e6);
-                        v == v ? fprintf(f, "%g]", v) : fprintf(f, "null]");
-                }
-                fprintf(f, "]}");
+                struct json_object *th = json_object_new_object();
+                if (conf_line(&scenario_spec, &so->hdr, "max_error_rate"))
+                        json_add_number(th, "max_error_rate", (double)so->max_error_rate / RATIO_ONE * 100);
+                if (conf_line(&scenario_spec, &so->hdr, "max_latency"))
+                        json_add(th, "max_latency_ms", json_ms(so->max_latency));
+                if (conf_line(&scenario_spec, &so->hdr, "max"))
+                        json_add_number(th, "max", so->max);
+                if (conf_line(&scenario_spec, &so->hdr, "min"))
+                        json_add_number(th, "min", so->min);
+                json_add(o, "thresholds", th);
+                json_add(o, "timeout_ms", json_ms(so->timeout));
+                json_add(o, "recovered_after_ms", st->recovered_ns && r->reverted_mono && st->recovered_ns >= r->reverted_mono
+                                                          ? json_ms(st->recovered_ns - r->reverted_mono)
+                                                          : NULL);
+                json_add(o, "samples", samples_json(r, st));
         }
-        fprintf(f, "\n  ],\n  \"breach\": ");
         if (r->breach) {
-                fprintf(f, "{\"slo\": ");
-                json_str(f, r->breach->o->hdr.name);
-                fprintf(f, ", \"why\": ");
-                json_str(f, r->breach->why);
-                fprintf(f, ", \"value\": %g, \"threshold\": %g, \"at_ns\": %llu, \"breach_to_reverted_ms\": %.3f}",
-                        r->breach->value, r->breach->threshold, (unsigned long long)(r->breach_mono - r->t0_mono),
-                        (double)r->breach_to_reverted_ns / 1e6);
+                json_add(doc, "breach", o = json_object_new_object());
+                json_add(o, "slo", json_str(r->breach->o->hdr.name));
+                json_add(o, "why", json_str(r->breach->why));
+                /* In the threshold's unit: percent for an error rate, ms
+                 * for a latency, the query's own for a value. */
+                json_add_number(o, "value", r->breach->value);
+                json_add_number(o, "threshold", r->breach->threshold);
+                json_add(o, "at_ms", json_ms(r->breach_mono - r->t0_mono));
+                json_add(o, "breach_to_reverted_ms", json_ms(r->breach_to_reverted_ns));
         } else
-                fprintf(f, "null");
-        fprintf(f, ",\n  \"events\": [");
+                json_add(doc, "breach", NULL);
+        json_add(doc, "events", a = json_object_new_array());
         for (size_t i = 0; i < r->n_ev; i++) {
                 const struct run_event *e = &r->ev[i];
-                fprintf(f, "%s\n    {\"wall\": ", i ? "," : "");
-                json_time(f, e->wall_ns);
-                fprintf(f, ", \"wall_ns\": %llu, \"mono_ns\": %llu, \"level\": ", (unsigned long long)e->wall_ns,
-                        (unsigned long long)e->mono_ns);
-                json_str(f, level_name(e->level));
-                fprintf(f, ", \"fault\": ");
-                json_str(f, e->fault);
-                fprintf(f, ", \"message\": ");
-                json_str(f, e->msg);
-                fputc('}', f);
+                json_object_array_add(a, o = json_object_new_object());
+                json_add(o, "wall", json_time(e->wall_ns));
+                json_add(o, "t_ms", json_ms(e->mono_ns));
+                json_add(o, "level", json_str(level_name(e->level)));
+                json_add(o, "fault", json_str(e->fault));
+                json_add(o, "message", json_str(e->msg));
         }
-        fprintf(f, "\n  ]\n}\n");
-        return replace_fclose(dfd, f, name);
+        return doc;
+}
+
+int report_write_at(const struct run *r, int dfd, const char *name) {
+        _cleanup_(json_object_putp) struct json_object *doc = report_json(r);
+        const char *text = doc ? json_text(doc, true) : NULL;
+        if (!text)
+                return -ENOMEM;
+        FILE *f = replace_fopen(dfd, name, 0644);
+        if (!f)
+                return -errno;
+        fputs(text, f);
+        fputc('\n', f);
+        return replace_fclose(dfd, f, name, true); /* durable */
 }
 
 void report_summary(const struct run *r, FILE *out) {
@@ -324,5 +275,5 @@ int metrics_write(const struct run *r, const char *path) {
                 fprintf(f, "%s %.0f\n", series, previous(old, series) + (now && streq(now, reasons[i])));
         }
         /* node_exporter may read at any moment: replace the file whole. */
-        return replace_fclose(dfd, f, base);
+        return replace_fclose(dfd, f, base, true); /* durable */
 }

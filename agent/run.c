@@ -23,18 +23,6 @@
 #include "log.h"
 #include "run.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* The signals that stop a run. Blocked from the first line of run_main
  * on, so that none can kill it outright half-way through its start-up: a
  * pending one is seen at the next start-up stage (startup_stopped) or read
@@ -151,7 +139,7 @@ static void view_draw(struct run *r) {
                                 r->exec_pids[i] && !process_alive(r->exec_pids[i], r->exec_starts[i]) ? " (exited)" : "");
                 else {
                         /* Resolved afresh: the processes a strike would see now. */
-                        struct resolved_target rt = {0};
+                        _cleanup_resolved_target_ struct resolved_target rt = {0};
                         char pids[96] = "";
                         if (plan_resolve_target(r->pl, t, &rt) >= 0)
                                 for (size_t k = 0; k < rt.n_pids && strlen(pids) < sizeof pids - 16; k++)
@@ -160,7 +148,6 @@ static void view_draw(struct run *r) {
                         fprintf(stderr, "  target %s (%s %s): %zu process%s %s%s\n", t->hdr.name, selector_to_string(t->sel),
                                 target_value(t, c), rt.n_pids, rt.n_pids == 1 ? "" : "es", pids,
                                 strlen(pids) >= sizeof pids - 16 ? " …" : "");
-                        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
                 }
                 lines++;
         }
@@ -319,7 +306,7 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
                 snprintf(why, len, "the process the run launched has exited");
                 return true;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int q = plan_resolve_target(r->pl, t, &rt);
         /* Network and eBPF syscall faults match a unit's or cgroup's
          * processes by cgroup, in the kernel, as they come and go: the
@@ -329,7 +316,6 @@ static bool target_matches_nothing(struct run *r, const struct fault *f, char *w
         bool none = q >= 0 && (by_cgroup ? !rt.cgroup : rt.n_pids == 0);
         if (none)
                 snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return none;
 }
 
@@ -487,7 +473,7 @@ static int launch_targets(struct run *r) {
                         event(r, LOG_ERR, NULL, "target %s: cannot start %s: %s", t->hdr.name, t->exec, strerror(-q));
                         return q;
                 }
-                r->exec_pidfds[i] = (int)syscall(SYS_pidfd_open, r->exec_pids[i], 0);
+                r->exec_pidfds[i] = sys_pidfd_open(r->exec_pids[i]);
                 if (r->exec_pidfds[i] >= 0) {
                         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 100 + i};
                         epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->exec_pidfds[i], &ev);
@@ -972,7 +958,13 @@ static int loop(struct run *r) {
                                 event(r, LOG_WARNING, NULL, "%s: reverting everything", r->reason);
                                 return 0;
                         } else if (id == 2 && r->steady) { /* steady state's bound passed */
-                                (void)!read(r->tfd, &x, sizeof x);
+                                /* Every fd here is non-blocking: an event
+                                 * whose timer was re-armed earlier in the
+                                 * same batch reads nothing (EAGAIN), where a
+                                 * blocking read would hold the loop, and its
+                                 * heartbeats, until the new expiry. */
+                                if (read(r->tfd, &x, sizeof x) != sizeof x)
+                                        continue;
                                 if (steady_check(r) == 0) {
                                         const struct slo_status *bad = NULL;
                                         char a[FORMAT_MAX], b[FORMAT_MAX], why[200];
@@ -1081,11 +1073,11 @@ static int loop(struct run *r) {
 static int setup_loop(struct run *r) {
         sigset_t mask;
         stop_signals(&mask);
-        r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-        r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-        r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        r->hbfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         r->epfd = epoll_create1(EPOLL_CLOEXEC);
-        r->ns.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        r->ns.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (r->sigfd < 0 || r->tfd < 0 || r->hbfd < 0 || r->epfd < 0 || r->ns.tfd < 0)
                 return -errno;
         struct itimerspec hb = {
@@ -1300,7 +1292,7 @@ int run_main(const struct run_opts *o) {
         q = guardian_spawn(r->j->path, r->t0_mono + n_exec * TARGET_LAUNCH_NS + rest, GUARDIAN_GRACE_NS, &r->gfd,
                            &r->guardian, &r->ns.shared);
         if (q >= 0) {
-                r->guardian_pidfd = (int)syscall(SYS_pidfd_open, r->guardian, 0);
+                r->guardian_pidfd = sys_pidfd_open(r->guardian);
                 struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ID_GUARDIAN};
                 struct epoll_event hup = {.events = EPOLLRDHUP, .data.u64 = ID_GUARDIAN_SOCK};
                 if (r->guardian_pidfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->guardian_pidfd, &ev) < 0 ||

@@ -38,12 +38,6 @@ struct slo_guard {
         size_t n;
 };
 
-static uint64_t mono(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 void slo_status_add(struct slo_status *st, const struct slo_sample *sample, const char *fail) {
         struct slo_sample s = *sample;
         (void)array_push(&st->samples, &st->n_samples, sizeof s, &s);
@@ -69,7 +63,7 @@ void slo_status_add(struct slo_status *st, const struct slo_sample *sample, cons
 
 /* fail: what a failed sample saw ("connection refused"), NULL if ok. */
 static void add_sample_why(struct probe *p, bool ok, uint64_t latency, double value, const char *fail) {
-        struct slo_sample s = {.t_ns = mono(), .ok = ok, .latency_ns = latency, .value = value};
+        struct slo_sample s = {.t_ns = mono_now(), .ok = ok, .latency_ns = latency, .value = value};
         p->busy = false;
         slo_status_add(&p->st, &s, fail);
 }
@@ -178,7 +172,7 @@ static void http_done(struct slo_guard *g) {
                         p->body = NULL;
                         p->body_len = 0;
                 }
-                uint64_t lat = mono() - p->started_ns;
+                uint64_t lat = mono_now() - p->started_ns;
                 if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
                         lat = p->st.o->timeout;
                 char fail[96];
@@ -230,38 +224,23 @@ static void http_start(struct slo_guard *g, struct probe *p) {
         curl_lib.easy_setopt(e, CURLOPT_PRIVATE, p);
         p->easy = e;
         p->busy = true;
-        p->started_ns = mono();
+        p->started_ns = mono_now();
         curl_lib.multi_add_handle(g->multi, e);
 }
 
 /* ---- exec: a Nagios-style check, as an unprivileged user ---- */
 
-static char **words(const char *cmd) {
-        char *copy = strdup(cmd), **v = NULL;
-        size_t n = 0;
-        for (char *save = NULL, *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (d)
-                        (void)array_push(&v, &n, sizeof d, &d);
-        }
-        char *null = NULL;
-        (void)array_push(&v, &n, sizeof null, &null);
-        free(copy);
-        return v;
-}
-
 static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
-        char **argv = words(p->st.o->command);
-        pid_t pid = argv ? fork() : -1;
+        char **argv = NULL;
+        /* No probe at all rather than one with words missing. */
+        pid_t pid = argv_split(p->st.o->command, &argv) >= 0 ? fork() : -1;
         if (pid == 0) {
                 /* No setpgid: a probe child stays in its runner's process
                  * group, which is how every sabot run recognises it (and
                  * what it starts) as a sabot process that no fault may
                  * touch (host.c proc_is_sabot). Launched targets, which
                  * faults do touch, get a group of their own. */
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
+                child_reset_signals(false);
                 int nul = open("/dev/null", O_RDWR);
                 dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
                 if (setgroups(0, NULL) < 0 || setgid(g->gid) < 0 || setuid(g->uid) < 0)
@@ -269,17 +248,15 @@ static void exec_start(struct slo_guard *g, struct probe *p, size_t k) {
                 execv(argv[0], argv);
                 _exit(127);
         }
-        for (size_t i = 0; argv && argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         if (pid < 0) {
                 add_sample(p, false, 0, 0);
                 return;
         }
         p->pid = pid;
-        p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        p->pidfd = sys_pidfd_open(pid);
         p->busy = true;
-        p->started_ns = mono();
+        p->started_ns = mono_now();
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = SLO_ID_EXEC_BASE + k};
         epoll_ctl(g->epfd, EPOLL_CTL_ADD, p->pidfd, &ev);
 }
@@ -297,7 +274,7 @@ static void exec_reap(struct slo_guard *g, struct probe *p, bool timed_out) {
         epoll_ctl(g->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
         close(p->pidfd);
         p->pidfd = -1;
-        uint64_t lat = timed_out ? p->st.o->timeout : mono() - p->started_ns;
+        uint64_t lat = timed_out ? p->st.o->timeout : mono_now() - p->started_ns;
         char fail[64];
         if (timed_out)
                 snprintf(fail, sizeof fail, "timed out");
@@ -336,7 +313,7 @@ static void psi_sample(struct probe *p) {
 /* ---- the tick: start what is due, time out what is late ---- */
 
 static void tick(struct slo_guard *g) {
-        uint64_t now = mono();
+        uint64_t now = mono_now();
         for (size_t k = 0; k < g->n; k++) {
                 struct probe *p = &g->p[k];
                 if (p->busy && now - p->started_ns > p->st.o->timeout) {
@@ -473,7 +450,7 @@ void slo_judge(struct slo_status *st, uint64_t epoch_ns, uint64_t now) {
 }
 
 const struct slo_status *slo_guard_judge(struct slo_guard *g) {
-        uint64_t now = mono();
+        uint64_t now = mono_now();
         const struct slo_status *first = NULL;
         for (size_t k = 0; k < g->n; k++) {
                 slo_judge(&g->p[k].st, g->p[k].epoch_ns, now);
@@ -500,7 +477,7 @@ bool slo_steady_held(const struct slo_status *st, uint64_t need_ns, uint64_t now
 }
 
 bool slo_guard_steady_peek(const struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting) {
-        uint64_t now = mono();
+        uint64_t now = mono_now();
         const struct slo_status *worst = NULL;
         for (size_t k = 0; k < g->n; k++) {
                 const struct slo_status *st = &g->p[k].st;
@@ -534,7 +511,7 @@ bool slo_guard_note_recovery(struct slo_guard *g) {
         for (size_t k = 0; k < g->n; k++) {
                 struct slo_status *st = &g->p[k].st;
                 if (!st->recovered_ns && st->verdict == SLO_HEALTHY)
-                        st->recovered_ns = mono();
+                        st->recovered_ns = mono_now();
                 all = all && st->recovered_ns;
         }
         return all;
@@ -572,8 +549,8 @@ int slo_guard_new(const struct scenario *s, const char *user, int epfd, struct s
          * process behind each pidfd >= 0. */
         for (size_t k = 0; k < g->n; k++)
                 g->p[k] = (struct probe){.st.o = s->slos[k], .pidfd = -1};
-        g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-        g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        g->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (!g->p || g->tick_fd < 0 || g->curl_tfd < 0) {
                 slo_guard_free(g);
                 return -ENOMEM;

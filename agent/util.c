@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "util.h"
 
@@ -62,6 +64,58 @@ int array_push(void *v, size_t *n, size_t sz, const void *elem) {
         memcpy((char *)na + *n * sz, elem, sz);
         *arr = na;
         (*n)++;
+        return 0;
+}
+
+int sys_pidfd_open(pid_t pid) {
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+int sys_pidfd_send_signal(int pidfd, int sig) {
+        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int sys_pidfd_getfd(int pidfd, int targetfd) {
+        int fd = (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+void child_reset_signals(bool dispositions) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int s = 1; dispositions && s < NSIG; s++)
+                signal(s, SIG_DFL);
+}
+
+void argv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+int argv_split(const char *cmd, char ***ret) {
+        _cleanup_free_ char *copy = strdup(cmd);
+        _cleanup_(argv_freep) char **v = NULL;
+        size_t n = 0;
+        if (!copy)
+                return -ENOMEM;
+        /* v stays NULL-terminated as it grows, so argv_free can free it. */
+        char *null = NULL;
+        if (array_push(&v, &n, sizeof null, &null) < 0)
+                return -ENOMEM;
+        for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                char *d = strdup(w);
+                if (!d)
+                        return -ENOMEM;
+                if (array_push(&v, &n, sizeof null, &null) < 0) {
+                        free(d);
+                        return -ENOMEM;
+                }
+                v[n - 2] = d;
+        }
+        *ret = TAKE_PTR(v);
         return 0;
 }
 
@@ -396,6 +450,34 @@ void replace_abort(int dfd, const char *name) {
         char tmp[NAME_MAX + 1];
         tmp_name(tmp, name);
         (void)unlinkat(dfd, tmp, 0);
+}
+
+FILE *replace_fopen(int dfd, const char *name, mode_t mode) {
+        int fd = replace_open(dfd, name, mode);
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        FILE *f = fdopen(fd, "w");
+        if (!f) {
+                int e = errno;
+                close(fd);
+                replace_abort(dfd, name);
+                errno = e;
+        }
+        return f;
+}
+
+int replace_fclose(int dfd, FILE *f, const char *name, bool durable) {
+        int r = ferror(f) ? -EIO : 0;
+        if (fflush(f) != 0)
+                r = -errno;
+        if (r >= 0)
+                r = replace_commit(dfd, fileno(f), name, durable);
+        else
+                replace_abort(dfd, name);
+        fclose(f);
+        return r;
 }
 
 int dir_open_parent(const char *path, const char **ret_base) {

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,6 +53,34 @@ static inline void fclosep(FILE **f) {
 #define NSEC_PER_USEC 1000ULL
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_SEC 1000000000ULL
+
+/* Nanoseconds on a clock: CLOCK_MONOTONIC for intervals and deadlines,
+ * CLOCK_REALTIME for what is shown or kept across processes. */
+static inline uint64_t clock_ns(clockid_t id) {
+        struct timespec ts;
+        clock_gettime(id, &ts);
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+static inline uint64_t mono_now(void) { return clock_ns(CLOCK_MONOTONIC); }
+static inline uint64_t wall_now(void) { return clock_ns(CLOCK_REALTIME); }
+
+/* pidfd_open(2), pidfd_send_signal(2) (no siginfo) and pidfd_getfd(2),
+ * without flags: the fd (or 0), else -errno, with errno set as well. */
+int sys_pidfd_open(pid_t pid);
+int sys_pidfd_send_signal(int pidfd, int sig);
+int sys_pidfd_getfd(int pidfd, int targetfd);
+
+/* In a child just forked, before it runs anything else: no signal blocked
+ * (the mask survives fork and exec), and with dispositions every handler
+ * and ignored signal back to SIG_DFL too; otherwise ignored signals stay
+ * ignored across exec. */
+void child_reset_signals(bool dispositions);
+
+/* Split cmd into words at spaces and tabs (no shell, no quoting) as a
+ * NULL-terminated argv in *ret: 0, or -ENOMEM with *ret untouched. */
+int argv_split(const char *cmd, char ***ret);
+void argv_free(char **v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, argv_free);
 
 /* Read a whole file of at most max bytes into a NUL-terminated buffer. */
 int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
@@ -104,6 +134,11 @@ int openat_dir_trusted(int dfd, const char *dir_shown, const char *name, bool cr
 int replace_open(int dfd, const char *name, mode_t mode);
 int replace_commit(int dfd, int fd, const char *name, bool durable);
 void replace_abort(int dfd, const char *name);
+/* The same through stdio: NAME.tmp as a FILE (NULL and errno on failure),
+ * then flushed, committed as replace_commit (durable or not) and closed:
+ * 0 or -errno, NAME.tmp removed on failure. */
+FILE *replace_fopen(int dfd, const char *name, mode_t mode);
+int replace_fclose(int dfd, FILE *f, const char *name, bool durable);
 /* The directory part of path opened for *at calls; *ret_base points into
  * path. For paths the operator names (--report): symlinks are followed. */
 int dir_open_parent(const char *path, const char **ret_base);

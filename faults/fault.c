@@ -14,7 +14,7 @@ void fault_event(struct fault_ctx *c, int level, const struct fault *f, const ch
 }
 
 int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *ret_id, uint32_t *ret_level) {
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r = plan_resolve_target(c->pl, c->pl->s->targets[f->target_index], &rt);
         if (r >= 0 && !rt.cgroup)
                 r = -ENOENT;
@@ -30,7 +30,6 @@ int fault_target_cgroup(struct fault_ctx *c, const struct fault *f, uint64_t *re
                         *ret_level = level;
                 }
         }
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return r;
 }
 

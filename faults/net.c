@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -533,11 +534,11 @@ static uint32_t l3_offset_of(const char *dev) {
                 close(fd);
                 if (n > 0) {
                         long t = strtol(buf, NULL, 10);
-                        if (t == 65534 || t == 768 || t == 776 || t == 778)
+                        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_SIT || t == ARPHRD_IPGRE)
                                 return 0;
                 }
         }
-        return 14;
+        return ETH_HLEN;
 }
 
 static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *kind, const char *dev, int ifindex,

@@ -18,13 +18,10 @@
 #include "fault.h"
 #include "syscall.h"
 
-static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_send_signal(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
-
 /* Open a pidfd for (pid, start): -ESRCH when that process is gone, even if
  * its pid now names another one. */
 static int pidfd_for(pid_t pid, uint64_t start) {
-        int fd = pidfd_open(pid);
+        int fd = sys_pidfd_open(pid);
         if (fd < 0)
                 return -errno;
         uint64_t now;
@@ -40,7 +37,7 @@ static int signal_identity(pid_t pid, uint64_t start, int sig) {
         int fd = pidfd_for(pid, start);
         if (fd < 0)
                 return fd;
-        int r = pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, sig) < 0 ? -errno : 0;
         close(fd);
         return r;
 }
@@ -195,12 +192,12 @@ static int signal_cgroup(const char *cgroup, int sig) {
                 return r == -ENOENT ? 0 : r;
         const char *base = strrchr(cgroup, '/') + 1;
         for (size_t i = 0; i < n; i++) {
-                int fd = pidfd_open(pids[i]);
+                int fd = sys_pidfd_open(pids[i]);
                 if (fd < 0)
                         continue;
                 char *rel = NULL;
                 if (proc_cgroup(pids[i], &rel) >= 0 && has_component(rel, base))
-                        (void)pidfd_send_signal(fd, sig);
+                        (void)sys_pidfd_send_signal(fd, sig);
                 free(rel);
                 close(fd);
         }
@@ -217,7 +214,7 @@ int process_revert_exec(const struct jentry *e) {
         /* The leader is ours: its process group is too (setpgid at launch;
          * a pgid is not reused while its leader lives). */
         (void)kill(-e->pid, SIGKILL);
-        int r = pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
+        int r = sys_pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
         close(fd);
         return r;
 }
@@ -251,7 +248,7 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 }
                 return 0;
         }
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r = plan_resolve_target(c->pl, t, &rt);
         if (r >= 0) {
                 ret->pids = TAKE_PTR(rt.pids);
@@ -259,7 +256,6 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
                 ret->cgroup = TAKE_PTR(rt.cgroup);
                 ret->whole = ret->cgroup && rt.n_ex == 0;
         }
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         return r;
 }
 
@@ -285,7 +281,7 @@ static bool has_share(const struct fault *f) {
 static int always_supported(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s;
         (void)f;
-        int fd = pidfd_open(getpid());
+        int fd = sys_pidfd_open(getpid());
         if (fd < 0) {
                 snprintf(why, len, "pidfd_open() is not available (Linux 5.3 or later is needed): %s",
                          strerror(errno));
@@ -426,32 +422,6 @@ const struct fault_ops pause_ops = {
         .apply = pause_apply,
 };
 
-/* argv of a command: words split at spaces, no shell. */
-static char **split_words(const char *cmd) {
-        char *copy = strdup(cmd), **argv = NULL;
-        size_t n = 0;
-        if (!copy)
-                return NULL;
-        for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                char *d = strdup(w);
-                if (!d || array_push(&argv, &n, sizeof d, &d) < 0) {
-                        free(d);
-                        goto fail;
-                }
-        }
-        char *null = NULL;
-        if (array_push(&argv, &n, sizeof null, &null) < 0)
-                goto fail;
-        free(copy);
-        return argv;
-fail:
-        for (size_t i = 0; i < n; i++)
-                free(argv[i]);
-        free(argv);
-        free(copy);
-        return NULL;
-}
-
 int process_signal_entry(const struct jentry *e, int sig) {
         if (streq(e->kind, "exec-cgroup"))
                 return is_sabot_cgroup(e->cgroup) ? signal_cgroup(e->cgroup, sig) : -EBADMSG;
@@ -485,13 +455,13 @@ static bool is_notify_fd(int fd) {
  * the guardian ends it. */
 static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, int *ret_notify, unsigned *ret_li,
                           int *ret_child_errno) {
-        int pidfd = pidfd_open(pid), nfd = -1, r = 0;
+        int pidfd = sys_pidfd_open(pid), nfd = -1, r = 0;
         unsigned li = 0;
         if (pidfd < 0)
                 return -errno;
         for (int ms = 0; ms < 10000; ms++) {
                 if (nfd < 0) {
-                        nfd = (int)syscall(SYS_pidfd_getfd, pidfd, NOTIFY_FD, 0);
+                        nfd = sys_pidfd_getfd(pidfd, NOTIFY_FD);
                         if (nfd >= 0 && !is_notify_fd(nfd))
                                 close(nfd), nfd = -1;
                         if (nfd >= 0 && xl && xl->give) {
@@ -536,9 +506,11 @@ static int adopt_listener(pid_t pid, int errfd, const struct exec_listener *xl, 
 int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const char *log_path, const int *nrs,
                              size_t n_nrs, const struct exec_listener *xl, pid_t *ret_pid, uint64_t *ret_start,
                              int *ret_notify, unsigned *ret_listener) {
-        char **argv = split_words(t->exec);
-        if (!argv || !argv[0])
+        char **argv = NULL;
+        if (argv_split(t->exec, &argv) < 0 || !argv[0]) {
+                argv_free(argv);
                 return -ENOMEM;
+        }
         int go[2] = {-1, -1}, err[2] = {-1, -1}, r = 0;
         scmp_filter_ctx ctx = NULL;
         char *cgroup = NULL;
@@ -583,11 +555,7 @@ int exec_target_start_notify(struct fault_ctx *c, const struct target *t, const 
                 /* Only the runner holds the write end: EOF if it dies. */
                 close(go[1]);
                 setpgid(0, 0);
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                for (int s = 1; s < NSIG; s++)
-                        signal(s, SIG_DFL);
+                child_reset_signals(true);
                 int nul = open("/dev/null", O_RDONLY);
                 dup2(nul, 0);
                 dup2(logfd, 1);
@@ -681,8 +649,6 @@ out:
         }
         if (ctx)
                 seccomp_release(ctx);
-        for (size_t i = 0; argv[i]; i++)
-                free(argv[i]);
-        free(argv);
+        argv_free(argv);
         return r;
 }

@@ -17,12 +17,6 @@
 #include "sys_fault.h"
 #include "syscall.h"
 
-static uint64_t mono_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static bool uses_seccomp(const struct scenario *s, const struct fault *f) {
         return (FAULT_MASK(f->type) & FAULTS_SYSCALL) && f->target_index >= 0 &&
                s->targets[f->target_index]->sel == SEL_EXEC && f->backend != BACKEND_BPF;
@@ -414,13 +408,13 @@ static void bpf_priv_free(void *p) {
 int syscall_revert_bpf(const struct jentry *e) {
         if (e->pid == getpid() || !process_alive(e->pid, e->start))
                 return 0;
-        int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+        int fd = sys_pidfd_open(e->pid);
         if (fd < 0)
                 return errno == ESRCH ? 0 : -errno;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        (void)syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+        (void)sys_pidfd_send_signal(fd, SIGTERM);
         if (poll(&p, 1, 100) == 0) {
-                (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+                (void)sys_pidfd_send_signal(fd, SIGKILL);
                 (void)poll(&p, 1, 2000);
         }
         close(fd);
@@ -446,7 +440,7 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
         }
         spec.progs = progs;
         spec.n_progs = n;
-        struct resolved_target rt = {0};
+        _cleanup_resolved_target_ struct resolved_target rt = {0};
         int r;
         if (t->sel == SEL_UNIT || t->sel == SEL_CGROUP)
                 r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level);
@@ -469,7 +463,6 @@ static int apply_bpf(struct fault_ctx *c, struct fault_run *fr) {
                 r = fault_track(fr, e.seq);
         if (r >= 0)
                 r = sys_fault_load(&spec, &priv->skel);
-        free(rt.pids), free(rt.cgroup), free(rt.ex), free(rt.problem);
         if (r < 0) {
                 free(priv);
                 fault_event(c, LOG_ERR, f, "cannot attach the eBPF programs: %s", strerror(-r));

@@ -34,10 +34,11 @@ fi
 pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libinih-dev libcurl4-openssl-dev libjson-c-dev"
 if [ "${1:-}" = "--test" ]; then
 	# check: unit tests; iproute2/iputils-ping/procps: integration tests;
-	# libclang-rt-dev: sanitizer and libFuzzer runtimes; debootstrap: the
+	# libclang-rt-dev: sanitizer and libFuzzer runtimes; python3-jsonschema:
+	# the JSON outputs checked against agent/schema/; debootstrap: the
 	# throwaway root the package and Ansible tests install into (Ansible
 	# itself runs there: tests/integration/lib.sh troot_pkgs).
-	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap"
+	pkgs="$pkgs check iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap"
 fi
 
 if [ "${1:-}" = "--bench" ]; then

@@ -57,11 +57,11 @@ for t in 1 2 3; do
 	scen slow 500ms "" $port > slow.ini
 	$S run slow.ini --report "$T_TMP/rep.json" > out.$t 2>&1
 	rc=$?
-	reached=$(sed -n 's/.*"reached_ns": \([0-9]*\).*/\1/p' rep.json 2>/dev/null)
-	if [ $rc = 0 ] && grep -q "steady state reached" out.$t && [ "${reached:-0}" -ge 1500000000 ]; then
+	reached=$(sed -n 's/.*"reached_ms": \([0-9]*\).*/\1/p' rep.json 2>/dev/null)
+	if [ $rc = 0 ] && grep -q "steady state reached" out.$t && [ "${reached:-0}" -ge 1500 ]; then
 		ok=$((ok + 1))
 	else
-		echo "trial $t: exit $rc, reached_ns ${reached:-none}: $(grep -E 'steady|ended' out.$t | head -n 4)"
+		echo "trial $t: exit $rc, reached_ms ${reached:-none}: $(grep -E 'steady|ended' out.$t | head -n 4)"
 	fi
 	rm -f rep.json
 done

@@ -107,21 +107,21 @@ expect_out "the shop replaced its killed workers" "worker [0-9]+ killed by SIGKI
 expect_out "the sandbox is gone afterwards" "sandbox removed"
 rep=$T_TMP/demo/report.json
 [ -s "$rep" ] && pass "a JSON report" || fail "no report at $rep"
-# The report has one line per fault: its state, when it was applied (or
-# null), its outcome.
+# Each fault's state, when it was applied (ms, or null), its outcome.
+J=$top/tests/helpers/json_check.py
 fault_fact() {
-	grep "^    {\"name\": \"$1\"" "$rep" |
-		sed -n 's/.*"state": "\([a-z]*\)", "applied_ns": \([0-9a-z]*\),.*"outcome": "\([^"]*\)".*/\1 \2 \3/p'
+	$J get "$rep" '" ".join("%s %s %s" % (f["state"], "null" if f["applied_ms"] is None else int(f["applied_ms"]), f["outcome"]) for f in d["faults"] if f["name"] == "'"$1"'")'
 }
 check_fault() { # NAME ERE DESC
 	if fault_fact "$1" | grep -qE "$2"; then pass "$3: $(fault_fact "$1" | cut -d' ' -f3-)"; else fail "$3: $(fault_fact "$1")"; fi
 }
 grep -q '"exit_code": 3,' "$rep" && pass "the report says exit 3" || fail "report: $(grep exit_ "$rep")"
-grep -q '"breach": {"slo": "shop-up"' "$rep" && pass "the breach is the shop-up SLO's" || fail "report: $(grep -A1 '"breach"' "$rep")"
+$J get "$rep" 'd["breach"]["slo"] == "shop-up"' >/dev/null && pass "the breach is the shop-up SLO's" || fail "report: $(grep -A1 '"breach"' "$rep")"
+$J schema report "$rep" && pass "the report follows agent/schema/report.schema.json" || fail "the report does not follow its schema"
 check_fault lossy-network '^done [0-9]+ dropped [1-9]' "packet loss dropped packets"
 check_fault worker-kill '^done [0-9]+ 3 strikes, 3 processes' "three workers killed, one per strike"
 check_fault failing-disk '^done [0-9]+ failed [1-9]' "the failing disk failed openat calls"
-grep "^    {\"name\": \"failing-disk\"" "$rep" | grep -q '"reverted_at": "breach"' &&
+$J get "$rep" '[f["reverted_at"] for f in d["faults"] if f["name"] == "failing-disk"] == ["breach"]' >/dev/null &&
 	pass "the failing disk was reverted at the breach, and the report says so" || fail "failing-disk: $(grep '"failing-disk"' "$rep")"
 expect_out "and the summary too" "^  failing-disk +syscall-error +reverted at breach"
 expect_out "the demo runs with its own policy, whatever the host has" "policy: the demo's own, scenarios/demo/policy.ini"

@@ -8,6 +8,7 @@ A=sabot-its-$id-a
 B=sabot-its-$id-b
 dev=sabot-its0
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+J=$(cd "$(dirname "$0")/../.." && pwd)/tests/helpers/json_check.py
 cleanup() {
 	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -81,8 +82,10 @@ runner=$!
 # While it runs, `sabot status` shows each SLO's state.
 slo_shown() { $S status | grep -Eq '^  slo web \(http\): healthy: error rate 0% \([0-9]+ of [0-9]+\), p99 [0-9.]+ ms over 1s$'; }
 wait_for 3000 slo_shown && pass "sabot status shows the SLO's state while the run probes" || fail "status: $($S status)"
-$S status --json | grep -Eq '"slos": \[\{"name": "web", "probe": "http", "verdict": "healthy", "why": "healthy: ' &&
-	pass "and status --json too" || fail "status --json: $($S status --json)"
+$S status --json > status.json
+$J get status.json '[(o["name"], o["probe"], o["verdict"], o["why"].startswith("healthy: ")) for o in d["runs"][0]["slos"]][:1] == [("web", "http", "healthy", True)]' >/dev/null &&
+	pass "and status --json too" || fail "status --json: $(cat status.json)"
+$J schema status status.json && pass "status --json follows agent/schema/status.schema.json" || fail "status --json: not its schema"
 wait $runner
 rc=$?
 OUT=$(cat breach.out)
@@ -94,14 +97,15 @@ expect_out "the summary says the fault was cut short by the breach" "^  bh +blac
 grep -q '"reverted_at": "breach"' breach.json && pass "and so does the report" || fail "report: $(grep -o '"reverted_at": [a-z"_]*' breach.json)"
 expect_out "the report records when steady state was reached" "steady state reached [0-9.]+s after the run started"
 http_ok && pass "the port works again after the run" || fail "the port is still blackholed"
-grep -q '"breach": {"slo": "web", "why": "error rate [0-9]*% ([0-9]* of [0-9]*) over 1s is above max_error_rate 30%", "value": [0-9.]*, "threshold": 30,' breach.json &&
-	pass "the report says why, with the value and threshold at the breach" || fail "report: $(grep '"breach"' breach.json)"
+$J get breach.json 'd["breach"]["slo"] == "web" and __import__("re").fullmatch(r"error rate [0-9]*% \([0-9]* of [0-9]*\) over 1s is above max_error_rate 30%", d["breach"]["why"]) and d["breach"]["value"] >= 0 and d["breach"]["threshold"] == 30' >/dev/null &&
+	pass "the report says why, with the value and threshold at the breach" || fail "report: $($J get breach.json 'd["breach"]')"
+$J schema report breach.json && pass "the report follows agent/schema/report.schema.json" || fail "the report does not follow its schema"
 ms=$(sed -n 's/.*"breach_to_reverted_ms": \([0-9.]*\).*/\1/p' breach.json)
 [ -n "$ms" ] && pass "the report records breach_to_reverted_ms ($ms ms)" || fail "no breach_to_reverted_ms"
 [ "$(tc_state)" = "$baseline" ] && pass "nothing left in the namespace" || fail "tc state changed"
 [ -z "$(ls "$T_TMP/run/runs" 2>/dev/null)" ] && pass "no journal or SLO state file left" || fail "left: $(ls "$T_TMP/run/runs")"
-rec=$(sed -n 's/.*"name": "web", .*"recovered_after_ms": \([0-9.]*\).*/\1/p' breach.json)
-[ -n "$rec" ] && pass "cooldown: the SLO was healthy again ${rec} ms after the revert" || fail "no recovery recorded: $(grep -o '"recovered_after_ms": [a-z0-9.]*' breach.json)"
+rec=$($J get breach.json '[o["recovered_after_ms"] for o in d["slos"] if o["name"] == "web"][0]')
+[ -n "$rec" ] && [ "$rec" != null ] && pass "cooldown: the SLO was healthy again ${rec} ms after the revert" || fail "no recovery recorded: $(grep -o '"recovered_after_ms": [a-z0-9.]*' breach.json)"
 expect_out "and the run says so" "slo web healthy again .* after the revert"
 
 # --- the HTML report ---
@@ -158,10 +162,11 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ $rc = 3 ] && pass "the other SLO's breach aborts the run (exit 3)" || fail "exit $rc: $(cat hang.out)"
 [ $ms -lt 1500 ] && pass "within $ms ms of the flag, not held up by the hanging probe" || fail "abort took $ms ms"
 none_in_state T $worker && pass "the paused target runs again" || fail "target still stopped"
-grep -q '"name": "hangs", "probe": "http", "verdict": "healthy"' hang.json && grep -q '\[[0-9.]*, 0, 4[0-9][0-9]\.[0-9]*, ' hang.json &&
+$J get hang.json 'any(o["name"] == "hangs" and o["probe"] == "http" and o["verdict"] == "healthy" for o in d["slos"]) and any(x[1] == 0 and 400 <= x[2] < 500 for o in d["slos"] for x in o["samples"])' >/dev/null &&
 	pass "the hanging probe's samples failed at their timeout (400 ms)" || fail "hang samples: $(grep -o '"hangs".\{0,200\}' hang.json)"
+$J schema report hang.json && pass "that report follows its schema too" || fail "hang.json does not follow its schema"
 if [ -r /proc/pressure/cpu ]; then
-	grep -q '"name": "cpu", "probe": "psi", "verdict": "healthy"' hang.json && grep -Eq '"name": "cpu".*"samples": \[\[[0-9.]+, 1, 0.00, [0-9.]+\]' hang.json &&
+	$J get hang.json '[(o["probe"], o["verdict"], o["samples"][0][1], o["samples"][0][2] < 0.005, o["samples"][0][3] >= 0) for o in d["slos"] if o["name"] == "cpu"] == [("psi", "healthy", 1, True, True)]' >/dev/null &&
 		pass "a psi SLO samples /proc/pressure/cpu (avg10 values in the report)" || fail "psi: $(grep -o '"name": "cpu".\{0,160\}' hang.json)"
 else
 	skip "psi: this kernel has no /proc/pressure (CONFIG_PSI)"

@@ -2,6 +2,7 @@
 # A prometheus SLO against a real Prometheus server (Debian's package),
 # started by this test on loopback, scraping an exporter this test serves.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
+top=$(cd "$(dirname "$0")/../.." && pwd)
 if ! command -v prometheus >/dev/null; then
 	skip "no prometheus binary: 'make test-deps' installs Debian's prometheus package"
 	t_done
@@ -74,6 +75,27 @@ rc=$?
 grep -q 'SLO breached: errors: query value 10 is above max 5' prom.out && pass "saying which value crossed which threshold" ||
 	fail "reason: $(grep -i breach prom.out)"
 none_in_state T $worker && pass "the paused target runs again" || fail "still stopped"
-grep -q '"breach": {"slo": "errors", "why": "query value 10 is above max 5", "value": 10, "threshold": 5' prom.json &&
-	pass "the report records the value and threshold" || fail "report: $(grep '"breach"' prom.json)"
+J=$top/tests/helpers/json_check.py
+$J get prom.json '(d["breach"]["slo"], d["breach"]["why"], d["breach"]["value"], d["breach"]["threshold"]) == ("errors", "query value 10 is above max 5", 10, 5)' >/dev/null &&
+	pass "the report records the value and threshold" || fail "report: $($J get prom.json 'd["breach"]')"
+$J schema report prom.json && pass "the report follows agent/schema/report.schema.json" || fail "the report does not follow its schema"
+
+# A query answering +Inf: the report stays JSON (null, and why), and the
+# HTML page is made from it.
+printf 'sabot_test_value 1\n' > exporter/metrics
+wait_for 30000 query_is 1 || fail "the query did not come back to 1"
+$S run prom.ini --report "$T_TMP/inf.json" > inf.out 2>&1 &
+runner=$!
+wait_for 10000 all_in_state T $worker && pass "+Inf: the fault started" || fail "+Inf: no fault: $(cat inf.out)"
+printf 'sabot_test_value +Inf\n' > exporter/metrics
+wait $runner
+rc=$?
+[ $rc = 3 ] && pass "+Inf above max aborts the run: exit 3" || fail "+Inf: exit $rc: $(cat inf.out)"
+$J get inf.json 'd["breach"]["value"] is None and d["breach"]["value_nonfinite"] == "+Inf"' >/dev/null &&
+	pass "+Inf: the report's breach value is null, saying +Inf" || fail "+Inf: report: $(grep -A8 '"breach"' inf.json)"
+$J get inf.json 'any(len(x) == 5 and x[3] is None and x[4] == "+Inf" for o in d["slos"] for x in o["samples"])' >/dev/null &&
+	pass "+Inf: the samples say it too" || fail "+Inf: samples: $(grep -c Inf inf.json)"
+$J schema report inf.json && pass "+Inf: the report follows its schema" || fail "+Inf: the report does not follow its schema"
+expect_exit 0 "+Inf: sabot report --html accepts the report" "$SABOT" report inf.json --html "$T_TMP/inf.html"
+grep -q '<svg' inf.html && pass "+Inf: the page has its timeline" || fail "+Inf: no timeline in the page"
 t_done

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "../../agent/guardian.h"
 #include "../../agent/guardian_proto.h"
@@ -225,9 +224,7 @@ START_TEST(test_spawned_guardian) {
         char dir[] = "/tmp/sabot-guardian-XXXXXX", path[PATH_MAX];
         ck_assert_ptr_nonnull(mkdtemp(dir));
         snprintf(path, sizeof path, "%s/runs/gone.journal", dir);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t far = (uint64_t)ts.tv_sec * NSEC_PER_SEC + 3600 * NSEC_PER_SEC;
+        uint64_t far = mono_now() + 3600 * NSEC_PER_SEC;
         for (int how = 0; how < 2; how++) {
                 int fd = -1;
                 pid_t pid = 0;

@@ -147,13 +147,6 @@ static void resolve(const char *target, const struct policy *p, struct resolved_
         scenario_free(s);
 }
 
-static void resolved_free(struct resolved_target *rt) {
-        free(rt->cgroup);
-        free(rt->pids);
-        free(rt->ex);
-        free(rt->problem);
-}
-
 START_TEST(test_resolve) {
         struct policy *p = policy_new_default();
         char name[16], sel[4200];
@@ -167,13 +160,13 @@ START_TEST(test_resolve) {
         ck_assert_uint_eq(rt.n_pids, 2);
         ck_assert_int_eq(rt.pids[0], a < b ? a : b);
         ck_assert_int_eq(rt.pids[1], a < b ? b : a);
-        resolved_free(&rt);
+        resolved_target_done(&rt);
 
         snprintf(sel, sizeof sel, "pid = %d", (int)a);
         resolve(sel, p, &rt);
         ck_assert_uint_eq(rt.n_pids, 1);
         ck_assert_int_eq(rt.pids[0], a);
-        resolved_free(&rt);
+        resolved_target_done(&rt);
 
         /* Our own binary: us, and a child that only forked (a guardian),
          * are never eligible. */
@@ -193,13 +186,13 @@ START_TEST(test_resolve) {
         }
         ck_assert(self && child);
         ck_assert_str_eq(rt.problem, "matches only protected processes");
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         snprintf(sel, sizeof sel, "pid = %d", (int)g);
         resolve(sel, p, &rt);
         ck_assert(rt.refused);
         snprintf(sel, sizeof sel, "pid %d is never a target: a sabot process", (int)g);
         ck_assert_str_eq(rt.problem, sel);
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         reap(g);
 
         /* A child in our process group that ran another program: an SLO
@@ -216,7 +209,7 @@ START_TEST(test_resolve) {
         ck_assert_uint_eq(rt.n_pids, 0);
         ck_assert_uint_eq(rt.n_ex, 1);
         ck_assert_str_eq(rt.ex[0].why, "a sabot process");
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         reap(q);
 
         /* pidfiles: PID 1, and anything on procfs, are refused. */
@@ -230,13 +223,13 @@ START_TEST(test_resolve) {
         resolve(sel, p, &rt);
         ck_assert(rt.refused);
         ck_assert_uint_eq(rt.n_pids, 0);
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         unlink(pf);
         ck_assert_int_eq(symlink("/proc/sys/kernel/ns_last_pid", pf), 0);
         resolve(sel, p, &rt);
         ck_assert(rt.refused);
         ck_assert_ptr_nonnull(strstr(rt.problem, "procfs or sysfs"));
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         pid_t x;
         ck_assert_int_eq(pidfile_read(pf, &x), -EXDEV);
         unlink(pf);
@@ -251,7 +244,7 @@ START_TEST(test_resolve) {
         char why[64];
         snprintf(why, sizeof why, "protected comm %s", name);
         ck_assert_str_eq(rt.ex[0].why, why);
-        resolved_free(&rt);
+        resolved_target_done(&rt);
 
         /* Killed but not yet reaped: zombies are neither targets nor
          * survivors. */
@@ -270,22 +263,22 @@ START_TEST(test_resolve) {
         resolve(sel, p, &rt);
         ck_assert_uint_eq(rt.n_pids, 0);
         ck_assert_str_eq(rt.problem, "matches no process");
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         reap(a);
         reap(b);
         resolve(sel, p, &rt);
         ck_assert_str_eq(rt.problem, "matches no process");
-        resolved_free(&rt);
+        resolved_target_done(&rt);
 
         snprintf(sel, sizeof sel, "pid = %d", (int)a);
         resolve(sel, p, &rt);
         snprintf(why, sizeof why, "no process with pid %d", (int)a);
         ck_assert_str_eq(rt.problem, why);
-        resolved_free(&rt);
+        resolved_target_done(&rt);
 
         resolve("pidfile = /nonexistent/x.pid", p, &rt);
         ck_assert_str_eq(rt.problem, "cannot read pidfile /nonexistent/x.pid: No such file or directory");
-        resolved_free(&rt);
+        resolved_target_done(&rt);
         policy_free(p);
 }
 END_TEST

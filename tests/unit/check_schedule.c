@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <time.h>
-
 #include "../../agent/schedule.h"
 #include "testutil.h"
 
@@ -227,12 +225,6 @@ START_TEST(test_reverted_early_is_dropped) {
 }
 END_TEST
 
-static uint64_t mono(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* 10,000 faults over an hour, windows in a scrambled order, one in ten
  * striking every 7 s: every moment taken in order. Returns how long the
  * schedule took. */
@@ -243,7 +235,7 @@ static uint64_t ten_thousand(void) {
                 uint64_t start = (i * 7919) % 3000 * NSEC_PER_SEC + i % 1000 * NSEC_PER_MSEC;
                 sim_window(m, i, start, S(1 + i % 500), i % 10 == 0 ? S(7) : 0);
         }
-        uint64_t t0 = mono();
+        uint64_t t0 = mono_now();
         ck_assert_int_eq(schedule_build(&m->sc, &m->s, m->fr), 0);
         size_t moments = 0, i;
         uint64_t last = 0, t;
@@ -258,7 +250,7 @@ static uint64_t ten_thousand(void) {
                         schedule_push(&m->sc, i);
                 }
         }
-        uint64_t took = mono() - t0;
+        uint64_t took = mono_now() - t0;
         size_t strikes = 0;
         for (size_t k = 0; k < N; k++) {
                 ck_assert_int_eq(m->fr[k].state, FR_DONE);

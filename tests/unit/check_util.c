@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../../agent/util.h"
+#include "testutil.h"
+
+START_TEST(test_argv_split) {
+        char **v = NULL;
+        ck_assert_int_eq(argv_split("  /bin/echo \ta  b\t", &v), 0);
+        ck_assert_str_eq(v[0], "/bin/echo");
+        ck_assert_str_eq(v[1], "a");
+        ck_assert_str_eq(v[2], "b");
+        ck_assert_ptr_null(v[3]);
+        argv_free(v);
+
+        v = NULL;
+        ck_assert_int_eq(argv_split(" \t ", &v), 0);
+        ck_assert_ptr_nonnull(v);
+        ck_assert_ptr_null(v[0]);
+        argv_free(v);
+        argv_free(NULL);
+}
+END_TEST
+
+START_TEST(test_clock) {
+        uint64_t a = mono_now(), b = mono_now();
+        ck_assert_uint_le(a, b);
+        uint64_t w = wall_now();
+        /* After 2020-01-01 and within a second of time(). */
+        ck_assert_uint_gt(w, 1577836800ULL * NSEC_PER_SEC);
+        uint64_t t = (uint64_t)time(NULL);
+        ck_assert_uint_le(w / NSEC_PER_SEC, t + 1);
+        ck_assert_uint_ge(w / NSEC_PER_SEC + 1, t);
+}
+END_TEST
+
+static char *slurp(int dfd, const char *name) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        char *buf = NULL;
+        ck_assert_int_eq(read_full_fd(fd, 4096, &buf, NULL), 0);
+        return buf;
+}
+
+START_TEST(test_replace) {
+        char dir[] = "/tmp/sabot-check-util-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(dfd, 0);
+        for (int durable = 0; durable <= 1; durable++) {
+                /* A link at NAME is replaced, not written through; a file
+                 * left at NAME.tmp is removed, not written through. */
+                ck_assert_int_eq(symlinkat("/nonexistent/sabot-target", dfd, "f"), 0);
+                ck_assert_int_eq(symlinkat("/nonexistent/sabot-tmp", dfd, "f.tmp"), 0);
+                FILE *f = replace_fopen(dfd, "f", 0640);
+                ck_assert_ptr_nonnull(f);
+                fputs("hello\n", f);
+                ck_assert_int_eq(replace_fclose(dfd, f, "f", durable), 0);
+                char *got = slurp(dfd, "f");
+                ck_assert_str_eq(got, "hello\n");
+                free(got);
+                struct stat st;
+                ck_assert_int_eq(fstatat(dfd, "f", &st, AT_SYMLINK_NOFOLLOW), 0);
+                ck_assert(S_ISREG(st.st_mode));
+                ck_assert_int_eq(st.st_mode & 0777, 0640 & ~umask(umask(0)));
+                ck_assert_int_lt(fstatat(dfd, "f.tmp", &st, AT_SYMLINK_NOFOLLOW), 0);
+
+                /* A failed write leaves the old file and no NAME.tmp. */
+                f = replace_fopen(dfd, "f", 0640);
+                ck_assert_ptr_nonnull(f);
+                fputs("half", f);
+                fflush(f);
+                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                ck_assert_int_ge(dup2(fd, fileno(f)), 0); /* the flush now fails */
+                close(fd);
+                fputs("more", f);
+                ck_assert_int_lt(replace_fclose(dfd, f, "f", durable), 0);
+                got = slurp(dfd, "f");
+                ck_assert_str_eq(got, "hello\n");
+                free(got);
+                ck_assert_int_lt(fstatat(dfd, "f.tmp", &st, AT_SYMLINK_NOFOLLOW), 0);
+                ck_assert_int_eq(unlinkat(dfd, "f", 0), 0);
+        }
+        ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_pidfd) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                pause();
+                _exit(0);
+        }
+        int fd = sys_pidfd_open(pid);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(sys_pidfd_send_signal(fd, SIGKILL), 0);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        /* Reaped: the pidfd names no process any more. */
+        ck_assert_int_eq(sys_pidfd_send_signal(fd, SIGTERM), -ESRCH);
+        ck_assert_int_eq(errno, ESRCH);
+        close(fd);
+        ck_assert_int_eq(sys_pidfd_open(-1), -EINVAL);
+        ck_assert_int_eq(sys_pidfd_send_signal(-1, 0), -EBADF);
+}
+END_TEST
+
+START_TEST(test_child_reset) {
+        for (int disp = 0; disp <= 1; disp++) {
+                sigset_t all;
+                sigfillset(&all);
+                sigprocmask(SIG_BLOCK, &all, NULL);
+                signal(SIGUSR1, SIG_IGN);
+                pid_t pid = fork();
+                ck_assert_int_ge(pid, 0);
+                if (pid == 0) {
+                        child_reset_signals(disp);
+                        sigset_t now;
+                        sigprocmask(SIG_SETMASK, NULL, &now);
+                        struct sigaction sa;
+                        sigaction(SIGUSR1, NULL, &sa);
+                        bool ignored = sa.sa_handler == SIG_IGN;
+                        _exit(sigismember(&now, SIGTERM) ? 1 : ignored == !disp ? 0 : 2);
+                }
+                sigprocmask(SIG_UNBLOCK, &all, NULL);
+                signal(SIGUSR1, SIG_DFL);
+                int status = 0;
+                ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+                ck_assert(WIFEXITED(status));
+                ck_assert_int_eq(WEXITSTATUS(status), 0);
+        }
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("util");
+        TCase *tc = tcase_create("helpers");
+        tcase_add_test(tc, test_argv_split);
+        tcase_add_test(tc, test_clock);
+        tcase_add_test(tc, test_replace);
+        tcase_add_test(tc, test_pidfd);
+        tcase_add_test(tc, test_child_reset);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}
