@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "guardian.h"
+#include "guardian_proto.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -108,14 +109,132 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
         journal_free(j);
 }
 
+/* ---- the protocol (guardian_proto.h) ---- */
+
+static enum guardian_recv on_beat(struct guardian_state *st, const unsigned char *payload, int fd) {
+        (void)st, (void)payload, (void)fd;
+        return GUARDIAN_RECV_OK;
+}
+
+static enum guardian_recv on_done(struct guardian_state *st, const unsigned char *payload, int fd) {
+        (void)st, (void)payload, (void)fd;
+        return GUARDIAN_RECV_DONE;
+}
+
+static enum guardian_recv on_deadline(struct guardian_state *st, const unsigned char *payload, int fd) {
+        (void)fd;
+        uint64_t d;
+        memcpy(&d, payload, sizeof d);
+        if (d < st->deadline_ns) /* only ever earlier */
+                st->deadline_ns = d;
+        return GUARDIAN_RECV_OK;
+}
+
+static enum guardian_recv on_listener(struct guardian_state *st, const unsigned char *payload, int fd) {
+        (void)payload;
+        if (st->n_fds >= GUARDIAN_FDS_MAX) {
+                close(fd);
+                return GUARDIAN_RECV_REFUSED;
+        }
+        st->fds[st->n_fds++] = fd;
+        return GUARDIAN_RECV_OK;
+}
+
+/* Every message there is: its payload's size, whether an fd comes with
+ * it, and what the guardian does with it. Both ends check against it. */
+static const struct guardian_msg_def {
+        enum guardian_msg type;
+        size_t payload;
+        bool fd;
+        enum guardian_recv (*handle)(struct guardian_state *st, const unsigned char *payload, int fd);
+} guardian_table[] = {
+        {GUARDIAN_MSG_BEAT, 0, false, on_beat},
+        {GUARDIAN_MSG_DONE, 0, false, on_done},
+        {GUARDIAN_MSG_DEADLINE, sizeof(uint64_t), false, on_deadline},
+        {GUARDIAN_MSG_LISTENER, 0, true, on_listener},
+};
+
+static const struct guardian_msg_def *msg_def(unsigned char type) {
+        for (size_t i = 0; i < ELEMENTSOF(guardian_table); i++)
+                if ((unsigned char)guardian_table[i].type == type)
+                        return &guardian_table[i];
+        return NULL;
+}
+
+/* Room for a few fds, so that more than one is seen (and closed), not
+ * left open unseen in a control buffer that happened to fit them. */
+#define RECV_FDS 4
+
+enum guardian_recv guardian_recv(int fd, struct guardian_state *st, uint64_t now) {
+        unsigned char buf[GUARDIAN_MSG_MAX];
+        char cbuf[CMSG_SPACE(RECV_FDS * sizeof(int))];
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t k = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                return GUARDIAN_RECV_AGAIN;
+        /* 0: the runner's end closed (SOCK_SEQPACKET reads an empty message
+         * the same way: the runner never sends one). */
+        if (k <= 0)
+                return GUARDIAN_RECV_EOF;
+        int fds[RECV_FDS];
+        size_t n_fds = 0;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                        for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < RECV_FDS; i++)
+                                memcpy(&fds[n_fds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+        /* Whatever it says, the runner is alive. */
+        st->last_ns = now;
+        const struct guardian_msg_def *d = msg_def(buf[0]);
+        /* MSG_TRUNC: longer than any message; MSG_CTRUNC: more fds than
+         * fit (the kernel closed those that did not). */
+        if (!d || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)k != 1 + d->payload ||
+            n_fds != (d->fd ? 1 : 0)) {
+                for (size_t i = 0; i < n_fds; i++)
+                        close(fds[i]);
+                if (st->refused++ == 0)
+                        log_warning("guardian: refused a message of type 0x%02x, %zd bytes, %zu fds", buf[0], k, n_fds);
+                return GUARDIAN_RECV_REFUSED;
+        }
+        enum guardian_recv r = d->handle(st, buf + 1, n_fds ? fds[0] : -1);
+        if (r == GUARDIAN_RECV_REFUSED)
+                st->refused++;
+        return r;
+}
+
+/* One message, checked against the table as the guardian will check it. */
+static int guardian_send(int fd, enum guardian_msg t, const void *payload, size_t len, int pass_fd, int flags) {
+        const struct guardian_msg_def *d = msg_def((unsigned char)t);
+        if (!d || len != d->payload || d->fd != (pass_fd >= 0))
+                return -EINVAL;
+        unsigned char buf[GUARDIAN_MSG_MAX] = {(unsigned char)t};
+        if (len)
+                memcpy(buf + 1, payload, len);
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof cbuf);
+        struct iovec iov = {.iov_base = buf, .iov_len = 1 + len};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (pass_fd >= 0) {
+                m.msg_control = cbuf;
+                m.msg_controllen = sizeof cbuf;
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &pass_fd, sizeof pass_fd);
+        }
+        return sendmsg(fd, &m, flags | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* ---- the guardian ---- */
+
 static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path, uint64_t deadline, uint64_t grace,
                                     const void *sh) {
-        uint64_t last = mono_now();
-        int nfds[FAULT_GIVEN_FDS_MAX];
-        size_t n_nfds = 0;
-        for (;;) {
+        struct guardian_state st = {.deadline_ns = deadline, .last_ns = mono_now()};
+        const char *why = NULL;
+        while (!why) {
                 uint64_t now = mono_now();
-                uint64_t until = last + grace < deadline + grace ? last + grace : deadline + grace;
+                uint64_t until = st.last_ns + grace < st.deadline_ns + grace ? st.last_ns + grace : st.deadline_ns + grace;
                 int timeout = until > now ? (int)((until - now) / NSEC_PER_MSEC) + 1 : 0;
                 /* The runner's pidfd as well as the socket: a child it forked
                  * and that has not exec'd yet may hold a copy of the runner's
@@ -126,59 +245,27 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
                         continue;
                 now = mono_now();
                 if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-                        char buf[64];
-                        char cbuf[CMSG_SPACE(sizeof(int))];
-                        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-                        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                                           .msg_controllen = sizeof cbuf};
-                        ssize_t k = recvmsg(rfd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-                        if (k > 0) {
-                                struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-                                if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-                                        int fd;
-                                        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-                                        if (n_nfds < FAULT_GIVEN_FDS_MAX)
-                                                nfds[n_nfds++] = fd;
-                                        else
-                                                close(fd);
-                                }
-                                /* One message per send (SOCK_SEQPACKET): its
-                                 * first byte says what it is. */
-                                if (buf[0] == 'q')
-                                        _exit(0);
-                                if (buf[0] == 'D' && k == 1 + (ssize_t)sizeof(uint64_t)) {
-                                        uint64_t d;
-                                        memcpy(&d, buf + 1, sizeof d);
-                                        if (d < deadline)
-                                                deadline = d;
-                                }
-                                last = now;
-                                continue;
-                        }
-                        if (k < 0 && (errno == EINTR || errno == EAGAIN))
-                                continue;
-                        /* EOF: the runner is gone, however it went. */
-                        revert(path, "the runner exited without reverting", nfds, n_nfds, sh);
-                        _exit(0);
-                }
-                if (n > 0 && (p[1].revents & POLLIN)) {
+                        enum guardian_recv r = guardian_recv(rfd, &st, now);
+                        if (r == GUARDIAN_RECV_DONE)
+                                _exit(0);
+                        if (r == GUARDIAN_RECV_EOF) /* the runner is gone, however it went */
+                                why = "the runner exited without reverting";
+                } else if (n > 0 && (p[1].revents & POLLIN))
                         /* Whatever it sent before it went was read above. */
-                        revert(path, "the runner exited without reverting", nfds, n_nfds, sh);
-                        _exit(0);
+                        why = "the runner exited without reverting";
+                else if (n <= 0) { /* the grace or the deadline passed (or poll failed) */
+                        why = now >= st.deadline_ns + grace ? "the run passed its hard deadline"
+                                                            : "the runner stopped responding";
+                        /* It must not wake up and answer calls or inject any more. */
+                        if (runner_pidfd >= 0) {
+                                (void)sys_pidfd_send_signal(runner_pidfd, SIGKILL);
+                                struct pollfd d = {.fd = runner_pidfd, .events = POLLIN};
+                                (void)poll(&d, 1, 100);
+                        }
                 }
-                if (n > 0)
-                        continue;
-                const char *why = now >= deadline + grace ? "the run passed its hard deadline"
-                                                          : "the runner stopped responding";
-                /* It must not wake up and answer calls or inject any more. */
-                if (runner_pidfd >= 0) {
-                        (void)sys_pidfd_send_signal(runner_pidfd, SIGKILL);
-                        struct pollfd d = {.fd = runner_pidfd, .events = POLLIN};
-                        (void)poll(&d, 1, 100);
-                }
-                revert(path, why, nfds, n_nfds, sh);
-                _exit(0);
         }
+        revert(path, why, st.fds, st.n_fds, sh);
+        _exit(0);
 }
 
 int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid,
@@ -235,25 +322,13 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
         return 0;
 }
 
-void guardian_beat(int fd) { (void)send(fd, "h", 1, MSG_DONTWAIT | MSG_NOSIGNAL); }
-void guardian_done(int fd) { (void)send(fd, "q", 1, MSG_NOSIGNAL); }
+void guardian_beat(int fd) { (void)guardian_send(fd, GUARDIAN_MSG_BEAT, NULL, 0, -1, MSG_DONTWAIT); }
+void guardian_done(int fd) { (void)guardian_send(fd, GUARDIAN_MSG_DONE, NULL, 0, -1, 0); }
 
 void guardian_deadline(int fd, uint64_t deadline_ns) {
-        char buf[1 + sizeof deadline_ns] = {'D'};
-        memcpy(buf + 1, &deadline_ns, sizeof deadline_ns);
-        (void)send(fd, buf, sizeof buf, MSG_NOSIGNAL);
+        (void)guardian_send(fd, GUARDIAN_MSG_DEADLINE, &deadline_ns, sizeof deadline_ns, -1, 0);
 }
 
 int guardian_give_fd(int fd, int notify_fd) {
-        char cbuf[CMSG_SPACE(sizeof(int))];
-        memset(cbuf, 0, sizeof cbuf);
-        char one = 'n';
-        struct iovec iov = {.iov_base = &one, .iov_len = 1};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &notify_fd, sizeof notify_fd);
-        return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return notify_fd < 0 ? -EBADF : guardian_send(fd, GUARDIAN_MSG_LISTENER, NULL, 0, notify_fd, 0);
 }

@@ -264,6 +264,12 @@ int journal_load(const char *path, struct journal **ret) {
         j->next_seq = 1;
         bool v1 = strncmp(buf, "sabot-journal 1 ", 16) == 0;
         char tmp[PATH_MAX * 3];
+        /* A NUL (zeros where a crash left a record's data unwritten) ends
+         * a line as a newline does: neither the records before it nor
+         * those appended after it are lost, and a record it cuts is not
+         * whole. */
+        for (char *c = buf; (c = memchr(c, '\0', len - (size_t)(c - buf))); c++)
+                *c = '\n';
         for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                 /* A record cut short by a crash or a full disk has no " ."
                  * end: it is not trusted. (Version 1 journals had none.) */

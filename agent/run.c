@@ -17,115 +17,28 @@
 #include "log.h"
 #include "run.h"
 
-/* The next moment something is due for fr, since the start; 0 = none. */
-static uint64_t fault_next(const struct run *r, const struct fault_run *fr) {
-        if (fr->state == FR_PENDING)
-                return fr->f->start;
-        if (fr->state != FR_ACTIVE)
-                return 0;
-        uint64_t end = fault_end(r->s, fr->f);
-        if (fr->next_strike_ns && fr->next_strike_ns < end)
-                return fr->next_strike_ns;
-        return end;
-}
-
-/* ---- the schedule ---- */
-
-/* A min-heap by (time, fault index): faults due together go in file order,
- * as a scan would take them. Each fault has at most one entry that is
- * still true (its time is fault_next), so n_faults entries suffice: an
- * entry is popped before its fault's next one is pushed. */
-static bool sched_less(const struct sched_ent *a, const struct sched_ent *b) {
-        return a->t < b->t || (a->t == b->t && a->i < b->i);
-}
-
-static void sched_swap(struct sched_ent *a, struct sched_ent *b) {
-        struct sched_ent t = *a;
-        *a = *b;
-        *b = t;
-}
-
-static void sched_push(struct run *r, size_t i) {
-        const struct fault_run *fr = &r->fr[i];
-        uint64_t t = fault_next(r, fr);
-        if ((!t && fr->state != FR_PENDING) || r->n_sched >= r->s->n_faults)
-                return;
-        size_t k = r->n_sched++;
-        r->sched[k] = (struct sched_ent){.t = t, .i = i};
-        while (k > 0 && sched_less(&r->sched[k], &r->sched[(k - 1) / 2])) {
-                sched_swap(&r->sched[k], &r->sched[(k - 1) / 2]);
-                k = (k - 1) / 2;
-        }
-}
-
-static void sched_pop(struct run *r) {
-        r->sched[0] = r->sched[--r->n_sched];
-        for (size_t k = 0;;) {
-                size_t l = 2 * k + 1, m = k;
-                if (l < r->n_sched && sched_less(&r->sched[l], &r->sched[m]))
-                        m = l;
-                if (l + 1 < r->n_sched && sched_less(&r->sched[l + 1], &r->sched[m]))
-                        m = l + 1;
-                if (m == k)
-                        break;
-                sched_swap(&r->sched[k], &r->sched[m]);
-                k = m;
-        }
-}
-
-static int sched_build(struct run *r) {
-        if (r->sched || !r->s->n_faults)
-                return 0;
-        r->sched = calloc(r->s->n_faults, sizeof *r->sched);
-        if (!r->sched)
-                return -ENOMEM;
-        for (size_t i = 0; i < r->s->n_faults; i++)
-                sched_push(r, i);
-        return 0;
-}
-
-/* The earliest entry that is still true, dropping those whose fault has
- * moved on (reverted early, failed, skipped); false when none. */
-static bool sched_peek(struct run *r, struct sched_ent *ret) {
-        while (r->n_sched) {
-                const struct sched_ent *e = &r->sched[0];
-                const struct fault_run *fr = &r->fr[e->i];
-                uint64_t t = fault_next(r, fr);
-                if (t == e->t && (t || fr->state == FR_PENDING)) {
-                        *ret = *e;
-                        return true;
-                }
-                sched_pop(r);
-        }
-        return false;
-}
-
 static void arm_timer(struct run *r) {
-        uint64_t next = r->s->head.duration;
-        struct sched_ent e;
-        if (sched_build(r) < 0)
+        uint64_t next = r->s->head.duration, t;
+        if (schedule_build(&r->sched, r->s, r->fr) < 0)
                 next = 0; /* run_due reports it, and the run ends */
-        else if (sched_peek(r, &e) && e.t < next)
-                next = e.t;
+        else if (schedule_next(&r->sched, &t) && t < next)
+                next = t;
         uint64_t at = r->faults0_mono + next;
         (void)loop_timer_at(r->sched_src, at ? at : 1, 0); /* 0 would disarm it */
 }
 
-/* Run everything due, earliest first. Returns 1 when the scenario is over,
- * <0 to stop. */
 static int run_due(struct run *r) {
         uint64_t now = mono_now() - r->faults0_mono;
-        int q = sched_build(r);
+        int q = schedule_build(&r->sched, r->s, r->fr);
         if (q < 0)
                 return q;
-        struct sched_ent e;
-        while (sched_peek(r, &e) && e.t <= now) {
-                sched_pop(r);
-                struct fault_run *due = &r->fr[e.i];
-                uint64_t end = fault_end(r->s, due->f);
-                if (due->state == FR_PENDING) {
+        size_t i;
+        enum sched_due what;
+        while (schedule_take(&r->sched, now, &i, &what)) {
+                struct fault_run *due = &r->fr[i];
+                if (what == SCHED_START) {
                         q = run_disarmed(r) || run_guardian_lost(r) ? -ECANCELED : run_fault_start(r, due);
-                } else if (due->next_strike_ns && due->next_strike_ns < end) {
+                } else if (what == SCHED_STRIKE) {
                         if (run_disarmed(r) || run_guardian_lost(r))
                                 q = -ECANCELED;
                         else {
@@ -135,7 +48,7 @@ static int run_due(struct run *r) {
                         }
                 } else
                         q = run_fault_revert(r, due);
-                sched_push(r, e.i); /* its next moment, if it has one */
+                schedule_push(&r->sched, i); /* its next moment, if it has one */
                 if (q < 0)
                         return q;
                 /* Many faults due at once (up to SCENARIO_MAX_FAULTS) are
@@ -160,7 +73,7 @@ static void run_free(struct run *r) {
                         r->fr[i].priv_free(r->fr[i].priv);
         }
         free(r->fr);
-        free(r->sched);
+        schedule_free(&r->sched);
         if (r->s)
                 targets_free(r);
         slo_guard_free(r->guard);

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "loop.h"
 #include "plan.h"
+#include "schedule.h"
 #include "slo.h"
 #include "state.h"
 
@@ -48,12 +49,6 @@ struct run_event {
         char *msg;
 };
 
-/* One entry of the run's schedule: when fault i is next due. */
-struct sched_ent {
-        uint64_t t;
-        size_t i;
-};
-
 /* The least a run waits for steady state when the scenario sets no
  * steady_state_timeout (the default is max(15s, 3 x steady_state)). */
 #define STEADY_TIMEOUT_MIN_NS (15ULL * NSEC_PER_SEC)
@@ -81,10 +76,8 @@ struct run {
         struct plan *pl;
         struct journal *j;
         struct fault_run *fr;
-        /* A min-heap of (next due, fault) over r->fr, built at the first
-         * tick; entries whose fault has moved on are dropped when met. */
-        struct sched_ent *sched;
-        size_t n_sched;
+        /* Over r->fr, built at the first tick. */
+        struct schedule sched;
         /* Launched targets, by target index (targets.c). */
         pid_t *exec_pids;
         uint64_t *exec_starts;

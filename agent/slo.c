@@ -14,6 +14,7 @@
 #include "log.h"
 #include "loop.h"
 #include "slo.h"
+#include "slo_judge.h"
 
 struct probe {
         struct slo_status st;
@@ -50,31 +51,34 @@ struct slo_guard {
         size_t n;
 };
 
-/* fail: what a failed sample saw ("connection refused"), NULL if ok.
- * For the steady state, a sample is healthy if it is ok and no slower
- * than max_latency. */
-static void add_sample_why(struct probe *p, bool ok, uint64_t latency, double value, const char *fail) {
-        struct slo_sample s = {.t_ns = mono_now(), .ok = ok, .latency_ns = latency, .value = value};
-        (void)array_push(&p->st.samples, &p->st.n_samples, sizeof s, &s);
-        p->busy = false;
-        const struct slo *o = p->st.o;
-        bool slow = conf_line(&scenario_spec, &o->hdr, "max_latency") && latency > o->max_latency;
+void slo_status_add(struct slo_status *st, const struct slo_sample *sample, const char *fail) {
+        struct slo_sample s = *sample;
+        (void)array_push(&st->samples, &st->n_samples, sizeof s, &s);
+        const struct slo *o = st->o;
+        bool slow = conf_line(&scenario_spec, &o->hdr, "max_latency") && s.latency_ns > o->max_latency;
         /* An http or exec SLO that allows every probe to fail (no
          * max_error_rate, or 100%) holds whatever they answer. */
         bool tolerant = (o->probe == PROBE_HTTP || o->probe == PROBE_EXEC) &&
                         (!conf_line(&scenario_spec, &o->hdr, "max_error_rate") || o->max_error_rate >= RATIO_ONE);
-        if ((ok || tolerant) && !slow) {
-                if (!p->st.healthy_since_ns)
-                        p->st.healthy_since_ns = s.t_ns;
+        if ((s.ok || tolerant) && !slow) {
+                if (!st->healthy_since_ns)
+                        st->healthy_since_ns = s.t_ns;
                 return;
         }
-        p->st.healthy_since_ns = 0;
+        st->healthy_since_ns = 0;
         if (slow) {
                 char a[FORMAT_MAX], b[FORMAT_MAX];
-                snprintf(p->st.fail, sizeof p->st.fail, "took %s, max_latency %s",
-                         format_duration(a, latency / NSEC_PER_MSEC * NSEC_PER_MSEC), format_duration(b, o->max_latency));
+                snprintf(st->fail, sizeof st->fail, "took %s, max_latency %s",
+                         format_duration(a, s.latency_ns / NSEC_PER_MSEC * NSEC_PER_MSEC), format_duration(b, o->max_latency));
         } else
-                snprintf(p->st.fail, sizeof p->st.fail, "%s", fail ? fail : "failed");
+                snprintf(st->fail, sizeof st->fail, "%s", fail ? fail : "failed");
+}
+
+/* fail: what a failed sample saw ("connection refused"), NULL if ok. */
+static void add_sample_why(struct probe *p, bool ok, uint64_t latency, double value, const char *fail) {
+        struct slo_sample s = {.t_ns = mono_now(), .ok = ok, .latency_ns = latency, .value = value};
+        p->busy = false;
+        slo_status_add(&p->st, &s, fail);
 }
 
 static void add_sample(struct probe *p, bool ok, uint64_t latency, double value) {
@@ -405,19 +409,20 @@ static int cmp_u64(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static void judge(struct probe *p, uint64_t now) {
-        const struct slo *o = p->st.o;
-        struct slo_status *st = &p->st;
+void slo_judge(struct slo_status *st, uint64_t epoch_ns, uint64_t now) {
+        const struct slo *o = st->o;
         size_t n = 0, bad = 0;
         uint64_t lat[4096];
         double last = NAN;
         for (size_t i = st->n_samples; i-- > 0;) {
                 const struct slo_sample *s = &st->samples[i];
-                if (now - s->t_ns > o->window || s->t_ns < p->epoch_ns || n == ELEMENTSOF(lat))
+                if (now - s->t_ns > o->window || s->t_ns < epoch_ns || n == ELEMENTSOF(lat))
                         break;
                 lat[n++] = s->latency_ns;
                 bad += !s->ok;
-                if (isnan(last))
+                /* The newest sample's value, NAN included: a query that
+                 * returned none is judged, not the value before it. */
+                if (n == 1)
                         last = s->value;
         }
         st->verdict = SLO_UNKNOWN;
@@ -485,7 +490,7 @@ const struct slo_status *slo_guard_judge(struct slo_guard *g) {
         uint64_t now = mono_now();
         const struct slo_status *first = NULL;
         for (size_t k = 0; k < g->n; k++) {
-                judge(&g->p[k], now);
+                slo_judge(&g->p[k].st, g->p[k].epoch_ns, now);
                 if (!first && g->p[k].st.verdict == SLO_BREACHED)
                         first = &g->p[k].st;
         }
@@ -502,6 +507,12 @@ bool slo_guard_all_healthy(struct slo_guard *g, const struct slo_status **ret_un
         return true;
 }
 
+bool slo_steady_held(const struct slo_status *st, uint64_t need_ns, uint64_t now) {
+        /* At least two samples: held from one to the next. */
+        return st->healthy_since_ns && now - st->healthy_since_ns >= need_ns && st->n_samples >= 2 &&
+               st->samples[st->n_samples - 2].t_ns >= st->healthy_since_ns;
+}
+
 bool slo_guard_steady_peek(const struct slo_guard *g, uint64_t need_ns, const struct slo_status **ret_waiting) {
         uint64_t now = mono_now();
         const struct slo_status *worst = NULL;
@@ -514,9 +525,7 @@ bool slo_guard_steady_peek(const struct slo_guard *g, uint64_t need_ns, const st
                 if (!worst || st->healthy_since_ns > worst->healthy_since_ns)
                         worst = st;
         }
-        /* At least two samples: held from one to the next. */
-        if (worst && (now - worst->healthy_since_ns < need_ns || worst->n_samples < 2 ||
-                      worst->samples[worst->n_samples - 2].t_ns < worst->healthy_since_ns)) {
+        if (worst && !slo_steady_held(worst, need_ns, now)) {
                 *ret_waiting = worst;
                 return false;
         }

@@ -400,6 +400,219 @@ START_TEST(test_path_walk) {
 }
 END_TEST
 
+/* ---- the reader, on what a crash, a full disk or a forger leaves ---- */
+
+#define HDR "sabot-journal 2 run=r pid=1 start=2 scenario=s wall=3 ."
+#define APPLY(seq, kind, rest) "\napply seq=" #seq " kind=" kind " pid=0 start=0 cgroup=- name=n" #seq " dev=- ifindex=0 " \
+        "hook=egress prio=0 handle=0 netns=0 prog=0" rest
+
+/* A journal file of exactly these bytes, as the writer would have made
+ * it (root's, 0600, in RUN_DIR/runs). */
+static const char *journal_file(const char *name, const void *bytes, size_t len) {
+        static char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/runs", dir);
+        (void)mkdir(p, 0700);
+        snprintf(p, sizeof p, "%s/runs/%s", dir, name);
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
+        close(fd);
+        return p;
+}
+#define JOURNAL_TEXT(name, text) journal_file(name, text, sizeof text - 1)
+
+START_TEST(test_reader_empty_file) {
+        /* journal_create died between the open and the header: nothing to do. */
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("empty.journal", ""), &k), 0);
+        ck_assert_uint_eq(k->n, 0);
+        ck_assert_ptr_null(k->run_id);
+        ck_assert_uint_eq(k->next_seq, 1);
+        ck_assert_uint_eq(journal_outstanding(k), 0);
+        unsigned failed = 9;
+        ck_assert_int_eq(journal_revert_all(k, &failed, NULL, NULL), 0);
+        ck_assert_uint_eq(failed, 0);
+        journal_free(k);
+        /* Blank lines only: the same. */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("blank.journal", "\n\n\n"), &k), 0);
+        ck_assert_uint_eq(k->n, 0);
+        journal_free(k);
+}
+END_TEST
+
+START_TEST(test_reader_ends_mid_record) {
+        struct journal *k = NULL;
+        /* The last record is whole without a newline: that is how the
+         * writer leaves every file ("\nBODY ."). */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("a.journal", HDR APPLY(1, "stop", " .") APPLY(2, "stop", " .")), &k), 0);
+        ck_assert_uint_eq(k->n, 2);
+        ck_assert_str_eq(k->run_id, "r");
+        ck_assert_uint_eq(k->next_seq, 3);
+        journal_free(k);
+        /* Cut anywhere in the last record, up to its final '.': not read. */
+        const char whole[] = HDR APPLY(1, "stop", " .") APPLY(2, "freeze", " .");
+        for (size_t cut = sizeof HDR - 1 + sizeof APPLY(1, "stop", " .") - 1 + 1; cut < sizeof whole - 1; cut++) {
+                ck_assert_int_eq(journal_load(journal_file("b.journal", whole, cut), &k), 0);
+                ck_assert_msg(k->n == 1, "cut at %zu: %zu entries", cut, k->n);
+                ck_assert_str_eq(k->v[0].kind, "stop");
+                ck_assert_uint_eq(k->next_seq, 2);
+                journal_free(k);
+        }
+        /* A revert cut short did not happen: the entry stays outstanding. */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("c.journal", HDR APPLY(1, "stop", " .") "\nrevert seq=1"), &k), 0);
+        ck_assert_uint_eq(journal_outstanding(k), 1);
+        journal_free(k);
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("c.journal", HDR APPLY(1, "stop", " .") "\nrevert seq=1 "), &k), 0);
+        ck_assert_uint_eq(journal_outstanding(k), 1);
+        journal_free(k);
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("c.journal", HDR APPLY(1, "stop", " .") "\nrevert seq=1 ."), &k), 0);
+        ck_assert_uint_eq(journal_outstanding(k), 0);
+        journal_free(k);
+        /* A header cut short: no header, and the records after it still count. */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("d.journal", "sabot-journal 2 run=r pid=1" APPLY(1, "stop", " .")), &k), 0);
+        ck_assert_ptr_null(k->run_id);
+        ck_assert_uint_eq(k->n, 1);
+        journal_free(k);
+}
+END_TEST
+
+START_TEST(test_reader_missing_end_mark) {
+        /* A record without its " ." (a full disk cut it; abort appended
+         * after it on a line of its own) is skipped, and what follows read. */
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("m.journal", HDR APPLY(1, "stop", " .") APPLY(2, "freeze", "")
+                                                                    APPLY(3, "stop", " .") "\nrevert seq=2"
+                                                                    "\nrevert seq=3 ."), &k), 0);
+        ck_assert_uint_eq(k->n, 2);
+        ck_assert_uint_eq(k->v[0].seq, 1);
+        ck_assert_uint_eq(k->v[1].seq, 3);
+        ck_assert(!k->v[0].reverted);
+        ck_assert(k->v[1].reverted);
+        ck_assert_uint_eq(k->next_seq, 4);
+        journal_free(k);
+        /* " ." must end the line, not merely appear in it; "." alone is no end. */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("n.journal", HDR APPLY(1, "stop", " . x") APPLY(2, "stop", ".")
+                                                                    APPLY(3, "stop", " .")), &k), 0);
+        ck_assert_uint_eq(k->n, 1);
+        ck_assert_uint_eq(k->v[0].seq, 3);
+        journal_free(k);
+}
+END_TEST
+
+START_TEST(test_reader_garbage) {
+        struct journal *k = NULL;
+        /* Lines of nothing it knows, whole or not, are skipped. */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("g.journal", HDR "\n\xff\xfe\x01 garbage ." "\napply ." "\napply seq=x kind=stop name=n ."
+                                                                    "\napply seq=7 name=n ." "\napply seq=8 kind=stop ."
+                                                                    "\nrevert ." "\nrevert seq=99 ." APPLY(1, "stop", " .")),
+                                      &k), 0);
+        ck_assert_uint_eq(k->n, 1);
+        ck_assert_uint_eq(k->v[0].seq, 1);
+        ck_assert(!k->v[0].reverted);
+        journal_free(k);
+        /* Zeros where a record was (a crash on a disk file system that had
+         * extended the file but not written its data), then a record
+         * appended after them on a line of its own: it is read. */
+        char buf[1024];
+        size_t o = 0;
+        const char *a = HDR APPLY(1, "stop", " .");
+        memcpy(buf + o, a, strlen(a)), o += strlen(a);
+        memcpy(buf + o, "\napply seq=2 ", 13), o += 13;
+        memset(buf + o, 0, 40), o += 40;
+        const char *b = APPLY(3, "freeze", " .") "\nrevert seq=1 .";
+        memcpy(buf + o, b, strlen(b)), o += strlen(b);
+        ck_assert_int_eq(journal_load(journal_file("z.journal", buf, o), &k), 0);
+        ck_assert_msg(k->n == 2, "%zu entries: a record after a run of zeros was not read", k->n);
+        ck_assert_uint_eq(k->v[0].seq, 1);
+        ck_assert(k->v[0].reverted);
+        ck_assert_uint_eq(k->v[1].seq, 3);
+        ck_assert_str_eq(k->v[1].kind, "freeze");
+        ck_assert(!k->v[1].reverted);
+        ck_assert_uint_eq(k->next_seq, 4);
+        journal_free(k);
+        /* Zeros from there to the end (the next record's data, its newline
+         * included, never written): what came before them is read. */
+        o = strlen(a);
+        memset(buf + o, 0, 100), o += 100;
+        ck_assert_int_eq(journal_load(journal_file("x.journal", buf, o), &k), 0);
+        ck_assert_uint_eq(k->n, 1);
+        ck_assert_str_eq(k->run_id, "r");
+        journal_free(k);
+        /* A NUL inside a record that ends well: the record is not trusted. */
+        char c[] = HDR APPLY(1, "stop", " .") APPLY(2, "stop", " .");
+        c[sizeof HDR - 1 + sizeof APPLY(1, "stop", " .") - 1 + 20] = '\0';
+        ck_assert_int_eq(journal_load(journal_file("y.journal", c, sizeof c - 1), &k), 0);
+        ck_assert_uint_eq(k->n, 1);
+        ck_assert_uint_eq(k->v[0].seq, 1);
+        journal_free(k);
+}
+END_TEST
+
+START_TEST(test_reader_oversize) {
+        struct journal *k = NULL;
+        /* A value longer than any the writer makes: a cgroup too long to
+         * hold is dropped, and its revert refuses rather than act on part
+         * of a path; a kind or name too long drops the record. */
+        size_t big = PATH_MAX * 3 + 100;
+        char *line = malloc(big + 1024);
+        ck_assert_ptr_nonnull(line);
+        int n = snprintf(line, 1024, "%s\napply seq=1 kind=freeze pid=0 start=0 cgroup=", HDR);
+        memset(line + n, 'a', big);
+        n += (int)big;
+        n += sprintf(line + n, " name=n dev=- ifindex=0 hook=egress prio=0 handle=0 netns=0 prog=0 ."
+                               APPLY(2, "stopstopstopstop", " .") APPLY(3, "exec-cgroup", " ."));
+        ck_assert_int_eq(journal_load(journal_file("o.journal", line, (size_t)n), &k), 0);
+        ck_assert_uint_eq(k->n, 2);
+        ck_assert_uint_eq(k->v[0].seq, 1);
+        ck_assert_ptr_null(k->v[0].cgroup);
+        ck_assert_int_eq(fault_revert_entry(&k->v[0]), -EBADMSG);
+        ck_assert_uint_eq(k->v[1].seq, 3); /* a 15-character kind fits */
+        ck_assert_str_eq(k->v[1].kind, "exec-cgroup");
+        journal_free(k);
+        free(line);
+        /* A file over 64 MiB is refused whole. */
+        const char *p = JOURNAL_TEXT("huge.journal", HDR);
+        ck_assert_int_eq(truncate(p, 64 * 1024 * 1024 + 1), 0);
+        ck_assert_int_eq(journal_load(p, &k), -EFBIG);
+        ck_assert_int_eq(truncate(p, 64 * 1024 * 1024), 0);
+        ck_assert_int_eq(journal_load(p, &k), 0);
+        ck_assert_str_eq(k->run_id, "r");
+        journal_free(k);
+}
+END_TEST
+
+START_TEST(test_reader_forged_kinds) {
+        /* Kinds no fault owns are loaded (the file is root's: a newer
+         * sabot's kinds) but never acted on: each revert refuses, the
+         * entry stays outstanding, the others are reverted. */
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("f.journal", HDR APPLY(1, "freeze", " .") APPLY(2, "bogus", " .")
+                                                                    APPLY(3, "STOP", " .") APPLY(4, "stop%20x", " .")),
+                                      &k), 0);
+        ck_assert_uint_eq(k->n, 4);
+        free(k->v[0].cgroup);
+        k->v[0].cgroup = strdup("/nonexistent/cgroup"); /* gone: its revert succeeds */
+        unsigned failed = 0;
+        ck_assert_int_eq(journal_revert_all(k, &failed, NULL, NULL), -EBADMSG);
+        ck_assert_uint_eq(failed, 3);
+        ck_assert(k->v[0].reverted);
+        for (size_t i = 1; i < 4; i++)
+                ck_assert(!k->v[i].reverted);
+        ck_assert_uint_eq(journal_outstanding(k), 3);
+        journal_free(k);
+        /* A stop of pid -1 or 0 (every process, the caller's group) is
+         * refused, not sent: pids go through pidfds. */
+        ck_assert_int_eq(journal_load(JOURNAL_TEXT("p.journal", HDR "\napply seq=1 kind=stop pid=-1 start=0 cgroup=- name=n ."
+                                                                    "\napply seq=2 kind=stop pid=0 start=0 cgroup=- name=n ."),
+                                      &k), 0);
+        ck_assert_uint_eq(k->n, 2);
+        ck_assert_int_eq(k->v[0].pid, -1);
+        ck_assert_int_lt(fault_revert_entry(&k->v[0]), 0);
+        ck_assert_int_lt(fault_revert_entry(&k->v[1]), 0);
+        journal_free(k);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
@@ -416,6 +629,12 @@ int main(void) {
         tcase_add_test(tc, test_untrusted_journals_are_refused);
         tcase_add_test(tc, test_latch_fails_closed);
         tcase_add_test(tc, test_path_walk);
+        tcase_add_test(tc, test_reader_empty_file);
+        tcase_add_test(tc, test_reader_ends_mid_record);
+        tcase_add_test(tc, test_reader_missing_end_mark);
+        tcase_add_test(tc, test_reader_garbage);
+        tcase_add_test(tc, test_reader_oversize);
+        tcase_add_test(tc, test_reader_forged_kinds);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
