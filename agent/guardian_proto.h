@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../faults/syscall.h"
+#include "../faults/fault.h"
 
 /* The runner-to-guardian protocol, on the SOCK_SEQPACKET pair made by
  * guardian_spawn: one message per send, its first byte the type, then

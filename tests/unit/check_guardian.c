@@ -228,7 +228,7 @@ START_TEST(test_spawned_guardian) {
         for (int how = 0; how < 2; how++) {
                 int fd = -1;
                 pid_t pid = 0;
-                struct notify_shared *sh = NULL;
+                void *sh = NULL;
                 ck_assert_int_eq(guardian_spawn(path, far, GUARDIAN_GRACE_NS, &fd, &pid, &sh), 0);
                 ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), 1);
                 ck_assert_int_eq(send(fd, "D12", 3, MSG_NOSIGNAL), 3);
