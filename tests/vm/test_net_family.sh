@@ -44,7 +44,9 @@ has_filter() { tc -n "$A" filter show dev "$dev" egress | grep -q sabot_net; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # within4 OBSERVED N P [FACTOR]: |observed - N p| <= 4 sigma, sigma^2 = N p (1-p) FACTOR
 within4() {
-	awk -v o="$1" -v n="$2" -v p="$3" -v f="${4:-1}" 'BEGIN { m = n * p; s = sqrt(n * p * (1 - p) * f);
+	# busybox awk has no sqrt: Newton's iteration.
+	awk -v o="$1" -v n="$2" -v p="$3" -v f="${4:-1}" 'BEGIN { m = n * p; v = n * p * (1 - p) * f;
+		s = v > 1 ? v : 1; for (i = 0; i < 60; i++) s = (s + v / s) / 2;
 		printf "%d of %d = %.2f%%, expected %.1f ± %.1f (4σ = %.1f), z = %.2f", o, n, 100 * o / n, m, s, 4 * s, (o - m) / s;
 		exit !((o - m) <= 4 * s && (m - o) <= 4 * s) }'
 }
@@ -107,8 +109,10 @@ tc -n "$A" qdisc show | grep -q 'netem .*delay 50ms.*reorder 25%' && pass "reord
 	fail "reorder: netem: $(tc -n "$A" qdisc show | grep netem)"
 line=$(udp_count 7001 25)
 if r=$(within4 "$(field early "$line")" $N 0.25); then pass "reorder 25%: sent ahead (under 25 ms) $r"; else fail "reorder 25%: $r ($line)"; fi
-[ "$(field inversions "$line")" -gt 0 ] && [ "$(field missing "$line")" = 0 ] &&
-	pass "reorder: $(field inversions "$line") arrived after a later one, none lost" || fail "reorder: $line"
+# netem loses a few packets when it reorders (3 of 2000 seen on 6.1, none
+# without reorder): at most 1 %.
+[ "$(field inversions "$line")" -gt 0 ] && [ "$(field missing "$line")" -le $((N / 100)) ] &&
+	pass "reorder: $(field inversions "$line") arrived after a later one, $(field missing "$line") lost" || fail "reorder: $line"
 stop reorder
 
 # --- loss in bursts: 10 %, 4 in a row on average (Gilbert-Elliott) ---
