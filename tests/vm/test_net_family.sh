@@ -102,6 +102,20 @@ if r=$(within4 "$(field duplicates "$line")" $N 0.10); then pass "duplicate 10%:
 [ "$(field missing "$line")" = 0 ] && pass "duplicate: nothing lost" || fail "duplicate: lost: $line"
 stop duplicate
 
+# --- duplicate 10 % on ingress: B -> A, through the ifb back into A's stack ---
+fault dupin duplicate 'percent = 10%' 'direction = ingress' 'protocol = udp' 'dport = 7003'
+nsenter --net=/run/netns/"$A" $S run dupin.ini > dupin.out 2>&1 &
+runner=$!
+wait_for 10000 eval 'tc -n "$A" filter show dev "$dev" ingress | grep -q sabot_net' || fail "dupin: no ingress filter: $(cat dupin.out)"
+ip netns exec "$A" "$NC" recv 7003 $N 25 > recv.out 2>&1 &
+rpid=$!
+wait_for 5000 grep -q ready recv.out
+ip netns exec "$B" "$NC" send 10.56.0.1 7003 $N 1000 1000
+wait $rpid
+line=$(grep received= recv.out)
+if r=$(within4 "$(field duplicates "$line")" $N 0.10); then pass "duplicate 10% on ingress: duplicated $r"; else fail "duplicate on ingress: $r ($line)"; fi
+stop dupin
+
 # --- reorder 25 %, the others held 50 ms: the quarter arrives early, ahead of earlier ones ---
 fault reorder reorder 'percent = 25%' 'delay = 50ms' 'protocol = udp' 'dport = 7001'
 start reorder
