@@ -38,8 +38,10 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX], doing[FORMAT_MAX + 64];
         struct netem_spec ne = {.corrupt = {f->percent, f->correlation}};
+        char how[FORMAT_MAX + 48];
         snprintf(doing, sizeof doing, "corrupting %s of matching packets", format_ratio(a, f->percent));
-        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered to netem's corruption"});
+        snprintf(how, sizeof how, "to netem to corrupt %s of them", a);
+        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered", .done_how = how});
 }
 
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};

@@ -78,10 +78,11 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         }
         struct netem_spec ne = {0};
         gilbert(f, &ne.ge_p, &ne.ge_r);
+        char how[FORMAT_MAX + 96];
         snprintf(doing, sizeof doing, "dropping %s of matching packets in bursts of %u on average",
                  format_ratio(a, f->percent), f->burst);
-        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing,
-                                                     .done = "steered to netem's burst loss"});
+        snprintf(how, sizeof how, "to netem to drop %s of them, %u in a row on average", a, f->burst);
+        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered", .done_how = how});
 }
 
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};

@@ -516,6 +516,7 @@ struct net_priv {
         struct net_filter_bpf *skel;
         uint32_t prog_id;
         const char *done; /* the outcome's verb (struct net_params) */
+        char done_how[128];
         bool netem;
 };
 
@@ -588,6 +589,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
         fr->priv = priv;
         fr->priv_free = net_priv_free;
         priv->done = np->done;
+        snprintf(priv->done_how, sizeof priv->done_how, "%s", np->done_how ? np->done_how : "");
         priv->netem = netem;
         r = net_filter_load(&spec, &priv->skel);
         if (r >= 0)
@@ -688,9 +690,9 @@ void net_finish(struct fault_ctx *c, struct fault_run *fr) {
                 return;
         struct net_priv *priv = fr->priv;
         if (priv->netem)
-                snprintf(fr->outcome, sizeof fr->outcome, "%s %llu of %llu packets seen (%llu protected)", priv->done,
+                snprintf(fr->outcome, sizeof fr->outcome, "%s %llu of %llu packets seen%s%s (%llu protected)", priv->done,
                          (unsigned long long)n[NET_ACTED], (unsigned long long)n[NET_SEEN],
-                         (unsigned long long)n[NET_PROTECTED]);
+                         priv->done_how[0] ? " " : "", priv->done_how, (unsigned long long)n[NET_PROTECTED]);
         else
                 snprintf(fr->outcome, sizeof fr->outcome, "%s %llu of %llu matching packets (%llu seen, %llu protected)",
                          priv->done, (unsigned long long)n[NET_ACTED], (unsigned long long)n[NET_MATCHED],

@@ -69,9 +69,10 @@ struct net_params {
         const struct netem_spec *netem;
         ratio_t probability, correlation;
         /* The apply event, "corrupting 5% of matching packets" (the ifb's
-         * name follows for netem), and the outcome's verb, "corrupted" or
-         * "dropped". */
-        const char *doing, *done;
+         * name follows for netem), and the outcome: "DONE N of M packets
+         * seen DONE_HOW": "dropped", or "steered" ... "to netem to corrupt
+         * 5% of them" (netem does not count what it did). */
+        const char *doing, *done, *done_how;
 };
 int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params *np);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);

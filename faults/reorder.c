@@ -48,7 +48,9 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         struct netem_spec ne = {.delay_ns = f->delay, .reorder = {f->percent, f->correlation}};
         snprintf(doing, sizeof doing, "sending %s of matching packets ahead of the others, delayed by %s",
                  format_ratio(a, f->percent), format_duration(b, f->delay));
-        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered to netem's reordering"});
+        char how[2 * FORMAT_MAX + 64];
+        snprintf(how, sizeof how, "to netem to send %s of them ahead of the others (delayed by %s)", a, b);
+        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered", .done_how = how});
 }
 
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};

@@ -93,6 +93,8 @@ line=$(udp_count 7001 25)
 bad=$(( $(field missing "$line") + $(field damaged "$line") ))
 if r=$(within4 "$bad" $N 0.10); then pass "corrupt 10%: corrupted (lost or damaged) $r"; else fail "corrupt 10%: $r ($line)"; fi
 stop corrupt
+grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to corrupt 10% of them' corrupt.out &&
+	pass "corrupt: the run reports what it steered to netem" || fail "corrupt: no outcome: $(cat corrupt.out)"
 
 # --- duplicate 10 % ---
 fault duplicate duplicate 'percent = 10%' 'protocol = udp' 'dport = 7001'
@@ -101,6 +103,8 @@ line=$(udp_count 7001 25)
 if r=$(within4 "$(field duplicates "$line")" $N 0.10); then pass "duplicate 10%: duplicated $r"; else fail "duplicate 10%: $r ($line)"; fi
 [ "$(field missing "$line")" = 0 ] && pass "duplicate: nothing lost" || fail "duplicate: lost: $line"
 stop duplicate
+grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to send 10% of them twice' duplicate.out &&
+	pass "duplicate: the run reports what it steered to netem" || fail "duplicate: no outcome: $(cat duplicate.out)"
 
 # --- duplicate 10 % on ingress: B -> A, through the ifb back into A's stack ---
 fault dupin duplicate 'percent = 10%' 'direction = ingress' 'protocol = udp' 'dport = 7003'
@@ -177,6 +181,8 @@ w=$(wire "${g:-0}")
 ok10 "$w" && pass "bandwidth 10mbit: netcount goodput $(awk -v g="$g" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s = $w Mbit/s on the wire" ||
 	fail "bandwidth 10mbit: netcount $(cat sink.out) ($w on the wire)"
 stop bw
+grep -qE 'paced [1-9][0-9]* of [0-9]+ packets seen to 10mbit \(queue 84 packets\)' bw.out &&
+	pass "bandwidth: the run reports what it paced" || fail "bandwidth: no outcome: $(cat bw.out)"
 
 # SIGKILL of the runner: the guardian removes ifb, netem and filter within 1 s.
 start corrupt
