@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Packet counting for the network VM tests.
+/* Packet counting for the network VM tests; ADDR is IPv4 or IPv6, the
+ * receivers take both.
  *
  *   netcount send ADDR PORT N INTERVAL_US SIZE
  *       N UDP datagrams of SIZE bytes (>= 32), one every INTERVAL_US: a
@@ -39,17 +40,37 @@ static uint64_t now_ns(void) {
 
 static unsigned char pattern(uint64_t seq, size_t i) { return (unsigned char)(seq * 31 + i * 7 + 1); }
 
-static int addr_of(const char *a, int port, struct sockaddr_in *sa) {
+/* An IPv4 or IPv6 address (by its colons); receivers bind to :: for both. */
+static int addr_of(const char *a, int port, struct sockaddr_in6 *sa) {
         memset(sa, 0, sizeof *sa);
-        sa->sin_family = AF_INET;
-        sa->sin_port = htons((uint16_t)port);
-        return inet_pton(AF_INET, a, &sa->sin_addr) == 1 ? 0 : -1;
+        if (!strchr(a, ':')) {
+                struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+                v4->sin_family = AF_INET;
+                v4->sin_port = htons((uint16_t)port);
+                return inet_pton(AF_INET, a, &v4->sin_addr) == 1 ? 0 : -1;
+        }
+        sa->sin6_family = AF_INET6;
+        sa->sin6_port = htons((uint16_t)port);
+        return inet_pton(AF_INET6, a, &sa->sin6_addr) == 1 ? 0 : -1;
+}
+
+static int bound(int type, int port) {
+        struct sockaddr_in6 sa;
+        int zero = 0, one = 1, fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+        addr_of("::", port, &sa);
+        if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+            bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+                return -1;
+        return fd;
 }
 
 static int do_send(const char *a, int port, long n, long interval_us, long size) {
-        struct sockaddr_in sa;
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || addr_of(a, port, &sa) < 0 || size < 32 || size > 65000)
+        struct sockaddr_in6 sa;
+        if (addr_of(a, port, &sa) < 0 || size < 32 || size > 65000)
+                return 2;
+        int fd = socket(sa.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
                 return 2;
         unsigned char *buf = malloc((size_t)size);
         if (!buf)
@@ -76,12 +97,10 @@ static int do_send(const char *a, int port, long n, long interval_us, long size)
 }
 
 static int do_recv(int port, long n, long early_ms) {
-        struct sockaddr_in sa;
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 8 << 20;
-        addr_of("0.0.0.0", port, &sa);
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        int fd = bound(SOCK_DGRAM, port), big = 8 << 20;
+        if (fd < 0)
                 return 2;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
         unsigned char *seen = calloc((size_t)n, 1), buf[65536];
         long received = 0, distinct = 0, dups = 0, damaged = 0, inversions = 0, early = 0;
         int64_t max_seq = -1;
@@ -130,11 +149,8 @@ static int do_recv(int port, long n, long early_ms) {
 }
 
 static int do_sink(int port, long skip_s, long secs) {
-        struct sockaddr_in sa;
-        int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        addr_of("0.0.0.0", port, &sa);
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0)
+        int fd = bound(SOCK_STREAM, port);
+        if (fd < 0 || listen(fd, 1) < 0)
                 return 2;
         printf("ready\n");
         fflush(stdout);
@@ -163,9 +179,11 @@ static int do_sink(int port, long skip_s, long secs) {
 }
 
 static int do_source(const char *a, int port, long secs) {
-        struct sockaddr_in sa;
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || addr_of(a, port, &sa) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        struct sockaddr_in6 sa;
+        if (addr_of(a, port, &sa) < 0)
+                return 2;
+        int fd = socket(sa.sin6_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
                 return 2;
         static char buf[1 << 16];
         memset(buf, 'x', sizeof buf);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # VM tier: the netem family (corrupt, duplicate, reorder, bandwidth, loss in
 # bursts) on a kernel with netem, through sabot's ifb + netem, matched by the
-# classifier (UDP to one port, or TCP). Each share is counted on n = 2000
+# classifier (UDP to one port, a v6 destination, ingress, or TCP). Each share is counted on n = 2000
 # numbered datagrams (tests/helpers/netcount) and must lie within 4 sigma of
 # what was programmed; the bandwidth within 10 % of the rate, with iperf3
 # where the guest has it and with netcount's TCP sink as well.
@@ -25,6 +25,8 @@ why=$(load_modules veth sch_netem ifb act_mirred cls_bpf sch_ingress) || { skip 
 [ -x "$NC" ] || { fail "no $NC (make build/tests/helpers/netcount)"; t_done; }
 
 netns_pair "$A" "$B" "$dev" sabot-vmf1 10.56.0.1 10.56.0.2 || { fail "namespace setup"; t_done; }
+ip -n "$A" addr add fd56::1/64 dev "$dev" nodad && ip -n "$B" addr add fd56::2/64 dev sabot-vmf1 nodad ||
+	{ fail "IPv6 addresses"; t_done; }
 state() {
 	ip -n "$A" -o link show | awk '{print $2}'
 	tc -n "$A" qdisc show
@@ -50,12 +52,13 @@ within4() {
 		printf "%d of %d = %.2f%%, expected %.1f ± %.1f (4σ = %.1f), z = %.2f", o, n, 100 * o / n, m, s, 4 * s, (o - m) / s;
 		exit !((o - m) <= 4 * s && (m - o) <= 4 * s) }'
 }
-# udp_count PORT EARLY_MS: N datagrams of 1000 bytes, 1 ms apart, A -> B; prints netcount's line
+# udp_count PORT EARLY_MS [TO]: N datagrams of 1000 bytes, 1 ms apart, A -> B
+# (10.56.0.2 or TO); prints netcount's line
 udp_count() {
 	ip netns exec "$B" "$NC" recv "$1" $N "$2" > recv.out 2>&1 &
 	rpid=$!
 	wait_for 5000 grep -q ready recv.out || { kill $rpid; echo "receiver not ready"; return 1; }
-	ip netns exec "$A" "$NC" send 10.56.0.2 "$1" $N 1000 1000
+	ip netns exec "$A" "$NC" send "${3:-10.56.0.2}" "$1" $N 1000 1000
 	wait $rpid
 	grep received= recv.out
 }
@@ -95,6 +98,16 @@ if r=$(within4 "$bad" $N 0.10); then pass "corrupt 10%: corrupted (lost or damag
 stop corrupt
 grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to corrupt 10% of them' corrupt.out &&
 	pass "corrupt: the run reports what it steered to netem" || fail "corrupt: no outcome: $(cat corrupt.out)"
+
+# --- corrupt over IPv6, matched by a v6 destination: UDP's checksum is mandatory there ---
+fault corrupt6 corrupt 'percent = 10%' 'protocol = udp' 'dst = fd56::/64'
+start corrupt6
+line=$(udp_count 7001 25 fd56::2)
+bad=$(( $(field missing "$line") + $(field damaged "$line") ))
+if r=$(within4 "$bad" $N 0.10); then pass "corrupt 10% over IPv6: corrupted $r"; else fail "corrupt over IPv6: $r ($line)"; fi
+line=$(udp_count 7001 25)
+[ "$(field missing "$line")" = 0 ] && pass "corrupt over IPv6: IPv4 to the same host untouched" || fail "corrupt6 hit IPv4: $line"
+stop corrupt6
 
 # --- duplicate 10 % ---
 fault duplicate duplicate 'percent = 10%' 'protocol = udp' 'dport = 7001'
