@@ -1,9 +1,9 @@
 #!/bin/sh
 # VM tier: the netem family (corrupt, duplicate, reorder, bandwidth, loss in
 # bursts) on a kernel with netem, through sabot's ifb + netem, matched by the
-# classifier (UDP to one port, a v6 destination, ingress, or TCP). Each share is counted on n = 2000
-# numbered datagrams (tests/helpers/netcount) and must lie within 4 sigma of
-# what was programmed; the bandwidth within 10 % of the rate, with iperf3
+# classifier (UDP to one port, a v6 destination, ingress, or TCP). Each
+# share is counted on n = 2000 numbered datagrams (tests/helpers/netcount)
+# and must lie within 4 sigma of what was programmed; the bandwidth within 10 % of the rate, with iperf3
 # where the guest has it and with netcount's TCP sink as well.
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 id=$$
