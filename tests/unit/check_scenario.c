@@ -433,6 +433,7 @@ END_TEST
 START_TEST(test_examples_validate) {
         validate_file(SRCDIR "/scenarios/checkout-gameday.ini");
         validate_file(SRCDIR "/scenarios/nightly-worker-chaos.ini");
+        validate_file(SRCDIR "/scenarios/bad-link.ini");
         validate_file(SRCDIR "/scenarios/demo.ini");
         /* CONTRACT.md's example, verbatim: its flaky-disk fault fails fsync of
          * a running unit, and no LSM hook stands behind fsync(2), so the eBPF
