@@ -192,6 +192,36 @@ static int parse_u64_strict(const char *s, uint64_t max, uint64_t *ret) {
         return 0;
 }
 
+#define RATE_ALLOWED "a number with a unit in bits per second: bit, kbit, mbit, gbit (e.g. 10mbit, 512kbit, 1.5gbit)"
+
+int parse_rate(const char *value, void *field, char *err) {
+        static const struct {
+                const char *suffix;
+                uint64_t bits;
+        } units[] = {{"gbit", 1000000000ULL}, {"mbit", 1000000ULL}, {"kbit", 1000ULL}, {"bit", 1ULL}};
+        const char *p = value;
+        uint64_t ip, frac;
+        int r = parse_decimal(&p, &ip, &frac, NULL);
+        if (r < 0)
+                return fail(err, "invalid rate '%s'; use " RATE_ALLOWED, value);
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (streq(p, units[i].suffix)) {
+                        unsigned __int128 v = (unsigned __int128)ip * units[i].bits +
+                                              (unsigned __int128)frac * units[i].bits / NSEC_PER_SEC;
+                        if (v > 1000ULL * 1000000000ULL)
+                                return fail(err, "rate '%s' is above 1000gbit; use " RATE_ALLOWED, value);
+                        if ((unsigned __int128)frac * units[i].bits % NSEC_PER_SEC)
+                                return fail(err, "'%s' has a fraction of a bit per second", value);
+                        *(uint64_t *)field = (uint64_t)v;
+                        return 0;
+                }
+        /* tc's own "kbps" means kilobytes per second: too easy to misread. */
+        if (strstr(p, "bps") || strstr(p, "Bps") || strstr(p, "B/s"))
+                return fail(err, "'%s': bytes per second are not accepted (tc's kbps means kilobytes per second, "
+                                 "a common mistake); write bits: " RATE_ALLOWED, value);
+        return fail(err, "'%s' lacks a valid unit; use " RATE_ALLOWED, value);
+}
+
 int parse_uint32(const char *value, void *field, char *err) {
         uint64_t v;
         int r = parse_u64_strict(value, UINT32_MAX, &v);
@@ -735,6 +765,32 @@ char *format_ratio(char buf[static FORMAT_MAX], ratio_t r) {
         if (*e == '.')
                 *e = '\0';
         strcat(buf, "%");
+        return buf;
+}
+
+char *format_rate(char buf[static FORMAT_MAX], uint64_t bits) {
+        static const struct {
+                const char *suffix;
+                uint64_t bits;
+        } units[] = {{"gbit", 1000000000ULL}, {"mbit", 1000000ULL}, {"kbit", 1000ULL}};
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (bits >= units[i].bits) {
+                        uint64_t w = bits / units[i].bits, f = bits % units[i].bits;
+                        if (!f)
+                                snprintf(buf, FORMAT_MAX, "%llu%s", (unsigned long long)w, units[i].suffix);
+                        else {
+                                /* As many decimals as the unit has digits, trailing zeros dropped. */
+                                int digits = i == 0 ? 9 : i == 1 ? 6 : 3;
+                                snprintf(buf, FORMAT_MAX, "%llu.%0*llu", (unsigned long long)w, digits,
+                                         (unsigned long long)f);
+                                char *e = buf + strlen(buf) - 1;
+                                while (*e == '0')
+                                        *e-- = '\0';
+                                strcat(buf, units[i].suffix);
+                        }
+                        return buf;
+                }
+        snprintf(buf, FORMAT_MAX, "%llubit", (unsigned long long)bits);
         return buf;
 }
 

@@ -50,6 +50,8 @@ struct syscall_list {
 int parse_duration(const char *value, void *field /* uint64_t ns */, char *err);
 int parse_ratio(const char *value, void *field /* ratio_t */, char *err);
 int parse_uint32(const char *value, void *field /* uint32_t */, char *err);
+/* A rate in bits per second: 10mbit, 512kbit, 1.5gbit (tc's bit units; bytes refused). */
+int parse_rate(const char *value, void *field /* uint64_t bit/s */, char *err);
 int parse_double(const char *value, void *field /* double */, char *err);
 int parse_port_list(const char *value, void *field /* struct port_list */, char *err);
 int parse_status_list(const char *value, void *field /* struct port_list: HTTP 100-599 */,
@@ -89,6 +91,7 @@ const char *errno_to_name(int e);
 #define FORMAT_MAX 64
 char *format_duration(char buf[static FORMAT_MAX], uint64_t ns);
 char *format_ratio(char buf[static FORMAT_MAX], ratio_t r);
+char *format_rate(char buf[static FORMAT_MAX], uint64_t bits_per_s);
 char *format_cidr(char buf[static FORMAT_MAX], const struct cidr *c);
 /* Comma-separated; allocates. */
 char *format_port_list(const struct port_list *l);

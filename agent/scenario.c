@@ -124,6 +124,8 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "distribution", parse_distribution, offsetof(struct fault, distribution), K, "word"},
         {SEC_FAULT, "correlation", parse_ratio, offsetof(struct fault, correlation), K, "percentage"},
         {SEC_FAULT, "percent", parse_ratio, offsetof(struct fault, percent), K, "percentage"},
+        {SEC_FAULT, "rate", parse_rate, offsetof(struct fault, rate), K, "rate"},
+        {SEC_FAULT, "burst", parse_uint32, offsetof(struct fault, burst), K, "count"},
         {SEC_FAULT, "dst", parse_cidr_list, offsetof(struct fault, dst), K, "CIDR list"},
         {SEC_FAULT, "src", parse_cidr_list, offsetof(struct fault, src), K, "CIDR list"},
         {SEC_FAULT, "dport", parse_port_list, offsetof(struct fault, dport), K, "port list"},

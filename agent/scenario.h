@@ -80,7 +80,9 @@ struct fault {
         uint64_t delay, jitter;
         ratio_t correlation;
         int distribution;
-        ratio_t percent; /* loss, or share of targets for kill/pause */
+        ratio_t percent; /* loss, corrupt, duplicate, reorder; or share of targets for kill/pause */
+        uint64_t rate;   /* bandwidth: bits per second */
+        uint32_t burst;  /* loss: mean packets lost in a row (netem's Gilbert-Elliott); 0: independent */
         struct cidr_list dst, src;
         struct port_list dport, sport;
         int protocol;

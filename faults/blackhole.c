@@ -11,6 +11,11 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         net_describe_match(out, pl, i, "clsact qdisc (if absent), a sabot tc classifier (cls_bpf)");
 }
 
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        return net_apply(c, fr, &(struct net_params){.probability = RATIO_ONE, .doing = "dropping every matching packet",
+                                                     .done = "dropped"});
+}
+
 static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops blackhole_ops = {
@@ -18,5 +23,6 @@ const struct fault_ops blackhole_ops = {
         .probe = net_probe_drop,
         .describe = describe,
         .progress = net_drop_progress,
+        .apply = apply,
         NET_OPS,
 };

@@ -46,8 +46,21 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         if (f->jitter)
                 fprintf(out, " ± %s", format_duration(b, f->jitter));
         fputc('\n', out);
-        net_describe_match(out, pl, i, "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, "
-                                       "a sabot ifb device with a netem root qdisc");
+        net_describe_match(out, pl, i, NET_CREATES_NETEM);
+}
+
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        char a[FORMAT_MAX], b[FORMAT_MAX], doing[3 * FORMAT_MAX];
+        struct netem_spec ne = {
+                .delay_ns = f->delay,
+                .jitter_ns = f->jitter,
+                .correlation = f->correlation,
+                .distribution = net_dist_name(f->distribution),
+        };
+        snprintf(doing, sizeof doing, "delaying matching packets by %s%s%s", format_duration(a, f->delay),
+                 f->jitter ? " ± " : "", f->jitter ? format_duration(b, f->jitter) : "");
+        return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "delayed"});
 }
 
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
@@ -55,8 +68,9 @@ static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NE
 const struct fault_ops latency_ops = {
         .kind = {.name = "latency", .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
-        .probe = net_probe_latency,
+        .probe = net_probe_netem,
         .describe = describe,
         .progress = net_latency_progress,
+        .apply = apply,
         NET_OPS,
 };

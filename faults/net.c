@@ -488,14 +488,14 @@ int net_probe_drop(const struct scenario *sc, const struct fault *f, char *why, 
         return -EOPNOTSUPP;
 }
 
-static const char *dist_name(int d) {
+const char *net_dist_name(int d) {
         return d == DIST_NORMAL ? "normal" : d == DIST_PARETO ? "pareto" : d == DIST_PARETONORMAL ? "paretonormal" : NULL;
 }
 
-int net_probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+int net_probe_netem(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
         struct net_support s;
         char p[256];
-        const char *dist = dist_name(f->distribution);
+        const char *dist = net_dist_name(f->distribution);
         if (dist && tc_dist_find(dist, p, sizeof p) < 0) {
                 snprintf(why, len, "netem's %s.dist table is not installed (looked in /usr/lib/x86_64-linux-gnu/tc, "
                          "/usr/lib/tc, /usr/lib64/tc, /usr/local/lib/tc); install iproute2, or leave out distribution",
@@ -515,6 +515,9 @@ int net_probe_latency(const struct scenario *sc, const struct fault *f, char *wh
 struct net_priv {
         struct net_filter_bpf *skel;
         uint32_t prog_id;
+        const char *done; /* the outcome's verb (struct net_params) */
+        char done_how[128];
+        bool netem;
 };
 
 static void net_priv_free(void *p) {
@@ -560,17 +563,17 @@ static int fault_index(struct fault_ctx *c, const struct fault *f) {
         return 0;
 }
 
-int net_apply(struct fault_ctx *c, struct fault_run *fr) {
+int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params *np) {
         const struct fault *f = fr->f;
-        bool ingress = f->direction == DIR_INGRESS, latency = f->type == FAULT_LATENCY;
+        bool ingress = f->direction == DIR_INGRESS, netem = np->netem != NULL;
         int ifindex = (int)if_nametoindex(f->interface);
         if (!ifindex)
                 return -ENODEV;
         int idx = fault_index(c, f), r;
         struct net_filter_spec spec = {
-                .action = latency ? NET_ACT_CLASSIFY : NET_ACT_DROP,
-                .probability = f->type == FAULT_LOSS ? f->percent : RATIO_ONE,
-                .correlation = f->type == FAULT_LOSS ? f->correlation : 0,
+                .action = netem ? NET_ACT_CLASSIFY : NET_ACT_DROP,
+                .probability = netem ? RATIO_ONE : np->probability,
+                .correlation = netem ? 0 : np->correlation,
                 .l3_offset = l3_offset_of(f->interface),
                 .dst = &f->dst, .src = &f->src, .dport = &f->dport, .sport = &f->sport,
                 .protocol = f->protocol,
@@ -584,6 +587,9 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 return -ENOMEM;
         fr->priv = priv;
         fr->priv_free = net_priv_free;
+        priv->done = np->done;
+        snprintf(priv->done_how, sizeof priv->done_how, "%s", np->done_how ? np->done_how : "");
+        priv->netem = netem;
         r = net_filter_load(&spec, &priv->skel);
         if (r >= 0)
                 r = net_filter_prog_id(priv->skel, &priv->prog_id);
@@ -596,7 +602,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 return r;
         int ifb = 0;
         char ifb_name[IF_NAMESIZE] = "";
-        if (latency) {
+        if (netem) {
                 /* sabot-<pid in hex>-<fault>: unique per run, and a sweep can
                  * tell sabot's ifb devices apart by the prefix. */
                 /* IFNAMSIZ leaves two characters after sabot-<pid>-: the
@@ -612,13 +618,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 if (r == -EEXIST)
                         (void)fault_fail(fr, r, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
                                          ifb_name);
-                struct netem_spec ne = {
-                        .delay_ns = f->delay,
-                        .jitter_ns = f->jitter,
-                        .correlation = f->correlation,
-                        .distribution = dist_name(f->distribution),
-                };
-                if (r >= 0 && (r = tc_netem_add(sk, ifb, &ne)) < 0)
+                if (r >= 0 && (r = tc_netem_add(sk, ifb, np->netem)) < 0)
                         (void)fault_fail(fr, r, "cannot create netem on %s", ifb_name);
                 if (r < 0)
                         goto out;
@@ -642,7 +642,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
         r = journal_net(c, fr, "tcfilter", f->interface, ifindex, ingress, prio, handle);
         if (r >= 0)
                 r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel), "sabot_net",
-                               !latency, ifb);
+                               !netem, ifb);
         /* Another run's last filter went between our clsact check and this
          * filter, and took its (empty) clsact with it: make ours, once. */
         if ((r == -EINVAL || r == -ENOENT) && tc_clsact_add(sk, ifindex) >= 0) {
@@ -651,7 +651,7 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                         r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
                 if (r >= 0)
                         r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel),
-                                       "sabot_net", !latency, ifb);
+                                       "sabot_net", !netem, ifb);
                 else
                         (void)tc_clsact_del_if_empty(sk, ifindex);
         }
@@ -659,17 +659,8 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr) {
                 (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
                                  f->interface);
         if (r >= 0) {
-                char a[FORMAT_MAX], b[FORMAT_MAX];
-                if (latency)
-                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: delaying matching packets by %s%s%s through %s", f->interface,
-                                    ingress ? "ingress" : "egress", format_duration(a, f->delay), f->jitter ? " ± " : "",
-                                    f->jitter ? format_duration(b, f->jitter) : "", ifb_name);
-                else if (f->type == FAULT_LOSS)
-                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: dropping %s of matching packets", f->interface,
-                                    ingress ? "ingress" : "egress", format_ratio(a, f->percent));
-                else
-                        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: dropping every matching packet", f->interface,
-                                    ingress ? "ingress" : "egress");
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: %s%s%s", f->interface, ingress ? "ingress" : "egress",
+                            np->doing, netem ? " through " : "", ifb_name);
         }
 out:
         tc_close(sk);
@@ -701,18 +692,24 @@ void net_latency_progress(struct fault_run *fr, char *buf, size_t len) {
         snprintf(buf, len, "delayed %u packets", fr->hits);
 }
 
+void net_netem_progress(struct fault_run *fr, char *buf, size_t len) {
+        net_count(fr);
+        snprintf(buf, len, "steered %u of %u packets to netem", fr->hits, fr->strikes);
+}
+
 void net_finish(struct fault_ctx *c, struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
         (void)c;
         if (net_counters(fr, n) < 0)
                 return;
-        if (fr->f->type == FAULT_LATENCY)
-                snprintf(fr->outcome, sizeof fr->outcome, "delayed %llu of %llu packets seen (%llu protected)",
+        struct net_priv *priv = fr->priv;
+        if (priv->netem)
+                snprintf(fr->outcome, sizeof fr->outcome, "%s %llu of %llu packets seen%s%s (%llu protected)", priv->done,
                          (unsigned long long)n[NET_ACTED], (unsigned long long)n[NET_SEEN],
-                         (unsigned long long)n[NET_PROTECTED]);
+                         priv->done_how[0] ? " " : "", priv->done_how, (unsigned long long)n[NET_PROTECTED]);
         else
-                snprintf(fr->outcome, sizeof fr->outcome, "dropped %llu of %llu matching packets (%llu seen, %llu protected)",
-                         (unsigned long long)n[NET_ACTED], (unsigned long long)n[NET_MATCHED],
+                snprintf(fr->outcome, sizeof fr->outcome, "%s %llu of %llu matching packets (%llu seen, %llu protected)",
+                         priv->done, (unsigned long long)n[NET_ACTED], (unsigned long long)n[NET_MATCHED],
                          (unsigned long long)n[NET_SEEN], (unsigned long long)n[NET_PROTECTED]);
 }
 
@@ -771,6 +768,9 @@ static void net_doctor(doctor_row_fn row, void *ud) {
         row(ud, "latency: ifb", s.ifb_why, NULL, false);
         row(ud, "latency: netem", s.netem_why, NULL, false);
         row(ud, "latency: act_mirred", s.mirred_why, NULL, false);
+        /* The other kinds that use netem need what latency needs. */
+        const char *w = s.clsact_why[0] ? s.clsact_why : s.ifb_why[0] ? s.ifb_why : s.netem_why[0] ? s.netem_why : s.mirred_why;
+        row(ud, "corrupt/duplicate/reorder/bandwidth", w, NULL, false);
 }
 
 const struct fault_backend net_backend = {
@@ -952,4 +952,17 @@ int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const c
                 closedir(d);
         *ret_failed = sw.failed;
         return (int)sw.swept;
+}
+
+/* ---- netem's queue ---- */
+
+/* Room for what the rate lets through while packets wait their delay, and
+ * for a queue of NET_QUEUE_NS at the rate on top: a limit below rate x
+ * delay would drop nearly every packet of a busy link. Full-size frames;
+ * never below 64 packets, never above a million. */
+#define NET_QUEUE_NS (100 * NSEC_PER_MSEC)
+uint32_t net_netem_limit(uint64_t rate_bits, uint64_t delay_ns) {
+        unsigned __int128 bytes = (unsigned __int128)rate_bits / 8 * (delay_ns + NET_QUEUE_NS) / NSEC_PER_SEC;
+        unsigned __int128 n = (bytes + 1499) / 1500;
+        return n < 64 ? 64 : n > 1000000 ? 1000000 : (uint32_t)n;
 }

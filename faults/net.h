@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fault.h"
+#include "tc.h"
 
 /* The network mechanism that latency, loss and blackhole share
  * (faults/net.c): the classifier on the interface's clsact hook, for
@@ -43,17 +44,42 @@ void net_probe(struct net_support *ret);
 int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
               unsigned *ret_failed);
 extern const struct fault_backend net_backend;
-/* The members of struct fault_ops that every network kind shares. */
+/* The members of struct fault_ops that every network kind shares; each
+ * kind's .apply fills in a struct net_params and calls net_apply. */
 #define NET_OPS                                                                                     \
-        .backend = &net_backend, .counter_names = {"matched", "acted_on"}, .apply = net_apply,        \
-        .finish = net_finish, .reach = FAULT_REACH_CGROUP
+        .backend = &net_backend, .counter_names = {"matched", "acted_on"}, .finish = net_finish,    \
+        .reach = FAULT_REACH_CGROUP
+/* What "would create" says in the plan of a kind that uses netem. */
+#define NET_CREATES_NETEM                                                                           \
+        "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, "                   \
+        "a sabot ifb device with a netem root qdisc"
 /* Whether this host has clsact and cls_bpf (loss, blackhole), and for
- * latency ifb, netem, act_mirred and the distribution's table; and the tc
- * priority of f free of others' filters. */
+ * the kinds that use netem ifb, netem, act_mirred and the distribution's
+ * table; and the tc priority of f free of others' filters. */
 int net_probe_drop(const struct scenario *sc, const struct fault *f, char *why, size_t len);
-int net_probe_latency(const struct scenario *sc, const struct fault *f, char *why, size_t len);
-int net_apply(struct fault_ctx *c, struct fault_run *fr);
+int net_probe_netem(const struct scenario *sc, const struct fault *f, char *why, size_t len);
+/* iproute2's name of a delay distribution table, NULL for none. */
+const char *net_dist_name(int d);
+
+/* What one kind asks of the mechanism. */
+struct net_params {
+        /* Set: the classifier steers matching packets to a sabot ifb with
+         * this netem as its root. NULL: it drops them itself, each with
+         * probability (and correlation). */
+        const struct netem_spec *netem;
+        ratio_t probability, correlation;
+        /* The apply event, "corrupting 5% of matching packets" (the ifb's
+         * name follows for netem), and the outcome: "DONE N of M packets
+         * seen DONE_HOW": "dropped", or "steered" ... "to netem to corrupt
+         * 5% of them" (netem does not count what it did). */
+        const char *doing, *done, *done_how;
+};
+int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params *np);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);
 /* The live view's text: what a drop (loss, blackhole) or a delay did. */
 void net_drop_progress(struct fault_run *fr, char *buf, size_t len);
 void net_latency_progress(struct fault_run *fr, char *buf, size_t len);
+/* A kind whose packets netem disturbs, which counts none of it. */
+void net_netem_progress(struct fault_run *fr, char *buf, size_t len);
+/* The netem spec a kind's fault asks for: limit sized by rate and delay. */
+uint32_t net_netem_limit(uint64_t rate_bits, uint64_t delay_ns);

@@ -12,6 +12,10 @@
         X(LATENCY, latency)            \
         X(LOSS, loss)                  \
         X(BLACKHOLE, blackhole)        \
+        X(CORRUPT, corrupt)            \
+        X(DUPLICATE, duplicate)        \
+        X(REORDER, reorder)            \
+        X(BANDWIDTH, bandwidth)        \
         X(SYSCALL_ERROR, syscall_error) \
         X(SYSCALL_DELAY, syscall_delay) \
         X(KILL, kill)                  \
@@ -27,6 +31,9 @@ enum fault_type {
 };
 
 /* Kinds that share a mechanism (net.c, syscall.c, process.c). */
-#define FAULTS_NET (FAULT_MASK(FAULT_LATENCY) | FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_BLACKHOLE))
+#define FAULTS_NET                                                                                   \
+        (FAULT_MASK(FAULT_LATENCY) | FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_BLACKHOLE) |                  \
+         FAULT_MASK(FAULT_CORRUPT) | FAULT_MASK(FAULT_DUPLICATE) | FAULT_MASK(FAULT_REORDER) |              \
+         FAULT_MASK(FAULT_BANDWIDTH))
 #define FAULTS_PROC (FAULT_MASK(FAULT_KILL) | FAULT_MASK(FAULT_PAUSE))
 #define FAULTS_SYSCALL (FAULT_MASK(FAULT_SYSCALL_ERROR) | FAULT_MASK(FAULT_SYSCALL_DELAY))

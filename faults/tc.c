@@ -400,6 +400,9 @@ static int load_dist(const char *name, int16_t **ret, size_t *ret_n) {
         }
 }
 
+/* netem's probabilities: UINT32_MAX is 100%. */
+static uint32_t netem_u32(ratio_t r) { return (uint32_t)((uint64_t)r * UINT32_MAX / RATIO_ONE); }
+
 int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec) {
         /* Built by hand: libnl 3.7's rtnl_qdisc_add() overruns its message
          * buffer when a delay distribution is attached (caught by ASan on
@@ -420,12 +423,27 @@ int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec)
                           .tcm_handle = TC_HANDLE(1, 0)};
         /* netem's options are a struct tc_netem_qopt followed by attributes.
          * The 64-bit nanosecond fields override the qopt's tick fields. */
-        struct tc_netem_qopt q = {.limit = 1000};
-        struct tc_netem_corr corr = {
-                .delay_corr = (uint32_t)((uint64_t)spec->correlation * UINT32_MAX / RATIO_ONE),
+        struct tc_netem_qopt q = {
+                .limit = spec->limit ? spec->limit : 1000,
+                .loss = spec->ge_r ? 0 : netem_u32(spec->loss.p),
+                .duplicate = netem_u32(spec->duplicate.p),
+                /* Reorder every packet the dice choose (iproute2 sets gap 1
+                 * likewise): gap 0 would never reorder. */
+                .gap = spec->reorder.p ? 1 : 0,
         };
+        struct tc_netem_corr corr = {
+                .delay_corr = netem_u32(spec->correlation),
+                .loss_corr = spec->ge_r ? 0 : netem_u32(spec->loss.correlation),
+                .dup_corr = netem_u32(spec->duplicate.correlation),
+        };
+        struct tc_netem_reorder reorder = {netem_u32(spec->reorder.p), netem_u32(spec->reorder.correlation)};
+        struct tc_netem_corrupt corrupt = {netem_u32(spec->corrupt.p), netem_u32(spec->corrupt.correlation)};
+        struct tc_netem_rate rate = {.rate = (uint32_t)(spec->rate_bytes > UINT32_MAX ? UINT32_MAX : spec->rate_bytes)};
+        uint64_t rate64 = spec->rate_bytes;
+        /* h = 0: nothing passes in the bad state; k1 = 0: nothing is lost in the good one. */
+        struct tc_netem_gemodel ge = {.p = netem_u32(spec->ge_p), .r = netem_u32(spec->ge_r), .h = 0, .k1 = 0};
         int64_t lat = (int64_t)spec->delay_ns, jit = (int64_t)spec->jitter_ns;
-        struct nlattr *o = NULL;
+        struct nlattr *o = NULL, *lo = NULL;
         int r = nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, RTM_NEWQDISC, 0,
                           NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) ? 0 : -1;
         if (r >= 0)
@@ -444,6 +462,22 @@ int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec)
                 r = nla_put(msg, TCA_NETEM_JITTER64, sizeof jit, &jit);
         if (r >= 0 && n_dist)
                 r = nla_put(msg, TCA_NETEM_DELAY_DIST, (int)(n_dist * sizeof *dist), dist);
+        if (r >= 0 && spec->reorder.p)
+                r = nla_put(msg, TCA_NETEM_REORDER, sizeof reorder, &reorder);
+        if (r >= 0 && spec->corrupt.p)
+                r = nla_put(msg, TCA_NETEM_CORRUPT, sizeof corrupt, &corrupt);
+        if (r >= 0 && spec->rate_bytes)
+                r = nla_put(msg, TCA_NETEM_RATE, sizeof rate, &rate);
+        if (r >= 0 && spec->rate_bytes > UINT32_MAX)
+                r = nla_put(msg, TCA_NETEM_RATE64, sizeof rate64, &rate64);
+        if (r >= 0 && spec->ge_r) {
+                if (!(lo = nla_nest_start(msg, TCA_NETEM_LOSS)))
+                        r = -1;
+                if (r >= 0)
+                        r = nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge);
+                if (r >= 0)
+                        nla_nest_end(msg, lo);
+        }
         free(dist);
         if (r < 0) {
                 nlmsg_free(msg);

@@ -41,10 +41,23 @@ int tc_ifb_add(struct nl_sock *sk, const char *name, int *ret_ifindex);
 /* Delete a link by name, only if it is an ifb (-EPERM otherwise). */
 int tc_ifb_del(struct nl_sock *sk, const char *name);
 
+/* netem's parameters, each 0 when unused. Every ratio with its
+ * correlation (netem's "percent [correlation]"). */
+struct netem_prob {
+        ratio_t p, correlation;
+};
 struct netem_spec {
         uint64_t delay_ns, jitter_ns;
-        ratio_t correlation;
+        ratio_t correlation; /* of the delay */
         const char *distribution; /* NULL or "uniform": none; else a tc .dist table */
+        struct netem_prob loss, duplicate, corrupt, reorder; /* reorder needs delay_ns */
+        /* Loss by the simple Gilbert model (TCA_NETEM_LOSS, NETEM_LOSS_GE):
+         * good -> bad with ge_p, bad -> good with ge_r; every packet in the
+         * bad state is lost, none in the good. Used when ge_r > 0, instead
+         * of loss. */
+        ratio_t ge_p, ge_r;
+        uint64_t rate_bytes; /* bytes per second; 0: no rate limit */
+        uint32_t limit;    /* packets netem may hold; 0: netem's 1000 */
 };
 /* Where iproute2 keeps netem's distribution tables; -ENOENT if NAME.dist
  * is in none of them. */

@@ -61,8 +61,9 @@ fi
 if [ "${1:-}" = "--vm" ]; then
 	# qemu (TCG), busybox for the initramfs, cpio to pack it, the
 	# decompressors for kernel modules and images (xz, zstd, lz4), python3
-	# to find the ELF vmlinux in a bzImage, perl for the console filter.
-	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd lz4 python3 perl-base iproute2 iputils-ping"
+	# to find the ELF vmlinux in a bzImage, perl for the console filter,
+	# iperf3 copied into the guest for the bandwidth fault's figure.
+	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd lz4 python3 perl-base iproute2 iputils-ping iperf3"
 fi
 
 missing=""

@@ -64,7 +64,7 @@ START_TEST(test_diag_keys) {
                                   "packets; use jitter <= delay\" }, { \"file\": \"t.ini\", \"line\": 9, \"level\": \"error\", "
                                   "\"key\": \"precent\", \"message\": \"unknown key 'precent' in [fault]; allowed keys: type, "
                                   "start, duration, interface, direction, delay, jitter, distribution, correlation, percent, "
-                                  "dst, src, dport, sport, protocol, target, syscalls, errno, probability, path, backend, "
+                                  "rate, burst, dst, src, dport, sport, protocol, target, syscalls, errno, probability, path, backend, "
                                   "signal, count, every, min_survivors\" } ]");
         json_object_put(a);
         scenario_free(s);

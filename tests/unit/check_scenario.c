@@ -149,9 +149,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, syscall-error, syscall-delay, kill, pause\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, syscall-error, syscall-delay, kill, pause\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -176,7 +176,7 @@ END_TEST
 START_TEST(test_fault_rules) {
         /* Keys that do not belong to the type. */
         expect_exact(HEAD "[fault f]\ntype = loss\ninterface = eth0\npercent = 5%\ndelay = 5ms\n",
-                     "t.ini:8: 'delay' does not apply to type = loss; keys for loss: type, start, duration, interface, direction, correlation, percent, dst, src, dport, sport, protocol, target\n");
+                     "t.ini:8: 'delay' does not apply to type = loss; keys for loss: type, start, duration, interface, direction, correlation, percent, burst, dst, src, dport, sport, protocol, target\n");
         expect(HEAD "[target a]\npid = 5\n[fault f]\ntype = kill\ntarget = a\ninterface = eth0\n",
                "t.ini:9: 'interface' does not apply to type = kill; keys for kill: type, start, duration, percent, target, signal, count, every, min_survivors\n");
         /* Latency rules. */
@@ -222,6 +222,114 @@ START_TEST(test_fault_rules) {
         expect_exact("[scenario]\nname = t\nduration = 5x\n[fault f]\ntype = blackhole\ninterface = eth0\nduration = 1q\n",
                      "t.ini:3: duration: '5x' lacks a valid unit; use a number with a unit, largest first: h, m, s, ms, us, ns (e.g. 250ms, 10s, 1m30s, 1.5s)\n"
                      "t.ini:7: duration: '1q' lacks a valid unit; use a number with a unit, largest first: h, m, s, ms, us, ns (e.g. 250ms, 10s, 1m30s, 1.5s)\n");
+}
+END_TEST
+
+/* The netem family (corrupt, duplicate, reorder, bandwidth, loss burst):
+ * each rule at its line, the values as the mechanism gets them. */
+START_TEST(test_net_family) {
+        struct scenario *s = parse_ok(HEAD
+                "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 5%\ncorrelation = 25%\n"      /* 4-8 */
+                "[fault d]\ntype = duplicate\ninterface = eth0\npercent = 0.1\ndport = 53\n"           /* 9-13 */
+                "[fault r]\ntype = reorder\ninterface = eth0\npercent = 25%\ndelay = 10ms\n"          /* 14-18 */
+                "[fault b]\ntype = bandwidth\ninterface = eth0\nrate = 1.5mbit\ndelay = 40ms\n"       /* 19-23 */
+                "[fault l]\ntype = loss\ninterface = eth0\npercent = 20%\nburst = 4\n");              /* 24-28 */
+        ck_assert_uint_eq(s->n_faults, 5);
+        ck_assert_str_eq(fault_kinds[s->faults[0]->type]->name, "corrupt");
+        ck_assert_uint_eq(s->faults[0]->percent, RATIO_ONE / 20);
+        ck_assert_uint_eq(s->faults[0]->correlation, RATIO_ONE / 4);
+        ck_assert_str_eq(fault_kinds[s->faults[1]->type]->name, "duplicate");
+        ck_assert_uint_eq(s->faults[1]->percent, RATIO_ONE / 10);
+        ck_assert_uint_eq(s->faults[2]->delay, 10 * NSEC_PER_MSEC);
+        ck_assert_uint_eq(s->faults[3]->rate, 1500000);
+        ck_assert_uint_eq(s->faults[3]->delay, 40 * NSEC_PER_MSEC);
+        ck_assert_uint_eq(s->faults[4]->burst, 4);
+        scenario_free(s);
+        /* Rates: bit units, decimals; bytes refused; ranges. */
+        s = parse_ok(HEAD "[fault b]\ntype = bandwidth\ninterface = eth0\nrate = 2gbit\n");
+        ck_assert_uint_eq(s->faults[0]->rate, 2000000000ULL);
+        scenario_free(s);
+        s = parse_ok(HEAD "[fault b]\ntype = bandwidth\ninterface = eth0\nrate = 512kbit\n");
+        ck_assert_uint_eq(s->faults[0]->rate, 512000);
+        scenario_free(s);
+        const char *bw = HEAD "[fault b]\ntype = bandwidth\ninterface = eth0\n";
+        char *t = NULL;
+        ck_assert_int_ge(asprintf(&t, "%srate = 10mbps\n", bw), 0);
+        expect_exact(t, "t.ini:7: rate: '10mbps': bytes per second are not accepted (tc's kbps means kilobytes per second, a common mistake); write bits: a number with a unit in bits per second: bit, kbit, mbit, gbit (e.g. 10mbit, 512kbit, 1.5gbit)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%srate = 10\n", bw), 0);
+        expect_exact(t, "t.ini:7: rate: '10' lacks a valid unit; use a number with a unit in bits per second: bit, kbit, mbit, gbit (e.g. 10mbit, 512kbit, 1.5gbit)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%srate = fast\n", bw), 0);
+        expect(t, "t.ini:7: rate: invalid rate 'fast'");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%srate = 1001gbit\n", bw), 0);
+        expect(t, "t.ini:7: rate: rate '1001gbit' is above 1000gbit");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%srate = 1.5bit\n", bw), 0);
+        expect(t, "t.ini:7: rate: '1.5bit' has a fraction of a bit per second");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%srate = 7bit\n", bw), 0);
+        expect_exact(t, "t.ini:7: rate must be at least 8bit (netem paces in bytes per second)\n");
+        free(t);
+        expect_exact(bw, "t.ini:4: fault 'b' (type = bandwidth) needs 'rate' (e.g. rate = 10mbit)\n");
+        ck_assert_int_ge(asprintf(&t, "%srate = 1mbit\npercent = 5%%\n", bw), 0);
+        expect(t, "t.ini:8: 'percent' does not apply to type = bandwidth; keys for bandwidth: type, start, duration, interface, direction, delay, rate, dst, src, dport, sport, protocol, target\n");
+        free(t);
+        /* Percentages: required, 0..100%, a warning at 0. */
+        expect_exact(HEAD "[fault c]\ntype = corrupt\ninterface = eth0\n",
+                     "t.ini:4: fault 'c' (type = corrupt) needs 'percent' (the share of matching packets to corrupt, e.g. percent = 5%)\n");
+        expect(HEAD "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 101%\n",
+               "t.ini:7: percent: 101% is more than 100%");
+        expect_exact(HEAD "[fault c]\ntype = duplicate\ninterface = eth0\npercent = 0%\n",
+                     "t.ini:7: warning: percent = 0% duplicates nothing\n");
+        expect_exact(HEAD "[fault c]\ntype = duplicate\ninterface = eth0\n",
+                     "t.ini:4: fault 'c' (type = duplicate) needs 'percent' (the share of matching packets to send twice, e.g. percent = 5%)\n");
+        expect(HEAD "[fault c]\ntype = duplicate\ninterface = eth0\npercent = 5%\ndelay = 1ms\n",
+               "t.ini:8: 'delay' does not apply to type = duplicate");
+        expect(HEAD "[fault c]\ntype = corrupt\npercent = 5%\n",
+               "t.ini:4: fault 'c' (type = corrupt) needs 'interface'");
+        /* Reorder needs a delay. */
+        expect_exact(HEAD "[fault r]\ntype = reorder\ninterface = eth0\npercent = 25%\n",
+                     "t.ini:4: fault 'r' (type = reorder) needs 'delay' (netem reorders by holding the other packets back, e.g. delay = 10ms)\n");
+        expect_exact(HEAD "[fault r]\ntype = reorder\ninterface = eth0\npercent = 25%\ndelay = 0\n",
+                     "t.ini:8: reorder needs a delay greater than 0: netem reorders by sending some packets at once while it holds the others for delay\n");
+        expect_exact(HEAD "[fault r]\ntype = reorder\ninterface = eth0\npercent = 100%\ndelay = 5ms\n",
+                     "t.ini:7: warning: percent = 100% reorders nothing (no packet is held back); use less than 100%\n");
+        expect_exact(HEAD "[fault r]\ntype = reorder\ninterface = eth0\npercent = 0%\ndelay = 5ms\n",
+                     "t.ini:7: warning: percent = 0% reorders nothing (every packet is only delayed)\n");
+        /* Loss in bursts. */
+        const char *ls = HEAD "[fault l]\ntype = loss\ninterface = eth0\n";
+        ck_assert_int_ge(asprintf(&t, "%spercent = 5%%\nburst = 0\n", ls), 0);
+        expect_exact(t, "t.ini:8: burst is the mean number of packets lost in a row; use 1 or more (e.g. burst = 4)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 5%%\nburst = 3\ncorrelation = 10%%\n", ls), 0);
+        expect_exact(t, "t.ini:9: correlation and burst both shape how losses cluster; use one (burst: netem's Gilbert-Elliott model; correlation: the classifier's)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 60%%\nburst = 1\n", ls), 0);
+        expect_exact(t, "t.ini:7: percent = 60% cannot be lost in bursts of 1 on average: between two bursts at least one packet passes, so at most 50% are lost; lower percent or raise burst\n"
+                        "t.ini:7: percent = 60% exceeds max_loss = 50% set by the built-in host policy\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 50%%\nburst = 1\n", ls), 0);
+        expect_exact(t, "");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 100%%\nburst = 9\n", ls), 0);
+        expect(t, "t.ini:7: percent = 100% cannot be lost in bursts of 9 on average");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 5%%\nburst = x\n", ls), 0);
+        expect_exact(t, "t.ini:8: burst: invalid number 'x'; use a whole number from 0 to 4294967295\n");
+        free(t);
+        /* The policy: corrupt counts against max_loss, reorder and bandwidth delays against max_delay. */
+        char *out = scenario_problems(HEAD
+                "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 60%\n"
+                "[fault r]\ntype = reorder\ninterface = eth0\npercent = 10%\ndelay = 6s\n"
+                "[fault b]\ntype = bandwidth\ninterface = eth0\nrate = 1mbit\ndelay = 5001ms\n"
+                "[fault d]\ntype = duplicate\ninterface = eth0\npercent = 100%\n", NULL);
+        ck_assert_str_eq(out,
+                "t.ini:7: corrupt percent = 60% (receivers drop corrupted packets) exceeds max_loss = 50% set by the built-in host policy\n"
+                "t.ini:12: delay = 6s exceeds max_delay = 5s set by the built-in host policy\n"
+                "t.ini:17: delay = 5.001s exceeds max_delay = 5s set by the built-in host policy\n");
+        free(out);
 }
 END_TEST
 
@@ -325,6 +433,7 @@ END_TEST
 START_TEST(test_examples_validate) {
         validate_file(SRCDIR "/scenarios/checkout-gameday.ini");
         validate_file(SRCDIR "/scenarios/nightly-worker-chaos.ini");
+        validate_file(SRCDIR "/scenarios/bad-link.ini");
         validate_file(SRCDIR "/scenarios/demo.ini");
         /* CONTRACT.md's example, verbatim: its flaky-disk fault fails fsync of
          * a running unit, and no LSM hook stands behind fsync(2), so the eBPF
@@ -400,6 +509,7 @@ int main(void) {
         tcase_add_test(tc, test_required);
         tcase_add_test(tc, test_targets);
         tcase_add_test(tc, test_fault_rules);
+        tcase_add_test(tc, test_net_family);
         tcase_add_test(tc, test_slo_rules);
         tcase_add_test(tc, test_many_errors_one_pass);
         tcase_add_test(tc, test_fuzz_crashes);

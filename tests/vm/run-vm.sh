@@ -159,6 +159,9 @@ copy_with_libs() {
 	done
 }
 copy_with_libs "$(command -v ip)" "$(command -v tc)" "$(command -v flock)"
+# iperf3 for test_net_family.sh's bandwidth figure, where the host has it
+# (build-deps.sh --vm); the test measures with its own helper otherwise.
+! command -v iperf3 >/dev/null || copy_with_libs "$(command -v iperf3)"
 # libcurl, which sabot loads at run time for its http probes.
 copy_with_libs "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')"
 # netem's distribution tables, where iproute2 keeps them.

@@ -1,0 +1,207 @@
+#!/bin/sh
+# VM tier: the netem family (corrupt, duplicate, reorder, bandwidth, loss in
+# bursts) on a kernel with netem, through sabot's ifb + netem, matched by the
+# classifier (UDP to one port, a v6 destination, ingress, or TCP). Each
+# share is counted on n = 2000 numbered datagrams (tests/helpers/netcount)
+# and must lie within 4 sigma of what was programmed; the bandwidth within 10 % of the rate, with iperf3
+# where the guest has it and with netcount's TCP sink as well.
+. "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
+id=$$
+A=sabot-vmf-$id-a
+B=sabot-vmf-$id-b
+dev=sabot-vmf0
+S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+NC=$BUILD/tests/helpers/netcount
+N=2000
+cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	t_cleanup_tmp
+}
+trap cleanup EXIT
+cd "$T_TMP"
+. "$(dirname "$0")/vmlib.sh"
+why=$(load_modules veth sch_netem ifb act_mirred cls_bpf sch_ingress) || { skip "netem family: $why"; t_done; }
+[ -x "$NC" ] || { fail "no $NC (make build/tests/helpers/netcount)"; t_done; }
+
+netns_pair "$A" "$B" "$dev" sabot-vmf1 10.56.0.1 10.56.0.2 || { fail "namespace setup"; t_done; }
+ip -n "$A" addr add fd56::1/64 dev "$dev" nodad && ip -n "$B" addr add fd56::2/64 dev sabot-vmf1 nodad ||
+	{ fail "IPv6 addresses"; t_done; }
+state() {
+	ip -n "$A" -o link show | awk '{print $2}'
+	tc -n "$A" qdisc show
+	tc -n "$A" filter show dev "$dev" ingress
+	tc -n "$A" filter show dev "$dev" egress
+}
+baseline=$(state)
+unchanged() {
+	now=$(state)
+	[ "$now" = "$baseline" ] && pass "$1: links, qdiscs and filters exactly as before" || {
+		fail "$1: state changed"
+		echo "$now" | sed 's/^/    | /'
+	}
+}
+has_filter() { tc -n "$A" filter show dev "$dev" egress | grep -q sabot_net; }
+# field NAME LINE: the value of NAME=V in netcount's line
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# within4 OBSERVED N P [FACTOR]: |observed - N p| <= 4 sigma, sigma^2 = N p (1-p) FACTOR
+within4() {
+	# busybox awk has no sqrt: Newton's iteration.
+	awk -v o="$1" -v n="$2" -v p="$3" -v f="${4:-1}" 'BEGIN { m = n * p; v = n * p * (1 - p) * f;
+		s = v > 1 ? v : 1; for (i = 0; i < 60; i++) s = (s + v / s) / 2;
+		printf "%d of %d = %.2f%%, expected %.1f ± %.1f (4σ = %.1f), z = %.2f", o, n, 100 * o / n, m, s, 4 * s, (o - m) / s;
+		exit !((o - m) <= 4 * s && (m - o) <= 4 * s) }'
+}
+# udp_count PORT EARLY_MS [TO]: N datagrams of 1000 bytes, 1 ms apart, A -> B
+# (10.56.0.2 or TO); prints netcount's line
+udp_count() {
+	ip netns exec "$B" "$NC" recv "$1" $N "$2" > recv.out 2>&1 &
+	rpid=$!
+	wait_for 5000 grep -q ready recv.out || { kill $rpid; echo "receiver not ready"; return 1; }
+	ip netns exec "$A" "$NC" send "${3:-10.56.0.2}" "$1" $N 1000 1000
+	wait $rpid
+	grep received= recv.out
+}
+# start NAME: runs NAME.ini in A, waits for its filter
+start() {
+	nsenter --net=/run/netns/"$A" $S run "$1.ini" > "$1.out" 2>&1 &
+	runner=$!
+	wait_for 10000 has_filter || fail "$1: no filter attached: $(cat "$1.out")"
+}
+stop() {
+	kill -TERM $runner
+	wait $runner
+	rc=$?
+	[ $rc = 4 ] && pass "$1: SIGTERM exits 4" || fail "$1: exit $rc: $(cat "$1.out")"
+	unchanged "$1: after the run"
+}
+fault() { # NAME TYPE KEYS...: a scenario with one fault on UDP port 7001 (or as the keys say)
+	name=$1 type=$2
+	shift 2
+	{ printf '[scenario]\nname = %s\nduration = 120s\n[fault f]\ntype = %s\ninterface = %s\n' "$name" "$type" "$dev"
+	  for kv in "$@"; do printf '%s\n' "$kv"; done; } > "$name.ini"
+}
+
+# The path itself neither loses, duplicates nor reorders.
+line=$(udp_count 7001 25)
+[ "$(field missing "$line")" = 0 ] && [ "$(field duplicates "$line")" = 0 ] && [ "$(field inversions "$line")" = 0 ] &&
+	pass "baseline: $line" || fail "baseline is not clean: $line"
+
+# --- corrupt: one bit flipped in 10 %; the receiver's checksums drop them ---
+fault corrupt corrupt 'percent = 10%' 'protocol = udp' 'dport = 7001'
+start corrupt
+tc -n "$A" qdisc show | grep -q 'netem .*corrupt 10%' && pass "corrupt: netem has corrupt 10%" ||
+	fail "corrupt: netem: $(tc -n "$A" qdisc show | grep netem)"
+line=$(udp_count 7001 25)
+bad=$(( $(field missing "$line") + $(field damaged "$line") ))
+if r=$(within4 "$bad" $N 0.10); then pass "corrupt 10%: corrupted (lost or damaged) $r"; else fail "corrupt 10%: $r ($line)"; fi
+stop corrupt
+grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to corrupt 10% of them' corrupt.out &&
+	pass "corrupt: the run reports what it steered to netem" || fail "corrupt: no outcome: $(cat corrupt.out)"
+
+# --- corrupt over IPv6, matched by a v6 destination: UDP's checksum is mandatory there ---
+fault corrupt6 corrupt 'percent = 10%' 'protocol = udp' 'dst = fd56::/64'
+start corrupt6
+line=$(udp_count 7001 25 fd56::2)
+bad=$(( $(field missing "$line") + $(field damaged "$line") ))
+if r=$(within4 "$bad" $N 0.10); then pass "corrupt 10% over IPv6: corrupted $r"; else fail "corrupt over IPv6: $r ($line)"; fi
+line=$(udp_count 7001 25)
+[ "$(field missing "$line")" = 0 ] && pass "corrupt over IPv6: IPv4 to the same host untouched" || fail "corrupt6 hit IPv4: $line"
+stop corrupt6
+
+# --- duplicate 10 % ---
+fault duplicate duplicate 'percent = 10%' 'protocol = udp' 'dport = 7001'
+start duplicate
+line=$(udp_count 7001 25)
+if r=$(within4 "$(field duplicates "$line")" $N 0.10); then pass "duplicate 10%: duplicated $r"; else fail "duplicate 10%: $r ($line)"; fi
+[ "$(field missing "$line")" = 0 ] && pass "duplicate: nothing lost" || fail "duplicate: lost: $line"
+stop duplicate
+grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to send 10% of them twice' duplicate.out &&
+	pass "duplicate: the run reports what it steered to netem" || fail "duplicate: no outcome: $(cat duplicate.out)"
+
+# --- duplicate 10 % on ingress: B -> A, through the ifb back into A's stack ---
+fault dupin duplicate 'percent = 10%' 'direction = ingress' 'protocol = udp' 'dport = 7003'
+nsenter --net=/run/netns/"$A" $S run dupin.ini > dupin.out 2>&1 &
+runner=$!
+wait_for 10000 eval 'tc -n "$A" filter show dev "$dev" ingress | grep -q sabot_net' || fail "dupin: no ingress filter: $(cat dupin.out)"
+ip netns exec "$A" "$NC" recv 7003 $N 25 > recv.out 2>&1 &
+rpid=$!
+wait_for 5000 grep -q ready recv.out
+ip netns exec "$B" "$NC" send 10.56.0.1 7003 $N 1000 1000
+wait $rpid
+line=$(grep received= recv.out)
+if r=$(within4 "$(field duplicates "$line")" $N 0.10); then pass "duplicate 10% on ingress: duplicated $r"; else fail "duplicate on ingress: $r ($line)"; fi
+stop dupin
+
+# --- reorder 25 %, the others held 50 ms: the quarter arrives early, ahead of earlier ones ---
+fault reorder reorder 'percent = 25%' 'delay = 50ms' 'protocol = udp' 'dport = 7001'
+start reorder
+tc -n "$A" qdisc show | grep -q 'netem .*delay 50ms.*reorder 25%' && pass "reorder: netem has delay 50ms reorder 25%" ||
+	fail "reorder: netem: $(tc -n "$A" qdisc show | grep netem)"
+line=$(udp_count 7001 25)
+if r=$(within4 "$(field early "$line")" $N 0.25); then pass "reorder 25%: sent ahead (under 25 ms) $r"; else fail "reorder 25%: $r ($line)"; fi
+# netem loses a few packets when it reorders (3 of 2000 seen on 6.1, none
+# without reorder): at most 1 %.
+[ "$(field inversions "$line")" -gt 0 ] && [ "$(field missing "$line")" -le $((N / 100)) ] &&
+	pass "reorder: $(field inversions "$line") arrived after a later one, $(field missing "$line") lost" || fail "reorder: $line"
+stop reorder
+
+# --- loss in bursts: 10 %, 4 in a row on average (Gilbert-Elliott) ---
+fault burst loss 'percent = 10%' 'burst = 4' 'protocol = udp' 'dport = 7001'
+start burst
+line=$(udp_count 7001 25)
+lost=$(field missing "$line") runs=$(field runs "$line")
+# A two-state chain's count has variance n pi (1-pi) (1+l)/(1-l), l = 1-p-r:
+# p = 0.1/(4 * 0.9), r = 0.25.
+f=$(awk 'BEGIN { p = 0.1 / 3.6; l = 1 - p - 0.25; print (1 + l) / (1 - l) }')
+if r=$(within4 "$lost" $N 0.10 "$f"); then pass "loss 10% burst 4: lost $r"; else fail "loss burst: $r ($line)"; fi
+mean=$(awk -v a="$lost" -v b="$runs" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+# About 50 bursts of mean 4 (geometric, sigma ~3.5): their mean has sigma ~0.5.
+awk -v m="$mean" 'BEGIN { exit !(m >= 2.5 && m <= 6) }' && pass "loss burst: $runs bursts, $mean packets in a row on average (4 programmed)" ||
+	fail "loss burst: mean burst $mean ($line)"
+stop burst
+
+# --- bandwidth 10mbit, on TCP ---
+fault bw bandwidth 'rate = 10mbit' 'protocol = tcp'
+start bw
+tc -n "$A" qdisc show | grep -q 'netem .*limit 84 .*rate 10Mbit' && pass "bandwidth: netem has rate 10Mbit, limit 84 (rate x 100ms)" ||
+	fail "bandwidth: netem: $(tc -n "$A" qdisc show | grep netem)"
+# Goodput over the wire's bytes: netem paces whole frames (1448 bytes of
+# payload in 1514 on the wire with TCP timestamps).
+wire() { awk -v g="$1" 'BEGIN { printf "%.2f", g * 1514 / 1448 / 1e6 }'; }
+ok10() { awk -v w="$1" 'BEGIN { exit !(w >= 9 && w <= 11) }'; }
+if command -v iperf3 >/dev/null; then
+	ip netns exec "$B" iperf3 -s -1 -p 5201 > iperf-s.out 2>&1 &
+	spid=$!
+	sleep 1
+	ip netns exec "$A" iperf3 -c 10.56.0.2 -p 5201 -t 8 -O 2 -f k > iperf.out 2>&1
+	wait $spid
+	kb=$(awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") v = $i } END { print v }' iperf.out)
+	g=$(awk -v k="$kb" 'BEGIN { print k * 1000 }')
+	w=$(wire "$g")
+	ok10 "$w" && pass "bandwidth 10mbit: iperf3 goodput $(awk -v g="$g" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s = $w Mbit/s on the wire" ||
+		fail "bandwidth 10mbit: iperf3 $kb Kbit/s ($w on the wire): $(tail -4 iperf.out)"
+else
+	skip "iperf3: not in this guest (packaging/build-deps.sh --vm installs it on the host); netcount measures below"
+fi
+ip netns exec "$B" "$NC" sink 7002 2 6 > sink.out 2>&1 &
+spid=$!
+wait_for 5000 grep -q ready sink.out
+ip netns exec "$A" "$NC" source 10.56.0.2 7002 9
+wait $spid
+g=$(field bits_per_s "$(grep bits_per_s sink.out)")
+w=$(wire "${g:-0}")
+ok10 "$w" && pass "bandwidth 10mbit: netcount goodput $(awk -v g="$g" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s = $w Mbit/s on the wire" ||
+	fail "bandwidth 10mbit: netcount $(cat sink.out) ($w on the wire)"
+stop bw
+grep -qE 'paced [1-9][0-9]* of [0-9]+ packets seen to 10mbit \(queue 84 packets\)' bw.out &&
+	pass "bandwidth: the run reports what it paced" || fail "bandwidth: no outcome: $(cat bw.out)"
+
+# SIGKILL of the runner: the guardian removes ifb, netem and filter within 1 s.
+start corrupt
+kill -9 $runner
+sleep 1
+unchanged "1 s after SIGKILL of the runner"
+wait $runner 2>/dev/null
+[ -z "$(ls run/runs 2>/dev/null)" ] && pass "no journal left" || fail "journal left"
+t_done
