@@ -51,6 +51,10 @@ int parse_duration(const char *value, void *field /* uint64_t ns */, char *err);
 int parse_ratio(const char *value, void *field /* ratio_t */, char *err);
 int parse_uint32(const char *value, void *field /* uint32_t */, char *err);
 int parse_double(const char *value, void *field /* double */, char *err);
+/* "256M": bytes, with a binary unit (B, K, M, G, T; KiB ... too). */
+int parse_size(const char *value, void *field /* uint64_t */, char *err);
+/* "8:0" or an absolute path (a block device's, checked by its user). */
+int parse_block_device(const char *value, void *field /* char * */, char *err);
 int parse_port_list(const char *value, void *field /* struct port_list */, char *err);
 int parse_status_list(const char *value, void *field /* struct port_list: HTTP 100-599 */,
                       char *err);
