@@ -210,6 +210,10 @@ int parse_size(const char *value, void *field, char *err) {
         } units[] = {{"B", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40}, {"TiB", 40}};
         size_t digits = strspn(value, "0123456789");
         char num[32];
+        if (streq(value, "0")) { /* no unit needed for nothing */
+                *(uint64_t *)field = 0;
+                return 0;
+        }
         if (digits == 0 || digits >= sizeof num)
                 return fail(err, "invalid size '%s'; use a whole number with a unit: B, K, M, G or T "
                                  "(binary: 1K = 1024 bytes), e.g. 256M", value);
