@@ -188,7 +188,7 @@ static const char *io_line(const char *all, const char *dev, char *buf, size_t l
  * there is nothing to tighten. old gets what the revert must write. */
 static int squeeze_values(const struct fault *f, const char *cgroup, const struct cgroup_squeeze *sq, char *dev,
                           char *old, size_t len, char *new, size_t nlen) {
-        char all[4096];
+        char all[4096], line[512];
         int r = 0;
         dev[0] = '\0';
         if (streq(sq->file, "io.max")) {
@@ -201,7 +201,6 @@ static int squeeze_values(const struct fault *f, const char *cgroup, const struc
                 return r;
         const char *cur = all;
         if (dev[0]) {
-                char line[512];
                 cur = io_line(all, dev, line, sizeof line);
                 /* No line: no limit; that is what the revert writes. */
                 if (cur)
