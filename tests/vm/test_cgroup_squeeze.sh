@@ -78,23 +78,20 @@ base=$(share 2)
 within "$base" 40 60 && pass "baseline: the loop gets ${base}% of a CPU under cpu.max 50000 100000" ||
 	fail "baseline share ${base}%, want 40..60 (cpu.max 50000 100000)"
 
-# io_rate: MiB/s the ram disk delivered to the cgroup (io.stat rbytes, so
-# that pages the page cache still held do not count) while dd read 8M of
-# it, uncached, from the cgroup; "RATE BYTES SECONDS"
-rbytes() { sed -n "s/^$dev .*rbytes=\([0-9]*\).*/\1/p" "$APP/io.stat"; }
+# io_rate: MiB/s reading 8M of the ram disk with O_DIRECT from the cgroup:
+# every read a bio of dd's own, none served by the page cache (brd's reads
+# show in no io.stat on 6.1, so the time is the measure); "RATE SECONDS"
 io_rate() {
-	echo 3 > /proc/sys/vm/drop_caches
-	b0=$(rbytes) t0=$(cut -d' ' -f1 /proc/uptime)
-	sh -c "echo \$\$ > $APP/cgroup.procs && exec dd if=/dev/ram0 of=/dev/null bs=64K count=128" 2>/dev/null
-	t1=$(cut -d' ' -f1 /proc/uptime) b1=$(rbytes)
-	awk -v a="$t0" -v b="$t1" -v x="${b0:-0}" -v y="${b1:-0}" \
-		'BEGIN { d = b - a; if (d < 0.01) d = 0.01; printf "%.1f %d %.1f", (y - x) / 1048576 / d, y - x, d }'
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	sh -c "echo \$\$ > $APP/cgroup.procs && exec dd if=/dev/ram0 of=/dev/null bs=64K count=128 iflag=direct" 2>/dev/null
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { d = b - a; if (d < 0.01) d = 0.01; printf "%.1f %.1f", 8 / d, d }'
 }
 ioline=
 if [ -n "$dev" ]; then
 	set -- $(io_rate)
 	iobase=$1
-	echo "io: unthrottled: $2 bytes from the device in $3 s: $1 MiB/s"
+	echo "io: unthrottled: 8M in $2 s: $1 MiB/s"
 fi
 [ -n "$dev" ] && ioline=$(printf '[fault io]\ntype = io\ntarget = app\ndevice = /dev/ram0\nrbps = 1M\n')
 cat > sq.ini <<INI
@@ -178,14 +175,14 @@ oom=$(sed -n 's/^oom_kill //p' "$APP/memory.events")
 kill -9 $hog 2>/dev/null
 wait $hog 2>/dev/null
 hog=
-# io: 8M read from the ram disk at rbps = 1M: ideally 8 s. blk-throttle
-# lets a first slice's budget go at once and TCG's timing is coarse, so the
-# bound is 2.5 MiB/s of device reads, and below the unthrottled rate.
+# io: 8M read from the ram disk at rbps = 1M: ideally 8 s (seen: 8.1 to
+# 8.7 s, unthrottled 0.1 to 0.5 s). blk-throttle may let a first slice's
+# budget go at once: the bound is 1.5 MiB/s, and below the unthrottled rate.
 if [ -n "$dev" ]; then
 	set -- $(io_rate)
-	awk -v r="$1" -v b="$iobase" 'BEGIN { exit !(r <= 2.5 && r < b) }' &&
-		pass "io: at rbps = 1M the device delivered $2 bytes in $3 s: $1 MiB/s (unthrottled: $iobase MiB/s)" ||
-		fail "io: at rbps = 1M the device delivered $2 bytes in $3 s: $1 MiB/s, want <= 2.5 and below the unthrottled $iobase MiB/s"
+	awk -v r="$1" -v b="$iobase" 'BEGIN { exit !(r <= 1.5 && r < b) }' &&
+		pass "io: at rbps = 1M, 8M read (O_DIRECT) in $2 s: $1 MiB/s (unthrottled: $iobase MiB/s)" ||
+		fail "io: at rbps = 1M, 8M read (O_DIRECT) in $2 s: $1 MiB/s, want <= 1.5 and below the unthrottled $iobase MiB/s"
 else
 	skip "io: no block device in this guest (brd missing): io.max not exercised"
 fi
