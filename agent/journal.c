@@ -161,25 +161,32 @@ int journal_set_guardian(struct journal *j, pid_t pid) {
 }
 
 int journal_apply(struct journal *j, struct jentry *e) {
-        char cg[PATH_MAX * 3] = "-", nm[256] = "-";
+        char cg[PATH_MAX * 3] = "-", nm[256] = "-", val[JOURNAL_VALUE_MAX * 3] = "-";
+        if (e->value && strlen(e->value) >= JOURNAL_VALUE_MAX)
+                return -E2BIG;
+        if (e->value)
+                encode(e->value, val, sizeof val);
         if (e->cgroup)
                 encode(e->cgroup, cg, sizeof cg);
         if (e->name)
                 encode(e->name, nm, sizeof nm);
         e->seq = j->next_seq;
         int r = append_line(j, "apply seq=%u kind=%s pid=%d start=%llu cgroup=%s name=%s dev=%s ifindex=%d hook=%s "
-                               "prio=%u handle=%u netns=%llu prog=%u", e->seq, e->kind, (int)e->pid, (unsigned long long)e->start,
-                            cg, nm, e->dev[0] ? e->dev : "-", e->ifindex, e->ingress ? "ingress" : "egress", e->prio,
-                            e->handle, (unsigned long long)e->netns, e->prog);
+                               "prio=%u handle=%u netns=%llu prog=%u file=%s value=%s", e->seq, e->kind, (int)e->pid,
+                            (unsigned long long)e->start, cg, nm, e->dev[0] ? e->dev : "-", e->ifindex,
+                            e->ingress ? "ingress" : "egress", e->prio, e->handle, (unsigned long long)e->netns, e->prog,
+                            e->file[0] ? e->file : "-", val);
         if (r < 0)
                 return r;
         struct jentry copy = *e;
         copy.cgroup = e->cgroup ? strdup(e->cgroup) : NULL;
         copy.name = e->name ? strdup(e->name) : NULL;
+        copy.value = e->value ? strdup(e->value) : NULL;
         r = array_push(&j->v, &j->n, sizeof copy, &copy);
         if (r < 0) {
                 free(copy.cgroup);
                 free(copy.name);
+                free(copy.value);
                 return r;
         }
         j->next_seq++;
@@ -306,8 +313,12 @@ int journal_load(const char *path, struct journal **ret) {
                         e.handle = (uint32_t)field_ull(l, "handle");
                         e.netns = field_ull(l, "netns");
                         e.prog = (uint32_t)field_ull(l, "prog");
+                        if (field(l, "file", tmp, sizeof tmp) && !streq(tmp, "-") && strlen(tmp) < sizeof e.file)
+                                memcpy(e.file, tmp, strlen(tmp) + 1);
+                        if (field(l, "value", tmp, sizeof tmp) && !streq(tmp, "-"))
+                                e.value = decode(tmp);
                         if (array_push(&j->v, &j->n, sizeof e, &e) < 0) {
-                                free(e.name), free(e.cgroup);
+                                free(e.name), free(e.cgroup), free(e.value);
                                 journal_free(j);
                                 return -ENOMEM;
                         }
@@ -464,6 +475,7 @@ void journal_free(struct journal *j) {
         for (size_t i = 0; i < j->n; i++) {
                 free(j->v[i].cgroup);
                 free(j->v[i].name);
+                free(j->v[i].value);
         }
         free(j->v);
         free(j->path);

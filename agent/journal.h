@@ -18,6 +18,9 @@
  * record cut short by a full disk is recognised and ignored. */
 #define JOURNAL_VERSION "2"
 
+/* The longest value a cgroup-file entry keeps (an io.max line is ~80). */
+#define JOURNAL_VALUE_MAX 256
+
 struct jentry {
         unsigned seq;
         char kind[16]; /* stop | freeze | exec, later network kinds */
@@ -32,6 +35,10 @@ struct jentry {
         uint32_t prio, handle;
         uint64_t netns; /* inode of the network namespace it lives in */
         uint32_t prog;  /* id of the fault's classifier: while it is loaded, its filter exists somewhere */
+        /* cgroup-file entries (faults/cgroup.c): the interface file in
+         * cgroup written, and its value before (what the revert writes) */
+        char file[16];
+        char *value;
         bool reverted;
 };
 

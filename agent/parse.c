@@ -233,6 +233,48 @@ int parse_uint32(const char *value, void *field, char *err) {
         return 0;
 }
 
+int parse_size(const char *value, void *field, char *err) {
+        static const struct {
+                const char *suffix;
+                unsigned shift;
+        } units[] = {{"B", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40}, {"TiB", 40}};
+        size_t digits = strspn(value, "0123456789");
+        char num[32];
+        if (streq(value, "0")) { /* no unit needed for nothing */
+                *(uint64_t *)field = 0;
+                return 0;
+        }
+        if (digits == 0 || digits >= sizeof num)
+                return fail(err, "invalid size '%s'; use a whole number with a unit: B, K, M, G or T "
+                                 "(binary: 1K = 1024 bytes), e.g. 256M", value);
+        memcpy(num, value, digits);
+        num[digits] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (streq(value + digits, units[i].suffix)) {
+                        uint64_t v;
+                        if (parse_u64_strict(num, UINT64_MAX >> units[i].shift, &v) < 0)
+                                return fail(err, "size '%s' is too large", value);
+                        *(uint64_t *)field = v << units[i].shift;
+                        return 0;
+                }
+        return fail(err, "invalid size '%s'; use a whole number with a unit: B, K, M, G or T "
+                         "(binary: 1K = 1024 bytes), e.g. 256M", value);
+}
+
+static int set_string(void *field, const char *value);
+
+int parse_block_device(const char *value, void *field, char *err) {
+        unsigned maj, min;
+        int n = 0;
+        if (value[0] == '/')
+                return parse_abs_path(value, field, err);
+        if (sscanf(value, "%u:%u%n", &maj, &min, &n) == 2 && value[n] == '\0' && isdigit((unsigned char)value[0]) &&
+            strspn(value, "0123456789:") == strlen(value))
+                return set_string(field, value);
+        return fail(err, "invalid device '%s'; use MAJOR:MINOR (e.g. 8:0, see lsblk) or a block device path "
+                         "(e.g. /dev/sda)", value);
+}
+
 int parse_double(const char *value, void *field, char *err) {
         /* strtod alone accepts "inf", "nan", hex floats and leading space. */
         if (value[strspn(value, "0123456789.eE+-")] != '\0' || !*value)

@@ -53,6 +53,10 @@ int parse_uint32(const char *value, void *field /* uint32_t */, char *err);
 /* A rate in bits per second: 10mbit, 512kbit, 1.5gbit (tc's bit units; bytes refused). */
 int parse_rate(const char *value, void *field /* uint64_t bit/s */, char *err);
 int parse_double(const char *value, void *field /* double */, char *err);
+/* "256M": bytes, with a binary unit (B, K, M, G, T; KiB ... too). */
+int parse_size(const char *value, void *field /* uint64_t */, char *err);
+/* "8:0" or an absolute path (a block device's, checked by its user). */
+int parse_block_device(const char *value, void *field /* char * */, char *err);
 int parse_port_list(const char *value, void *field /* struct port_list */, char *err);
 int parse_status_list(const char *value, void *field /* struct port_list: HTTP 100-599 */,
                       char *err);

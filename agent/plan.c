@@ -102,7 +102,7 @@ void plan_print(const struct plan *pl, FILE *out) {
         if (s->head.description)
                 fprintf(out, "  %s\n", s->head.description);
         fprintf(out, "policy %s\n", pl->p->path ? pl->p->path : "built-in default (no policy file)");
-        char types[FORMAT_MAX] = "";
+        char types[32 * 16] = ""; /* up to 32 kinds' names (a FORMAT_MAX cut the 8th off) */
         for (size_t t = 0; t < n_fault_kinds; t++)
                 if (pl->eff.allowed_types & FAULT_MASK(t))
                         snprintf(types + strlen(types), sizeof types - strlen(types), "%s%s",

@@ -279,9 +279,10 @@ void policy_check(const struct policy *p, const struct scenario *s, struct limit
                 if (f->type < 0)
                         continue;
                 if (!(eff.allowed_types & FAULT_MASK(f->type))) {
-                        limit_value(&eff, LIMIT_TYPES, c);
+                        char types[32 * 16]; /* every kind's name: FORMAT_MAX cut the list */
+                        types_to_string(eff.allowed_types, types, sizeof types);
                         diag_error(d, s->file, SLINE(f, "type"), "type = %s is not allowed on this host: "
-                                   "allowed_types = %s, set by %s", fault_type_to_string(f->type), c,
+                                   "allowed_types = %s, set by %s", fault_type_to_string(f->type), types,
                                    src[LIMIT_TYPES].where);
                 }
                 const struct fault_ops *ops = fault_ops_get(f->type);

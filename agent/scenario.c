@@ -141,6 +141,14 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "count", parse_uint32, offsetof(struct fault, count), K, "count"},
         {SEC_FAULT, "every", parse_duration, offsetof(struct fault, every), K, "duration"},
         {SEC_FAULT, "min_survivors", parse_uint32, offsetof(struct fault, min_survivors), K, "count"},
+        {SEC_FAULT, "quota", parse_ratio, offsetof(struct fault, quota), K, "percentage"},
+        {SEC_FAULT, "high", parse_size, offsetof(struct fault, high), K, "size"},
+        {SEC_FAULT, "device", parse_block_device, offsetof(struct fault, device), K, "MAJ:MIN or device path"},
+        {SEC_FAULT, "rbps", parse_size, offsetof(struct fault, rbps), K, "size"},
+        {SEC_FAULT, "wbps", parse_size, offsetof(struct fault, wbps), K, "size"},
+        {SEC_FAULT, "riops", parse_uint32, offsetof(struct fault, riops), K, "count"},
+        {SEC_FAULT, "wiops", parse_uint32, offsetof(struct fault, wiops), K, "count"},
+        {SEC_FAULT, "limit", parse_uint32, offsetof(struct fault, limit), K, "count"},
 
         {SEC_SLO, "probe", parse_probe, offsetof(struct slo, probe), 0, "http|exec|prometheus|psi"},
         {SEC_SLO, "url", parse_url, offsetof(struct slo, url), P(HTTP) | P(PROMETHEUS), "URL"},
@@ -613,7 +621,7 @@ void scenario_free(struct scenario *s) {
         for (size_t i = 0; i < s->n_faults; i++) {
                 struct fault *f = s->faults[i];
                 free(f->hdr.name);
-                free(f->interface), free(f->target), free(f->path);
+                free(f->interface), free(f->target), free(f->path), free(f->device);
                 cidr_list_free(&f->dst), cidr_list_free(&f->src);
                 port_list_free(&f->dport), port_list_free(&f->sport);
                 syscall_list_free(&f->syscalls);

@@ -98,6 +98,13 @@ struct fault {
         uint32_t count;
         uint64_t every;
         uint32_t min_survivors;
+        /* cgroup squeezes (faults/cgroup.c) */
+        ratio_t quota;       /* cpu: of one CPU */
+        uint64_t high;       /* memory: memory.high, bytes */
+        char *device;        /* io: MAJ:MIN or a block device path */
+        uint64_t rbps, wbps; /* io: bytes a second */
+        uint32_t riops, wiops;
+        uint32_t limit;      /* pids: pids.max */
 };
 
 struct slo {

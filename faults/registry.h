@@ -19,7 +19,11 @@
         X(SYSCALL_ERROR, syscall_error) \
         X(SYSCALL_DELAY, syscall_delay) \
         X(KILL, kill)                  \
-        X(PAUSE, pause)
+        X(PAUSE, pause)                \
+        X(CPU, cpu)                    \
+        X(MEMORY, memory)              \
+        X(IO, io)                      \
+        X(PIDS, pids)
 
 /* FAULT_LATENCY, ...: for faults/ alone (and the run loop until it asks
  * the kinds instead): code outside faults/ names no kind. */

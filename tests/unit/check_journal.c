@@ -81,6 +81,46 @@ START_TEST(test_write_ahead_and_reload) {
 }
 END_TEST
 
+/* A cgroup squeeze's entry keeps the file and its value before, spaces
+ * and '=' included, and its revert refuses what is not a squeeze's file
+ * on cgroup2. */
+START_TEST(test_cgroup_file_entry) {
+        struct journal *j = NULL;
+        ck_assert_int_eq(journal_create(dir, "t-2", "s", &j), 0);
+        struct jentry e = {.kind = "cgroup-file", .cgroup = "/sys/fs/cgroup/a b.slice", .name = "f",
+                           .value = "8:0 rbps=1048576 wbps=max riops=max wiops=max", .file = "io.max"};
+        ck_assert_int_eq(journal_apply(j, &e), 0);
+        char big[JOURNAL_VALUE_MAX + 1];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        struct jentry g = {.kind = "cgroup-file", .cgroup = "/x", .value = big, .file = "pids.max"};
+        ck_assert_int_eq(journal_apply(j, &g), -E2BIG);
+        char path[256];
+        snprintf(path, sizeof path, "%s/runs/t-2.journal", dir);
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(path, &k), 0);
+        ck_assert_uint_eq(k->n, 1);
+        ck_assert_str_eq(k->v[0].file, "io.max");
+        ck_assert_str_eq(k->v[0].value, "8:0 rbps=1048576 wbps=max riops=max wiops=max");
+        ck_assert_str_eq(k->v[0].cgroup, "/sys/fs/cgroup/a b.slice");
+        /* Gone: success. Not cgroup2 (this dir): refused. Not a squeeze's file: refused. */
+        struct jentry r = {.kind = "cgroup-file", .cgroup = "/nonexistent/sabot-x", .value = "max", .file = "pids.max"};
+        ck_assert_int_eq(fault_revert_entry(&r), 0);
+        r.cgroup = dir;
+        ck_assert_int_eq(fault_revert_entry(&r), -EMEDIUMTYPE);
+        snprintf(r.file, sizeof r.file, "cgroup.procs");
+        ck_assert_int_eq(fault_revert_entry(&r), -EBADMSG);
+        snprintf(r.file, sizeof r.file, "pids.max");
+        r.cgroup = "/sys/fs/cgroup/../../etc";
+        ck_assert_int_eq(fault_revert_entry(&r), -EBADMSG);
+        r.cgroup = dir;
+        r.value = NULL;
+        ck_assert_int_eq(fault_revert_entry(&r), -EBADMSG);
+        journal_free(k);
+        journal_free(j);
+}
+END_TEST
+
 START_TEST(test_revert_from_entries) {
         /* A real process stopped through the journal, resumed from the file. */
         pid_t pid = fork();
@@ -621,6 +661,7 @@ int main(void) {
         tcase_set_timeout(tc, 30);
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_write_ahead_and_reload);
+        tcase_add_test(tc, test_cgroup_file_entry);
         tcase_add_test(tc, test_revert_from_entries);
         tcase_add_test(tc, test_revert_some_touches_only_its_own);
         tcase_add_test(tc, test_short_write_leaves_no_glued_line);

@@ -65,7 +65,7 @@ START_TEST(test_diag_keys) {
                                   "\"key\": \"precent\", \"message\": \"unknown key 'precent' in [fault]; allowed keys: type, "
                                   "start, duration, interface, direction, delay, jitter, distribution, correlation, percent, "
                                   "rate, burst, dst, src, dport, sport, protocol, target, syscalls, errno, probability, path, backend, "
-                                  "signal, count, every, min_survivors\" } ]");
+                                  "signal, count, every, min_survivors, quota, high, device, rbps, wbps, riops, wiops, limit\" } ]");
         json_object_put(a);
         scenario_free(s);
         diags_free(&d);

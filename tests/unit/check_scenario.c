@@ -149,9 +149,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -333,6 +333,66 @@ START_TEST(test_net_family) {
 }
 END_TEST
 
+START_TEST(test_cgroup_rules) {
+        const char *cg = HEAD "[target a]\ncgroup = x.slice\n";
+        char *t = NULL;
+        /* cpu */
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = cpu\ntarget = a\n", cg), 0);
+        expect_exact(t, "t.ini:6: fault 'f' (type = cpu) needs 'quota' (the share of one CPU the target keeps, 1% to 100%)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = cpu\ntarget = a\nquota = 0.5%%\n", cg), 0);
+        expect_exact(t, "t.ini:9: quota = 0.5% is below 1%; use 1% to 100% (of one CPU)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = cpu\ntarget = a\nquota = 120%%\n", cg), 0);
+        expect(t, "t.ini:9: quota: 120% is more than 100%");
+        free(t);
+        struct scenario *s = parse_ok(HEAD "[target a]\nunit = x.service\n[fault f]\ntype = cpu\ntarget = a\nquota = 20%\n");
+        ck_assert_int_eq(s->faults[0]->type, FAULT_CPU);
+        ck_assert_uint_eq(s->faults[0]->quota, RATIO_ONE / 5);
+        scenario_free(s);
+        /* A process selector has no cgroup of its own. */
+        expect_exact(HEAD "[target a]\ncomm = w\n[fault f]\ntype = cpu\ntarget = a\nquota = 20%\n",
+                     "t.ini:8: type = cpu squeezes a target's own cgroup: target 'a' must select unit = or cgroup =, not processes\n");
+        /* memory: sizes need units; memory.max is not a key. */
+        expect_exact(HEAD "[fault f]\ntype = memory\nhigh = 256\n",
+                     "t.ini:4: fault 'f' (type = memory) needs 'target' (the [target NAME] to act on)\n"
+                     "t.ini:6: high: invalid size '256'; use a whole number with a unit: B, K, M, G or T (binary: 1K = 1024 bytes), e.g. 256M\n");
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = memory\ntarget = a\nhigh = 1000K\n", cg), 0);
+        expect_exact(t, "t.ini:9: high = 1024000B is below 1M; use 1M or more\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = memory\ntarget = a\nmax = 1G\n", cg), 0);
+        expect(t, "t.ini:9: unknown key 'max' in [fault]");
+        free(t);
+        s = parse_ok(HEAD "[target a]\ncgroup = x\n[fault f]\ntype = memory\ntarget = a\nhigh = 256M\n");
+        ck_assert_uint_eq(s->faults[0]->high, 256ULL << 20);
+        scenario_free(s);
+        /* io: a device, at least one limit, each above 0. */
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = io\ntarget = a\ndevice = sda\n", cg), 0);
+        expect_exact(t, "t.ini:6: fault 'f' (type = io) needs at least one of rbps, wbps, riops, wiops\n"
+                        "t.ini:9: device: invalid device 'sda'; use MAJOR:MINOR (e.g. 8:0, see lsblk) or a block device path (e.g. /dev/sda)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = io\ntarget = a\ndevice = /dev/null\nrbps = 0\n", cg), 0);
+        expect_exact(t, "t.ini:9: device = /dev/null: not a block device; use MAJOR:MINOR or a block device path\n"
+                        "t.ini:10: rbps must be at least 1\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = io\ntarget = a\nrbps = 1M\n", cg), 0);
+        expect_exact(t, "t.ini:6: fault 'f' (type = io) needs 'device' (MAJOR:MINOR or a block device path)\n");
+        free(t);
+        s = parse_ok(HEAD "[target a]\ncgroup = x\n[fault f]\ntype = io\ntarget = a\ndevice = 8:0\nwbps = 2M\nriops = 100\n");
+        ck_assert_str_eq(s->faults[0]->device, "8:0");
+        ck_assert_uint_eq(s->faults[0]->wbps, 2ULL << 20);
+        ck_assert_uint_eq(s->faults[0]->riops, 100);
+        scenario_free(s);
+        /* pids */
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = pids\ntarget = a\nlimit = 0\n", cg), 0);
+        expect_exact(t, "t.ini:9: limit must be at least 1\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%s[fault f]\ntype = pids\ntarget = a\nlimit = 5\nquota = 5%%\n", cg), 0);
+        expect_exact(t, "t.ini:10: 'quota' does not apply to type = pids; keys for pids: type, start, duration, target, limit\n");
+        free(t);
+}
+END_TEST
+
 START_TEST(test_slo_rules) {
         expect_exact(HEAD "[slo s]\nurl = http://x/\n",
                      "t.ini:4: slo 's' has no probe; set probe = http | exec | prometheus | psi\n");
@@ -510,6 +570,7 @@ int main(void) {
         tcase_add_test(tc, test_targets);
         tcase_add_test(tc, test_fault_rules);
         tcase_add_test(tc, test_net_family);
+        tcase_add_test(tc, test_cgroup_rules);
         tcase_add_test(tc, test_slo_rules);
         tcase_add_test(tc, test_many_errors_one_pass);
         tcase_add_test(tc, test_fuzz_crashes);
