@@ -34,10 +34,11 @@ enum fault_type {
         _FAULT_TYPE_MAX,
 };
 
-/* Kinds that share a mechanism (net.c, syscall.c, process.c). */
+/* Kinds that share a mechanism (net.c, syscall.c, process.c, cgroup.c). */
 #define FAULTS_NET                                                                                   \
         (FAULT_MASK(FAULT_LATENCY) | FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_BLACKHOLE) |                  \
          FAULT_MASK(FAULT_CORRUPT) | FAULT_MASK(FAULT_DUPLICATE) | FAULT_MASK(FAULT_REORDER) |              \
          FAULT_MASK(FAULT_BANDWIDTH))
 #define FAULTS_PROC (FAULT_MASK(FAULT_KILL) | FAULT_MASK(FAULT_PAUSE))
 #define FAULTS_SYSCALL (FAULT_MASK(FAULT_SYSCALL_ERROR) | FAULT_MASK(FAULT_SYSCALL_DELAY))
+#define FAULTS_CGROUP (FAULT_MASK(FAULT_CPU) | FAULT_MASK(FAULT_MEMORY) | FAULT_MASK(FAULT_IO) | FAULT_MASK(FAULT_PIDS))

@@ -65,11 +65,11 @@ START_TEST(test_fault_fail) {
 END_TEST
 
 START_TEST(test_reach) {
-        /* A unit's or cgroup's processes by cgroup: network and syscall
-         * kinds; a launched tree: the syscall kinds only. */
+        /* A unit's or cgroup's processes by cgroup: network, syscall and
+         * cgroup kinds; a launched tree: the syscall kinds only. */
         for (int t = 0; t < _FAULT_TYPE_MAX; t++) {
                 unsigned reach = fault_ops_get(t)->reach;
-                ck_assert_int_eq(!!(reach & FAULT_REACH_CGROUP), !!(FAULT_MASK(t) & (FAULTS_NET | FAULTS_SYSCALL)));
+                ck_assert_int_eq(!!(reach & FAULT_REACH_CGROUP), !!(FAULT_MASK(t) & (FAULTS_NET | FAULTS_SYSCALL | FAULTS_CGROUP)));
                 ck_assert_int_eq(!!(reach & FAULT_REACH_TREE), !!(FAULT_MASK(t) & FAULTS_SYSCALL));
         }
 }
