@@ -48,6 +48,8 @@ struct fault_kind {
  * launched target's), ended by {NULL}. */
 extern const struct fault_kind *const fault_kinds[];
 extern const size_t n_fault_kinds;
+/* At most this many kinds: a set of them is a 32-bit FAULT_MASK. */
+#define FAULT_KINDS_MAX 32
 extern const struct jentry_kind jentry_kinds_other[];
 
 /* The entry kind of e->kind, from the kinds' lists; NULL if none. */

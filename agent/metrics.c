@@ -39,7 +39,7 @@ struct mrun {
         int exit_code;
         const char *reason; /* one of reasons[], or NULL */
         double end_s, duration_s;
-        unsigned applied[_FAULT_TYPE_MAX], reverted[_FAULT_TYPE_MAX];
+        unsigned applied[FAULT_KINDS_MAX], reverted[FAULT_KINDS_MAX];
 };
 
 static const char *result_of(int code) {
@@ -137,7 +137,7 @@ static void format_all(FILE *f, const char *old, const char *sc, const struct mr
         gauge(f, old, "sabot_last_success_timestamp_seconds", sc, set && m->exit_code == EXIT_HELD,
               set ? m->end_s : 0, 0);
         unsigned applied = 0;
-        for (int k = 0; set && k < _FAULT_TYPE_MAX; k++)
+        for (int k = 0; set && (size_t)k < n_fault_kinds; k++)
                 applied += m->applied[k];
         family(f, "sabot_last_run_faults_applied", "gauge", "Faults the last run applied.");
         gauge(f, old, "sabot_last_run_faults_applied", sc, set, applied, 0);
@@ -155,13 +155,13 @@ static void format_all(FILE *f, const char *old, const char *sc, const struct mr
                 counter(f, old, "sabot_aborts_total", sc, "reason", reasons[i],
                         set && m->reason && streq(m->reason, reasons[i]));
         family(f, "sabot_faults_applied_total", "counter", "Faults applied over all runs, by fault type.");
-        for (int k = 0; k < _FAULT_TYPE_MAX; k++)
+        for (int k = 0; (size_t)k < n_fault_kinds; k++)
                 counter(f, old, "sabot_faults_applied_total", sc, "kind", fault_type_to_string(k),
                         set ? m->applied[k] : 0);
         family(f, "sabot_faults_reverted_total", "counter",
                "Faults fully reverted over all runs, by fault type; fewer than applied means a revert failed "
                "('sabot status', 'sabot recover').");
-        for (int k = 0; k < _FAULT_TYPE_MAX; k++)
+        for (int k = 0; (size_t)k < n_fault_kinds; k++)
                 counter(f, old, "sabot_faults_reverted_total", sc, "kind", fault_type_to_string(k),
                         set ? m->reverted[k] : 0);
 }
@@ -170,13 +170,21 @@ static void format_all(FILE *f, const char *old, const char *sc, const struct mr
  * armed gauge, and only if the file exists); armed < 0: unchanged. Under
  * an exclusive lock on the directory: the runner, a guardian and `sabot
  * abort` may write at once. */
-static int update(const char *path, const struct mrun *m, int armed) {
+/* claim: a killed run's journal, counted once: whoever takes the lock
+ * first and still finds its .metrics sibling counts it and empties it
+ * (the guardian and abort may both revert the same run at once). */
+static int update(const char *path, const struct mrun *m, int armed, struct journal *claim) {
         const char *base;
         _cleanup_close_ int dfd = dir_open_parent(path, &base);
         if (dfd < 0)
                 return dfd;
         if (flock(dfd, LOCK_EX) < 0)
                 return -errno;
+        if (claim) {
+                _cleanup_free_ char *again = NULL;
+                if (journal_sibling_read(claim, ".metrics", 64 * 1024, &again) < 0 || !again || !*again)
+                        return 0; /* counted meanwhile */
+        }
         _cleanup_free_ char *old = NULL;
         /* The counters carried over come from a regular file, never from
          * whatever a link there points at. */
@@ -211,6 +219,8 @@ static int update(const char *path, const struct mrun *m, int armed) {
         }
         r = replace_commit(dfd, fd, base, false);
         close(fd);
+        if (r >= 0 && claim)
+                metrics_counted(claim); /* still under the lock */
         return r;
 }
 
@@ -231,12 +241,12 @@ int metrics_write(const struct run *r, const char *path) {
         for (size_t i = 0; r->fr && i < r->s->n_faults; i++) {
                 const struct fault_run *fr = &r->fr[i];
                 int k = fr->f->type;
-                if (k < 0 || k >= _FAULT_TYPE_MAX || !fr->applied_ns)
+                if (k < 0 || (size_t)k >= n_fault_kinds || !fr->applied_ns)
                         continue;
                 m.applied[k]++;
                 m.reverted[k] += fr->state == FR_DONE;
         }
-        return update(path, &m, armed_now(&r->o->dirs));
+        return update(path, &m, armed_now(&r->o->dirs), NULL);
 }
 
 /* ---- the files to keep the armed gauge of: STATE/metrics/files ---- */
@@ -305,7 +315,7 @@ void metrics_refresh_armed(const struct dirs *d) {
         if (listed_read(dfd, &list) < 0 || !list)
                 return;
         for (char *save = NULL, *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                int r = update(l, NULL, armed);
+                int r = update(l, NULL, armed, NULL);
                 if (r < 0 && r != -ENOENT)
                         log_warning_errno(r, "cannot update the metrics file %s: %m", l);
         }
@@ -362,7 +372,7 @@ void metrics_count_killed(struct journal *j) {
                                 continue;
                         *type++ = '\0';
                         int k = fault_type_from_string(type);
-                        if (k < 0 || k >= _FAULT_TYPE_MAX)
+                        if (k < 0 || (size_t)k >= n_fault_kinds)
                                 continue;
                         bool any = false, left = false;
                         for (size_t i = 0; i < j->n; i++)
@@ -377,9 +387,7 @@ void metrics_count_killed(struct journal *j) {
         if (!path)
                 return;
         struct dirs d = {.state = state};
-        int r = update(path, &m, armed_now(&d));
-        if (r >= 0)
-                metrics_counted(j);
+        int r = update(path, &m, armed_now(&d), j);
         if (r < 0)
                 log_warning_errno(r, "cannot count the killed run %s in the metrics file %s: %m",
                                   j->run_id ? j->run_id : "?", path);

@@ -43,3 +43,5 @@ const struct fault_backend *fault_backend_at(size_t i) {
 const struct fault_ops *fault_ops_get(int type) {
         return type >= 0 && (size_t)type < ELEMENTSOF(all) ? all[type] : NULL;
 }
+
+_Static_assert(_FAULT_TYPE_MAX <= FAULT_KINDS_MAX, "a set of kinds is a 32-bit FAULT_MASK");
