@@ -58,7 +58,7 @@ static int preflight(struct run *r, struct diags *d) {
         /* The classifier of every network fault also holds the policy's
          * protected ports: more than it holds would fail at apply. */
         for (size_t i = 0; i < r->s->n_faults; i++)
-                if ((FAULT_MASK(r->s->faults[i]->type) & FAULTS_NET) &&
+                if ((fault_ops_get(r->s->faults[i]->type)->holds & FAULT_HOLDS_PROTECTED_PORTS) &&
                     r->p->protect.ports.n > SCENARIO_MAX_PROTECTED_PORTS) {
                         diag_error(d, r->p->path ? r->p->path : "policy",
                                    conf_line(&policy_spec, &r->p->protect.hdr, "ports"),

@@ -132,6 +132,8 @@ struct fault_ops {
         /* FAULT_REACH_*: what it acts on besides the processes its target
          * matches when its window opens. */
         unsigned reach;
+        /* FAULT_HOLDS_*: what its mechanism must find room for. */
+        unsigned holds;
         /* What the kind does to targets the run launches, or NULL; kinds
          * that share one (both syscall kinds: one listener per target)
          * point at the same table, which the engine runs once. */
@@ -144,6 +146,9 @@ struct fault_ops {
 /* A launched target's whole tree (its filter is inherited, its cgroup
  * holds them), after the leader exited. */
 #define FAULT_REACH_TREE 2U
+/* Its classifier holds the policy's protected ports (at most
+ * SCENARIO_MAX_PROTECTED_PORTS of them): the network kinds. */
+#define FAULT_HOLDS_PROTECTED_PORTS 1U
 
 /* Hooks of kinds that serve a target the run launches themselves (the
  * syscall kinds: a seccomp filter installed before it execs, whose

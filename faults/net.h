@@ -48,7 +48,7 @@ extern const struct fault_backend net_backend;
  * kind's .apply fills in a struct net_params and calls net_apply. */
 #define NET_OPS                                                                                     \
         .backend = &net_backend, .counter_names = {"matched", "acted_on"}, .finish = net_finish,    \
-        .reach = FAULT_REACH_CGROUP
+        .reach = FAULT_REACH_CGROUP, .holds = FAULT_HOLDS_PROTECTED_PORTS
 /* What "would create" says in the plan of a kind that uses netem. */
 #define NET_CREATES_NETEM                                                                           \
         "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, "                   \
