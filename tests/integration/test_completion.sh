@@ -55,6 +55,15 @@ check "report: a run's JSON report" "scen/r.json" report scen/
 check "--report takes any file" "scen/a.ini scen/b.ini scen/notes.txt scen/r.json" run --report scen/
 check "--state-dir takes a directory" "scen" --state-dir sc
 check "status takes no operand" "" status sc
+mkdir spaced && touch "spaced/a b.ini"
+n=$(complete_words run spaced/ | grep -cx 'spaced/a b.ini')
+[ "$n" = 1 ] && pass "a file name with a space is one completion" || fail "spaced: $(complete_words run spaced/)"
+if command -v shellcheck >/dev/null; then
+	shellcheck -s bash "$top/packaging/bash-completion/sabot" >sc.out 2>&1 && pass "shellcheck: clean" ||
+		fail "shellcheck: $(cat sc.out)"
+else
+	skip "no shellcheck"
+fi
 
 # make install puts it where bash-completion loads it from.
 make -s -C "$top" install DESTDIR="$T_TMP/dest" PREFIX=/usr SBINDIR=/usr/sbin UNITDIR=/lib/systemd/system >make.out 2>&1
