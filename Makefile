@@ -11,6 +11,7 @@ VERSION ?= $(shell head -n 1 packaging/debian/changelog | cut -d' ' -f2 | tr -d 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
@@ -210,6 +211,7 @@ install: $(B)/sabot
 	install -m 0644 agent/schema/*.schema.json $(DESTDIR)$(DATADIR)/sabot/schema/
 	install -D -m 0644 agent/schema/README.md $(DESTDIR)$(DATADIR)/doc/sabot/schema/README.md
 	install -D -m 0644 packaging/sabot.catalog $(DESTDIR)$(CATALOGDIR)/sabot.catalog
+	install -D -m 0644 packaging/bash-completion/sabot $(DESTDIR)$(BASHCOMPDIR)/sabot
 
 # The Debian package with dpkg-buildpackage -b -us -uc, from packaging/debian
 # (packaging/deb/build-deb.sh): build/deb/sabot_VERSION_ARCH.deb and its

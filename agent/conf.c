@@ -18,7 +18,78 @@ struct reader {
         bool handler_called;
         struct conf_obj *obj; /* current section, NULL if none or invalid */
         bool in_bad_section;  /* suppress key errors after a bad header */
+        /* Unknown keys of the current section, reported when it ends: what
+         * narrows its keys (a fault's type) may come after them. */
+        struct {
+                char key[64];
+                unsigned line;
+        } pending[16];
+        size_t n_pending;
 };
+
+unsigned conf_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return streq(a, b) ? 0 : CONF_DISTANCE_MAX + 1;
+        if ((la > lb ? la - lb : lb - la) > CONF_DISTANCE_MAX)
+                return CONF_DISTANCE_MAX + 1;
+        /* Three rows of the table: i-2, i-1 and i. */
+        unsigned row[3][65];
+        for (size_t j = 0; j <= lb; j++)
+                row[0][j] = (unsigned)j;
+        for (size_t i = 1; i <= la; i++) {
+                unsigned *cur = row[i % 3], *prev = row[(i - 1) % 3], *prev2 = row[(i + 1) % 3];
+                cur[0] = (unsigned)i;
+                for (size_t j = 1; j <= lb; j++) {
+                        int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+                        unsigned v = prev[j - 1] + (ca != cb);
+                        if (prev[j] + 1 < v)
+                                v = prev[j] + 1;
+                        if (cur[j - 1] + 1 < v)
+                                v = cur[j - 1] + 1;
+                        if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                            tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < v)
+                                v = prev2[j - 2] + 1;
+                        cur[j] = v;
+                }
+        }
+        unsigned v = row[la % 3][lb];
+        return v > CONF_DISTANCE_MAX ? CONF_DISTANCE_MAX + 1 : v;
+}
+
+/* An unknown key in obj: the keys that apply to it, and the nearest of
+ * them if it is near enough to be a typo (one edit for keys of up to 4
+ * characters, two above). */
+static void report_unknown_key(struct reader *r, const char *key, unsigned line) {
+        const struct conf_spec *spec = r->spec;
+        const struct conf_obj *obj = r->obj;
+        char what[64] = "";
+        bool narrowed = spec->narrows && spec->narrows(obj, what, sizeof what);
+        char allowed[1024] = "";
+        const char *nearest = NULL;
+        unsigned best = strlen(key) <= 4 ? 1 : CONF_DISTANCE_MAX;
+        for (size_t i = 0; i < spec->n_keys; i++) {
+                const struct conf_key *k = &spec->keys[i];
+                if (k->kind != obj->kind || (narrowed && !spec->applies(obj, k)))
+                        continue;
+                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+                         allowed[0] ? ", " : "", k->key);
+                unsigned dist = conf_distance(key, k->key);
+                if (dist <= best && (!nearest || dist < best))
+                        nearest = k->key, best = dist;
+        }
+        char mean[96] = "";
+        if (nearest)
+                snprintf(mean, sizeof mean, " did you mean '%s'?", nearest);
+        diag_error(r->d, r->file, line, "unknown key '%s' in [%s];%s %s%s: %s", key, spec->kinds[obj->kind], mean,
+                   narrowed ? "keys for " : "allowed keys", narrowed ? what : "", allowed);
+}
+
+static void flush_pending(struct reader *r) {
+        for (size_t i = 0; i < r->n_pending; i++)
+                report_unknown_key(r, r->pending[i].key, r->pending[i].line);
+        r->n_pending = 0;
+}
 
 static void reader_finish_line(struct reader *r) {
         /* inih calls the handler for every key = value line we feed it; if it
@@ -48,6 +119,8 @@ static void strip_inline_comment(char *s) {
 }
 
 static void section_header(struct reader *r, char *line) {
+        if (r->obj)
+                flush_pending(r);
         r->obj = NULL;
         r->in_bad_section = true;
         char *end = strchr(line, ']');
@@ -156,13 +229,13 @@ static int handler(void *user, const char *section, const char *key, const char 
         const struct conf_spec *spec = r->spec;
         int idx = conf_key_index(spec, r->obj->kind, key);
         if (idx < 0) {
-                char allowed[1024] = "";
-                for (size_t i = 0; i < spec->n_keys; i++)
-                        if (spec->keys[i].kind == r->obj->kind)
-                                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
-                                         "%s%s", allowed[0] ? ", " : "", spec->keys[i].key);
-                diag_error(r->d, r->file, r->line, "unknown key '%s' in [%s]; allowed keys: %s", key,
-                           spec->kinds[r->obj->kind], allowed);
+                size_t n = r->n_pending;
+                if (n < ELEMENTSOF(r->pending) && strlen(key) < sizeof r->pending[n].key) {
+                        strcpy(r->pending[n].key, key);
+                        r->pending[n].line = r->line;
+                        r->n_pending++;
+                } else
+                        report_unknown_key(r, key, r->line);
                 return 1;
         }
         if (r->obj->key_line[idx]) {
@@ -222,6 +295,8 @@ int conf_parse(const struct conf_spec *spec, const char *file, const char *buf, 
         };
         int q = ini_parse_stream(reader_next, &r, handler, &r);
         reader_finish_line(&r);
+        if (r.obj)
+                flush_pending(&r);
         if (q < 0)
                 return -ENOMEM;
         return 0;

@@ -42,7 +42,21 @@ struct conf_spec {
          * into d and return NULL to skip the section's keys. */
         struct conf_obj *(*section)(void *ctx, int kind, const char *name, unsigned line,
                                     struct diags *d, const char *file);
+        /* Optional, for the message about an unknown key, asked once the
+         * whole section was read: whether something in obj narrows its keys
+         * (a fault's type, an slo's probe), and then what, in words, into
+         * buf ("loss", "probe = http"); and whether key k applies to obj.
+         * NULL, or narrows() false: every key of the section's kind. */
+        bool (*narrows)(const struct conf_obj *obj, char *buf, size_t len);
+        bool (*applies)(const struct conf_obj *obj, const struct conf_key *k);
 };
+
+/* Optimal string alignment distance (Damerau-Levenshtein: insertions,
+ * deletions, substitutions, adjacent transpositions) between a and b,
+ * ASCII case ignored; at most CONF_DISTANCE_MAX + 1 (the words differ
+ * more than a typo). */
+#define CONF_DISTANCE_MAX 2
+unsigned conf_distance(const char *a, const char *b);
 
 /* Parse a buffer (need not be NUL-terminated; NUL bytes are refused). */
 int conf_parse(const struct conf_spec *spec, const char *file, const char *buf, size_t len,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -288,6 +291,91 @@ static void print_slos(const struct journal *j, struct json_object *slos) {
         }
 }
 
+static const char *result_word(int code) {
+        static const char *const words[] = {
+                [EXIT_HELD] = "held",         [EXIT_INTERNAL] = "internal error", [EXIT_INVALID] = "invalid",
+                [EXIT_BREACH] = "breached",   [EXIT_ABORTED] = "aborted",         [EXIT_REFUSED] = "refused",
+                [EXIT_UNSUPPORTED] = "unsupported", [EXIT_NO_CHAOS] = "no chaos",
+        };
+        return code >= 0 && code < (int)ELEMENTSOF(words) && words[code] ? words[code] : "unknown";
+}
+
+static const char *jstr(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+/* The last run: the newest report (by its mtime, then name) among
+ * STATE/reports/ *.json, each a regular file, none followed through a
+ * link. A run that wrote no report (refused, invalid) is not in it. Put
+ * into doc as last_run (null if none), or printed. */
+static void status_last_run(const struct dirs *d, struct json_object *doc) {
+        _cleanup_close_ int sfd = -1, rfd = -1, fd = -1;
+        char best[NAME_MAX + 1] = "";
+        struct timespec best_t = {0};
+        if (dirs_open(d->state, false, &sfd) >= 0 &&
+            (rfd = openat(sfd, "reports", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+                int dfd = fcntl(rfd, F_DUPFD_CLOEXEC, 0);
+                DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+                if (!dir && dfd >= 0)
+                        close(dfd);
+                for (struct dirent *e; dir && (e = readdir(dir));) {
+                        size_t l = strlen(e->d_name);
+                        struct stat st;
+                        if (l <= 5 || !streq(e->d_name + l - 5, ".json") ||
+                            fstatat(rfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                                continue;
+                        int c = st.st_mtim.tv_sec != best_t.tv_sec ? (st.st_mtim.tv_sec > best_t.tv_sec ? 1 : -1)
+                                : st.st_mtim.tv_nsec != best_t.tv_nsec ? (st.st_mtim.tv_nsec > best_t.tv_nsec ? 1 : -1)
+                                                                       : strcmp(e->d_name, best);
+                        if (!best[0] || c > 0) {
+                                snprintf(best, sizeof best, "%s", e->d_name);
+                                best_t = st.st_mtim;
+                        }
+                }
+                if (dir)
+                        closedir(dir);
+        }
+        _cleanup_(json_object_putp) struct json_object *rep = NULL;
+        if (best[0] && (fd = openat(rfd, best, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0)
+                rep = json_object_from_fd_ex(fd, -1);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/reports/%s", d->state, best);
+        struct json_object *code = NULL, *sc = NULL, *end = NULL;
+        bool ok = rep && json_object_is_type(rep, json_type_object) && streq(jstr(rep, "kind") ?: "", "report") &&
+                  json_object_object_get_ex(rep, "exit_code", &code) && json_object_is_type(code, json_type_int);
+        if (ok) {
+                (void)json_object_object_get_ex(rep, "scenario", &sc);
+                (void)json_object_object_get_ex(rep, "end", &end);
+        }
+        int c = ok ? json_object_get_int(code) : -1;
+        const char *run_id = ok ? jstr(rep, "run_id") : NULL, *scenario = sc ? jstr(sc, "name") : NULL,
+                   *wall = end ? jstr(end, "wall") : NULL, *reason = ok ? jstr(rep, "exit_reason") : NULL;
+        if (doc) {
+                struct json_object *o = NULL;
+                if (best[0]) {
+                        o = json_object_new_object();
+                        json_add(o, "report", json_str(path));
+                        json_add(o, "readable", json_object_new_boolean(ok));
+                        json_add(o, "run_id", json_str(run_id));
+                        json_add(o, "scenario", json_str(scenario));
+                        json_add(o, "end", json_str(wall));
+                        json_add(o, "exit_code", ok ? json_object_new_int(c) : NULL);
+                        json_add(o, "result", ok ? json_str(result_word(c)) : NULL);
+                        json_add(o, "exit_reason", json_str(reason));
+                }
+                json_add(doc, "last_run", o);
+        } else if (!best[0])
+                printf("last run: none reported under %s/reports\n", d->state);
+        else if (!ok)
+                printf("last run: report %s cannot be read as a sabot run report\n", path);
+        else
+                printf("last run %s (scenario %s), ended %s: %s, exit %d%s%s\n  report: %s\n", run_id ?: "?",
+                       scenario ?: "?", wall ?: "?", result_word(c), c, reason ? ": " : "", reason ?: "", path);
+}
+
 int control_status(const struct dirs *d, bool json) {
         char why[512] = "";
         int latch = latch_get(d, why, sizeof why);
@@ -357,6 +445,7 @@ int control_status(const struct dirs *d, bool json) {
                 }
                 print_slos(j, slos);
         }
+        status_last_run(d, doc);
         if (json)
                 (void)json_print(doc, stdout);
         free_all(v, n);

@@ -256,12 +256,52 @@ static struct conf_obj *scenario_section(void *ctx, int kind, const char *name, 
         return obj;
 }
 
+static bool kind_takes(const struct fault_kind *k, const char *key) {
+        for (const char *const *p = k->keys; p && *p; p++)
+                if (streq(*p, key))
+                        return true;
+        return false;
+}
+
+static bool takes_key(const struct fault_kind *kind, const struct conf_key *k) {
+        return !(k->only & FAULT_KEY_OF_KIND) || kind_takes(kind, k->key);
+}
+
+/* A fault's keys are those of its type, an slo's those of its probe. */
+static bool scenario_narrows(const struct conf_obj *obj, char *buf, size_t len) {
+        if (obj->kind == SEC_FAULT) {
+                const struct fault *f = (const struct fault *)obj;
+                if (f->type == FAULT_TYPE_INVALID)
+                        return false;
+                snprintf(buf, len, "%s", fault_kinds[f->type]->name);
+                return true;
+        }
+        if (obj->kind == SEC_SLO) {
+                const struct slo *o = (const struct slo *)obj;
+                if (o->probe == PROBE_NONE)
+                        return false;
+                snprintf(buf, len, "probe = %s", slo_probe_to_string(o->probe));
+                return true;
+        }
+        return false;
+}
+
+static bool scenario_applies(const struct conf_obj *obj, const struct conf_key *k) {
+        if (obj->kind == SEC_FAULT)
+                return takes_key(fault_kinds[((const struct fault *)obj)->type], k);
+        if (obj->kind == SEC_SLO)
+                return !k->only || (k->only & PROBE_MASK(((const struct slo *)obj)->probe));
+        return true;
+}
+
 const struct conf_spec scenario_spec = {
         .kinds = scenario_kinds,
         .n_kinds = _SEC_MAX,
         .keys = scenario_keys,
         .n_keys = ELEMENTSOF(scenario_keys),
         .section = scenario_section,
+        .narrows = scenario_narrows,
+        .applies = scenario_applies,
 };
 
 #define LINE(obj, key) conf_line(&scenario_spec, &(obj)->hdr, key)
@@ -354,16 +394,6 @@ void fault_require(struct scenario *s, const struct fault *f, const char *key, c
                            fault_type_to_string(f->type), key, why);
 }
 
-static bool kind_takes(const struct fault_kind *k, const char *key) {
-        for (const char *const *p = k->keys; p && *p; p++)
-                if (streq(*p, key))
-                        return true;
-        return false;
-}
-
-static bool takes_key(const struct fault_kind *kind, const struct conf_key *k) {
-        return !(k->only & FAULT_KEY_OF_KIND) || kind_takes(kind, k->key);
-}
 
 /* What every kind shares (type, keys, window, target); the rest is the
  * kind's own check. */

@@ -107,4 +107,37 @@ if [ "$before" = "$after" ]; then pass "validate and plan leave the host untouch
 	echo "$after" > after.txt
 	diff before.txt after.txt | sed 's/^/    | /'
 fi
+
+# status shows the last run: its result and its report, the newest under
+# the state dir's reports/; a link there is never followed.
+S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+expect_exit 0 "status before any run" $S status
+expect_out "says there is no last run" "^last run: none reported under $T_TMP/state/reports$"
+cp "$(command -v sleep)" "$T_TMP/sabot-itc$$"
+cat > brief.ini <<INI
+[scenario]
+name = brief
+duration = 2s
+[target t]
+exec = $T_TMP/sabot-itc$$ 600
+[fault p]
+type = pause
+target = t
+start = 0s
+duration = 1s
+INI
+expect_exit 0 "a short run holds" $S run --yes brief.ini
+rep=$(ls "$T_TMP"/state/reports/*.json 2>/dev/null | head -n 1)
+expect_exit 0 "status after it" $S status
+expect_out "shows the last run's result" "^last run [^ ]+ \(scenario brief\), ended [0-9T:.-]+Z: held, exit 0"
+expect_out "and its report" "^  report: $rep$"
+[ -n "$rep" ] && [ -f "$rep" ] && pass "which is there" || fail "no report under $T_TMP/state/reports"
+sleep 0.05
+printf '{"kind": "report", "exit_code": 3}' > "$T_TMP/forged.json"
+ln -s "$T_TMP/forged.json" "$T_TMP/state/reports/zz-link.json"
+expect_exit 0 "status with a newer link in reports/" $S status
+expect_out "still shows the run's own report" "^  report: $rep$"
+printf 'not json' > "$T_TMP/state/reports/zz-junk.json"
+expect_exit 0 "status with a newer file that is no report" $S status
+expect_out "says it cannot be read" "^last run: report $T_TMP/state/reports/zz-junk.json cannot be read as a sabot run report$"
 t_done

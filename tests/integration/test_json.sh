@@ -120,4 +120,8 @@ $J get hold.json 'd["exit_code"] == 4 and d["faults"][0]["reverted_at"] == "abor
 expect_exit 0 "sabot report --html reads it" $SABOT report hold.json --html hold.html
 expect_exit 0 "arm again" $S arm
 expect_exit 0 "status --json after" $S status --json
+$S status --json > st2.json 2>&1
+$J schema status st2.json && pass "status --json after the run follows its schema" || fail "status: $(cat st2.json)"
+$J get st2.json 'd["last_run"]["exit_code"] == 4 and d["last_run"]["result"] == "aborted" and d["last_run"]["scenario"] == "hold" and d["last_run"]["report"].endswith(".json") and d["last_run"]["readable"]' >/dev/null &&
+	pass "and shows the last run: aborted, with its report" || fail "status: $(cat st2.json)"
 t_done

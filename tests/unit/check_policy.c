@@ -54,7 +54,7 @@ START_TEST(test_policy_parse) {
 
         p = policy_from("[limits]\nmax_los = 10%\n[protect x]\n[protect]\nports = 0\n", &d);
         ck_assert_uint_eq(d.errors, 3);
-        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; allowed keys: max_duration, max_delay, max_loss, max_kill_count, max_kill_percent, min_survivors, allowed_types"));
+        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_kill_count, max_kill_percent, min_survivors, allowed_types"));
         ck_assert_ptr_nonnull(diags_find(&d, "[protect] takes no name; write [protect]"));
         ck_assert_ptr_nonnull(diags_find(&d, "ports: invalid port '0'"));
         ck_assert_uint_eq(d.v[0].line, 2);

@@ -35,6 +35,19 @@ static void expect(const char *text, const char *needle) {
         free(out);
 }
 
+START_TEST(test_key_distance) {
+        ck_assert_uint_eq(conf_distance("percent", "percent"), 0);
+        ck_assert_uint_eq(conf_distance("precent", "percent"), 1); /* one transposition */
+        ck_assert_uint_eq(conf_distance("PERCENT", "percent"), 0);
+        ck_assert_uint_eq(conf_distance("percnt", "percent"), 1);
+        ck_assert_uint_eq(conf_distance("prcnt", "percent"), 2);
+        ck_assert_uint_eq(conf_distance("max", "min"), 2);
+        ck_assert_uint_eq(conf_distance("colour", "cooldown"), CONF_DISTANCE_MAX + 1);
+        ck_assert_uint_eq(conf_distance("", "ab"), 2);
+        ck_assert_uint_eq(conf_distance("", "abc"), CONF_DISTANCE_MAX + 1);
+}
+END_TEST
+
 START_TEST(test_valid_full) {
         struct scenario *s = parse_ok(HEAD
                 "description = a test\n"
@@ -107,6 +120,31 @@ START_TEST(test_syntax) {
                      "t.ini:4: unknown section [bogus]; allowed sections: [scenario], [target], [fault], [slo], [limits]\n");
         expect_exact(HEAD "colour = red\n",
                      "t.ini:4: unknown key 'colour' in [scenario]; allowed keys: name, description, duration, steady_state, steady_state_timeout, cooldown\n");
+        /* An unknown key: the keys of the section's type, and the nearest
+         * of them if it looks like a typo, wherever the type is set. */
+        expect_exact(HEAD "[fault f]\nprecent = 3%\ntype = loss\ninterface = lo\npercent = 2%\n",
+                     "t.ini:5: unknown key 'precent' in [fault]; did you mean 'percent'? keys for loss: type, start, duration, "
+                     "interface, direction, correlation, percent, burst, dst, src, dport, sport, protocol, target\n");
+        expect_exact(HEAD "[fault f]\ntype = loss\ninterface = lo\npercent = 2%\ndelya = 1s\n",
+                     "t.ini:8: unknown key 'delya' in [fault]; keys for loss: type, start, duration, "
+                     "interface, direction, correlation, percent, burst, dst, src, dport, sport, protocol, target\n");
+        expect_exact(HEAD "[fault f]\ntype = latency\ninterface = lo\ndelya = 1s\n",
+                     "t.ini:4: fault 'f' (type = latency) needs 'delay' (e.g. delay = 200ms)\n"
+                     "t.ini:7: unknown key 'delya' in [fault]; did you mean 'delay'? keys for latency: type, start, duration, "
+                     "interface, direction, delay, jitter, distribution, correlation, dst, src, dport, sport, protocol, target\n");
+        expect(HEAD "[fault f]\ntype = bogus\nsignl = 9\n",
+               "t.ini:6: unknown key 'signl' in [fault]; did you mean 'signal'? allowed keys: type, start, duration, interface,");
+        expect_exact(HEAD "[slo s]\nprobe = http\nurll = http://127.0.0.1:1/\nmax_error_rate = 5%\n",
+                     "t.ini:4: slo 's' needs 'url' (e.g. url = http://127.0.0.1:8080/healthz)\n"
+                     "t.ini:6: unknown key 'urll' in [slo]; did you mean 'url'? keys for probe = http: probe, url, status, "
+                     "interval, timeout, window, min_samples, max_error_rate, max_latency\n");
+        expect_exact(HEAD "[target a]\ncomn = w\n",
+                     "t.ini:4: target 'a' has no selector; set exactly one of unit, cgroup, pid, pidfile, comm, exe, exec\n"
+                     "t.ini:5: unknown key 'comn' in [target]; did you mean 'comm'? allowed keys: unit, cgroup, pid, "
+                     "pidfile, comm, exe, exec, optional\n");
+        expect_exact(HEAD "cooldwon = 1s\n",
+                     "t.ini:4: unknown key 'cooldwon' in [scenario]; did you mean 'cooldown'? allowed keys: name, description, "
+                     "duration, steady_state, steady_state_timeout, cooldown\n");
         expect_exact(HEAD "name = u\n",
                      "t.ini:4: 'name' is set twice in this section (first at line 2); set each key once\n");
         expect_exact(HEAD "[scenario]\n",
@@ -564,6 +602,7 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("scenario");
         TCase *tc = tcase_create("language");
+        tcase_add_test(tc, test_key_distance);
         tcase_add_test(tc, test_valid_full);
         tcase_add_test(tc, test_syntax);
         tcase_add_test(tc, test_required);
