@@ -211,8 +211,10 @@ static void on_heartbeat(struct loop_source *src, uint32_t events, void *ud) {
         (void)src, (void)events;
         struct run *r = ud;
         guardian_beat(r->gfd);
-        if ((r->phase == PHASE_STEADY || r->phase == PHASE_FAULTS) && ++r->ticks % 5 == 0) {
-                if (r->guard)
+        /* The view, in every phase: at once when the phase changed, then
+         * every LIVE_DRAW_TICKS. */
+        if (++r->ticks % LIVE_DRAW_TICKS == 0 || r->phase != r->view_phase) {
+                if (r->guard && r->phase != PHASE_STOPPING)
                         (void)slo_guard_judge(r->guard); /* to show it; breaches act on the tick */
                 live_draw(r);
                 live_slo_state_write(r);

@@ -62,6 +62,20 @@ enum run_phase {
         PHASE_STOPPING, /* the launched targets are asked to end */
 };
 
+/* How the live view is drawn on a terminal (stderr and stdin terminals). */
+enum live_mode {
+        LIVE_UNSET,   /* not drawn yet */
+        LIVE_NONE,    /* not a terminal: events are logged instead */
+        LIVE_ANSI,    /* redrawn in place, the scenario's name in bold */
+        LIVE_NOCOLOR, /* NO_COLOR set and not empty (no-color.org): in place, no colour or bold */
+        LIVE_DUMB,    /* TERM=dumb: no escape at all, a plain status line when it changes */
+};
+/* TERM=dumb: the status line is printed again after this even unchanged. */
+#define LIVE_DUMB_EVERY_NS (3ULL * NSEC_PER_SEC)
+/* The heartbeat's ticks between two redraws (GUARDIAN_HEARTBEAT_NS each:
+ * 400 ms), in every phase. */
+#define LIVE_DRAW_TICKS 4
+
 /* A kind's launch hooks and their state for this run (targets.c). */
 struct run_launch {
         const struct fault_launch_ops *ops;
@@ -111,7 +125,14 @@ struct run {
         uint64_t breach_mono, breach_to_reverted_ns;
         uint64_t reverted_mono; /* when cooldown began: every fault reverted */
         bool tty;
+        /* The live view (live.c): how it is drawn, chosen at its first
+         * draw; the lines drawn last; the phase it last showed and since
+         * when; TERM=dumb: what its last status line said, and when. */
+        enum live_mode view_mode;
         int view_lines;
+        enum run_phase view_phase;
+        uint64_t view_phase0_mono;
+        uint64_t view_key, view_shown_mono;
         unsigned ticks;
         struct run_event *ev;
         size_t n_ev;
@@ -172,6 +193,7 @@ void run_cooldown(struct run *r);
 
 /* live.c: the terminal's live view, the run's events, the SLO state file */
 void live_clear(struct run *r);
+/* Redraw the view for the run's phase (nothing off a terminal). */
 void live_draw(struct run *r);
 /* Log an event, keep it for the report, and redraw the view. */
 void run_event(struct run *r, int level, const struct fault *f, const char *fmt, ...) _printf_(4, 5);

@@ -14,6 +14,7 @@ void run_cooldown(struct run *r) {
         if (!r->guard || !r->s->head.cooldown || r->exit_code == EXIT_REFUSED || r->steady)
                 return;
         char a[FORMAT_MAX];
+        r->reverted_mono = t_rev; /* the cooldown's clock, in the live view too */
         run_event(r, LOG_NOTICE, NULL, "faults reverted; probing for %s to see the SLOs recover",
                   format_duration(a, r->s->head.cooldown));
         (void)run_loop_until(r, PHASE_COOLDOWN, t_rev + r->s->head.cooldown);
@@ -26,7 +27,6 @@ void run_cooldown(struct run *r) {
                         run_event(r, LOG_WARNING, NULL, "slo %s not healthy again within the cooldown: %s",
                                   st->o->hdr.name, st->why);
         }
-        r->reverted_mono = t_rev;
 }
 
 /* The steady state's bound passed. */
