@@ -109,19 +109,42 @@ rep=$T_TMP/demo/report.json
 [ -s "$rep" ] && pass "a JSON report" || fail "no report at $rep"
 # Each fault's state, when it was applied (ms, or null), its outcome.
 J=$top/tests/helpers/json_check.py
+# The VM tier's guest (a busybox initramfs) has no python3: there, the
+# facts come from the report as json-c writes it (one key a line), and
+# its schema is checked by this same test on the host.
+py=""
+command -v python3 >/dev/null 2>&1 && python3 -c 'import jsonschema' 2>/dev/null && py=1
+fault_key() { # NAME KEY: the value of KEY in fault NAME's object
+	awk -v n="\"name\": \"$1\"" -v k="\"$2\": " 'index($0, n) { f = 1 }
+		f && index($0, k) { sub(/^[^:]*: /, ""); sub(/,$/, ""); gsub(/^"|"$/, ""); print; exit }' "$rep"
+}
 fault_fact() {
-	$J get "$rep" '" ".join("%s %s %s" % (f["state"], "null" if f["applied_ms"] is None else int(f["applied_ms"]), f["outcome"]) for f in d["faults"] if f["name"] == "'"$1"'")'
+	if [ -n "$py" ]; then
+		$J get "$rep" '" ".join("%s %s %s" % (f["state"], "null" if f["applied_ms"] is None else int(f["applied_ms"]), f["outcome"]) for f in d["faults"] if f["name"] == "'"$1"'")'
+	else
+		a=$(fault_key "$1" applied_ms)
+		echo "$(fault_key "$1" state) ${a%%.*} $(fault_key "$1" outcome)"
+	fi
 }
 check_fault() { # NAME ERE DESC
 	if fault_fact "$1" | grep -qE "$2"; then pass "$3: $(fault_fact "$1" | cut -d' ' -f3-)"; else fail "$3: $(fault_fact "$1")"; fi
 }
 grep -q '"exit_code": 3,' "$rep" && pass "the report says exit 3" || fail "report: $(grep exit_ "$rep")"
-$J get "$rep" 'd["breach"]["slo"] == "shop-up"' >/dev/null && pass "the breach is the shop-up SLO's" || fail "report: $(grep -A1 '"breach"' "$rep")"
-$J schema report "$rep" && pass "the report follows agent/schema/report.schema.json" || fail "the report does not follow its schema"
+if [ -n "$py" ]; then
+	$J get "$rep" 'd["breach"]["slo"] == "shop-up"' >/dev/null && breach_slo=1 || breach_slo=""
+else
+	grep -A2 '"breach": {' "$rep" | grep -q '"slo": "shop-up"' && breach_slo=1 || breach_slo=""
+fi
+[ -n "$breach_slo" ] && pass "the breach is the shop-up SLO's" || fail "report: $(grep -A1 '"breach"' "$rep")"
+if [ -n "$py" ]; then
+	$J schema report "$rep" && pass "the report follows agent/schema/report.schema.json" || fail "the report does not follow its schema"
+else
+	skip "no python3 here (the VM tier's busybox guest): the report's schema is checked when this test runs on the host"
+fi
 check_fault lossy-network '^done [0-9]+ dropped [1-9]' "packet loss dropped packets"
 check_fault worker-kill '^done [0-9]+ 3 strikes, 3 processes' "three workers killed, one per strike"
 check_fault failing-disk '^done [0-9]+ failed [1-9]' "the failing disk failed openat calls"
-$J get "$rep" '[f["reverted_at"] for f in d["faults"] if f["name"] == "failing-disk"] == ["breach"]' >/dev/null &&
+[ "$(fault_key failing-disk reverted_at)" = breach ] &&
 	pass "the failing disk was reverted at the breach, and the report says so" || fail "failing-disk: $(grep '"failing-disk"' "$rep")"
 expect_out "and the summary too" "^  failing-disk +syscall-error +reverted at breach"
 expect_out "the demo runs with its own policy, whatever the host has" "policy: the demo's own, scenarios/demo/policy.ini"
