@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -268,6 +269,38 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
         _exit(0);
 }
 
+/* In the guardian, right after the fork: the runner's event loop (its
+ * epoll, timers, signalfd, eventfds) came along. The guardian waits in
+ * poll(2) on its own two fds and never reads those; kept, they would
+ * outlive the runner with it. Sockets and files stay (the journal's
+ * sd-journal socket among them). */
+static void close_runner_loop_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return;
+        int fds[64];
+        size_t n = 0;
+        for (struct dirent *e; (e = readdir(d)) && n < sizeof fds / sizeof fds[0];) {
+                char *end;
+                long fd = strtol(e->d_name, &end, 10);
+                if (*end || end == e->d_name || fd == dirfd(d))
+                        continue;
+                char l[64];
+                char path[32];
+                snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
+                ssize_t k = readlink(path, l, sizeof l - 1);
+                if (k <= 0)
+                        continue;
+                l[k] = 0;
+                if (!strcmp(l, "anon_inode:[timerfd]") || !strcmp(l, "anon_inode:[signalfd]") ||
+                    !strcmp(l, "anon_inode:[eventfd]") || !strcmp(l, "anon_inode:[eventpoll]"))
+                        fds[n++] = (int)fd;
+        }
+        closedir(d);
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+}
+
 int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grace_ns, int *ret_fd, pid_t *ret_pid,
                    void **ret_shared) {
         int p[2];
@@ -302,6 +335,7 @@ int guardian_spawn(const char *journal_path, uint64_t deadline_ns, uint64_t grac
                 /* Its lines are its own in the journal (and carry its pid). */
                 log_set_identifier("sabot-guardian");
                 child_reset_signals(false);
+                close_runner_loop_fds();
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGPIPE, SIG_IGN);

@@ -102,14 +102,21 @@ for shape in leaves escapes stubborn; do
 done
 
 # --- sabot recover, after SIGKILL of the runner and the guardian ---
+guardian_pid() { sed -n 's/^guardian pid=\([0-9]*\).*/\1/p' run/runs/*.journal 2>/dev/null | head -n 1; }
+guardian_known() { [ -n "$(guardian_pid)" ]; }
 for shape in leaves escapes; do
 	c=recover-$shape
 	scenario $c $shape 60s
 	$S run $c.ini > $c.out 2>&1 &
 	runner=$!
 	w=$(worker_of $c)
-	sleep 0.5
-	g=$(sed -n 's/^guardian pid=\([0-9]*\).*/\1/p' run/runs/*.journal | head -n 1)
+	# The guardian's pid is in the journal once it has started; under load
+	# that can take longer than any fixed sleep.
+	wait_for 5000 guardian_known || fail "$c: no guardian pid in the journal"
+	g=$(guardian_pid)
+	# Both stopped, then both killed: one killed after the other, the
+	# survivor would see it die and end the tree itself.
+	kill -STOP $runner "$g"
 	kill -9 "$g" $runner
 	wait $runner 2>/dev/null
 	runner=""

@@ -199,6 +199,9 @@ $S run ctrlc.ini > dead.out 2>&1 &
 runner=$!
 wait_for 2000 all_in_state T $W
 g=$(guardian_of)
+# Both stopped first, then both killed: killed one after the other, the
+# survivor would see the other die and revert, which this case is not about.
+kill -STOP $runner "$g"
 kill -9 "$g" $runner
 wait $runner 2>/dev/null
 wait_for 500 gone "$g"
