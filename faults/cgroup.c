@@ -281,7 +281,7 @@ int cgroup_apply(struct fault_ctx *c, struct fault_run *fr, const struct cgroup_
                 return 0;
         }
         if (r < 0)
-                return r;
+                return fault_fail(fr, r, "cannot read the current %s of %s", sq->file, rt.cgroup);
         struct squeeze_run *q = calloc(1, sizeof *q);
         if (!q || !(q->cgroup = strdup(rt.cgroup))) {
                 squeeze_run_free(q);
@@ -296,10 +296,11 @@ int cgroup_apply(struct fault_ctx *c, struct fault_run *fr, const struct cgroup_
         r = journal_apply(c->j, &e);
         if (r >= 0)
                 r = fault_track(fr, e.seq);
-        if (r >= 0)
-                r = write_cgroup_file(rt.cgroup, sq->file, new);
         if (r < 0)
                 return r;
+        r = write_cgroup_file(rt.cgroup, sq->file, new);
+        if (r < 0)
+                return fault_fail(fr, r, "cannot write '%s' to %s/%s", new, rt.cgroup, sq->file);
         fr->strikes = 1;
         fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s/%s: '%s' -> '%s'", rt.cgroup, sq->file, old, new);
         return 0;
