@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 
 #include "host.h"
 
@@ -86,10 +88,94 @@ static int find_dir(const char *dir, const char *name, int depth, unsigned *budg
         return r;
 }
 
+/* The interface that carries ControlGroup for a unit of this type. */
+static const char *unit_interface(const char *unit) {
+        static const struct {
+                const char *suffix, *iface;
+        } t[] = {
+                {".service", "org.freedesktop.systemd1.Service"}, {".scope", "org.freedesktop.systemd1.Scope"},
+                {".slice", "org.freedesktop.systemd1.Slice"},     {".socket", "org.freedesktop.systemd1.Socket"},
+                {".mount", "org.freedesktop.systemd1.Mount"},     {".swap", "org.freedesktop.systemd1.Swap"},
+        };
+        size_t l = strlen(unit);
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+                size_t k = strlen(t[i].suffix);
+                if (l > k && streq(unit + l - k, t[i].suffix))
+                        return t[i].iface;
+        }
+        return NULL;
+}
+
+/* Ask systemd (PID 1) for a unit's cgroup, relative to the cgroup2 root
+ * ("/system.slice/x.service"): what systemd put the unit in, never a
+ * nested container's cgroup that happens to have the same name.
+ * -ENOENT: systemd knows no such running unit; -EHOSTUNREACH: systemd
+ * could not be asked (then the caller falls back to the walk). */
+static int systemd_unit_cgroup(const char *unit, char **ret) {
+        const char *iface = unit_interface(unit);
+        if (!iface || sd_booted() <= 0)
+                return -EHOSTUNREACH;
+        sd_bus *bus = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        char *cg = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                r = -EHOSTUNREACH;
+                goto out;
+        }
+        /* A hung PID 1 must not hold up the run for sd-bus's 25 s. */
+        (void)sd_bus_set_method_call_timeout(bus, 2 * 1000 * 1000);
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "GetUnit", &e, &m, "s", unit);
+        if (r < 0) {
+                /* Not loaded: not running either. */
+                r = sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") ? -ENOENT : -EHOSTUNREACH;
+                goto out;
+        }
+        const char *path;
+        r = sd_bus_message_read(m, "o", &path);
+        if (r >= 0)
+                r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, iface, "ControlGroup", &e, &cg);
+        if (r < 0) {
+                r = -EHOSTUNREACH;
+                goto out;
+        }
+        /* Empty while the unit is inactive. Anything else must be a plain
+         * absolute path below the root. */
+        if (!cg[0])
+                r = -ENOENT;
+        else if (cg[0] != '/' || strstr(cg, "/../") || (strlen(cg) >= 3 && streq(cg + strlen(cg) - 3, "/..")))
+                r = -EBADMSG;
+        else {
+                *ret = cg;
+                cg = NULL;
+                r = 0;
+        }
+out:
+        free(cg);
+        sd_bus_message_unref(m);
+        sd_bus_error_free(&e);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
 int cgroup_find_unit(const char *root, const char *unit, char **ret) {
-        /* The common case first: system units live in system.slice. */
         char p[PATH_MAX];
         struct stat st;
+        _cleanup_free_ char *cg = NULL;
+        int r = systemd_unit_cgroup(unit, &cg);
+        if (r >= 0) {
+                if ((size_t)snprintf(p, sizeof p, "%s%s", root, cg) >= sizeof p)
+                        return -ENAMETOOLONG;
+                if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return -ENOENT;
+                return (*ret = strdup(p)) ? 0 : -ENOMEM;
+        }
+        if (r != -EHOSTUNREACH)
+                return r;
+        /* Without systemd as PID 1: system units live in system.slice,
+         * the common case first. */
         snprintf(p, sizeof p, "%s/system.slice/%s", root, unit);
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
                 return (*ret = strdup(p)) ? 0 : -ENOMEM;
