@@ -144,7 +144,8 @@ check-hostile: $(B)/asan/sabot $(B)/sabot $(HELPERS) | $(B)/.test-deps
 VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-6.12-amd64
 check-vm: $(B)/sabot $(B)/asan/sabot $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
-	$(Q)BUILD=$(CURDIR)/$(B) VM_KERNELS="$(VM_KERNELS)" bash tests/vm/run-vm.sh
+	$(Q)rc=0; BUILD=$(CURDIR)/$(B) VM_KERNELS="$(VM_KERNELS)" bash tests/vm/run-vm.sh || rc=1; \
+	BUILD=$(CURDIR)/$(B) bash tests/vm/run-systemd.sh || rc=1; exit $$rc
 
 # Benchmarks: they print their figures. Optimized build, no sanitizers.
 BENCH_TRIALS ?= 25
