@@ -110,6 +110,11 @@ domains = example.com, Internal.
 answer = nxdomain
 duration = 8s
 INI
+# The policy forbids it like any kind: exit 2, nothing touched.
+printf '[limits]\nallowed_types = latency, loss, blackhole\n' > strict.ini
+expect_exit 2 "allowed_types without dns refuses the fault" nsenter --net=/run/netns/"$A" $S --policy strict.ini run nx.ini
+expect_out "saying so at the fault's line" "nx.ini:5: type = dns is not allowed on this host: allowed_types = latency, loss, blackhole"
+unchanged "after the refused run"
 run_bg nx.ini
 expect_status NXDOMAIN $R4 shop.example.com "" "nxdomain"
 expect_status NXDOMAIN $R4 SHOP.Example.COM "" "nxdomain, names compared case-insensitively"
