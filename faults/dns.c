@@ -85,11 +85,9 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
         }
 }
 
-static int probe(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
-        int r = net_probe_drop(sc, f, why, len);
-        if (r < 0)
-                return r;
-        /* The verifier of this kernel takes the program (once a process). */
+/* Whether this kernel's verifier takes the program: 0, or a negative
+ * errno and why (tried once a process). */
+static int program_loads(char *why, size_t len) {
         static int loaded = 1;
         static char loaded_why[256];
         if (loaded > 0) {
@@ -98,17 +96,34 @@ static int probe(const struct scenario *sc, const struct fault *f, char *why, si
                 loaded = dns_filter_load(&spec, &skel);
                 if (loaded < 0)
                         snprintf(loaded_why, sizeof loaded_why, "cannot load the dns program (%s): the kernel's BPF "
-                                 "verifier refused it or BPF is not allowed (CAP_BPF, CONFIG_BPF_SYSCALL)",
-                                 strerror(-loaded));
+                                 "verifier refused it (it needs bpf_loop, Linux 5.17) or BPF is not allowed (CAP_BPF, "
+                                 "CONFIG_BPF_SYSCALL)", strerror(-loaded));
                 else
                         dns_filter_free(skel);
         }
-        if (loaded < 0) {
-                snprintf(why, len, "%s", loaded_why);
-                return -EOPNOTSUPP;
-        }
-        return 0;
+        snprintf(why, len, "%s", loaded < 0 ? loaded_why : "");
+        return loaded < 0 ? -EOPNOTSUPP : 0;
 }
+
+static int probe(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+        int r = net_probe_drop(sc, f, why, len);
+        return r < 0 ? r : program_loads(why, len);
+}
+
+/* doctor's row. The filters are tagged as the other network faults' are:
+ * net_backend's sweep removes orphaned ones. */
+static void doctor(doctor_row_fn row, void *ud) {
+        struct net_support s;
+        char why[256];
+        net_probe(&s);
+        if (s.clsact_why[0])
+                snprintf(why, sizeof why, "%s", s.clsact_why);
+        else
+                (void)program_loads(why, sizeof why);
+        row(ud, "dns (clsact + cls_bpf, bpf_redirect)", why, NULL, false);
+}
+
+static const struct fault_backend dns_backend = {.title = "dns faults", .doctor = doctor};
 
 static void describe(FILE *out, const struct plan *pl, size_t i) {
         const struct fault *f = pl->faults[i].f;
@@ -245,7 +260,7 @@ const struct fault_ops dns_ops = {
         .describe = describe,
         .progress = progress,
         .apply = apply,
-        .backend = &net_backend,
+        .backend = &dns_backend,
         .counter_names = {"matched", "acted_on"},
         .finish = finish,
         .reach = FAULT_REACH_CGROUP,
