@@ -234,7 +234,7 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
         if (fr->f->answer == DNS_ANSWER_TIMEOUT)
                 snprintf(buf, len, "dropped %u of %u queries", fr->hits, fr->strikes);
         else
-                snprintf(buf, len, "answered %u of %u queries %s", fr->hits, fr->strikes, answer_names[fr->f->answer]);
+                snprintf(buf, len, "answered %u of %u queries with %s", fr->hits, fr->strikes, answer_names[fr->f->answer]);
 }
 
 static void finish(struct fault_ctx *c, struct fault_run *fr) {

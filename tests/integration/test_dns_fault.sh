@@ -325,12 +325,12 @@ unchanged "after SIGKILL of the runner"
 run_bg k.ini
 guardian=$(sed -n 's/.*guardian pid \([0-9]*\).*/\1/p' k.ini.out | head -n 1)
 if [ -n "$guardian" ]; then
+	# Stopped first: each reverts at once when it sees the other die.
+	kill -STOP "$guardian" $runner
 	kill -9 "$guardian" $runner
 	wait $runner 2>/dev/null
 	runner=""
 	wait_for 1000 eval '[ ! -d /proc/$guardian ]'
-	# (A 'sabot recover' that another test runs on this machine now would
-	# sweep the orphan first: its runner is dead and its journal elsewhere.)
 	has_filter && pass "runner and guardian SIGKILLed: the filter outlives them (for recover)" || fail "the filter went without a guardian"
 	expect_status NXDOMAIN $R4 shop.example.com "" "while nothing reverts it"
 	expect_exit 0 "sabot recover reverts the dead run's dns fault from its journal" $S recover
