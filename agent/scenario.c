@@ -90,6 +90,8 @@ DEFINE_WORD_PARSER(parse_probe, "probe", {"http", PROBE_HTTP}, {"exec", PROBE_EX
                    {"prometheus", PROBE_PROMETHEUS}, {"psi", PROBE_PSI})
 DEFINE_WORD_PARSER(parse_psi_resource, "resource", {"cpu", PSI_CPU}, {"memory", PSI_MEMORY}, {"io", PSI_IO})
 DEFINE_WORD_PARSER(parse_psi_kind, "pressure", {"some", PSI_SOME}, {"full", PSI_FULL})
+DEFINE_WORD_PARSER(parse_dns_answer, "answer", {"nxdomain", DNS_ANSWER_NXDOMAIN}, {"servfail", DNS_ANSWER_SERVFAIL},
+                   {"refused", DNS_ANSWER_REFUSED}, {"timeout", DNS_ANSWER_TIMEOUT})
 DEFINE_WORD_PARSER(parse_yes_no, "value", {"yes", 1}, {"no", 0})
 
 /* Which kind takes which of the K keys: struct fault_kind.keys. */
@@ -131,6 +133,8 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "dport", parse_port_list, offsetof(struct fault, dport), K, "port list"},
         {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), K, "port list"},
         {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), K, "tcp|udp|icmp"},
+        {SEC_FAULT, "answer", parse_dns_answer, offsetof(struct fault, answer), K, "nxdomain|servfail|refused|timeout"},
+        {SEC_FAULT, "domains", parse_text, offsetof(struct fault, domains), K, "domain list"},
         {SEC_FAULT, "target", parse_name, offsetof(struct fault, target), 0, "target name"},
         {SEC_FAULT, "syscalls", parse_syscall_list, offsetof(struct fault, syscalls), K, "syscall list"},
         {SEC_FAULT, "errno", parse_errno, offsetof(struct fault, err), K, "errno name"},
@@ -651,7 +655,7 @@ void scenario_free(struct scenario *s) {
         for (size_t i = 0; i < s->n_faults; i++) {
                 struct fault *f = s->faults[i];
                 free(f->hdr.name);
-                free(f->interface), free(f->target), free(f->path), free(f->device);
+                free(f->interface), free(f->target), free(f->path), free(f->device), free(f->domains);
                 cidr_list_free(&f->dst), cidr_list_free(&f->src);
                 port_list_free(&f->dport), port_list_free(&f->sport);
                 syscall_list_free(&f->syscalls);

@@ -19,6 +19,8 @@ enum direction { DIR_EGRESS, DIR_INGRESS };
 enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP };
 enum distribution { DIST_NONE, DIST_UNIFORM, DIST_NORMAL, DIST_PARETO, DIST_PARETONORMAL };
 enum backend { BACKEND_AUTO, BACKEND_BPF, BACKEND_SECCOMP };
+/* dns: what a matching query gets (0: unset, nxdomain). */
+enum dns_answer { DNS_ANSWER_NONE, DNS_ANSWER_NXDOMAIN, DNS_ANSWER_SERVFAIL, DNS_ANSWER_REFUSED, DNS_ANSWER_TIMEOUT };
 enum probe_kind { PROBE_NONE, PROBE_HTTP, PROBE_EXEC, PROBE_PROMETHEUS, PROBE_PSI };
 #define PROBE_MASK(p) (1U << (p))
 enum psi_resource { PSI_NONE, PSI_CPU, PSI_MEMORY, PSI_IO };
@@ -86,6 +88,9 @@ struct fault {
         struct cidr_list dst, src;
         struct port_list dport, sport;
         int protocol;
+        /* dns: the answer, and the names (suffixes) it is for as written; checked by the kind */
+        int answer;
+        char *domains;
         /* process and syscall */
         char *target;
         int target_index;

@@ -966,3 +966,52 @@ uint32_t net_netem_limit(uint64_t rate_bits, uint64_t delay_ns) {
         unsigned __int128 n = (bytes + 1499) / 1500;
         return n < 64 ? 64 : n > 1000000 ? 1000000 : (uint32_t)n;
 }
+
+/* ---- a kind's own classifier (dns) ---- */
+
+int net_attach(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name) {
+        const struct fault *f = fr->f;
+        bool ingress = f->direction == DIR_INGRESS;
+        int ifindex = (int)if_nametoindex(f->interface);
+        if (!ifindex)
+                return -ENODEV;
+        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)fault_index(c, f), handle = SABOT_HANDLE(getpid());
+        struct jentry e = {.ifindex = ifindex, .netns = netns_self(), .name = f->hdr.name, .prog = prog_id};
+        snprintf(e.dev, sizeof e.dev, "%s", f->interface);
+        struct nl_sock *sk = NULL;
+        int r = tc_open(&sk);
+        if (r < 0)
+                return r;
+        /* As net_apply: the clsact journaled once it is ours, the filter
+         * before it is attached, and a clsact that another run's revert
+         * took away between the two made again, once. */
+        for (int tries = 0; tries < 2; tries++) {
+                r = tc_clsact_add(sk, ifindex);
+                if (r >= 0) {
+                        r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
+                        snprintf(e.kind, sizeof e.kind, "clsact");
+                        e.ingress = false, e.prio = 0, e.handle = 0;
+                        if (r >= 0 && (r = journal_apply(c->j, &e)) >= 0 && fault_track(fr, e.seq) < 0)
+                                r = -ENOMEM;
+                        if (r < 0) {
+                                (void)tc_clsact_del_if_empty(sk, ifindex);
+                                break;
+                        }
+                } else if (r != -EEXIST)
+                        break;
+                if (tries == 0) {
+                        snprintf(e.kind, sizeof e.kind, "tcfilter");
+                        e.ingress = ingress, e.prio = prio, e.handle = handle;
+                        if ((r = journal_apply(c->j, &e)) < 0 || (r = fault_track(fr, e.seq) < 0 ? -ENOMEM : 0) < 0)
+                                break;
+                }
+                r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, name, true, 0);
+                if (r != -EINVAL && r != -ENOENT)
+                        break;
+        }
+        if (r == -EEXIST)
+                (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
+                                 f->interface);
+        tc_close(sk);
+        return r < 0 ? r : 0;
+}

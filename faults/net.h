@@ -75,6 +75,12 @@ struct net_params {
         const char *doing, *done, *done_how;
 };
 int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params *np);
+/* A kind with a classifier of its own (dns): attach its loaded program
+ * (direct-action) on fr's interface and direction as net_apply attaches
+ * the classifier, journaled as "clsact" (when it made the qdisc) and
+ * "tcfilter" entries (NET_ENTRY_CLSACT, NET_ENTRY_FILTER revert them).
+ * name: the filter's name in tc's listings. */
+int net_attach(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);
 /* The live view's text: what a drop (loss, blackhole) or a delay did. */
 void net_drop_progress(struct fault_run *fr, char *buf, size_t len);

@@ -187,9 +187,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -533,11 +533,59 @@ START_TEST(test_examples_validate) {
         validate_file(SRCDIR "/scenarios/nightly-worker-chaos.ini");
         validate_file(SRCDIR "/scenarios/bad-link.ini");
         validate_file(SRCDIR "/scenarios/demo.ini");
+        validate_file(SRCDIR "/scenarios/dns-outage.ini");
         /* CONTRACT.md's example, verbatim: its flaky-disk fault fails fsync of
          * a running unit, and no LSM hook stands behind fsync(2), so the eBPF
          * backend refuses it (launched targets can fail any syscall). */
         validate_file_expect(SRCDIR "/tests/unit/data/contract.ini",
                              "contract.ini:30: the eBPF backend (for running processes) cannot fail 'fsync'; it covers open, openat");
+}
+END_TEST
+
+/* dns: its keys, each rule at its line, the allowed values listed. */
+START_TEST(test_dns_rules) {
+        struct scenario *s = parse_ok(HEAD "[fault d]\ntype = dns\ninterface = eth0\ndomains = Example.com, internal.\n"
+                                      "answer = servfail\npercent = 25%\ndport = 53, 5353\ndst = 10.0.0.53/32, fd00::53/128\n");
+        ck_assert_str_eq(fault_kinds[s->faults[0]->type]->name, "dns");
+        ck_assert_int_eq(s->faults[0]->answer, DNS_ANSWER_SERVFAIL);
+        ck_assert_str_eq(s->faults[0]->domains, "Example.com, internal.");
+        ck_assert_uint_eq(s->faults[0]->percent, RATIO_ONE / 4);
+        scenario_free(s);
+        s = parse_ok(HEAD "[fault d]\ntype = dns\ninterface = eth0\n");
+        ck_assert_int_eq(s->faults[0]->answer, DNS_ANSWER_NONE); /* nxdomain, every name */
+        scenario_free(s);
+        const char *d = HEAD "[fault d]\ntype = dns\ninterface = eth0\n";
+        char *t = NULL;
+        ck_assert_int_ge(asprintf(&t, "%sanswer = noerror\n", d), 0);
+        expect_exact(t, "t.ini:7: answer: unknown answer 'noerror'; use nxdomain | servfail | refused | timeout\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sdomains = example.com,, internal\n", d), 0);
+        expect_exact(t, "t.ini:7: domains: an empty entry in the list; allowed: up to 16 names, comma-separated, each "
+                        "matching itself and every name below it (e.g. domains = example.com, internal)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sdomains = exa mple.com\n", d), 0);
+        expect_exact(t, "t.ini:7: domains: 'exa mple.com' has ' '; a name is letters, digits, '-' and '_' in labels split "
+                        "by '.'; allowed: up to 16 names, comma-separated, each matching itself and every name below it "
+                        "(e.g. domains = example.com, internal)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sdomains = a..b\n", d), 0);
+        expect_exact(t, "t.ini:7: domains: 'a..b' has a label of 0 characters; each label is 1 to 63; allowed: up to 16 "
+                        "names, comma-separated, each matching itself and every name below it (e.g. domains = example.com, "
+                        "internal)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sdomains = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n", d), 0);
+        expect_exact(t, "t.ini:7: domains: more than 16 names; allowed: up to 16 names, comma-separated, each matching "
+                        "itself and every name below it (e.g. domains = example.com, internal)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sdirection = ingress\n", d), 0);
+        expect_exact(t, "t.ini:7: a dns fault answers the queries this host sends: direction = egress only (the default)\n");
+        free(t);
+        /* Keys of other kinds are refused. */
+        ck_assert_int_ge(asprintf(&t, "%sprotocol = tcp\n", d), 0);
+        expect(t, "t.ini:7: 'protocol' does not apply to type = dns; keys for dns: type, start, duration, interface, direction, percent, dst, dport, answer, domains, target");
+        free(t);
+        expect_exact(HEAD "[fault d]\ntype = dns\ndomains = internal\n",
+                     "t.ini:4: fault 'd' (type = dns) needs 'interface' (the interface to disturb, e.g. eth0)\n");
 }
 END_TEST
 
@@ -609,6 +657,7 @@ int main(void) {
         tcase_add_test(tc, test_targets);
         tcase_add_test(tc, test_fault_rules);
         tcase_add_test(tc, test_net_family);
+        tcase_add_test(tc, test_dns_rules);
         tcase_add_test(tc, test_cgroup_rules);
         tcase_add_test(tc, test_slo_rules);
         tcase_add_test(tc, test_many_errors_one_pass);

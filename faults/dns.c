@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* dns: DNS queries over UDP that this host (or a target's cgroup) sends
+ * out of an interface, for names under the fault's domains, get a failing
+ * answer (NXDOMAIN, SERVFAIL, REFUSED) made in place of the resolver's, or
+ * none at all (timeout): bpf/dns_filter.bpf.c on the clsact egress hook,
+ * as its own cls_bpf filter, attached and journaled the way the other
+ * network kinds' are (net_attach: "clsact" and "tcfilter" entries, whose
+ * reverts, abort, recover and the sweep already know). No resolver is
+ * swapped, no file edited. Queries over TCP pass untouched. */
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <syslog.h>
+
+#include "dns_filter_loader.h"
+#include "net.h"
+
+static const char *const keys[] = {"interface", "direction", "dst", "dport", "answer", "domains", "percent", NULL};
+
+static const char *const answer_names[] = {
+        [DNS_ANSWER_NONE] = "NXDOMAIN", [DNS_ANSWER_NXDOMAIN] = "NXDOMAIN", [DNS_ANSWER_SERVFAIL] = "SERVFAIL",
+        [DNS_ANSWER_REFUSED] = "REFUSED", [DNS_ANSWER_TIMEOUT] = "timeout"};
+
+static uint32_t answer_rcode(int a) {
+        switch (a) {
+        case DNS_ANSWER_SERVFAIL: return DNS_RCODE_SERVFAIL;
+        case DNS_ANSWER_REFUSED: return DNS_RCODE_REFUSED;
+        case DNS_ANSWER_TIMEOUT: return DNS_DROP;
+        default: return DNS_RCODE_NXDOMAIN;
+        }
+}
+
+static ratio_t share(const struct fault *f) { return fault_line(f, "percent") ? f->percent : RATIO_ONE; }
+
+/* The domains key, a comma-separated list, in wire form: how many, or
+ * -EINVAL with why. */
+static int parse_domains(const char *value, struct dns_domain out[static DNS_MAX_DOMAINS], char *why, size_t len) {
+        _cleanup_free_ char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        int n = 0;
+        char *p = copy;
+        for (;;) {
+                char *comma = strchr(p, ',');
+                if (comma)
+                        *comma = '\0';
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                size_t l = strlen(p);
+                while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+                        p[--l] = '\0';
+                if (!*p) {
+                        snprintf(why, len, "an empty entry in the list");
+                        return -EINVAL;
+                }
+                if (n >= DNS_MAX_DOMAINS) {
+                        snprintf(why, len, "more than %d names", DNS_MAX_DOMAINS);
+                        return -EINVAL;
+                }
+                int r = dns_domain_wire(p, &out[n], why, len);
+                if (r < 0)
+                        return r;
+                n++;
+                if (!comma)
+                        return n;
+                p = comma + 1;
+        }
+}
+
+static void check(struct scenario *s, struct fault *f, struct diags *d) {
+        net_check(s, f, d);
+        if (fault_ok(f, "direction") && f->direction == DIR_INGRESS)
+                diag_error(d, s->file, fault_line(f, "direction"), "a dns fault answers the queries this host sends: "
+                           "direction = egress only (the default)");
+        if (fault_ok(f, "percent") && f->percent == 0)
+                diag_warning(d, s->file, fault_line(f, "percent"), "percent = 0%% fails no query");
+        if (fault_ok(f, "domains")) {
+                struct dns_domain dom[DNS_MAX_DOMAINS];
+                char why[512];
+                if (parse_domains(f->domains, dom, why, sizeof why) < 0)
+                        diag_error(d, s->file, fault_line(f, "domains"), "domains: %s; allowed: up to %d names, "
+                                   "comma-separated, each matching itself and every name below it "
+                                   "(e.g. domains = example.com, internal)", why, DNS_MAX_DOMAINS);
+        }
+}
+
+/* Whether this kernel's verifier takes the program: 0, or a negative
+ * errno and why (tried once a process). */
+static int program_loads(char *why, size_t len) {
+        static int loaded = 1;
+        static char loaded_why[256];
+        if (loaded > 0) {
+                struct dns_filter_bpf *skel = NULL;
+                struct dns_filter_spec spec = {.rcode = DNS_RCODE_NXDOMAIN, .probability = RATIO_ONE, .l3_offset = ETH_HLEN};
+                loaded = dns_filter_load(&spec, &skel);
+                if (loaded < 0)
+                        snprintf(loaded_why, sizeof loaded_why, "cannot load the dns program (%s): the kernel's BPF "
+                                 "verifier refused it (it needs bpf_loop, Linux 5.17) or BPF is not allowed (CAP_BPF, "
+                                 "CONFIG_BPF_SYSCALL)", strerror(-loaded));
+                else
+                        dns_filter_free(skel);
+        }
+        snprintf(why, len, "%s", loaded < 0 ? loaded_why : "");
+        return loaded < 0 ? -EOPNOTSUPP : 0;
+}
+
+static int probe(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
+        int r = net_probe_drop(sc, f, why, len);
+        return r < 0 ? r : program_loads(why, len);
+}
+
+/* doctor's row. The filters are tagged as the other network faults' are:
+ * net_backend's sweep removes orphaned ones. */
+static void doctor(doctor_row_fn row, void *ud) {
+        struct net_support s;
+        char why[256];
+        net_probe(&s);
+        if (s.clsact_why[0])
+                snprintf(why, sizeof why, "%s", s.clsact_why);
+        else
+                (void)program_loads(why, sizeof why);
+        row(ud, "dns (clsact + cls_bpf, bpf_redirect)", why, NULL, false);
+}
+
+static const struct fault_backend dns_backend = {.title = "dns faults", .doctor = doctor};
+
+static void describe(FILE *out, const struct plan *pl, size_t i) {
+        const struct fault *f = pl->faults[i].f;
+        char a[FORMAT_MAX];
+        net_describe_iface(out, pl, i);
+        if (f->answer == DNS_ANSWER_TIMEOUT)
+                fprintf(out, "      drop %s of matching DNS queries (the client times out)\n", format_ratio(a, share(f)));
+        else
+                fprintf(out, "      answer %s of matching DNS queries with %s, in place of the resolver\n",
+                        format_ratio(a, share(f)), answer_names[f->answer]);
+        _cleanup_free_ char *dst = format_cidr_list(&f->dst), *dp = format_port_list(&f->dport),
+                            *prot = format_port_list(&pl->p->protect.ports);
+        fprintf(out, "      match: UDP queries to port %s;", f->dport.n ? dp : "53");
+        if (f->domains)
+                fprintf(out, " names under %s;", f->domains);
+        if (f->dst.n)
+                fprintf(out, " resolvers %s;", dst);
+        if (f->target)
+                fprintf(out, " queries of target %s;", f->target);
+        fprintf(out, " never ports %s; TCP queries pass\n", prot && *prot ? prot : "(none)");
+        fprintf(out, "      would create: clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that %s\n",
+                f->answer == DNS_ANSWER_TIMEOUT ? "drops them" : "answers them back to the interface's ingress");
+}
+
+struct dns_priv {
+        struct dns_filter_bpf *skel;
+};
+
+static void dns_priv_free(void *p) {
+        struct dns_priv *d = p;
+        if (d && d->skel)
+                dns_filter_free(d->skel);
+        free(d);
+}
+
+static uint32_t l3_offset_of(const char *dev) {
+        char p[64], buf[32] = "";
+        snprintf(p, sizeof p, "/sys/class/net/%s/type", dev);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof buf - 1);
+                close(fd);
+                if (n > 0) {
+                        long t = strtol(buf, NULL, 10);
+                        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_SIT || t == ARPHRD_IPGRE)
+                                return 0;
+                }
+        }
+        return ETH_HLEN;
+}
+
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        struct dns_domain dom[DNS_MAX_DOMAINS];
+        char why[512], a[FORMAT_MAX];
+        int n = 0, r;
+        if (f->domains && (n = parse_domains(f->domains, dom, why, sizeof why)) < 0)
+                return fault_fail(fr, n, "domains: %s", why);
+        struct dns_filter_spec spec = {
+                .rcode = answer_rcode(f->answer),
+                .probability = share(f),
+                .l3_offset = l3_offset_of(f->interface),
+                .domains = dom,
+                .n_domains = (size_t)n,
+                .dst = &f->dst,
+                .dport = &f->dport,
+                .protected_ports = &c->pl->p->protect.ports,
+        };
+        if (f->target_index >= 0 && (r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level)) < 0)
+                return fault_fail(fr, r, "cannot find the cgroup of target %s", f->target);
+        struct dns_priv *priv = calloc(1, sizeof *priv);
+        if (!priv)
+                return -ENOMEM;
+        fr->priv = priv;
+        fr->priv_free = dns_priv_free;
+        uint32_t prog_id = 0;
+        r = dns_filter_load(&spec, &priv->skel);
+        if (r >= 0)
+                r = dns_filter_prog_id(priv->skel, &prog_id);
+        if (r < 0)
+                return fault_fail(fr, r, "cannot load the dns program");
+        r = net_attach(c, fr, dns_filter_prog_fd(priv->skel), prog_id, "sabot_dns");
+        if (r < 0)
+                return r;
+        if (f->answer == DNS_ANSWER_TIMEOUT)
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s egress: dropping %s of DNS queries%s%s", f->interface,
+                            format_ratio(a, share(f)), f->domains ? " for names under " : "", f->domains ? f->domains : "");
+        else
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s egress: answering %s of DNS queries%s%s with %s",
+                            f->interface, format_ratio(a, share(f)), f->domains ? " for names under " : "",
+                            f->domains ? f->domains : "", answer_names[f->answer]);
+        return 0;
+}
+
+static int counters(struct fault_run *fr, uint64_t n[static _DNS_COUNTERS]) {
+        struct dns_priv *priv = fr->priv;
+        if (!priv || !priv->skel || dns_filter_counters(priv->skel, n) < 0)
+                return -ENODATA;
+        fr->strikes = (unsigned)n[DNS_MATCHED];
+        fr->hits = (unsigned)(n[DNS_ANSWERED] + n[DNS_DROPPED]);
+        return 0;
+}
+
+static void progress(struct fault_run *fr, char *buf, size_t len) {
+        uint64_t n[_DNS_COUNTERS] = {0};
+        if (fr->state == FR_ACTIVE)
+                (void)counters(fr, n);
+        if (fr->f->answer == DNS_ANSWER_TIMEOUT)
+                snprintf(buf, len, "dropped %u of %u queries", fr->hits, fr->strikes);
+        else
+                snprintf(buf, len, "answered %u of %u queries with %s", fr->hits, fr->strikes, answer_names[fr->f->answer]);
+}
+
+static void finish(struct fault_ctx *c, struct fault_run *fr) {
+        uint64_t n[_DNS_COUNTERS] = {0};
+        (void)c;
+        if (counters(fr, n) < 0)
+                return;
+        char failed[64] = "";
+        if (n[DNS_FAILED])
+                snprintf(failed, sizeof failed, ", %llu could not be rewritten", (unsigned long long)n[DNS_FAILED]);
+        snprintf(fr->outcome, sizeof fr->outcome, "%s %llu of %llu matching DNS queries%s%s (%llu seen, %llu protected%s)",
+                 fr->f->answer == DNS_ANSWER_TIMEOUT ? "dropped" : "answered", (unsigned long long)(n[DNS_ANSWERED] + n[DNS_DROPPED]),
+                 (unsigned long long)n[DNS_MATCHED], fr->f->answer == DNS_ANSWER_TIMEOUT ? "" : " with ",
+                 fr->f->answer == DNS_ANSWER_TIMEOUT ? "" : answer_names[fr->f->answer], (unsigned long long)n[DNS_SEEN],
+                 (unsigned long long)n[DNS_PROTECTED], failed);
+}
+
+static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+
+const struct fault_ops dns_ops = {
+        .kind = {.name = "dns", .keys = keys, .check = check, .entries = entries},
+        .probe = probe,
+        .describe = describe,
+        .progress = progress,
+        .apply = apply,
+        .backend = &dns_backend,
+        .counter_names = {"matched", "acted_on"},
+        .finish = finish,
+        .reach = FAULT_REACH_CGROUP,
+        .holds = FAULT_HOLDS_PROTECTED_PORTS,
+};
