@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -171,17 +172,23 @@ static int probe_recv(bool *ret_sync) {
         int up[2] = {-1, -1}, go[2] = {-1, -1};
         if (r >= 0 && (pipe2(up, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0))
                 r = -errno;
-        pid_t pid = -1;
+        pid_t pid = -1, self = getpid();
         if (r >= 0 && (pid = fork()) < 0)
                 r = -errno;
         if (pid == 0) {
+                /* Both end with the runner, wherever it is killed: nothing
+                 * of the probe outlives it. */
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != self)
+                        _exit(0);
                 close(up[0]);
                 close(go[1]);
                 int v[2] = {-1, -1};
                 if (seccomp_load(ctx) == 0 && (v[0] = seccomp_notify_fd(ctx)) >= 0) {
                         pid_t g = fork();
                         if (g == 0) {
-                                (void)syscall(SYS_getppid);
+                                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                                (void)syscall(SYS_getppid); /* held: the notified call */
                                 _exit(0);
                         }
                         v[1] = g;
@@ -189,6 +196,10 @@ static int probe_recv(bool *ret_sync) {
                 (void)!write(up[1], v, sizeof v);
                 char b;
                 (void)!read(go[0], &b, 1);
+                /* With this copy closed, a call still held has no listener
+                 * left (the runner's is gone by now) and fails. */
+                if (v[0] >= 0)
+                        close(v[0]);
                 if (v[1] > 0)
                         (void)waitpid(v[1], NULL, 0);
                 _exit(0);
