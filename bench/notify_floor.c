@@ -2,7 +2,8 @@
 /* The floor under a seccomp user-notification supervisor: ns per write(2)
  * of one byte to FILE when a filter notifies write and a supervisor thread
  * does nothing but RECV and SEND(CONTINUE), the least any supervisor can
- * do. The same loop of writes is timed bare (no filter) first.
+ * do. The same loop of writes is timed bare (no filter) first. The writer
+ * is a child process and this one its supervisor, as with sabot.
  *
  *   notify_floor N FILE
  * prints one key=value a line:
@@ -11,15 +12,15 @@
  *   floor_sync_ns    the same with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
  *                    (Linux 6.6; absent where the kernel lacks it)
  *   epoll_sync_ns    epoll_wait before each RECV, as an event loop does
- * Each notified variant runs in a child of its own (a filter cannot be
- * taken off). */
+ * Each notified variant has a child of its own (a filter cannot be taken
+ * off). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,8 +49,6 @@
 #endif
 
 enum mode { M_PLAIN, M_SYNC, M_EPOLL_SYNC };
-static int listener = -1; /* set once, by the filtered thread */
-static enum mode mode;
 
 static uint64_t now_ns(void) {
         struct timespec t;
@@ -56,34 +56,37 @@ static uint64_t now_ns(void) {
         return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-static void *supervise(void *arg) {
-        (void)arg;
+/* The supervisor: RECV, SEND(CONTINUE), nothing else (an epoll_wait
+ * before each RECV in M_EPOLL_SYNC), until the filter has no user left
+ * (the writer exited: RECV fails at once). */
+static void supervise(int listener, enum mode mode) {
         int ep = -1;
+        if (mode == M_EPOLL_SYNC) {
+                ep = epoll_create1(EPOLL_CLOEXEC);
+                struct epoll_event ev = {.events = EPOLLIN};
+                if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev) < 0)
+                        return;
+        }
         for (;;) {
                 struct seccomp_notif req;
-                if (__atomic_load_n(&listener, __ATOMIC_ACQUIRE) < 0) { /* until the filter's thread has it */
-                        struct timespec t = {0, 100000};
-                        nanosleep(&t, NULL);
-                        continue;
-                }
-                if (ep < 0 && mode == M_EPOLL_SYNC) {
-                        ep = epoll_create1(EPOLL_CLOEXEC);
-                        struct epoll_event ev = {.events = EPOLLIN};
-                        if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev) < 0)
-                                _exit(5);
-                }
                 if (ep >= 0) {
                         struct epoll_event ev;
-                        if (epoll_wait(ep, &ev, 1, -1) < 0)
-                                continue;
+                        if (epoll_wait(ep, &ev, 1, -1) < 0 && errno != EINTR)
+                                break;
+                        if (ev.events & (EPOLLHUP | EPOLLERR))
+                                break;
                 }
                 memset(&req, 0, sizeof req);
-                if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
-                        continue;
+                if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
                 struct seccomp_notif_resp resp = {.id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
                 (void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
         }
-        return NULL;
+        if (ep >= 0)
+                close(ep);
 }
 
 static long long timed_writes(long n, const char *file) {
@@ -99,23 +102,20 @@ static long long timed_writes(long n, const char *file) {
         return (long long)((b - a) / (uint64_t)n);
 }
 
-/* In a child: a supervisor thread started first (without the filter),
- * then the filter on this thread only (no TSYNC), then the timed writes.
- * The result goes back on a pipe, by a notified write the supervisor
- * answers like the others. -ENOTSUP where the mode is unavailable. */
+/* A child installs the filter and hands its listener over (SCM_RIGHTS:
+ * sendmsg, not notified), then times its writes; this process supervises
+ * them, as sabot's runner does its target (two processes, not two threads
+ * of one). The result comes back with send(2), not notified either.
+ * -ENOTSUP where the mode is unavailable (SYNC_WAKE_UP before 6.6). */
 static int notified(long n, const char *file, enum mode m, long long *ret) {
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                close(pfd[0]);
-                mode = m;
-                pthread_t t;
-                if (pthread_create(&t, NULL, supervise, NULL) != 0)
-                        _exit(3);
+                close(sp[0]);
                 struct sock_filter f[] = {
                         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
                         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
@@ -131,23 +131,54 @@ static int notified(long n, const char *file, enum mode m, long long *ret) {
                 int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
                 if (fd < 0)
                         _exit(3);
-                if (m != M_PLAIN &&
-                    ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
-                        _exit(4); /* not on this kernel */
-                __atomic_store_n(&listener, fd, __ATOMIC_RELEASE);
+                char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+                char one = 1;
+                struct iovec iov = {.iov_base = &one, .iov_len = 1};
+                struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof fd);
+                if (sendmsg(sp[1], &mh, 0) != 1)
+                        _exit(3);
+                close(fd);
+                /* The supervisor is ready once it answers this. */
+                char go;
+                if (recv(sp[1], &go, 1, 0) != 1)
+                        _exit(3);
                 long long v = timed_writes(n, file);
-                _exit(write(pfd[1], &v, sizeof v) == (ssize_t)sizeof v ? 0 : 3);
+                _exit(send(sp[1], &v, sizeof v, 0) == (ssize_t)sizeof v ? 0 : 3);
         }
-        close(pfd[1]);
+        close(sp[1]);
+        int r = -EIO, fd = -1;
+        char one, cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = &one, .iov_len = 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        if (recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&mh) &&
+            CMSG_FIRSTHDR(&mh)->cmsg_type == SCM_RIGHTS)
+                memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof fd);
+        if (fd >= 0 && m != M_PLAIN &&
+            ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0) {
+                r = -ENOTSUP; /* not on this kernel */
+                close(fd);
+                fd = -1;
+        }
         long long v = -1;
-        ssize_t r = read(pfd[0], &v, sizeof v);
-        close(pfd[0]);
-        int st = 0;
-        waitpid(pid, &st, 0);
-        if (r != (ssize_t)sizeof v || v < 0)
-                return WIFEXITED(st) && WEXITSTATUS(st) == 4 ? -ENOTSUP : -EIO;
-        *ret = v;
-        return 0;
+        if (fd >= 0 && send(sp[0], &one, 1, 0) == 1) {
+                supervise(fd, m);
+                if (recv(sp[0], &v, sizeof v, MSG_DONTWAIT) == (ssize_t)sizeof v && v >= 0)
+                        r = 0;
+        }
+        if (fd >= 0)
+                close(fd);
+        close(sp[0]);
+        if (r < 0)
+                kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        if (r == 0)
+                *ret = v;
+        return r;
 }
 
 int main(int argc, char **argv) {

@@ -73,7 +73,10 @@ sabot_once() { # SABOT [STRACE-PREFIX...]
 	$PIN "$@" "$b" --policy "$T/policy.ini" --state-dir "$T/s" --run-dir "$T/r" run --yes "$T/s.ini" </dev/null >/dev/null 2>&1 &
 	runner=$!
 	wait_report
-	kill -TERM $runner
+	# Under strace (which ignores SIGTERM in a background job) the runner
+	# is its child.
+	[ $# -gt 0 ] && pkill -TERM -P $runner 2>/dev/null
+	kill -TERM $runner 2>/dev/null
 	wait $runner
 	ns
 }
