@@ -159,9 +159,12 @@ $(B)/bench/net_apply: bench/net_apply.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+# The seccomp figure: 100 paired rounds (a p99 needs them); BASE=an older
+# sabot binary adds its before/after.
+BENCH_SYSCALL_ROUNDS ?= 100
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
-	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer
+	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer $(CURDIR)/$(B)/bench/notify_floor $(BENCH_SYSCALL_ROUNDS)
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot

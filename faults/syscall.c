@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -15,6 +17,7 @@
 #include "../agent/journal.h"
 #include "../agent/host.h"
 #include "../agent/loop.h"
+#include "rand.h"
 #include "sys_fault_loader.h"
 #include "syscall.h"
 
@@ -86,29 +89,6 @@ int *syscall_notify_set(const struct scenario *s, int ti, size_t *ret_n) {
         return v;
 }
 
-static void on_alarm(int sig) { (void)sig; }
-
-/* SECCOMP_IOCTL_NOTIF_RECV sleeps until a notification comes; if the one
- * that made the fd readable went away first (its caller was killed), it
- * would sleep for good. A one-shot timer interrupts it: EINTR, nothing to
- * receive. The handler is installed without SA_RESTART for that. */
-static int recv_notif(int fd, struct seccomp_notif *req) {
-        static bool installed;
-        if (!installed) {
-                struct sigaction sa = {.sa_handler = on_alarm};
-                sigemptyset(&sa.sa_mask);
-                if (sigaction(SIGALRM, &sa, NULL) < 0)
-                        return -errno;
-                installed = true;
-        }
-        memset(req, 0, sizeof *req);
-        struct itimerval it = {.it_value = {0, 100000}}, off = {{0, 0}, {0, 0}};
-        setitimer(ITIMER_REAL, &it, NULL);
-        int r = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0 ? -errno : 0;
-        setitimer(ITIMER_REAL, &off, NULL);
-        return r;
-}
-
 static int respond(int fd, uint64_t id, int err) {
         struct seccomp_notif_resp resp = {.id = id};
         if (err)
@@ -116,6 +96,174 @@ static int respond(int fd, uint64_t id, int err) {
         else
                 resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
         return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 ? -errno : 0;
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* How SECCOMP_IOCTL_NOTIF_RECV behaves once its fd was readable and the
+ * caller that made it so went away (killed) before the receive: RECV_FAST,
+ * it returns ENOENT at once (the kernel counts a pending request per
+ * notification and does not take it back when the caller leaves, so a
+ * receive after readiness finds a count and never sleeps: kernel/seccomp.c,
+ * recv_wait_event); RECV_MAY_BLOCK, it slept until a guard interrupted it;
+ * RECV_UNKNOWN, not probed (here: this process never launched a target). */
+enum { RECV_UNKNOWN, RECV_FAST, RECV_MAY_BLOCK };
+static int recv_behaviour = RECV_UNKNOWN;
+
+static void install_alarm(void) {
+        static bool installed;
+        if (installed)
+                return;
+        struct sigaction sa = {.sa_handler = on_alarm};
+        sigemptyset(&sa.sa_mask);
+        installed = sigaction(SIGALRM, &sa, NULL) == 0;
+}
+
+/* The guarded receive: a one-shot timer interrupts it (EINTR, nothing to
+ * receive); the handler is installed without SA_RESTART for that. */
+static int recv_guarded(int fd, struct seccomp_notif *req, long usec) {
+        install_alarm();
+        struct itimerval it = {.it_value = {0, usec}}, off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_REAL, &it, NULL);
+        int r = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0 ? -errno : 0;
+        setitimer(ITIMER_REAL, &off, NULL);
+        return r;
+}
+
+/* SECCOMP_IOCTL_NOTIF_RECV sleeps until a notification comes. Called only
+ * once the fd was readable: where the probe showed the kernel never sleeps
+ * then, a plain ioctl (no system call but the receive); elsewhere, or not
+ * probed, the 100 ms guard. */
+static int recv_notif(int fd, struct seccomp_notif *req) {
+        memset(req, 0, sizeof *req);
+        if (recv_behaviour == RECV_FAST)
+                return ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0 ? -errno : 0;
+        return recv_guarded(fd, req, 100000);
+}
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+/* Linux 6.6 and later: the caller and the runner wake each other on the
+ * waker's CPU, as a pipe's ping-pong would. 0, or -EINVAL (-ENOTTY) where
+ * the kernel lacks it: nothing changes then. The flag is the filter's, so
+ * any holder of the listener may set it; it is taken by value. */
+static int set_sync_wake_up(int fd) {
+        return ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0 ? -errno
+                                                                                                         : 0;
+}
+
+/* The probe: a child installs a filter notifying getppid(2) and forks a
+ * grandchild that calls it (the child keeps the filter alive, as a
+ * target's other processes would); once the listener is readable the
+ * grandchild is killed and reaped, then one guarded receive tells. Run
+ * once per process, before the first target is launched: a few ms. */
+static int probe_recv(bool *ret_sync) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return -ENOMEM;
+        int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(getppid), 0);
+        int up[2] = {-1, -1}, go[2] = {-1, -1};
+        if (r >= 0 && (pipe2(up, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0))
+                r = -errno;
+        pid_t pid = -1, self = getpid();
+        if (r >= 0 && (pid = fork()) < 0)
+                r = -errno;
+        if (pid == 0) {
+                /* Both end with the runner, wherever it is killed: nothing
+                 * of the probe outlives it. */
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != self)
+                        _exit(0);
+                close(up[0]);
+                close(go[1]);
+                int v[2] = {-1, -1};
+                if (seccomp_load(ctx) == 0 && (v[0] = seccomp_notify_fd(ctx)) >= 0) {
+                        pid_t g = fork();
+                        if (g == 0) {
+                                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                                (void)syscall(SYS_getppid); /* held: the notified call */
+                                _exit(0);
+                        }
+                        v[1] = g;
+                }
+                (void)!write(up[1], v, sizeof v);
+                char b;
+                (void)!read(go[0], &b, 1);
+                /* With this copy closed, a call still held has no listener
+                 * left (the runner's is gone by now) and fails. */
+                if (v[0] >= 0)
+                        close(v[0]);
+                if (v[1] > 0)
+                        (void)waitpid(v[1], NULL, 0);
+                _exit(0);
+        }
+        seccomp_release(ctx);
+        if (up[1] >= 0)
+                close(up[1]);
+        if (go[0] >= 0)
+                close(go[0]);
+        int v[2] = {-1, -1}, pfd = -1, nfd = -1, gfd = -1;
+        struct pollfd u = {.fd = up[0], .events = POLLIN};
+        if (r >= 0 && (poll(&u, 1, 2000) != 1 || read(up[0], v, sizeof v) != (ssize_t)sizeof v || v[0] < 0 || v[1] <= 0))
+                r = -EIO;
+        if (r >= 0 && ((pfd = sys_pidfd_open(pid)) < 0 || (nfd = sys_pidfd_getfd(pfd, v[0])) < 0 ||
+                       (gfd = sys_pidfd_open(v[1])) < 0))
+                r = -errno;
+        struct pollfd p = {.fd = nfd, .events = POLLIN};
+        if (r >= 0 && (poll(&p, 1, 2000) != 1 || !(p.revents & POLLIN)))
+                r = -ETIMEDOUT;
+        if (r >= 0) {
+                (void)sys_pidfd_send_signal(gfd, SIGKILL);
+                struct pollfd g = {.fd = gfd, .events = POLLIN};
+                if (poll(&g, 1, 2000) != 1)
+                        r = -ETIMEDOUT;
+        }
+        if (r >= 0) {
+                struct seccomp_notif req = {0};
+                int q = recv_guarded(nfd, &req, 200000);
+                if (q == 0)
+                        (void)respond(nfd, req.id, 0), r = -EAGAIN; /* not what was asked */
+                else
+                        r = q == -ENOENT ? RECV_FAST : q == -EINTR ? RECV_MAY_BLOCK : q;
+                *ret_sync = set_sync_wake_up(nfd) == 0;
+        }
+        if (gfd >= 0) {
+                (void)sys_pidfd_send_signal(gfd, SIGKILL);
+                close(gfd);
+        }
+        if (nfd >= 0)
+                close(nfd);
+        if (pfd >= 0)
+                close(pfd);
+        if (up[0] >= 0)
+                close(up[0]);
+        if (go[1] >= 0)
+                close(go[1]); /* the child reaps the grandchild and exits */
+        if (pid > 0) {
+                if (r < 0)
+                        (void)kill(pid, SIGKILL);
+                (void)waitpid(pid, NULL, 0);
+        }
+        return r;
+}
+
+static bool sync_wake_up_avail;
+
+/* Once per process; a failed probe keeps the guard. */
+static void probe_recv_once(void) {
+        static bool done;
+        if (done)
+                return;
+        done = true;
+        int r = probe_recv(&sync_wake_up_avail);
+        recv_behaviour = r == RECV_FAST ? RECV_FAST : RECV_MAY_BLOCK;
 }
 
 /* Read a NUL-terminated string from the target's memory, page by page. */
@@ -210,9 +358,8 @@ static bool under(const char *path, const char *prefix) {
         return strncmp(path, prefix, l) == 0 && (prefix[l - 1] == '/' || path[l] == '\0' || path[l] == '/');
 }
 
-static bool roll(ratio_t p) {
-        return p >= RATIO_ONE || (uint32_t)(((uint64_t)arc4random() * RATIO_ONE) >> 32) < p;
-}
+/* A user-space draw: no system call per notification. */
+static bool roll(ratio_t p) { return rand_chance(p); }
 
 /* Plain stores into the shared page: the guardian reads them only after
  * this process is gone (its exit orders them before the pidfd and the
@@ -584,8 +731,19 @@ char *syscall_names(const struct fault *f) {
 
 static void syscall_doctor(doctor_row_fn row, void *ud) {
         char why[512] = "";
-        row(ud, "launched targets (seccomp notify)", syscall_seccomp_supported(why, sizeof why) < 0 ? why : "", NULL,
-            false);
+        bool notify = syscall_seccomp_supported(why, sizeof why) >= 0;
+        row(ud, "launched targets (seccomp notify)", notify ? "" : why, NULL, false);
+        if (notify) {
+                /* The probe a run makes before its first launch: what each
+                 * intercepted call costs beyond RECV and SEND. */
+                probe_recv_once();
+                snprintf(why, sizeof why, "%s%s%s",
+                         recv_behaviour == RECV_FAST ? "" : "a receive may block once its caller died: a 100 ms timer "
+                                                            "guards each (2 system calls more per call)",
+                         recv_behaviour != RECV_FAST && !sync_wake_up_avail ? "; " : "",
+                         sync_wake_up_avail ? "" : "no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6)");
+                row(ud, "seccomp notify: RECV+SEND only", why, NULL, true);
+        }
         struct sys_fault_bpf *skel = NULL;
         /* A target that cannot exist: loaded and attached, it fails nothing. */
         struct sys_fault_spec spec = {.tgid = INT32_MAX, .err = EIO, .probability = RATIO_ONE};
@@ -713,6 +871,7 @@ static int launch_prepare(void *st, struct fault_ctx *c, int ti, void **ret_chil
                 *ret_child = NULL;
                 return 0;
         }
+        probe_recv_once();
         /* Built here: the child only loads it. Without no_new_privs, so
          * setuid programs in the target keep working (root may). */
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -757,6 +916,7 @@ static int launch_adopt(void *st, struct fault_ctx *c, int ti, pid_t pid, int er
                 return r;
         }
         ns->listener[ti] = li;
+        (void)set_sync_wake_up(nfd); /* where the kernel has it */
         struct listener *l = &ns->l[ns->n_l];
         *l = (struct listener){.ns = ns, .fd = nfd, .ti = ti};
         r = loop_add_fd(c->loop, "syscall: a launched target's seccomp listener", nfd, EPOLLIN, LOOP_NORMAL,
