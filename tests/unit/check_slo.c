@@ -31,7 +31,7 @@ static struct fix *fix_new(const char *slo) {
 }
 
 static void fix_free(struct fix *x) {
-        free(x->st.samples);
+        slo_status_free(&x->st);
         scenario_free(x->s);
         free(x);
 }
@@ -89,14 +89,14 @@ START_TEST(test_p99_latency) {
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         ck_assert_double_eq_tol(x->st.value, 16, 1e-9); /* ms */
         ck_assert_double_eq_tol(x->st.threshold, 300, 1e-9);
-        x->st.samples[60].latency_ns = MS(301);
+        slo_status_at(&x->st, 60)->latency_ns = MS(301);
         slo_judge(&x->st, 0, now);
         ck_assert_int_eq(x->st.verdict, SLO_BREACHED);
         ck_assert_str_eq(x->st.why, "p99 latency 301ms over 1s is above max_latency 300ms");
         ck_assert_double_eq_tol(x->st.value, 301, 1e-9);
         /* At the bound exactly: not above it. */
-        x->st.samples[60].latency_ns = MS(300);
-        x->st.samples[50].latency_ns = MS(300);
+        slo_status_at(&x->st, 60)->latency_ns = MS(300);
+        slo_status_at(&x->st, 50)->latency_ns = MS(300);
         slo_judge(&x->st, 0, now);
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         fix_free(x);
@@ -137,11 +137,11 @@ START_TEST(test_one_sample) {
         slo_judge(&x->st, 0, T0);
         ck_assert_int_eq(x->st.verdict, SLO_BREACHED); /* its p99 is itself */
         ck_assert_str_eq(x->st.why, "p99 latency 150ms over 10s is above max_latency 100ms");
-        x->st.samples[0].latency_ns = MS(50);
+        slo_status_at(&x->st, 0)->latency_ns = MS(50);
         slo_judge(&x->st, 0, T0);
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         ck_assert_str_eq(x->st.why, "healthy: error rate 0% (0 of 1), p99 50.0 ms over 10s");
-        x->st.samples[0].ok = false;
+        slo_status_at(&x->st, 0)->ok = false;
         slo_judge(&x->st, 0, T0);
         ck_assert_int_eq(x->st.verdict, SLO_BREACHED);
         ck_assert_contains(x->st.why, "error rate 100% (1 of 1)");
