@@ -193,6 +193,15 @@ static struct json_object *report_json(const struct run *r) {
                 json_add(o, "recovered_after_ms", st->recovered_ns && r->reverted_mono && st->recovered_ns >= r->reverted_mono
                                                           ? json_ms(st->recovered_ns - r->reverted_mono)
                                                           : NULL);
+                /* What samples holds: every sample of a short run; in a
+                 * long one (more than SLO_HIST_MAX), one in samples_every
+                 * before samples_whole_from_ms, every one after. */
+                json_add(o, "samples_total", json_object_new_int64((int64_t)st->n_samples));
+                json_add(o, "samples_every", json_object_new_int64(st->hist_every > 1 ? (int64_t)st->hist_every : 1));
+                const struct slo_sample *whole = !st->ring_len ? NULL
+                                                 : st->hist_every > 1 || !st->hist_len ? slo_status_at(st, 0)
+                                                                                       : &st->hist[0];
+                json_add(o, "samples_whole_from_ms", whole ? json_at(r, whole->t_ns) : NULL);
                 json_add(o, "samples", samples_json(r, st));
         }
         if (r->breach) {

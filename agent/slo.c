@@ -243,9 +243,11 @@ static void http_done(struct slo_guard *g) {
                 uint64_t lat = mono_now() - p->started_ns;
                 if (m->data.result == CURLE_OPERATION_TIMEDOUT && lat < p->st.o->timeout)
                         lat = p->st.o->timeout;
-                char fail[96];
+                char fail[96] = "";
                 long oserr = 0;
-                if (m->data.result == CURLE_COULDNT_CONNECT &&
+                if (ok)
+                        ; /* nothing to say */
+                else if (m->data.result == CURLE_COULDNT_CONNECT &&
                     curl_lib.easy_getinfo(m->easy_handle, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr > 0)
                         snprintf(fail, sizeof fail, "%s", strerror((int)oserr)); /* "Connection refused" */
                 else if (m->data.result != CURLE_OK)
@@ -263,7 +265,7 @@ static void http_done(struct slo_guard *g) {
                  * that failed or that the server closed). */
                 curl_lib.multi_remove_handle(g->multi, m->easy_handle);
                 p->in_multi = false;
-                add_sample_why(p, ok, lat, value, fail);
+                add_sample_why(p, ok, lat, value, ok ? NULL : fail);
         }
 }
 
@@ -495,13 +497,20 @@ static void tick(struct slo_guard *g) {
         }
 }
 
+#define AGE_SLACK_NS (10 * NSEC_PER_MSEC)
+
 /* When the oldest sample p's judgement counts leaves its window (0: none). */
 static uint64_t age_of(const struct probe *p, uint64_t now) {
         const struct slo_status *st = &p->st;
         for (size_t i = 0; i < st->ring_len; i++) {
                 const struct slo_sample *x = slo_status_at(st, i);
-                if (x->t_ns >= p->epoch_ns && now - x->t_ns <= st->o->window)
-                        return x->t_ns + st->o->window + 1;
+                if (x->t_ns >= p->epoch_ns && now - x->t_ns <= st->o->window) {
+                        /* Rounded up to AGE_SLACK_NS: the samples of many
+                         * SLOs leave their windows in one wake-up, not one
+                         * each (the old tick's precision was 20 ms). */
+                        uint64_t at = x->t_ns + st->o->window + 1;
+                        return (at + AGE_SLACK_NS - 1) / AGE_SLACK_NS * AGE_SLACK_NS;
+                }
         }
         return 0;
 }
