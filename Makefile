@@ -151,7 +151,7 @@ BENCH_TRIALS ?= 25
 # bench/slo_probe: SLO_BEFORE, another sabot binary to compare with (paired).
 SLO_BEFORE ?=
 SLO_TRIALS ?= 5
-SLO_LONG_S ?= 150
+SLO_LONG_S ?= 200
 $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
