@@ -58,6 +58,22 @@ conns=$1 reqs=$2
 $J get ka.json 'all(s[1] == 1 for s in d["slos"][0]["samples"]) and len(d["slos"][0]["samples"]) >= 20' >/dev/null &&
 	pass "and every probe succeeded" || fail "samples: $($J get ka.json 'd["slos"][0]["samples"]')"
 
+# Twenty SLOs probing at once: each keeps its own connection (curl's
+# connection cache must hold them all between probes, not 4 per handle
+# under way).
+serve keepalive
+{
+	printf '[scenario]\nname = sabot-ka-many\nduration = 3s\nsteady_state = 300ms\n'
+	for i in $(seq 20); do
+		printf '[slo web%d]\nprobe = http\nurl = http://127.0.0.1:%d/\ninterval = 100ms\ntimeout = 80ms\nmax_error_rate = 100%%\n' $i "$port"
+	done
+} > many.ini
+$S run --yes --report "$T_TMP/many.json" many.ini > many.out 2>&1 </dev/null
+rc=$?
+set -- $(counts)
+[ $rc = 0 ] && [ "$2" -ge 400 ] && [ "$1" -le 25 ] && pass "20 SLOs probed $2 times over $1 connections (one each, and a few)" ||
+	fail "exit $rc: 20 SLOs probed $2 times over $1 connections"
+
 serve close
 probe_run close 80ms
 rc=$?
