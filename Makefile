@@ -149,6 +149,10 @@ check-vm: $(B)/sabot $(B)/asan/sabot $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_
 
 # Benchmarks: they print their figures. Optimized build, no sanitizers.
 BENCH_TRIALS ?= 25
+# bench/slo_probe: SLO_BEFORE, another sabot binary to compare with (paired).
+SLO_BEFORE ?=
+SLO_TRIALS ?= 5
+SLO_LONG_S ?= 200
 $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
@@ -162,13 +166,14 @@ $(B)/bench/net_apply: bench/net_apply.c $(OBJS) | $(B)/.deps
 # The seccomp figure: 100 paired rounds (a p99 needs them); BASE=an older
 # sabot binary adds its before/after.
 BENCH_SYSCALL_ROUNDS ?= 100
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer $(CURDIR)/$(B)/bench/notify_floor $(BENCH_SYSCALL_ROUNDS)
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 	$(Q)sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)$(B)/bench/slo_probe $(CURDIR)/$(B)/sabot "$(SLO_BEFORE)" $(SLO_TRIALS) $(SLO_LONG_S)
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps $(SKELS)

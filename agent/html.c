@@ -165,6 +165,9 @@ static double *series(struct json_object *slo, enum metric m) {
                 return NULL;
         double window = num(slo, "window_ms", 1e300), from = num(slo, "judged_from_ms", -1e300);
         double min_samples = num(slo, "min_samples", 1);
+        /* A long run's report holds one sample in samples_every before
+         * samples_whole_from_ms: there the window holds that many fewer. */
+        double every = num(slo, "samples_every", 1), whole = num(slo, "samples_whole_from_ms", -1e300);
         for (size_t i = 0; i < n; i++) {
                 struct json_object *s = json_object_array_get_idx(samples, i);
                 double t = at(s, 0);
@@ -181,7 +184,7 @@ static double *series(struct json_object *slo, enum metric m) {
                         lat[k++] = at(sj, 2);
                         bad += !json_object_get_int(json_object_array_get_idx(sj, 1));
                 }
-                if ((double)k < min_samples || !k)
+                if ((double)k < (t < whole && every > 1 ? fmax(1, min_samples / every) : min_samples) || !k)
                         y[i] = NAN;
                 else if (m == M_RATE)
                         y[i] = (double)bad / (double)k * 100;

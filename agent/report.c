@@ -62,22 +62,34 @@ static struct json_object *json_at(const struct run *r, uint64_t mono) {
 /* Samples as [scenario ms, ok (0/1), latency ms, value or null], and for
  * a value probe whose value was not finite, a fifth element saying
  * which. */
+struct samples_ctx {
+        const struct run *r;
+        struct json_object *a;
+        bool by_value;
+};
+
+static void sample_json(const struct slo_sample *x, void *ud) {
+        struct samples_ctx *c = ud;
+        struct json_object *e = json_object_new_array_ext(5);
+        json_object_array_add(e, json_at(c->r, x->t_ns));
+        json_object_array_add(e, json_object_new_int(x->ok));
+        json_object_array_add(e, json_ms(x->latency_ns));
+        json_object_array_add(e, json_num(x->value));
+        if (c->by_value && json_nonfinite(x->value))
+                json_object_array_add(e, json_object_new_string(json_nonfinite(x->value)));
+        json_set_inline(e);
+        json_object_array_add(c->a, e);
+}
+
+/* The samples the guard kept: every one of the last window, and before
+ * it the history (every sample of a run short enough, else one in
+ * st->hist_every). */
 static struct json_object *samples_json(const struct run *r, const struct slo_status *st) {
-        struct json_object *a = json_object_new_array_ext((int)st->n_samples);
-        bool by_value = st->o->probe == PROBE_PROMETHEUS || st->o->probe == PROBE_PSI;
-        for (size_t k = 0; a && k < st->n_samples; k++) {
-                const struct slo_sample *x = &st->samples[k];
-                struct json_object *e = json_object_new_array_ext(5);
-                json_object_array_add(e, json_at(r, x->t_ns));
-                json_object_array_add(e, json_object_new_int(x->ok));
-                json_object_array_add(e, json_ms(x->latency_ns));
-                json_object_array_add(e, json_num(x->value));
-                if (by_value && json_nonfinite(x->value))
-                        json_object_array_add(e, json_object_new_string(json_nonfinite(x->value)));
-                json_set_inline(e);
-                json_object_array_add(a, e);
-        }
-        return a;
+        struct samples_ctx c = {r, json_object_new_array_ext((int)(st->hist_len + st->ring_len)),
+                                st->o->probe == PROBE_PROMETHEUS || st->o->probe == PROBE_PSI};
+        if (c.a)
+                slo_status_each(st, sample_json, &c);
+        return c.a;
 }
 
 static struct json_object *report_json(const struct run *r) {
@@ -181,6 +193,15 @@ static struct json_object *report_json(const struct run *r) {
                 json_add(o, "recovered_after_ms", st->recovered_ns && r->reverted_mono && st->recovered_ns >= r->reverted_mono
                                                           ? json_ms(st->recovered_ns - r->reverted_mono)
                                                           : NULL);
+                /* What samples holds: every sample of a short run; in a
+                 * long one (more than SLO_HIST_MAX), one in samples_every
+                 * before samples_whole_from_ms, every one after. */
+                json_add(o, "samples_total", json_object_new_int64((int64_t)st->n_samples));
+                json_add(o, "samples_every", json_object_new_int64(st->hist_every > 1 ? (int64_t)st->hist_every : 1));
+                const struct slo_sample *whole = !st->ring_len ? NULL
+                                                 : st->hist_every > 1 || !st->hist_len ? slo_status_at(st, 0)
+                                                                                       : &st->hist[0];
+                json_add(o, "samples_whole_from_ms", whole ? json_at(r, whole->t_ns) : NULL);
                 json_add(o, "samples", samples_json(r, st));
         }
         if (r->breach) {

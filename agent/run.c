@@ -215,7 +215,7 @@ static void on_heartbeat(struct loop_source *src, uint32_t events, void *ud) {
          * every LIVE_DRAW_TICKS. */
         if (++r->ticks % LIVE_DRAW_TICKS == 0 || r->phase != r->view_phase) {
                 if (r->guard && r->phase != PHASE_STOPPING)
-                        (void)slo_guard_judge(r->guard); /* to show it; breaches act on the tick */
+                        (void)slo_guard_judge(r->guard); /* to show it; breaches act on the sample that shows them */
                 live_draw(r);
                 live_slo_state_write(r);
         }

@@ -187,7 +187,7 @@ void run_steady_bounds(struct run *r);
 /* The steady state's bound passed: the reason, exit EXIT_NO_CHAOS. */
 void run_steady_missed(struct run *r);
 /* The SLO guard's slo_event_fn. */
-void run_slo_event(void *ud, bool tick);
+void run_slo_event(void *ud, bool sample);
 /* After the faults are reverted: the SLOs' recovery, for the cooldown. */
 void run_cooldown(struct run *r);
 

@@ -49,13 +49,35 @@ void run_steady_missed(struct run *r) {
         run_event(r, LOG_ERR | EVT_NO_CHAOS, NULL, "%s; no fault was applied", r->reason);
 }
 
-void run_slo_event(void *ud, bool tick) {
+/* Steady state not yet: wake the guard when it can first hold (every SLO
+ * healthy since long enough), so that it is seen then and not at the next
+ * sample. */
+static void steady_wake(struct run *r) {
+        uint64_t at = 0;
+        for (size_t i = 0; i < slo_guard_count(r->guard); i++) {
+                uint64_t since = slo_guard_status(r->guard, i)->healthy_since_ns;
+                if (!since) {
+                        at = 0; /* the next healthy sample starts a streak: a sample's event */
+                        break;
+                }
+                if (since + r->steady_ns > at)
+                        at = since + r->steady_ns;
+        }
+        slo_guard_wake_at(r->guard, at > mono_now() ? at : 0);
+}
+
+/* From the guard, after each of its events; sample: a sample came in (or
+ * left a window), judged here and now, in the event that brought it. */
+void run_slo_event(void *ud, bool sample) {
         struct run *r = ud;
         if (r->phase == PHASE_STEADY) {
-                (void)run_steady_check(r);
+                if (run_steady_check(r) == 0)
+                        steady_wake(r);
+                else
+                        slo_guard_wake_at(r->guard, 0);
                 return;
         }
-        if (!tick)
+        if (!sample)
                 return;
         if (r->phase == PHASE_COOLDOWN) {
                 if (slo_guard_note_recovery(r->guard))
@@ -64,12 +86,15 @@ void run_slo_event(void *ud, bool tick) {
         }
         if (r->phase != PHASE_FAULTS)
                 return;
-        const struct slo_status *b = slo_guard_judge(r->guard);
+        const struct slo_status *b = slo_guard_judge_changed(r->guard);
         if (b) {
                 r->breach_at = *b;
-                r->breach_at.samples = NULL, r->breach_at.n_samples = 0;
+                r->breach_at.ring = r->breach_at.hist = NULL;
+                r->breach_at.ring_cap = r->breach_at.ring_len = r->breach_at.ring_head = r->breach_at.hist_len = 0;
                 r->breach = &r->breach_at;
-                r->breach_mono = mono_now();
+                /* From the sample that showed it (it came in during this
+                 * event): breach_to_reverted counts every wait after it. */
+                r->breach_mono = b->ring_len ? slo_status_at(b, b->ring_len - 1)->t_ns : mono_now();
                 snprintf(r->reason, sizeof r->reason, "SLO breached: %s: %s", b->o->hdr.name, b->why);
                 r->exit_code = EXIT_BREACH;
                 run_event(r, LOG_ERR | EVT_BREACH, NULL, "%s; reverting everything", r->reason);

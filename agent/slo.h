@@ -14,11 +14,17 @@
 
 struct slo_guard;
 
+/* At most this many samples count in a judgement, and the history for the
+ * report holds at most SLO_HIST_MAX. */
+#define SLO_RING_MAX 4096
+#define SLO_HIST_MAX 1024
+
 struct loop;
-/* Called after the guard handled one of its loop events: tick when it was
- * the probes' tick (every 20 ms: the moment to judge), else a probe's
- * progress (a sample may have come in). */
-typedef void (*slo_event_fn)(void *ud, bool tick);
+/* Called after the guard handled one of its loop events: sample when a
+ * sample came in (a probe answered, failed or timed out) or one left a
+ * window (the judgement may have changed: the moment to judge), else a
+ * probe's progress or a wake-up asked for (slo_guard_wake_at). */
+typedef void (*slo_event_fn)(void *ud, bool sample);
 
 struct slo_sample {
         uint64_t t_ns; /* CLOCK_MONOTONIC when it finished */
@@ -34,8 +40,18 @@ struct slo_status {
         enum slo_verdict verdict;
         char why[256];
         double value, threshold;
-        struct slo_sample *samples; /* every sample, for the report */
-        size_t n_samples;
+        /* The samples the judgement needs: the last ones, as far back as
+         * the window (at least two, at most SLO_RING_MAX), oldest first
+         * from ring_head in a ring of ring_cap; read them through
+         * slo_status_at. */
+        struct slo_sample *ring;
+        size_t ring_cap, ring_head, ring_len;
+        size_t n_samples; /* every sample so far */
+        /* For the report, a fixed-size history: every hist_every-th sample
+         * (sample k*hist_every is hist[k]); when it fills, every other one
+         * goes and hist_every doubles. */
+        struct slo_sample *hist;
+        size_t hist_len, hist_every;
         /* After the faults were reverted: when it was healthy again
          * (CLOCK_MONOTONIC ns), 0 if not (yet). */
         uint64_t recovered_ns;
@@ -73,3 +89,15 @@ const struct slo_status *slo_guard_status(const struct slo_guard *g, size_t i);
 /* Since when (CLOCK_MONOTONIC ns) samples count in the judgement: the
  * start of the healthy streak that made the steady state; 0 before. */
 uint64_t slo_guard_epoch(const struct slo_guard *g, size_t i);
+/* Judge the SLOs whose samples changed since they were last judged (the
+ * others keep their verdict); the first breached one, or NULL. */
+const struct slo_status *slo_guard_judge_changed(struct slo_guard *g);
+/* Call on_event at CLOCK_MONOTONIC ns at (0: no such wake-up), for what
+ * the caller waits for between samples (the steady state's moment). */
+void slo_guard_wake_at(struct slo_guard *g, uint64_t at);
+/* The i-th (0 = oldest) of the samples st holds for the judgement. */
+struct slo_sample *slo_status_at(const struct slo_status *st, size_t i);
+/* The report's samples, oldest first: the history older than what the
+ * ring holds, then the ring; fn is called with each. */
+void slo_status_each(const struct slo_status *st, void (*fn)(const struct slo_sample *s, void *ud), void *ud);
+void slo_status_free(struct slo_status *st);

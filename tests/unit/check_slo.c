@@ -31,7 +31,7 @@ static struct fix *fix_new(const char *slo) {
 }
 
 static void fix_free(struct fix *x) {
-        free(x->st.samples);
+        slo_status_free(&x->st);
         scenario_free(x->s);
         free(x);
 }
@@ -89,14 +89,14 @@ START_TEST(test_p99_latency) {
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         ck_assert_double_eq_tol(x->st.value, 16, 1e-9); /* ms */
         ck_assert_double_eq_tol(x->st.threshold, 300, 1e-9);
-        x->st.samples[60].latency_ns = MS(301);
+        slo_status_at(&x->st, 60)->latency_ns = MS(301);
         slo_judge(&x->st, 0, now);
         ck_assert_int_eq(x->st.verdict, SLO_BREACHED);
         ck_assert_str_eq(x->st.why, "p99 latency 301ms over 1s is above max_latency 300ms");
         ck_assert_double_eq_tol(x->st.value, 301, 1e-9);
         /* At the bound exactly: not above it. */
-        x->st.samples[60].latency_ns = MS(300);
-        x->st.samples[50].latency_ns = MS(300);
+        slo_status_at(&x->st, 60)->latency_ns = MS(300);
+        slo_status_at(&x->st, 50)->latency_ns = MS(300);
         slo_judge(&x->st, 0, now);
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         fix_free(x);
@@ -137,11 +137,11 @@ START_TEST(test_one_sample) {
         slo_judge(&x->st, 0, T0);
         ck_assert_int_eq(x->st.verdict, SLO_BREACHED); /* its p99 is itself */
         ck_assert_str_eq(x->st.why, "p99 latency 150ms over 10s is above max_latency 100ms");
-        x->st.samples[0].latency_ns = MS(50);
+        slo_status_at(&x->st, 0)->latency_ns = MS(50);
         slo_judge(&x->st, 0, T0);
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         ck_assert_str_eq(x->st.why, "healthy: error rate 0% (0 of 1), p99 50.0 ms over 10s");
-        x->st.samples[0].ok = false;
+        slo_status_at(&x->st, 0)->ok = false;
         slo_judge(&x->st, 0, T0);
         ck_assert_int_eq(x->st.verdict, SLO_BREACHED);
         ck_assert_contains(x->st.why, "error rate 100% (1 of 1)");
@@ -179,6 +179,57 @@ START_TEST(test_many_samples) {
         slo_judge(&x->st, 0, T0 + S(5));
         ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
         ck_assert_contains(x->st.why, "(0 of 4096)");
+        fix_free(x);
+}
+END_TEST
+
+struct each {
+        size_t n;
+        uint64_t last_t;
+        bool ordered;
+};
+
+static void each_cb(const struct slo_sample *s, void *ud) {
+        struct each *e = ud;
+        e->ordered = e->ordered && (!e->n || s->t_ns > e->last_t);
+        e->last_t = s->t_ns;
+        e->n++;
+}
+
+START_TEST(test_bounded_memory) {
+        /* An hour and more of probes (100,000 at 100 ms): the guard keeps
+         * what the window needs (10 s of 100 ms: 100 samples, at most
+         * 102) and a history of at most SLO_HIST_MAX for the report; the
+         * judgement is that of the whole window still. */
+        struct fix *x = fix_new(HTTP "interval = 100ms\nwindow = 10s\nmax_error_rate = 5%\n");
+        for (int i = 0; i < 100000; i++)
+                add(x, T0 + MS(100 * i), i % 20 != 0 || i < 99000, MS(1)); /* 1 in 20 fails at the end */
+        ck_assert_uint_eq(x->st.n_samples, 100000);
+        ck_assert_uint_le(x->st.ring_len, 102);
+        ck_assert_uint_le(x->st.ring_cap, 256);
+        ck_assert_uint_le(x->st.hist_len, SLO_HIST_MAX);
+        ck_assert_uint_ge(x->st.hist_len, SLO_HIST_MAX / 2);
+        ck_assert_uint_eq(x->st.hist_every, 128); /* 100,000 / 1024, rounded up to a power of two */
+        slo_judge(&x->st, 0, T0 + MS(100 * 99999));
+        ck_assert_int_eq(x->st.verdict, SLO_HEALTHY);
+        ck_assert_contains(x->st.why, "error rate 5% (5 of 101)");
+        /* The report's samples: oldest first, the last window whole, the
+         * last sample last, and no more than the two stores hold. */
+        struct each e = {.ordered = true};
+        slo_status_each(&x->st, each_cb, &e);
+        ck_assert(e.ordered);
+        ck_assert_uint_eq(e.last_t, T0 + MS(100 * 99999));
+        ck_assert_uint_le(e.n, SLO_HIST_MAX + x->st.ring_len);
+        ck_assert_uint_ge(e.n, SLO_HIST_MAX / 2 + x->st.ring_len);
+        fix_free(x);
+        /* A short run: every sample is in the report. */
+        x = fix_new(HTTP "interval = 100ms\nmax_error_rate = 5%\n");
+        for (int i = 0; i < 500; i++)
+                add(x, T0 + MS(100 * i), true, MS(1));
+        e = (struct each){.ordered = true};
+        slo_status_each(&x->st, each_cb, &e);
+        ck_assert(e.ordered);
+        ck_assert_uint_eq(e.n, 500);
         fix_free(x);
 }
 END_TEST
@@ -335,6 +386,7 @@ int main(void) {
         tcase_add_test(tc, test_one_sample);
         tcase_add_test(tc, test_window_edges);
         tcase_add_test(tc, test_many_samples);
+        tcase_add_test(tc, test_bounded_memory);
         tcase_add_test(tc, test_steady_state_epoch);
         tcase_add_test(tc, test_healthy_streak);
         tcase_add_test(tc, test_prometheus_max_min);
