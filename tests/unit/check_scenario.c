@@ -187,9 +187,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids, disk-fill\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids, disk-fill\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -431,6 +431,24 @@ START_TEST(test_cgroup_rules) {
 }
 END_TEST
 
+/* disk-fill: a directory, exactly one of percent or size, no target. */
+START_TEST(test_disk_fill_rules) {
+        expect_exact(HEAD "[fault f]\ntype = disk-fill\npercent = 90%\n",
+                     "t.ini:4: fault 'f' (type = disk-fill) needs 'path' (the directory whose filesystem it fills, e.g. /var/tmp)\n");
+        expect_exact(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\n",
+                     "t.ini:4: fault 'f' (type = disk-fill) needs exactly one of 'percent' (the share of the filesystem "
+                     "used at the end, e.g. 90%) or 'size' (bytes to allocate, e.g. 1G)\n");
+        expect_exact(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\npercent = 0%\n",
+                     "t.ini:7: percent = 0% fills nothing; use 1% to 100%\n");
+        expect(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\nsize = 1G\ndevice = 8:0\n",
+               "t.ini:8: 'device' does not apply to type = disk-fill; keys for disk-fill: type, start, duration, percent, target, path, size\n");
+        struct scenario *s = parse_ok(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\nsize = 1G\n");
+        ck_assert_uint_eq(s->faults[0]->size, 1ULL << 30);
+        ck_assert_str_eq(s->faults[0]->path, "/var/tmp");
+        scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_slo_rules) {
         expect_exact(HEAD "[slo s]\nurl = http://x/\n",
                      "t.ini:4: slo 's' has no probe; set probe = http | exec | prometheus | psi\n");
@@ -615,6 +633,7 @@ int main(void) {
         tcase_add_test(tc, test_fuzz_crashes);
         tcase_add_test(tc, test_examples_validate);
         tcase_add_test(tc, test_bounds);
+        tcase_add_test(tc, test_disk_fill_rules);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
