@@ -3,6 +3,10 @@
 # 64 MB image in T_TMP): the fill shows in df, min_free_disk refuses and
 # caps, the guardian and abort remove the file, and a directory or file
 # swapped between apply and revert never makes sabot unlink something else.
+# In a mount namespace of its own: a mount namespace another test makes
+# meanwhile would get a copy of this one's mount and keep the loop device
+# busy after it is unmounted here.
+T_OWN_NS=1
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 id=$$
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run --policy $T_TMP/policy.ini"
@@ -16,7 +20,7 @@ cleanup() {
 	[ -n "$LOOP" ] && losetup -d "$LOOP"
 	# The detach completes once the last opener lets go (udev probes it).
 	i=0
-	while [ $i -lt 50 ] && [ -n "$(losetup -j "$T_TMP/img" 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 100 ] && [ -n "$(losetup -j "$T_TMP/img" 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
 	left=$(losetup -j "$T_TMP/img" 2>/dev/null)
 	[ -n "$left" ] && echo "FAIL: loop device left: $left"
 	t_cleanup_tmp
