@@ -8,8 +8,8 @@
  * made, and stress-ng (pid and start time, so that a reused pid is never
  * signalled) before it may exec. Memory workers keep the policy's
  * min_free_memory, and every worker stops (cgroup.freeze) while memory
- * pressure (PSI full avg10) is past backoff_psi or MemAvailable below the
- * reserve, and goes on once both are back. */
+ * pressure (PSI full avg10) is past backoff_psi or MemAvailable is below
+ * min_free_memory, and goes on once both are back. */
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -313,9 +313,11 @@ static void watch(struct loop_source *s, uint32_t events, void *ud) {
         unsigned psi = 0;
         uint64_t total, avail;
         bool have_psi = memory_psi(&psi) >= 0, have_mem = meminfo(&total, &avail) >= 0;
-        bool hot = (have_psi && psi >= q->backoff) || (have_mem && q->fr->f->vm && avail < q->reserve);
+        /* Below the reserve, whatever did it, noise makes it worse: every
+         * kind of worker stops. */
+        bool hot = (have_psi && psi >= q->backoff) || (have_mem && avail < q->reserve);
         /* Back on only well below the threshold: no flapping. */
-        bool cool = (!have_psi || psi < q->backoff / 2) && (!have_mem || !q->fr->f->vm || avail >= q->reserve);
+        bool cool = (!have_psi || psi < q->backoff / 2) && (!have_mem || avail >= q->reserve);
         if (hot && !q->frozen) {
                 if (cg_write(q->cgroup, "cgroup.freeze", "1") >= 0) {
                         q->frozen = true;
@@ -374,11 +376,11 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         q->backoff = (unsigned)((f->backoff_psi ? f->backoff_psi : STRESS_BACKOFF_DEFAULT) / (RATIO_ONE / 10000));
         /* Checked again now: memory may have gone since the plan. */
         uint64_t vm_bytes = f->vm_bytes, total = 0, avail = 0;
+        int r = meminfo(&total, &avail);
+        if (r < 0)
+                return fault_fail(fr, r, "cannot read /proc/meminfo");
+        q->reserve = reserve_bytes(&c->pl->eff.min_free_memory, total);
         if (f->vm) {
-                int r = meminfo(&total, &avail);
-                if (r < 0)
-                        return fault_fail(fr, r, "cannot read /proc/meminfo");
-                q->reserve = reserve_bytes(&c->pl->eff.min_free_memory, total);
                 uint64_t room = avail > q->reserve ? avail - q->reserve : 0;
                 if (room / f->vm < vm_bytes) {
                         vm_bytes = room / f->vm;
@@ -395,7 +397,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         }
         /* Write-ahead: the cgroup, before it exists. */
         struct jentry e = {.kind = "stress", .cgroup = q->cgroup, .name = f->hdr.name};
-        int r = journal_apply(c->j, &e);
+        r = journal_apply(c->j, &e);
         if (r >= 0)
                 r = fault_track(fr, e.seq);
         if (r < 0)

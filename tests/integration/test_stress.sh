@@ -104,6 +104,39 @@ grep -q 'reverted: stress-ng ran in .*: cpu [0-9.]* s used' cpu.out && pass "the
 wait_for 2000 no_cg && pass "the cgroup is removed at the window's end" || fail "cgroup left: $(cgroups)"
 wait_for 2000 none_alive $pids && pass "no stress-ng left ($(echo $pids | wc -w) processes seen)" || fail "stress-ng left"
 
+# --- back-off: with MemAvailable below min_free_memory (here: all of
+# MemTotal) every worker stops (the cgroup frozen); the revert still ends
+# the frozen tree ---
+printf '[limits]\nmin_free_memory = 100%%\n' > policy.ini
+scenario 4s <<EOT
+cpu = 1
+EOT
+$S run st.ini > backoff.out 2>&1 &
+runner=$!
+wait_for 3000 has_cg || fail "no stress cgroup seen"
+frozen() { grep -q 'frozen 1' "$(cgroups | head -n 1)/cgroup.events" 2>/dev/null; }
+if wait_for 2000 frozen; then
+	pass "below min_free_memory the stress cgroup is frozen"
+	u0=$(usage)
+	sleep 1
+	u1=$(usage)
+	[ $(( ${u1:-0} - ${u0:-0} )) -lt 20000 ] && pass "and its workers use no CPU ($(( ${u1:-0} - ${u0:-0} )) us in 1 s)" ||
+		fail "frozen workers used $(( ${u1:-0} - ${u0:-0} )) us in 1 s"
+else
+	fail "the stress cgroup was never frozen below min_free_memory"
+fi
+pids=$(remember)
+wait $runner
+rc=$?
+runner=""
+[ $rc = 0 ] && pass "the run exits 0" || { fail "run exit $rc"; sed 's/^/    | /' backoff.out; }
+grep -q 'backing off: .*MemAvailable [0-9]*M: stress-ng.s workers stopped' backoff.out && pass "the run says it backed off" ||
+	{ fail "no back-off event"; sed 's/^/    | /' backoff.out; }
+grep -q 'backed off [1-9][0-9]* time' backoff.out && pass "the outcome counts the back-offs" || fail "no back-off count"
+wait_for 3000 none_alive $pids && pass "the frozen tree is ended at the window's end" || fail "frozen stress-ng left"
+wait_for 2000 no_cg && pass "and its cgroup removed" || fail "cgroup left: $(cgroups)"
+printf '[limits]\nmin_free_memory = 10%%\n' > policy.ini
+
 # --- SIGKILL of the runner: the guardian ends the whole tree ---
 scenario 30s <<EOF
 cpu = 2
