@@ -105,14 +105,18 @@ grep -q 'allocated .*M in .*: .* free -> ' run.out && pass "the run says what it
 	{ fail "no allocation event"; sed 's/^/    | /' run.out; }
 
 # --- capped at apply: the disk filled between validate and the window ---
-scenario cap 3s <<EOF
+# The run validates 30M against ~54M free; then, before its window opens
+# (4 s later), 40M of other data leave ~14M, of which min_free_disk keeps
+# ~2.7M.
+scenario cap 6s <<EOF
 size = 30M
-start = 1s
+start = 4s
 EOF
 $S run cap.ini > cap.out 2>&1 &
 runner=$!
-sleep 0.3
-dd if=/dev/zero of="$MNT/other" bs=1M count=30 status=none conv=fsync
+wait_for 3000 grep -q 'started:' cap.out || fail "the capped run did not start"
+dd if=/dev/zero of="$MNT/other" bs=1M count=40 status=none conv=fsync
+grep -q 'allocated' cap.out && fail "the window opened before the disk was filled: the check below means nothing"
 wait $runner
 runner=""
 grep -q 'capped by min_free_disk' cap.out && pass "a fill that would now cross min_free_disk is capped" ||
