@@ -353,7 +353,9 @@ static void hard_limits(const struct fault *f, const char *cg, uint64_t vm_bytes
                 if (cg_write(cg, "cpu.max", v) >= 0)
                         snprintf(buf + strlen(buf), len - strlen(buf), " cpu.max '%s'", v);
         }
-        snprintf(v, sizeof v, "%u", 2 * (f->cpu + f->vm + f->io) + 16);
+        /* stress-ng forks a worker per instance and some workers fork
+         * again (vm's OOM-able children): room for that, not for a fork bomb. */
+        snprintf(v, sizeof v, "%u", 4 * (f->cpu + f->vm + f->io) + 64);
         if (cg_write(cg, "pids.max", v) >= 0)
                 snprintf(buf + strlen(buf), len - strlen(buf), " pids.max %s", v);
 }

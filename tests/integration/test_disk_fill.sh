@@ -11,6 +11,7 @@ T_OWN_NS=1
 id=$$
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run --policy $T_TMP/policy.ini"
 MNT=$T_TMP/mnt
+J=$(cd "$(dirname "$0")/../.." && pwd)/tests/helpers/json_check.py
 LOOP=""
 
 cleanup() {
@@ -103,6 +104,10 @@ no_fill && pass "the file is unlinked at the window's end" || fail "fill left: $
 [ "$(use)" -le $((use0 + 1)) ] && pass "df back to $(use)%" || fail "df still $(use)%"
 grep -q 'allocated .*M in .*: .* free -> ' run.out && pass "the run says what it allocated and free before/after" ||
 	{ fail "no allocation event"; sed 's/^/    | /' run.out; }
+rep=$(sed -n 's/^ *report: //p' run.out)
+$J get "$rep" 'd["faults"][0]["fills"] == 1 and d["faults"][0]["mib"] > 40' >/dev/null &&
+	pass "the report counts the fill and its MiB" || fail "report: $(cat "$rep")"
+$J schema report "$rep" && pass "the report follows its schema" || fail "report: not its schema"
 
 # --- capped at apply: the disk filled between validate and the window ---
 # The run validates 30M against ~54M free; then, before its window opens

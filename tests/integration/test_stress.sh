@@ -9,6 +9,7 @@ id=$$
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run --policy $T_TMP/policy.ini"
 CG=$(grep ' - cgroup2 ' /proc/self/mountinfo | head -n 1 | awk '{print $5}')
 seen=""
+J=$(cd "$(dirname "$0")/../.." && pwd)/tests/helpers/json_check.py
 
 cgroups() { ls -d "$CG"/sabot-st$id-*-stress-* 2>/dev/null; }
 cleanup() {
@@ -133,6 +134,9 @@ runner=""
 grep -q 'backing off: .*MemAvailable [0-9]*M: stress-ng.s workers stopped' backoff.out && pass "the run says it backed off" ||
 	{ fail "no back-off event"; sed 's/^/    | /' backoff.out; }
 grep -q 'backed off [1-9][0-9]* time' backoff.out && pass "the outcome counts the back-offs" || fail "no back-off count"
+rep=$(sed -n 's/^ *report: //p' backoff.out)
+$J get "$rep" 'd["faults"][0]["backoffs"] >= 1' >/dev/null && pass "the report counts the back-offs" || fail "report: $(cat "$rep")"
+$J schema report "$rep" && pass "the report follows its schema" || fail "report: not its schema"
 wait_for 3000 none_alive $pids && pass "the frozen tree is ended at the window's end" || fail "frozen stress-ng left"
 wait_for 2000 no_cg && pass "and its cgroup removed" || fail "cgroup left: $(cgroups)"
 printf '[limits]\nmin_free_memory = 10%%\n' > policy.ini
