@@ -107,11 +107,19 @@ void plan_print(const struct plan *pl, FILE *out) {
                 if (pl->eff.allowed_types & FAULT_MASK(t))
                         snprintf(types + strlen(types), sizeof types - strlen(types), "%s%s",
                                  types[0] ? "," : "", fault_type_to_string((int)t));
+        char disk[FORMAT_MAX], mem[FORMAT_MAX];
+        const struct reserve *rv[2] = {&pl->eff.min_free_disk, &pl->eff.min_free_memory};
+        char *rs[2] = {disk, mem};
+        for (int k = 0; k < 2; k++)
+                if (rv[k]->is_share)
+                        format_ratio(rs[k], rv[k]->share);
+                else
+                        snprintf(rs[k], FORMAT_MAX, "%lluB", (unsigned long long)rv[k]->bytes);
         fprintf(out, "  limits: max_duration %s, max_delay %s, max_loss %s, max_kill_count %u, "
-                     "max_kill_percent %s, min_survivors %u, allowed_types %s\n",
+                     "max_kill_percent %s, min_survivors %u, min_free_disk %s, min_free_memory %s, allowed_types %s\n",
                 format_duration(a, pl->eff.max_duration), format_duration(b, pl->eff.max_delay),
                 format_ratio(c, pl->eff.max_loss), pl->eff.max_kill_count,
-                format_ratio(d, pl->eff.max_kill_percent), pl->eff.min_survivors, types);
+                format_ratio(d, pl->eff.max_kill_percent), pl->eff.min_survivors, disk, mem, types);
         _cleanup_free_ char *ports = format_port_list(&pl->p->protect.ports),
                             *units = format_strv(&pl->p->protect.units),
                             *comms = format_strv(&pl->p->protect.comms),

@@ -77,6 +77,17 @@ struct json_object *plan_json(const struct plan *pl, struct diags *d) {
         json_add(l, "max_kill_count", json_object_new_int64(pl->eff.max_kill_count));
         json_add_number(l, "max_kill_percent", percent(pl->eff.max_kill_percent));
         json_add(l, "min_survivors", json_object_new_int64(pl->eff.min_survivors));
+        const struct reserve *rv[2] = {&pl->eff.min_free_disk, &pl->eff.min_free_memory};
+        static const char *const rk[2] = {"min_free_disk", "min_free_memory"};
+        for (int k = 0; k < 2; k++) {
+                struct json_object *r = json_object_new_object();
+                json_add(l, rk[k], r);
+                json_add(r, "bytes", rv[k]->is_share ? NULL : json_object_new_int64((int64_t)rv[k]->bytes));
+                if (rv[k]->is_share)
+                        json_add_number(r, "percent", percent(rv[k]->share));
+                else
+                        json_add(r, "percent", NULL);
+        }
         json_add(l, "allowed_types", a = json_object_new_array());
         for (size_t t = 0; t < n_fault_kinds; t++)
                 if (pl->eff.allowed_types & FAULT_MASK(t))

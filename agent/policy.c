@@ -67,6 +67,10 @@ struct policy *policy_new_default(void) {
                 .max_kill_count = 10,
                 .max_kill_percent = RATIO_ONE / 2,
                 .min_survivors = 1,
+                /* disk-fill and stress leave this much for the host's own
+                 * work (and for the revert: an unlink needs no space). */
+                .min_free_disk = {.share = RATIO_ONE / 20, .is_share = true},
+                .min_free_memory = {.share = RATIO_ONE / 10, .is_share = true},
                 .allowed_types = fault_types_all(),
         };
         p->protect.hdr.kind = POL_PROTECT;
@@ -166,7 +170,7 @@ static void src_policy(struct limit_src *w, const struct policy *p, const char *
 
 static const char *const limit_keys[_LIMIT_MAX] = {
         "max_duration", "max_delay", "max_loss", "max_kill_count", "max_kill_percent", "min_survivors",
-        "allowed_types",
+        "min_free_disk", "min_free_memory", "allowed_types",
 };
 
 static void types_to_string(uint32_t mask, char *buf, size_t len) {
@@ -179,6 +183,21 @@ static void types_to_string(uint32_t mask, char *buf, size_t len) {
                 snprintf(buf, len, "(none)");
 }
 
+static void reserve_value(const struct reserve *r, char buf[static FORMAT_MAX]) {
+        if (r->is_share)
+                format_ratio(buf, r->share);
+        else
+                snprintf(buf, FORMAT_MAX, "%lluB", (unsigned long long)r->bytes);
+}
+
+/* A reserve kept less than b's: in different units (bytes, a share) they
+ * cannot be compared without the host, so that is refused as looser. */
+static bool reserve_looser(const struct reserve *a, const struct reserve *b) {
+        if (a->is_share != b->is_share)
+                return true;
+        return a->is_share ? a->share < b->share : a->bytes < b->bytes;
+}
+
 /* A value of one limit as text. */
 static void limit_value(const struct limits *l, int which, char buf[static FORMAT_MAX]) {
         switch (which) {
@@ -188,6 +207,8 @@ static void limit_value(const struct limits *l, int which, char buf[static FORMA
         case LIMIT_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
         case LIMIT_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
         case LIMIT_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
+        case LIMIT_FREE_DISK: reserve_value(&l->min_free_disk, buf); break;
+        case LIMIT_FREE_MEMORY: reserve_value(&l->min_free_memory, buf); break;
         default: types_to_string(l->allowed_types, buf, FORMAT_MAX); break;
         }
 }
@@ -201,6 +222,8 @@ static bool looser(const struct limits *a, const struct limits *b, int which) {
         case LIMIT_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
         case LIMIT_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
         case LIMIT_SURVIVORS: return a->min_survivors < b->min_survivors;
+        case LIMIT_FREE_DISK: return reserve_looser(&a->min_free_disk, &b->min_free_disk);
+        case LIMIT_FREE_MEMORY: return reserve_looser(&a->min_free_memory, &b->min_free_memory);
         default: return (a->allowed_types & ~b->allowed_types) != 0;
         }
 }
@@ -213,6 +236,8 @@ static void take(struct limits *eff, const struct limits *from, int which) {
         case LIMIT_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
         case LIMIT_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
         case LIMIT_SURVIVORS: eff->min_survivors = from->min_survivors; break;
+        case LIMIT_FREE_DISK: eff->min_free_disk = from->min_free_disk; break;
+        case LIMIT_FREE_MEMORY: eff->min_free_memory = from->min_free_memory; break;
         default: eff->allowed_types = from->allowed_types; break;
         }
 }
@@ -255,9 +280,15 @@ void policy_check(const struct policy *p, const struct scenario *s, struct limit
                 if (looser(&s->limits, &p->limits, i)) {
                         limit_value(&s->limits, i, a);
                         limit_value(&p->limits, i, b);
+                        bool units = (i == LIMIT_FREE_DISK &&
+                                      s->limits.min_free_disk.is_share != p->limits.min_free_disk.is_share) ||
+                                     (i == LIMIT_FREE_MEMORY &&
+                                      s->limits.min_free_memory.is_share != p->limits.min_free_memory.is_share);
                         diag_error(d, s->file, line, "%s = %s would loosen %s (%s = %s); a scenario's "
-                                   "[limits] may only tighten the host policy", limit_keys[i], a,
-                                   src[i].where, limit_keys[i], b);
+                                   "[limits] may only tighten the host policy%s", limit_keys[i], a,
+                                   src[i].where, limit_keys[i], b,
+                                   units ? " (a size and a percentage cannot be compared before the run: write it "
+                                           "in the policy's unit)" : "");
                         continue;
                 }
                 take(&eff, &s->limits, i);

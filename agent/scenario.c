@@ -60,6 +60,20 @@ int parse_fault_types(const char *value, void *field, char *err) {
         return 0;
 }
 
+int parse_reserve(const char *value, void *field, char *err) {
+        struct reserve r = {0};
+        int q = strchr(value, '%') ? parse_ratio(value, &r.share, err) : parse_size(value, &r.bytes, err);
+        if (q < 0)
+                return q;
+        r.is_share = strchr(value, '%') != NULL;
+        *(struct reserve *)field = r;
+        return 0;
+}
+
+uint64_t reserve_bytes(const struct reserve *r, uint64_t total) {
+        return r->is_share ? (uint64_t)((unsigned __int128)total * r->share / RATIO_ONE) : r->bytes;
+}
+
 /* Keyword parsers: a word from a fixed list into an int. */
 #define DEFINE_WORD_PARSER(fn, what, ...)                                                          \
         static int fn(const char *value, void *field, char *err) {                                \
@@ -153,6 +167,13 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "riops", parse_uint32, offsetof(struct fault, riops), K, "count"},
         {SEC_FAULT, "wiops", parse_uint32, offsetof(struct fault, wiops), K, "count"},
         {SEC_FAULT, "limit", parse_uint32, offsetof(struct fault, limit), K, "count"},
+        {SEC_FAULT, "size", parse_size, offsetof(struct fault, size), K, "size"},
+        {SEC_FAULT, "cpu", parse_uint32, offsetof(struct fault, cpu), K, "count"},
+        {SEC_FAULT, "cpu_load", parse_ratio, offsetof(struct fault, cpu_load), K, "percentage"},
+        {SEC_FAULT, "vm", parse_uint32, offsetof(struct fault, vm), K, "count"},
+        {SEC_FAULT, "vm_bytes", parse_size, offsetof(struct fault, vm_bytes), K, "size"},
+        {SEC_FAULT, "io", parse_uint32, offsetof(struct fault, io), K, "count"},
+        {SEC_FAULT, "backoff_psi", parse_ratio, offsetof(struct fault, backoff_psi), K, "percentage"},
 
         {SEC_SLO, "probe", parse_probe, offsetof(struct slo, probe), 0, "http|exec|prometheus|psi"},
         {SEC_SLO, "url", parse_url, offsetof(struct slo, url), P(HTTP) | P(PROMETHEUS), "URL"},

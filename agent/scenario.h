@@ -26,6 +26,17 @@ enum probe_kind { PROBE_NONE, PROBE_HTTP, PROBE_EXEC, PROBE_PROMETHEUS, PROBE_PS
 enum psi_resource { PSI_NONE, PSI_CPU, PSI_MEMORY, PSI_IO };
 enum psi_kind { PSI_SOME, PSI_FULL };
 
+/* What must stay free (min_free_disk, min_free_memory): bytes, or a share
+ * of the whole when is_share (min_free_disk = 10%: of the filesystem). */
+struct reserve {
+        uint64_t bytes;
+        ratio_t share;
+        uint32_t is_share; /* a bool, a whole word: no padding in struct limits */
+};
+/* The reserve's bytes out of a whole of total bytes. */
+uint64_t reserve_bytes(const struct reserve *r, uint64_t total);
+int parse_reserve(const char *value, void *field /* struct reserve */, char *err);
+
 /* Ceilings: in the host policy and, only tighter, in a scenario's [limits]. */
 struct limits {
         struct conf_obj hdr;
@@ -35,6 +46,8 @@ struct limits {
         uint32_t max_kill_count;
         ratio_t max_kill_percent;
         uint32_t min_survivors;
+        struct reserve min_free_disk;   /* disk-fill: what its filesystem keeps free */
+        struct reserve min_free_memory; /* stress: MemAvailable kept */
         uint32_t allowed_types; /* FAULT_MASK bits */
 };
 
@@ -46,6 +59,8 @@ enum limit_key {
         LIMIT_KILL_COUNT,
         LIMIT_KILL_PERCENT,
         LIMIT_SURVIVORS,
+        LIMIT_FREE_DISK,
+        LIMIT_FREE_MEMORY,
         LIMIT_TYPES,
         _LIMIT_MAX
 };
@@ -110,6 +125,13 @@ struct fault {
         uint64_t rbps, wbps; /* io: bytes a second */
         uint32_t riops, wiops;
         uint32_t limit;      /* pids: pids.max */
+        /* disk-fill (path: the directory; percent: of the filesystem used) */
+        uint64_t size;
+        /* stress: stress-ng's workers */
+        uint32_t cpu, vm, io;
+        ratio_t cpu_load;
+        uint64_t vm_bytes;   /* each vm worker's */
+        ratio_t backoff_psi; /* memory PSI full avg10 at which its workers stop */
 };
 
 struct slo {
@@ -197,4 +219,6 @@ int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *
         {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count"},        \
         {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage"}, \
         {kind, "min_survivors", parse_uint32, offsetof(type, min_survivors), 0, "count"},          \
+        {kind, "min_free_disk", parse_reserve, offsetof(type, min_free_disk), 0, "size or percentage"}, \
+        {kind, "min_free_memory", parse_reserve, offsetof(type, min_free_memory), 0, "size or percentage"}, \
         {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of types"}

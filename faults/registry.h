@@ -24,7 +24,9 @@
         X(CPU, cpu)                    \
         X(MEMORY, memory)              \
         X(IO, io)                      \
-        X(PIDS, pids)
+        X(PIDS, pids)                  \
+        X(DISK_FILL, disk_fill)        \
+        X(STRESS, stress)
 
 /* FAULT_LATENCY, ...: for faults/ alone (and the run loop until it asks
  * the kinds instead): code outside faults/ names no kind. */

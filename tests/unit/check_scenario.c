@@ -187,9 +187,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids, disk-fill, stress\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids, disk-fill, stress\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -431,6 +431,45 @@ START_TEST(test_cgroup_rules) {
 }
 END_TEST
 
+/* disk-fill: a directory, exactly one of percent or size, no target. */
+START_TEST(test_disk_fill_rules) {
+        expect_exact(HEAD "[fault f]\ntype = disk-fill\npercent = 90%\n",
+                     "t.ini:4: fault 'f' (type = disk-fill) needs 'path' (the directory whose filesystem it fills, e.g. /var/tmp)\n");
+        expect_exact(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\n",
+                     "t.ini:4: fault 'f' (type = disk-fill) needs exactly one of 'percent' (the share of the filesystem "
+                     "used at the end, e.g. 90%) or 'size' (bytes to allocate, e.g. 1G)\n");
+        expect_exact(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\npercent = 0%\n",
+                     "t.ini:7: percent = 0% fills nothing; use 1% to 100%\n");
+        expect(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\nsize = 1G\ndevice = 8:0\n",
+               "t.ini:8: 'device' does not apply to type = disk-fill; keys for disk-fill: type, start, duration, percent, target, path, size\n");
+        struct scenario *s = parse_ok(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\nsize = 1G\n");
+        ck_assert_uint_eq(s->faults[0]->size, 1ULL << 30);
+        ck_assert_str_eq(s->faults[0]->path, "/var/tmp");
+        scenario_free(s);
+}
+END_TEST
+
+/* stress: workers, their keys' pairs, no target. */
+START_TEST(test_stress_rules) {
+        expect_exact(HEAD "[fault s]\ntype = stress\ncpu_load = 50%\n",
+                     "t.ini:4: fault 's' (type = stress) needs at least one of cpu, vm, io (stress-ng workers, e.g. cpu = 2)\n"
+                     "t.ini:6: cpu_load needs cpu workers (cpu = N)\n");
+        expect_exact(HEAD "[fault s]\ntype = stress\nvm = 1\n",
+                     "t.ini:4: fault 's' (type = stress) needs 'vm_bytes' (the memory each vm worker keeps touching, e.g. 256M)\n");
+        expect_exact(HEAD "[fault s]\ntype = stress\nvm = 1\nvm_bytes = 1M\n",
+                     "t.ini:7: vm_bytes = 1048576B is below 4M; use 4M or more\n");
+        expect_exact(HEAD "[fault s]\ntype = stress\ncpu = 5000\nbackoff_psi = 0%\n",
+                     "t.ini:6: cpu = 5000 workers is too many; use 0 to 1024\n"
+                     "t.ini:7: backoff_psi = 0% would stop the workers at once; use 1% to 100% (memory PSI full avg10)\n");
+        struct scenario *s = parse_ok(HEAD "[fault s]\ntype = stress\ncpu = 2\ncpu_load = 50%\nvm = 1\nvm_bytes = 256M\nio = 1\n");
+        ck_assert_uint_eq(s->faults[0]->cpu, 2);
+        ck_assert_uint_eq(s->faults[0]->cpu_load, RATIO_ONE / 2);
+        ck_assert_uint_eq(s->faults[0]->vm_bytes, 256ULL << 20);
+        ck_assert_uint_eq(s->faults[0]->io, 1);
+        scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_slo_rules) {
         expect_exact(HEAD "[slo s]\nurl = http://x/\n",
                      "t.ini:4: slo 's' has no probe; set probe = http | exec | prometheus | psi\n");
@@ -664,6 +703,8 @@ int main(void) {
         tcase_add_test(tc, test_fuzz_crashes);
         tcase_add_test(tc, test_examples_validate);
         tcase_add_test(tc, test_bounds);
+        tcase_add_test(tc, test_disk_fill_rules);
+        tcase_add_test(tc, test_stress_rules);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
