@@ -31,6 +31,8 @@ struct jentry_kind {
  * starts with it. */
 struct fault_kind {
         const char *name; /* type = NAME */
+        /* What it does, in one line, for the manual (packaging/man/gen-man.c). */
+        const char *summary;
         /* The [fault] keys it takes beyond type, start, duration and target
          * (the keys of agent/scenario.c's table marked FAULT_KEY_OF_KIND);
          * NULL-terminated. */

@@ -185,11 +185,18 @@ void fault_require(struct scenario *s, const struct fault *f, const char *key, c
 
 /* Shared with the policy file. */
 int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *err);
-#define LIMIT_KEYS(kind, type)                                                                      \
-        {kind, "max_duration", parse_duration, offsetof(type, max_duration), 0, "duration"},       \
-        {kind, "max_delay", parse_duration, offsetof(type, max_delay), 0, "duration"},             \
-        {kind, "max_loss", parse_ratio, offsetof(type, max_loss), 0, "percentage"},                \
-        {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count"},        \
-        {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage"}, \
-        {kind, "min_survivors", parse_uint32, offsetof(type, min_survivors), 0, "count"},          \
-        {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of types"}
+#define LIMIT_KEYS(kind, type)                                                                                            \
+        {kind, "max_duration", parse_duration, offsetof(type, max_duration), 0, "duration", "1h",                         \
+         "longest scenario duration"},                                                                                    \
+        {kind, "max_delay", parse_duration, offsetof(type, max_delay), 0, "duration", "5s",                               \
+         "largest added delay (delay + jitter), network or system call"},                                                 \
+        {kind, "max_loss", parse_ratio, offsetof(type, max_loss), 0, "percentage", "50%",                                 \
+         "largest share of packets lost or corrupted"},                                                                   \
+        {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count", "10",                          \
+         "most processes killed per strike"},                                                                             \
+        {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage", "50%",                 \
+         "largest share of a target's processes killed per strike"},                                                      \
+        {kind, "min_survivors", parse_uint32, offsetof(type, min_survivors), 0, "count", "1",                             \
+         "fewest eligible processes of a target each strike leaves alive"},                                               \
+        {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of fault types", "every type", \
+         "the fault types scenarios may use"}

@@ -47,7 +47,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops corrupt_ops = {
-        .kind = {.name = "corrupt", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "corrupt", .summary = "flips one bit in a share of matching packets (netem)",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

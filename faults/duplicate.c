@@ -36,7 +36,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops duplicate_ops = {
-        .kind = {.name = "duplicate", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "duplicate", .summary = "sends a share of matching packets twice (netem)",
+                 .keys = keys, .check = check, .entries = entries},
         .probe = net_probe_netem,
         .describe = describe,
         .apply = apply,

@@ -54,7 +54,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 static const struct jentry_kind entries[] = {{NULL}};
 
 const struct fault_ops kill_ops = {
-        .kind = {.name = "kill", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "kill", .summary = "signals a target's processes, once or every interval",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .describe = describe,
         .reverted = process_kill_reverted,

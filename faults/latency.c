@@ -66,7 +66,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops latency_ops = {
-        .kind = {.name = "latency", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "latency", .summary = "delays matching packets (netem on a sabot-owned ifb device)",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

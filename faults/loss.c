@@ -93,7 +93,8 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
 }
 
 const struct fault_ops loss_ops = {
-        .kind = {.name = "loss", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "loss", .summary = "drops a share of matching packets (tc classifier, or netem with burst)",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = probe,
         .describe = describe,

@@ -32,7 +32,8 @@ static const struct jentry_kind entries[] = {
 };
 
 const struct fault_ops pause_ops = {
-        .kind = {.name = "pause", .keys = keys, .check = process_check, .entries = entries},
+        .kind = {.name = "pause", .summary = "stops a target's processes for the window (SIGSTOP or cgroup.freeze)",
+                 .keys = keys, .check = process_check, .entries = entries},
         .describe = describe,
         .reverted = process_pause_reverted,
         .progress = process_pause_progress,

@@ -56,7 +56,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops reorder_ops = {
-        .kind = {.name = "reorder", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "reorder", .summary = "sends a share of matching packets at once, ahead of those held for delay (netem)",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

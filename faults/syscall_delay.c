@@ -43,7 +43,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 static const struct jentry_kind entries[] = {{NULL}};
 
 const struct fault_ops syscall_delay_ops = {
-        .kind = {.name = "syscall-delay", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "syscall-delay", .summary = "holds a launched target's system calls before they proceed (seccomp)",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .describe = describe,
         SYSCALL_OPS,

@@ -43,8 +43,8 @@ if [ "${1:-}" = "--test" ]; then
 	# of its own; prometheus: promtool checks the metrics files; dpkg-dev,
 	# debhelper, lintian: make deb and its check; ansible-lint: the
 	# playbooks' check; strace: the units' syscall filter against what
-	# sabot calls (test_units.sh).
-	pkgs="$pkgs check systemd iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint strace"
+	# sabot calls (test_units.sh); mandoc: the man pages' lint (test_man.sh).
+	pkgs="$pkgs check systemd iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint strace mandoc"
 fi
 
 if [ "${1:-}" = "--deb" ]; then
