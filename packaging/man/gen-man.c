@@ -104,8 +104,9 @@ static void sentence(FILE *out, const char *s) {
         roff(out, buf);
 }
 
-static int fail(const char *what, const char *key) {
-        fprintf(stderr, "gen-man: %s '%s' has no %s in its table\n", key, what, "documentation");
+/* A table row the manual cannot be made from: the build stops, naming it. */
+static int undocumented(const char *what, const char *name, const char *fix) {
+        fprintf(stderr, "gen-man: %s '%s' is not documented: %s\n", what, name, fix);
         return -EINVAL;
 }
 
@@ -114,7 +115,7 @@ static int fail(const char *what, const char *key) {
  * once for all (the scenario's [limits]: the policy's). */
 static int key_entry(FILE *out, const struct conf_key *k, const char *extra, const char *def_override) {
         if (!k->help || !k->def || !k->desc || !*k->desc)
-                return fail(k->key, "key");
+                return undocumented("key", k->key, "give its row type and range, default and description");
         char tag[128];
         snprintf(tag, sizeof tag, "%s = ", k->key);
         macro(out, "TP", NULL);
@@ -188,7 +189,7 @@ static int fault_kinds_section(FILE *out) {
                 snprintf(title, sizeof title, "type = %s", fk->name);
                 macro(out, "SS", title, NULL);
                 if (!fk->summary)
-                        return fail(fk->name, "fault kind");
+                        return undocumented("fault kind", fk->name, "set .kind.summary in its faults/*.c");
                 sentence(out, fk->summary);
                 if (!fk->keys || !fk->keys[0]) {
                         roff(out, "It takes no keys beyond those of every fault.");
@@ -229,7 +230,7 @@ static void option_entry(FILE *out, const struct option_def *d, const char *comm
         sentence(out, d->help);
         if (commands_with) {
                 char with[300];
-                snprintf(with, sizeof with, "Of %s.", commands_with);
+                snprintf(with, sizeof with, "Taken by %s.", commands_with);
                 roff(out, with);
         }
         end_line(out);
@@ -241,7 +242,7 @@ static void options_section(FILE *out) {
         for (const struct option_def *const *p = global_options; *p; p++)
                 option_entry(out, *p, NULL);
         for (const struct option_def *const *p = main_options; *p; p++)
-                option_entry(out, *p, "sabot alone, before any command");
+                option_entry(out, *p, "sabot alone, before a command");
         macro(out, "SS", "Options of the commands", NULL);
         /* Each option once, with the commands that take it. */
         const struct option_def *seen[64];
