@@ -110,21 +110,32 @@ static int undocumented(const char *what, const char *name, const char *fix) {
         return -EINVAL;
 }
 
+static int key_entry_as(FILE *out, const struct conf_key *k, const char *extra, const char *def_override,
+                        const struct fault_key_doc *own);
+
 /* One key: tag "key = type", then what it does, its default and where it
  * applies (extra, or NULL). def_override: the section's defaults, said
  * once for all (the scenario's [limits]: the policy's). */
 static int key_entry(FILE *out, const struct conf_key *k, const char *extra, const char *def_override) {
-        if (!k->help || !k->def || !k->desc || !*k->desc)
+        return key_entry_as(out, k, extra, def_override, NULL);
+}
+
+/* The same, in a kind's own words where it has them (fault_kind.key_docs). */
+static int key_entry_as(FILE *out, const struct conf_key *k, const char *extra, const char *def_override,
+                        const struct fault_key_doc *own) {
+        const char *def = own && own->def ? own->def : def_override ? def_override : k->def;
+        const char *desc = own && own->desc ? own->desc : k->desc;
+        if (!k->help || !def || !desc || !*desc)
                 return undocumented("key", k->key, "give its row type and range, default and description");
         char tag[128];
         snprintf(tag, sizeof tag, "%s = ", k->key);
         macro(out, "TP", NULL);
         macro(out, "BI", tag, k->help, NULL);
-        sentence(out, k->desc);
+        sentence(out, desc);
         roff(out, "Default:");
-        char def[256];
-        snprintf(def, sizeof def, "%s.", def_override ? def_override : k->def);
-        roff(out, def);
+        char d[256];
+        snprintf(d, sizeof d, "%s.", def);
+        roff(out, d);
         if (extra)
                 roff(out, extra);
         end_line(out);
@@ -204,7 +215,11 @@ static int fault_kinds_section(FILE *out) {
                                         fk->name, *p);
                                 return -EINVAL;
                         }
-                        int r = key_entry(out, k, NULL, NULL);
+                        const struct fault_key_doc *own = NULL;
+                        for (const struct fault_key_doc *o = fk->key_docs; o && o->key && !own; o++)
+                                if (streq(o->key, *p))
+                                        own = o;
+                        int r = key_entry_as(out, k, NULL, NULL, own);
                         if (r < 0)
                                 return r;
                 }

@@ -29,6 +29,14 @@ START_TEST(test_every_kind_summarized) {
                         ck_assert_msg(scenario_spec.keys[i].only & FAULT_KEY_OF_KIND,
                                       "kind %s lists '%s', which every kind takes", fk->name, *p);
                 }
+                for (const struct fault_key_doc *o = fk->key_docs; o && o->key; o++) {
+                        bool takes = false;
+                        for (const char *const *p = fk->keys; p && *p; p++)
+                                takes |= streq(*p, o->key);
+                        ck_assert_msg(takes, "kind %s documents '%s', which it does not take", fk->name, o->key);
+                        ck_assert_msg(said(o->def) && said(o->desc), "kind %s: '%s' without a default or description",
+                                      fk->name, o->key);
+                }
         }
 }
 END_TEST
