@@ -12,10 +12,16 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/sabot
+# What the man pages add to the documents they name (.gz where the
+# package compresses them).
+MAN_DOC_SUFFIX ?=
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
 B := build
+MAN_PAGES := $(B)/man/sabot.8 $(B)/man/sabot-scenario.5 $(B)/man/sabot-policy.5
 CC := gcc
 CLANG ?= clang
 # Resolved when first used, after the dependencies are installed.
@@ -61,9 +67,9 @@ VM_TESTS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.
 # the library whole, since the kinds (faults/) check their own sections.
 FUZZ_SRCS := $(LIB_SRCS)
 
-.PHONY: all deps test-deps check check-unit check-integration check-hostile check-vm bench fuzz demo install deb clean
+.PHONY: all deps test-deps check check-unit check-integration check-hostile check-vm bench fuzz demo install deb clean man
 
-all: $(B)/sabot
+all: $(B)/sabot $(MAN_PAGES)
 
 # Dependencies are installed by the build itself (apt-get, as root).
 $(B)/.deps: packaging/build-deps.sh
@@ -130,7 +136,7 @@ check:
 check-unit: $(UNIT_TESTS)
 	$(Q)sh tests/run-unit.sh $(UNIT_TESTS)
 
-check-integration: $(B)/asan/sabot $(B)/sabot $(B)/sabot-demo $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
+check-integration: $(B)/asan/sabot $(B)/sabot $(B)/sabot-demo $(B)/gen-man $(MAN_PAGES) $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
 
 # Every promise tried as an attacker or an unlucky host would (tests/hostile/).
@@ -188,6 +194,35 @@ fuzz: $(B)/fuzz/fuzz_conf
 	$(B)/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) -timeout=5 -dict=tests/fuzz/conf.dict \
 		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus
 
+# Man pages: hand-written templates (packaging/man/*.in) whose tables
+# gen-man fills from the code's own key, kind and option tables. The .TH
+# date is SOURCE_DATE_EPOCH's, else debian/changelog's latest entry's, so
+# that a build is reproducible.
+MAN_DATE = $(shell date -u -d "@$${SOURCE_DATE_EPOCH:-$$(date -d "$$(sed -n 's/^ -- .*>  *//p' \
+	packaging/debian/changelog | head -n 1)" +%s)}" +%Y-%m-%d)
+
+$(B)/gen-man: packaging/man/gen-man.c agent/main.c $(OBJS)
+	$(msg) CC $@
+	$(Q)$(CC) $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS) $(LDFLAGS)
+
+# What the pages are made with, rewritten only when it changes (a make
+# install with another PREFIX remakes them).
+MAN_VARS = $(VERSION) $(MAN_DATE) $(DATADIR) $(DOCDIR) $(MAN_DOC_SUFFIX)
+$(B)/man/.vars: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(MAN_VARS)' | cmp -s - $@ || echo '$(MAN_VARS)' > $@
+.PHONY: FORCE
+
+$(B)/man/%: packaging/man/%.in $(B)/gen-man $(B)/man/.vars
+	$(msg) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(B)/gen-man $< > $@.tmp
+	$(Q)sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@GZ@|$(MAN_DOC_SUFFIX)|g' $@.tmp > $@
+	$(Q)rm -f $@.tmp
+
+man: $(MAN_PAGES)
+
 # The README's first command: sabot's main job on the built-in demo target,
 # in a throwaway sandbox of network namespaces (scenarios/demo/demo.sh).
 $(B)/sabot-demo: scenarios/demo/sabot-demo.c | $(B)/.deps
@@ -205,8 +240,11 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # journald's message catalog (systemd's package trigger runs journalctl --update-catalog).
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 
-install: $(B)/sabot
+install: $(B)/sabot $(MAN_PAGES)
 	install -D -m 0755 $(B)/sabot $(DESTDIR)$(SBINDIR)/sabot
+	install -D -m 0644 $(B)/man/sabot.8 $(DESTDIR)$(MANDIR)/man8/sabot.8
+	install -D -m 0644 $(B)/man/sabot-scenario.5 $(DESTDIR)$(MANDIR)/man5/sabot-scenario.5
+	install -D -m 0644 $(B)/man/sabot-policy.5 $(DESTDIR)$(MANDIR)/man5/sabot-policy.5
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \

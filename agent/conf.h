@@ -30,7 +30,12 @@ struct conf_key {
         value_parser_t parse;
         size_t offset; /* of the field inside the section object */
         uint32_t only; /* owner-defined mask (e.g. fault types); 0 = always */
-        const char *help; /* short "type, unit, range" for documentation */
+        /* For the manual (packaging/man/gen-man.c) and messages: the
+         * value's type and range, its default ("required" if none), what
+         * it does, in one line. */
+        const char *help;
+        const char *def;
+        const char *desc;
 };
 
 struct conf_spec {

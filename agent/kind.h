@@ -27,14 +27,27 @@ struct jentry_kind {
         bool netns; /* lives in the network namespace e->netns names */
 };
 
+/* What one of a kind's keys means for it, where the key table's words
+ * (shared by every kind that takes the key) say too little: the manual
+ * prints these under the kind. NULL: the table's. */
+struct fault_key_doc {
+        const char *key;
+        const char *def;
+        const char *desc;
+};
+
 /* The model's half of a fault kind: struct fault_ops (faults/fault.h)
  * starts with it. */
 struct fault_kind {
         const char *name; /* type = NAME */
+        /* What it does, in one line, for the manual (packaging/man/gen-man.c). */
+        const char *summary;
         /* The [fault] keys it takes beyond type, start, duration and target
          * (the keys of agent/scenario.c's table marked FAULT_KEY_OF_KIND);
          * NULL-terminated. */
         const char *const *keys;
+        /* Its own words for some of them, ended by {NULL}; may be NULL. */
+        const struct fault_key_doc *key_docs;
         /* Its share of checking a section, after its keys and window were
          * checked and its target looked up (f->target_index, -1 if none or
          * not found); problems go to d with the section's lines. */

@@ -255,6 +255,8 @@ static int cmd_plan(int argc, char **argv) {
         }
         _cleanup_(plan_freep) struct plan *pl = NULL;
         int r = plan_build(s, p, &eff, &pl, &d);
+        if (r >= 0)
+                r = plan_probe(pl, &d); /* what this host cannot do: a run would exit 6 */
         if (r < 0) {
                 diags_print(&d, stderr);
                 diags_free(&d);
@@ -367,7 +369,8 @@ static const struct command commands[] = {
          "the effective limits, and prints every fault with its window, matches and the kernel\n"
          "objects it would create. A target that matches nothing is flagged. Checks what 'validate'\n"
          "cannot (it may run elsewhere): interfaces in this network namespace, exec programs,\n"
-         "pidfiles. FILE - reads the scenario from standard input.",
+         "pidfiles. A fault this host cannot inject (its kind's probe, as a run asks it) is marked,\n"
+         "with why: a run would exit 6. FILE - reads the scenario from standard input.",
          "0 planned, 2 invalid, over policy or impossible on this host.", OPTIONS(&opt_json), 1, 1,
          "plan: give exactly one scenario file; usage: sabot plan FILE", cmd_plan},
         {"run", "FILE", "Run a scenario: inject its faults on schedule, revert them, report.",

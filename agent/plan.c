@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <limits.h>
+#include <bpf/bpf.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../faults/fault.h"
 #include "host.h"
@@ -77,6 +79,82 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
         return 0;
 }
 
+int plan_fault_probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+        const struct fault_ops *ops = fault_ops_get(f->type);
+        if (!ops) {
+                snprintf(why, len, "this version of sabot cannot inject %s faults yet; remove the fault or run a "
+                         "version that can (see 'sabot --version')", fault_type_to_string(f->type));
+                return -EOPNOTSUPP;
+        }
+        if (!ops->probe)
+                return 0;
+        int r = ops->probe(s, f, why, len);
+        return r < 0 ? r : 0;
+}
+
+/* The newest BPF program id now (ids only grow), 0 if none or unreadable. */
+static uint32_t bpf_prog_id_last(void) {
+        uint32_t id = 0, next;
+        while (bpf_prog_get_next_id(id, &next) == 0)
+                id = next;
+        return id;
+}
+
+/* How many of sabot's BPF programs newer than id are loaded. */
+static unsigned bpf_sabot_progs_after(uint32_t id) {
+        unsigned n = 0;
+        for (uint32_t next; bpf_prog_get_next_id(id, &next) == 0; id = next) {
+                int fd = bpf_prog_get_fd_by_id(next);
+                if (fd < 0)
+                        continue;
+                struct bpf_prog_info info = {0};
+                uint32_t len = sizeof info;
+                if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strncmp(info.name, "sabot", 5) == 0)
+                        n++;
+                close(fd);
+        }
+        return n;
+}
+
+/* The probes try the mechanisms in a network namespace of their own,
+ * which the kernel tears down a little after its last process exits,
+ * detaching what was attached there: until then their programs are still
+ * loaded. plan touches nothing, so it waits for them (at most 3 s; a
+ * program another run loaded meanwhile only makes it wait that long). */
+static void wait_probes_gone(uint32_t before) {
+        for (int i = 0; i < 150 && bpf_sabot_progs_after(before) > 0; i++)
+                (void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+}
+
+int plan_probe(struct plan *pl, struct diags *d) {
+        const struct scenario *s = pl->s;
+        /* The probes try the mechanisms (network ones in a namespace of
+         * their own), which takes root, as a run does: without it they
+         * would only say that. */
+        if (s->n_faults && geteuid() != 0) {
+                diag_note(d, s->file, 0, "what this host's kernel supports is not checked without root (a run "
+                          "checks it before touching anything; 'sabot doctor' as root tells)");
+                return 0;
+        }
+        uint32_t before = bpf_prog_id_last();
+        for (size_t i = 0; i < s->n_faults; i++) {
+                const struct fault *f = s->faults[i];
+                char why[512] = "";
+                if (plan_fault_probe(s, f, why, sizeof why) >= 0)
+                        continue;
+                free(pl->faults[i].unsupported);
+                pl->faults[i].unsupported = strdup(why[0] ? why : "not supported here");
+                if (!pl->faults[i].unsupported)
+                        return -ENOMEM;
+                diag_warning(d, s->file, conf_line(&scenario_spec, &f->hdr, "type"),
+                             "fault '%s': type = %s is not supported here: %s; a run would exit 6 (with "
+                             "--skip-unsupported it leaves the fault out)", f->hdr.name,
+                             fault_type_to_string(f->type), pl->faults[i].unsupported);
+        }
+        wait_probes_gone(before);
+        return 0;
+}
+
 static void print_pids(FILE *out, const pid_t *v, size_t n) {
         const size_t show = 12;
         for (size_t i = 0; i < n && i < show; i++) {
@@ -86,6 +164,13 @@ static void print_pids(FILE *out, const pid_t *v, size_t n) {
         }
         if (n > show)
                 fprintf(out, ", … %zu more", n - show);
+}
+
+/* The plan's mark on a fault this host cannot inject. */
+static void print_unsupported(FILE *out, const struct resolved_fault *rf) {
+        if (rf->unsupported)
+                fprintf(out, "      ! not supported here: %s; run would exit 6 (--skip-unsupported leaves it out)\n",
+                        rf->unsupported);
 }
 
 static void print_window(FILE *out, const struct scenario *s, const struct fault *f) {
@@ -184,6 +269,7 @@ void plan_print(const struct plan *pl, FILE *out) {
                 print_window(out, s, f);
                 fputc('\n', out);
                 fault_ops_get(f->type)->describe(out, pl, i);
+                print_unsupported(out, &pl->faults[i]);
         }
 
         if (s->n_slos) {
@@ -218,6 +304,8 @@ void plan_free(struct plan *pl) {
         for (size_t i = 0; pl->targets && i < pl->s->n_targets; i++)
                 resolved_target_done(&pl->targets[i]);
         free(pl->targets);
+        for (size_t i = 0; pl->faults && i < pl->s->n_faults; i++)
+                free(pl->faults[i].unsupported);
         free(pl->faults);
         free(pl->cgroup_root);
         free(pl);

@@ -3,6 +3,7 @@
  * kind's own text (the lines plan_print writes under it), so that this
  * file names no fault kind. */
 #include "plan_json.h"
+#include "run.h" /* EXIT_UNSUPPORTED */
 
 static struct json_object *strv_json(const struct strv *v) {
         struct json_object *a = json_object_new_array();
@@ -54,6 +55,16 @@ static struct json_object **fault_lines(const struct plan *pl) {
                         break; /* the next section */
         }
         return v;
+}
+
+/* What this host cannot do for a fault (a run exits 6), or null. */
+static struct json_object *unsupported_json(const struct resolved_fault *rf) {
+        if (!rf->unsupported)
+                return NULL;
+        struct json_object *u = json_object_new_object();
+        json_add(u, "why", json_str(rf->unsupported));
+        json_add(u, "run_exit", json_object_new_int(EXIT_UNSUPPORTED));
+        return u;
 }
 
 struct json_object *plan_json(const struct plan *pl, struct diags *d) {
@@ -138,6 +149,7 @@ struct json_object *plan_json(const struct plan *pl, struct diags *d) {
                 json_set_inline(w);
                 json_add(o, "window_ms", w);
                 json_add(o, "plan", lines && lines[i] ? lines[i] : json_object_new_array());
+                json_add(o, "unsupported", unsupported_json(&pl->faults[i]));
         }
         free(lines);
 

@@ -13,11 +13,19 @@ static const char *const policy_kinds[_POL_MAX] = {[POL_LIMITS] = "limits", [POL
 
 static const struct conf_key policy_keys[] = {
         LIMIT_KEYS(POL_LIMITS, struct limits),
-        {POL_PROTECT, "ports", parse_port_list, offsetof(struct protect, ports), 0, "port list"},
-        {POL_PROTECT, "units", parse_unit_list, offsetof(struct protect, units), 0, "unit list"},
-        {POL_PROTECT, "comms", parse_comm_list, offsetof(struct protect, comms), 0, "name list"},
-        {POL_PROTECT, "interfaces", parse_ifname_list, offsetof(struct protect, interfaces), 0, "interface list"},
-        {POL_PROBES, "user", parse_user_name, offsetof(struct probes, user), 0, "user name"},
+        {POL_PROTECT, "ports", parse_port_list, offsetof(struct protect, ports), 0, "port list", "22",
+         "never delayed or dropped, in either direction"},
+        {POL_PROTECT, "units", parse_unit_list, offsetof(struct protect, units), 0,
+         "unit list", "ssh.service, sshd.service, systemd-journald.service",
+         "units whose processes are never touched"},
+        {POL_PROTECT, "comms", parse_comm_list, offsetof(struct protect, comms), 0,
+         "process name list", "sshd, systemd-journal",
+         "process names never touched"},
+        {POL_PROTECT, "interfaces", parse_ifname_list, offsetof(struct protect, interfaces), 0,
+         "interface list", "none",
+         "interfaces no network fault may name"},
+        {POL_PROBES, "user", parse_user_name, offsetof(struct probes, user), 0, "user name", "nobody",
+         "the unprivileged user exec SLO probes run as"},
 };
 
 struct policy_ctx {

@@ -34,13 +34,8 @@ static int preflight(struct run *r, struct diags *d) {
         size_t skipped = 0;
         for (size_t i = 0; i < r->s->n_faults; i++) {
                 const struct fault *f = r->s->faults[i];
-                const struct fault_ops *ops = fault_ops_get(f->type);
                 char why[512] = "";
-                if (!ops)
-                        snprintf(why, sizeof why, "this version of sabot cannot inject %s faults yet; "
-                                 "remove the fault or run a version that can (see 'sabot --version')",
-                                 fault_type_to_string(f->type));
-                else if (ops->probe(r->s, f, why, sizeof why) >= 0)
+                if (plan_fault_probe(r->s, f, why, sizeof why) >= 0)
                         continue;
                 unsigned line = conf_line(&scenario_spec, &f->hdr, "type");
                 if (r->o->skip_unsupported) {

@@ -26,6 +26,9 @@ struct resolved_target {
 struct resolved_fault {
         const struct fault *f;
         int ifindex;        /* 0: interface not found (network faults) */
+        /* Why this host cannot inject it (a run exits 6), from its kind's
+         * probe (plan_probe); NULL: it can, or nobody asked. */
+        char *unsupported;
 };
 
 struct plan {

@@ -20,7 +20,7 @@ enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP };
 enum distribution { DIST_NONE, DIST_UNIFORM, DIST_NORMAL, DIST_PARETO, DIST_PARETONORMAL };
 enum backend { BACKEND_AUTO, BACKEND_BPF, BACKEND_SECCOMP };
 /* dns: what a matching query gets (0: unset, nxdomain). */
-enum dns_answer { DNS_ANSWER_NONE, DNS_ANSWER_NXDOMAIN, DNS_ANSWER_SERVFAIL, DNS_ANSWER_REFUSED, DNS_ANSWER_TIMEOUT };
+enum dns_answer { DNS_ANSWER_NXDOMAIN, /* the default */ DNS_ANSWER_SERVFAIL, DNS_ANSWER_REFUSED, DNS_ANSWER_TIMEOUT };
 enum probe_kind { PROBE_NONE, PROBE_HTTP, PROBE_EXEC, PROBE_PROMETHEUS, PROBE_PSI };
 #define PROBE_MASK(p) (1U << (p))
 enum psi_resource { PSI_NONE, PSI_CPU, PSI_MEMORY, PSI_IO };
@@ -212,13 +212,22 @@ void fault_require(struct scenario *s, const struct fault *f, const char *key, c
 
 /* Shared with the policy file. */
 int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *err);
-#define LIMIT_KEYS(kind, type)                                                                      \
-        {kind, "max_duration", parse_duration, offsetof(type, max_duration), 0, "duration"},       \
-        {kind, "max_delay", parse_duration, offsetof(type, max_delay), 0, "duration"},             \
-        {kind, "max_loss", parse_ratio, offsetof(type, max_loss), 0, "percentage"},                \
-        {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count"},        \
-        {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage"}, \
-        {kind, "min_survivors", parse_uint32, offsetof(type, min_survivors), 0, "count"},          \
-        {kind, "min_free_disk", parse_reserve, offsetof(type, min_free_disk), 0, "size or percentage"}, \
-        {kind, "min_free_memory", parse_reserve, offsetof(type, min_free_memory), 0, "size or percentage"}, \
-        {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of types"}
+#define LIMIT_KEYS(kind, type)                                                                                            \
+        {kind, "max_duration", parse_duration, offsetof(type, max_duration), 0, "duration", "1h",                         \
+         "longest scenario duration"},                                                                                    \
+        {kind, "max_delay", parse_duration, offsetof(type, max_delay), 0, "duration", "5s",                               \
+         "largest added delay (delay + jitter), network or system call"},                                                 \
+        {kind, "max_loss", parse_ratio, offsetof(type, max_loss), 0, "percentage", "50%",                                 \
+         "largest share of packets lost or corrupted"},                                                                   \
+        {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count", "10",                          \
+         "most processes killed per strike"},                                                                             \
+        {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage", "50%",                 \
+         "largest share of a target's processes killed per strike"},                                                      \
+        {kind, "min_survivors", parse_uint32, offsetof(type, min_survivors), 0, "count", "1",                             \
+         "fewest eligible processes of a target each strike leaves alive"},                                               \
+        {kind, "min_free_disk", parse_reserve, offsetof(type, min_free_disk), 0, "size or percentage", "5%",                \
+         "disk-fill: free space (df's Avail) a filled filesystem keeps; a size (10G) or a share of it"},                 \
+        {kind, "min_free_memory", parse_reserve, offsetof(type, min_free_memory), 0, "size or percentage", "10%",           \
+         "stress: MemAvailable kept while memory workers run; a size (2G) or a share of MemTotal"},                      \
+        {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of fault types", "every type", \
+         "the fault types scenarios may use"}

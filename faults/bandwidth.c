@@ -6,6 +6,11 @@
 #include "net.h"
 
 static const char *const keys[] = {NET_KEYS, "rate", "delay", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"delay", "0",
+         "one-way delay on top of the pacing (a long link); at most the policy's max_delay"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
@@ -48,7 +53,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops bandwidth_ops = {
-        .kind = {.name = "bandwidth", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "bandwidth", .summary = "paces matching packets to a rate (netem)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

@@ -19,7 +19,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops blackhole_ops = {
-        .kind = {.name = "blackhole", .keys = keys, .check = net_check, .entries = entries},
+        .kind = {.name = "blackhole", .summary = "drops every matching packet",
+                 .keys = keys, .check = net_check, .entries = entries},
         .probe = net_probe_drop,
         .describe = describe,
         .progress = net_drop_progress,

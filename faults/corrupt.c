@@ -6,6 +6,11 @@
 #include "net.h"
 
 static const char *const keys[] = {NET_KEYS, "percent", "correlation", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"percent", "required",
+         "share of matching packets with one bit flipped; at most the policy's max_loss (receivers drop what fails its checksum)"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
@@ -47,7 +52,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops corrupt_ops = {
-        .kind = {.name = "corrupt", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "corrupt", .summary = "flips one bit in a share of matching packets (netem)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

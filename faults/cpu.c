@@ -55,7 +55,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) { return cgroup_appl
 static const struct jentry_kind entries[] = {CGROUP_ENTRY_FILE, {NULL}};
 
 const struct fault_ops cpu_ops = {
-        .kind = {.name = "cpu", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "cpu", .summary = "lowers cpu.max of the target's cgroup",
+                 .keys = keys, .check = check, .entries = entries},
         .probe = probe,
         .describe = describe,
         .apply = apply,

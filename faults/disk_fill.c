@@ -23,6 +23,13 @@
 
 static const char *const keys[] = {"path", "percent", "size", NULL};
 
+static const struct fault_key_doc key_docs[] = {
+        {"path", "required", "the directory (not a link to one) whose filesystem is filled"},
+        {"percent", "none",
+         "fill until this share of the filesystem is used; one of percent and size; never past the policy's min_free_disk"},
+        {NULL},
+};
+
 #define FILL_PREFIX ".sabot-fill-"
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
@@ -322,7 +329,8 @@ static const struct fault_backend backend = {.title = "disk fill", .doctor = doc
 static const struct jentry_kind entries[] = {{"disk-fill", revert, describe_entry, false}, {NULL}};
 
 const struct fault_ops disk_fill_ops = {
-        .kind = {.name = "disk-fill", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "disk-fill", .summary = "fills a directory's filesystem with a sabot-named file for the window",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .backend = &backend,
         .probe = probe,

@@ -18,8 +18,18 @@
 
 static const char *const keys[] = {"interface", "direction", "dst", "dport", "answer", "domains", "percent", NULL};
 
+static const struct fault_key_doc key_docs[] = {
+        {"interface", "required",
+         "the interface the queries leave by (lo for a resolver on this host, such as systemd-resolved's 127.0.0.53)"},
+        {"direction", "egress", "egress only: the queries this host sends; ingress is an error"},
+        {"percent", "100%", "share of matching queries that get the answer; the others reach the resolver as before"},
+        {"dst", "any", "only queries to these resolvers"},
+        {"dport", "53", "the resolvers' port"},
+        {NULL},
+};
+
 static const char *const answer_names[] = {
-        [DNS_ANSWER_NONE] = "NXDOMAIN", [DNS_ANSWER_NXDOMAIN] = "NXDOMAIN", [DNS_ANSWER_SERVFAIL] = "SERVFAIL",
+        [DNS_ANSWER_NXDOMAIN] = "NXDOMAIN", [DNS_ANSWER_SERVFAIL] = "SERVFAIL",
         [DNS_ANSWER_REFUSED] = "REFUSED", [DNS_ANSWER_TIMEOUT] = "timeout"};
 
 static uint32_t answer_rcode(int a) {
@@ -255,7 +265,8 @@ static void finish(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops dns_ops = {
-        .kind = {.name = "dns", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "dns", .summary = "answers DNS queries over UDP with NXDOMAIN, SERVFAIL or REFUSED, or drops them, in eBPF",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .probe = probe,
         .describe = describe,
         .progress = progress,

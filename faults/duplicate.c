@@ -4,6 +4,11 @@
 #include "net.h"
 
 static const char *const keys[] = {NET_KEYS, "percent", "correlation", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"percent", "required",
+         "share of matching packets sent twice"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
@@ -36,7 +41,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops duplicate_ops = {
-        .kind = {.name = "duplicate", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "duplicate", .summary = "sends a share of matching packets twice (netem)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .probe = net_probe_netem,
         .describe = describe,
         .apply = apply,

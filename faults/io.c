@@ -92,7 +92,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) { return cgroup_appl
 static const struct jentry_kind entries[] = {CGROUP_ENTRY_FILE, {NULL}};
 
 const struct fault_ops io_ops = {
-        .kind = {.name = "io", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "io", .summary = "lowers io.max of the target's cgroup for one block device",
+                 .keys = keys, .check = check, .entries = entries},
         .probe = probe,
         .describe = describe,
         .apply = apply,

@@ -4,6 +4,13 @@
 #include "process.h"
 
 static const char *const keys[] = {PROCESS_KEYS, "signal", "every", "min_survivors", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"count", "1",
+         "processes per strike; at most the policy's max_kill_count"},
+        {"percent", "none",
+         "instead of count: share of the target's eligible processes per strike, rounded down; at most the policy's max_kill_percent"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         process_check(s, f, d);
@@ -54,7 +61,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 static const struct jentry_kind entries[] = {{NULL}};
 
 const struct fault_ops kill_ops = {
-        .kind = {.name = "kill", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "kill", .summary = "signals a target's processes, once or every interval",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .describe = describe,
         .reverted = process_kill_reverted,

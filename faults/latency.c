@@ -4,6 +4,11 @@
 #include "net.h"
 
 static const char *const keys[] = {NET_KEYS, "delay", "jitter", "distribution", "correlation", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"delay", "required",
+         "added one-way delay of each matching packet; delay + jitter at most the policy's max_delay"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         char a[FORMAT_MAX], b[FORMAT_MAX];
@@ -66,7 +71,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops latency_ops = {
-        .kind = {.name = "latency", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "latency", .summary = "delays matching packets (netem on a sabot-owned ifb device)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

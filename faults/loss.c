@@ -6,6 +6,11 @@
 #include "net.h"
 
 static const char *const keys[] = {NET_KEYS, "correlation", "percent", "burst", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"percent", "required",
+         "share of matching packets dropped; at most the policy's max_loss"},
+        {NULL},
+};
 
 /* The simple Gilbert model for a share percent lost in bursts of burst
  * packets on average: every packet in the bad state is lost, none in the
@@ -93,7 +98,8 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
 }
 
 const struct fault_ops loss_ops = {
-        .kind = {.name = "loss", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "loss", .summary = "drops a share of matching packets (tc classifier, or netem with burst)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = probe,
         .describe = describe,

@@ -47,7 +47,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) { return cgroup_appl
 static const struct jentry_kind entries[] = {CGROUP_ENTRY_FILE, {NULL}};
 
 const struct fault_ops memory_ops = {
-        .kind = {.name = "memory", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "memory", .summary = "lowers memory.high of the target's cgroup",
+                 .keys = keys, .check = check, .entries = entries},
         .probe = probe,
         .describe = describe,
         .apply = apply,

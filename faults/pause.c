@@ -5,6 +5,13 @@
 #include "process.h"
 
 static const char *const keys[] = {PROCESS_KEYS, NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"count", "all",
+         "processes stopped"},
+        {"percent", "none",
+         "instead of count: share of the target's eligible processes stopped, rounded down"},
+        {NULL},
+};
 
 static void describe(FILE *out, const struct plan *pl, size_t i) {
         const struct fault *f = pl->faults[i].f;
@@ -32,7 +39,8 @@ static const struct jentry_kind entries[] = {
 };
 
 const struct fault_ops pause_ops = {
-        .kind = {.name = "pause", .keys = keys, .check = process_check, .entries = entries},
+        .kind = {.name = "pause", .summary = "stops a target's processes for the window (SIGSTOP or cgroup.freeze)",
+                 .keys = keys, .key_docs = key_docs, .check = process_check, .entries = entries},
         .describe = describe,
         .reverted = process_pause_reverted,
         .progress = process_pause_progress,

@@ -40,7 +40,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) { return cgroup_appl
 static const struct jentry_kind entries[] = {CGROUP_ENTRY_FILE, {NULL}};
 
 const struct fault_ops pids_ops = {
-        .kind = {.name = "pids", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "pids", .summary = "lowers pids.max of the target's cgroup",
+                 .keys = keys, .check = check, .entries = entries},
         .probe = probe,
         .describe = describe,
         .apply = apply,

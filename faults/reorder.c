@@ -5,6 +5,13 @@
 #include "net.h"
 
 static const char *const keys[] = {NET_KEYS, "percent", "delay", "correlation", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"delay", "required",
+         "how long the packets not sent ahead are held (netem reorders by holding them back); at most the policy's max_delay"},
+        {"percent", "required",
+         "share of matching packets sent at once, ahead of those held for delay; below 100%"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
@@ -56,7 +63,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
 
 const struct fault_ops reorder_ops = {
-        .kind = {.name = "reorder", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "reorder", .summary = "sends a share of matching packets at once, ahead of those held for delay (netem)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = net_probe_netem,
         .describe = describe,

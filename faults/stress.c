@@ -589,7 +589,8 @@ static const struct fault_backend backend = {.title = "host stress", .doctor = d
 static const struct jentry_kind entries[] = {{"stress", revert, describe_entry, false}, {NULL}};
 
 const struct fault_ops stress_ops = {
-        .kind = {.name = "stress", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "stress", .summary = "runs stress-ng (CPU, memory, IO workers) in a cgroup of its own for the window",
+                 .keys = keys, .check = check, .entries = entries},
         .check_limits = check_limits,
         .backend = &backend,
         .probe = probe,

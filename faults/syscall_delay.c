@@ -5,6 +5,11 @@
 #include "syscall.h"
 
 static const char *const keys[] = {SYSCALL_KEYS, "delay", NULL};
+static const struct fault_key_doc key_docs[] = {
+        {"delay", "required",
+         "how long each matching call is held before it proceeds; at most the policy's max_delay"},
+        {NULL},
+};
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         fault_require_target(s, f, d);
@@ -43,7 +48,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 static const struct jentry_kind entries[] = {{NULL}};
 
 const struct fault_ops syscall_delay_ops = {
-        .kind = {.name = "syscall-delay", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "syscall-delay", .summary = "holds a launched target's system calls before they proceed (seccomp)",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .describe = describe,
         SYSCALL_OPS,

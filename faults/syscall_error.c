@@ -44,7 +44,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 static const struct jentry_kind entries[] = {{"bpf", syscall_revert_bpf, NULL, false}, {NULL}};
 
 const struct fault_ops syscall_error_ops = {
-        .kind = {.name = "syscall-error", .keys = keys, .check = check, .entries = entries},
+        .kind = {.name = "syscall-error", .summary = "fails a target's system calls with an errno (seccomp or BPF LSM)",
+                 .keys = keys, .check = check, .entries = entries},
         .describe = describe,
         SYSCALL_OPS,
 };

@@ -204,6 +204,6 @@ fi
 # --- the documentation lists 7 ---
 grep -q 'optional = yes' "$top/scenarios/README.md" && pass "scenarios/README.md documents optional" ||
 	fail "scenarios/README.md does not document optional"
-grep -q '7' "$top/packaging/man/sabot.8" && grep -qi '7 .*chaos\|chaos .*7' "$top/packaging/man/sabot.8" &&
+grep -q '7' "$top/packaging/man/sabot.8.in" && grep -qi '7 .*chaos\|chaos .*7' "$top/packaging/man/sabot.8.in" &&
 	pass "sabot(8) lists exit 7" || fail "sabot(8) does not list exit 7"
 t_done

@@ -591,7 +591,7 @@ START_TEST(test_dns_rules) {
         ck_assert_uint_eq(s->faults[0]->percent, RATIO_ONE / 4);
         scenario_free(s);
         s = parse_ok(HEAD "[fault d]\ntype = dns\ninterface = eth0\n");
-        ck_assert_int_eq(s->faults[0]->answer, DNS_ANSWER_NONE); /* nxdomain, every name */
+        ck_assert_int_eq(s->faults[0]->answer, DNS_ANSWER_NXDOMAIN); /* the default; every name */
         scenario_free(s);
         const char *d = HEAD "[fault d]\ntype = dns\ninterface = eth0\n";
         char *t = NULL;
