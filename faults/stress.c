@@ -71,6 +71,9 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
         if (fault_line(f, "backoff_psi") && fault_ok(f, "backoff_psi") && f->backoff_psi == 0)
                 diag_error(d, s->file, fault_line(f, "backoff_psi"), "backoff_psi = 0%% would stop the workers at once; "
                            "use 1%% to 100%% (memory PSI full avg10)");
+        /* The default, as the plan and the report show it. */
+        if (!fault_line(f, "backoff_psi"))
+                f->backoff_psi = STRESS_BACKOFF_DEFAULT;
 }
 
 /* MemTotal and MemAvailable, in bytes. */
@@ -189,7 +192,7 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
                 fprintf(out, "      memory: %s available now, min_free_memory keeps %s; the workers stop while "
                              "memory PSI full avg10 >= %s or MemAvailable is below it\n", mib(a, avail),
                         mib(b, reserve_bytes(&pl->eff.min_free_memory, total)),
-                        format_ratio((char[FORMAT_MAX]){0}, f->backoff_psi ? f->backoff_psi : STRESS_BACKOFF_DEFAULT));
+                        format_ratio((char[FORMAT_MAX]){0}, f->backoff_psi));
 }
 
 /* ---- the cgroup ---- */
@@ -375,7 +378,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         fr->priv_free = stress_run_free;
         q->c = *c;
         q->fr = fr;
-        q->backoff = (unsigned)((f->backoff_psi ? f->backoff_psi : STRESS_BACKOFF_DEFAULT) / (RATIO_ONE / 10000));
+        q->backoff = (unsigned)((f->backoff_psi) / (RATIO_ONE / 10000));
         /* Checked again now: memory may have gone since the plan. */
         uint64_t vm_bytes = f->vm_bytes, total = 0, avail = 0;
         int r = meminfo(&total, &avail);
