@@ -23,6 +23,12 @@ int state_subdir(const struct dirs *d, const char *sub, mode_t mode, int *ret_fd
 
 /* The disarm latch: while set, no run starts. Survives reboots. */
 int latch_set(const struct dirs *d, const char *reason);
+/* The same, set at once (written to a temp file and renamed over the
+ * latch: every reader sees it whole as soon as this returns) but not yet
+ * durable; latch_sync then fsyncs it and the state dir. The kill switch
+ * reverts in between. */
+int latch_set_deferred(const struct dirs *d, const char *reason);
+int latch_sync(const struct dirs *d);
 int latch_clear(const struct dirs *d);
 /* 1 and the reason/time text when disarmed, 0 when armed, a negative errno
  * when the latch is there but cannot be read or trusted (too big, a
