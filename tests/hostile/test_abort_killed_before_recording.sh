@@ -13,7 +13,7 @@
 # handler (tests/helpers/onresume); in the other trials the one reverted
 # half-way, where a kill switch recording as it goes has written half its
 # records. The abort runs at nice 19 and the
-# trigger at nice -20 on the same CPU, so the woken trigger preempts the
+# trigger at SCHED_RR 2 on the same CPU, so the woken trigger preempts the
 # abort right after that revert. The run is dead (runner and guardian
 # SIGKILLed with their faults applied), as after a crash, so that recover
 # owns its journal. TRIALS trials (default 20), half of each kind.
@@ -42,9 +42,9 @@ cpu=$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')
 cp "$(command -v sleep)" "sabot-kb$id"
 for i in $(seq 0 $((N - 1))); do
 	if [ "$i" = 0 ]; then
-		nice -n -20 taskset -c "$cpu" "$ONRESUME" "$T_TMP/last.pid" &
+		chrt -r 2 taskset -c "$cpu" "$ONRESUME" "$T_TMP/last.pid" &
 	elif [ "$i" = $((N / 2)) ]; then
-		nice -n -20 taskset -c "$cpu" "$ONRESUME" "$T_TMP/middle.pid" &
+		chrt -r 2 taskset -c "$cpu" "$ONRESUME" "$T_TMP/middle.pid" &
 	else
 		"./sabot-kb$id" 600 &
 	fi
