@@ -77,14 +77,19 @@ static void apply_sched(enum sched_kind k) {
                 (void)setpriority(PRIO_PROCESS, 0, -20);
 }
 
+static const char *spawn_log; /* where the next spawn's stderr goes, else /dev/null */
+
 static pid_t spawn(char *const argv[], enum sched_kind k) {
+        const char *log = spawn_log;
+        spawn_log = NULL;
         pid_t pid = fork();
         if (pid == 0) {
                 apply_sched(k);
                 int nul = open("/dev/null", O_RDWR);
+                int err = log ? open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
                 dup2(nul, 0);
                 dup2(nul, 1);
-                dup2(nul, 2);
+                dup2(err >= 0 ? err : nul, 2);
                 execv(argv[0], argv);
                 _exit(127);
         }
@@ -341,6 +346,9 @@ static bool trial_sabot(struct arm *a, const char *state, const char *run) {
                         "run", "--yes", "--report", report, breach ? scen_b : scen, NULL};
         n_stopped = n_cont = 0;
         runner_stopped = runner_exited = abort_exited = false;
+        char log[600];
+        snprintf(log, sizeof log, "%s/runner.log", base);
+        spawn_log = log;
         runner_pid = spawn(runv, breach ? a->sched : SCHED_PLAIN);
         bool ok = wait_until(targets_stopped_or_runner_gone, 20) && !runner_exited;
         uint64_t t0 = 0;
@@ -358,11 +366,15 @@ static bool trial_sabot(struct arm *a, const char *state, const char *run) {
                 abort_pid = 0;
         } else if (ok) {
                 usleep(400000 + (unsigned)(rand() % 100000)); /* past the steady state, a random phase of the probe */
+                /* A probe that failed on its own (a timeout on this
+                 * loaded host) ended the faults before the server did. */
+                if (n_cont > 0)
+                        ok = false;
                 t0 = now_ns();
                 int fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
                 if (fd >= 0)
                         close(fd);
-                ok = wait_until(all_cont, 10);
+                ok = wait_until(all_cont, 10) && ok;
         }
         uint64_t t1 = t_last_cont;
         if (!runner_exited) {
@@ -382,6 +394,19 @@ static bool trial_sabot(struct arm *a, const char *state, const char *run) {
         run_wait(armv);
         if (!ok) {
                 a->failed++;
+                /* Why, in the runner's words: its line about the breach or
+                 * the steady state, else its last. */
+                char line[512] = "", buf[512];
+                bool said = false;
+                FILE *lf = fopen(log, "r");
+                while (lf && fgets(buf, sizeof buf, lf))
+                        if (!said) {
+                                snprintf(line, sizeof line, "%s", buf);
+                                said = strstr(buf, "breached") || strstr(buf, "not met") || strstr(buf, "refus");
+                        }
+                if (lf)
+                        fclose(lf);
+                fprintf(stderr, "  trial failed (%s%s): %s", a->label, breach && n_cont > 0 && t_last_cont < t0 ? ", resumed before the server failed" : "", line[0] ? line : "no output\n");
                 /* Whatever is left stopped: resumed for the next trial. */
                 char *recv[] = {(char *)a->sabot, "--policy", (char *)policy, "--state-dir", (char *)state, "--run-dir",
                                 (char *)run, "recover", NULL};
