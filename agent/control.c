@@ -137,9 +137,11 @@ static void abort_entry(const struct journal *j, const struct jentry *e, int res
 }
 
 /* The kill switch is used when the host is on fire: with a CPU hog per
- * core, CFS left the abort waiting for a CPU between its steps (median 26
- * ms from start to the last revert; 4 ms at SCHED_RR 1, nice -20 did not
- * come close: bench/README.md). Real-time only until the reverts are done:
+ * core, CFS left the abort waiting for a CPU between its steps; SCHED_RR 1
+ * from here halved the median from start to the last revert (38.5 -> 19.9
+ * ms, 21.4 -> 10.5 ms; nice -20 helped less; bench/README.md). What is
+ * left is mostly ld.so before main, which only a caller starting us under
+ * SCHED_RR covers (4.5 ms). Real-time only until the reverts are done:
  * the abort exits soon after and busy-loops nowhere; RESET_ON_FORK keeps
  * it from anything it starts, and the kernel's RT throttling bounds it in
  * any case. Not having the privilege (a container) just means CFS. */
