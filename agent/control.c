@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -138,21 +137,15 @@ static void abort_entry(const struct journal *j, const struct jentry *e, int res
 
 /* The kill switch is used when the host is on fire: with a CPU hog per
  * core, CFS left the abort waiting for a CPU between its steps; SCHED_RR 1
- * from here halved the median from start to the last revert (38.5 -> 19.9
- * ms, 21.4 -> 10.5 ms; nice -20 helped less; bench/README.md). What is
- * left is mostly ld.so before main, which only a caller starting us under
- * SCHED_RR covers (4.5 ms). Real-time only until the reverts are done:
- * the abort exits soon after and busy-loops nowhere; RESET_ON_FORK keeps
- * it from anything it starts, and the kernel's RT throttling bounds it in
- * any case. Not having the privilege (a container) just means CFS. */
-static void abort_urgent(bool on) {
-        struct sched_param sp = {.sched_priority = on ? 1 : 0};
-        (void)sched_setscheduler(0, (on ? SCHED_RR : SCHED_OTHER) | SCHED_RESET_ON_FORK, &sp);
-}
-
+ * from here (urgent_begin) halved the median from start to the last
+ * revert (38.5 -> 19.9 ms, 21.4 -> 10.5 ms; nice -20 helped less;
+ * bench/README.md). What is left is mostly ld.so before main, which only
+ * a caller starting us under SCHED_RR covers (4.5 ms). Real-time only
+ * until the reverts are done: what follows waits on disks and runners. */
 int control_abort(const struct dirs *d, const char *reason, bool json) {
         uint64_t t0 = mono_now();
-        abort_urgent(true);
+        struct urgent urgent;
+        urgent_begin(&urgent);
         /* The latch first: a runner between two faults sees it before its
          * next apply, and no new run starts. Set at once (renamed into
          * place) and made durable after the reverts: its two fsyncs took
@@ -168,7 +161,7 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
         size_t n = 0;
         int r = load_all(d, &v, &n);
         if (r < 0) {
-                abort_urgent(false);
+                urgent_end(&urgent);
                 if (latch >= 0)
                         (void)latch_sync(d);
                 return EXIT_INTERNAL; /* said by load_all */
@@ -192,7 +185,7 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
         unsigned reverted = log.reverted, failed = log.failed;
         char *lines = log.lines;
         uint64_t t_reverted = mono_now();
-        abort_urgent(false); /* what follows waits on disks and runners */
+        urgent_end(&urgent);
         for (size_t i = 0; i < n; i++)
                 (void)journal_batch_commit(v[i].j); /* what it cannot record, recover reverts again */
         if (latch >= 0) {

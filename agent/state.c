@@ -154,3 +154,21 @@ int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder) {
         *ret_fd = fd;
         return 0;
 }
+
+void urgent_begin(struct urgent *u) {
+        u->changed = false;
+        u->policy = sched_getscheduler(0);
+        if (u->policy < 0 || sched_getparam(0, &u->sp) < 0)
+                return;
+        int p = u->policy & ~SCHED_RESET_ON_FORK;
+        if (p == SCHED_FIFO || p == SCHED_RR || p == SCHED_DEADLINE)
+                return;
+        struct sched_param sp = {.sched_priority = 1};
+        u->changed = sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) == 0;
+}
+
+void urgent_end(struct urgent *u) {
+        if (u->changed)
+                (void)sched_setscheduler(0, u->policy, &u->sp);
+        u->changed = false;
+}

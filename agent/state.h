@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -39,3 +40,17 @@ int latch_get(const struct dirs *d, char *ret_reason, size_t len);
 /* One run per host: an exclusive lock on RUN_DIR/lock, held by the runner
  * and inherited by its guardian. -EBUSY with the holder's pid when taken. */
 int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder);
+
+/* The reverts of the kill switch and of a run's end, at real-time
+ * priority: SCHED_RR 1 with SCHED_RESET_ON_FORK from urgent_begin to
+ * urgent_end (which puts back what was there), so that CPU hogs on every
+ * core do not hold them up (bench/README.md). Only around bounded work
+ * that sleeps rather than spins; a process already real-time, or without
+ * the privilege, is left as it is. */
+struct urgent {
+        int policy;
+        struct sched_param sp;
+        bool changed;
+};
+void urgent_begin(struct urgent *u);
+void urgent_end(struct urgent *u);
