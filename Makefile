@@ -159,6 +159,8 @@ BENCH_TRIALS ?= 25
 SLO_BEFORE ?=
 SLO_TRIALS ?= 5
 SLO_LONG_S ?= 200
+# The kill switch and breach figures: each p99 over at least 100 trials.
+LATENCY_TRIALS ?= 100
 $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
@@ -175,10 +177,10 @@ BENCH_SYSCALL_ROUNDS ?= 100
 bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer $(CURDIR)/$(B)/bench/notify_floor $(BENCH_SYSCALL_ROUNDS)
-	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
-	$(Q)sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)ABORT_LATENCY=$(CURDIR)/$(B)/bench/abort_latency sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
 	$(Q)$(B)/bench/slo_probe $(CURDIR)/$(B)/sabot "$(SLO_BEFORE)" $(SLO_TRIALS) $(SLO_LONG_S)
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.

@@ -77,17 +77,17 @@ static void revert(const char *path, const char *why, const int *nfds, size_t n_
          * fault applied for its whole grace.
          * Every entry is undone before any is recorded: recording one costs
          * an fdatasync (milliseconds on a loaded disk) that must not hold up
-         * the next. Reverts are idempotent: journal_revert_some then does
-         * each again (already gone = success), records it, and retries
-         * whatever failed here. */
+         * the next. journal_revert_some reverts them all, then writes their
+         * records in one batch (journal_batch_begin). */
         unsigned *seqs = calloc(j->n + 1, sizeof *seqs);
         size_t n_seqs = 0;
         unsigned failed = 0;
         for (size_t i = j->n; i-- > 0;)
                 if (!j->v[i].reverted && !is_target(&j->v[i])) {
-                        (void)fault_revert_entry(&j->v[i]);
                         if (seqs)
                                 seqs[n_seqs++] = j->v[i].seq;
+                        else
+                                (void)fault_revert_entry(&j->v[i]); /* no memory: unrecorded, redone below */
                 }
         if (seqs)
                 (void)journal_revert_some(j, seqs, n_seqs, &failed);

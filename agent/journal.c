@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "host.h"
@@ -66,12 +67,67 @@ static int append_line(struct journal *j, const char *fmt, ...) {
         len += 2;
         if (first)
                 buf[len++] = '\n';
-        ssize_t w = write(j->fd, buf, len);
-        int r = w < 0 ? -errno : (size_t)w != len ? -ENOSPC : 0;
+        /* Revert records still pending (journal_batch_begin) go first, in
+         * the same write: they must not come after a newer apply. */
+        struct iovec iov[2] = {{j->pending, j->pending_len}, {buf, len}};
+        bool with_pending = j->pending_len > 0;
+        size_t total = len + (with_pending ? j->pending_len : 0);
+        ssize_t w = writev(j->fd, with_pending ? iov : iov + 1, with_pending ? 2 : 1);
+        int r = w < 0 ? -errno : (size_t)w != total ? -ENOSPC : 0;
         if (r >= 0 && fdatasync(j->fd) < 0)
                 r = -errno;
+        if (with_pending) {
+                if (r < 0)
+                        j->unrecorded += j->pending_n;
+                j->pending_len = 0;
+                j->pending_n = 0;
+        }
         if (r < 0 && !j->write_err)
                 j->write_err = r;
+        return r;
+}
+
+/* Keep one revert record for the batch's write: -ENOMEM when it cannot. */
+static int pending_push(struct journal *j, unsigned seq) {
+        char rec[48];
+        int n = snprintf(rec, sizeof rec, "\nrevert seq=%u .", seq);
+        if (j->pending_len + (size_t)n > j->pending_cap) {
+                size_t cap = j->pending_cap ? j->pending_cap * 2 : 1024;
+                while (cap < j->pending_len + (size_t)n)
+                        cap *= 2;
+                char *p = realloc(j->pending, cap);
+                if (!p)
+                        return -ENOMEM;
+                j->pending = p;
+                j->pending_cap = cap;
+        }
+        memcpy(j->pending + j->pending_len, rec, (size_t)n);
+        j->pending_len += (size_t)n;
+        j->pending_n++;
+        return 0;
+}
+
+void journal_batch_begin(struct journal *j) { j->batch++; }
+
+int journal_batch_commit(struct journal *j) {
+        if (j->batch > 0 && --j->batch > 0)
+                return 0;
+        if (j->pending_len == 0)
+                return 0;
+        /* Several records, each "\nBODY .", in one write on the O_APPEND
+         * fd: cut short by a full disk, the whole ones before the cut stand
+         * and the cut one is ignored, as for single records. */
+        ssize_t w = write(j->fd, j->pending, j->pending_len);
+        int r = w < 0 ? -errno : (size_t)w != j->pending_len ? -ENOSPC : 0;
+        if (r >= 0 && fdatasync(j->fd) < 0)
+                r = -errno;
+        if (r < 0) {
+                j->unrecorded += j->pending_n;
+                if (!j->write_err)
+                        j->write_err = r;
+        }
+        j->pending_len = 0;
+        j->pending_n = 0;
         return r;
 }
 
@@ -200,6 +256,8 @@ int journal_reverted(struct journal *j, unsigned seq) {
         for (size_t i = 0; i < j->n; i++)
                 if (j->v[i].seq == seq)
                         j->v[i].reverted = true;
+        if (j->batch > 0 && pending_push(j, seq) >= 0)
+                return 0;
         int r = append_line(j, "revert seq=%u", seq);
         if (r < 0)
                 j->unrecorded++;
@@ -357,6 +415,8 @@ static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs
                           journal_revert_cb done, void *ud) {
         int reverted = 0, first_err = 0;
         unsigned failed = 0;
+        /* Every entry undone before any is recorded (journal_batch_begin). */
+        journal_batch_begin(j);
         for (size_t i = j->n; i-- > 0;) {
                 struct jentry *e = &j->v[i];
                 if (e->reverted || (seqs && !in_set(e->seq, seqs, n_seqs)))
@@ -375,6 +435,7 @@ static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs
                 }
                 reverted++;
         }
+        (void)journal_batch_commit(j); /* the reverts are done even if it fails */
         if (ret_failed)
                 *ret_failed = failed;
         return first_err ? first_err : reverted;
@@ -478,6 +539,7 @@ void journal_free(struct journal *j) {
                 free(j->v[i].value);
         }
         free(j->v);
+        free(j->pending);
         free(j->path);
         free(j->run_id);
         free(j->scenario);

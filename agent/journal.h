@@ -49,6 +49,11 @@ struct journal {
         int dfd;    /* RUN_DIR/runs, checked */
         int write_err; /* the first append that failed, 0 if none */
         unsigned unrecorded; /* reverts done whose record could not be written */
+        /* Revert records kept for one write (journal_batch_begin). */
+        unsigned batch;      /* nesting depth */
+        char *pending;
+        size_t pending_len, pending_cap;
+        unsigned pending_n;
         /* header */
         char *run_id, *scenario;
         pid_t runner_pid, guardian_pid;
@@ -77,6 +82,18 @@ int journal_apply(struct journal *j, struct jentry *e);
  * cannot be written (a full disk): reverting is idempotent, and removing
  * the journal is the final record. */
 int journal_reverted(struct journal *j, unsigned seq);
+/* Revert records written together: between begin and commit (nested
+ * pairs count), journal_reverted marks the entry at once and keeps its
+ * record in memory; the outermost commit writes them all with one write
+ * and one fdatasync. On a busy disk each fdatasync costs milliseconds,
+ * which must not hold up the next revert. A crash before the commit
+ * leaves those entries outstanding in the file: reverting them again
+ * finds them gone and succeeds (every kind's revert is idempotent), so
+ * recover, the guardian or abort finishes the record. Any other record
+ * (an apply) writes the pending ones first, in the same write, so an
+ * unrecorded revert never sits behind a newer apply of its object. */
+void journal_batch_begin(struct journal *j);
+int journal_batch_commit(struct journal *j);
 /* Load RUN_DIR/runs/NAME (opened for appending reverts). The run dir and
  * the file must be root's alone and the file not a link: else -EPERM or
  * -ELOOP and trust_last() says why, and nothing in it is acted on. */
@@ -84,7 +101,8 @@ int journal_load(const char *path, struct journal **ret);
 /* Entries applied and not reverted. */
 size_t journal_outstanding(const struct journal *j);
 
-/* Revert every outstanding entry, newest first, recording each success;
+/* Revert every outstanding entry, newest first, then record the successes
+ * in one batch;
  * each is reported to done (if given) with its result. Returns the number
  * reverted, or a negative errno if any failed (those stay outstanding);
  * ret_failed counts them. */

@@ -32,7 +32,7 @@ int state_subdir(const struct dirs *d, const char *sub, mode_t mode, int *ret_fd
 
 #define LATCH "disarmed"
 
-int latch_set(const struct dirs *d, const char *reason) {
+int latch_set_deferred(const struct dirs *d, const char *reason) {
         char when[64];
         _cleanup_close_ int dfd = -1;
         int r = dirs_open(d->state, true, &dfd);
@@ -49,9 +49,12 @@ int latch_set(const struct dirs *d, const char *reason) {
         if (fd < 0)
                 return fd;
         r = write(fd, buf, (size_t)n) == n ? 0 : errno ? -errno : -ENOSPC;
-        /* Atomic, and durable: the latch must survive a crash or reboot. */
+        /* Atomic: the rename makes it visible to every run at once, whole.
+         * Durable only with latch_sync: on a busy disk the two fsyncs cost
+         * tens of milliseconds, which the kill switch spends after its
+         * reverts, not before them. */
         if (r >= 0)
-                r = replace_commit(dfd, fd, LATCH, true);
+                r = replace_commit(dfd, fd, LATCH, false);
         else
                 replace_abort(dfd, LATCH);
         close(fd);
@@ -62,10 +65,33 @@ int latch_set(const struct dirs *d, const char *reason) {
                 if (fd < 0)
                         return -errno;
                 close(fd);
-                (void)fsync(dfd);
                 r = 0;
         }
         return r;
+}
+
+int latch_sync(const struct dirs *d) {
+        _cleanup_close_ int dfd = -1, fd = -1;
+        int r = dirs_open(d->state, false, &dfd);
+        if (r < 0)
+                return r;
+        fd = openat(dfd, LATCH, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 && errno != ENOENT) /* ENOENT: armed again meanwhile */
+                return -errno;
+        /* The file's data, then its name in the directory. */
+        if (fd >= 0 && fsync(fd) < 0)
+                return -errno;
+        return fsync(dfd) < 0 ? -errno : 0;
+}
+
+int latch_set(const struct dirs *d, const char *reason) {
+        int r = latch_set_deferred(d, reason);
+        if (r < 0)
+                return r;
+        /* A full disk can fail the fsync of the latch it just made empty:
+         * the latch is set all the same, as before. */
+        r = latch_sync(d);
+        return r == -ENOSPC || r == -EDQUOT ? 0 : r;
 }
 
 int latch_clear(const struct dirs *d) {
@@ -127,4 +153,22 @@ int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder) {
                 (void)!pwrite(fd, buf, (size_t)n, 0);
         *ret_fd = fd;
         return 0;
+}
+
+void urgent_begin(struct urgent *u) {
+        u->changed = false;
+        u->policy = sched_getscheduler(0);
+        if (u->policy < 0 || sched_getparam(0, &u->sp) < 0)
+                return;
+        int p = u->policy & ~SCHED_RESET_ON_FORK;
+        if (p == SCHED_FIFO || p == SCHED_RR || p == SCHED_DEADLINE)
+                return;
+        struct sched_param sp = {.sched_priority = 1};
+        u->changed = sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) == 0;
+}
+
+void urgent_end(struct urgent *u) {
+        if (u->changed)
+                (void)sched_setscheduler(0, u->policy, &u->sp);
+        u->changed = false;
 }

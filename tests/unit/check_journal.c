@@ -254,6 +254,45 @@ START_TEST(test_short_write_leaves_no_glued_line) {
 }
 END_TEST
 
+START_TEST(test_batch_records_once) {
+        struct journal *j = NULL;
+        ck_assert_int_eq(journal_create(dir, "t-b", "s", &j), 0);
+        struct jentry e[3] = {{.kind = "stop", .pid = 1}, {.kind = "stop", .pid = 2}, {.kind = "stop", .pid = 3}};
+        for (int i = 0; i < 3; i++)
+                ck_assert_int_eq(journal_apply(j, &e[i]), 0);
+        char path[256];
+        snprintf(path, sizeof path, "%s/runs/t-b.journal", dir);
+        journal_batch_begin(j);
+        journal_batch_begin(j); /* nested */
+        ck_assert_int_eq(journal_reverted(j, e[2].seq), 0);
+        ck_assert_int_eq(journal_reverted(j, e[1].seq), 0);
+        ck_assert_uint_eq(journal_outstanding(j), 1); /* marked at once */
+        ck_assert_int_eq(journal_batch_commit(j), 0);
+        /* Not written before the outermost commit: a crash here leaves the
+         * entries outstanding in the file, for a revert again. */
+        struct journal *k = NULL;
+        ck_assert_int_eq(journal_load(path, &k), 0);
+        ck_assert_uint_eq(journal_outstanding(k), 3);
+        journal_free(k);
+        ck_assert_int_eq(journal_batch_commit(j), 0);
+        ck_assert_int_eq(journal_load(path, &k), 0);
+        ck_assert_uint_eq(journal_outstanding(k), 1);
+        ck_assert(!k->v[0].reverted && k->v[1].reverted && k->v[2].reverted);
+        journal_free(k);
+        /* An apply inside a batch writes the pending records first. */
+        journal_batch_begin(j);
+        ck_assert_int_eq(journal_reverted(j, e[0].seq), 0);
+        struct jentry f = {.kind = "stop", .pid = 4};
+        ck_assert_int_eq(journal_apply(j, &f), 0);
+        ck_assert_int_eq(journal_load(path, &k), 0);
+        ck_assert_uint_eq(k->n, 4);
+        ck_assert(k->v[0].reverted && !k->v[3].reverted);
+        journal_free(k);
+        ck_assert_int_eq(journal_batch_commit(j), 0);
+        journal_free(j);
+}
+END_TEST
+
 START_TEST(test_unrecorded_revert_counts_as_done) {
         signal(SIGXFSZ, SIG_IGN);
         struct journal *j = NULL;
@@ -665,6 +704,7 @@ int main(void) {
         tcase_add_test(tc, test_revert_from_entries);
         tcase_add_test(tc, test_revert_some_touches_only_its_own);
         tcase_add_test(tc, test_short_write_leaves_no_glued_line);
+        tcase_add_test(tc, test_batch_records_once);
         tcase_add_test(tc, test_unrecorded_revert_counts_as_done);
         tcase_add_test(tc, test_version_1_journals_still_load);
         tcase_add_test(tc, test_untrusted_journals_are_refused);
