@@ -197,10 +197,7 @@ int plan_resolve_target(const struct plan *pl, const struct target *t, struct re
 bool plan_resolved_later(const struct scenario *s, const struct target *t, const struct resolved_target *rt) {
         if (!rt->problem || rt->refused || rt->n_ex || (t->sel != SEL_COMM && t->sel != SEL_EXE))
                 return false;
-        for (size_t i = 0; i < s->n_targets; i++)
-                if (s->targets[i]->sel == SEL_EXEC)
-                        return true;
-        return false;
+        return s->n_launched > 0; /* counted when the scenario was checked */
 }
 
 void resolved_target_done(struct resolved_target *rt) {
