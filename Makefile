@@ -158,6 +158,11 @@ $(B)/bench/net_apply: bench/net_apply.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
+$(B)/bench/kill_scale: bench/kill_scale.c $(OBJS) | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
+
 bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer
