@@ -148,6 +148,8 @@ check-vm: $(B)/sabot $(B)/asan/sabot $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_
 
 # Benchmarks: they print their figures. Optimized build, no sanitizers.
 BENCH_TRIALS ?= 25
+# A p99 needs 100 trials or more.
+KILL_TRIALS ?= 100
 $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
@@ -163,13 +165,15 @@ $(B)/bench/kill_scale: bench/kill_scale.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/kill_scale $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 	$(Q)sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)bash bench/scale.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)$(B)/bench/kill_scale $(KILL_TRIALS) 1000
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps $(SKELS)
