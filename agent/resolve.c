@@ -64,12 +64,20 @@ int proc_info_read(pid_t pid, struct proc_info *pi) {
         int ppid, pgid;
         unsigned long flags;
         unsigned long long start;
+        unsigned long code0 = 0, code1 = 0, stack = 0;
         /* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
          * cmajflt utime stime cutime cstime priority nice num_threads
-         * itrealvalue starttime */
-        if (sscanf(close_paren + 2, "%c %d %d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                   &pi->state, &ppid, &pgid, &flags, &start) != 5)
+         * itrealvalue starttime vsize rss rsslim startcode endcode
+         * startstack */
+        int k2 = sscanf(close_paren + 2, "%c %d %d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+                        "%llu %*u %*d %*u %lu %lu %lu",
+                        &pi->state, &ppid, &pgid, &flags, &start, &code0, &code1, &stack);
+        if (k2 < 5)
                 return -EIO;
+        /* Where the program's text and stack are: every exec maps them anew
+         * (a new binary, randomized addresses), so they tell an exec that
+         * kept the pid, the start time and the comm. */
+        pi->image = ((uint64_t)code0 * 31 + code1) * 31 + stack;
         pi->ppid = (pid_t)ppid;
         pi->pgid = (pid_t)pgid;
         pi->kthread = (flags & 0x00200000UL) != 0; /* PF_KTHREAD */
@@ -181,27 +189,33 @@ static bool runs_sabot_now(const struct proc_info *pi) {
 
 /* What runs_sabot_now found, by process, across resolutions (a run
  * strikes again and again at the same processes): a process's file
- * changes only when it execs, and an exec gives it a new comm (its file's
- * name), so an answer holds while pid, start time and comm stay the same.
- * A comm that says sabot is looked at every time: an exec from a file of
- * that name keeps it. Direct-mapped; a collision only costs a look. */
+ * changes only when it execs, and an exec maps a new program text and
+ * stack (stat's startcode, endcode, startstack), and mostly a new comm:
+ * an answer holds while pid, start time, comm and those stay the same
+ * (tests/hostile/test_sabot_never_targets_itself_after_exec.sh: an exec
+ * through a link of the same name keeps the comm). Where those fields read
+ * 0 nothing is remembered. A comm that says sabot is looked at every time.
+ * Direct-mapped; a collision only costs a look. */
 #define SABOT_MEMO_SLOTS 4096
 static struct {
         pid_t pid;
         uint64_t start;
         char comm[16];
         bool sabot;
+        uint64_t image;
 } sabot_memo[SABOT_MEMO_SLOTS];
 
 static bool runs_sabot(const struct proc_info *pi) {
         if (streq(pi->comm, "sabot") || streq(pi->comm, "sabot-guardian"))
                 return runs_sabot_now(pi);
         size_t h = ((size_t)pi->pid * 2654435761u) % SABOT_MEMO_SLOTS;
-        if (sabot_memo[h].pid == pi->pid && sabot_memo[h].start == pi->start && streq(sabot_memo[h].comm, pi->comm))
+        if (sabot_memo[h].pid == pi->pid && sabot_memo[h].start == pi->start && sabot_memo[h].image == pi->image &&
+            pi->image && streq(sabot_memo[h].comm, pi->comm))
                 return sabot_memo[h].sabot;
         bool v = runs_sabot_now(pi);
         sabot_memo[h].pid = pi->pid;
         sabot_memo[h].start = pi->start;
+        sabot_memo[h].image = pi->image;
         memcpy(sabot_memo[h].comm, pi->comm, sizeof pi->comm);
         sabot_memo[h].sabot = v;
         return v;

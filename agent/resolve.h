@@ -35,6 +35,7 @@ struct proc_info {
         char state;
         bool kthread;
         uint64_t start; /* proc_starttime */
+        uint64_t image; /* of where its program's text and stack are mapped: changes with every exec */
         char comm[16];
         char *exe;      /* read when an exe target asks, in a table; "" if unreadable */
         int ok;         /* for the resolution's own use */
