@@ -261,12 +261,29 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
         return r;
 }
 
+/* Who is struck need not be unpredictable, only fair: a xorshift64*
+ * seeded once (glibc's arc4random is a getrandom() system call each time,
+ * 1000 of them for a strike at 1000 processes). */
+static uint32_t pick_below(uint32_t n) {
+        static uint64_t x;
+        while (!x)
+                x = ((uint64_t)arc4random() << 32) | arc4random();
+        /* Lemire's multiply-shift, with rejection of the biased low end. */
+        uint32_t floor_ = (uint32_t)(-n) % n;
+        for (;;) {
+                x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+                uint64_t m = (uint64_t)(uint32_t)((x * 2685821657736338717ULL) >> 32) * n;
+                if ((uint32_t)m >= floor_)
+                        return (uint32_t)(m >> 32);
+        }
+}
+
 /* Fisher-Yates over the first k places (the start times alongside). */
 static void choose(struct victims *vs, size_t k) {
         pid_t *v = vs->pids;
         size_t n = vs->n;
         for (size_t i = 0; i < k && i + 1 < n; i++) {
-                size_t j = i + arc4random_uniform((uint32_t)(n - i));
+                size_t j = i + pick_below((uint32_t)(n - i));
                 pid_t t = v[i];
                 v[i] = v[j];
                 v[j] = t;
