@@ -161,6 +161,8 @@ SLO_TRIALS ?= 5
 SLO_LONG_S ?= 200
 # The kill switch and breach figures: each p99 over at least 100 trials.
 LATENCY_TRIALS ?= 100
+# A p99 needs 100 trials or more.
+KILL_TRIALS ?= 100
 $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
@@ -171,10 +173,15 @@ $(B)/bench/net_apply: bench/net_apply.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
+$(B)/bench/kill_scale: bench/kill_scale.c $(OBJS) | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
+
 # The seccomp figure: 100 paired rounds (a p99 needs them); BASE=an older
 # sabot binary adds its before/after.
 BENCH_SYSCALL_ROUNDS ?= 100
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bench/kill_scale $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer $(CURDIR)/$(B)/bench/notify_floor $(BENCH_SYSCALL_ROUNDS)
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
@@ -182,6 +189,8 @@ bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notif
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 	$(Q)ABORT_LATENCY=$(CURDIR)/$(B)/bench/abort_latency sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
 	$(Q)$(B)/bench/slo_probe $(CURDIR)/$(B)/sabot "$(SLO_BEFORE)" $(SLO_TRIALS) $(SLO_LONG_S)
+	$(Q)bash bench/scale.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
+	$(Q)$(B)/bench/kill_scale $(KILL_TRIALS) 1000
 
 # libFuzzer over the scenario and policy parsers, seeded from scenarios/.
 $(B)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_SRCS) | $(B)/.test-deps $(SKELS)

@@ -261,10 +261,67 @@ static int handler(void *user, const char *section, const char *key, const char 
         return 1;
 }
 
+/* Keys by (kind, name) in a hash table built on first use, one per key
+ * table: every LINE()/OK() of a check is a lookup, so a scan of the table
+ * per lookup made validating grow with keys x lookups x sections. Open
+ * addressing, 4 x CONF_MAX_KEYS slots (at most a quarter full). */
+#define CONF_INDEX_SLOTS (4 * CONF_MAX_KEYS)
+struct conf_index {
+        const struct conf_spec *spec;
+        const struct conf_key *keys; /* what it was built from */
+        size_t n_keys;
+        int16_t slot[CONF_INDEX_SLOTS]; /* key index + 1; 0: empty */
+};
+
+static unsigned key_hash(int kind, const char *key) {
+        uint32_t h = 2166136261u ^ (uint32_t)kind;
+        for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+                h = (h ^ *p) * 16777619u;
+        return h % CONF_INDEX_SLOTS;
+}
+
+static const struct conf_index *conf_index_of(const struct conf_spec *spec) {
+        /* The scenario and policy tables, and a test's own. */
+        static struct conf_index cache[4];
+        for (size_t c = 0; c < ELEMENTSOF(cache); c++) {
+                struct conf_index *x = &cache[c];
+                if (x->spec == spec && x->keys == spec->keys && x->n_keys == spec->n_keys)
+                        return x;
+                if (x->spec || spec->n_keys > CONF_MAX_KEYS)
+                        continue;
+                /* The first key of a (kind, name) wins, as a scan would find. */
+                for (size_t i = 0; i < spec->n_keys; i++) {
+                        unsigned h = key_hash(spec->keys[i].kind, spec->keys[i].key);
+                        bool dup = false;
+                        for (; x->slot[h]; h = (h + 1) % CONF_INDEX_SLOTS) {
+                                const struct conf_key *k = &spec->keys[x->slot[h] - 1];
+                                if (k->kind == spec->keys[i].kind && streq(k->key, spec->keys[i].key)) {
+                                        dup = true;
+                                        break;
+                                }
+                        }
+                        if (!dup)
+                                x->slot[h] = (int16_t)(i + 1);
+                }
+                x->spec = spec, x->keys = spec->keys, x->n_keys = spec->n_keys;
+                return x;
+        }
+        return NULL;
+}
+
 int conf_key_index(const struct conf_spec *spec, int kind, const char *key) {
-        for (size_t i = 0; i < spec->n_keys; i++)
-                if (spec->keys[i].kind == kind && streq(spec->keys[i].key, key))
-                        return (int)i;
+        const struct conf_index *x = conf_index_of(spec);
+        if (!x) {
+                for (size_t i = 0; i < spec->n_keys; i++)
+                        if (spec->keys[i].kind == kind && streq(spec->keys[i].key, key))
+                                return (int)i;
+                return -1;
+        }
+        for (unsigned h = key_hash(kind, key); x->slot[h]; h = (h + 1) % CONF_INDEX_SLOTS) {
+                const struct conf_key *k = &spec->keys[x->slot[h] - 1];
+                if (k->kind == kind && streq(k->key, key))
+                        return x->slot[h] - 1;
+        }
         return -1;
 }
 

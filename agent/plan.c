@@ -45,6 +45,11 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
         if (r < 0 && r != -ENOENT)
                 return r;
 
+        /* The host's processes read once for every target (a run resolves
+         * afresh when a window opens: the table goes after this loop). */
+        r = proc_table_new(&pl->procs);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < s->n_targets; i++) {
                 const struct target *t = s->targets[i];
                 struct resolved_target *rt = &pl->targets[i];
@@ -61,6 +66,7 @@ int plan_build(const struct scenario *s, const struct policy *p, const struct li
                         diag_warning(d, s->file, t->sel_line, "target '%s' %s%s", t->hdr.name, rt->problem,
                                      t->optional ? " (optional)" : "");
         }
+        proc_table_free(TAKE_PTR(pl->procs));
         for (size_t i = 0; i < s->n_faults; i++) {
                 const struct fault *f = s->faults[i];
                 pl->faults[i].f = f;
@@ -308,5 +314,6 @@ void plan_free(struct plan *pl) {
                 free(pl->faults[i].unsupported);
         free(pl->faults);
         free(pl->cgroup_root);
+        proc_table_free(pl->procs);
         free(pl);
 }

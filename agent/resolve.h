@@ -16,6 +16,7 @@ struct resolved_target {
         const struct target *t;
         char *cgroup;       /* absolute cgroup directory, for unit and cgroup selectors */
         pid_t *pids;        /* eligible processes */
+        uint64_t *starts;   /* and their start times (proc_starttime), when read */
         size_t n_pids;
         struct excluded *ex; /* matched but protected */
         size_t n_ex;
@@ -31,6 +32,31 @@ struct resolved_fault {
         char *unsupported;
 };
 
+/* What one read of /proc/PID/stat tells of a process. */
+struct proc_info {
+        pid_t pid, ppid, pgid;
+        char state;
+        bool kthread;
+        uint64_t start; /* proc_starttime */
+        uint64_t image; /* of where its program's text and stack are mapped: changes with every exec */
+        char comm[16];
+        char *exe;      /* read when an exe target asks, in a table; "" if unreadable */
+        int ok;         /* for the resolution's own use */
+        int sabot;      /* likewise: 1 a sabot process, -1 not, 0 not known */
+};
+int proc_info_read(pid_t pid, struct proc_info *ret);
+
+/* Every process of the host, by pid, as one read each: what the plan
+ * resolves all its targets against, so that a scenario of many comm
+ * targets reads the host once, not once per target. */
+struct proc_table {
+        struct proc_info *v;
+        size_t n;
+};
+int proc_table_new(struct proc_table **ret);
+void proc_table_free(struct proc_table *pt);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct proc_table *, proc_table_free);
+
 struct plan {
         const struct scenario *s;
         const struct policy *p;
@@ -38,6 +64,9 @@ struct plan {
         char *cgroup_root;  /* NULL when cgroup2 is not mounted */
         struct resolved_target *targets;
         struct resolved_fault *faults;
+        /* While plan_build resolves: the host read once. NULL otherwise, so
+         * that a run resolves afresh when a window opens. */
+        struct proc_table *procs;
 };
 
 /* Resolve one target now: eligible processes (never PID 1, kernel

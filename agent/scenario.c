@@ -303,6 +303,56 @@ static const char *const scenario_kinds[_SEC_MAX] = {
         [SEC_SLO] = "slo",           [SEC_LIMITS] = "limits",
 };
 
+static size_t name_hash(const char *name) {
+        uint64_t h = 14695981039346656037ULL;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        return (size_t)(h ^ (h >> 29));
+}
+
+/* Index in objs of the object named name, or -1. */
+static int name_find(const struct name_index *ix, struct conf_obj *const *objs, const char *name) {
+        if (!ix->cap)
+                return -1;
+        for (size_t h = name_hash(name) & (ix->cap - 1); ix->slot[h]; h = (h + 1) & (ix->cap - 1))
+                if (streq(objs[ix->slot[h] - 1]->name, name))
+                        return (int)(ix->slot[h] - 1);
+        return -1;
+}
+
+static void name_insert(struct name_index *ix, const char *name, size_t at) {
+        size_t h = name_hash(name) & (ix->cap - 1);
+        while (ix->slot[h])
+                h = (h + 1) & (ix->cap - 1);
+        ix->slot[h] = (uint32_t)(at + 1);
+        ix->n++;
+}
+
+/* Room for one more name: at most half full, rehashed on growth. */
+static int name_reserve(struct name_index *ix, struct conf_obj *const *objs) {
+        if ((ix->n + 1) * 2 <= ix->cap)
+                return 0;
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        uint32_t *slot = calloc(cap, sizeof *slot);
+        if (!slot)
+                return -ENOMEM;
+        struct name_index grown = {.slot = slot, .cap = cap};
+        for (size_t i = 0; i < ix->cap; i++)
+                if (ix->slot[i])
+                        name_insert(&grown, objs[ix->slot[i] - 1]->name, ix->slot[i] - 1);
+        free(ix->slot);
+        *ix = grown;
+        return 0;
+}
+
+int scenario_target_index(const struct scenario *s, const char *name) {
+        return name ? name_find(&s->names[SEC_TARGET], (struct conf_obj *const *)s->targets, name) : -1;
+}
+
+static size_t scenario_ceiling(int kind) {
+        return kind == SEC_TARGET ? SCENARIO_MAX_TARGETS : kind == SEC_FAULT ? SCENARIO_MAX_FAULTS : SCENARIO_MAX_SLOS;
+}
+
 static struct conf_obj *scenario_section(void *ctx, int kind, const char *name, unsigned line,
                                          struct diags *d, const char *file) {
         struct scenario *s = ctx;
@@ -351,22 +401,30 @@ static struct conf_obj *scenario_section(void *ctx, int kind, const char *name, 
                 arr = (void ***)&s->slos, n = &s->n_slos, size = sizeof(struct slo);
                 break;
         }
-        for (size_t i = 0; i < *n; i++) {
-                struct conf_obj *o = (*arr)[i];
-                if (streq(o->name, name)) {
-                        diag_error(d, file, line, "%s '%s' is defined twice (first at line %u); names "
-                                   "must be unique", scenario_kinds[kind], name, o->line);
-                        return NULL;
-                }
+        /* Past a ceiling, only counted: the one just over it is kept for the
+         * message (scenario_check), the rest are neither checked nor kept. */
+        if (*n > scenario_ceiling(kind)) {
+                s->n_over[kind]++;
+                return NULL;
+        }
+        struct name_index *ix = &s->names[kind];
+        int found = name_find(ix, (struct conf_obj *const *)*arr, name);
+        if (found >= 0) {
+                struct conf_obj *o = (*arr)[found];
+                diag_error(d, file, line, "%s '%s' is defined twice (first at line %u); names "
+                           "must be unique", scenario_kinds[kind], name, o->line);
+                return NULL;
         }
         obj = calloc(1, size);
-        if (!obj || !(obj->name = strdup(name)) || array_push(arr, n, sizeof obj, &obj) < 0) {
+        if (!obj || !(obj->name = strdup(name)) || name_reserve(ix, (struct conf_obj *const *)*arr) < 0 ||
+            array_push(arr, n, sizeof obj, &obj) < 0) {
                 if (obj)
                         free(obj->name);
                 free(obj);
                 diag_error(d, file, line, "out of memory");
                 return NULL;
         }
+        name_insert(ix, obj->name, *n - 1);
         obj->kind = kind;
         obj->line = line;
         if (kind == SEC_FAULT) {
@@ -550,15 +608,16 @@ static void check_fault(struct scenario *s, struct fault *f, struct diags *d) {
         check_window(s, f, d);
 
         if (OK(f, "target"))
-                for (size_t i = 0; i < s->n_targets; i++)
-                        if (streq(s->targets[i]->hdr.name, f->target))
-                                f->target_index = (int)i;
+                f->target_index = scenario_target_index(s, f->target);
         kind->check(s, f, d);
         if (OK(f, "target") && f->target_index < 0) {
                 char names[512] = "";
-                for (size_t i = 0; i < s->n_targets; i++)
-                        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
-                                 s->targets[i]->hdr.name);
+                size_t used = 0;
+                /* Once full, a name more changes nothing: stop there. */
+                for (size_t i = 0; i < s->n_targets && used + 1 < sizeof names; i++) {
+                        snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", s->targets[i]->hdr.name);
+                        used += strlen(names + used);
+                }
                 diag_error(d, s->file, LINE(f, "target"), "fault '%s' names target '%s', which is "
                            "not defined; define [target %s] or use one of: %s", f->hdr.name,
                            f->target, f->target, names[0] ? names : "(no targets defined)");
@@ -657,7 +716,8 @@ static void check_bounds(struct scenario *s, struct diags *d) {
                 size_t n = section_objects(s, k->kind, &objs);
                 for (size_t j = 0; j < n; j++) {
                         const struct conf_obj *o = objs[j];
-                        if (!o->key_line[i] || !conf_ok(&scenario_spec, o, k->key))
+                        /* conf_ok() by index: keys are unique in a kind. */
+                        if (!o->key_line[i] || o->key_bad[i])
                                 continue;
                         const char *field = (const char *)o + k->offset;
                         if (k->parse == parse_duration) {
@@ -685,6 +745,18 @@ static void check_bounds(struct scenario *s, struct diags *d) {
         }
 }
 
+/* The first section of a kind over its ceiling, at its line; every
+ * section of the kind counted, those past it too. */
+static void check_ceiling(struct scenario *s, int kind, struct conf_obj **objs, size_t n, const char *what,
+                          struct diags *d) {
+        size_t max = scenario_ceiling(kind);
+        if (n <= max)
+                return;
+        diag_error(d, s->file, objs[max]->line, "%s '%s' is %s %zu of %zu: a scenario holds at most %zu %s; split it "
+                   "into several scenarios", scenario_kinds[kind], objs[max]->name ? objs[max]->name : "?",
+                   scenario_kinds[kind], max + 1, n + s->n_over[kind], max, what);
+}
+
 static void scenario_check(struct scenario *s, struct diags *d) {
         check_bounds(s, d);
         if (!s->has_head) {
@@ -710,17 +782,17 @@ static void scenario_check(struct scenario *s, struct diags *d) {
                                    format_duration(b, s->head.steady_state));
                 }
         }
-        for (size_t i = 0; i < s->n_targets; i++)
+        for (size_t i = 0; i < s->n_targets; i++) {
                 check_target(s, s->targets[i], d);
+                s->n_launched += s->targets[i]->sel == SEL_EXEC;
+        }
         for (size_t i = 0; i < s->n_faults; i++)
                 check_fault(s, s->faults[i], d);
-        if (s->n_faults > SCENARIO_MAX_FAULTS)
-                diag_error(d, s->file, s->faults[SCENARIO_MAX_FAULTS]->hdr.line,
-                           "fault '%s' is fault %d of %zu: a scenario holds at most %d faults; split it into "
-                           "several scenarios", s->faults[SCENARIO_MAX_FAULTS]->hdr.name ? s->faults[SCENARIO_MAX_FAULTS]->hdr.name : "?",
-                           SCENARIO_MAX_FAULTS + 1, s->n_faults, SCENARIO_MAX_FAULTS);
+        check_ceiling(s, SEC_FAULT, (struct conf_obj **)s->faults, s->n_faults, "faults", d);
         for (size_t i = 0; i < s->n_slos; i++)
                 check_slo(s, s->slos[i], d);
+        check_ceiling(s, SEC_TARGET, (struct conf_obj **)s->targets, s->n_targets, "targets", d);
+        check_ceiling(s, SEC_SLO, (struct conf_obj **)s->slos, s->n_slos, "SLOs", d);
         if (s->has_head && s->n_faults == 0)
                 diag_warning(d, s->file, s->head.hdr.line, "the scenario has no [fault] sections; it "
                              "injects nothing");
@@ -793,5 +865,7 @@ void scenario_free(struct scenario *s) {
                 free(o);
         }
         free(s->slos);
+        for (size_t k = 0; k < ELEMENTSOF(s->names); k++)
+                free(s->names[k].slot);
         free(s);
 }

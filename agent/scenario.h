@@ -151,6 +151,23 @@ struct slo {
  * its own tc priority (faults/net.c), and the run's schedule is a heap of
  * this size. Documented in scenarios/README.md and sabot(1). */
 #define SCENARIO_MAX_FAULTS 1024
+/* And [target] and [slo] sections: a fault names one target, so more
+ * targets than faults can never all be used; each SLO is a probe the run
+ * makes every interval (100ms or more). With these, every file that
+ * CONF_MAX_FILE lets in is checked in well under 100 ms: sections past a
+ * ceiling + 1 are only counted, not parsed. Documented in
+ * scenarios/README.md. */
+#define SCENARIO_MAX_TARGETS 1024
+#define SCENARIO_MAX_SLOS 256
+
+/* Section names of one kind, hashed: duplicates and a fault's target are
+ * found in constant time, so a file of many sections checks in linear
+ * time. Slots hold an index into the kind's array, plus one (0: empty). */
+struct name_index {
+        uint32_t *slot;
+        size_t cap; /* a power of two, or 0 */
+        size_t n;
+};
 
 struct scenario {
         char *file;
@@ -164,7 +181,15 @@ struct scenario {
         size_t n_faults;
         struct slo **slos;
         size_t n_slos;
+        struct name_index names[_SEC_MAX]; /* by section kind: targets, faults, slos */
+        size_t n_launched;                 /* targets that select by exec */
+        /* Sections of a kind past its ceiling + 1: counted for the message,
+         * not kept (the one just past the ceiling is, for its name). */
+        size_t n_over[_SEC_MAX];
 };
+
+/* The index of the target named name in s->targets, or -1. */
+int scenario_target_index(const struct scenario *s, const char *name);
 
 extern const struct conf_spec scenario_spec;
 

@@ -223,6 +223,7 @@ int process_revert_exec(const struct jentry *e) {
  * policy's protected processes already left out). */
 struct victims {
         pid_t *pids;
+        uint64_t *starts; /* the start time read when resolved; NULL: read it when signalled */
         size_t n;
         char *cgroup;   /* unit/cgroup targets */
         bool whole;     /* every process of the cgroup is eligible */
@@ -230,6 +231,7 @@ struct victims {
 
 static void victims_free(struct victims *v) {
         free(v->pids);
+        free(v->starts);
         free(v->cgroup);
 }
 
@@ -251,6 +253,7 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
         int r = plan_resolve_target(c->pl, t, &rt);
         if (r >= 0) {
                 ret->pids = TAKE_PTR(rt.pids);
+                ret->starts = TAKE_PTR(rt.starts);
                 ret->n = rt.n_pids;
                 ret->cgroup = TAKE_PTR(rt.cgroup);
                 ret->whole = ret->cgroup && rt.n_ex == 0;
@@ -258,14 +261,48 @@ static int find_victims(struct fault_ctx *c, const struct fault *f, struct victi
         return r;
 }
 
-/* Fisher-Yates over the first k places. */
-static void choose(pid_t *v, size_t n, size_t k) {
+/* Who is struck need not be unpredictable, only fair: a xorshift64*
+ * seeded once (glibc's arc4random is a getrandom() system call each time,
+ * 1000 of them for a strike at 1000 processes). */
+static uint32_t pick_below(uint32_t n) {
+        static uint64_t x;
+        while (!x)
+                x = ((uint64_t)arc4random() << 32) | arc4random();
+        /* Lemire's multiply-shift, with rejection of the biased low end. */
+        uint32_t floor_ = (uint32_t)(-n) % n;
+        for (;;) {
+                x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+                uint64_t m = (uint64_t)(uint32_t)((x * 2685821657736338717ULL) >> 32) * n;
+                if ((uint32_t)m >= floor_)
+                        return (uint32_t)(m >> 32);
+        }
+}
+
+/* Fisher-Yates over the first k places (the start times alongside). */
+static void choose(struct victims *vs, size_t k) {
+        pid_t *v = vs->pids;
+        size_t n = vs->n;
         for (size_t i = 0; i < k && i + 1 < n; i++) {
-                size_t j = i + arc4random_uniform((uint32_t)(n - i));
+                size_t j = i + pick_below((uint32_t)(n - i));
                 pid_t t = v[i];
                 v[i] = v[j];
                 v[j] = t;
+                if (vs->starts) {
+                        uint64_t s = vs->starts[i];
+                        vs->starts[i] = vs->starts[j];
+                        vs->starts[j] = s;
+                }
         }
+}
+
+/* The start time of victim i: as resolved (the identity that was judged
+ * eligible), else read now. */
+static int victim_start(const struct victims *v, size_t i, uint64_t *ret) {
+        if (v->starts) {
+                *ret = v->starts[i];
+                return 0;
+        }
+        return proc_starttime(v->pids[i], ret);
 }
 
 static uint32_t survivors_for(struct fault_ctx *c, const struct fault *f) {
@@ -306,12 +343,12 @@ int process_kill_strike(struct fault_ctx *c, struct fault_run *fr) {
                 victims_free(&v);
                 return 0;
         }
-        choose(v.pids, v.n, k);
+        choose(&v, k);
         char list[512] = "";
         unsigned done = 0;
         for (uint32_t i = 0; i < k; i++) {
                 uint64_t start;
-                if (proc_starttime(v.pids[i], &start) < 0)
+                if (victim_start(&v, i, &start) < 0)
                         continue;
                 int q = signal_identity(v.pids[i], start, f->signal);
                 if (q < 0)
@@ -393,7 +430,7 @@ int process_pause_apply(struct fault_ctx *c, struct fault_run *fr) {
                 return r;
         }
         uint32_t k = has_share(f) ? blast_strike_count((uint32_t)v.n, f->count, f->percent, 0) : (uint32_t)v.n;
-        choose(v.pids, v.n, k);
+        choose(&v, k);
         char list[512] = "";
         for (uint32_t i = 0; i < k; i++) {
                 struct jentry e = {.kind = "stop", .pid = v.pids[i], .name = f->hdr.name};

@@ -283,6 +283,55 @@ START_TEST(test_resolve) {
 }
 END_TEST
 
+/* One read of /proc/PID/stat says what four files did: a comm with spaces
+ * and ')' in it, the parent, the group, the start time (as
+ * proc_starttime reads it), the state; and a table of the host holds this
+ * process. */
+START_TEST(test_proc_info) {
+        int go[2];
+        ck_assert_int_eq(pipe(go), 0);
+        pid_t child = fork();
+        if (child == 0) {
+                prctl(PR_SET_NAME, "w) x (y) z");
+                close(go[0]);
+                (void)!write(go[1], "r", 1);
+                pause();
+                _exit(0);
+        }
+        close(go[1]);
+        char c;
+        ck_assert_int_eq(read(go[0], &c, 1), 1);
+        close(go[0]);
+        struct proc_info pi;
+        ck_assert_int_eq(proc_info_read(child, &pi), 0);
+        ck_assert_str_eq(pi.comm, "w) x (y) z");
+        ck_assert_int_eq(pi.ppid, getpid());
+        ck_assert_int_eq(pi.pgid, getpgid(0));
+        ck_assert(!pi.kthread);
+        uint64_t start;
+        ck_assert_int_eq(proc_starttime(child, &start), 0);
+        ck_assert_uint_eq(pi.start, start);
+        ck_assert(pi.state == 'S' || pi.state == 'R');
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        ck_assert_int_eq(proc_info_read(child, &pi), -ESRCH);
+
+        struct proc_info self;
+        ck_assert_int_eq(proc_info_read(getpid(), &self), 0);
+        struct proc_table *pt = NULL;
+        ck_assert_int_eq(proc_table_new(&pt), 0);
+        bool found = false;
+        for (size_t i = 0; i < pt->n; i++) {
+                if (i)
+                        ck_assert_int_lt(pt->v[i - 1].pid, pt->v[i].pid); /* sorted by pid */
+                if (pt->v[i].pid == getpid())
+                        found = pt->v[i].start == self.start && streq(pt->v[i].comm, self.comm);
+        }
+        ck_assert(found);
+        proc_table_free(pt);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("plan");
         TCase *tc = tcase_create("host");
@@ -291,6 +340,7 @@ int main(void) {
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_mountinfo);
         tcase_add_test(tc, test_proc);
+        tcase_add_test(tc, test_proc_info);
         tcase_add_test(tc, test_resolve);
         suite_add_tcase(s, tc);
         return run_suite(s);

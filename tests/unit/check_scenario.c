@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <signal.h>
+#include <stdarg.h>
 
 #include "../../faults/registry.h"
 #include "testutil.h"
@@ -686,6 +687,71 @@ START_TEST(test_bounds) {
 }
 END_TEST
 
+/* A growing text buffer for the generated scenarios below. */
+static void gen(char **buf, size_t *len, size_t *cap, const char *fmt, ...) _printf_(4, 5);
+static void gen(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
+        va_list ap;
+        for (;;) {
+                va_start(ap, fmt);
+                int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+                va_end(ap);
+                ck_assert_int_ge(n, 0);
+                if ((size_t)n < *cap - *len) {
+                        *len += (size_t)n;
+                        return;
+                }
+                *cap = *cap * 2 + (size_t)n;
+                *buf = realloc(*buf, *cap);
+                ck_assert_ptr_nonnull(*buf);
+        }
+}
+
+/* Targets, faults and SLOs, n of each kind asked, after a [scenario]. */
+static char *many(size_t targets, size_t faults, size_t slos) {
+        size_t len = 0, cap = 4096;
+        char *t = malloc(cap);
+        ck_assert_ptr_nonnull(t);
+        t[0] = '\0';
+        gen(&t, &len, &cap, "[scenario]\nname = big\nduration = 10m\n");
+        for (size_t i = 0; i < targets; i++)
+                gen(&t, &len, &cap, "[target t%zu]\ncomm = w%zu\n", i, i);
+        for (size_t i = 0; i < faults; i++)
+                gen(&t, &len, &cap, "[fault f%zu]\ntype = kill\ntarget = t%zu\n", i, targets ? i % targets : 0);
+        for (size_t i = 0; i < slos; i++)
+                gen(&t, &len, &cap, "[slo s%zu]\nprobe = psi\nresource = cpu\nmax = 50\n", i);
+        return t;
+}
+
+/* The ceilings: 1024 faults, 1024 targets, 256 SLOs; the first section over
+ * one is the error, at its line; at the ceilings a scenario is valid. */
+START_TEST(test_ceilings) {
+        char *t = many(SCENARIO_MAX_TARGETS, SCENARIO_MAX_FAULTS, SCENARIO_MAX_SLOS);
+        struct scenario *s = parse_ok(t);
+        ck_assert_uint_eq(s->n_targets, 1024);
+        ck_assert_uint_eq(s->n_faults, 1024);
+        ck_assert_uint_eq(s->n_slos, 256);
+        ck_assert_int_eq(s->faults[1023]->target_index, 1023);
+        scenario_free(s);
+        free(t);
+
+        /* Line of target 1025: 3 lines of [scenario], 2 per target. */
+        t = many(1100, 1, 0);
+        expect_exact(t, "t.ini:2052: target 't1024' is target 1025 of 1100: a scenario holds at most 1024 targets; "
+                        "split it into several scenarios\n");
+        free(t);
+        t = many(1, 1, 300);
+        /* 3 + 2 + 3 lines, then 4 per slo. */
+        expect_exact(t, "t.ini:1033: slo 's256' is slo 257 of 300: a scenario holds at most 256 SLOs; split it "
+                        "into several scenarios\n");
+        free(t);
+        /* Faults: the message that was there before, with every fault counted. */
+        t = many(1, 5000, 0);
+        expect_exact(t, "t.ini:3078: fault 'f1024' is fault 1025 of 5000: a scenario holds at most 1024 faults; "
+                        "split it into several scenarios\n");
+        free(t);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("scenario");
         TCase *tc = tcase_create("language");
@@ -705,6 +771,7 @@ int main(void) {
         tcase_add_test(tc, test_bounds);
         tcase_add_test(tc, test_disk_fill_rules);
         tcase_add_test(tc, test_stress_rules);
+        tcase_add_test(tc, test_ceilings);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
