@@ -75,6 +75,15 @@ struct net_params {
         const char *doing, *done, *done_how;
 };
 int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params *np);
+/* Whether f's rule lives in the one classifier of its interface and
+ * direction (loss without burst, blackhole) rather than in a filter of
+ * its own (the netem kinds). */
+bool net_shares_classifier(const struct fault *f);
+/* At the run's preflight: load the classifier of every interface and
+ * direction with a rule for each of sc's faults there, all off (a
+ * window's opening then turns one on). The first error; a fault whose
+ * classifier could not be loaded tries again, and fails, at apply. */
+int net_preload(const struct scenario *sc, const struct port_list *protected_ports);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);
 /* The live view's text: what a drop (loss, blackhole) or a delay did. */
 void net_drop_progress(struct fault_run *fr, char *buf, size_t len);

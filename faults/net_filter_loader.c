@@ -53,13 +53,15 @@ static int fill_cidrs(struct net_filter_bpf *skel, __u32 rule, const struct cidr
         return 0;
 }
 
-static int fill_rule(struct net_filter_bpf *skel, __u32 id, const struct net_filter_spec *spec) {
+static int fill_rule(struct net_filter_bpf *skel, __u32 id, const struct net_filter_spec *spec, int ifindex,
+                     bool cidrs) {
         static const __u32 protos[] = {
                 [PROTO_ANY] = NET_PROTO_ANY, [PROTO_TCP] = NET_PROTO_TCP,
                 [PROTO_UDP] = NET_PROTO_UDP, [PROTO_ICMP] = NET_PROTO_ICMP,
         };
         struct net_rule r = {
                 .action = spec->action,
+                .ifindex = ifindex > 0 ? (__u32)ifindex : 0,
                 .probability = spec->probability,
                 .correlation = spec->correlation,
                 .proto = spec->protocol >= 0 && spec->protocol < (int)ELEMENTSOF(protos) ? protos[spec->protocol] : 0,
@@ -73,9 +75,9 @@ static int fill_rule(struct net_filter_bpf *skel, __u32 id, const struct net_fil
                 q = fill_ranges(spec->sport, r.sports, NET_MAX_PORT_RANGES, &r.n_sport);
         if (q >= 0)
                 q = bpf_map__update_elem(skel->maps.sabot_rules, &id, sizeof id, &r, sizeof r, BPF_ANY);
-        if (q >= 0)
+        if (q >= 0 && cidrs)
                 q = fill_cidrs(skel, id, spec->dst, true);
-        if (q >= 0)
+        if (q >= 0 && cidrs)
                 q = fill_cidrs(skel, id, spec->src, false);
         return q;
 }
@@ -108,7 +110,7 @@ static int classifier_load(uint32_t l3_offset, const struct port_list *protected
         if (r >= 0)
                 r = net_filter_bpf__load(skel);
         for (size_t k = 0; k < n && r >= 0; k++)
-                r = fill_rule(skel, (__u32)k, rules[k]);
+                r = fill_rule(skel, (__u32)k, rules[k], 0, true);
         if (r >= 0 && !skel->bss)
                 r = -EOPNOTSUPP; /* a kernel without mmap'able maps (before 5.5) */
         if (r < 0) {
@@ -124,22 +126,17 @@ int net_classifier_load(uint32_t l3_offset, const struct port_list *protected_po
         return classifier_load(l3_offset, protected_ports, rules, n, false, ret);
 }
 
-int net_classifier_set(struct net_filter_bpf *skel, unsigned rule, bool on, int redirect_ifindex) {
-        if (rule >= NET_MAX_RULES)
+int net_classifier_set(struct net_filter_bpf *skel, unsigned rule, const struct net_filter_spec *spec,
+                       int redirect_ifindex) {
+        if (rule >= skel->rodata->n_rules)
                 return -ERANGE;
         __u64 bit = 1ULL << (rule % 64);
-        if (on) {
-                if (redirect_ifindex > 0) {
-                        __u32 id = rule;
-                        struct net_rule r;
-                        int q = bpf_map__lookup_elem(skel->maps.sabot_rules, &id, sizeof id, &r, sizeof r, 0);
-                        if (q >= 0) {
-                                r.ifindex = (__u32)redirect_ifindex;
-                                q = bpf_map__update_elem(skel->maps.sabot_rules, &id, sizeof id, &r, sizeof r, BPF_ANY);
-                        }
-                        if (q < 0)
-                                return q;
-                }
+        if (spec) {
+                int q = check_rule(spec);
+                if (q >= 0)
+                        q = fill_rule(skel, rule, spec, redirect_ifindex, false);
+                if (q < 0)
+                        return q;
                 __atomic_fetch_or(&skel->bss->enabled[rule / 64], bit, __ATOMIC_SEQ_CST);
         } else
                 __atomic_fetch_and(&skel->bss->enabled[rule / 64], ~bit, __ATOMIC_SEQ_CST);
@@ -148,9 +145,14 @@ int net_classifier_set(struct net_filter_bpf *skel, unsigned rule, bool on, int 
 
 int net_filter_load(const struct net_filter_spec *spec, struct net_filter_bpf **ret) {
         const struct net_filter_spec *one[1] = {spec};
+        *ret = NULL;
         int r = classifier_load(spec->l3_offset, spec->protected_ports, one, 1, spec->action == NET_ACT_CLASSIFY, ret);
         if (r >= 0)
-                (void)net_classifier_set(*ret, 0, true, 0);
+                r = net_classifier_set(*ret, 0, spec, 0);
+        if (r < 0 && *ret) {
+                net_filter_bpf__destroy(*ret);
+                *ret = NULL;
+        }
         return r;
 }
 
