@@ -138,7 +138,8 @@ int main(int argc, char **argv) {
          * classifier attached for the further-window figure. */
         static const char ini[] = "[scenario]\nname = bench\nduration = 1h\n"
                                   "[fault bh]\ntype = blackhole\ninterface = sabot-bench0\nprotocol = udp\ndport = 9\n"
-                                  "[fault other]\ntype = blackhole\ninterface = sabot-bench0\nprotocol = udp\ndport = 7\n";
+                                  "[fault other]\ntype = blackhole\ninterface = sabot-bench0\nprotocol = udp\ndport = 7\n"
+                                  "[fault lat]\ntype = latency\ninterface = sabot-bench0\ndelay = 100ms\n";
         struct diags d = {0};
         struct scenario *s = NULL;
         struct policy *p = policy_new_default();
@@ -149,8 +150,8 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return fprintf(stderr, "journal: %s\n", strerror(-r)), 1;
         struct plan pl = {.s = s, .p = p};
-        struct fault_run frs[2] = {{.f = s->faults[0]}, {.f = s->faults[1]}};
-        struct fault_ctx c = {.j = j, .pl = &pl, .event = no_event, .frs = frs, .n_frs = 2};
+        struct fault_run frs[3] = {{.f = s->faults[0]}, {.f = s->faults[1]}, {.f = s->faults[2]}};
+        struct fault_ctx c = {.j = j, .pl = &pl, .event = no_event, .frs = frs, .n_frs = 3};
 
         uint64_t t0 = now_ns();
         r = net_preload(s, &p->protect.ports);
@@ -162,7 +163,9 @@ int main(int argc, char **argv) {
                       further = {"sabot, a further window (filter attached)", calloc(n, 8), calloc(n, 8)},
                       tc = {"tc filter add/del (+ clsact), fork+exec each", calloc(n, 8), calloc(n, 8)},
                       batch = {"tc -batch of the same", calloc(n, 8), calloc(n, 8)},
-                      netem = {"tc qdisc add root netem delay 100ms + del", calloc(n, 8), calloc(n, 8)};
+                      netem = {"tc qdisc add root netem delay 100ms + del", calloc(n, 8), calloc(n, 8)},
+                      lat = {"sabot latency window (its own filter)", calloc(n, 8), calloc(n, 8)},
+                      tclat = {"ip+tc lines: ifb, netem, clsact, mirred filter", calloc(n, 8), calloc(n, 8)};
         char add[PATH_MAX], del[PATH_MAX];
         snprintf(add, sizeof add, "%s/add.tc", dir);
         snprintf(del, sizeof del, "%s/del.tc", dir);
@@ -244,6 +247,21 @@ int main(int argc, char **argv) {
                                 if (r)
                                         return fprintf(stderr, "netem trial failed\n"), 1;
                                 netem.apply[i] = a1 - a0, netem.both[i] = a2 - a0;
+                                if ((r = window(&c, &frs[2], &lat.apply[i], &lat.both[i])) < 0)
+                                        return fprintf(stderr, "sabot latency window: %s\n", strerror(-r)), 1;
+                                a0 = now_ns();
+                                r = sh("ip link add sabot-benchifb type ifb") || sh("ip link set sabot-benchifb up") ||
+                                    sh("tc qdisc add dev sabot-benchifb root netem delay 100ms") ||
+                                    sh("tc qdisc add dev sabot-bench0 clsact") ||
+                                    sh("tc filter add dev sabot-bench0 egress prio 49152 handle 1 bpf obj %s sec tc action "
+                                       "mirred egress redirect dev sabot-benchifb", obj);
+                                a1 = now_ns();
+                                r = r || sh("tc filter del dev sabot-bench0 egress prio 49152 handle 1 bpf") ||
+                                    sh("tc qdisc del dev sabot-bench0 clsact") || sh("ip link del sabot-benchifb");
+                                a2 = now_ns();
+                                if (r)
+                                        return fprintf(stderr, "tc latency trial failed\n"), 1;
+                                tclat.apply[i] = a1 - a0, tclat.both[i] = a2 - a0;
                                 break;
                         }
                 }
@@ -267,6 +285,15 @@ int main(int argc, char **argv) {
                 if (!have_netem)
                         printf("    vs the netem one-liner: not here (no netem on this kernel); the VM tier has it\n");
         }
+        if (have_netem) {
+                printf("latency fault (ifb + netem + clsact + cls_bpf with act_mirred), %d trials:\n", n);
+                row(&lat, n);
+                row(&tclat, n);
+                row(&netem, n);
+                ratios(&lat, &tclat, n);
+                ratios(&lat, &netem, n);
+        } else
+                printf("latency fault: not measured here: no netem on this kernel; the VM tier measures it\n");
         printf("  floor: one netlink round trip (a filter dump) p50 %.3f ms; a first window makes 6 of them and 3 journal\n"
                "  appends; goal >= 20x tc per apply+revert with the journal\n", p50(floor_ns, n));
         tc_close(sk);
