@@ -158,11 +158,17 @@ $(B)/bench/net_apply: bench/net_apply.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+$(B)/bench/classifier_cost: bench/classifier_cost.c $(OBJS) | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
+
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/classifier_cost $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
+	$(Q)$(B)/bench/classifier_cost
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 	$(Q)sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(BENCH_TRIALS)
 
