@@ -29,6 +29,42 @@ const volatile struct net_port_range protected_ports[NET_MAX_PROTECTED] = {};
  * clears it (user space writes the mmap'd .bss). All zero: every packet
  * passes after one load. */
 __u64 enabled[NET_RULE_WORDS] = {};
+/* The prefilter (NET_FAST_RULES), written by the loader after the load:
+ * rules accepting each protocol class, rules without a destination or a
+ * source port list; the port arrays hold the rules whose list has that
+ * port. */
+__u64 proto_mask[NET_PCLASSES] = {};
+__u64 dport_any = 0, sport_any = 0, dst_any = 0, src_any = 0;
+
+struct {
+        __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+        __uint(max_entries, NET_MAX_CIDRS * NET_FAST_RULES);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __type(key, struct net_plpm4);
+        __type(value, __u64);
+} sabot_pdst4 SEC(".maps"), sabot_psrc4 SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+        __uint(max_entries, NET_MAX_CIDRS * NET_FAST_RULES);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __type(key, struct net_plpm6);
+        __type(value, __u64);
+} sabot_pdst6 SEC(".maps"), sabot_psrc6 SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY);
+        __uint(max_entries, 65536);
+        __uint(map_flags, BPF_F_MMAPABLE);
+        __type(key, __u32);
+        __type(value, __u64);
+} sabot_dport SEC(".maps"), sabot_sport SEC(".maps");
+
+/* The lowest set bit's index, by de Bruijn multiplication. */
+static const __u8 debruijn[64] = {
+        0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
+        43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+        44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6};
 
 struct {
         __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -159,7 +195,8 @@ static __always_inline int port_protected(__u16 port) {
 struct walk {
         struct __sk_buff *skb;
         struct pkt *p;
-        int verdict;
+        __u64 mask; /* the prefilter's candidates left */
+        int verdict, decided;
 };
 
 static __always_inline int matches(struct __sk_buff *skb, struct pkt *p, const struct net_rule *r, __u32 id) {
@@ -198,18 +235,9 @@ static __always_inline int matches(struct __sk_buff *skb, struct pkt *p, const s
  * classification and bypass filters that other owners attached after us. */
 #define PASS TC_ACT_UNSPEC
 
-/* One rule, in file order: the first whose action fires decides; one that
- * matches but whose draw spares the packet leaves it to the next. */
-static long rule_step(__u32 i, void *ctx) {
-        struct walk *w = ctx;
-        __u64 word = i / 64;
-        /* Keep the bound the verifier needs where clang would fold it away. */
-        asm volatile("" : "+r"(word));
-        if (word >= NET_RULE_WORDS)
-                return 1;
-        __u32 id = i;
-        if (!(enabled[word] >> (i % 64) & 1))
-                return 0;
+/* One rule: 1 when its action fired (the verdict is in w), else 0 (the
+ * next rule decides). */
+static __always_inline int check_rule(struct walk *w, __u32 id) {
         const struct net_rule *r = bpf_map_lookup_elem(&sabot_rules, &id);
         if (!r || !matches(w->skb, w->p, r, id))
                 return 0;
@@ -234,7 +262,35 @@ static long rule_step(__u32 i, void *ctx) {
                 w->verdict = (int)bpf_redirect(r->ifindex, 0);
         else
                 w->verdict = TC_ACT_STOLEN;
+        w->decided = 1;
         return 1;
+}
+
+/* The prefilter's candidates, lowest (first in file order) first: the
+ * first rule whose action fires decides; one that matches but whose draw
+ * spares the packet leaves it to the next. */
+static long fast_step(__u32 i, void *ctx) {
+        struct walk *w = ctx;
+        (void)i;
+        if (!w->mask)
+                return 1;
+        __u64 low = w->mask & -w->mask;
+        w->mask &= w->mask - 1;
+        return check_rule(w, debruijn[(low * 0x03f79d71b4cb0a89ULL) >> 58]);
+}
+
+/* Rules past the prefilter's, one by one. */
+static long rule_step(__u32 i, void *ctx) {
+        struct walk *w = ctx;
+        __u64 word = (i + NET_FAST_RULES) / 64;
+        /* Keep the bound the verifier needs where clang would fold it away. */
+        asm volatile("" : "+r"(word));
+        if (word >= NET_RULE_WORDS)
+                return 1;
+        __u32 id = i + NET_FAST_RULES;
+        if (!(enabled[word] >> (id % 64) & 1))
+                return 0;
+        return check_rule(w, id);
 }
 
 SEC("tc")
@@ -259,7 +315,45 @@ int sabot_net(struct __sk_buff *skb) {
                 p.dst6.prefixlen = p.src6.prefixlen = 160;
         }
         struct walk w = {.skb = skb, .p = &p, .verdict = classic ? 0 : PASS};
-        bpf_loop(n_rules, rule_step, &w, 0);
+        __u32 pc = p.l4proto == IPPROTO_TCP ? 1 : p.l4proto == IPPROTO_UDP ? 2 :
+                   p.l4proto == IPPROTO_ICMP || p.l4proto == IPPROTO_ICMPV6 ? 3 : 0;
+        w.mask = enabled[0] & proto_mask[pc & (NET_PCLASSES - 1)];
+        if (w.mask) {
+                __u32 dp = p.dport, sp = p.sport;
+                __u64 *d = bpf_map_lookup_elem(&sabot_dport, &dp), *s = bpf_map_lookup_elem(&sabot_sport, &sp);
+                w.mask &= ((d ? *d : 0) | dport_any) & ((s ? *s : 0) | sport_any);
+        }
+        /* One lookup per address, only when a candidate has a CIDR list. */
+        if (w.mask & ~dst_any) {
+                __u64 *m;
+                if (p.family == 4) {
+                        struct net_plpm4 k = {.prefixlen = 32};
+                        __builtin_memcpy(k.addr, p.dst4.addr, 4);
+                        m = bpf_map_lookup_elem(&sabot_pdst4, &k);
+                } else {
+                        struct net_plpm6 k = {.prefixlen = 128};
+                        __builtin_memcpy(k.addr, p.dst6.addr, 16);
+                        m = bpf_map_lookup_elem(&sabot_pdst6, &k);
+                }
+                w.mask &= (m ? *m : 0) | dst_any;
+        }
+        if (w.mask & ~src_any) {
+                __u64 *m;
+                if (p.family == 4) {
+                        struct net_plpm4 k = {.prefixlen = 32};
+                        __builtin_memcpy(k.addr, p.src4.addr, 4);
+                        m = bpf_map_lookup_elem(&sabot_psrc4, &k);
+                } else {
+                        struct net_plpm6 k = {.prefixlen = 128};
+                        __builtin_memcpy(k.addr, p.src6.addr, 16);
+                        m = bpf_map_lookup_elem(&sabot_psrc6, &k);
+                }
+                w.mask &= (m ? *m : 0) | src_any;
+        }
+        if (w.mask)
+                bpf_loop(NET_FAST_RULES, fast_step, &w, 0);
+        if (!w.decided && n_rules > NET_FAST_RULES)
+                bpf_loop(n_rules - NET_FAST_RULES, rule_step, &w, 0);
         return w.verdict;
 }
 

@@ -9,6 +9,13 @@
  * direction holds every network fault of the run there. */
 #define NET_MAX_RULES 1024
 #define NET_RULE_WORDS (NET_MAX_RULES / 64)
+/* The first 64 rules of a classifier have a prefilter: bitmaps by
+ * protocol, destination and source port (one lookup each) select the
+ * rules a packet may match, and only those are checked. Rules past the
+ * 64th are checked one by one. */
+#define NET_FAST_RULES 64
+/* Protocol classes of the prefilter: other, tcp, udp, icmp (v4 or v6). */
+#define NET_PCLASSES 4
 
 /* ICMPv6 router solicitation .. redirect: always passed. */
 #define NET_ICMP6_ND_FIRST 133
@@ -47,6 +54,20 @@ struct net_lpm4 {
 struct net_lpm6 {
         __u32 prefixlen;
         __u32 rule;
+        __u8 addr[16];
+};
+
+/* The prefilter's tries: every CIDR of the first NET_FAST_RULES rules,
+ * each with the rules whose list contains it (a lookup of an address
+ * finds the longest CIDR holding it, whose value is every rule with a
+ * CIDR holding the address). */
+struct net_plpm4 {
+        __u32 prefixlen;
+        __u8 addr[4];
+};
+
+struct net_plpm6 {
+        __u32 prefixlen;
         __u8 addr[16];
 };
 

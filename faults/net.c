@@ -296,7 +296,7 @@ static int cls_load(const struct scenario *sc, const struct fault *f, const stru
                         continue;
                 k->faults[m] = g;
                 specs[m] = (struct net_filter_spec){.probability = RATIO_ONE, .dst = &g->dst, .src = &g->src,
-                                                    .dport = &g->dport, .sport = &g->sport};
+                                                    .dport = &g->dport, .sport = &g->sport, .protocol = g->protocol};
                 pv[m] = &specs[m];
                 m++;
         }

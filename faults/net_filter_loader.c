@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,6 +83,102 @@ static int fill_rule(struct net_filter_bpf *skel, __u32 id, const struct net_fil
         return q;
 }
 
+/* Set bit in every port of l in the 65536-entry array map. */
+static int fill_ports(const struct bpf_map *map, const struct port_list *l, __u64 bit) {
+        size_t len = 65536 * sizeof(__u64);
+        __u64 *v = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+        if (v == MAP_FAILED)
+                return -errno;
+        for (size_t i = 0; i < l->n; i++)
+                for (uint32_t port = l->v[i].lo; port <= l->v[i].hi; port++)
+                        v[port] |= bit;
+        munmap(v, len);
+        return 0;
+}
+
+/* Whether CIDR q holds CIDR c (same family, q no longer, c's address in q). */
+static bool cidr_holds(const struct cidr *q, const struct cidr *c) {
+        if (q->family != c->family || q->prefix > c->prefix)
+                return false;
+        unsigned full = q->prefix / 8, rest = q->prefix % 8;
+        if (memcmp(q->addr, c->addr, full) != 0)
+                return false;
+        if (!rest)
+                return true;
+        unsigned char mask = (unsigned char)(0xff << (8 - rest));
+        return (q->addr[full] & mask) == (c->addr[full] & mask);
+}
+
+/* The prefilter trie of one side (dst or src): each CIDR of the first
+ * rules, with the bits of every rule with a CIDR holding it. */
+static int fill_cidr_prefilter(struct net_filter_bpf *skel, const struct net_filter_spec *const *rules, size_t n,
+                               bool dst, __u64 *ret_any) {
+        size_t m = n < NET_FAST_RULES ? n : NET_FAST_RULES;
+        for (size_t k = 0; k < m; k++) {
+                const struct cidr_list *l = dst ? rules[k]->dst : rules[k]->src;
+                if (!l || !l->n) {
+                        *ret_any |= 1ULL << k;
+                        continue;
+                }
+                for (size_t i = 0; i < l->n; i++) {
+                        const struct cidr *c = &l->v[i];
+                        __u64 bits = 0;
+                        for (size_t k2 = 0; k2 < m; k2++) {
+                                const struct cidr_list *l2 = dst ? rules[k2]->dst : rules[k2]->src;
+                                for (size_t i2 = 0; l2 && i2 < l2->n; i2++)
+                                        if (cidr_holds(&l2->v[i2], c))
+                                                bits |= 1ULL << k2;
+                        }
+                        int r;
+                        if (c->family == AF_INET) {
+                                struct net_plpm4 key = {.prefixlen = c->prefix};
+                                memcpy(key.addr, c->addr, 4);
+                                r = bpf_map__update_elem(dst ? skel->maps.sabot_pdst4 : skel->maps.sabot_psrc4, &key,
+                                                         sizeof key, &bits, sizeof bits, BPF_ANY);
+                        } else {
+                                struct net_plpm6 key = {.prefixlen = c->prefix};
+                                memcpy(key.addr, c->addr, 16);
+                                r = bpf_map__update_elem(dst ? skel->maps.sabot_pdst6 : skel->maps.sabot_psrc6, &key,
+                                                         sizeof key, &bits, sizeof bits, BPF_ANY);
+                        }
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* The prefilter of the first NET_FAST_RULES rules: by protocol class and
+ * by each port list (a rule without one takes any port). */
+static int fill_prefilter(struct net_filter_bpf *skel, const struct net_filter_spec *const *rules, size_t n) {
+        static const __u64 classes[] = {[PROTO_ANY] = 0xf, [PROTO_TCP] = 1U << 1, [PROTO_UDP] = 1U << 2,
+                                        [PROTO_ICMP] = 1U << 3};
+        struct net_filter_bpf__bss *b = skel->bss;
+        for (size_t k = 0; k < n && k < NET_FAST_RULES; k++) {
+                const struct net_filter_spec *spec = rules[k];
+                __u64 bit = 1ULL << k;
+                __u64 cl = spec->protocol >= 0 && spec->protocol < (int)ELEMENTSOF(classes) ? classes[spec->protocol] : 0xf;
+                for (int c = 0; c < NET_PCLASSES; c++)
+                        if (cl & (1U << c))
+                                b->proto_mask[c] |= bit;
+                int r = 0;
+                if (spec->dport && spec->dport->n)
+                        r = fill_ports(skel->maps.sabot_dport, spec->dport, bit);
+                else
+                        b->dport_any |= bit;
+                if (r >= 0 && spec->sport && spec->sport->n)
+                        r = fill_ports(skel->maps.sabot_sport, spec->sport, bit);
+                else if (r >= 0)
+                        b->sport_any |= bit;
+                if (r < 0)
+                        return r;
+        }
+        int r = fill_cidr_prefilter(skel, rules, n, true, &b->dst_any);
+        if (r >= 0)
+                r = fill_cidr_prefilter(skel, rules, n, false, &b->src_any);
+        return r;
+}
+
 /* Rules are checked before the program is loaded: a spec too big fails
  * without a load. */
 static int check_rule(const struct net_filter_spec *spec) {
@@ -113,6 +210,8 @@ static int classifier_load(uint32_t l3_offset, const struct port_list *protected
                 r = fill_rule(skel, (__u32)k, rules[k], 0, true);
         if (r >= 0 && !skel->bss)
                 r = -EOPNOTSUPP; /* a kernel without mmap'able maps (before 5.5) */
+        if (r >= 0)
+                r = fill_prefilter(skel, rules, n);
         if (r < 0) {
                 net_filter_bpf__destroy(skel);
                 return r;

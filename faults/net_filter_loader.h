@@ -35,8 +35,8 @@ struct net_filter_spec {
  * there are more than NET_MAX_RULES rules. */
 int net_classifier_load(uint32_t l3_offset, const struct port_list *protected_ports,
                         const struct net_filter_spec *const *rules, size_t n, struct net_filter_bpf **ret);
-/* Turn rule on with what spec says (its CIDRs must be those it was loaded
- * with; its packets go to redirect_ifindex for NET_ACT_CLASSIFY), or off
+/* Turn rule on with what spec says (its CIDRs, protocol and ports must be
+ * those it was loaded with: the prefilter holds them; its packets go to redirect_ifindex for NET_ACT_CLASSIFY), or off
  * (spec NULL). One map update and one bit: a window's opening. */
 int net_classifier_set(struct net_filter_bpf *skel, unsigned rule, const struct net_filter_spec *spec,
                        int redirect_ifindex);
