@@ -96,22 +96,30 @@ static void ratios(struct series *s, struct series *peer, int n) {
                p50(peer->both, n) / p50(s->both, n));
 }
 
-/* One window of fault fr through net_apply and its revert from the journal. */
-static int window(struct fault_ctx *c, struct fault_run *fr, uint64_t *ret_apply, uint64_t *ret_both) {
+/* One window of fault fr as the engine runs it: apply, then at its end
+ * finish and the revert of its journal entries; last: also the revert of
+ * what the run holds (the hook's filter, clsact), as at the run's end. */
+static int window(struct fault_ctx *c, struct fault_run *fr, bool last, uint64_t *ret_apply, uint64_t *ret_both) {
+        const struct fault_ops *ops = fault_ops_get(fr->f->type);
         uint64_t t0 = now_ns();
         fr->state = FR_ACTIVE;
-        int r = fault_ops_get(fr->f->type)->apply(c, fr);
+        int r = ops->apply(c, fr);
         uint64_t t1 = now_ns();
         unsigned failed = 0;
+        if (r >= 0 && ops->finish)
+                ops->finish(c, fr);
         if (r >= 0)
                 r = journal_revert_some(c->j, fr->seqs, fr->n_seqs, &failed);
+        if (r >= 0 && last)
+                r = journal_revert_all(c->j, &failed, NULL, NULL);
         uint64_t t2 = now_ns();
         if (fr->priv_free)
                 fr->priv_free(fr->priv);
         free(fr->seqs);
         const struct fault *f = fr->f;
         *fr = (struct fault_run){.f = f};
-        *ret_apply = t1 - t0, *ret_both = t2 - t0;
+        if (ret_apply)
+                *ret_apply = t1 - t0, *ret_both = t2 - t0;
         return r < 0 ? r : failed ? -EIO : 0;
 }
 
@@ -161,8 +169,9 @@ int main(int argc, char **argv) {
 
         struct series first = {"sabot, first window on the hook", calloc(n, 8), calloc(n, 8)},
                       further = {"sabot, a further window (filter attached)", calloc(n, 8), calloc(n, 8)},
-                      tc = {"tc filter add/del (+ clsact), fork+exec each", calloc(n, 8), calloc(n, 8)},
+                      tc = {"tc clsact + u32 filter, fork+exec each", calloc(n, 8), calloc(n, 8)},
                       batch = {"tc -batch of the same", calloc(n, 8), calloc(n, 8)},
+                      tcobj = {"tc clsact + bpf da obj (sabot's object)", calloc(n, 8), calloc(n, 8)},
                       netem = {"tc qdisc add root netem delay 100ms + del", calloc(n, 8), calloc(n, 8)},
                       lat = {"sabot latency window (its own filter)", calloc(n, 8), calloc(n, 8)},
                       tclat = {"ip+tc lines: ifb, netem, clsact, mirred filter", calloc(n, 8), calloc(n, 8)};
@@ -172,9 +181,9 @@ int main(int argc, char **argv) {
         FILE *fa = fopen(add, "we"), *fd = fopen(del, "we");
         if (!fa || !fd)
                 return perror("batch files"), 1;
-        fprintf(fa, "qdisc add dev sabot-bench0 clsact\nfilter add dev sabot-bench0 egress prio 49152 handle 1 bpf da obj %s sec tc\n",
-                obj);
-        fprintf(fd, "filter del dev sabot-bench0 egress prio 49152 handle 1 bpf\nqdisc del dev sabot-bench0 clsact\n");
+        fprintf(fa, "qdisc add dev sabot-bench0 clsact\nfilter add dev sabot-bench0 egress prio 49152 handle 800::1 protocol ip "
+                "u32 match ip protocol 17 0xff match ip dport 9 0xffff flowid 1:1\n");
+        fprintf(fd, "filter del dev sabot-bench0 egress prio 49152 handle 800::1 protocol ip u32\nqdisc del dev sabot-bench0 clsact\n");
         fclose(fa), fclose(fd);
         struct nl_sock *sk = NULL;
         if (tc_open(&sk) < 0)
@@ -186,26 +195,45 @@ int main(int argc, char **argv) {
 
         for (int i = 0; i < n; i++) {
                 /* Interleaved, the order rotating: each peer sees the same load. */
-                for (int k = 0; k < 6; k++) {
+                for (int k = 0; k < 7; k++) {
                         uint64_t a0, a1, a2;
-                        switch ((i + k) % 6) {
+                        switch ((i + k) % 7) {
                         case 0:
-                                if ((r = window(&c, &frs[0], &first.apply[i], &first.both[i])) < 0)
+                                if ((r = window(&c, &frs[0], true, &first.apply[i], &first.both[i])) < 0)
                                         return fprintf(stderr, "sabot window: %s\n", strerror(-r)), 1;
                                 break;
                         case 1: {
-                                /* "other" holds the filter; bh's window opens and closes. */
-                                uint64_t x, y;
+                                /* "other" attached the filter; bh's window opens and closes. */
+                                frs[1].state = FR_ACTIVE;
                                 if ((r = fault_ops_get(frs[1].f->type)->apply(&c, &frs[1])) < 0)
                                         return fprintf(stderr, "sabot hold: %s\n", strerror(-r)), 1;
-                                r = window(&c, &frs[0], &further.apply[i], &further.both[i]);
-                                if (r >= 0)
-                                        r = window(&c, &frs[1], &x, &y) < 0 ? -EIO : 0; /* closes "other" (not timed) */
+                                r = window(&c, &frs[0], false, &further.apply[i], &further.both[i]);
+                                if (r >= 0) {
+                                        /* "other" applied already: only its end and the run's (not timed) */
+                                        fault_ops_get(frs[1].f->type)->finish(&c, &frs[1]);
+                                        r = journal_revert_all(c.j, NULL, NULL, NULL);
+                                        frs[1].priv_free(frs[1].priv);
+                                        free(frs[1].seqs);
+                                        frs[1] = (struct fault_run){.f = s->faults[1]};
+                                }
                                 if (r < 0)
                                         return fprintf(stderr, "sabot further window: %s\n", strerror(-r)), 1;
                                 break;
                         }
                         case 2:
+                                a0 = now_ns();
+                                r = sh("tc qdisc add dev sabot-bench0 clsact") ||
+                                    sh("tc filter add dev sabot-bench0 egress prio 49152 handle 800::1 protocol ip u32 match ip "
+                                       "protocol 17 0xff match ip dport 9 0xffff flowid 1:1");
+                                a1 = now_ns();
+                                r = r || sh("tc filter del dev sabot-bench0 egress prio 49152 handle 800::1 protocol ip u32") ||
+                                    sh("tc qdisc del dev sabot-bench0 clsact");
+                                a2 = now_ns();
+                                if (r)
+                                        return fprintf(stderr, "tc trial failed\n"), 1;
+                                tc.apply[i] = a1 - a0, tc.both[i] = a2 - a0;
+                                break;
+                        case 6:
                                 a0 = now_ns();
                                 r = sh("tc qdisc add dev sabot-bench0 clsact") ||
                                     sh("tc filter add dev sabot-bench0 egress prio 49152 handle 1 bpf da obj %s sec tc", obj);
@@ -214,8 +242,8 @@ int main(int argc, char **argv) {
                                     sh("tc qdisc del dev sabot-bench0 clsact");
                                 a2 = now_ns();
                                 if (r)
-                                        return fprintf(stderr, "tc trial failed\n"), 1;
-                                tc.apply[i] = a1 - a0, tc.both[i] = a2 - a0;
+                                        return fprintf(stderr, "tc bpf obj trial failed\n"), 1;
+                                tcobj.apply[i] = a1 - a0, tcobj.both[i] = a2 - a0;
                                 break;
                         case 3:
                                 a0 = now_ns();
@@ -247,7 +275,7 @@ int main(int argc, char **argv) {
                                 if (r)
                                         return fprintf(stderr, "netem trial failed\n"), 1;
                                 netem.apply[i] = a1 - a0, netem.both[i] = a2 - a0;
-                                if ((r = window(&c, &frs[2], &lat.apply[i], &lat.both[i])) < 0)
+                                if ((r = window(&c, &frs[2], true, &lat.apply[i], &lat.both[i])) < 0)
                                         return fprintf(stderr, "sabot latency window: %s\n", strerror(-r)), 1;
                                 a0 = now_ns();
                                 r = sh("ip link add sabot-benchifb type ifb") || sh("ip link set sabot-benchifb up") ||
@@ -273,14 +301,15 @@ int main(int argc, char **argv) {
         row(&further, n);
         row(&tc, n);
         row(&batch, n);
+        row(&tcobj, n);
         if (have_netem)
                 row(&netem, n);
-        struct series *peers[] = {&tc, &batch, &netem};
+        struct series *peers[] = {&tc, &batch, &tcobj, &netem};
         for (int w = 0; w < 2; w++) {
                 struct series *x = w ? &further : &first;
                 printf("  %s:\n", x->name);
-                for (int k = 0; k < 3; k++)
-                        if (k < 2 || have_netem)
+                for (int k = 0; k < 4; k++)
+                        if (k < 3 || have_netem)
                                 ratios(x, peers[k], n);
                 if (!have_netem)
                         printf("    vs the netem one-liner: not here (no netem on this kernel); the VM tier has it\n");

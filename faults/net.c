@@ -219,7 +219,7 @@ struct net_cls {
         const struct fault **faults; /* rule k is faults[k]'s */
         bool *on;
         size_t n;
-        unsigned n_on; /* rules on: the filter goes with the last */
+        unsigned n_on; /* rules on */
         struct net_filter_bpf *skel;
         uint32_t prog_id;
         /* where its filter is attached; ifindex 0: not attached */
@@ -401,18 +401,17 @@ static int clsact_drop_if_last(struct nl_sock *sk, int ifindex) {
 static int revert_filter(struct nl_sock *sk, const struct jentry *e) {
         if (!same_dev(e))
                 return 0;
-        /* In the runner, a shared classifier's entry is its fault's rule:
-         * turned off, and the filter stays while another rule is on. */
+        /* In the runner, a shared classifier's filter goes with every
+         * rule in it: the next window on the hook attaches it again. */
         unsigned rule;
         struct net_cls *k = cls_of_entry(e, &rule);
         if (k) {
-                if (rule < k->n && k->on[rule]) {
-                        (void)net_classifier_set(k->skel, rule, NULL, 0);
-                        k->on[rule] = false;
-                        k->n_on--;
-                }
-                if (k->n_on)
-                        return 0;
+                for (size_t i = 0; i < k->n; i++)
+                        if (k->on[i]) {
+                                (void)net_classifier_set(k->skel, (unsigned)i, NULL, 0);
+                                k->on[i] = false;
+                        }
+                k->n_on = 0;
                 k->ifindex = 0;
         }
         int r = tc_filter_del(sk, e->ifindex, e->ingress, (uint16_t)e->prio, e->handle);
@@ -430,6 +429,19 @@ static int revert_clsact(struct nl_sock *sk, const struct jentry *e) {
 static int revert_ifb(struct nl_sock *sk, const struct jentry *e) { return tc_ifb_del(sk, e->dev); }
 
 int net_revert_filter(const struct jentry *e) { return in_netns(e, revert_filter); }
+/* A window of a shared classifier: in the runner, its rule turned off.
+ * Anywhere else there is nothing of its own to undo: the rule lives in
+ * the classifier, which goes with the run's "tcfilter" entry. */
+int net_revert_rule(const struct jentry *e) {
+        unsigned rule;
+        struct net_cls *k = cls_of_entry(e, &rule);
+        if (k && rule < k->n && k->on[rule]) {
+                (void)net_classifier_set(k->skel, rule, NULL, 0);
+                k->on[rule] = false;
+                k->n_on--;
+        }
+        return 0;
+}
 int net_revert_clsact(const struct jentry *e) { return in_netns(e, revert_clsact); }
 int net_revert_ifb(const struct jentry *e) { return in_netns(e, revert_ifb); }
 
@@ -687,8 +699,10 @@ struct net_priv {
         bool netem;
 };
 
+static void rule_off(struct net_priv *priv);
 static void net_priv_free(void *p) {
         struct net_priv *n = p;
+        rule_off(n);
         if (n && n->skel)
                 net_filter_free(n->skel);
         free(n);
@@ -720,6 +734,12 @@ static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *ki
         snprintf(e.kind, sizeof e.kind, "%s", kind);
         snprintf(e.dev, sizeof e.dev, "%s", dev);
         int r = journal_apply(c->j, &e);
+        /* A shared classifier's clsact and filter are the run's, not this
+         * fault's: they stay while the run lasts (inert while no rule is
+         * on) and go with the run's revert of everything, or with
+         * whoever reverts the journal (guardian, abort, recover). */
+        if (r >= 0 && priv && priv->cls && !streq(kind, "netrule"))
+                return (int)e.seq;
         return r < 0 ? r : fault_track(fr, e.seq) < 0 ? -ENOMEM : (int)e.seq;
 }
 
@@ -781,13 +801,11 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
         }
         uint32_t prio = SABOT_PRIO_BASE + (uint32_t)idx, handle = SABOT_HANDLE(getpid());
         struct nl_sock *sk = NULL;
-        /* The classifier's filter is there: the window's opening is its
-         * journal entry (which names the filter, for a revert from the
-         * journal alone) and its rule turned on. */
-        if (k && k->ifindex == ifindex && k->netns == netns_self()) {
-                r = journal_net(c, fr, "tcfilter", f->interface, ifindex, ingress, prio, handle);
+        /* The classifier's filter is there (journaled when it was
+         * attached): the window's opening is its rule turned on, one map
+         * update and a bit; its closing (net_finish) the bit cleared. */
+        if (k && k->ifindex == ifindex && k->netns == netns_self())
                 goto enable;
-        }
         r = tc_open(&sk);
         if (r < 0)
                 return r;
@@ -853,6 +871,9 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
                 k->handle = handle;
         }
 enable:
+        /* The window's own entry: its revert turns the rule off. */
+        if (r >= 0 && k)
+                r = journal_net(c, fr, "netrule", f->interface, ifindex, ingress, prio, handle);
         if (r >= 0 && k) {
                 uint64_t n[_NET_COUNTERS] = {0};
                 (void)net_rule_counters(k->skel, priv->rule, n);
@@ -911,10 +932,22 @@ void net_netem_progress(struct fault_run *fr, char *buf, size_t len) {
         snprintf(buf, len, "steered %u of %u packets to netem", fr->hits, fr->strikes);
 }
 
+/* The window's end for a rule of a shared classifier: its bit cleared. */
+static void rule_off(struct net_priv *priv) {
+        struct net_cls *k = priv ? priv->cls : NULL;
+        if (!k || k->owner != getpid() || priv->rule >= k->n || !k->on[priv->rule])
+                return;
+        (void)net_classifier_set(k->skel, priv->rule, NULL, 0);
+        k->on[priv->rule] = false;
+        k->n_on--;
+}
+
 void net_finish(struct fault_ctx *c, struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
         (void)c;
-        if (net_counters(fr, n) < 0)
+        int q = net_counters(fr, n);
+        rule_off(fr->priv);
+        if (q < 0)
                 return;
         struct net_priv *priv = fr->priv;
         if (priv->netem)

@@ -12,6 +12,11 @@
 #define NET_ENTRY_FILTER {"tcfilter", net_revert_filter, NULL, true}
 #define NET_ENTRY_CLSACT {"clsact", net_revert_clsact, NULL, true}
 #define NET_ENTRY_IFB {"ifb", net_revert_ifb, NULL, true}
+/* A window of a rule in a shared classifier (loss, blackhole): the
+ * classifier's clsact and filter are the run's entries, reverted with the
+ * run; each window journals this, whose revert turns its rule off. */
+#define NET_ENTRY_RULE {"netrule", net_revert_rule, NULL, true}
+int net_revert_rule(const struct jentry *e);
 int net_revert_filter(const struct jentry *e);
 int net_revert_clsact(const struct jentry *e);
 int net_revert_ifb(const struct jentry *e);

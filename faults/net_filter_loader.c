@@ -199,11 +199,22 @@ static int classifier_load(uint32_t l3_offset, const struct port_list *protected
         struct net_filter_bpf *skel = net_filter_bpf__open();
         if (!skel)
                 return -errno;
+        /* The per-rule maps sized for these rules, not the ceiling. */
+        __u32 nr = n ? (__u32)n : 1;
+        int r = bpf_map__set_max_entries(skel->maps.sabot_rules, nr);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.sabot_last, nr);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.sabot_counters, NET_RULE_COUNTER(nr, NET_MATCHED));
+        if (r < 0) {
+                net_filter_bpf__destroy(skel);
+                return r;
+        }
         struct net_filter_bpf__rodata *ro = skel->rodata;
         ro->l3_offset = l3_offset;
         ro->n_rules = (__u32)n;
         ro->classic = classic;
-        int r = fill_ranges(protected_ports, ro->protected_ports, NET_MAX_PROTECTED, &ro->n_protected);
+        r = fill_ranges(protected_ports, ro->protected_ports, NET_MAX_PROTECTED, &ro->n_protected);
         if (r >= 0)
                 r = net_filter_bpf__load(skel);
         for (size_t k = 0; k < n && r >= 0; k++)
