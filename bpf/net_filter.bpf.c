@@ -237,9 +237,14 @@ static __always_inline int matches(struct __sk_buff *skb, struct pkt *p, const s
 
 /* One rule: 1 when its action fired (the verdict is in w), else 0 (the
  * next rule decides). */
-static __always_inline int check_rule(struct walk *w, __u32 id) {
+static __always_inline int check_rule(struct walk *w, __u32 id, int prefiltered) {
         const struct net_rule *r = bpf_map_lookup_elem(&sabot_rules, &id);
-        if (!r || !matches(w->skb, w->p, r, id))
+        if (!r)
+                return 0;
+        /* The prefilter is exact on protocol, ports and CIDRs: only the
+         * cgroup is left to check. */
+        if (prefiltered ? r->cgroup_id && bpf_skb_ancestor_cgroup_id(w->skb, (int)r->cgroup_level) != r->cgroup_id
+                        : !matches(w->skb, w->p, r, id))
                 return 0;
         count(NET_RULE_COUNTER(id, NET_MATCHED));
         if (r->probability < 1000000000U) {
@@ -276,7 +281,7 @@ static long fast_step(__u32 i, void *ctx) {
                 return 1;
         __u64 low = w->mask & -w->mask;
         w->mask &= w->mask - 1;
-        return check_rule(w, debruijn[(low * 0x03f79d71b4cb0a89ULL) >> 58]);
+        return check_rule(w, debruijn[(low * 0x03f79d71b4cb0a89ULL) >> 58], 1);
 }
 
 /* Rules past the prefilter's, one by one. */
@@ -290,7 +295,7 @@ static long rule_step(__u32 i, void *ctx) {
         __u32 id = i + NET_FAST_RULES;
         if (!(enabled[word] >> (id % 64) & 1))
                 return 0;
-        return check_rule(w, id);
+        return check_rule(w, id, 0);
 }
 
 SEC("tc")
@@ -316,7 +321,7 @@ int sabot_net(struct __sk_buff *skb) {
         }
         struct walk w = {.skb = skb, .p = &p, .verdict = classic ? 0 : PASS};
         __u32 pc = p.l4proto == IPPROTO_TCP ? 1 : p.l4proto == IPPROTO_UDP ? 2 :
-                   p.l4proto == IPPROTO_ICMP || p.l4proto == IPPROTO_ICMPV6 ? 3 : 0;
+                   p.l4proto == (p.family == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ? 3 : 0;
         w.mask = enabled[0] & proto_mask[pc & (NET_PCLASSES - 1)];
         if (w.mask) {
                 __u32 dp = p.dport, sp = p.sport;

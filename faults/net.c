@@ -432,15 +432,26 @@ int net_revert_filter(const struct jentry *e) { return in_netns(e, revert_filter
 /* A window of a shared classifier: in the runner, its rule turned off.
  * Anywhere else there is nothing of its own to undo: the rule lives in
  * the classifier, which goes with the run's "tcfilter" entry. */
+static int revert_nothing(struct nl_sock *sk, const struct jentry *e) {
+        (void)sk, (void)e;
+        return 0;
+}
+
 int net_revert_rule(const struct jentry *e) {
         unsigned rule;
         struct net_cls *k = cls_of_entry(e, &rule);
-        if (k && rule < k->n && k->on[rule]) {
-                (void)net_classifier_set(k->skel, rule, NULL, 0);
-                k->on[rule] = false;
-                k->n_on--;
+        if (k) {
+                if (rule < k->n && k->on[rule]) {
+                        (void)net_classifier_set(k->skel, rule, NULL, 0);
+                        k->on[rule] = false;
+                        k->n_on--;
+                }
+                return 0;
         }
-        return 0;
+        /* Reverted only where its namespace is reachable, as the
+         * classifier's own entries: never "done" for a namespace that
+         * cannot be found while the classifier may live in it. */
+        return in_netns(e, revert_nothing);
 }
 int net_revert_clsact(const struct jentry *e) { return in_netns(e, revert_clsact); }
 int net_revert_ifb(const struct jentry *e) { return in_netns(e, revert_ifb); }
