@@ -178,14 +178,20 @@ $(B)/bench/kill_scale: bench/kill_scale.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
+$(B)/bench/classifier_cost: bench/classifier_cost.c $(OBJS) | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
+
 # The seccomp figure: 100 paired rounds (a p99 needs them); BASE=an older
 # sabot binary adds its before/after.
 BENCH_SYSCALL_ROUNDS ?= 100
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bench/kill_scale $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bench/kill_scale $(B)/bench/classifier_cost $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer $(CURDIR)/$(B)/bench/notify_floor $(BENCH_SYSCALL_ROUNDS)
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
 	$(Q)$(B)/bench/net_apply $(B)/bpf/net_filter.bpf.o $(BENCH_TRIALS)
+	$(Q)$(B)/bench/classifier_cost
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 	$(Q)ABORT_LATENCY=$(CURDIR)/$(B)/bench/abort_latency sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
 	$(Q)$(B)/bench/slo_probe $(CURDIR)/$(B)/sabot "$(SLO_BEFORE)" $(SLO_TRIALS) $(SLO_LONG_S)

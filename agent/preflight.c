@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "../faults/net.h"
 #include "curl_lib.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,6 +104,12 @@ static int preflight(struct run *r, struct diags *d) {
                 diag_error(d, r->s->file, 0, "no fault of the scenario is supported here; nothing to inject");
                 code = EXIT_UNSUPPORTED;
         }
+        /* The network classifiers, one per interface and direction, are
+         * loaded now (nothing is attached): a window's opening is then a
+         * map update. One that fails to load is tried again, and said, at
+         * its fault's apply. */
+        if (!code)
+                (void)net_preload(r->s, &r->p->protect.ports);
         return code;
 }
 

@@ -16,7 +16,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                                                      .done = "dropped"});
 }
 
-static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER, NET_ENTRY_RULE, {NULL}};
 
 const struct fault_ops blackhole_ops = {
         .kind = {.name = "blackhole", .summary = "drops every matching packet",

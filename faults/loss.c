@@ -90,7 +90,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered", .done_how = how});
 }
 
-static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, NET_ENTRY_RULE, {NULL}};
 
 /* In bursts, netem drops what the classifier steered to it. */
 static void progress(struct fault_run *fr, char *buf, size_t len) {

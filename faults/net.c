@@ -209,6 +209,128 @@ static bool same_dev(const struct jentry *e) {
         return if_indextoname((unsigned)e->ifindex, name) && streq(name, e->dev);
 }
 
+static bool same_hook(const struct fault *a, const struct fault *b);
+static uint32_t l3_offset_of(const char *dev);
+
+/* ---- the shared classifiers: one per interface and direction ---- */
+
+struct net_cls {
+        pid_t owner; /* who loaded it: a forked guardian's copy is not its */
+        const struct fault **faults; /* rule k is faults[k]'s */
+        bool *on;
+        size_t n;
+        unsigned n_on; /* rules on */
+        struct net_filter_bpf *skel;
+        uint32_t prog_id;
+        /* where its filter is attached; ifindex 0: not attached */
+        int ifindex;
+        uint64_t netns;
+        uint32_t prio, handle;
+};
+static struct net_cls *cls_v;
+static size_t cls_n;
+
+static struct net_cls *cls_find(const struct fault *f, unsigned *ret_rule) {
+        for (size_t i = 0; i < cls_n; i++) {
+                struct net_cls *k = &cls_v[i];
+                if (k->owner != getpid())
+                        continue;
+                for (size_t r = 0; r < k->n; r++)
+                        if (k->faults[r] == f) {
+                                *ret_rule = (unsigned)r;
+                                return k;
+                        }
+        }
+        return NULL;
+}
+
+/* What a journal entry of a shared filter names, in the runner that made it. */
+static struct net_cls *cls_of_entry(const struct jentry *e, unsigned *ret_rule) {
+        for (size_t i = 0; i < cls_n; i++) {
+                struct net_cls *k = &cls_v[i];
+                if (k->owner != getpid() || !k->ifindex || k->ifindex != e->ifindex || k->netns != e->netns ||
+                    k->prio != e->prio || k->handle != e->handle)
+                        continue;
+                *ret_rule = UINT_MAX;
+                for (size_t r = 0; r < k->n && e->name; r++)
+                        if (streq(k->faults[r]->hdr.name, e->name))
+                                *ret_rule = (unsigned)r;
+                return k;
+        }
+        return NULL;
+}
+
+/* A process forked from the runner (the guardian) holds copies of the
+ * runner's classifiers: let them go, so that a program still loaded means
+ * a filter still attached somewhere (in_netns). */
+static void cls_drop_foreign(void) {
+        for (size_t i = 0; i < cls_n; i++)
+                if (cls_v[i].owner != getpid() && cls_v[i].skel) {
+                        net_filter_free(cls_v[i].skel);
+                        cls_v[i].skel = NULL;
+                }
+}
+
+/* Load the classifier of f's interface and direction with a rule for each
+ * fault of sc that shares it, all off. */
+static int cls_load(const struct scenario *sc, const struct fault *f, const struct port_list *protected_ports) {
+        size_t n = 0;
+        for (size_t i = 0; i < sc->n_faults; i++)
+                n += net_shares_classifier(sc->faults[i]) && same_hook(sc->faults[i], f);
+        if (!n || n > NET_MAX_RULES)
+                return -E2BIG;
+        struct net_cls *v = realloc(cls_v, (cls_n + 1) * sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        cls_v = v;
+        struct net_cls *k = &cls_v[cls_n];
+        *k = (struct net_cls){.owner = getpid(), .n = n};
+        k->faults = calloc(n, sizeof *k->faults);
+        k->on = calloc(n, sizeof *k->on);
+        struct net_filter_spec *specs = calloc(n, sizeof *specs);
+        const struct net_filter_spec **pv = calloc(n, sizeof *pv);
+        int r = k->faults && k->on && specs && pv ? 0 : -ENOMEM;
+        for (size_t i = 0, m = 0; r >= 0 && i < sc->n_faults; i++) {
+                const struct fault *g = sc->faults[i];
+                if (!net_shares_classifier(g) || !same_hook(g, f))
+                        continue;
+                k->faults[m] = g;
+                specs[m] = (struct net_filter_spec){.probability = RATIO_ONE, .dst = &g->dst, .src = &g->src,
+                                                    .dport = &g->dport, .sport = &g->sport, .protocol = g->protocol};
+                pv[m] = &specs[m];
+                m++;
+        }
+        if (r >= 0)
+                r = net_classifier_load(l3_offset_of(f->interface), protected_ports, pv, n, &k->skel);
+        if (r >= 0)
+                r = net_filter_prog_id(k->skel, &k->prog_id);
+        free(specs);
+        free(pv);
+        if (r < 0) {
+                if (k->skel)
+                        net_filter_free(k->skel);
+                free(k->faults);
+                free(k->on);
+                return r;
+        }
+        cls_n++;
+        return 0;
+}
+
+int net_preload(const struct scenario *sc, const struct port_list *protected_ports) {
+        int first = 0;
+        for (size_t i = 0; i < sc->n_faults; i++) {
+                unsigned rule;
+                const struct fault *f = sc->faults[i];
+                if (!net_shares_classifier(f) || cls_find(f, &rule))
+                        continue;
+                int r = cls_load(sc, f, protected_ports);
+                if (r < 0 && !first)
+                        first = r;
+        }
+        return first;
+}
+
 typedef int (*net_revert_fn)(struct nl_sock *sk, const struct jentry *e);
 
 /* Whether the BPF program with this id is still loaded. A tc filter holds
@@ -224,6 +346,7 @@ static bool prog_loaded(uint32_t id) {
 }
 
 static int in_netns(const struct jentry *e, net_revert_fn fn) {
+        cls_drop_foreign();
         int back = netns_enter(e->netns);
         if (back == -ESRCH) {
                 /* Nothing sabot can see holds the namespace: gone with
@@ -278,6 +401,19 @@ static int clsact_drop_if_last(struct nl_sock *sk, int ifindex) {
 static int revert_filter(struct nl_sock *sk, const struct jentry *e) {
         if (!same_dev(e))
                 return 0;
+        /* In the runner, a shared classifier's filter goes with every
+         * rule in it: the next window on the hook attaches it again. */
+        unsigned rule;
+        struct net_cls *k = cls_of_entry(e, &rule);
+        if (k) {
+                for (size_t i = 0; i < k->n; i++)
+                        if (k->on[i]) {
+                                (void)net_classifier_set(k->skel, (unsigned)i, NULL, 0);
+                                k->on[i] = false;
+                        }
+                k->n_on = 0;
+                k->ifindex = 0;
+        }
         int r = tc_filter_del(sk, e->ifindex, e->ingress, (uint16_t)e->prio, e->handle);
         if (r < 0 && r != -ENOENT && r != -EINVAL && r != -ENODEV)
                 return r;
@@ -293,6 +429,30 @@ static int revert_clsact(struct nl_sock *sk, const struct jentry *e) {
 static int revert_ifb(struct nl_sock *sk, const struct jentry *e) { return tc_ifb_del(sk, e->dev); }
 
 int net_revert_filter(const struct jentry *e) { return in_netns(e, revert_filter); }
+/* A window of a shared classifier: in the runner, its rule turned off.
+ * Anywhere else there is nothing of its own to undo: the rule lives in
+ * the classifier, which goes with the run's "tcfilter" entry. */
+static int revert_nothing(struct nl_sock *sk, const struct jentry *e) {
+        (void)sk, (void)e;
+        return 0;
+}
+
+int net_revert_rule(const struct jentry *e) {
+        unsigned rule;
+        struct net_cls *k = cls_of_entry(e, &rule);
+        if (k) {
+                if (rule < k->n && k->on[rule]) {
+                        (void)net_classifier_set(k->skel, rule, NULL, 0);
+                        k->on[rule] = false;
+                        k->n_on--;
+                }
+                return 0;
+        }
+        /* Reverted only where its namespace is reachable, as the
+         * classifier's own entries: never "done" for a namespace that
+         * cannot be found while the classifier may live in it. */
+        return in_netns(e, revert_nothing);
+}
 int net_revert_clsact(const struct jentry *e) { return in_netns(e, revert_clsact); }
 int net_revert_ifb(const struct jentry *e) { return in_netns(e, revert_ifb); }
 
@@ -434,6 +594,30 @@ out:
         *ret = cached;
 }
 
+/* loss (without burst) and blackhole: their rules live in the one
+ * classifier of their interface and direction, loaded at preflight; the
+ * netem kinds keep a classic filter each (its act_mirred steers to its
+ * ifb: from egress, a bpf_redirect to an ifb is dropped by the ifb). */
+bool net_shares_classifier(const struct fault *f) {
+        const struct fault_ops *ops = fault_ops_get(f->type);
+        if (!ops || ops->backend != &net_backend || !f->interface)
+                return false;
+        return streq(ops->kind.name, "blackhole") || (streq(ops->kind.name, "loss") && !f->burst);
+}
+
+static bool same_hook(const struct fault *a, const struct fault *b) {
+        return streq(a->interface, b->interface) && (a->direction == DIR_INGRESS) == (b->direction == DIR_INGRESS);
+}
+
+/* The index of the first fault of sc sharing f's classifier: its tc
+ * priority is the classifier's. */
+static size_t shared_index(const struct scenario *sc, const struct fault *f) {
+        for (size_t i = 0; i < sc->n_faults; i++)
+                if (net_shares_classifier(sc->faults[i]) && same_hook(sc->faults[i], f))
+                        return i;
+        return 0;
+}
+
 /* The tc priority fault f will filter at must hold no filter sabot did not
  * create: the kernel refuses a cls_bpf filter beside another kind at one
  * priority, and sabot joins no one else's classifier. Found here, before
@@ -442,6 +626,8 @@ static int probe_prio(const struct scenario *sc, const struct fault *f, char *wh
         size_t idx = 0;
         while (idx < sc->n_faults && sc->faults[idx] != f)
                 idx++;
+        if (idx < sc->n_faults && net_shares_classifier(f))
+                idx = shared_index(sc, f);
         int ifindex = f->interface ? (int)if_nametoindex(f->interface) : 0;
         if (!ifindex || idx >= SCENARIO_MAX_FAULTS)
                 return 0; /* validation says what is wrong with those */
@@ -512,16 +698,22 @@ int net_probe_netem(const struct scenario *sc, const struct fault *f, char *why,
 
 /* ---- apply ---- */
 
+struct net_cls;
 struct net_priv {
-        struct net_filter_bpf *skel;
+        struct net_filter_bpf *skel; /* its own (a netem kind's); NULL with cls */
+        struct net_cls *cls;         /* the shared classifier its rule is in */
+        unsigned rule;
+        uint64_t seen0, protected0; /* the classifier's counts when the window opened */
         uint32_t prog_id;
         const char *done; /* the outcome's verb (struct net_params) */
         char done_how[128];
         bool netem;
 };
 
+static void rule_off(struct net_priv *priv);
 static void net_priv_free(void *p) {
         struct net_priv *n = p;
+        rule_off(n);
         if (n && n->skel)
                 net_filter_free(n->skel);
         free(n);
@@ -553,6 +745,12 @@ static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *ki
         snprintf(e.kind, sizeof e.kind, "%s", kind);
         snprintf(e.dev, sizeof e.dev, "%s", dev);
         int r = journal_apply(c->j, &e);
+        /* A shared classifier's clsact and filter are the run's, not this
+         * fault's: they stay while the run lasts (inert while no rule is
+         * on) and go with the run's revert of everything, or with
+         * whoever reverts the journal (guardian, abort, recover). */
+        if (r >= 0 && priv && priv->cls && !streq(kind, "netrule"))
+                return (int)e.seq;
         return r < 0 ? r : fault_track(fr, e.seq) < 0 ? -ENOMEM : (int)e.seq;
 }
 
@@ -590,13 +788,35 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
         priv->done = np->done;
         snprintf(priv->done_how, sizeof priv->done_how, "%s", np->done_how ? np->done_how : "");
         priv->netem = netem;
-        r = net_filter_load(&spec, &priv->skel);
-        if (r >= 0)
-                r = net_filter_prog_id(priv->skel, &priv->prog_id);
-        if (r < 0) {
-                return fault_fail(fr, r, "cannot load the classifier");
+        struct net_cls *k = NULL;
+        int prog_fd;
+        if (!netem && net_shares_classifier(f)) {
+                /* Loaded at preflight; here only when it was not (a
+                 * caller without one, or its load failed there). */
+                if (!(k = cls_find(f, &priv->rule)) && (r = cls_load(c->pl->s, f, &c->pl->p->protect.ports)) >= 0)
+                        k = cls_find(f, &priv->rule);
+                if (!k)
+                        return fault_fail(fr, r < 0 ? r : -ENOENT, "cannot load the classifier");
+                priv->cls = k;
+                priv->prog_id = k->prog_id;
+                prog_fd = net_filter_prog_fd(k->skel);
+                idx = (int)shared_index(c->pl->s, f);
+        } else {
+                r = net_filter_load(&spec, &priv->skel);
+                if (r >= 0)
+                        r = net_filter_prog_id(priv->skel, &priv->prog_id);
+                if (r < 0) {
+                        return fault_fail(fr, r, "cannot load the classifier");
+                }
+                prog_fd = net_filter_prog_fd(priv->skel);
         }
+        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)idx, handle = SABOT_HANDLE(getpid());
         struct nl_sock *sk = NULL;
+        /* The classifier's filter is there (journaled when it was
+         * attached): the window's opening is its rule turned on, one map
+         * update and a bit; its closing (net_finish) the bit cleared. */
+        if (k && k->ifindex == ifindex && k->netns == netns_self())
+                goto enable;
         r = tc_open(&sk);
         if (r < 0)
                 return r;
@@ -638,11 +858,9 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
                 r = 0;
         if (r < 0)
                 goto out;
-        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)idx, handle = SABOT_HANDLE(getpid());
         r = journal_net(c, fr, "tcfilter", f->interface, ifindex, ingress, prio, handle);
         if (r >= 0)
-                r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel), "sabot_net",
-                               !netem, ifb);
+                r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, "sabot_net", !netem, ifb);
         /* Another run's last filter went between our clsact check and this
          * filter, and took its (empty) clsact with it: make ours, once. */
         if ((r == -EINVAL || r == -ENOENT) && tc_clsact_add(sk, ifindex) >= 0) {
@@ -650,14 +868,36 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
                 if (r >= 0)
                         r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
                 if (r >= 0)
-                        r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, net_filter_prog_fd(priv->skel),
-                                       "sabot_net", !netem, ifb);
+                        r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, "sabot_net", !netem, ifb);
                 else
                         (void)tc_clsact_del_if_empty(sk, ifindex);
         }
         if (r == -EEXIST)
                 (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
                                  f->interface);
+        if (r >= 0 && k) {
+                k->ifindex = ifindex;
+                k->netns = netns_self();
+                k->prio = prio;
+                k->handle = handle;
+        }
+enable:
+        /* The window's own entry: its revert turns the rule off. */
+        if (r >= 0 && k)
+                r = journal_net(c, fr, "netrule", f->interface, ifindex, ingress, prio, handle);
+        if (r >= 0 && k) {
+                uint64_t n[_NET_COUNTERS] = {0};
+                (void)net_rule_counters(k->skel, priv->rule, n);
+                priv->seen0 = n[NET_SEEN];
+                priv->protected0 = n[NET_PROTECTED];
+                r = net_classifier_set(k->skel, priv->rule, &spec, 0);
+                if (r < 0)
+                        (void)fault_fail(fr, r, "cannot turn on the rule in the classifier of %s", f->interface);
+                else if (!k->on[priv->rule]) {
+                        k->on[priv->rule] = true;
+                        k->n_on++;
+                }
+        }
         if (r >= 0) {
                 fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: %s%s%s", f->interface, ingress ? "ingress" : "egress",
                             np->doing, netem ? " through " : "", ifb_name);
@@ -669,7 +909,13 @@ out:
 
 static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) {
         struct net_priv *priv = fr->priv;
-        if (!priv || !priv->skel || net_filter_counters(priv->skel, n) < 0)
+        if (priv && priv->cls) {
+                if (!priv->cls->skel || net_rule_counters(priv->cls->skel, priv->rule, n) < 0)
+                        return -ENODATA;
+                /* The classifier's own counts since this window opened. */
+                n[NET_SEEN] -= priv->seen0;
+                n[NET_PROTECTED] -= priv->protected0;
+        } else if (!priv || !priv->skel || net_filter_counters(priv->skel, n) < 0)
                 return -ENODATA;
         fr->strikes = (unsigned)n[NET_MATCHED];
         fr->hits = (unsigned)n[NET_ACTED];
@@ -697,10 +943,22 @@ void net_netem_progress(struct fault_run *fr, char *buf, size_t len) {
         snprintf(buf, len, "steered %u of %u packets to netem", fr->hits, fr->strikes);
 }
 
+/* The window's end for a rule of a shared classifier: its bit cleared. */
+static void rule_off(struct net_priv *priv) {
+        struct net_cls *k = priv ? priv->cls : NULL;
+        if (!k || k->owner != getpid() || priv->rule >= k->n || !k->on[priv->rule])
+                return;
+        (void)net_classifier_set(k->skel, priv->rule, NULL, 0);
+        k->on[priv->rule] = false;
+        k->n_on--;
+}
+
 void net_finish(struct fault_ctx *c, struct fault_run *fr) {
         uint64_t n[_NET_COUNTERS] = {0};
         (void)c;
-        if (net_counters(fr, n) < 0)
+        int q = net_counters(fr, n);
+        rule_off(fr->priv);
+        if (q < 0)
                 return;
         struct net_priv *priv = fr->priv;
         if (priv->netem)

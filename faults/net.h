@@ -12,6 +12,11 @@
 #define NET_ENTRY_FILTER {"tcfilter", net_revert_filter, NULL, true}
 #define NET_ENTRY_CLSACT {"clsact", net_revert_clsact, NULL, true}
 #define NET_ENTRY_IFB {"ifb", net_revert_ifb, NULL, true}
+/* A window of a rule in a shared classifier (loss, blackhole): the
+ * classifier's clsact and filter are the run's entries, reverted with the
+ * run; each window journals this, whose revert turns its rule off. */
+#define NET_ENTRY_RULE {"netrule", net_revert_rule, NULL, true}
+int net_revert_rule(const struct jentry *e);
 int net_revert_filter(const struct jentry *e);
 int net_revert_clsact(const struct jentry *e);
 int net_revert_ifb(const struct jentry *e);
@@ -81,6 +86,15 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
  * "tcfilter" entries (NET_ENTRY_CLSACT, NET_ENTRY_FILTER revert them).
  * name: the filter's name in tc's listings. */
 int net_attach(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name);
+/* Whether f's rule lives in the one classifier of its interface and
+ * direction (loss without burst, blackhole) rather than in a filter of
+ * its own (the netem kinds). */
+bool net_shares_classifier(const struct fault *f);
+/* At the run's preflight: load the classifier of every interface and
+ * direction with a rule for each of sc's faults there, all off (a
+ * window's opening then turns one on). The first error; a fault whose
+ * classifier could not be loaded tries again, and fails, at apply. */
+int net_preload(const struct scenario *sc, const struct port_list *protected_ports);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);
 /* The live view's text: what a drop (loss, blackhole) or a delay did. */
 void net_drop_progress(struct fault_run *fr, char *buf, size_t len);

@@ -274,6 +274,100 @@ START_TEST(test_too_many_entries) {
 }
 END_TEST
 
+
+/* One classifier, many rules (#15): the first rule (in order) whose action
+ * fires decides, each rule counts its own packets, a rule that is off
+ * matches nothing, and rules past the prefilter's 64 are checked too. */
+START_TEST(test_many_rules) {
+        enum { N = 70 };
+        char err[PARSE_ERR_MAX];
+        struct port_list prot = ssh(), ports[N];
+        struct port_range pr[N];
+        struct cidr_list dst = {0};
+        ck_assert_int_eq(parse_cidr_list("10.9.0.0/16", &dst, err), 0);
+        struct net_filter_spec specs[N];
+        const struct net_filter_spec *pv[N];
+        for (int k = 0; k < N; k++) {
+                pr[k] = (struct port_range){(uint16_t)(1000 + k), (uint16_t)(1000 + k)};
+                ports[k] = (struct port_list){.v = &pr[k], .n = 1};
+                specs[k] = (struct net_filter_spec){.probability = RATIO_ONE, .protocol = PROTO_UDP, .dport = &ports[k]};
+                pv[k] = &specs[k];
+        }
+        /* rule 1: half of all TCP; rule 2: every packet to 10.9/16 */
+        specs[1] = (struct net_filter_spec){.probability = RATIO_ONE / 2, .protocol = PROTO_TCP};
+        specs[2] = (struct net_filter_spec){.probability = RATIO_ONE, .dst = &dst};
+        struct net_filter_bpf *skel = NULL;
+        ck_assert_int_eq(net_classifier_load(ETH_HLEN, &prot, pv, N, &skel), 0);
+        /* All off: nothing matches. */
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.9.0.2", IPPROTO_UDP, 40000, 1000), TC_ACT_UNSPEC);
+        for (int k = 0; k < N; k++)
+                ck_assert_int_eq(net_classifier_set(skel, (unsigned)k, pv[k], 0), 0);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.8.0.2", IPPROTO_UDP, 40000, 1000), TC_ACT_STOLEN); /* rule 0 */
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.8.0.2", IPPROTO_UDP, 40000, 1069), TC_ACT_STOLEN); /* rule 69 */
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.8.0.2", IPPROTO_UDP, 40000, 1070), TC_ACT_UNSPEC); /* none */
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.8.0.2", IPPROTO_UDP, 40000, 22), TC_ACT_UNSPEC);   /* protected */
+        uint64_t c[_NET_COUNTERS];
+        ck_assert_int_eq(net_rule_counters(skel, 69, c), 0);
+        ck_assert_uint_eq(c[NET_MATCHED], 1);
+        ck_assert_uint_eq(c[NET_ACTED], 1);
+        /* TCP to 10.9/16: rule 1 drops half, rule 2 the rest. */
+        const int n = 2000;
+        for (int i = 0; i < n; i++)
+                ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.9.0.2", IPPROTO_TCP, 40000, 80), TC_ACT_STOLEN);
+        uint64_t c1[_NET_COUNTERS], c2[_NET_COUNTERS];
+        ck_assert_int_eq(net_rule_counters(skel, 1, c1), 0);
+        ck_assert_int_eq(net_rule_counters(skel, 2, c2), 0);
+        ck_assert_uint_eq(c1[NET_MATCHED], (uint64_t)n);
+        ck_assert_msg(c1[NET_ACTED] > n * 4 / 10 && c1[NET_ACTED] < n * 6 / 10, "rule 1 acted on %llu of %d",
+                      (unsigned long long)c1[NET_ACTED], n);
+        ck_assert_uint_eq(c2[NET_MATCHED], n - c1[NET_ACTED]);
+        ck_assert_uint_eq(c2[NET_ACTED], n - c1[NET_ACTED]);
+        /* Off again: rule 0's port passes, rule 69's still drops. */
+        ck_assert_int_eq(net_classifier_set(skel, 0, NULL, 0), 0);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.8.0.2", IPPROTO_UDP, 40000, 1000), TC_ACT_UNSPEC);
+        ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.8.0.2", IPPROTO_UDP, 40000, 1069), TC_ACT_STOLEN);
+        net_filter_free(skel);
+        cidr_list_free(&dst);
+}
+END_TEST
+
+/* The prefilter's tries: nested CIDRs of different rules each find their
+ * packets (the longest CIDR's entry carries the shorter ones' rules). */
+START_TEST(test_nested_cidrs) {
+        char err[PARSE_ERR_MAX];
+        struct port_list prot = ssh();
+        struct cidr_list wide = {0}, narrow = {0};
+        ck_assert_int_eq(parse_cidr_list("10.0.0.0/8, fd00::/8", &wide, err), 0);
+        ck_assert_int_eq(parse_cidr_list("10.1.0.0/16, 10.1.2.3/32", &narrow, err), 0);
+        struct net_filter_spec a = {.probability = RATIO_ONE, .dst = &wide},
+                               b = {.probability = RATIO_ONE, .src = &narrow};
+        const struct net_filter_spec *pv[2] = {&a, &b};
+        struct net_filter_bpf *skel = NULL;
+        ck_assert_int_eq(net_classifier_load(ETH_HLEN, &prot, pv, 2, &skel), 0);
+        ck_assert_int_eq(net_classifier_set(skel, 1, &b, 0), 0);
+        /* only b on: src in 10.1/16 */
+        ck_assert_int_eq(RUN4(skel, "10.1.2.3", "192.0.2.1", IPPROTO_UDP, 4000, 53), TC_ACT_STOLEN);
+        ck_assert_int_eq(RUN4(skel, "10.1.9.9", "192.0.2.1", IPPROTO_UDP, 4000, 53), TC_ACT_STOLEN);
+        ck_assert_int_eq(RUN4(skel, "10.2.0.1", "192.0.2.1", IPPROTO_UDP, 4000, 53), TC_ACT_UNSPEC);
+        ck_assert_int_eq(RUN4(skel, "192.0.2.1", "10.1.2.3", IPPROTO_UDP, 4000, 53), TC_ACT_UNSPEC);
+        ck_assert_int_eq(net_classifier_set(skel, 0, &a, 0), 0);
+        ck_assert_int_eq(RUN4(skel, "192.0.2.1", "10.1.2.3", IPPROTO_UDP, 4000, 53), TC_ACT_STOLEN); /* a */
+        ck_assert_int_eq(RUN4(skel, "192.0.2.1", "11.1.2.3", IPPROTO_UDP, 4000, 53), TC_ACT_UNSPEC);
+        struct pkt6 p6 = make6("fd01:1::1", "fd00::42", 5000, 8000);
+        ck_assert_int_eq(run(skel, &p6, sizeof p6, 1), TC_ACT_STOLEN); /* a, v6 */
+        p6 = make6("fd01:1::1", "fe80::42", 5000, 8000);
+        ck_assert_int_eq(run(skel, &p6, sizeof p6, 1), TC_ACT_UNSPEC);
+        uint64_t c[_NET_COUNTERS];
+        ck_assert_int_eq(net_rule_counters(skel, 0, c), 0);
+        ck_assert_uint_eq(c[NET_ACTED], 2);
+        ck_assert_int_eq(net_rule_counters(skel, 1, c), 0);
+        ck_assert_uint_eq(c[NET_ACTED], 2);
+        net_filter_free(skel);
+        cidr_list_free(&wide);
+        cidr_list_free(&narrow);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("net_filter");
         TCase *tc = tcase_create("bpf");
@@ -284,6 +378,8 @@ int main(void) {
         tcase_add_test(tc, test_probability);
         tcase_add_test(tc, test_correlated_loss);
         tcase_add_test(tc, test_too_many_entries);
+        tcase_add_test(tc, test_many_rules);
+        tcase_add_test(tc, test_nested_cidrs);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

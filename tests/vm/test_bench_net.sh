@@ -6,6 +6,8 @@
 trap t_cleanup_tmp EXIT
 . "$(dirname "$0")/vmlib.sh"
 why=$(load_modules veth sch_netem ifb act_mirred cls_bpf sch_ingress) || { skip "the network benchmark: $why"; t_done; }
+# The u32 peers (bench/net_apply says so when it is missing).
+load_modules cls_u32 >/dev/null 2>&1 || true
 bench=/sabot/build/bench/net_apply
 if [ ! -x "$bench" ]; then
 	fail "no $bench in the initramfs"
