@@ -423,8 +423,7 @@ int proc_parent(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid) {
         return 0;
 }
 
-/* Whether pid runs sabot's binary. */
-static bool runs_sabot(pid_t pid) {
+bool proc_runs_sabot(pid_t pid, const char *comm) {
         static struct stat self;
         static bool have_self;
         if (!have_self)
@@ -438,16 +437,22 @@ static bool runs_sabot(pid_t pid) {
         /* Another copy: a different build, or the binary a package upgrade
          * replaced under a live run ("/usr/sbin/sabot (deleted)"). Both the
          * file's name and the comm must say sabot: a comm alone is anyone's
-         * to choose. */
+         * to choose (and what is not called sabot needs no look at its file). */
+        char own[16];
+        if (!comm && proc_comm(pid, own) < 0)
+                return false;
+        if (!comm)
+                comm = own;
+        if (!streq(comm, "sabot") && !streq(comm, "sabot-guardian"))
+                return false;
         _cleanup_free_ char *exe = NULL;
-        char comm[16];
-        if (proc_exe(pid, &exe) < 0 || proc_comm(pid, comm) < 0)
+        if (proc_exe(pid, &exe) < 0)
                 return false;
         size_t l = strlen(exe);
         if (l > 10 && streq(exe + l - 10, " (deleted)"))
                 exe[l - 10] = '\0';
         const char *base = strrchr(exe, '/');
-        return base && streq(base + 1, "sabot") && (streq(comm, "sabot") || streq(comm, "sabot-guardian"));
+        return base && streq(base + 1, "sabot");
 }
 
 int proc_is_sabot(pid_t pid) {
@@ -464,7 +469,7 @@ int proc_is_sabot(pid_t pid) {
                         pgid0 = pgid;
                 else if (pgid != pgid0)
                         return 0;
-                if (runs_sabot(pid))
+                if (proc_runs_sabot(pid, NULL))
                         return 1;
                 pid = ppid;
         }

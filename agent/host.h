@@ -47,3 +47,7 @@ int proc_parent(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid);
  * (SLO probe children and their children: launched targets get their own
  * process group, so they stay eligible). 0 if not, negative errno. */
 int proc_is_sabot(pid_t pid);
+/* Whether pid itself runs sabot's binary: the same file as this process's
+ * (even deleted), or a copy whose file is named sabot and whose comm (as
+ * read already, or NULL to read it) is sabot or sabot-guardian. */
+bool proc_runs_sabot(pid_t pid, const char *comm);

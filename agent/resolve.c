@@ -161,31 +161,7 @@ static struct proc_info *seen_info(struct seen *sn, const struct proc_table *pt,
         return pi;
 }
 
-/* Whether pid runs sabot's binary: the same file as this one's (even
- * deleted), or another copy, whose file is named sabot and whose comm
- * says so (a comm alone is anyone's to choose; what is not named sabot
- * needs no look at its file). */
-static bool runs_sabot_now(const struct proc_info *pi) {
-        static struct stat self;
-        static bool have_self;
-        if (!have_self)
-                have_self = stat("/proc/self/exe", &self) == 0;
-        char p[64];
-        struct stat st;
-        snprintf(p, sizeof p, "/proc/%d/exe", (int)pi->pid);
-        if (have_self && stat(p, &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
-                return true;
-        if (!streq(pi->comm, "sabot") && !streq(pi->comm, "sabot-guardian"))
-                return false;
-        _cleanup_free_ char *exe = NULL;
-        if (proc_exe(pi->pid, &exe) < 0)
-                return false;
-        size_t l = strlen(exe);
-        if (l > 10 && streq(exe + l - 10, " (deleted)"))
-                exe[l - 10] = '\0';
-        const char *base = strrchr(exe, '/');
-        return base && streq(base + 1, "sabot");
-}
+static bool runs_sabot_now(const struct proc_info *pi) { return proc_runs_sabot(pi->pid, pi->comm); }
 
 /* What runs_sabot_now found, by process, across resolutions (a run
  * strikes again and again at the same processes): a process's file
