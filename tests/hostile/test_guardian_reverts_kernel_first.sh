@@ -1,9 +1,12 @@
 #!/bin/sh
 # The guardian reverts the kernel first: with a launched target that
 # ignores SIGTERM (and a child of it that does too), the loss and blackhole
-# filters of a run are gone within 50 ms of the runner's SIGKILL, measured
-# over ≥ 20 trials (the median; the max with a margin for this loaded
-# machine); the stubborn target is still ended afterwards.
+# filters of a run are gone after the runner's SIGKILL before that
+# target's 2 s SIGTERM grace has run out (under half of it, in every one
+# of >= 20 trials), and the stubborn target is still ended afterwards.
+# The median is printed, not judged: a figure belongs to the benchmarks,
+# and on a loaded machine it was seen at 55-118 ms with the code unchanged
+# (a bound of 50 ms failed there).
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 id=$$
 A=sabot-hgk-$id-a
@@ -76,12 +79,16 @@ while [ $i -lt "$TRIALS" ]; do
 	wait_for 3000 eval '[ -n "$(stubborn)" ]' || fail "trial $i: the target did not start"
 	# One shell inside the namespace polls tc until both filters are
 	# gone (no nsenter per poll): it ends when they are.
+	# Then it notes whether the stubborn target was still running then
+	# (the [s] keeps pgrep from finding this shell's own command line).
 	nsenter --net=/run/netns/"$A" sh -c "i=0; while [ \$i -lt 5000 ] && tc filter show dev $dev egress | grep -q sabot_net ||
-		tc filter show dev $dev ingress | grep -q sabot_net; do i=\$((i + 1)); done" &
+		tc filter show dev $dev ingress | grep -q sabot_net; do i=\$((i + 1)); done
+		pgrep -f '$T_TMP/[s]abot-hgk-stubborn' >/dev/null && echo alive > order.$i || echo ended > order.$i" &
 	watcher=$!
 	t0=$(date +%s%N)
 	kill -9 $runner
 	wait $watcher
+	[ "$(filters)" = 0 ] || fail "trial $i: the filters are still there after the watcher gave up"
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	times="$times $ms"
 	wait $runner 2>/dev/null
@@ -98,11 +105,14 @@ median=$(echo "$sorted" | sed -n "$(((n + 1) / 2))p")
 max=$(echo "$sorted" | tail -n 1)
 echo "    revert after SIGKILL of the runner, SIGTERM-ignoring target, $n trials (ms, measured by polling tc):$times"
 echo "    median $median ms, max $max ms"
-[ "$median" -le 50 ] && pass "the filters are gone within 50 ms of the runner's death (median $median ms over $n trials)" ||
-	fail "the filters stayed $median ms (median over $n trials) after the runner's death, want ≤ 50"
-# Margin for a loaded 2-core machine shared by several test runs (the
-# polling shell adds its own few ms).
-[ "$max" -le 250 ] && pass "and every trial within 250 ms (max $max ms)" || fail "the slowest trial took $max ms, want ≤ 250"
+first=$(grep -l alive order.* 2>/dev/null | wc -l)
+[ "$first" = "$n" ] && pass "in all $n trials the filters were gone while the SIGTERM-ignoring target still ran" ||
+	fail "in $((n - first)) of $n trials the filters outlived the stubborn target"
+# Reverted before the targets' 2 s SIGTERM grace, not after it (seen with
+# the targets ended first: 2032-2039 ms); half the grace is the bound, far
+# above what a loaded machine adds (max 330 ms seen).
+[ "$max" -lt 1000 ] && pass "the filters went before the targets' SIGTERM grace ran out in every trial (max $max ms, median $median ms)" ||
+	fail "the slowest trial took $max ms, want < 1000 (the filters waited for the targets' grace)"
 [ "$(filters)" = 0 ] && [ -z "$(inA tc qdisc show dev "$dev" | grep clsact)" ] && pass "no sabot filter or clsact left" ||
 	fail "left on $dev: $(inA tc qdisc show dev "$dev")"
 t_done
