@@ -72,6 +72,10 @@ struct policy *policy_new_default(void) {
                 .max_duration = 3600 * NSEC_PER_SEC,
                 .max_delay = 5 * NSEC_PER_SEC,
                 .max_loss = RATIO_ONE / 2,
+                .max_corrupt = RATIO_ONE / 2,
+                /* Shaped slower than this, a link is a blackhole by another
+                 * name: blackhole says so and is capped by its own policy. */
+                .min_bandwidth = 1000000,
                 .max_kill_count = 10,
                 .max_kill_percent = RATIO_ONE / 2,
                 .min_survivors = 1,
@@ -177,7 +181,7 @@ static void src_policy(struct limit_src *w, const struct policy *p, const char *
 }
 
 static const char *const limit_keys[_LIMIT_MAX] = {
-        "max_duration", "max_delay", "max_loss", "max_kill_count", "max_kill_percent", "min_survivors",
+        "max_duration", "max_delay", "max_loss", "max_corrupt", "min_bandwidth", "max_kill_count", "max_kill_percent", "min_survivors",
         "min_free_disk", "min_free_memory", "allowed_types",
 };
 
@@ -212,6 +216,8 @@ static void limit_value(const struct limits *l, int which, char buf[static FORMA
         case LIMIT_DURATION: format_duration(buf, l->max_duration); break;
         case LIMIT_DELAY: format_duration(buf, l->max_delay); break;
         case LIMIT_LOSS: format_ratio(buf, l->max_loss); break;
+        case LIMIT_CORRUPT: format_ratio(buf, l->max_corrupt); break;
+        case LIMIT_BANDWIDTH: format_rate(buf, l->min_bandwidth); break;
         case LIMIT_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
         case LIMIT_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
         case LIMIT_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
@@ -227,6 +233,8 @@ static bool looser(const struct limits *a, const struct limits *b, int which) {
         case LIMIT_DURATION: return a->max_duration > b->max_duration;
         case LIMIT_DELAY: return a->max_delay > b->max_delay;
         case LIMIT_LOSS: return a->max_loss > b->max_loss;
+        case LIMIT_CORRUPT: return a->max_corrupt > b->max_corrupt;
+        case LIMIT_BANDWIDTH: return a->min_bandwidth < b->min_bandwidth;
         case LIMIT_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
         case LIMIT_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
         case LIMIT_SURVIVORS: return a->min_survivors < b->min_survivors;
@@ -241,6 +249,8 @@ static void take(struct limits *eff, const struct limits *from, int which) {
         case LIMIT_DURATION: eff->max_duration = from->max_duration; break;
         case LIMIT_DELAY: eff->max_delay = from->max_delay; break;
         case LIMIT_LOSS: eff->max_loss = from->max_loss; break;
+        case LIMIT_CORRUPT: eff->max_corrupt = from->max_corrupt; break;
+        case LIMIT_BANDWIDTH: eff->min_bandwidth = from->min_bandwidth; break;
         case LIMIT_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
         case LIMIT_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
         case LIMIT_SURVIVORS: eff->min_survivors = from->min_survivors; break;
@@ -269,8 +279,8 @@ static void limit_under(struct limit_check *lc, enum limit_key which, unsigned l
         struct policy_limit_check *p = (struct policy_limit_check *)lc;
         char c[FORMAT_MAX];
         limit_value(lc->eff, which, c);
-        diag_error(p->d, p->file, line, "%s is below %s = %s set by %s; a fault may only keep more survivors", what,
-                   limit_keys[which], c, p->src[which].where);
+        diag_error(p->d, p->file, line, "%s is below %s = %s set by %s; a fault may only %s", what, limit_keys[which], c,
+                   p->src[which].where, which == LIMIT_BANDWIDTH ? "leave more bandwidth" : "keep more survivors");
 }
 
 #define SLINE(obj, key) conf_line(&scenario_spec, &(obj)->hdr, key)

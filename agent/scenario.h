@@ -43,6 +43,8 @@ struct limits {
         uint64_t max_duration;
         uint64_t max_delay;
         ratio_t max_loss;
+        ratio_t max_corrupt;    /* corrupt: also within max_loss (receivers drop what it corrupts) */
+        uint64_t min_bandwidth; /* bandwidth: the lowest rate a fault may set, bit/s */
         uint32_t max_kill_count;
         ratio_t max_kill_percent;
         uint32_t min_survivors;
@@ -56,6 +58,8 @@ enum limit_key {
         LIMIT_DURATION,
         LIMIT_DELAY,
         LIMIT_LOSS,
+        LIMIT_CORRUPT,
+        LIMIT_BANDWIDTH,
         LIMIT_KILL_COUNT,
         LIMIT_KILL_PERCENT,
         LIMIT_SURVIVORS,
@@ -244,6 +248,10 @@ int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *
          "largest added delay (delay + jitter), network or system call"},                                                 \
         {kind, "max_loss", parse_ratio, offsetof(type, max_loss), 0, "percentage", "50%",                                 \
          "largest share of packets lost or corrupted"},                                                                   \
+        {kind, "max_corrupt", parse_ratio, offsetof(type, max_corrupt), 0, "percentage", "50%",                      \
+         "largest share of packets a corrupt fault damages (it is held to max_loss as well)"},                            \
+        {kind, "min_bandwidth", parse_rate, offsetof(type, min_bandwidth), 0, "rate", "1mbit",                          \
+         "lowest rate a bandwidth fault may set"},                                                                        \
         {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count", "10",                          \
          "most processes killed per strike"},                                                                             \
         {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage", "50%",                 \

@@ -5,6 +5,9 @@
  * than drops nearly everything. */
 #include "net.h"
 
+/* netem paces in bytes per second. */
+#define BANDWIDTH_MIN_BITS 8
+
 static const char *const keys[] = {NET_KEYS, "rate", "delay", NULL};
 static const struct fault_key_doc key_docs[] = {
         {"delay", "0",
@@ -15,7 +18,7 @@ static const struct fault_key_doc key_docs[] = {
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
         fault_require(s, f, "rate", " (e.g. rate = 10mbit)", d);
-        if (fault_ok(f, "rate") && f->rate < 8)
+        if (fault_ok(f, "rate") && f->rate < BANDWIDTH_MIN_BITS)
                 diag_error(d, s->file, fault_line(f, "rate"), "rate must be at least 8bit (netem paces in bytes "
                            "per second)");
 }
@@ -23,6 +26,11 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
 static void check_limits(const struct scenario *s, const struct fault *f, struct limit_check *lc) {
         (void)s;
         char what[FORMAT_MAX + 16], a[FORMAT_MAX];
+        /* Below netem's floor it is refused already, and once is enough. */
+        if (f->rate >= BANDWIDTH_MIN_BITS && f->rate < lc->eff->min_bandwidth) {
+                snprintf(what, sizeof what, "rate = %s", format_rate(a, f->rate));
+                lc->under(lc, LIMIT_BANDWIDTH, fault_line(f, "rate"), what);
+        }
         if (f->delay <= lc->eff->max_delay)
                 return;
         snprintf(what, sizeof what, "delay = %s", format_duration(a, f->delay));

@@ -22,10 +22,14 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
 static void check_limits(const struct scenario *s, const struct fault *f, struct limit_check *lc) {
         (void)s;
         char what[FORMAT_MAX + 64], a[FORMAT_MAX];
-        if (f->percent <= lc->eff->max_loss)
-                return;
-        snprintf(what, sizeof what, "corrupt percent = %s (receivers drop corrupted packets)", format_ratio(a, f->percent));
-        lc->over(lc, LIMIT_LOSS, fault_line(f, "percent"), what);
+        if (f->percent > lc->eff->max_loss) {
+                snprintf(what, sizeof what, "corrupt percent = %s (receivers drop corrupted packets)",
+                         format_ratio(a, f->percent));
+                lc->over(lc, LIMIT_LOSS, fault_line(f, "percent"), what);
+        } else if (f->percent > lc->eff->max_corrupt) {
+                snprintf(what, sizeof what, "corrupt percent = %s", format_ratio(a, f->percent));
+                lc->over(lc, LIMIT_CORRUPT, fault_line(f, "percent"), what);
+        }
 }
 
 static void describe(FILE *out, const struct plan *pl, size_t i) {

@@ -70,7 +70,8 @@ struct limit_check {
         const struct limits *eff;
         /* "WHAT exceeds max_... = VALUE set by WHERE" at line */
         void (*over)(struct limit_check *lc, enum limit_key which, unsigned line, const char *what);
-        /* "WHAT is below min_... = VALUE set by WHERE; a fault may only keep more survivors" */
+        /* "WHAT is below min_... = VALUE set by WHERE; a fault may only keep more
+         * survivors" (or "leave more bandwidth", for min_bandwidth) */
         void (*under)(struct limit_check *lc, enum limit_key which, unsigned line, const char *what);
 };
 

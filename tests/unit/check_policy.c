@@ -54,7 +54,7 @@ START_TEST(test_policy_parse) {
 
         p = policy_from("[limits]\nmax_los = 10%\n[protect x]\n[protect]\nports = 0\n", &d);
         ck_assert_uint_eq(d.errors, 3);
-        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, allowed_types"));
+        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, allowed_types"));
         ck_assert_ptr_nonnull(diags_find(&d, "[protect] takes no name; write [protect]"));
         ck_assert_ptr_nonnull(diags_find(&d, "ports: invalid port '0'"));
         ck_assert_uint_eq(d.v[0].line, 2);
@@ -97,6 +97,37 @@ START_TEST(test_ceilings) {
                 "t.ini:29: type = blackhole is not allowed on this host: allowed_types = latency, loss, kill, set by the host policy /etc/sabot/policy.ini:8\n");
         free(out);
         policy_free(p);
+}
+END_TEST
+
+/* corrupt is held to max_corrupt and to max_loss; bandwidth to min_bandwidth;
+ * a scenario may only lower the one and raise the other. */
+START_TEST(test_corrupt_and_bandwidth_ceilings) {
+        char *out = scenario_problems(HEAD "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 30%\n"
+                                      "[fault b]\ntype = bandwidth\ninterface = eth0\nrate = 512kbit\n", NULL);
+        ck_assert_str_eq(out, "t.ini:11: rate = 512kbit is below min_bandwidth = 1mbit set by the built-in host policy; "
+                              "a fault may only leave more bandwidth\n");
+        free(out);
+        out = scenario_problems(HEAD "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 30%\n"
+                                "[limits]\nmax_corrupt = 10%\nmin_bandwidth = 20mbit\n"
+                                "[fault b]\ntype = bandwidth\ninterface = eth0\nrate = 10mbit\n", NULL);
+        ck_assert_str_eq(out,
+                "t.ini:7: corrupt percent = 30% exceeds max_corrupt = 10% set by the scenario's [limits] (line 9)\n"
+                "t.ini:14: rate = 10mbit is below min_bandwidth = 20mbit set by the scenario's [limits] (line 10); "
+                "a fault may only leave more bandwidth\n");
+        free(out);
+        /* Within max_corrupt, corrupt still answers to max_loss. */
+        out = scenario_problems(HEAD "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 30%\n"
+                                "[limits]\nmax_loss = 20%\n", NULL);
+        ck_assert_str_eq(out, "t.ini:7: corrupt percent = 30% (receivers drop corrupted packets) exceeds max_loss = 20% "
+                              "set by the scenario's [limits] (line 9)\n");
+        free(out);
+        out = scenario_problems(HEAD "[fault c]\ntype = corrupt\ninterface = eth0\npercent = 3%\n"
+                                "[limits]\nmax_corrupt = 60%\nmin_bandwidth = 100kbit\n", NULL);
+        ck_assert_str_eq(out,
+                "t.ini:9: max_corrupt = 60% would loosen the built-in host policy (max_corrupt = 50%); a scenario's [limits] may only tighten the host policy\n"
+                "t.ini:10: min_bandwidth = 100kbit would loosen the built-in host policy (min_bandwidth = 1mbit); a scenario's [limits] may only tighten the host policy\n");
+        free(out);
 }
 END_TEST
 
@@ -238,6 +269,7 @@ int main(void) {
         tcase_add_test(tc, test_protected_ports);
         tcase_add_test(tc, test_trust);
         tcase_add_test(tc, test_blast_radius);
+        tcase_add_test(tc, test_corrupt_and_bandwidth_ceilings);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
