@@ -574,11 +574,12 @@ void net_probe(struct net_support *ret) {
         }
         memset(&cached, 0, sizeof cached);
         int p[2];
+        pid_t pid;
         if (pipe2(p, O_CLOEXEC) < 0) {
                 snprintf(cached.clsact_why, sizeof cached.clsact_why, "pipe: %s", strerror(errno));
                 goto out;
         }
-        pid_t pid = fork();
+        pid = fork();
         if (pid == 0) {
                 close(p[0]);
                 probe_child(p[1]);
@@ -815,13 +816,16 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
         /* The classifier's filter is there (journaled when it was
          * attached): the window's opening is its rule turned on, one map
          * update and a bit; its closing (net_finish) the bit cleared. */
+        /* Before the jump below: a jump past an initializer leaves the
+         * variable uninitialized (seen: the event printed garbage after
+         * "dropping every matching packet" for the second window). */
+        int ifb = 0;
+        char ifb_name[IF_NAMESIZE] = "";
         if (k && k->ifindex == ifindex && k->netns == netns_self())
                 goto enable;
         r = tc_open(&sk);
         if (r < 0)
                 return r;
-        int ifb = 0;
-        char ifb_name[IF_NAMESIZE] = "";
         if (netem) {
                 /* sabot-<pid in hex>-<fault>: unique per run, and a sweep can
                  * tell sabot's ifb devices apart by the prefix. */
