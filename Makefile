@@ -49,7 +49,7 @@ endif
 HARDEN_CFLAGS ?= -fstack-protector-strong -fPIE
 HARDEN_CPPFLAGS ?= -D_FORTIFY_SOURCE=2
 HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now
-WARN := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes -Wjump-misses-init
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes
 OPT ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSABOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) $(HARDEN_CFLAGS) -I$(B) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -U_FORTIFY_SOURCE

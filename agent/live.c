@@ -98,7 +98,7 @@ static void phase_line(struct run *r, uint64_t now, char *out, size_t len, uint6
                          format_duration(b, r->steady_timeout_ns));
                 break;
         }
-        case PHASE_FAULTS:
+        case PHASE_FAULTS: {
                 if (!r->phase_over) {
                         /* The scenario's clock, on which the fault windows are set. */
                         el = now - (r->faults0_mono ? r->faults0_mono : r->t0_mono);
@@ -114,6 +114,7 @@ static void phase_line(struct run *r, uint64_t now, char *out, size_t len, uint6
                 snprintf(out, len, "%s: %.900s", active ? "reverting" : "reverted", r->reason[0] ? r->reason : "ended");
                 k = active ? "reverting" : "reverted";
                 break;
+        }
         case PHASE_COOLDOWN: {
                 /* The SLOs not yet healthy again since the revert: what the
                  * cooldown waits for. */
