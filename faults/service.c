@@ -255,8 +255,19 @@ static int revert_unit(const struct jentry *e) {
                 return r;
         char st[32];
         r = unit_state(bus, e->value, st, sizeof st);
-        if (r >= 0 && !state_up(st))
-                r = manager_call(bus, "StartUnit", e->value, 0, NULL, 0) < 0 ? -EIO : 1;
+        if (r >= 0 && !state_up(st)) {
+                sd_bus_error err = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", e->value,
+                                       "replace");
+                /* Gone (a transient unit is unloaded once stopped, a unit
+                 * file removed): nothing is there to start, by anyone. */
+                if (r < 0 && (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
+                              sd_bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")))
+                        r = 0;
+                else
+                        r = r < 0 ? r : 1;
+                sd_bus_error_free(&err);
+        }
         else if (r >= 0)
                 r = 0;
         sd_bus_flush_close_unref(bus);
@@ -269,8 +280,10 @@ static int revert(const struct jentry *e) {
 }
 
 static void describe_entry(const struct jentry *e, char *buf, size_t len) {
-        snprintf(buf, len, "%s %s (was %s)", streq(e->file, "active") ? "started again if not active:" : "left alone:",
-                 e->value ? e->value : "?", e->file);
+        if (streq(e->file, "active"))
+                snprintf(buf, len, "started %s again unless it was up", e->value ? e->value : "?");
+        else
+                snprintf(buf, len, "left %s as it is (it was not active)", e->value ? e->value : "?");
 }
 
 static void reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
@@ -289,9 +302,11 @@ static void reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
                 snprintf(fr->outcome, sizeof fr->outcome, "%s", now);
         else if (!state_up(q->before))
                 snprintf(fr->outcome, sizeof fr->outcome, "%s, left as it is at revert%s%s", now, st[0] ? ": " : "", st);
-        else
+        else if (fr->f->action == SERVICE_STOP)
                 snprintf(fr->outcome, sizeof fr->outcome, "%s, %s at revert", now,
-                         !st[0] ? "started again" : state_up(st) ? "started again (now active)" : st);
+                         !st[0] || state_up(st) ? "started again" : st);
+        else
+                snprintf(fr->outcome, sizeof fr->outcome, "%s, %s at revert", now, st[0] ? st : "started if not active");
 }
 
 static void doctor(doctor_row_fn row, void *ud) {

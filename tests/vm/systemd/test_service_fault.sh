@@ -16,6 +16,8 @@ cleanup() {
 	wait 2>/dev/null
 	systemctl stop "$u" 2>/dev/null
 	systemctl reset-failed "$u" 2>/dev/null
+	rm -f "$uf"
+	systemctl daemon-reload
 	t_cleanup_tmp
 }
 trap cleanup EXIT
@@ -23,10 +25,15 @@ trap cleanup EXIT
 active() { [ "$(systemctl is-active "$u" 2>/dev/null)" = active ]; }
 inactive() { ! systemctl is-active --quiet "$u"; }
 mainpid() { systemctl show -P MainPID "$u"; }
-start_unit() {
+# A unit file of its own under /run (gone at reboot): a transient unit
+# (systemd-run) is unloaded once stopped, and could not be started again.
+uf=/run/systemd/system/$u
+start_unit() { # [Service] lines
 	systemctl stop "$u" 2>/dev/null
 	systemctl reset-failed "$u" 2>/dev/null
-	systemd-run --quiet --unit="$u" "$@" /bin/sleep 600 || { fail "systemd-run could not start $u"; t_done; }
+	printf '[Service]\nExecStart=/bin/sleep 600\n%s\n' "${1:-}" > "$uf"
+	systemctl daemon-reload
+	systemctl start "$u" || { fail "systemctl could not start $u"; t_done; }
 	wait_for 5000 active || fail "$u did not become active"
 }
 # A long window: under TCG an ASan build takes seconds to start.
@@ -65,7 +72,7 @@ grep -q "stopped $u (was active)" "$T_TMP/stop.out" && pass "the report says it 
 no_journals && pass "no journal left" || fail "journal left: $(ls "$T_TMP/run/runs")"
 
 # --- kill with SIGKILL, Restart=always: the main pid changes ---
-start_unit -p Restart=always -p RestartSec=100ms
+start_unit "$(printf 'Restart=always\nRestartSec=100ms')"
 p0=$(mainpid)
 scenario kill kill 8 "signal = SIGKILL"
 expect_exit 0 "action = kill, signal = SIGKILL: the run exits 0" $S run --yes "$T_TMP/kill.ini"
@@ -112,9 +119,11 @@ wait_for 5000 active && pass "recover started $u again from the journal" ||
 	fail "$u not started by recover: $(systemctl is-active "$u"); $OUT"
 no_journals && pass "and removed the journal" || fail "journal left after recover"
 
-# --- a stopped unit: nothing done, nothing started ---
+# --- a stopped unit: nothing done, nothing started (it has no process:
+# the target matches nothing) ---
 systemctl stop "$u"
 scenario idle stop 4
-$S run --yes "$T_TMP/idle.ini" > "$T_TMP/idle.out" 2>&1
+expect_exit 7 "a stop run on an inactive unit: chaos did not happen (exit 7)" $S run --yes "$T_TMP/idle.ini"
 inactive && pass "an inactive unit stays inactive after a stop run" || fail "$u was started: $(systemctl is-active "$u")"
+[ -e "$uf" ] && pass "(the unit file is there throughout)" || fail "unit file gone"
 t_done
