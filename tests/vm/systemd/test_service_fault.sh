@@ -69,6 +69,8 @@ runner=""
 wait_for 5000 active && pass "and $u is active again after the run" || fail "$u not started again: $(systemctl is-active "$u")"
 grep -q "stopped $u (was active)" "$T_TMP/stop.out" && pass "the report says it stopped it (was active)" ||
 	fail "no 'stopped $u (was active)' in: $(cat "$T_TMP/stop.out")"
+grep -q "stopped $u (was active), started again at revert" "$T_TMP/stop.out" &&
+	pass "and that it was started again at revert" || fail "no 'started again at revert' in: $(cat "$T_TMP/stop.out")"
 no_journals && pass "no journal left" || fail "journal left: $(ls "$T_TMP/run/runs")"
 
 # --- kill with SIGKILL, Restart=always: the main pid changes ---
