@@ -71,6 +71,9 @@ grep -q "stopped $u (was active)" "$T_TMP/stop.out" && pass "the report says it 
 	fail "no 'stopped $u (was active)' in: $(cat "$T_TMP/stop.out")"
 grep -q "stopped $u (was active), started again at revert" "$T_TMP/stop.out" &&
 	pass "and that it was started again at revert" || fail "no 'started again at revert' in: $(cat "$T_TMP/stop.out")"
+rep=$(sed -n 's/^ *report: //p' "$T_TMP/stop.out" | tail -n 1)
+tr -d ' \n' < "$rep" 2>/dev/null | grep -q '"actions":1,"units":1,"outcome":"stopped'"$u"'(wasactive),startedagainatrevert"' &&
+	pass "the JSON report counts 1 action on 1 unit, with the outcome" || fail "report $rep: $(cat "$rep" 2>&1)"
 no_journals && pass "no journal left" || fail "journal left: $(ls "$T_TMP/run/runs")"
 
 # --- kill with SIGKILL, Restart=always: the main pid changes ---
