@@ -106,6 +106,8 @@ DEFINE_WORD_PARSER(parse_psi_resource, "resource", {"cpu", PSI_CPU}, {"memory", 
 DEFINE_WORD_PARSER(parse_psi_kind, "pressure", {"some", PSI_SOME}, {"full", PSI_FULL})
 DEFINE_WORD_PARSER(parse_dns_answer, "answer", {"nxdomain", DNS_ANSWER_NXDOMAIN}, {"servfail", DNS_ANSWER_SERVFAIL},
                    {"refused", DNS_ANSWER_REFUSED}, {"timeout", DNS_ANSWER_TIMEOUT})
+DEFINE_WORD_PARSER(parse_service_action, "action", {"stop", SERVICE_STOP}, {"restart", SERVICE_RESTART},
+                   {"kill", SERVICE_KILL})
 DEFINE_WORD_PARSER(parse_yes_no, "value", {"yes", 1}, {"no", 0})
 
 /* Which kind takes which of the K keys: struct fault_kind.keys. */
@@ -253,6 +255,8 @@ static const struct conf_key scenario_keys[] = {
          "stress-ng IO workers (--io: sync(2) in a loop)"},
         {SEC_FAULT, "backoff_psi", parse_ratio, offsetof(struct fault, backoff_psi), K, "percentage", "10%",
          "memory pressure (PSI full avg10) at which every stress worker is frozen until it eases"},
+        {SEC_FAULT, "action", parse_service_action, offsetof(struct fault, action), K, "stop | restart | kill", "stop",
+         "what is done to the target's systemd unit (StopUnit, RestartUnit or KillUnit)"},
 
         {SEC_SLO, "probe", parse_probe, offsetof(struct slo, probe), 0, "http | exec | prometheus | psi", "required",
          "how health is measured"},

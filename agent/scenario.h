@@ -21,6 +21,8 @@ enum distribution { DIST_NONE, DIST_UNIFORM, DIST_NORMAL, DIST_PARETO, DIST_PARE
 enum backend { BACKEND_AUTO, BACKEND_BPF, BACKEND_SECCOMP };
 /* dns: what a matching query gets (0: unset, nxdomain). */
 enum dns_answer { DNS_ANSWER_NXDOMAIN, /* the default */ DNS_ANSWER_SERVFAIL, DNS_ANSWER_REFUSED, DNS_ANSWER_TIMEOUT };
+/* service: what is done to the unit (0: unset, stop). */
+enum service_action { SERVICE_STOP, /* the default */ SERVICE_RESTART, SERVICE_KILL };
 enum probe_kind { PROBE_NONE, PROBE_HTTP, PROBE_EXEC, PROBE_PROMETHEUS, PROBE_PSI };
 #define PROBE_MASK(p) (1U << (p))
 enum psi_resource { PSI_NONE, PSI_CPU, PSI_MEMORY, PSI_IO };
@@ -136,6 +138,8 @@ struct fault {
         ratio_t cpu_load;
         uint64_t vm_bytes;   /* each vm worker's */
         ratio_t backoff_psi; /* memory PSI full avg10 at which its workers stop */
+        /* service (signal: for action = kill) */
+        int action;
 };
 
 struct slo {

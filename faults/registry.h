@@ -21,6 +21,7 @@
         X(SYSCALL_DELAY, syscall_delay) \
         X(KILL, kill)                  \
         X(PAUSE, pause)                \
+        X(SERVICE, service)            \
         X(CPU, cpu)                    \
         X(MEMORY, memory)              \
         X(IO, io)                      \

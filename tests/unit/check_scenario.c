@@ -188,9 +188,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids, disk-fill, stress\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, cpu, memory, io, pids, disk-fill, stress\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -446,6 +446,46 @@ START_TEST(test_disk_fill_rules) {
         struct scenario *s = parse_ok(HEAD "[fault f]\ntype = disk-fill\npath = /var/tmp\nsize = 1G\n");
         ck_assert_uint_eq(s->faults[0]->size, 1ULL << 30);
         ck_assert_str_eq(s->faults[0]->path, "/var/tmp");
+        scenario_free(s);
+}
+END_TEST
+
+/* service: a unit = NAME.service target, an action, a signal only with kill;
+ * a protected unit is refused by the policy. */
+START_TEST(test_service_rules) {
+        expect_exact(HEAD "[target t]\nunit = web.service\n[fault f]\ntype = service\ntarget = t\naction = pause\n",
+                     "t.ini:9: action: unknown action 'pause'; use stop | restart | kill\n");
+        expect_exact(HEAD "[target t]\ncomm = web\n[fault f]\ntype = service\ntarget = t\n",
+                     "t.ini:8: type = service acts on a systemd unit: target 't' must select unit = NAME.service, "
+                     "not comm =\n");
+        expect_exact(HEAD "[target t]\nunit = web.socket\n[fault f]\ntype = service\ntarget = t\n",
+                     "t.ini:8: type = service acts on a service: target 't' selects unit = web.socket, which is not "
+                     "a NAME.service unit\n");
+        expect_exact(HEAD "[target t]\nunit = web.service\n[fault f]\ntype = service\ntarget = t\nsignal = SIGHUP\n",
+                     "t.ini:9: 'signal' is for action = kill; type = service with action = stop sends none: remove "
+                     "it or set action = kill\n");
+        expect_exact(HEAD "[fault f]\ntype = service\n",
+                     "t.ini:4: fault 'f' (type = service) needs 'target' (the [target NAME] to act on)\n");
+        struct scenario *s = parse_ok(HEAD "[target t]\nunit = web.service\n[fault f]\ntype = service\ntarget = t\n");
+        ck_assert_int_eq(s->faults[0]->action, SERVICE_STOP);
+        ck_assert_int_eq(s->faults[0]->signal, SIGTERM);
+        scenario_free(s);
+        s = parse_ok(HEAD "[target t]\nunit = web.service\n[fault f]\ntype = service\ntarget = t\naction = kill\n"
+                          "signal = KILL\n");
+        ck_assert_int_eq(s->faults[0]->action, SERVICE_KILL);
+        ck_assert_int_eq(s->faults[0]->signal, SIGKILL);
+        scenario_free(s);
+        /* The built-in policy protects ssh.service: no service fault on it. */
+        s = parse_ok(HEAD "[target t]\nunit = ssh.service\n[fault f]\ntype = service\ntarget = t\naction = restart\n");
+        struct diags d = {0};
+        struct policy *p = policy_new_default();
+        policy_check(p, s, NULL, &d);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_ptr_nonnull(diags_find(&d, "unit ssh.service is protected by the host policy ([protect] units); "
+                                             "it cannot be a target"));
+        ck_assert_uint_eq(d.v[0].line, 5);
+        diags_free(&d);
+        policy_free(p);
         scenario_free(s);
 }
 END_TEST
@@ -771,6 +811,7 @@ int main(void) {
         tcase_add_test(tc, test_bounds);
         tcase_add_test(tc, test_disk_fill_rules);
         tcase_add_test(tc, test_stress_rules);
+        tcase_add_test(tc, test_service_rules);
         tcase_add_test(tc, test_ceilings);
         suite_add_tcase(s, tc);
         return run_suite(s);

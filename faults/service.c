@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/* service: stop, restart or kill (KillUnit with a signal) a target's
+ * systemd unit through sd-bus; the revert starts it again if it was
+ * active before and is not now.
+ *
+ * The unit's ActiveState is read first and journaled (a "service" entry:
+ * the unit in value, "active" or "inactive" in file) before anything is
+ * done to it, so the revert needs that one record and the system bus:
+ * the runner, the guardian, abort and recover all undo it alike. Every
+ * call has a 2 s timeout: a hung PID 1 must not hold up a run or its
+ * revert for sd-bus's 25 s. */
+#include <signal.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+
+#include "fault.h"
+
+static const char *const keys[] = {"action", "signal", NULL};
+
+static const struct fault_key_doc key_docs[] = {
+        {"signal", "SIGTERM", "for action = kill: the signal KillUnit sends to every process of the unit"},
+        {NULL},
+};
+
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SERVICE_SUFFIX ".service"
+
+static const char *action_word(int a) {
+        return a == SERVICE_RESTART ? "restart" : a == SERVICE_KILL ? "kill" : "stop";
+}
+
+static bool unit_name_ok(const char *u) {
+        size_t n = u ? strlen(u) : 0, sl = strlen(SERVICE_SUFFIX);
+        if (n <= sl || n >= JOURNAL_VALUE_MAX || !streq(u + n - sl, SERVICE_SUFFIX))
+                return false;
+        for (const char *p = u; *p; p++)
+                if (*p == '/' || *p <= ' ' || *p > '~')
+                        return false;
+        return true;
+}
+
+static void check(struct scenario *s, struct fault *f, struct diags *d) {
+        fault_require_target(s, f, d);
+        if (!fault_line(f, "signal"))
+                f->signal = SIGTERM;
+        else if (f->action != SERVICE_KILL)
+                diag_error(d, s->file, fault_line(f, "signal"),
+                           "'signal' is for action = kill; type = service with action = %s sends none: remove it "
+                           "or set action = kill", action_word(f->action));
+        if (f->target_index < 0)
+                return;
+        const struct target *t = s->targets[f->target_index];
+        if (t->sel != SEL_UNIT)
+                diag_error(d, s->file, fault_line(f, "target"),
+                           "type = service acts on a systemd unit: target '%s' must select unit = NAME.service, "
+                           "not %s =", f->target, selector_to_string(t->sel));
+        else if (!unit_name_ok(t->unit))
+                diag_error(d, s->file, fault_line(f, "target"),
+                           "type = service acts on a service: target '%s' selects unit = %s, which is not a "
+                           "NAME.service unit", f->target, t->unit);
+}
+
+static const char *unit_of(const struct scenario *s, const struct fault *f) {
+        if (f->target_index < 0 || (size_t)f->target_index >= s->n_targets)
+                return NULL;
+        const struct target *t = s->targets[f->target_index];
+        return t->sel == SEL_UNIT ? t->unit : NULL;
+}
+
+static int probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
+        (void)s, (void)f;
+        if (sd_booted() <= 0) {
+                snprintf(why, len, "systemd is not PID 1 here: no units to stop");
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+static void describe(FILE *out, const struct plan *pl, size_t i) {
+        const struct fault *f = pl->faults[i].f;
+        const char *u = unit_of(pl->s, f);
+        switch (f->action) {
+        case SERVICE_RESTART:
+                fprintf(out, "      restart unit %s (RestartUnit), started again at the window's end if it is "
+                             "not active then\n", u ? u : "?");
+                break;
+        case SERVICE_KILL:
+                fprintf(out, "      send SIG%s to every process of unit %s (KillUnit), started again at the "
+                             "window's end if it was active and is not then\n",
+                        signal_to_name(f->signal) ? signal_to_name(f->signal) : "?", u ? u : "?");
+                break;
+        default:
+                fprintf(out, "      stop unit %s (StopUnit), started again at the window's end if it was "
+                             "active\n", u ? u : "?");
+        }
+}
+
+/* ---- sd-bus ---- */
+
+static int bus_open(sd_bus **ret) {
+        if (sd_booted() <= 0)
+                return -EHOSTUNREACH;
+        int r = sd_bus_open_system(ret);
+        if (r < 0)
+                return r;
+        (void)sd_bus_set_method_call_timeout(*ret, 2 * 1000 * 1000);
+        return 0;
+}
+
+/* The unit's ActiveState ("inactive" when it is not loaded), in buf. */
+static int unit_state(sd_bus *bus, const char *unit, char *buf, size_t len) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        char *st = NULL;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &e, &m, "s", unit);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                        snprintf(buf, len, "inactive");
+                        r = 0;
+                }
+                goto out;
+        }
+        const char *path;
+        r = sd_bus_message_read(m, "o", &path);
+        if (r >= 0)
+                r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Unit", "ActiveState",
+                                               &e, &st);
+        if (r >= 0)
+                snprintf(buf, len, "%s", st);
+out:
+        free(st);
+        sd_bus_message_unref(m);
+        sd_bus_error_free(&e);
+        return r < 0 ? r : 0;
+}
+
+/* Running or on its way up: nothing for a revert to start. */
+static bool state_up(const char *st) {
+        return streq(st, "active") || streq(st, "reloading") || streq(st, "activating");
+}
+
+static int manager_call(sd_bus *bus, const char *method, const char *unit, int sig, char *why, size_t len) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sig ? sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ssi", unit, "all", sig)
+                    : sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ss", unit, "replace");
+        if (r < 0 && why)
+                snprintf(why, len, "%s %s: %s", method, unit, e.message ? e.message : strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+/* ---- the run ---- */
+
+struct service_run {
+        char unit[JOURNAL_VALUE_MAX];
+        char before[32];
+        bool acted;
+};
+
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        const char *unit = unit_of(c->pl->s, f);
+        if (!unit_name_ok(unit))
+                return fault_fail(fr, -EINVAL, "no service unit to act on");
+        struct service_run *q = calloc(1, sizeof *q);
+        if (!q)
+                return -ENOMEM;
+        fr->priv = q;
+        fr->priv_free = free;
+        snprintf(q->unit, sizeof q->unit, "%s", unit);
+        sd_bus *bus = NULL;
+        int r = bus_open(&bus);
+        if (r < 0)
+                return fault_fail(fr, r, "cannot reach systemd on the system bus");
+        char why[512];
+        r = unit_state(bus, unit, q->before, sizeof q->before);
+        if (r < 0) {
+                fault_fail(fr, r, "cannot read the ActiveState of %s", unit);
+                goto out;
+        }
+        bool was_active = state_up(q->before);
+        if (!was_active && f->action != SERVICE_RESTART) {
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s is %s: nothing to %s", unit, q->before,
+                            action_word(f->action));
+                goto out;
+        }
+        /* Journaled before it is done: whoever reverts knows whether to
+         * start it again. */
+        struct jentry e = {.kind = "service", .name = f->hdr.name, .value = (char *)unit};
+        snprintf(e.file, sizeof e.file, "%s", was_active ? "active" : "inactive");
+        r = journal_apply(c->j, &e);
+        if (r >= 0)
+                r = fault_track(fr, e.seq);
+        if (r < 0)
+                goto out;
+        if (f->action == SERVICE_KILL)
+                r = manager_call(bus, "KillUnit", unit, f->signal, why, sizeof why);
+        else
+                r = manager_call(bus, f->action == SERVICE_RESTART ? "RestartUnit" : "StopUnit", unit, 0, why,
+                                 sizeof why);
+        if (r < 0) {
+                fault_fail(fr, r, "%s", why);
+                goto out;
+        }
+        q->acted = true;
+        fr->strikes = 1;
+        fr->hits = 1;
+        if (f->action == SERVICE_KILL)
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "sent SIG%s to %s (was %s)", signal_to_name(f->signal),
+                            unit, q->before);
+        else
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s (was %s)",
+                            f->action == SERVICE_RESTART ? "restarted" : "stopped", unit, q->before);
+out:
+        sd_bus_flush_close_unref(bus);
+        return r < 0 ? r : 0;
+}
+
+static void said(const struct fault_run *fr, char *buf, size_t len) {
+        const struct service_run *q = fr->priv;
+        if (!q || !q->acted)
+                snprintf(buf, len, "nothing done%s%s%s", q && q->before[0] ? " (" : "", q ? q->before : "",
+                         q && q->before[0] ? ")" : "");
+        else if (fr->f->action == SERVICE_KILL)
+                snprintf(buf, len, "sent SIG%s to %s (was %s)", signal_to_name(fr->f->signal), q->unit, q->before);
+        else
+                snprintf(buf, len, "%s %s (was %s)", fr->f->action == SERVICE_RESTART ? "restarted" : "stopped",
+                         q->unit, q->before);
+}
+
+static void finish(struct fault_ctx *c, struct fault_run *fr) {
+        (void)c;
+        said(fr, fr->outcome, sizeof fr->outcome);
+}
+
+static void progress(struct fault_run *fr, char *buf, size_t len) {
+        said(fr, buf, len);
+}
+
+/* ---- the revert, from the entry alone ---- */
+
+/* What the revert did, for the report: 1 started, 0 nothing. */
+static int revert_unit(const struct jentry *e) {
+        if (!unit_name_ok(e->value) || (!streq(e->file, "active") && !streq(e->file, "inactive")))
+                return -EBADMSG;
+        if (!streq(e->file, "active"))
+                return 0;
+        sd_bus *bus = NULL;
+        int r = bus_open(&bus);
+        if (r < 0)
+                return r;
+        char st[32];
+        r = unit_state(bus, e->value, st, sizeof st);
+        if (r >= 0 && !state_up(st)) {
+                sd_bus_error err = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", e->value,
+                                       "replace");
+                /* Gone (a transient unit is unloaded once stopped, a unit
+                 * file removed): nothing is there to start, by anyone. */
+                if (r < 0 && (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
+                              sd_bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")))
+                        r = 0;
+                else
+                        r = r < 0 ? r : 1;
+                sd_bus_error_free(&err);
+        }
+        else if (r >= 0)
+                r = 0;
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+static int revert(const struct jentry *e) {
+        int r = revert_unit(e);
+        return r < 0 ? r : 0;
+}
+
+static void describe_entry(const struct jentry *e, char *buf, size_t len) {
+        if (streq(e->file, "active"))
+                snprintf(buf, len, "started %s again unless it was up", e->value ? e->value : "?");
+        else
+                snprintf(buf, len, "left %s as it is (it was not active)", e->value ? e->value : "?");
+}
+
+static void reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
+        (void)c;
+        char now[256];
+        said(fr, now, sizeof now);
+        const struct service_run *q = fr->priv;
+        char st[32] = "";
+        sd_bus *bus = NULL;
+        if (n && q && q->acted && bus_open(&bus) >= 0) {
+                if (unit_state(bus, q->unit, st, sizeof st) < 0)
+                        st[0] = '\0';
+                sd_bus_flush_close_unref(bus);
+        }
+        if (!n || !q || !q->acted)
+                snprintf(fr->outcome, sizeof fr->outcome, "%s", now);
+        else if (!state_up(q->before))
+                snprintf(fr->outcome, sizeof fr->outcome, "%s, left as it is at revert%s%s", now, st[0] ? ": " : "", st);
+        else if (fr->f->action == SERVICE_STOP)
+                snprintf(fr->outcome, sizeof fr->outcome, "%s, %s at revert", now,
+                         !st[0] || state_up(st) ? "started again" : st);
+        else
+                snprintf(fr->outcome, sizeof fr->outcome, "%s, %s at revert", now, st[0] ? st : "started if not active");
+}
+
+static void doctor(doctor_row_fn row, void *ud) {
+        sd_bus *bus = NULL;
+        /* Advisory: a host without systemd lacks nothing it could add;
+         * the probe refuses a service fault there. */
+        if (sd_booted() <= 0)
+                row(ud, "service (systemd units over sd-bus)", "systemd is not PID 1 here: no units to stop",
+                    "boot with systemd", true);
+        else if (bus_open(&bus) < 0)
+                row(ud, "service (systemd units over sd-bus)", "the system bus is not reachable",
+                    "start dbus (systemd's system bus)", false);
+        else
+                row(ud, "service (systemd units over sd-bus)", "", NULL, false);
+        sd_bus_flush_close_unref(bus);
+}
+
+static const struct fault_backend backend = {.title = "service faults", .doctor = doctor};
+
+static const struct jentry_kind entries[] = {{"service", revert, describe_entry, false}, {NULL}};
+
+const struct fault_ops service_ops = {
+        .kind = {.name = "service",
+                 .summary = "stops, restarts or signals a target's systemd service for the window; started again "
+                            "at its end if it was active",
+                 .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
+        .backend = &backend,
+        .probe = probe,
+        .describe = describe,
+        .counter_names = {"actions", "units"},
+        .apply = apply,
+        .finish = finish,
+        .reverted = reverted,
+        .progress = progress,
+};
