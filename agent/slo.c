@@ -408,10 +408,22 @@ static void exec_start(struct slo_guard *g, struct probe *p) {
         }
         p->pid = pid;
         p->pidfd = sys_pidfd_open(pid);
+        /* Without a pidfd on the loop nothing would ever reap it, and its
+         * timeout would re-arm a timer in the past forever: the probe
+         * fails now (out of fds, most likely). */
+        if (p->pidfd < 0 || loop_add_fd(g->loop, "slo: an exec probe's pidfd", p->pidfd, EPOLLIN, LOOP_NORMAL,
+                                        exec_event, p, &p->pid_src) < 0) {
+                kill(pid, SIGKILL);
+                (void)waitpid(pid, NULL, 0);
+                if (p->pidfd >= 0)
+                        close(p->pidfd);
+                p->pidfd = -1;
+                p->pid = 0;
+                add_sample(p, false, 0, 0);
+                return;
+        }
         p->busy = true;
         p->started_ns = mono_now();
-        (void)loop_add_fd(g->loop, "slo: an exec probe's pidfd", p->pidfd, EPOLLIN, LOOP_NORMAL, exec_event, p,
-                          &p->pid_src);
 }
 
 static void exec_reap(struct probe *p, bool timed_out) {

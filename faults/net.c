@@ -227,12 +227,14 @@ struct net_cls {
         uint64_t netns;
         uint32_t prio, handle;
 };
-static struct net_cls *cls_v;
+/* Each allocated on its own: a window's net_priv keeps a pointer to its
+ * classifier, which a later load (growing the array) must not move. */
+static struct net_cls **cls_v;
 static size_t cls_n;
 
 static struct net_cls *cls_find(const struct fault *f, unsigned *ret_rule) {
         for (size_t i = 0; i < cls_n; i++) {
-                struct net_cls *k = &cls_v[i];
+                struct net_cls *k = cls_v[i];
                 if (k->owner != getpid())
                         continue;
                 for (size_t r = 0; r < k->n; r++)
@@ -247,7 +249,7 @@ static struct net_cls *cls_find(const struct fault *f, unsigned *ret_rule) {
 /* What a journal entry of a shared filter names, in the runner that made it. */
 static struct net_cls *cls_of_entry(const struct jentry *e, unsigned *ret_rule) {
         for (size_t i = 0; i < cls_n; i++) {
-                struct net_cls *k = &cls_v[i];
+                struct net_cls *k = cls_v[i];
                 if (k->owner != getpid() || !k->ifindex || k->ifindex != e->ifindex || k->netns != e->netns ||
                     k->prio != e->prio || k->handle != e->handle)
                         continue;
@@ -265,9 +267,9 @@ static struct net_cls *cls_of_entry(const struct jentry *e, unsigned *ret_rule) 
  * a filter still attached somewhere (in_netns). */
 static void cls_drop_foreign(void) {
         for (size_t i = 0; i < cls_n; i++)
-                if (cls_v[i].owner != getpid() && cls_v[i].skel) {
-                        net_filter_free(cls_v[i].skel);
-                        cls_v[i].skel = NULL;
+                if (cls_v[i]->owner != getpid() && cls_v[i]->skel) {
+                        net_filter_free(cls_v[i]->skel);
+                        cls_v[i]->skel = NULL;
                 }
 }
 
@@ -279,11 +281,13 @@ static int cls_load(const struct scenario *sc, const struct fault *f, const stru
                 n += net_shares_classifier(sc->faults[i]) && same_hook(sc->faults[i], f);
         if (!n || n > NET_MAX_RULES)
                 return -E2BIG;
-        struct net_cls *v = realloc(cls_v, (cls_n + 1) * sizeof *v);
+        struct net_cls **v = realloc(cls_v, (cls_n + 1) * sizeof *v);
         if (!v)
                 return -ENOMEM;
         cls_v = v;
-        struct net_cls *k = &cls_v[cls_n];
+        struct net_cls *k = calloc(1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
         *k = (struct net_cls){.owner = getpid(), .n = n};
         k->faults = calloc(n, sizeof *k->faults);
         k->on = calloc(n, sizeof *k->on);
@@ -311,9 +315,10 @@ static int cls_load(const struct scenario *sc, const struct fault *f, const stru
                         net_filter_free(k->skel);
                 free(k->faults);
                 free(k->on);
+                free(k);
                 return r;
         }
-        cls_n++;
+        cls_v[cls_n++] = k;
         return 0;
 }
 
@@ -768,7 +773,9 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
         int ifindex = (int)if_nametoindex(f->interface);
         if (!ifindex)
                 return -ENODEV;
-        int idx = fault_index(c, f), r;
+        /* r starts at 0: a shared rule whose classifier is attached
+         * already jumps to enable with nothing else done. */
+        int idx = fault_index(c, f), r = 0;
         struct net_filter_spec spec = {
                 .action = netem ? NET_ACT_CLASSIFY : NET_ACT_DROP,
                 .probability = netem ? RATIO_ONE : np->probability,

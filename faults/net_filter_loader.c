@@ -310,6 +310,8 @@ int net_filter_counters(struct net_filter_bpf *skel, uint64_t ret[_NET_COUNTERS]
         int r = net_rule_counters(skel, 0, ret);
         for (unsigned k = 1; r >= 0 && k < skel->rodata->n_rules; k++) {
                 r = net_rule_counters(skel, k, n);
+                if (r < 0)
+                        break;
                 ret[NET_MATCHED] += n[NET_MATCHED];
                 ret[NET_ACTED] += n[NET_ACTED];
         }

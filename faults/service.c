@@ -183,7 +183,9 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 goto out;
         }
         bool was_active = state_up(q->before);
-        if (!was_active && f->action != SERVICE_RESTART) {
+        /* Not restart either: a unit started by a restart would stay
+         * running after the run, and nothing is left applied after one. */
+        if (!was_active) {
                 fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s is %s: nothing to %s", unit, q->before,
                             action_word(f->action));
                 goto out;
