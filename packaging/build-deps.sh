@@ -66,8 +66,9 @@ if [ "${1:-}" = "--vm" ]; then
 	# decompressors for kernel modules and images (xz, zstd, lz4), python3
 	# to find the ELF vmlinux in a bzImage, perl for the console filter,
 	# iperf3 copied into the guest for the bandwidth fault's figure.
-	# debootstrap: the systemd guest's root (tests/vm/run-systemd.sh).
-	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd lz4 python3 perl-base iproute2 iputils-ping iperf3 debootstrap"
+	# debootstrap: the systemd guest's root (tests/vm/run-systemd.sh);
+	# stress-ng: copied into the guests for the stress kind.
+	pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd lz4 python3 perl-base iproute2 iputils-ping iperf3 debootstrap stress-ng"
 fi
 
 missing=""

@@ -167,6 +167,10 @@ copy_with_libs "$(command -v ip)" "$(command -v tc)" "$(command -v flock)"
 # iperf3 for test_net_family.sh's bandwidth figure, where the host has it
 # (build-deps.sh --vm); the test measures with its own helper otherwise.
 ! command -v iperf3 >/dev/null || copy_with_libs "$(command -v iperf3)"
+# stress-ng, which the stress kind launches: with it, doctor's stress row
+# is about the kernel (cgroup2), not about a package the guest lacks
+# (build-deps.sh --vm installs it on the host).
+copy_with_libs "$(command -v stress-ng)"
 # libcurl, which sabot loads at run time for its http probes.
 copy_with_libs "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')"
 # netem's distribution tables, where iproute2 keeps them.
