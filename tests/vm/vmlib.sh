@@ -26,9 +26,9 @@ rtt_stats() {
 
 # doctor_all_supported RC OUTPUT: sabot doctor's exit code and output say
 # every kind is supported, with one known defect set aside and said: the
-# dns kind's eBPF program is refused by the verifier of Debian's 6.1 and
-# 6.12 kernels (EACCES after 92 instructions, with no message in the
-# verifier's log; 6.18 loads it), issue #16. Any other unsupported kind,
+# dns kind's eBPF program is refused by the verifier of Debian's 6.1
+# kernels, generic and cloud (EACCES, no reason in the verifier's log;
+# 6.12 and 6.18 load it), issue #16. Any other unsupported kind,
 # or a dns row failing for another reason, is a failure.
 doctor_all_supported() {
 	[ "$1" = 0 ] && printf '%s\n' "$2" | grep -q '^everything is supported$' && return 0
