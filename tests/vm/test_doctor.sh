@@ -6,6 +6,10 @@
 # host tier checks the other advice, on a kernel without modules).
 . "${TESTLIB:-$(dirname "$0")/../integration/lib.sh}"
 trap t_cleanup_tmp EXIT
+. "$(dirname "$0")/vmlib.sh"
+# Everything else latency needs, loaded first: its probe must get as far
+# as netem whichever tests ran before (alone, it stopped at clsact).
+load_modules ifb act_mirred cls_bpf sch_ingress >/dev/null
 # Nothing in this initramfs loads modules on demand (no /sbin/modprobe for
 # the kernel to call), so an unloaded module stays unloaded.
 if [ -e /proc/modules ] && grep -q "/sch_netem\.ko" /lib/modules/"$(uname -r)"/modules.dep 2>/dev/null; then
@@ -19,7 +23,6 @@ if [ -e /proc/modules ] && grep -q "/sch_netem\.ko" /lib/modules/"$(uname -r)"/m
 else
 	skip "sch_netem is built in here: doctor's modprobe advice not tried"
 fi
-. "$(dirname "$0")/vmlib.sh"
 why=$(load_modules sch_netem ifb act_mirred cls_bpf sch_ingress) || echo "    ($why: doctor must say so)"
 OUT=$("$SABOT" doctor 2>&1)
 rc=$?
