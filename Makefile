@@ -28,9 +28,10 @@ CLANG ?= clang
 BPFTOOL = $(shell packaging/build-deps.sh --bpftool)
 PKGS := libbpf libnl-3.0 libnl-route-3.0 libseccomp inih libcurl json-c libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-# libcurl is loaded at run time (agent/curl_lib.c), not linked: it would
-# slow every start of sabot, the kill switch's included.
-PKG_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS))) -lm
+# libcurl and libsystemd are loaded at run time (agent/curl_lib.c,
+# agent/systemd_lib.c), not linked: they and what they pull in would slow
+# every start of sabot, the kill switch's included.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libcurl libsystemd,$(PKGS))) -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 

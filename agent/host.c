@@ -5,10 +5,9 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 
 #include "host.h"
+#include "systemd_lib.h"
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void unescape_octal(char *s) {
@@ -113,34 +112,15 @@ static const char *unit_interface(const char *unit) {
  * could not be asked (then the caller falls back to the walk). */
 static int systemd_unit_cgroup(const char *unit, char **ret) {
         const char *iface = unit_interface(unit);
-        if (!iface || sd_booted() <= 0)
-                return -EHOSTUNREACH;
         sd_bus *bus = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL;
+        if (!iface || systemd_bus_open(&bus) < 0)
+                return -EHOSTUNREACH;
         char *cg = NULL;
-        int r = sd_bus_open_system(&bus);
-        if (r < 0) {
-                r = -EHOSTUNREACH;
-                goto out;
-        }
-        /* A hung PID 1 must not hold up the run for sd-bus's 25 s. */
-        (void)sd_bus_set_method_call_timeout(bus, 2 * 1000 * 1000);
-        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "GetUnit", &e, &m, "s", unit);
-        if (r < 0) {
+        int r = systemd_unit_property(bus, unit, iface, "ControlGroup", &cg);
+        systemd_bus_close(bus);
+        if (r < 0)
                 /* Not loaded: not running either. */
-                r = sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") ? -ENOENT : -EHOSTUNREACH;
-                goto out;
-        }
-        const char *path;
-        r = sd_bus_message_read(m, "o", &path);
-        if (r >= 0)
-                r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, iface, "ControlGroup", &e, &cg);
-        if (r < 0) {
-                r = -EHOSTUNREACH;
-                goto out;
-        }
+                return r == -ENOENT ? -ENOENT : -EHOSTUNREACH;
         /* Empty while the unit is inactive. Anything else must be a plain
          * absolute path below the root. */
         if (!cg[0])
@@ -149,14 +129,9 @@ static int systemd_unit_cgroup(const char *unit, char **ret) {
                 r = -EBADMSG;
         else {
                 *ret = cg;
-                cg = NULL;
-                r = 0;
+                return 0;
         }
-out:
         free(cg);
-        sd_bus_message_unref(m);
-        sd_bus_error_free(&e);
-        sd_bus_flush_close_unref(bus);
         return r;
 }
 

@@ -3,11 +3,9 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-/* sd_journal_sendv would add CODE_FILE and CODE_LINE of this file. */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "systemd_lib.h"
 
 /* Info by default: a strike, a launched target. -v: debug. */
 static int max_level = LOG_INFO;
@@ -68,10 +66,17 @@ static bool stderr_is_journal(void) {
 }
 
 static int journal_mode = -1;
+static bool journal_lib;
 
 bool log_to_journal(void) {
-        if (journal_mode < 0)
+        if (journal_mode < 0) {
                 journal_mode = stderr_is_journal();
+                /* Loaded here, at the first line, and only under systemd:
+                 * a process started from a shell (the kill switch over
+                 * SSH) never pays for it. Without it, the stream below. */
+                char why[256];
+                journal_lib = journal_mode && systemd_lib_load(why, sizeof why) >= 0;
+        }
         return journal_mode;
 }
 
@@ -102,7 +107,9 @@ static int send_journal(int prio, int ev, int err, const char *fault, const char
                 FIELD(iov, n, evn, "SABOT_EVENT=%s", events[k].name);
                 FIELD(iov, n, id, "MESSAGE_ID=%s", events[k].id);
         }
-        return sd_journal_sendv(iov, n);
+        /* The plain function: no CODE_FILE or CODE_LINE, which would
+         * name this file. */
+        return sdl.journal_sendv(iov, n);
 }
 
 static void emit(int level, int err, const char *fault, bool prefixed, const char *msg) {
@@ -111,7 +118,7 @@ static void emit(int level, int err, const char *fault, bool prefixed, const cha
                 /* sd_journal_sendv drops the line and reports success when
                  * journald's socket is missing (ENOENT): look first. */
                 struct stat st;
-                if (stat("/run/systemd/journal/socket", &st) == 0 && S_ISSOCK(st.st_mode) &&
+                if (journal_lib && stat("/run/systemd/journal/socket", &st) == 0 && S_ISSOCK(st.st_mode) &&
                     send_journal(prio, level, err, fault, msg) >= 0)
                         return;
                 /* journald is not there: the stream reads the prefix. */

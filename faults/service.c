@@ -12,9 +12,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 
+#include "../agent/systemd_lib.h"
 #include "fault.h"
 
 static const char *const keys[] = {"action", "signal", NULL};
@@ -73,7 +72,7 @@ static const char *unit_of(const struct scenario *s, const struct fault *f) {
 
 static int probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s, (void)f;
-        if (sd_booted() <= 0) {
+        if (!systemd_booted()) {
                 snprintf(why, len, "systemd is not PID 1 here: no units to stop");
                 return -EOPNOTSUPP;
         }
@@ -101,41 +100,16 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 
 /* ---- sd-bus ---- */
 
-static int bus_open(sd_bus **ret) {
-        if (sd_booted() <= 0)
-                return -EHOSTUNREACH;
-        int r = sd_bus_open_system(ret);
-        if (r < 0)
-                return r;
-        (void)sd_bus_set_method_call_timeout(*ret, 2 * 1000 * 1000);
-        return 0;
-}
-
 /* The unit's ActiveState ("inactive" when it is not loaded), in buf. */
 static int unit_state(sd_bus *bus, const char *unit, char *buf, size_t len) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL;
         char *st = NULL;
-        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &e, &m, "s", unit);
-        if (r < 0) {
-                if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-                        snprintf(buf, len, "inactive");
-                        r = 0;
-                }
-                goto out;
-        }
-        const char *path;
-        r = sd_bus_message_read(m, "o", &path);
-        if (r >= 0)
-                r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Unit", "ActiveState",
-                                               &e, &st);
-        if (r >= 0)
+        int r = systemd_unit_property(bus, unit, "org.freedesktop.systemd1.Unit", "ActiveState", &st);
+        if (r == -ENOENT)
+                snprintf(buf, len, "inactive");
+        else if (r >= 0)
                 snprintf(buf, len, "%s", st);
-out:
         free(st);
-        sd_bus_message_unref(m);
-        sd_bus_error_free(&e);
-        return r < 0 ? r : 0;
+        return r == -ENOENT ? 0 : r;
 }
 
 /* Running or on its way up: nothing for a revert to start. */
@@ -145,11 +119,11 @@ static bool state_up(const char *st) {
 
 static int manager_call(sd_bus *bus, const char *method, const char *unit, int sig, char *why, size_t len) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sig ? sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ssi", unit, "all", sig)
-                    : sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ss", unit, "replace");
+        int r = sig ? sdl.bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ssi", unit, "all", sig)
+                    : sdl.bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ss", unit, "replace");
         if (r < 0 && why)
                 snprintf(why, len, "%s %s: %s", method, unit, e.message ? e.message : strerror(-r));
-        sd_bus_error_free(&e);
+        sdl.bus_error_free(&e);
         return r;
 }
 
@@ -173,7 +147,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         fr->priv_free = free;
         snprintf(q->unit, sizeof q->unit, "%s", unit);
         sd_bus *bus = NULL;
-        int r = bus_open(&bus);
+        int r = systemd_bus_open(&bus);
         if (r < 0)
                 return fault_fail(fr, r, "cannot reach systemd on the system bus");
         char why[512];
@@ -218,7 +192,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s (was %s)",
                             f->action == SERVICE_RESTART ? "restarted" : "stopped", unit, q->before);
 out:
-        sd_bus_flush_close_unref(bus);
+        systemd_bus_close(bus);
         return r < 0 ? r : 0;
 }
 
@@ -252,27 +226,27 @@ static int revert_unit(const struct jentry *e) {
         if (!streq(e->file, "active"))
                 return 0;
         sd_bus *bus = NULL;
-        int r = bus_open(&bus);
+        int r = systemd_bus_open(&bus);
         if (r < 0)
                 return r;
         char st[32];
         r = unit_state(bus, e->value, st, sizeof st);
         if (r >= 0 && !state_up(st)) {
                 sd_bus_error err = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", e->value,
+                r = sdl.bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", e->value,
                                        "replace");
                 /* Gone (a transient unit is unloaded once stopped, a unit
                  * file removed): nothing is there to start, by anyone. */
-                if (r < 0 && (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
-                              sd_bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")))
+                if (r < 0 && (sdl.bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
+                              sdl.bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")))
                         r = 0;
                 else
                         r = r < 0 ? r : 1;
-                sd_bus_error_free(&err);
+                sdl.bus_error_free(&err);
         }
         else if (r >= 0)
                 r = 0;
-        sd_bus_flush_close_unref(bus);
+        systemd_bus_close(bus);
         return r;
 }
 
@@ -295,10 +269,10 @@ static void reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
         const struct service_run *q = fr->priv;
         char st[32] = "";
         sd_bus *bus = NULL;
-        if (n && q && q->acted && bus_open(&bus) >= 0) {
+        if (n && q && q->acted && systemd_bus_open(&bus) >= 0) {
                 if (unit_state(bus, q->unit, st, sizeof st) < 0)
                         st[0] = '\0';
-                sd_bus_flush_close_unref(bus);
+                systemd_bus_close(bus);
         }
         if (!n || !q || !q->acted)
                 snprintf(fr->outcome, sizeof fr->outcome, "%s", now);
@@ -315,15 +289,18 @@ static void doctor(doctor_row_fn row, void *ud) {
         sd_bus *bus = NULL;
         /* Advisory: a host without systemd lacks nothing it could add;
          * the probe refuses a service fault there. */
-        if (sd_booted() <= 0)
+        char why[256];
+        if (!systemd_booted())
                 row(ud, "service (systemd units over sd-bus)", "systemd is not PID 1 here: no units to stop",
                     "boot with systemd", true);
-        else if (bus_open(&bus) < 0)
+        else if (systemd_lib_load(why, sizeof why) < 0)
+                row(ud, "service (systemd units over sd-bus)", why, "apt install libsystemd0", false);
+        else if (systemd_bus_open(&bus) < 0)
                 row(ud, "service (systemd units over sd-bus)", "the system bus is not reachable",
                     "start dbus (systemd's system bus)", false);
         else
                 row(ud, "service (systemd units over sd-bus)", "", NULL, false);
-        sd_bus_flush_close_unref(bus);
+        systemd_bus_close(bus);
 }
 
 static const struct fault_backend backend = {.title = "service faults", .doctor = doctor};

@@ -8,6 +8,11 @@ cd "$T_TMP"
 
 expect_exit 0 "--version" "$SABOT" --version
 expect_out "--version prints the version" '^sabot [0-9]+\.[0-9]+\.[0-9]+$'
+# A start (the kill switch's included) loads neither libcurl nor libsystemd
+# and what they pull in: both are loaded at run time, where they are used.
+loaded=$(LD_DEBUG=libs "$SABOT" --version 2>&1 >/dev/null | sed -n 's/.*calling init: //p')
+echo "$loaded" | grep -q libc.so && ! echo "$loaded" | grep -q -e libsystemd -e libcurl -e libgcrypt &&
+	pass "a start loads neither libcurl nor libsystemd" || fail "a start loaded: $(echo $loaded)"
 expect_exit 0 "--help" "$SABOT" --help
 expect_out "--help lists validate" '^  validate '
 expect_out "--help lists plan" '^  plan '

@@ -50,6 +50,10 @@ deps=$(dpkg-deb -f "$deb" Depends)
 rec=$(dpkg-deb -f "$deb" Recommends)
 echo "$deps" | grep -q 'libbpf1' && ! echo "$deps" | grep -q libcurl && [ "$rec" = libcurl4 ] &&
 	pass "Depends from dpkg-shlibdeps, libcurl4 recommended: $deps; Recommends: $rec" || fail "Depends: $deps; Recommends: $rec"
+needed=$(readelf -d "$T_ROOT/usr/sbin/sabot" | awk '/NEEDED/ { print $NF }' | tr -d '[]')
+echo "$deps" | grep -q 'libsystemd0' && ! echo "$needed" | grep -q -e libsystemd -e libcurl &&
+	pass "libsystemd0 a dependency, loaded at run time like libcurl: neither is NEEDED at start" ||
+	fail "libsystemd0 in Depends and not NEEDED: Depends: $deps; NEEDED: $(echo $needed)"
 if command -v lintian >/dev/null; then
 	L=$(lintian -I --pedantic "$deb" ${dbg:+"$dbg"} 2>&1 | grep -v '^running with root privileges')
 	[ -z "$L" ] && pass "lintian -I --pedantic: no tag (one overridden, with its reason)" || {

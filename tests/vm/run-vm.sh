@@ -171,8 +171,10 @@ copy_with_libs "$(command -v ip)" "$(command -v tc)" "$(command -v flock)"
 # is about the kernel (cgroup2), not about a package the guest lacks
 # (build-deps.sh --vm installs it on the host).
 copy_with_libs "$(command -v stress-ng)"
-# libcurl, which sabot loads at run time for its http probes.
+# libcurl and libsystemd, which sabot loads at run time for its http
+# probes and for journald and the system bus.
 copy_with_libs "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')"
+copy_with_libs "$(ldconfig -p | awk '$1 == "libsystemd.so.0" { print $NF; exit }')"
 # netem's distribution tables, where iproute2 keeps them.
 for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
 	[ -d "$d" ] && mkdir -p "$R$d" && cp "$d"/*.dist "$R$d/" 2>/dev/null
