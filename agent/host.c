@@ -398,6 +398,16 @@ int proc_parent(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid) {
         return 0;
 }
 
+/* Whether pid's effective uid is root (the Uid line's second field). */
+static bool proc_euid_root(pid_t pid) {
+        char buf[4096];
+        if (read_proc_file(pid, "status", buf, sizeof buf) < 0)
+                return false;
+        const char *u = strstr(buf, "\nUid:");
+        unsigned ruid, euid;
+        return u && sscanf(u + 5, "%u %u", &ruid, &euid) == 2 && euid == 0;
+}
+
 bool proc_runs_sabot(pid_t pid, const char *comm) {
         static struct stat self;
         static bool have_self;
@@ -406,9 +416,13 @@ bool proc_runs_sabot(pid_t pid, const char *comm) {
         char p[64];
         struct stat st;
         snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
-        /* stat follows the link to the file itself, even when deleted. */
-        if (have_self && stat(p, &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
-                return true;
+        /* stat follows the link to the file itself, even when deleted.
+         * What protects a process is being sabot's run: a root process.
+         * Anyone may start the binary, and what it then forks would be
+         * out of reach of every fault. */
+        bool have = stat(p, &st) == 0;
+        if (have_self && have && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+                return proc_euid_root(pid);
         /* Another copy: a different build, or the binary a package upgrade
          * replaced under a live run ("/usr/sbin/sabot (deleted)"). Both the
          * file's name and the comm must say sabot: a comm alone is anyone's
@@ -427,7 +441,10 @@ bool proc_runs_sabot(pid_t pid, const char *comm) {
         if (l > 10 && streq(exe + l - 10, " (deleted)"))
                 exe[l - 10] = '\0';
         const char *base = strrchr(exe, '/');
-        return base && streq(base + 1, "sabot");
+        /* And a copy only root could have put there, run by root: a user's
+         * own program called sabot is not one. */
+        return base && streq(base + 1, "sabot") && have && st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)) &&
+               proc_euid_root(pid);
 }
 
 int proc_is_sabot(pid_t pid) {
