@@ -108,12 +108,17 @@ static const char *unit_interface(const char *unit) {
 /* Ask systemd (PID 1) for a unit's cgroup, relative to the cgroup2 root
  * ("/system.slice/x.service"): what systemd put the unit in, never a
  * nested container's cgroup that happens to have the same name.
- * -ENOENT: systemd knows no such running unit; -EHOSTUNREACH: systemd
- * could not be asked (then the caller falls back to the walk). */
+ * -ENOENT: systemd knows no such running unit (or the unit's type has no
+ * cgroup); -EHOSTUNREACH: systemd could not be asked; -ENOSYS: systemd is
+ * not PID 1 (then the caller walks the tree). */
 static int systemd_unit_cgroup(const char *unit, char **ret) {
+        if (!systemd_booted())
+                return -ENOSYS;
         const char *iface = unit_interface(unit);
+        if (!iface)
+                return -ENOENT;
         sd_bus *bus = NULL;
-        if (!iface || systemd_bus_open(&bus) < 0)
+        if (systemd_bus_open(&bus) < 0)
                 return -EHOSTUNREACH;
         char *cg = NULL;
         int r = systemd_unit_property(bus, unit, iface, "ControlGroup", &cg);
@@ -147,7 +152,9 @@ int cgroup_find_unit(const char *root, const char *unit, char **ret) {
                         return -ENOENT;
                 return (*ret = strdup(p)) ? 0 : -ENOMEM;
         }
-        if (r != -EHOSTUNREACH)
+        /* With systemd as PID 1 and its bus down, a guess by name could
+         * pick a nested container's cgroup: say it, pick nothing. */
+        if (r != -ENOSYS)
                 return r;
         /* Without systemd as PID 1: system units live in system.slice,
          * the common case first. */

@@ -14,8 +14,9 @@
 int cgroup2_mount_from_mountinfo(FILE *f, char **ret);
 int cgroup2_mount(char **ret);
 /* Find the cgroup directory of a systemd unit below root: from systemd
- * over sd-bus when it is PID 1 (-ENOENT when it runs no such unit), by a
- * walk of the tree otherwise. */
+ * over sd-bus when it is PID 1 (-ENOENT when it runs no such unit,
+ * -EHOSTUNREACH when it could not be asked), by a walk of the tree
+ * otherwise. */
 int cgroup_find_unit(const char *root, const char *unit, char **ret);
 /* Pids in a cgroup and all its descendants, sorted, without duplicates. */
 int cgroup_pids(const char *path, pid_t **ret, size_t *ret_n);

@@ -340,6 +340,9 @@ int plan_resolve_target(const struct plan *pl, const struct target *t, struct re
                         if (r == -ENOENT)
                                 return set_problem(rt, "unit %s has no cgroup below %s (not running?)",
                                                    t->unit, pl->cgroup_root);
+                        if (r == -EHOSTUNREACH)
+                                return set_problem(rt, "systemd could not be asked for unit %s's cgroup over the "
+                                                   "system bus (it is not guessed from cgroup names)", t->unit);
                 } else {
                         char p[PATH_MAX];
                         snprintf(p, sizeof p, "%s/%s", pl->cgroup_root, t->cgroup);

@@ -68,6 +68,13 @@ rc=$?
 [ $rc = 0 ] && pass "the run exits 0" || fail "run exit $rc: $(cat "$T_TMP/run.out")"
 ! frozen "/sys/fs/cgroup$cg" && pass "and thawed the unit at the end" || fail "the unit stays frozen"
 
+# systemd is PID 1 but cannot be asked (its bus is not where sd-bus
+# looks): no guess by name, which would be the decoy.
+OUT=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T_TMP/no-bus $S plan "$T_TMP/u.ini" 2>&1)
+echo "$OUT" | grep -q "could not be asked for unit $u" && ! echo "$OUT" | grep -q -e "$decoy" -e "pid $dpid" &&
+	pass "with the system bus unreachable the plan says so and names no cgroup" ||
+	fail "bus unreachable: the cgroup was guessed or the reason not said: $OUT"
+
 # Stopped, the unit has no cgroup: sabot says so, though the decoy is there.
 systemctl stop "$u"
 expect_exit 7 "a stopped unit: chaos did not happen (exit 7)" $S run --yes "$T_TMP/u.ini"
