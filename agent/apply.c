@@ -17,6 +17,12 @@ static void fault_event_cb(void *ud, int level, const struct fault *f, const cha
 
 /* ---- applying and reverting ---- */
 
+static void run_beat(void *ud) {
+        const struct run *r = ud;
+        if (r->gfd >= 0)
+                guardian_beat(r->gfd);
+}
+
 struct fault_ctx run_ctx(struct run *r) {
         return (struct fault_ctx){
                 .j = r->j,
@@ -29,6 +35,7 @@ struct fault_ctx run_ctx(struct run *r) {
                 .frs = r->fr,
                 .n_frs = r->s->n_faults,
                 .guardian_give = run_give_to_guardian,
+                .beat = run_beat,
         };
 }
 
@@ -144,9 +151,7 @@ int run_fault_start(struct run *r, struct fault_run *fr) {
  * that it does not take a slow revert for a hung runner and kill us. */
 static void beat_after_revert(const struct journal *j, const struct jentry *e, int result, void *ud) {
         (void)j, (void)e, (void)result;
-        const struct run *r = ud;
-        if (r->gfd >= 0)
-                guardian_beat(r->gfd);
+        run_beat(ud);
 }
 
 static void beat(struct run *r) { beat_after_revert(r->j, NULL, 0, r); }

@@ -32,6 +32,9 @@ int systemd_lib_load(char *why, size_t len) {
                 SYM(bus_error_has_name, "sd_bus_error_has_name"),
                 SYM(bus_message_read, "sd_bus_message_read"),
                 SYM(bus_get_property_string, "sd_bus_get_property_string"),
+                SYM(bus_get_property, "sd_bus_get_property"),
+                SYM(bus_get_property_trivial, "sd_bus_get_property_trivial"),
+                SYM(bus_message_read_array, "sd_bus_message_read_array"),
                 SYM(bus_message_unref, "sd_bus_message_unref"),
                 SYM(bus_error_free, "sd_bus_error_free"),
                 SYM(bus_flush_close_unref, "sd_bus_flush_close_unref"),
@@ -76,7 +79,7 @@ void systemd_bus_close(sd_bus *bus) {
                 sdl.bus_flush_close_unref(bus);
 }
 
-int systemd_unit_property(sd_bus *bus, const char *unit, const char *iface, const char *prop, char **ret) {
+int systemd_unit_path(sd_bus *bus, const char *unit, char **ret) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL;
         int r = sdl.bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
@@ -89,10 +92,21 @@ int systemd_unit_property(sd_bus *bus, const char *unit, const char *iface, cons
         }
         const char *path;
         r = sdl.bus_message_read(m, "o", &path);
-        if (r >= 0)
-                r = sdl.bus_get_property_string(bus, "org.freedesktop.systemd1", path, iface, prop, &e, ret);
+        if (r >= 0 && !(*ret = strdup(path)))
+                r = -ENOMEM;
 out:
         sdl.bus_message_unref(m);
+        sdl.bus_error_free(&e);
+        return r < 0 ? r : 0;
+}
+
+int systemd_unit_property(sd_bus *bus, const char *unit, const char *iface, const char *prop, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r = systemd_unit_path(bus, unit, &path);
+        if (r < 0)
+                return r;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        r = sdl.bus_get_property_string(bus, "org.freedesktop.systemd1", path, iface, prop, &e, ret);
         sdl.bus_error_free(&e);
         return r < 0 ? r : 0;
 }

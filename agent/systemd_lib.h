@@ -25,6 +25,13 @@ struct systemd_lib {
         int (*bus_get_property_string)(sd_bus *bus, const char *destination, const char *path,
                                        const char *interface, const char *member, sd_bus_error *ret_error,
                                        char **ret);
+        int (*bus_get_property)(sd_bus *bus, const char *destination, const char *path, const char *interface,
+                                const char *member, sd_bus_error *ret_error, sd_bus_message **reply,
+                                const char *type);
+        int (*bus_get_property_trivial)(sd_bus *bus, const char *destination, const char *path,
+                                        const char *interface, const char *member, sd_bus_error *ret_error,
+                                        char type, void *ret);
+        int (*bus_message_read_array)(sd_bus_message *m, char type, const void **ptr, size_t *size);
         sd_bus_message *(*bus_message_unref)(sd_bus_message *m);
         void (*bus_error_free)(sd_bus_error *e);
         sd_bus *(*bus_flush_close_unref)(sd_bus *bus);
@@ -49,6 +56,11 @@ int systemd_bus_open(sd_bus **ret);
 
 /* Closes what systemd_bus_open opened; NULL is fine. */
 void systemd_bus_close(sd_bus *bus);
+
+/* The object path of a loaded unit (GetUnit): 0 with *ret (free it),
+ * -ENOENT when systemd knows no such unit, another negative errno when it
+ * could not be asked. */
+int systemd_unit_path(sd_bus *bus, const char *unit, char **ret);
 
 /* A string property of a loaded unit (GetUnit, then the property on
  * iface): 0 with *ret (free it), -ENOENT when systemd knows no such unit,

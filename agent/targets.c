@@ -279,6 +279,11 @@ bool targets_match_nothing(struct run *r, const struct fault *f, char *why, size
         bool none = q >= 0 && (by_cgroup ? !rt.cgroup : rt.n_pids == 0);
         if (none)
                 snprintf(why, len, "%s", rt.problem ? rt.problem : "matches no process");
+        else if (q >= 0 && (reach & FAULT_REACH_WHOLE_UNIT) && rt.n_ex > 0) {
+                snprintf(why, len, "it holds a protected process (pid %d: %s), which this fault would reach too",
+                         (int)rt.ex[0].pid, rt.ex[0].why);
+                none = true;
+        }
         return none;
 }
 

@@ -55,3 +55,8 @@ int fault_revert_entry(const struct jentry *e) {
 void fault_require_target(struct scenario *s, const struct fault *f, struct diags *d) {
         fault_require(s, f, "target", " (the [target NAME] to act on)", d);
 }
+
+void fault_beat(struct fault_ctx *c) {
+        if (c && c->beat)
+                c->beat(c->ud);
+}

@@ -51,7 +51,15 @@ struct fault_ctx {
         /* Hand the guardian an fd to answer if the runner dies (through
          * the kind's fail_open): its number there, or a negative errno. */
         int (*guardian_give)(void *ud, int fd);
+        /* Tell the guardian the runner is alive: an apply that waits on
+         * someone else (PID 1 over the bus, a filesystem) calls it between
+         * steps, or a slow host has the runner taken for hung and killed.
+         * NULL outside a run. */
+        void (*beat)(void *ud);
 };
+
+/* c->beat, where there is one. */
+void fault_beat(struct fault_ctx *c);
 
 void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
@@ -147,6 +155,11 @@ struct fault_ops {
 /* A launched target's whole tree (its filter is inherited, its cgroup
  * holds them), after the leader exited. */
 #define FAULT_REACH_TREE 2U
+/* It acts on every process of the target's unit at once (StopUnit,
+ * KillUnit): with a protected process among them (a protected comm or
+ * unit nested in it, a sabot run) it does nothing, as if the target
+ * matched nothing. */
+#define FAULT_REACH_WHOLE_UNIT 4U
 /* Its classifier holds the policy's protected ports (at most
  * SCENARIO_MAX_PROTECTED_PORTS of them): the network kinds. */
 #define FAULT_HOLDS_PROTECTED_PORTS 1U

@@ -76,7 +76,9 @@ static int probe(const struct scenario *s, const struct fault *f, char *why, siz
                 snprintf(why, len, "systemd is not PID 1 here: no units to stop");
                 return -EOPNOTSUPP;
         }
-        return 0;
+        /* Loaded now, before the run's windows: not inside one, where the
+         * guardian waits for the runner's heartbeat. */
+        return systemd_lib_load(why, len) < 0 ? -EOPNOTSUPP : 0;
 }
 
 static void describe(FILE *out, const struct plan *pl, size_t i) {
@@ -101,15 +103,65 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 /* ---- sd-bus ---- */
 
 /* The unit's ActiveState ("inactive" when it is not loaded), in buf. */
-static int unit_state(sd_bus *bus, const char *unit, char *buf, size_t len) {
+/* What acting on a unit, and undoing it, needs to know of it. */
+struct unit_facts {
+        char state[32];       /* ActiveState; "inactive" when not loaded */
+        bool transient;       /* systemd-run's: unloaded once stopped */
+        bool can_start;       /* false with RefuseManualStart= */
+        char invocation[33];  /* InvocationID in hex, "" if none */
+};
+
+#define SD_UNIT "org.freedesktop.systemd1.Unit"
+
+static int unit_facts(sd_bus *bus, const char *unit, struct unit_facts *ret) {
+        *ret = (struct unit_facts){.can_start = true};
+        _cleanup_free_ char *path = NULL;
+        int r = systemd_unit_path(bus, unit, &path);
+        if (r == -ENOENT) {
+                snprintf(ret->state, sizeof ret->state, "inactive");
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
         char *st = NULL;
-        int r = systemd_unit_property(bus, unit, "org.freedesktop.systemd1.Unit", "ActiveState", &st);
-        if (r == -ENOENT)
-                snprintf(buf, len, "inactive");
-        else if (r >= 0)
-                snprintf(buf, len, "%s", st);
+        int b = 0;
+        r = sdl.bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &e, &st);
+        if (r >= 0)
+                snprintf(ret->state, sizeof ret->state, "%s", st);
+        if (r >= 0 && (r = sdl.bus_get_property_trivial(bus, SD_DEST, path, SD_UNIT, "Transient", &e, 'b', &b)) >= 0)
+                ret->transient = b;
+        if (r >= 0 && (r = sdl.bus_get_property_trivial(bus, SD_DEST, path, SD_UNIT, "CanStart", &e, 'b', &b)) >= 0)
+                ret->can_start = b;
+        const void *id = NULL;
+        size_t n = 0;
+        if (r >= 0 && (r = sdl.bus_get_property(bus, SD_DEST, path, SD_UNIT, "InvocationID", &e, &m, "ay")) >= 0 &&
+            (r = sdl.bus_message_read_array(m, 'y', &id, &n)) >= 0 && n == 16)
+                for (size_t i = 0; i < n; i++)
+                        snprintf(ret->invocation + 2 * i, 3, "%02x", ((const unsigned char *)id)[i]);
         free(st);
-        return r == -ENOENT ? 0 : r;
+        sdl.bus_message_unref(m);
+        sdl.bus_error_free(&e);
+        return r < 0 ? r : 0;
+}
+
+/* A service entry's value: the unit, then (for stop and kill) a space and
+ * the invocation that was acted on, so that a revert done twice (its
+ * record batched and lost) does not start a unit someone stopped or
+ * started since. */
+static int entry_unit(const struct jentry *e, char unit[static JOURNAL_VALUE_MAX], const char **invocation) {
+        const char *v = e->value ? e->value : "";
+        const char *sp = strchr(v, ' ');
+        size_t n = sp ? (size_t)(sp - v) : strlen(v);
+        if (n >= JOURNAL_VALUE_MAX)
+                return -EBADMSG;
+        memcpy(unit, v, n);
+        unit[n] = '\0';
+        *invocation = sp ? sp + 1 : NULL;
+        if (!unit_name_ok(unit) || (*invocation && strlen(*invocation) != 32))
+                return -EBADMSG;
+        return 0;
 }
 
 /* Running or on its way up: nothing for a revert to start. */
@@ -151,28 +203,39 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         if (r < 0)
                 return fault_fail(fr, r, "cannot reach systemd on the system bus");
         char why[512];
-        r = unit_state(bus, unit, q->before, sizeof q->before);
+        struct unit_facts uf;
+        fault_beat(c);
+        r = unit_facts(bus, unit, &uf);
+        fault_beat(c);
         if (r < 0) {
-                fault_fail(fr, r, "cannot read the ActiveState of %s", unit);
+                fault_fail(fr, r, "cannot read the state of %s", unit);
                 goto out;
         }
+        snprintf(q->before, sizeof q->before, "%s", uf.state);
         bool was_active = state_up(q->before);
-        /* Not restart either: a unit started by a restart would stay
-         * running after the run, and nothing is left applied after one. */
-        if (!was_active) {
-                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s is %s: nothing to %s", unit, q->before,
-                            action_word(f->action));
+        /* Stopped or killed, it must be possible to start it again. */
+        if (was_active && f->action != SERVICE_RESTART && (uf.transient || !uf.can_start)) {
+                r = fault_fail(fr, -EPERM, "%s %s: it could not be started again after the window (allowed: a "
+                               "unit from a unit file that may be started by hand)", unit,
+                               uf.transient ? "is a transient unit, unloaded once stopped"
+                                            : "refuses a manual start (RefuseManualStart=)");
                 goto out;
         }
         /* Journaled before it is done: whoever reverts knows whether to
          * start it again. */
-        struct jentry e = {.kind = "service", .name = f->hdr.name, .value = (char *)unit};
+        char value[JOURNAL_VALUE_MAX];
+        if (f->action != SERVICE_RESTART && uf.invocation[0] && strlen(unit) + 1 + 32 < sizeof value)
+                snprintf(value, sizeof value, "%s %s", unit, uf.invocation);
+        else
+                snprintf(value, sizeof value, "%s", unit);
+        struct jentry e = {.kind = "service", .name = f->hdr.name, .value = value};
         snprintf(e.file, sizeof e.file, "%s", was_active ? "active" : "inactive");
         r = journal_apply(c->j, &e);
         if (r >= 0)
                 r = fault_track(fr, e.seq);
         if (r < 0)
                 goto out;
+        fault_beat(c);
         if (f->action == SERVICE_KILL)
                 r = manager_call(bus, "KillUnit", unit, f->signal, why, sizeof why);
         else
@@ -221,7 +284,9 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
 
 /* What the revert did, for the report: 1 started, 0 nothing. */
 static int revert_unit(const struct jentry *e) {
-        if (!unit_name_ok(e->value) || (!streq(e->file, "active") && !streq(e->file, "inactive")))
+        char unit[JOURNAL_VALUE_MAX];
+        const char *inv;
+        if (entry_unit(e, unit, &inv) < 0 || (!streq(e->file, "active") && !streq(e->file, "inactive")))
                 return -EBADMSG;
         if (!streq(e->file, "active"))
                 return 0;
@@ -229,14 +294,17 @@ static int revert_unit(const struct jentry *e) {
         int r = systemd_bus_open(&bus);
         if (r < 0)
                 return r;
-        char st[32];
-        r = unit_state(bus, e->value, st, sizeof st);
-        if (r >= 0 && !state_up(st)) {
+        struct unit_facts uf;
+        r = unit_facts(bus, unit, &uf);
+        /* Started since (by this revert done once already, or by hand):
+         * whatever it is now is someone's choice, not the fault's. */
+        bool since = r >= 0 && inv && uf.invocation[0] && !streq(uf.invocation, inv);
+        if (r >= 0 && !since && !state_up(uf.state)) {
                 sd_bus_error err = SD_BUS_ERROR_NULL;
-                r = sdl.bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", e->value,
-                                       "replace");
-                /* Gone (a transient unit is unloaded once stopped, a unit
-                 * file removed): nothing is there to start, by anyone. */
+                r = sdl.bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", unit,
+                                        "replace");
+                /* Gone (a unit file removed): nothing is there to start,
+                 * by anyone. */
                 if (r < 0 && (sdl.bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
                               sdl.bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")))
                         r = 0;
@@ -256,10 +324,14 @@ static int revert(const struct jentry *e) {
 }
 
 static void describe_entry(const struct jentry *e, char *buf, size_t len) {
+        char unit[JOURNAL_VALUE_MAX];
+        const char *inv;
+        if (entry_unit(e, unit, &inv) < 0)
+                snprintf(unit, sizeof unit, "?");
         if (streq(e->file, "active"))
-                snprintf(buf, len, "started %s again unless it was up", e->value ? e->value : "?");
+                snprintf(buf, len, "started %s again unless it is up or was started since", unit);
         else
-                snprintf(buf, len, "left %s as it is (it was not active)", e->value ? e->value : "?");
+                snprintf(buf, len, "left %s as it is (it was not active)", unit);
 }
 
 static void reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
@@ -270,8 +342,11 @@ static void reverted(struct fault_ctx *c, struct fault_run *fr, unsigned n) {
         char st[32] = "";
         sd_bus *bus = NULL;
         if (n && q && q->acted && systemd_bus_open(&bus) >= 0) {
-                if (unit_state(bus, q->unit, st, sizeof st) < 0)
+                struct unit_facts uf;
+                if (unit_facts(bus, q->unit, &uf) < 0)
                         st[0] = '\0';
+                else
+                        snprintf(st, sizeof st, "%s", uf.state);
                 systemd_bus_close(bus);
         }
         if (!n || !q || !q->acted)
@@ -320,4 +395,5 @@ const struct fault_ops service_ops = {
         .finish = finish,
         .reverted = reverted,
         .progress = progress,
+        .reach = FAULT_REACH_WHOLE_UNIT,
 };

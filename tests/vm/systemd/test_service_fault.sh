@@ -16,6 +16,7 @@ cleanup() {
 	wait 2>/dev/null
 	systemctl stop "$u" 2>/dev/null
 	systemctl reset-failed "$u" 2>/dev/null
+	[ -n "${t:-}" ] && systemctl stop "$t" 2>/dev/null
 	rm -f "$uf"
 	systemctl daemon-reload
 	t_cleanup_tmp
@@ -123,6 +124,61 @@ expect_exit 0 "sabot recover exits 0" $S recover
 wait_for 5000 active && pass "recover started $u again from the journal" ||
 	fail "$u not started by recover: $(systemctl is-active "$u"); $OUT"
 no_journals && pass "and removed the journal" || fail "journal left after recover"
+
+# --- a revert done twice (its record lost, as a batched one can be)
+# starts nothing that was started since and stopped by hand ---
+start_unit
+$S run --yes "$T_TMP/long.ini" > "$T_TMP/twice.out" 2>&1 &
+runner=$!
+wait_for 12000 inactive || fail "$u not stopped in the window: $(cat "$T_TMP/twice.out")"
+guard=$(pgrep -P $runner -x sabot-guardian)
+kill -STOP $runner $guard
+kill -9 $runner $guard
+wait $runner 2>/dev/null
+runner=""
+wait_for 5000 gone || fail "guardian $guard outlived SIGKILL"
+guard=""
+mkdir -p "$T_TMP/saved"
+cp "$T_TMP"/run/runs/*.journal "$T_TMP/saved/"
+expect_exit 0 "recover after both were killed exits 0" $S recover
+wait_for 5000 active || fail "$u not started by recover: $(systemctl is-active "$u")"
+systemctl stop "$u"
+cp "$T_TMP"/saved/*.journal "$T_TMP/run/runs/"
+expect_exit 0 "recover of the same journal again exits 0" $S recover
+sleep 1
+inactive && pass "the second revert left $u stopped: it was started since the fault stopped it" ||
+	fail "the second revert started $u again, though it was started since and stopped by hand"
+no_journals || fail "journal left after the second recover"
+
+# --- a unit with a protected process (a comm the built-in policy
+# protects): nothing is done to any of it ---
+mkdir -p "$T_TMP/bin"
+cp /bin/sleep "$T_TMP/bin/sshd"
+start_unit
+systemctl stop "$u"
+printf '[Service]\nExecStart=/bin/sh -c "%s 600 & exec /bin/sleep 600"\n' "$T_TMP/bin/sshd" > "$uf"
+systemctl daemon-reload
+systemctl start "$u"
+wait_for 5000 active || fail "$u with an sshd did not start"
+wait_for 5000 pgrep -x sshd >/dev/null || fail "no sshd in $u"
+scenario prot stop 6
+expect_exit 7 "a unit holding a protected process: chaos did not happen (exit 7)" $S run --yes "$T_TMP/prot.ini"
+echo "$OUT" | grep -q "holds a protected process" && pass "and says it holds a protected process" ||
+	fail "no 'holds a protected process' in: $OUT"
+active && pass "the unit with a protected process stays active" || fail "$u was stopped: $(systemctl is-active "$u")"
+systemctl stop "$u"
+
+# --- a transient unit (unloaded once stopped: nothing could start it
+# again): refused, left running ---
+t=sabot-svt$id.service
+systemd-run --quiet --unit="$t" /bin/sleep 600 || fail "systemd-run could not start $t"
+sed "s/unit = $u/unit = $t/" "$T_TMP/prot.ini" > "$T_TMP/trans.ini"
+OUT=$($S run --yes "$T_TMP/trans.ini" 2>&1)
+rc=$?
+[ $rc != 0 ] && echo "$OUT" | grep -q "transient unit" && pass "a transient unit is refused (exit $rc), saying why" ||
+	fail "transient unit: exit $rc: $OUT"
+[ "$(systemctl is-active "$t")" = active ] && pass "and left running" || fail "$t is $(systemctl is-active "$t")"
+systemctl stop "$t" 2>/dev/null
 
 # --- a stopped unit: nothing done, nothing started (it has no process:
 # the target matches nothing) ---
