@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -135,6 +136,37 @@ static void abort_entry(const struct journal *j, const struct jentry *e, int res
                 log->reverted++;
 }
 
+/* The latch made durable beside the reverts, not after them: a host that
+ * is reset while slow reverts run (a service started again, a launched
+ * target given its SIGTERM grace) must come back disarmed, and the reverts
+ * must not wait for the disk. */
+struct latch_job {
+        const struct dirs *d;
+        pthread_t thread;
+        bool started;
+        int result;
+};
+
+static void *latch_job_run(void *p) {
+        struct latch_job *lj = p;
+        lj->result = latch_sync(lj->d);
+        return NULL;
+}
+
+static void latch_job_start(struct latch_job *lj, const struct dirs *d) {
+        *lj = (struct latch_job){.d = d};
+        lj->started = pthread_create(&lj->thread, NULL, latch_job_run, lj) == 0;
+}
+
+/* Its result; done here if no thread could be started. */
+static int latch_job_end(struct latch_job *lj) {
+        if (!lj->started)
+                return latch_sync(lj->d);
+        (void)pthread_join(lj->thread, NULL);
+        lj->started = false;
+        return lj->result;
+}
+
 /* The kill switch is used when the host is on fire: with a CPU hog per
  * core, CFS left the abort waiting for a CPU between its steps; SCHED_RR 1
  * from here (urgent_begin) halved the median from start to the last
@@ -148,11 +180,15 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
         urgent_begin(&urgent);
         /* The latch first: a runner between two faults sees it before its
          * next apply, and no new run starts. Set at once (renamed into
-         * place) and made durable after the reverts: its two fsyncs took
-         * tens of milliseconds on a busy disk, before any revert. */
+         * place) and made durable by a thread of its own while we revert:
+         * its two fsyncs took tens of milliseconds on a busy disk, before
+         * any revert, when they were in line. */
         int latch = latch_set_deferred(d, reason ? reason : "sabot abort");
         if (latch >= 0)
                 latch = latch_get(d, NULL, 0) > 0 ? 0 : -EIO; /* set, and readable as set */
+        struct latch_job lj = {.d = d};
+        if (latch >= 0)
+                latch_job_start(&lj, d);
         char latch_why[512];
         snprintf(latch_why, sizeof latch_why, "%s", latch == -EPERM || latch == -ELOOP ? trust_last() : strerror(-latch));
         if (latch < 0)
@@ -163,7 +199,7 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
         if (r < 0) {
                 urgent_end(&urgent);
                 if (latch >= 0)
-                        (void)latch_sync(d);
+                        (void)latch_job_end(&lj);
                 return EXIT_INTERNAL; /* said by load_all */
         }
         int refused = r;
@@ -189,7 +225,7 @@ int control_abort(const struct dirs *d, const char *reason, bool json) {
         for (size_t i = 0; i < n; i++)
                 (void)journal_batch_commit(v[i].j); /* what it cannot record, recover reverts again */
         if (latch >= 0) {
-                int q = latch_sync(d);
+                int q = latch_job_end(&lj);
                 /* A full disk: the latch is there (empty), as latch_set has it. */
                 if (q < 0 && q != -ENOSPC && q != -EDQUOT) {
                         latch = q;
