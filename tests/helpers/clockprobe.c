@@ -7,11 +7,13 @@
  * milliseconds) appended to OUT. On SIGTERM it waits 1.5 s (longer than
  * libfaketime takes to read its control file again), writes one more
  * line starting "term", and exits: what its clock says after a revert
- * that ends it (the guardian's) is seen too.
+ * that ends it (the guardian's) is seen too. Signals during that wait
+ * do not shorten it.
  *
  *   clockprobe OUT
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,7 +60,11 @@ int main(int argc, char **argv) {
                 line(fd, "");
                 nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
         }
-        nanosleep(&(struct timespec){1, 500 * 1000 * 1000}, NULL);
+        /* All of it: the run's end signals the process group and the
+         * cgroup, and a second SIGTERM must not cut the wait short. */
+        struct timespec left = {1, 500 * 1000 * 1000};
+        while (nanosleep(&left, &left) < 0 && errno == EINTR)
+                ;
         line(fd, "term ");
         return 0;
 }

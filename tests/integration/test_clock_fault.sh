@@ -137,6 +137,16 @@ date_now=$(date +%s)
 [ $((date_now - t0)) -ge 8 ] && [ $((date_now - t0)) -le 30 ] && pass "the host's clock moved as real time" ||
 	fail "the host's clock jumped: $t0 -> $date_now"
 
+# --- a target that dies of the run's SIGTERM (no clean exit: libfaketime
+# cannot remove its /dev/shm names itself) leaves none behind ---
+scenario sl 3s -2h 1s 1s "exec = $(command -v sleep) 600"
+$S run sl.ini > sl.log 2>&1 || { fail "the sleep run failed"; sed 's/^/    | /' sl.log; }
+p=$(sed -n 's/.*launched .* as pid \([0-9]*\) under libfaketime.*/\1/p' sl.log)
+seen="$seen $p"
+grep -q "pid $p was killed by SIGTERM" sl.log && pass "sleep under libfaketime (pid $p) died of SIGTERM" ||
+	{ fail "sleep did not die of SIGTERM"; sed 's/^/    | /' sl.log; }
+[ -n "$p" ] && ! shm_left "$p" && pass "no /dev/shm names of pid $p left" || fail "/dev/shm names of pid $p left"
+
 # --- SIGKILL of the runner mid-window: the guardian reverts ---
 scenario g 30s -2h 1s 25s
 $S run g.ini > g.log 2>&1 &
