@@ -115,6 +115,23 @@ static int file_name(const char *run_id, const char *target, char buf[static NAM
         return 0;
 }
 
+/* The control file's absolute path (the target's working directory is
+ * not ours, and a revert reads the path from the journal alone): the
+ * journal's directory as the kernel names it. */
+static int file_path(struct journal *j, const char *name, char buf[static PATH_MAX]) {
+        char proc[64], dir[PATH_MAX];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", j->dfd);
+        ssize_t n = readlink(proc, dir, sizeof dir - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EINVAL;
+        dir[n] = '\0';
+        if (dir[0] != '/')
+                return -EINVAL;
+        if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
 static void describe(FILE *out, const struct plan *pl, size_t i) {
         const struct fault *f = pl->faults[i].f;
         char a[FORMAT_MAX], why[256];
@@ -331,9 +348,9 @@ static int launch_prepare(void *stp, struct fault_ctx *c, int ti, void **ret_chi
         int r = file_name(st->j->run_id, t->hdr.name, name);
         if (r < 0)
                 return r;
-        size_t dl = strlen(st->j->path) - strlen(st->j->name);
-        if (snprintf(path, sizeof path, "%.*s%s", (int)dl, st->j->path, name) >= (int)sizeof path)
-                return -ENAMETOOLONG;
+        r = file_path(st->j, name, path);
+        if (r < 0)
+                return r;
         /* Recorded before it exists: a crash between leaves an entry whose
          * revert finds nothing to remove. */
         struct jentry e = {.kind = "clock-file", .cgroup = path, .name = t->hdr.name};
@@ -416,9 +433,9 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         int r = file_name(c->j->run_id, f->target, name);
         if (r < 0)
                 return fault_fail(fr, r, "the control file's name is too long");
-        size_t dl = strlen(c->j->path) - strlen(c->j->name);
-        if (snprintf(path, sizeof path, "%.*s%s", (int)dl, c->j->path, name) >= (int)sizeof path)
-                return fault_fail(fr, -ENAMETOOLONG, "the control file's path is too long");
+        r = file_path(c->j, name, path);
+        if (r < 0)
+                return fault_fail(fr, r, "cannot name the control file's directory");
         struct clock_run *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
