@@ -924,3 +924,64 @@ void syscall_list_free(struct syscall_list *l) {
         free(l->nr);
         *l = (struct syscall_list){0};
 }
+
+#define CLOCK_OFFSET_ALLOWED "a whole number with one unit of s, m, h, d (e.g. -2h, +30d)"
+
+static int clock_amount(const char *value, const char *p, uint64_t *ret, char *err) {
+        static const struct {
+                char u;
+                uint64_t s;
+        } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+        uint64_t n = 0;
+        size_t nd = 0;
+        for (; isdigit((unsigned char)*p); p++, nd++) {
+                if (n > (uint64_t)CLOCK_OFFSET_MAX)
+                        break;
+                n = n * 10 + (uint64_t)(*p - '0');
+        }
+        if (nd == 0)
+                return fail(err, "invalid clock offset '%s'; use " CLOCK_OFFSET_ALLOWED, value);
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (p[0] == units[i].u && p[1] == '\0') {
+                        if (n > (uint64_t)CLOCK_OFFSET_MAX / units[i].s)
+                                return fail(err, "clock offset '%s' is too large; the most is 36500d (100 years)",
+                                            value);
+                        *ret = n * units[i].s;
+                        return 0;
+                }
+        return fail(err, "'%s' lacks a valid unit; use " CLOCK_OFFSET_ALLOWED, value);
+}
+
+int parse_clock_offset(const char *value, void *field, char *err) {
+        if (value[0] != '+' && value[0] != '-')
+                return fail(err, "clock offset '%s' needs a sign: + (ahead) or - (behind); use " CLOCK_OFFSET_ALLOWED,
+                            value);
+        uint64_t n;
+        int r = clock_amount(value, value + 1, &n, err);
+        if (r < 0)
+                return r;
+        *(int64_t *)field = value[0] == '-' ? -(int64_t)n : (int64_t)n;
+        return 0;
+}
+
+int parse_clock_span(const char *value, void *field, char *err) {
+        if (streq(value, "0")) {
+                *(uint64_t *)field = 0;
+                return 0;
+        }
+        return clock_amount(value, value, (uint64_t *)field, err);
+}
+
+char *format_clock_offset(char buf[static FORMAT_MAX], int64_t s, bool sign) {
+        uint64_t m = s < 0 ? (uint64_t)(-s) : (uint64_t)s;
+        const char *pre = !sign ? "" : s < 0 ? "-" : "+";
+        if (m && m % 86400 == 0)
+                snprintf(buf, FORMAT_MAX, "%s%llud", pre, (unsigned long long)(m / 86400));
+        else if (m && m % 3600 == 0)
+                snprintf(buf, FORMAT_MAX, "%s%lluh", pre, (unsigned long long)(m / 3600));
+        else if (m && m % 60 == 0)
+                snprintf(buf, FORMAT_MAX, "%s%llum", pre, (unsigned long long)(m / 60));
+        else
+                snprintf(buf, FORMAT_MAX, "%s%llus", pre, (unsigned long long)m);
+        return buf;
+}

@@ -53,6 +53,12 @@ int parse_uint32(const char *value, void *field /* uint32_t */, char *err);
 /* A rate in bits per second: 10mbit, 512kbit, 1.5gbit (tc's bit units; bytes refused). */
 int parse_rate(const char *value, void *field /* uint64_t bit/s */, char *err);
 int parse_double(const char *value, void *field /* double */, char *err);
+/* A clock offset, signed, in whole units s, m, h or d ("-2h", "+30d"):
+ * seconds, at most CLOCK_OFFSET_MAX either way. */
+#define CLOCK_OFFSET_MAX (100LL * 365 * 86400)
+int parse_clock_offset(const char *value, void *field /* int64_t s */, char *err);
+/* The same without a sign, for the policy's max_clock_offset. */
+int parse_clock_span(const char *value, void *field /* uint64_t s */, char *err);
 /* "256M": bytes, with a binary unit (B, K, M, G, T; KiB ... too). */
 int parse_size(const char *value, void *field /* uint64_t */, char *err);
 /* "8:0" or an absolute path (a block device's, checked by its user). */
@@ -94,6 +100,8 @@ const char *errno_to_name(int e);
 /* Formatting for messages and plans; return buf. */
 #define FORMAT_MAX 64
 char *format_duration(char buf[static FORMAT_MAX], uint64_t ns);
+/* "-2h", "+30d", "+90s"; with sign false: the magnitude only ("365d"). */
+char *format_clock_offset(char buf[static FORMAT_MAX], int64_t s, bool sign);
 char *format_ratio(char buf[static FORMAT_MAX], ratio_t r);
 char *format_rate(char buf[static FORMAT_MAX], uint64_t bits_per_s);
 char *format_cidr(char buf[static FORMAT_MAX], const struct cidr *c);

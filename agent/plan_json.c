@@ -101,6 +101,7 @@ struct json_object *plan_json(const struct plan *pl, struct diags *d) {
                 else
                         json_add(r, "percent", NULL);
         }
+        json_add(l, "max_clock_offset_s", json_object_new_int64((int64_t)pl->eff.max_clock_offset));
         json_add(l, "allowed_types", a = json_object_new_array());
         for (size_t t = 0; t < n_fault_kinds; t++)
                 if (pl->eff.allowed_types & FAULT_MASK(t))

@@ -83,6 +83,7 @@ struct policy *policy_new_default(void) {
                  * work (and for the revert: an unlink needs no space). */
                 .min_free_disk = {.share = RATIO_ONE / 20, .is_share = true},
                 .min_free_memory = {.share = RATIO_ONE / 10, .is_share = true},
+                .max_clock_offset = 365 * 86400,
                 .allowed_types = fault_types_all(),
         };
         p->protect.hdr.kind = POL_PROTECT;
@@ -182,7 +183,7 @@ static void src_policy(struct limit_src *w, const struct policy *p, const char *
 
 static const char *const limit_keys[_LIMIT_MAX] = {
         "max_duration", "max_delay", "max_loss", "max_corrupt", "min_bandwidth", "max_kill_count", "max_kill_percent", "min_survivors",
-        "min_free_disk", "min_free_memory", "allowed_types",
+        "min_free_disk", "min_free_memory", "max_clock_offset", "allowed_types",
 };
 
 static void types_to_string(uint32_t mask, char *buf, size_t len) {
@@ -223,6 +224,7 @@ static void limit_value(const struct limits *l, int which, char buf[static FORMA
         case LIMIT_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
         case LIMIT_FREE_DISK: reserve_value(&l->min_free_disk, buf); break;
         case LIMIT_FREE_MEMORY: reserve_value(&l->min_free_memory, buf); break;
+        case LIMIT_CLOCK_OFFSET: format_clock_offset(buf, (int64_t)l->max_clock_offset, false); break;
         default: types_to_string(l->allowed_types, buf, FORMAT_MAX); break;
         }
 }
@@ -240,6 +242,7 @@ static bool looser(const struct limits *a, const struct limits *b, int which) {
         case LIMIT_SURVIVORS: return a->min_survivors < b->min_survivors;
         case LIMIT_FREE_DISK: return reserve_looser(&a->min_free_disk, &b->min_free_disk);
         case LIMIT_FREE_MEMORY: return reserve_looser(&a->min_free_memory, &b->min_free_memory);
+        case LIMIT_CLOCK_OFFSET: return a->max_clock_offset > b->max_clock_offset;
         default: return (a->allowed_types & ~b->allowed_types) != 0;
         }
 }
@@ -256,6 +259,7 @@ static void take(struct limits *eff, const struct limits *from, int which) {
         case LIMIT_SURVIVORS: eff->min_survivors = from->min_survivors; break;
         case LIMIT_FREE_DISK: eff->min_free_disk = from->min_free_disk; break;
         case LIMIT_FREE_MEMORY: eff->min_free_memory = from->min_free_memory; break;
+        case LIMIT_CLOCK_OFFSET: eff->max_clock_offset = from->max_clock_offset; break;
         default: eff->allowed_types = from->allowed_types; break;
         }
 }

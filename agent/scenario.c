@@ -257,6 +257,9 @@ static const struct conf_key scenario_keys[] = {
          "memory pressure (PSI full avg10) at which every stress worker is frozen until it eases"},
         {SEC_FAULT, "action", parse_service_action, offsetof(struct fault, action), K, "stop | restart | kill", "stop",
          "what is done to the target's systemd unit (StopUnit, RestartUnit or KillUnit)"},
+        {SEC_FAULT, "offset", parse_clock_offset, offsetof(struct fault, clock_offset), K,
+         "signed whole s, m, h or d (-2h, +30d)", "required",
+         "how far the launched target's wall clock is set ahead (+) or behind (-) for the window"},
 
         {SEC_SLO, "probe", parse_probe, offsetof(struct slo, probe), 0, "http | exec | prometheus | psi", "required",
          "how health is measured"},

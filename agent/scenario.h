@@ -52,6 +52,7 @@ struct limits {
         uint32_t min_survivors;
         struct reserve min_free_disk;   /* disk-fill: what its filesystem keeps free */
         struct reserve min_free_memory; /* stress: MemAvailable kept */
+        uint64_t max_clock_offset;      /* clock: seconds either way */
         uint32_t allowed_types; /* FAULT_MASK bits */
 };
 
@@ -67,6 +68,7 @@ enum limit_key {
         LIMIT_SURVIVORS,
         LIMIT_FREE_DISK,
         LIMIT_FREE_MEMORY,
+        LIMIT_CLOCK_OFFSET,
         LIMIT_TYPES,
         _LIMIT_MAX
 };
@@ -138,6 +140,8 @@ struct fault {
         ratio_t cpu_load;
         uint64_t vm_bytes;   /* each vm worker's */
         ratio_t backoff_psi; /* memory PSI full avg10 at which its workers stop */
+        /* clock: the launched target's wall clock offset, seconds */
+        int64_t clock_offset;
         /* service (signal: for action = kill) */
         int action;
 };
@@ -266,5 +270,7 @@ int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *
          "disk-fill: free space (df's Avail) a filled filesystem keeps; a size (10G) or a share of it"},                 \
         {kind, "min_free_memory", parse_reserve, offsetof(type, min_free_memory), 0, "size or percentage", "10%",           \
          "stress: MemAvailable kept while memory workers run; a size (2G) or a share of MemTotal"},                      \
+        {kind, "max_clock_offset", parse_clock_span, offsetof(type, max_clock_offset), 0, "whole s, m, h or d", "365d",   \
+         "clock: the largest offset, ahead or behind, of a launched target's wall clock"},                               \
         {kind, "allowed_types", parse_fault_types, offsetof(type, allowed_types), 0, "list of fault types", "every type", \
          "the fault types scenarios may use"}

@@ -146,11 +146,22 @@ static int exec_target_start(struct run *r, size_t ti, const char *log_path, pid
                 waitpid(pid, NULL, 0);
                 goto out;
         }
+        for (size_t k = 0; q >= 0 && k < r->n_launch; k++)
+                if (child[k] && r->launch[k].ops->launched)
+                        q = r->launch[k].ops->launched(r->launch[k].st, &c, (int)ti, pid, start);
+        if (q < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                (void)journal_reverted(r->j, e.seq);
+                goto out;
+        }
         (void)!write(go[1], "g", 1);
         int child_errno = 0;
         bool adopted = false;
         for (size_t k = 0; q >= 0 && !child_errno && k < r->n_launch; k++)
-                if (child[k]) {
+                /* A hook that serves nothing after the exec (no adopt): the
+                 * child's errno is read below, as without hooks. */
+                if (child[k] && r->launch[k].ops->adopt) {
                         q = r->launch[k].ops->adopt(r->launch[k].st, &c, (int)ti, pid, err[0], &child_errno);
                         adopted = true;
                 }

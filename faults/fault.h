@@ -188,6 +188,9 @@ struct fault_launch_ops {
          * until it has exec'd (errfd closes) or failed (its errno in
          * *ret_child_errno), and serve it on c->loop from now on. */
         int (*adopt)(void *st, struct fault_ctx *c, int ti, pid_t pid, int errfd, int *ret_child_errno);
+        /* Or, for a hook that serves nothing after the exec (NULL adopt):
+         * the pid, once journaled, before it may exec (may be NULL). */
+        int (*launched)(void *st, struct fault_ctx *c, int ti, pid_t pid, uint64_t start);
         void (*discard)(void *child);
         /* Let go what it holds for fr (NULL: for every fault), at revert. */
         void (*release)(void *st, const struct fault_run *fr);

@@ -27,7 +27,8 @@
         X(IO, io)                      \
         X(PIDS, pids)                  \
         X(DISK_FILL, disk_fill)        \
-        X(STRESS, stress)
+        X(STRESS, stress)              \
+        X(CLOCK, clock)
 
 /* FAULT_LATENCY, ...: for faults/ alone (and the run loop until it asks
  * the kinds instead): code outside faults/ names no kind. */

@@ -46,8 +46,9 @@ if [ "${1:-}" = "--test" ]; then
 	# sabot calls (test_units.sh); dnsmasq-base, bind9-dnsutils (dig) and
 	# ethtool: the dns fault's resolver, client and checksum offload
 	# switch (test_dns_fault.sh); stress-ng: what type = stress launches
-	# (test_stress.sh); mandoc: the man pages' lint (test_man.sh).
-	pkgs="$pkgs check systemd iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint strace dnsmasq-base bind9-dnsutils ethtool stress-ng mandoc"
+	# (test_stress.sh); mandoc: the man pages' lint (test_man.sh);
+	# libfaketime: what type = clock preloads (test_clock_fault.sh).
+	pkgs="$pkgs check systemd iproute2 iputils-ping procps netcat-openbsd python3 python3-jsonschema prometheus openssh-server openssh-client libclang-rt-14-dev debootstrap dpkg-dev debhelper lintian ansible-lint strace dnsmasq-base bind9-dnsutils ethtool stress-ng mandoc libfaketime"
 fi
 
 if [ "${1:-}" = "--deb" ]; then

@@ -42,12 +42,18 @@ END_TEST
 
 START_TEST(test_launch_tables) {
         const struct fault_launch_ops *v[8];
-        /* Both syscall kinds share one table (one listener per target). */
-        ck_assert_uint_eq(fault_launch_tables(v, 8), 1);
+        /* Both syscall kinds share one table (one listener per target);
+         * clock has its own (LD_PRELOAD), with no page and nothing to
+         * answer for the guardian. */
+        ck_assert_uint_eq(fault_launch_tables(v, 8), 2);
         ck_assert_ptr_eq(fault_ops_get(FAULT_SYSCALL_ERROR)->launch, v[0]);
         ck_assert_ptr_eq(fault_ops_get(FAULT_SYSCALL_DELAY)->launch, v[0]);
+        ck_assert_ptr_eq(fault_ops_get(FAULT_CLOCK)->launch, v[1]);
+        ck_assert_uint_eq(v[1]->shared_size, 0);
+        ck_assert_ptr_null(v[1]->fail_open);
+        ck_assert_ptr_null(v[1]->adopt);
         for (int t = 0; t < _FAULT_TYPE_MAX; t++)
-                if (!(FAULT_MASK(t) & FAULTS_SYSCALL))
+                if (!(FAULT_MASK(t) & FAULTS_SYSCALL) && t != FAULT_CLOCK)
                         ck_assert_ptr_null(fault_ops_get(t)->launch);
         ck_assert_uint_eq(fault_shared_size(), sizeof(struct notify_shared));
         ck_assert_uint_ge(FAULT_GIVEN_FDS_MAX, NOTIFY_MAX_LISTENERS);

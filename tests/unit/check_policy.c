@@ -54,7 +54,7 @@ START_TEST(test_policy_parse) {
 
         p = policy_from("[limits]\nmax_los = 10%\n[protect x]\n[protect]\nports = 0\n", &d);
         ck_assert_uint_eq(d.errors, 3);
-        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, allowed_types"));
+        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, max_clock_offset, allowed_types"));
         ck_assert_ptr_nonnull(diags_find(&d, "[protect] takes no name; write [protect]"));
         ck_assert_ptr_nonnull(diags_find(&d, "ports: invalid port '0'"));
         ck_assert_uint_eq(d.v[0].line, 2);
@@ -62,7 +62,7 @@ START_TEST(test_policy_parse) {
         diags_free(&d);
 
         p = policy_from("[limits]\nallowed_types = loss, flood\n", &d);
-        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress"));
+        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock"));
         policy_free(p);
         diags_free(&d);
 }

@@ -188,9 +188,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -452,6 +452,46 @@ END_TEST
 
 /* service: a unit = NAME.service target, an action, a signal only with kill;
  * a protected unit is refused by the policy. */
+/* clock: a signed offset, on a launched target alone, one at a time. */
+START_TEST(test_clock_rules) {
+        const char *t = HEAD "[target t]\nexec = /bin/sleep 60\n[fault f]\ntype = clock\ntarget = t\n";
+        char buf[512];
+        snprintf(buf, sizeof buf, "%soffset = 2h\n", t);
+        expect_exact(buf, "t.ini:9: offset: clock offset '2h' needs a sign: + (ahead) or - (behind); use a whole number "
+                          "with one unit of s, m, h, d (e.g. -2h, +30d)\n");
+        snprintf(buf, sizeof buf, "%soffset = -1.5h\n", t);
+        expect_exact(buf, "t.ini:9: offset: '-1.5h' lacks a valid unit; use a whole number with one unit of s, m, h, d "
+                          "(e.g. -2h, +30d)\n");
+        snprintf(buf, sizeof buf, "%soffset = +36501d\n", t);
+        expect_exact(buf, "t.ini:9: offset: clock offset '+36501d' is too large; the most is 36500d (100 years)\n");
+        snprintf(buf, sizeof buf, "%soffset = -0m\n", t);
+        expect_exact(buf, "t.ini:9: offset = 0 changes nothing; use a signed whole number of s, m, h or d, e.g. -2h\n");
+        expect_exact(t, "t.ini:6: fault 'f' (type = clock) needs 'offset' (how far the target's wall clock moves, e.g. "
+                        "-2h or +30d)\n");
+        expect_exact(HEAD "[target t]\ncomm = web\n[fault f]\ntype = clock\ntarget = t\noffset = -2h\n",
+                     "t.ini:8: type = clock is offered for targets the run launches (exec = ...) alone: target 't' "
+                     "selects running processes (comm =), which libfaketime (LD_PRELOAD) cannot enter after they "
+                     "exec, and sabot never changes the host's clock; use a target with exec =\n");
+        snprintf(buf, sizeof buf, "%soffset = -2h\nduration = 5s\n[fault g]\ntype = clock\ntarget = t\n"
+                 "offset = +1d\nstart = 4s\n", t);
+        expect_exact(buf, "t.ini:11: fault 'g' overlaps fault 'f' (line 6): both set target 't''s clock; one clock "
+                          "fault a target at a time\n");
+        snprintf(buf, sizeof buf, "%soffset = +30d\n", t);
+        struct scenario *s = parse_ok(buf);
+        ck_assert_int_eq(s->faults[0]->clock_offset, 30LL * 86400);
+        scenario_free(s);
+        snprintf(buf, sizeof buf, "%soffset = -90s\n", t);
+        s = parse_ok(buf);
+        ck_assert_int_eq(s->faults[0]->clock_offset, -90);
+        char f[FORMAT_MAX];
+        ck_assert_str_eq(format_clock_offset(f, -7200, true), "-2h");
+        ck_assert_str_eq(format_clock_offset(f, 30LL * 86400, true), "+30d");
+        ck_assert_str_eq(format_clock_offset(f, 365LL * 86400, false), "365d");
+        ck_assert_str_eq(format_clock_offset(f, 90, true), "+90s");
+        scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_service_rules) {
         expect_exact(HEAD "[target t]\nunit = web.service\n[fault f]\ntype = service\ntarget = t\naction = pause\n",
                      "t.ini:9: action: unknown action 'pause'; use stop | restart | kill\n");
@@ -812,6 +852,7 @@ int main(void) {
         tcase_add_test(tc, test_disk_fill_rules);
         tcase_add_test(tc, test_stress_rules);
         tcase_add_test(tc, test_service_rules);
+        tcase_add_test(tc, test_clock_rules);
         tcase_add_test(tc, test_ceilings);
         suite_add_tcase(s, tc);
         return run_suite(s);
