@@ -40,9 +40,25 @@ static int diag_cmp(const void *a, const void *b) {
         return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A key against file:line: <0, 0, >0 as file:line comes before it. */
+static int key_cmp(const char *file, unsigned line, const struct diag_key *k) {
+        int c = strcmp(file, k->file);
+        return c ? c : line < k->line ? -1 : line > k->line;
+}
+
+static int diag_key_cmp(const void *a, const void *b) {
+        const struct diag_key *x = a, *y = b;
+        int c = key_cmp(x->file, x->line, y);
+        return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 void diags_sort(struct diags *d) {
         if (d->n > 1)
                 qsort(d->v, d->n, sizeof d->v[0], diag_cmp);
+        /* One file's keys come in line order: sorted already. */
+        if (d->keys_unsorted)
+                qsort(d->keys, d->n_keys, sizeof d->keys[0], diag_key_cmp);
+        d->keys_unsorted = false;
 }
 
 void diags_print(struct diags *d, FILE *out) {
@@ -79,21 +95,47 @@ const struct diag *diags_find(const struct diags *d, const char *needle) {
 void diags_note_key(struct diags *d, const char *file, unsigned line, const char *key) {
         if (!d->want_keys)
                 return;
-        struct diag_key k = {.file = strdup(file ? file : "-"), .line = line, .key = strdup(key)};
+        struct diag_key k = {.file = strdup(file ? file : "-"), .line = line, .key = strdup(key), .seq = d->n_keys};
         /* Out of memory: the diagnostic just names no key. */
         if (!k.file || !k.key || array_push(&d->keys, &d->n_keys, sizeof k, &k) < 0) {
                 free(k.file);
                 free(k.key);
+                return;
         }
+        if (d->n_keys > 1 && diag_key_cmp(&d->keys[d->n_keys - 2], &d->keys[d->n_keys - 1]) > 0)
+                d->keys_unsorted = true;
 }
 
+/* Before, a scan of every key for each diagnostic: quadratic in a file
+ * with many of both. */
 const char *diags_key(const struct diags *d, const struct diag *x) {
         if (!x->line)
                 return NULL;
-        for (size_t i = 0; i < d->n_keys; i++)
-                if (d->keys[i].line == x->line && streq(d->keys[i].file, x->file))
-                        return d->keys[i].key;
-        return NULL;
+        if (d->keys_unsorted) {
+                for (size_t i = 0; i < d->n_keys; i++)
+                        if (!key_cmp(x->file, x->line, &d->keys[i]))
+                                return d->keys[i].key;
+                return NULL;
+        }
+        size_t lo = 0, hi = d->n_keys; /* the first key not before file:line */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (key_cmp(x->file, x->line, &d->keys[mid]) > 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < d->n_keys && !key_cmp(x->file, x->line, &d->keys[lo]) ? d->keys[lo].key : NULL;
+}
+
+const char *diags_key_next(const struct diags *d, const struct diag *x, size_t *pos) {
+        if (d->keys_unsorted)
+                return diags_key(d, x);
+        if (!x->line)
+                return NULL;
+        while (*pos < d->n_keys && key_cmp(x->file, x->line, &d->keys[*pos]) > 0)
+                (*pos)++;
+        return *pos < d->n_keys && !key_cmp(x->file, x->line, &d->keys[*pos]) ? d->keys[*pos].key : NULL;
 }
 
 const char *diag_level_to_string(enum diag_level level) {

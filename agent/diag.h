@@ -23,6 +23,7 @@ struct diag_key {
         char *file;
         unsigned line;
         char *key;
+        size_t seq; /* noted order: the first noted for a line wins */
 };
 
 struct diags {
@@ -33,6 +34,7 @@ struct diags {
         bool want_keys;
         struct diag_key *keys;
         size_t n_keys;
+        bool keys_unsorted; /* noted out of (file, line) order since the last sort */
 };
 
 void diags_add(struct diags *d, enum diag_level level, const char *file, unsigned line,
@@ -49,7 +51,11 @@ void diags_free(struct diags *d);
 /* Note that file:line sets key; the key of a diagnostic on that line, or
  * NULL (a section header, a line that is no key = value, the whole file). */
 void diags_note_key(struct diags *d, const char *file, unsigned line, const char *key);
+/* A binary search when the keys are in order (noted so, or sorted since). */
 const char *diags_key(const struct diags *d, const struct diag *x);
-/* Sort by file, then line (as diags_print does). */
+/* The same over diagnostics taken in their sorted order, from *pos (0 at
+ * the first): one pass over the keys for them all. */
+const char *diags_key_next(const struct diags *d, const struct diag *x, size_t *pos);
+/* Sort by file, then line (as diags_print does); the keys too. */
 void diags_sort(struct diags *d);
 const char *diag_level_to_string(enum diag_level level);

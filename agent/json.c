@@ -132,13 +132,14 @@ struct json_object *json_diags(struct diags *d) {
         if (!a)
                 return NULL;
         diags_sort(d);
+        size_t key_pos = 0;
         for (size_t i = 0; i < d->n; i++) {
                 const struct diag *x = &d->v[i];
                 struct json_object *o = json_object_new_object();
                 json_add(o, "file", json_str(x->file));
                 json_add(o, "line", x->line ? json_object_new_int64(x->line) : NULL);
                 json_add(o, "level", json_str(diag_level_to_string(x->level)));
-                json_add(o, "key", json_str(diags_key(d, x)));
+                json_add(o, "key", json_str(diags_key_next(d, x, &key_pos)));
                 json_add(o, "message", json_str(x->msg));
                 json_object_array_add(a, o);
         }

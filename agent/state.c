@@ -168,7 +168,10 @@ void urgent_begin(struct urgent *u) {
 }
 
 void urgent_end(struct urgent *u) {
-        if (u->changed)
-                (void)sched_setscheduler(0, u->policy, &u->sp);
+        /* Without CAP_SYS_NICE (the run's unit: LimitRTPRIO=1 lets
+         * SCHED_RR 1 in) the kernel refuses to clear SCHED_RESET_ON_FORK:
+         * the policy back with the flag kept (harmless on SCHED_OTHER). */
+        if (u->changed && sched_setscheduler(0, u->policy, &u->sp) < 0)
+                (void)sched_setscheduler(0, u->policy | SCHED_RESET_ON_FORK, &u->sp);
         u->changed = false;
 }

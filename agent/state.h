@@ -46,7 +46,8 @@ int run_lock(const struct dirs *d, int *ret_fd, pid_t *ret_holder);
  * urgent_end (which puts back what was there), so that CPU hogs on every
  * core do not hold them up (bench/README.md). Only around bounded work
  * that sleeps rather than spins; a process already real-time, or without
- * the privilege, is left as it is. */
+ * the privilege (CAP_SYS_NICE, or RLIMIT_RTPRIO >= 1: sabot-run@.service
+ * gives LimitRTPRIO=1), is left as it is, silently. */
 struct urgent {
         int policy;
         struct sched_param sp;

@@ -40,39 +40,9 @@
 #include "../agent/scenario.h"
 #include "../faults/net_filter_loader.h"
 #include "../faults/tc.h"
+#include "bench.h"
 
 #define NRULES 20
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-        char cmd[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof cmd, fmt, ap);
-        va_end(ap);
-        char *argv[32];
-        int n = 0;
-        for (char *save = NULL, *w = strtok_r(cmd, " ", &save); w && n < 31; w = strtok_r(NULL, " ", &save))
-                argv[n++] = w;
-        argv[n] = NULL;
-        fflush(stdout);
-        pid_t p = fork();
-        if (p == 0) {
-                if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-                        _exit(127);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        int st;
-        waitpid(p, &st, 0);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* Mean and the half-width of its 95% CI (Student's t, two-sided). */
 static void mean_ci(const double *v, int n, double *ret_mean, double *ret_half) {

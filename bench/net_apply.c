@@ -40,39 +40,8 @@
 #include "../faults/fault.h"
 #include "../faults/net.h"
 #include "../faults/tc.h"
+#include "bench.h"
 #include "stats.h"
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* One fork and exec per command line, as those tools do. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-        char cmd[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof cmd, fmt, ap);
-        va_end(ap);
-        char *argv[64];
-        int n = 0;
-        for (char *save = NULL, *w = strtok_r(cmd, " ", &save); w && n < 63; w = strtok_r(NULL, " ", &save))
-                argv[n++] = w;
-        argv[n] = NULL;
-        fflush(stdout);
-        pid_t p = fork();
-        if (p == 0) {
-                if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-                        _exit(127);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        int st;
-        waitpid(p, &st, 0);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void no_event(void *ud, int level, const struct fault *f, const char *fmt, va_list ap) {
         (void)ud, (void)level, (void)f, (void)fmt, (void)ap;

@@ -151,13 +151,17 @@ kill -9 "$g"
 kill -9 $runner
 wait $runner 2>/dev/null
 rm -f run/runs/*.journal # as if the run dir were wiped
-ip -n "$A" link add sabot-fff-9 type ifb
+# An orphan ifb named as sabot names them (sabot-<pid in hex>-<fault>),
+# with this shell's pid: unique to the run, and no sabot process's (the
+# sweep spares a live sabot's ifb; pid 0xfff once could have been one).
+ifb=sabot-$(printf %x $$)-9
+ip -n "$A" link add "$ifb" type ifb
 has_filter egress && pass "with runner, guardian and journal gone, the filter is an orphan" || fail "no orphan to sweep"
 expect_exit 0 "sabot recover sweeps orphans" $S recover
 expect_out "the filter, found by its handle" "removed orphaned sabot filter \(prio 49152, handle 0x5a8[0-9a-f]+\) on $dev egress in netns $A"
-expect_out "the ifb, found by its name" "removed orphaned ifb device sabot-fff-9 in netns $A"
+expect_out "the ifb, found by its name" "removed orphaned ifb device $ifb in netns $A"
 has_filter egress && fail "orphan filter still there" || pass "the orphan filter is gone"
-ip -n "$A" link show sabot-fff-9 >/dev/null 2>&1 && fail "orphan ifb still there" || pass "the orphan ifb is gone"
+ip -n "$A" link show "$ifb" >/dev/null 2>&1 && fail "orphan ifb still there" || pass "the orphan ifb is gone"
 ip -n "$A" link show "$dev" >/dev/null 2>&1 && pass "the veth named sabot-* (not an ifb) was left alone" || fail "the veth was deleted"
 # The clsact qdisc that run created carries sabot's marker chain: with the
 # last sabot filter on it gone, it is swept too.

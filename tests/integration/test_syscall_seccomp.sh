@@ -15,20 +15,21 @@ mkdir -p data other
 alive() { pgrep -f "^$writer .*$T_TMP" >/dev/null; }
 field() { sed -n "s|^$T_TMP/$1 .*$2=\([0-9]*\).*|\1|p" report; }
 
+# NAME.ini: the writer making WRITES writes under one fault of TYPE on
+# write(2), with the fault's LINES.  NAME DURATION WRITES TYPE LINES...
+writer_ini() {
+	n=$1 d=$2 w=$3 t=$4
+	shift 4
+	{
+		printf '[scenario]\nname = %s\nduration = %s\n[target w]\nexec = %s %s %s/report %s/data/a\n' \
+			"$n" "$d" "$writer" "$w" "$T_TMP" "$T_TMP"
+		printf '[fault f]\ntype = %s\ntarget = w\nsyscalls = write\n' "$t"
+		printf '%s\n' "$@"
+	} > "$n.ini"
+}
+
 # --- 2000 writes at 25%: EIO on a count within 4 sigma of 500, nothing else ---
-cat > p25.ini <<INI
-[scenario]
-name = p25
-duration = 3s
-[target w]
-exec = $writer 2000 $T_TMP/report $T_TMP/data/a
-[fault e]
-type = syscall-error
-target = w
-syscalls = write
-errno = EIO
-probability = 25%
-INI
+writer_ini p25 3s 2000 syscall-error 'errno = EIO' 'probability = 25%'
 expect_exit 0 "a syscall-error run completes" $S run p25.ini
 expect_out "the target runs under a seccomp notify filter" 'under a seccomp notify filter'
 eio=$(field data/a eio)
@@ -50,18 +51,7 @@ b=$(field other/b eio)
 [ "$b" = 0 ] && pass "writes elsewhere do not (0 of 1000)" || fail "outside the prefix: $b failed"
 
 # --- syscall-delay: each matched call is held, then proceeds ---
-cat > delay.ini <<INI
-[scenario]
-name = delay
-duration = 4s
-[target w]
-exec = $writer 50 $T_TMP/report $T_TMP/data/a
-[fault d]
-type = syscall-delay
-target = w
-syscalls = write
-delay = 20ms
-INI
+writer_ini delay 4s 50 syscall-delay 'delay = 20ms'
 expect_exit 0 "a syscall-delay run completes" $S run delay.ini
 ns=$(sed -n 's/^ns_per_write=//p' report)
 ok=$(field data/a ok)

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <math.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include "../../agent/loop.h"
+#include "../../agent/slo.h"
 #include "../../agent/slo_judge.h"
+#include "../../agent/util.h"
 #include "testutil.h"
 
 #define MS(x) ((uint64_t)(x) * NSEC_PER_MSEC)
@@ -377,6 +384,89 @@ START_TEST(test_psi) {
 }
 END_TEST
 
+/* An exec probe that gets no pidfd (the runner out of fds) fails there and
+ * then, once a round: before, it stayed under way with nothing to reap it,
+ * and its timeout re-armed the guard's timer in the past, for ever (the
+ * loop spun on one core and no sample came). The fds run out after the
+ * first probe's end, so that its pidfd was the last one free. */
+struct no_fds {
+        struct slo_guard *g;
+        int fds[512];
+        int n;
+        bool full;
+        size_t samples_then; /* when the fds ran out */
+};
+
+static void fill_fds(void *ud, bool sample) {
+        (void)sample;
+        struct no_fds *x = ud;
+        if (x->full || !x->g || slo_guard_status(x->g, 0)->n_samples < 1)
+                return;
+        x->full = true;
+        x->samples_then = slo_guard_status(x->g, 0)->n_samples;
+        while (x->n < (int)(sizeof x->fds / sizeof *x->fds)) {
+                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        break;
+                x->fds[x->n++] = fd;
+        }
+}
+
+START_TEST(test_exec_probe_without_pidfd) {
+        struct rlimit old;
+        ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+        struct rlimit tight = {.rlim_cur = 256, .rlim_max = old.rlim_max};
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+        const char *text = HEAD "[slo s]\nprobe = exec\ncommand = /bin/true\ninterval = 100ms\ntimeout = 100ms\n"
+                                "max_error_rate = 100%\n";
+        struct diags d = {0};
+        struct scenario *s = NULL;
+        ck_assert_int_eq(scenario_parse("t.ini", text, strlen(text), &s, &d), 0);
+        diags_free(&d);
+        struct loop *l = NULL;
+        ck_assert_int_eq(loop_new(&l), 0);
+        struct no_fds x = {0};
+        struct passwd *pw = getpwuid(getuid());
+        ck_assert_ptr_nonnull(pw);
+        ck_assert_int_eq(slo_guard_new(s, pw->pw_name, l, fill_fds, &x, &x.g), 0);
+        /* 1.5 s: the first probe, then a dozen rounds without fds. */
+        uint64_t t0 = mono_now(), spent0;
+        struct rusage ru;
+        size_t wakeups = 0;
+        getrusage(RUSAGE_SELF, &ru);
+        spent0 = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
+                 (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+        while (mono_now() - t0 < 1500 * NSEC_PER_MSEC) {
+                ck_assert_int_ge(loop_run_once(l, 100), 0);
+                wakeups++;
+        }
+        getrusage(RUSAGE_SELF, &ru);
+        uint64_t spent = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
+                         (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec - spent0;
+        const struct slo_status *st = slo_guard_status(x.g, 0);
+        /* The ring keeps what the window needs, down to two: the last. */
+        bool last_failed = st->ring_len && !slo_status_at(st, st->ring_len - 1)->ok;
+        bool full = x.full;
+        size_t n_samples = st->n_samples;
+        slo_guard_free(x.g);
+        loop_free(l);
+        for (int i = 0; i < x.n; i++)
+                close(x.fds[i]);
+        setrlimit(RLIMIT_NOFILE, &old);
+        scenario_free(s);
+        ck_assert_msg(full, "the first probe never ended");
+        /* Each round after the fds ran out is one sample, a failure: about
+         * 13 in 1.4 s; at least 3, however loaded the machine. A wake-up
+         * per round and per sample leaving the window: a few dozen (the
+         * spinning loop made tens of thousands, on a whole core). */
+        size_t later = n_samples - x.samples_then;
+        ck_assert_msg(later >= 3 && last_failed && wakeups < 400 && spent < 750000,
+                      "after the fds ran out: %zu samples (the last %s), %zu loop wake-ups and %.2f s of CPU in 1.5 s "
+                      "(want >= 3, failed, < 400 wake-ups, < 0.75 s)",
+                      later, last_failed ? "failed" : "not failed", wakeups, (double)spent / 1e6);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("slo");
         TCase *tc = tcase_create("judge");
@@ -392,5 +482,8 @@ int main(void) {
         tcase_add_test(tc, test_prometheus_max_min);
         tcase_add_test(tc, test_psi);
         suite_add_tcase(s, tc);
+        TCase *guard = tcase_create("guard");
+        tcase_add_test(guard, test_exec_probe_without_pidfd);
+        suite_add_tcase(s, guard);
         return run_suite(s);
 }

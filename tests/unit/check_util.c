@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "../../agent/state.h"
 #include "../../agent/util.h"
 #include "testutil.h"
 
@@ -137,6 +143,48 @@ START_TEST(test_child_reset) {
 }
 END_TEST
 
+/* Real-time for the reverts as the run's unit allows it: LimitRTPRIO=1,
+ * no CAP_SYS_NICE (RestrictRealtime=no). The way back from SCHED_RR must
+ * work there too: without CAP_SYS_NICE the kernel refuses to clear
+ * SCHED_RESET_ON_FORK, and urgent_end's plain restore left the process
+ * SCHED_RR for the rest of the run. Here the capability goes after
+ * urgent_begin (raising RLIMIT_RTPRIO needs CAP_SYS_RESOURCE, which a
+ * test host may lack), in a child of its own; where SCHED_RR is not to be
+ * had at all, there is nothing to check. */
+START_TEST(test_urgent_without_cap_sys_nice) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                struct rlimit one = {1, 1};
+                (void)setrlimit(RLIMIT_RTPRIO, &one);
+                struct urgent u;
+                urgent_begin(&u);
+                if (!u.changed)
+                        _exit(77);
+                if ((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) != SCHED_RR)
+                        _exit(2);
+                struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+                struct __user_cap_data_struct c[2];
+                if (syscall(SYS_capget, &h, c) < 0)
+                        _exit(4);
+                c[CAP_SYS_NICE / 32].effective &= ~(1U << (CAP_SYS_NICE % 32));
+                c[CAP_SYS_NICE / 32].permitted &= ~(1U << (CAP_SYS_NICE % 32));
+                if (syscall(SYS_capset, &h, c) < 0)
+                        _exit(4);
+                urgent_end(&u);
+                _exit((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_OTHER ? 0 : 3);
+        }
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert(WIFEXITED(st));
+        if (WEXITSTATUS(st) == 77)
+                return;
+        ck_assert_msg(WEXITSTATUS(st) != 2, "urgent_begin said SCHED_RR, the policy is %d", sched_getscheduler(0));
+        ck_assert_msg(WEXITSTATUS(st) != 3, "urgent_end left the process SCHED_RR (no CAP_SYS_NICE)");
+        ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("helpers");
@@ -145,6 +193,7 @@ int main(void) {
         tcase_add_test(tc, test_replace);
         tcase_add_test(tc, test_pidfd);
         tcase_add_test(tc, test_child_reset);
+        tcase_add_test(tc, test_urgent_without_cap_sys_nice);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

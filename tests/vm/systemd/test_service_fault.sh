@@ -187,4 +187,22 @@ scenario idle stop 4
 expect_exit 7 "a stop run on an inactive unit: chaos did not happen (exit 7)" $S run --yes "$T_TMP/idle.ini"
 inactive && pass "an inactive unit stays inactive after a stop run" || fail "$u was started: $(systemctl is-active "$u")"
 [ -e "$uf" ] && pass "(the unit file is there throughout)" || fail "unit file gone"
+
+# --- restart of a unit that is not active (stopping, its processes still
+# there, so the target matches): nothing done; before, RestartUnit started
+# it, and it stayed running after the run ---
+start_unit "ExecStop=/bin/sleep 20"
+systemctl stop --no-block "$u"
+stopping() { [ "$(systemctl is-active "$u" 2>/dev/null)" = deactivating ]; }
+wait_for 5000 stopping || fail "$u is not deactivating: $(systemctl is-active "$u")"
+scenario norestart restart 5
+$S run --yes "$T_TMP/norestart.ini" > "$T_TMP/norestart.out" 2>&1
+grep -q "$u is deactivating: nothing to restart" "$T_TMP/norestart.out" &&
+	pass "restart of a deactivating unit: the run says it does nothing" ||
+	fail "no 'nothing to restart' in: $(cat "$T_TMP/norestart.out")"
+settled() { ! stopping && [ "$(systemctl is-active "$u" 2>/dev/null)" != activating ]; }
+wait_for 30000 settled || fail "$u still $(systemctl is-active "$u") 30 s on"
+inactive && pass "and $u is inactive once its stop ends (nothing left started)" ||
+	fail "$u is $(systemctl is-active "$u") after the run: the restart started it"
+no_journals && pass "no journal left" || fail "journal left: $(ls "$T_TMP/run/runs")"
 t_done
