@@ -23,7 +23,7 @@ fi
 rc=$(cat "$T_TMP/rc")
 [ $rc = 0 ] && pass "bench/net_apply ran" || fail "bench/net_apply exit $rc"
 for kind in latency corrupt duplicate reorder bandwidth 'loss in bursts'; do
-	grep -q "^$kind" "$T_TMP/bench.txt" && grep -q "sabot $kind window" "$T_TMP/bench.txt" &&
+	grep -q "^$kind" "$T_TMP/bench.txt" && grep -q "sabot $kind" "$T_TMP/bench.txt" &&
 		pass "and measured $kind against the tc lines" || fail "$kind not measured"
 done
 t_done
