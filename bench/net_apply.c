@@ -189,8 +189,14 @@ int main(int argc, char **argv) {
                 return fprintf(stderr, "usage: %s BPF_OBJECT [TRIALS]\n", argv[0]), 2;
         const char *obj = argv[1];
         int n = argc > 2 ? atoi(argv[2]) : 100;
-        if (n < 100 || n > 100000)
-                n = 100; /* a p99 wants 100 */
+        /* A p99 wants 100. SABOT_BENCH_SMOKE (the VM tier's whole run,
+         * where 100 rounds take ~30 min under TCG) allows fewer: every arm
+         * exercised, no figure to quote, and said so. */
+        bool smoke = getenv("SABOT_BENCH_SMOKE") && n >= 1 && n < 100;
+        if (!smoke && (n < 100 || n > 100000))
+                n = 100;
+        if (smoke)
+                printf("SMOKE RUN: %d rounds, not a benchmark (every p99 is a maximum); 100 rounds give the figures\n", n);
         if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
                 return perror("unshare"), 1;
         /* The run dir on a tmpfs of our own, gone with this process. */
