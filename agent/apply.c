@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/wait.h>
 
+#include "../faults/net.h"
 #include "guardian.h"
 #include "log.h"
 #include "run.h"
@@ -144,6 +145,17 @@ int run_fault_start(struct run *r, struct fault_run *fr) {
                         return -ECANCELED;
         }
         return q;
+}
+
+int run_attach_early(struct run *r) {
+        if (run_disarmed(r) || run_guardian_lost(r))
+                return -ECANCELED;
+        struct fault_ctx c = run_ctx(r);
+        int q = net_attach_preloaded(&c);
+        if (q < 0 && r->j->write_err)
+                return q;
+        /* Thrown meanwhile: what the journal holds is reverted at the end. */
+        return run_disarmed(r) ? -ECANCELED : 0;
 }
 
 /* Reverting up to SCENARIO_MAX_FAULTS faults on a loaded host takes

@@ -316,6 +316,22 @@ static int run_faults(struct run *r, uint64_t rest) {
                 run_event(r, LOG_WARNING | EVT_ABORT, NULL, "%s: reverting everything", r->reason);
                 return run_finish(r);
         }
+        /* The network classifiers are attached now, inert, rather than by
+         * the first window on their hook (faults/README.md): every window
+         * is then a map update, and the steady state, when there is one,
+         * is judged with them in place, as the host will be between windows. */
+        q = run_attach_early(r);
+        if (q == -ECANCELED) {
+                run_event(r, LOG_WARNING | EVT_ABORT, NULL, "%s: reverting everything", r->reason);
+                return run_finish(r);
+        }
+        if (q < 0) {
+                snprintf(r->reason, sizeof r->reason, "the journal could not be written under %s/runs (%s)", r->o->dirs.run,
+                         strerror(-r->j->write_err));
+                r->exit_code = EXIT_INTERNAL;
+                run_event(r, LOG_ERR, NULL, "%s: reverting everything", r->reason);
+                return run_finish(r);
+        }
         r->faults0_mono = r->t0_mono;
         guardian_deadline(r->gfd, mono_now() + rest);
         enum run_phase phase = PHASE_FAULTS;

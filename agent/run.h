@@ -176,6 +176,12 @@ bool run_disarmed(struct run *r);
 bool run_guardian_lost(struct run *r);
 /* At the window's start: skipped when its target matches nothing. */
 int run_fault_start(struct run *r, struct fault_run *fr);
+/* At the run's start, once the guardian watches and before the first
+ * window: what a window would otherwise set up first (the network
+ * classifiers, attached inert). -ECANCELED when the kill switch or the
+ * guardian's loss stops the run; another error only when the journal
+ * could not be written (what could not be attached, its window tries). */
+int run_attach_early(struct run *r);
 /* Revert what one fault created, from its journal entries. */
 int run_fault_revert(struct run *r, struct fault_run *fr);
 /* Revert everything, the cooldown, the targets' end, the reports, the

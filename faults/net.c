@@ -743,21 +743,69 @@ static uint32_t l3_offset_of(const char *dev) {
         return ETH_HLEN;
 }
 
-static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *kind, const char *dev, int ifindex,
-                       bool ingress, uint32_t prio, uint32_t handle) {
-        struct net_priv *priv = fr->priv;
+/* One journal entry of fault f's (named so, with its program prog); track:
+ * the window's own (its revert at the window's end undoes it), else the
+ * run's, reverted with everything at the run's end. */
+static int journal_entry(struct fault_ctx *c, struct fault_run *track, char *name, uint32_t prog, const char *kind,
+                         const char *dev, int ifindex, bool ingress, uint32_t prio, uint32_t handle) {
         struct jentry e = {.ifindex = ifindex, .ingress = ingress, .prio = prio, .handle = handle,
-                           .netns = netns_self(), .name = fr->f->hdr.name, .prog = priv ? priv->prog_id : 0};
+                           .netns = netns_self(), .name = name, .prog = prog};
         snprintf(e.kind, sizeof e.kind, "%s", kind);
         snprintf(e.dev, sizeof e.dev, "%s", dev);
         int r = journal_apply(c->j, &e);
+        if (r < 0 || !track)
+                return r < 0 ? r : (int)e.seq;
+        return fault_track(track, e.seq) < 0 ? -ENOMEM : (int)e.seq;
+}
+
+static int journal_net(struct fault_ctx *c, struct fault_run *fr, const char *kind, const char *dev, int ifindex,
+                       bool ingress, uint32_t prio, uint32_t handle) {
+        struct net_priv *priv = fr->priv;
         /* A shared classifier's clsact and filter are the run's, not this
          * fault's: they stay while the run lasts (inert while no rule is
          * on) and go with the run's revert of everything, or with
          * whoever reverts the journal (guardian, abort, recover). */
-        if (r >= 0 && priv && priv->cls && !streq(kind, "netrule"))
-                return (int)e.seq;
-        return r < 0 ? r : fault_track(fr, e.seq) < 0 ? -ENOMEM : (int)e.seq;
+        bool run_s = priv && priv->cls && !streq(kind, "netrule");
+        return journal_entry(c, run_s ? NULL : fr, fr->f->hdr.name, priv ? priv->prog_id : 0, kind, dev, ifindex, ingress,
+                             prio, handle);
+}
+
+/* The clsact (made when absent, with sabot's marker chain) and a cls_bpf
+ * filter of prog_fd on ifindex's hook, journaled as fault `name`'s
+ * (track: as the window fr's, else as the run's): the clsact after it is
+ * created, not before (the revert deletes it when empty, and a
+ * pre-existing one that is empty must never be taken for ours after a
+ * crash; an empty clsact left by a crash in between changes no
+ * traffic), the filter before it is attached. */
+static int hook_attach(struct fault_ctx *c, struct fault_run *track, char *name, uint32_t prog_id, struct nl_sock *sk,
+                       const char *dev, int ifindex, bool ingress, uint32_t prio, uint32_t handle, int prog_fd, bool direct,
+                       int ifb) {
+        int r = tc_clsact_add(sk, ifindex);
+        if (r >= 0) {
+                r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
+                if (r >= 0)
+                        r = journal_entry(c, track, name, prog_id, "clsact", dev, ifindex, false, 0, 0);
+                if (r < 0)
+                        (void)tc_clsact_del_if_empty(sk, ifindex); /* ours, just made, and empty */
+        } else if (r == -EEXIST)
+                r = 0;
+        if (r < 0)
+                return r;
+        r = journal_entry(c, track, name, prog_id, "tcfilter", dev, ifindex, ingress, prio, handle);
+        if (r >= 0)
+                r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, "sabot_net", direct, ifb);
+        /* Another run's last filter went between our clsact check and this
+         * filter, and took its (empty) clsact with it: make ours, once. */
+        if ((r == -EINVAL || r == -ENOENT) && tc_clsact_add(sk, ifindex) >= 0) {
+                r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
+                if (r >= 0)
+                        r = journal_entry(c, track, name, prog_id, "clsact", dev, ifindex, false, 0, 0);
+                if (r >= 0)
+                        r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, "sabot_net", direct, ifb);
+                else
+                        (void)tc_clsact_del_if_empty(sk, ifindex);
+        }
+        return r < 0 ? r : 0;
 }
 
 static int fault_index(struct fault_ctx *c, const struct fault *f) {
@@ -854,35 +902,8 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
                 if (r < 0)
                         goto out;
         }
-        /* The clsact qdisc is journaled after it is created, not before: the
-         * revert deletes it (when empty), and a pre-existing one that is
-         * empty must never be taken for ours after a crash. An empty clsact
-         * left behind by a crash in between changes no traffic. */
-        r = tc_clsact_add(sk, ifindex);
-        if (r >= 0) {
-                r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
-                if (r >= 0)
-                        r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
-                if (r < 0)
-                        (void)tc_clsact_del_if_empty(sk, ifindex); /* ours, just made, and empty */
-        } else if (r == -EEXIST)
-                r = 0;
-        if (r < 0)
-                goto out;
-        r = journal_net(c, fr, "tcfilter", f->interface, ifindex, ingress, prio, handle);
-        if (r >= 0)
-                r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, "sabot_net", !netem, ifb);
-        /* Another run's last filter went between our clsact check and this
-         * filter, and took its (empty) clsact with it: make ours, once. */
-        if ((r == -EINVAL || r == -ENOENT) && tc_clsact_add(sk, ifindex) >= 0) {
-                r = tc_chain_add(sk, ifindex, false, SABOT_CHAIN(getpid()));
-                if (r >= 0)
-                        r = journal_net(c, fr, "clsact", f->interface, ifindex, false, 0, 0);
-                if (r >= 0)
-                        r = tc_bpf_add(sk, ifindex, ingress, (uint16_t)prio, handle, prog_fd, "sabot_net", !netem, ifb);
-                else
-                        (void)tc_clsact_del_if_empty(sk, ifindex);
-        }
+        r = hook_attach(c, k ? NULL : fr, f->hdr.name, priv->prog_id, sk, f->interface, ifindex, ingress, prio, handle,
+                        prog_fd, !netem, ifb);
         if (r == -EEXIST)
                 (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
                                  f->interface);
@@ -916,6 +937,40 @@ enable:
 out:
         tc_close(sk);
         return r < 0 ? r : 0;
+}
+
+int net_attach_preloaded(struct fault_ctx *c) {
+        int first = 0;
+        for (size_t i = 0; i < cls_n; i++) {
+                struct net_cls *k = cls_v[i];
+                if (k->owner != getpid() || !k->skel || k->ifindex)
+                        continue;
+                const struct fault *f = k->faults[0];
+                bool ingress = f->direction == DIR_INGRESS;
+                int ifindex = (int)if_nametoindex(f->interface), r = ifindex ? 0 : -ENODEV;
+                uint32_t prio = SABOT_PRIO_BASE + (uint32_t)shared_index(c->pl->s, f), handle = SABOT_HANDLE(getpid());
+                struct nl_sock *sk = NULL;
+                if (r >= 0)
+                        r = tc_open(&sk);
+                if (r >= 0)
+                        r = hook_attach(c, NULL, f->hdr.name, k->prog_id, sk, f->interface, ifindex, ingress, prio, handle,
+                                        net_filter_prog_fd(k->skel), true, 0);
+                tc_close(sk);
+                if (r >= 0) {
+                        k->ifindex = ifindex;
+                        k->netns = netns_self();
+                        k->prio = prio;
+                        k->handle = handle;
+                        fault_event(c, LOG_INFO, NULL, "%s %s: classifier attached for the run (%zu rule%s, each off until "
+                                    "its window)", f->interface, ingress ? "ingress" : "egress", k->n, k->n == 1 ? "" : "s");
+                        continue;
+                }
+                fault_event(c, LOG_WARNING, NULL, "%s %s: the classifier could not be attached at the run's start (%s); "
+                            "its first window tries again", f->interface, ingress ? "ingress" : "egress", strerror(-r));
+                if (!first)
+                        first = r;
+        }
+        return first;
 }
 
 static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) {

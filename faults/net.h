@@ -95,6 +95,14 @@ bool net_shares_classifier(const struct fault *f);
  * window's opening then turns one on). The first error; a fault whose
  * classifier could not be loaded tries again, and fails, at apply. */
 int net_preload(const struct scenario *sc, const struct port_list *protected_ports);
+/* At the run's start, once the guardian watches (before the first window):
+ * attach every classifier net_preload loaded, inert (no rule on), each
+ * journaled first as the run's "clsact"/"tcfilter" entries, reverted with
+ * the run's end (or by the guardian, abort, recover). Every window's
+ * opening is then a journal entry and a map update. Says each attached
+ * (LOG_INFO) and each that could not be (LOG_WARNING: its first window
+ * attaches it, or fails, as before); returns the first error. */
+int net_attach_preloaded(struct fault_ctx *c);
 void net_finish(struct fault_ctx *c, struct fault_run *fr);
 /* The live view's text: what a drop (loss, blackhole) or a delay did. */
 void net_drop_progress(struct fault_run *fr, char *buf, size_t len);

@@ -25,7 +25,7 @@ W=$B/vm
 KERNELS=${VM_KERNELS:-linux-image-amd64 linux-image-cloud-amd64 linux-image-6.12-amd64}
 TIMEOUT=${VM_TIMEOUT:-900}
 MEM=${VM_MEM:-1024}
-MODULES="veth sch_netem sch_fq ifb act_mirred cls_bpf cls_matchall sch_ingress brd"
+MODULES="veth sch_netem sch_fq ifb act_mirred cls_bpf cls_matchall cls_u32 sch_ingress brd"
 # The kernel's own LSM list and lockdown default, as a host boots it.
 # VM_ONLY=PATTERN runs only the guest tests matching it (test_doctor.sh);
 # the kernel hands unknown NAME=VALUE parameters to /init as environment.
