@@ -98,6 +98,7 @@ DEFINE_WORD_PARSER(parse_direction, "direction", {"egress", DIR_EGRESS}, {"ingre
 DEFINE_WORD_PARSER(parse_protocol, "protocol", {"tcp", PROTO_TCP}, {"udp", PROTO_UDP}, {"icmp", PROTO_ICMP})
 DEFINE_WORD_PARSER(parse_distribution, "distribution", {"uniform", DIST_UNIFORM}, {"normal", DIST_NORMAL},
                    {"pareto", DIST_PARETO}, {"paretonormal", DIST_PARETONORMAL})
+DEFINE_WORD_PARSER(parse_loss_model, "loss model", {"4state", LOSS_MODEL_4STATE})
 DEFINE_WORD_PARSER(parse_backend, "backend", {"auto", BACKEND_AUTO}, {"bpf", BACKEND_BPF},
                    {"seccomp", BACKEND_SECCOMP})
 DEFINE_WORD_PARSER(parse_probe, "probe", {"http", PROBE_HTTP}, {"exec", PROBE_EXEC},
@@ -183,6 +184,18 @@ static const struct conf_key scenario_keys[] = {
          "the rate matching packets are paced to, Ethernet header included"},
         {SEC_FAULT, "burst", parse_uint32, offsetof(struct fault, burst), K, "count, at least 1", "none",
          "lose packets in bursts of this many on average (Gilbert-Elliott); percent stays the long-run share"},
+        {SEC_FAULT, "model", parse_loss_model, offsetof(struct fault, loss_model), K, "4state", "none",
+         "netem's 4-state Markov loss model, set by p13, p31, p32, p23 and p14 instead of percent"},
+        {SEC_FAULT, "p13", parse_ratio, offsetof(struct fault, p13), K, "percentage, 0% to 100%", "required with model",
+         "4state: chance that a packet passed in a gap is followed by a burst's first loss"},
+        {SEC_FAULT, "p31", parse_ratio, offsetof(struct fault, p31), K, "percentage, 0% to 100%", "100% - p13",
+         "4state: chance that a loss in a burst is followed by a packet passed in a gap (the burst ends)"},
+        {SEC_FAULT, "p32", parse_ratio, offsetof(struct fault, p32), K, "percentage, 0% to 100%", "0",
+         "4state: chance that a loss in a burst is followed by a packet passed within the burst"},
+        {SEC_FAULT, "p23", parse_ratio, offsetof(struct fault, p23), K, "percentage, 0% to 100%", "100% (as in tc)",
+         "4state: chance that a packet passed within a burst is followed by a loss in it"},
+        {SEC_FAULT, "p14", parse_ratio, offsetof(struct fault, p14), K, "percentage, 0% to 100%", "0",
+         "4state: chance that a packet passed in a gap is followed by an isolated loss"},
         {SEC_FAULT, "dst", parse_cidr_list, offsetof(struct fault, dst), K, "CIDR list, at most 64", "any",
          "only packets to these addresses"},
         {SEC_FAULT, "src", parse_cidr_list, offsetof(struct fault, src), K, "CIDR list, at most 64", "any",
