@@ -95,7 +95,8 @@ uint64_t reserve_bytes(const struct reserve *r, uint64_t total) {
         }
 
 DEFINE_WORD_PARSER(parse_direction, "direction", {"egress", DIR_EGRESS}, {"ingress", DIR_INGRESS})
-DEFINE_WORD_PARSER(parse_protocol, "protocol", {"tcp", PROTO_TCP}, {"udp", PROTO_UDP}, {"icmp", PROTO_ICMP})
+DEFINE_WORD_PARSER(parse_protocol, "protocol", {"tcp", PROTO_TCP}, {"udp", PROTO_UDP}, {"icmp", PROTO_ICMP},
+                   {"icmpv6", PROTO_ICMPV6})
 DEFINE_WORD_PARSER(parse_distribution, "distribution", {"uniform", DIST_UNIFORM}, {"normal", DIST_NORMAL},
                    {"pareto", DIST_PARETO}, {"paretonormal", DIST_PARETONORMAL})
 DEFINE_WORD_PARSER(parse_loss_model, "loss model", {"4state", LOSS_MODEL_4STATE})
@@ -206,8 +207,9 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), K,
          "port list, at most 16 ports or ranges", "any",
          "only packets from these TCP or UDP ports"},
-        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), K, "tcp | udp | icmp", "any",
-         "only packets of this protocol (icmp also means ICMPv6)"},
+        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), K, "tcp | udp | icmp | icmpv6",
+         "any", "only packets of this protocol (icmp: ICMP, and ICMPv6 in IPv6 packets; icmpv6: ICMPv6 alone); "
+         "neighbour discovery always passes"},
         {SEC_FAULT, "answer", parse_dns_answer, offsetof(struct fault, answer), K, "nxdomain | servfail | refused | timeout",
          "nxdomain", "what a matching DNS query gets: a response with that RCODE, or none at all (timeout)"},
         {SEC_FAULT, "domains", parse_text, offsetof(struct fault, domains), K, "list of up to 16 domain names", "every name",

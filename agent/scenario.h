@@ -16,7 +16,7 @@ enum selector { SEL_NONE, SEL_UNIT, SEL_CGROUP, SEL_PID, SEL_PIDFILE, SEL_COMM, 
 #define FAULT_MASK(t) (1U << (t))
 
 enum direction { DIR_EGRESS, DIR_INGRESS };
-enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP };
+enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6 };
 /* loss: netem's loss model named by `model` (0: unset; percent [burst] decides). */
 enum loss_model { LOSS_MODEL_NONE, LOSS_MODEL_4STATE };
 enum distribution { DIST_NONE, DIST_UNIFORM, DIST_NORMAL, DIST_PARETO, DIST_PARETONORMAL };

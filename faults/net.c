@@ -1008,7 +1008,7 @@ void net_describe_iface(FILE *out, const struct plan *pl, size_t i) {
 
 void net_describe_match(FILE *out, const struct plan *pl, size_t i, const char *creates) {
         const struct fault *f = pl->faults[i].f;
-        static const char *const proto[] = {"any", "tcp", "udp", "icmp"};
+        static const char *const proto[] = {"any", "tcp", "udp", "icmp", "icmpv6"};
         _cleanup_free_ char *dst = format_cidr_list(&f->dst), *src = format_cidr_list(&f->src),
                             *dp = format_port_list(&f->dport), *sp = format_port_list(&f->sport),
                             *prot = format_port_list(&pl->p->protect.ports);

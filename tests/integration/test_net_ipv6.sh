@@ -2,7 +2,7 @@
 # IPv6 for the network kinds this kernel runs (the classifier's own: loss
 # without burst, blackhole), between two namespaces joined by a veth pair
 # with v4 and v6 addresses: v6 destination and source CIDRs, ICMPv6 through
-# protocol = icmp, UDP counted with netcount, TCP with nc, and IPv6
+# protocol = icmp (with a v6 match) and protocol = icmpv6, UDP counted with netcount, TCP with nc, and IPv6
 # neighbour discovery always passing, even under a blackhole of the whole
 # /64 or of ICMPv6. (The netem kinds over IPv6: tests/vm/test_net_family.sh.)
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
@@ -173,6 +173,20 @@ tcp_ok "$B" fd67::1 22 && pass "blackhole of ICMPv6, neighbours forgotten: TCP f
 stop bhicmp6
 grep -qE 'dropped [1-9][0-9]* of [0-9]+ matching packets' bhicmp6.out && pass "blackhole of ICMPv6: the run reports what it dropped" ||
 	fail "bhicmp6: no drop count: $(cat bhicmp6.out)"
+
+# --- protocol = icmpv6: ICMPv6 alone (echo, not ND), not IPv4's ICMP ---
+scen bhicmpv6 blackhole 'protocol = icmpv6'
+forget
+run_bg bhicmpv6
+[ "$(pings6)" = 0 ] && pass "protocol = icmpv6: ping -6 (echo) does not get through" || fail "protocol = icmpv6: echo got through"
+[ "$(pings4)" = 3 ] && pass "protocol = icmpv6: IPv4 ping (ICMP) untouched" || fail "protocol = icmpv6 dropped IPv4's ICMP"
+forget
+tcp_ok "$A" fd67::2 8081 && pass "protocol = icmpv6, neighbours forgotten: TCP 8081 over IPv6 works (ND is not matched)" ||
+	fail "protocol = icmpv6: TCP over IPv6 blocked: ND matched? $(inA ip -6 neigh show dev "$dev")"
+forget
+tcp_ok "$B" fd67::1 22 && pass "protocol = icmpv6, neighbours forgotten: TCP from B to [fd67::1]:22 works" ||
+	fail "protocol = icmpv6: B -> [fd67::1]:22 blocked"
+stop bhicmpv6
 
 [ -z "$(ls run/runs 2>/dev/null)" ] && pass "no journal left" || fail "journal left: $(ls run/runs)"
 t_done
