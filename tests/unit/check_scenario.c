@@ -358,6 +358,10 @@ START_TEST(test_net_family) {
         ck_assert_int_ge(asprintf(&t, "%spercent = 5%%\nburst = x\n", ls), 0);
         expect_exact(t, "t.ini:8: burst: invalid number 'x'; use a whole number from 0 to 4294967295\n");
         free(t);
+        /* protocol = icmpv6 with IPv4 prefixes alone matches nothing. */
+        expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\ndst = 10.0.0.0/8\nsrc = 10.1.0.0/16, fd00::/8\n",
+                     "t.ini:8: protocol = icmpv6 matches IPv6 packets only, and dst has no IPv6 prefix: the fault could match nothing; add one, or use protocol = icmp for IPv4's ICMP\n");
+        expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\ndst = fd00::/8\n", "");
         /* netem's 4-state model: p13 required, percent, burst and correlation
          * refused, the p's only with it, every combination a chain that keeps
          * losing (bursts end, losses do not stop for good), and its
