@@ -95,9 +95,11 @@ uint64_t reserve_bytes(const struct reserve *r, uint64_t total) {
         }
 
 DEFINE_WORD_PARSER(parse_direction, "direction", {"egress", DIR_EGRESS}, {"ingress", DIR_INGRESS})
-DEFINE_WORD_PARSER(parse_protocol, "protocol", {"tcp", PROTO_TCP}, {"udp", PROTO_UDP}, {"icmp", PROTO_ICMP})
+DEFINE_WORD_PARSER(parse_protocol, "protocol", {"tcp", PROTO_TCP}, {"udp", PROTO_UDP}, {"icmp", PROTO_ICMP},
+                   {"icmpv6", PROTO_ICMPV6})
 DEFINE_WORD_PARSER(parse_distribution, "distribution", {"uniform", DIST_UNIFORM}, {"normal", DIST_NORMAL},
                    {"pareto", DIST_PARETO}, {"paretonormal", DIST_PARETONORMAL})
+DEFINE_WORD_PARSER(parse_loss_model, "loss model", {"4state", LOSS_MODEL_4STATE})
 DEFINE_WORD_PARSER(parse_backend, "backend", {"auto", BACKEND_AUTO}, {"bpf", BACKEND_BPF},
                    {"seccomp", BACKEND_SECCOMP})
 DEFINE_WORD_PARSER(parse_probe, "probe", {"http", PROBE_HTTP}, {"exec", PROBE_EXEC},
@@ -183,6 +185,18 @@ static const struct conf_key scenario_keys[] = {
          "the rate matching packets are paced to, Ethernet header included"},
         {SEC_FAULT, "burst", parse_uint32, offsetof(struct fault, burst), K, "count, at least 1", "none",
          "lose packets in bursts of this many on average (Gilbert-Elliott); percent stays the long-run share"},
+        {SEC_FAULT, "model", parse_loss_model, offsetof(struct fault, loss_model), K, "4state", "none",
+         "netem's 4-state Markov loss model, set by p13, p31, p32, p23 and p14 instead of percent"},
+        {SEC_FAULT, "p13", parse_ratio, offsetof(struct fault, p13), K, "percentage, 0% to 100%", "required with model",
+         "4state: chance that a packet passed in a gap is followed by a burst's first loss"},
+        {SEC_FAULT, "p31", parse_ratio, offsetof(struct fault, p31), K, "percentage, 0% to 100%", "100% - p13",
+         "4state: chance that a loss in a burst is followed by a packet passed in a gap (the burst ends)"},
+        {SEC_FAULT, "p32", parse_ratio, offsetof(struct fault, p32), K, "percentage, 0% to 100%", "0",
+         "4state: chance that a loss in a burst is followed by a packet passed within the burst"},
+        {SEC_FAULT, "p23", parse_ratio, offsetof(struct fault, p23), K, "percentage, 0% to 100%", "100% (as in tc)",
+         "4state: chance that a packet passed within a burst is followed by a loss in it"},
+        {SEC_FAULT, "p14", parse_ratio, offsetof(struct fault, p14), K, "percentage, 0% to 100%", "0",
+         "4state: chance that a packet passed in a gap is followed by an isolated loss"},
         {SEC_FAULT, "dst", parse_cidr_list, offsetof(struct fault, dst), K, "CIDR list, at most 64", "any",
          "only packets to these addresses"},
         {SEC_FAULT, "src", parse_cidr_list, offsetof(struct fault, src), K, "CIDR list, at most 64", "any",
@@ -193,8 +207,9 @@ static const struct conf_key scenario_keys[] = {
         {SEC_FAULT, "sport", parse_port_list, offsetof(struct fault, sport), K,
          "port list, at most 16 ports or ranges", "any",
          "only packets from these TCP or UDP ports"},
-        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), K, "tcp | udp | icmp", "any",
-         "only packets of this protocol (icmp also means ICMPv6)"},
+        {SEC_FAULT, "protocol", parse_protocol, offsetof(struct fault, protocol), K, "tcp | udp | icmp | icmpv6",
+         "any", "only packets of this protocol (icmp: ICMP, and ICMPv6 in IPv6 packets; icmpv6: ICMPv6 alone); "
+         "neighbour discovery always passes"},
         {SEC_FAULT, "answer", parse_dns_answer, offsetof(struct fault, answer), K, "nxdomain | servfail | refused | timeout",
          "nxdomain", "what a matching DNS query gets: a response with that RCODE, or none at all (timeout)"},
         {SEC_FAULT, "domains", parse_text, offsetof(struct fault, domains), K, "list of up to 16 domain names", "every name",

@@ -16,7 +16,9 @@ enum selector { SEL_NONE, SEL_UNIT, SEL_CGROUP, SEL_PID, SEL_PIDFILE, SEL_COMM, 
 #define FAULT_MASK(t) (1U << (t))
 
 enum direction { DIR_EGRESS, DIR_INGRESS };
-enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP };
+enum protocol { PROTO_ANY, PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6 };
+/* loss: netem's loss model named by `model` (0: unset; percent [burst] decides). */
+enum loss_model { LOSS_MODEL_NONE, LOSS_MODEL_4STATE };
 enum distribution { DIST_NONE, DIST_UNIFORM, DIST_NORMAL, DIST_PARETO, DIST_PARETONORMAL };
 enum backend { BACKEND_AUTO, BACKEND_BPF, BACKEND_SECCOMP };
 /* dns: what a matching query gets (0: unset, nxdomain). */
@@ -108,6 +110,11 @@ struct fault {
         ratio_t percent; /* loss, corrupt, duplicate, reorder; or share of targets for kill/pause */
         uint64_t rate;   /* bandwidth: bits per second */
         uint32_t burst;  /* loss: mean packets lost in a row (netem's Gilbert-Elliott); 0: independent */
+        /* loss, model = 4state: netem's 4-state Markov chain's transition
+         * probabilities (state 1: passed in a gap, 2: passed in a burst,
+         * 3: lost in a burst, 4: lost alone); faults/loss.c fills the defaults */
+        int loss_model;
+        ratio_t p13, p31, p32, p23, p14;
         struct cidr_list dst, src;
         struct port_list dport, sport;
         int protocol;

@@ -204,7 +204,7 @@ static __always_inline int matches(struct __sk_buff *skb, struct pkt *p, const s
                 __u8 want = r->proto;
                 if (r->proto == NET_PROTO_ICMP && p->family == 6)
                         want = IPPROTO_ICMPV6;
-                if (p->l4proto != want)
+                if (p->l4proto != want || (r->proto == NET_PROTO_ICMPV6 && p->family != 6))
                         return 0;
         }
         if (r->n_dport && !rule_ranges(p->dport, r->dports, r->n_dport))
@@ -321,7 +321,7 @@ int sabot_net(struct __sk_buff *skb) {
         }
         struct walk w = {.skb = skb, .p = &p, .verdict = classic ? 0 : PASS};
         __u32 pc = p.l4proto == IPPROTO_TCP ? 1 : p.l4proto == IPPROTO_UDP ? 2 :
-                   p.l4proto == (p.family == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ? 3 : 0;
+                   p.family == 4 && p.l4proto == IPPROTO_ICMP ? 3 : p.family == 6 && p.l4proto == IPPROTO_ICMPV6 ? 4 : 0;
         w.mask = enabled[0] & proto_mask[pc & (NET_PCLASSES - 1)];
         if (w.mask) {
                 __u32 dp = p.dport, sp = p.sport;

@@ -14,8 +14,9 @@
  * rules a packet may match, and only those are checked. Rules past the
  * 64th are checked one by one. */
 #define NET_FAST_RULES 64
-/* Protocol classes of the prefilter: other, tcp, udp, icmp (v4 or v6). */
-#define NET_PCLASSES 4
+/* Protocol classes of the prefilter: other, tcp, udp, icmp, icmpv6 (a
+ * power of two: the index is masked). */
+#define NET_PCLASSES 8
 
 /* ICMPv6 router solicitation .. redirect: always passed. */
 #define NET_ICMP6_ND_FIRST 133
@@ -36,6 +37,7 @@ enum net_proto {
         NET_PROTO_TCP = 6,
         NET_PROTO_UDP = 17,
         NET_PROTO_ICMP = 1, /* ICMPv6 (58) too for IPv6 packets */
+        NET_PROTO_ICMPV6 = 58, /* IPv6 packets only */
 };
 
 /* Which CIDR tries take part: a packet must match every list that is set. */

@@ -1050,6 +1050,18 @@ void net_check(struct scenario *s, struct fault *f, struct diags *d) {
                 diag_error(d, s->file, fault_line(f, "target"), "a network fault selects a target's traffic by its "
                            "cgroup, so target '%s' must use unit or cgroup, not %s (a process's cgroup may "
                            "hold others)", f->target, selector_to_string(s->targets[f->target_index]->sel));
+        /* protocol = icmpv6 with addresses of IPv4 alone could match nothing. */
+        const char *const lists[] = {"dst", "src"};
+        const struct cidr_list *cl[] = {&f->dst, &f->src};
+        for (size_t k = 0; f->protocol == PROTO_ICMPV6 && k < ELEMENTSOF(cl); k++) {
+                bool v6 = false;
+                for (size_t j = 0; j < cl[k]->n; j++)
+                        v6 |= cl[k]->v[j].family == AF_INET6;
+                if (cl[k]->n && !v6)
+                        diag_error(d, s->file, fault_line(f, lists[k]), "protocol = icmpv6 matches IPv6 packets "
+                                   "only, and %s has no IPv6 prefix: the fault could match nothing; add one, or "
+                                   "use protocol = icmp for IPv4's ICMP", lists[k]);
+        }
 }
 
 void net_describe_iface(FILE *out, const struct plan *pl, size_t i) {
@@ -1063,7 +1075,7 @@ void net_describe_iface(FILE *out, const struct plan *pl, size_t i) {
 
 void net_describe_match(FILE *out, const struct plan *pl, size_t i, const char *creates) {
         const struct fault *f = pl->faults[i].f;
-        static const char *const proto[] = {"any", "tcp", "udp", "icmp"};
+        static const char *const proto[] = {"any", "tcp", "udp", "icmp", "icmpv6"};
         _cleanup_free_ char *dst = format_cidr_list(&f->dst), *src = format_cidr_list(&f->src),
                             *dp = format_port_list(&f->dport), *sp = format_port_list(&f->sport),
                             *prot = format_port_list(&pl->p->protect.ports);

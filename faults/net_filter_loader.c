@@ -59,6 +59,7 @@ static int fill_rule(struct net_filter_bpf *skel, __u32 id, const struct net_fil
         static const __u32 protos[] = {
                 [PROTO_ANY] = NET_PROTO_ANY, [PROTO_TCP] = NET_PROTO_TCP,
                 [PROTO_UDP] = NET_PROTO_UDP, [PROTO_ICMP] = NET_PROTO_ICMP,
+                [PROTO_ICMPV6] = NET_PROTO_ICMPV6,
         };
         struct net_rule r = {
                 .action = spec->action,
@@ -151,13 +152,13 @@ static int fill_cidr_prefilter(struct net_filter_bpf *skel, const struct net_fil
 /* The prefilter of the first NET_FAST_RULES rules: by protocol class and
  * by each port list (a rule without one takes any port). */
 static int fill_prefilter(struct net_filter_bpf *skel, const struct net_filter_spec *const *rules, size_t n) {
-        static const __u64 classes[] = {[PROTO_ANY] = 0xf, [PROTO_TCP] = 1U << 1, [PROTO_UDP] = 1U << 2,
-                                        [PROTO_ICMP] = 1U << 3};
+        static const __u64 classes[] = {[PROTO_ANY] = 0x1f, [PROTO_TCP] = 1U << 1, [PROTO_UDP] = 1U << 2,
+                                        [PROTO_ICMP] = 1U << 3 | 1U << 4, [PROTO_ICMPV6] = 1U << 4};
         struct net_filter_bpf__bss *b = skel->bss;
         for (size_t k = 0; k < n && k < NET_FAST_RULES; k++) {
                 const struct net_filter_spec *spec = rules[k];
                 __u64 bit = 1ULL << k;
-                __u64 cl = spec->protocol >= 0 && spec->protocol < (int)ELEMENTSOF(classes) ? classes[spec->protocol] : 0xf;
+                __u64 cl = spec->protocol >= 0 && spec->protocol < (int)ELEMENTSOF(classes) ? classes[spec->protocol] : 0x1f;
                 for (int c = 0; c < NET_PCLASSES; c++)
                         if (cl & (1U << c))
                                 b->proto_mask[c] |= bit;

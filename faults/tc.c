@@ -425,7 +425,7 @@ int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec)
          * The 64-bit nanosecond fields override the qopt's tick fields. */
         struct tc_netem_qopt q = {
                 .limit = spec->limit ? spec->limit : 1000,
-                .loss = spec->ge_r ? 0 : netem_u32(spec->loss.p),
+                .loss = spec->ge_r || spec->gi ? 0 : netem_u32(spec->loss.p),
                 .duplicate = netem_u32(spec->duplicate.p),
                 /* Reorder every packet the dice choose (iproute2 sets gap 1
                  * likewise): gap 0 would never reorder. */
@@ -433,7 +433,7 @@ int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec)
         };
         struct tc_netem_corr corr = {
                 .delay_corr = netem_u32(spec->correlation),
-                .loss_corr = spec->ge_r ? 0 : netem_u32(spec->loss.correlation),
+                .loss_corr = spec->ge_r || spec->gi ? 0 : netem_u32(spec->loss.correlation),
                 .dup_corr = netem_u32(spec->duplicate.correlation),
         };
         struct tc_netem_reorder reorder = {netem_u32(spec->reorder.p), netem_u32(spec->reorder.correlation)};
@@ -442,6 +442,9 @@ int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec)
         uint64_t rate64 = spec->rate_bytes;
         /* h = 0: nothing passes in the bad state; k1 = 0: nothing is lost in the good one. */
         struct tc_netem_gemodel ge = {.p = netem_u32(spec->ge_p), .r = netem_u32(spec->ge_r), .h = 0, .k1 = 0};
+        struct tc_netem_gimodel gi = {.p13 = netem_u32(spec->p13), .p31 = netem_u32(spec->p31),
+                                      .p32 = netem_u32(spec->p32), .p14 = netem_u32(spec->p14),
+                                      .p23 = netem_u32(spec->p23)};
         int64_t lat = (int64_t)spec->delay_ns, jit = (int64_t)spec->jitter_ns;
         struct nlattr *o = NULL, *lo = NULL;
         int r = nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, RTM_NEWQDISC, 0,
@@ -470,11 +473,12 @@ int tc_netem_add(struct nl_sock *sk, int ifindex, const struct netem_spec *spec)
                 r = nla_put(msg, TCA_NETEM_RATE, sizeof rate, &rate);
         if (r >= 0 && spec->rate_bytes > UINT32_MAX)
                 r = nla_put(msg, TCA_NETEM_RATE64, sizeof rate64, &rate64);
-        if (r >= 0 && spec->ge_r) {
+        if (r >= 0 && (spec->ge_r || spec->gi)) {
                 if (!(lo = nla_nest_start(msg, TCA_NETEM_LOSS)))
                         r = -1;
                 if (r >= 0)
-                        r = nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge);
+                        r = spec->gi ? nla_put(msg, NETEM_LOSS_GI, sizeof gi, &gi)
+                                     : nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge);
                 if (r >= 0)
                         nla_nest_end(msg, lo);
         }

@@ -56,6 +56,12 @@ struct netem_spec {
          * bad state is lost, none in the good. Used when ge_r > 0, instead
          * of loss. */
         ratio_t ge_p, ge_r;
+        /* Loss by the 4-state model (TCA_NETEM_LOSS, NETEM_LOSS_GI), when
+         * gi is set, instead of loss: pXY is the chance of going from state
+         * X to Y (1: passed in a gap, 2: passed in a burst, 3: lost in a
+         * burst, 4: lost alone; 4 always goes back to 1). */
+        bool gi;
+        ratio_t p13, p31, p32, p23, p14;
         uint64_t rate_bytes; /* bytes per second; 0: no rate limit */
         uint32_t limit;    /* packets netem may hold; 0: netem's 1000 */
 };

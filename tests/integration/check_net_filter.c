@@ -102,6 +102,30 @@ START_TEST(test_protected_ports_first) {
 }
 END_TEST
 
+/* ICMPv6 with a type, as a neighbour solicitation (135) would be. */
+struct pkt6icmp {
+        struct ethhdr eth;
+        struct ipv6hdr ip;
+        uint8_t type, code;
+        uint16_t csum;
+        uint32_t reserved;
+        uint8_t target[16];
+} __attribute__((packed));
+
+static struct pkt6icmp make6icmp(uint8_t type) {
+        struct pkt6icmp p = {0};
+        memset(p.eth.h_dest, 0x33, ETH_ALEN);
+        p.eth.h_proto = htons(ETH_P_IPV6);
+        p.ip.version = 6;
+        p.ip.nexthdr = IPPROTO_ICMPV6;
+        p.ip.hop_limit = 255;
+        p.ip.payload_len = htons(sizeof p - sizeof p.eth - sizeof p.ip);
+        inet_pton(AF_INET6, "fd00::1", &p.ip.saddr);
+        inet_pton(AF_INET6, "ff02::1:ff00:2", &p.ip.daddr);
+        p.type = type;
+        return p;
+}
+
 START_TEST(test_matches) {
         char err[PARSE_ERR_MAX];
         struct port_list prot = ssh(), dport = {0};
@@ -140,6 +164,22 @@ START_TEST(test_matches) {
         ck_assert_int_eq(RUN4(skel, "192.168.7.5", "10.1.2.9", IPPROTO_TCP, 22, 443), 0);
         net_filter_free(skel);
 
+        /* icmp: ICMP and ICMPv6; icmpv6: ICMPv6 alone (echo, not ND). */
+        spec.action = NET_ACT_DROP;
+        spec.dst = spec.src = NULL;
+        spec.dport = NULL;
+        for (int k = 0; k < 2; k++) {
+                spec.protocol = k ? PROTO_ICMPV6 : PROTO_ICMP;
+                skel = load(&spec);
+                ck_assert_int_eq(RUN4(skel, "10.0.0.1", "10.0.0.2", IPPROTO_ICMP, 0, 0), k ? TC_ACT_UNSPEC : TC_ACT_STOLEN);
+                struct pkt6icmp echo = make6icmp(128), ns = make6icmp(135);
+                ck_assert_int_eq(run(skel, &echo, sizeof echo, 1), TC_ACT_STOLEN);
+                ck_assert_int_eq(run(skel, &ns, sizeof ns, 1), TC_ACT_UNSPEC);
+                p = make6("fd01:1::1", "fd00::42", 5000, 8000); /* UDP */
+                ck_assert_int_eq(run(skel, &p, sizeof p, 1), TC_ACT_UNSPEC);
+                net_filter_free(skel);
+        }
+
         /* Not IP (ARP): never touched. */
         spec.action = NET_ACT_DROP;
         spec.dst = spec.src = NULL;
@@ -157,34 +197,10 @@ START_TEST(test_matches) {
 }
 END_TEST
 
-/* ICMPv6 with a type, as a neighbour solicitation (135) would be. */
-struct pkt6icmp {
-        struct ethhdr eth;
-        struct ipv6hdr ip;
-        uint8_t type, code;
-        uint16_t csum;
-        uint32_t reserved;
-        uint8_t target[16];
-} __attribute__((packed));
-
-static struct pkt6icmp make6icmp(uint8_t type) {
-        struct pkt6icmp p = {0};
-        memset(p.eth.h_dest, 0x33, ETH_ALEN);
-        p.eth.h_proto = htons(ETH_P_IPV6);
-        p.ip.version = 6;
-        p.ip.nexthdr = IPPROTO_ICMPV6;
-        p.ip.hop_limit = 255;
-        p.ip.payload_len = htons(sizeof p - sizeof p.eth - sizeof p.ip);
-        inet_pton(AF_INET6, "fd00::1", &p.ip.saddr);
-        inet_pton(AF_INET6, "ff02::1:ff00:2", &p.ip.daddr);
-        p.type = type;
-        return p;
-}
-
 /* Neighbour discovery, router advertisements and every non-IP ethertype
  * pass every program: drop and classify, any protocol, any probability. */
 START_TEST(test_nd_and_arp_always_pass) {
-        static const int protos[] = {PROTO_ANY, PROTO_ICMP};
+        static const int protos[] = {PROTO_ANY, PROTO_ICMP, PROTO_ICMPV6};
         static const uint16_t other_ethertypes[] = {ETH_P_ARP, ETH_P_RARP, 0x88cc /* LLDP */, ETH_P_8021Q, 0x8863 /* PPPoE */};
         for (int a = 0; a < 2; a++)
                 for (size_t k = 0; k < ELEMENTSOF(protos); k++) {

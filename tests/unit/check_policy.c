@@ -131,6 +131,27 @@ START_TEST(test_corrupt_and_bandwidth_ceilings) {
 }
 END_TEST
 
+/* loss with model = 4state answers to max_loss with its chain's stationary
+ * loss: (p13 p23 + p14 p23 p31) / (p23 p31 + p13 p32 + p13 p23 + p14 p23 p31),
+ * here 0.055 / 0.155 = 35.48%: within 36%, over 35%. */
+START_TEST(test_fourstate_loss_ceiling) {
+        const char *f = HEAD "[fault l]\ntype = loss\ninterface = eth0\nmodel = 4state\n"
+                             "p13 = 10%\np31 = 10%\np32 = 50%\np23 = 50%\np14 = 10%\n";
+        struct diags d = {0};
+        struct policy *p = policy_from("[limits]\nmax_loss = 36%\n", &d);
+        char *out = scenario_problems(f, p);
+        ck_assert_str_eq(out, "");
+        free(out);
+        policy_free(p);
+        p = policy_from("[limits]\nmax_loss = 35%\n", &d);
+        out = scenario_problems(f, p);
+        ck_assert_str_eq(out, "t.ini:7: model = 4state (its stationary loss is 35.4838709%) exceeds max_loss = 35% set by "
+                              "the host policy /etc/sabot/policy.ini:2\n");
+        free(out);
+        policy_free(p);
+}
+END_TEST
+
 START_TEST(test_scenario_limits_only_tighten) {
         char *out = scenario_problems(HEAD "[fault d]\ntype = loss\ninterface = eth0\npercent = 30%\n"
                                       "[limits]\nmax_loss = 60%\nmax_delay = 1s\nmin_survivors = 0\n"
@@ -270,6 +291,7 @@ int main(void) {
         tcase_add_test(tc, test_trust);
         tcase_add_test(tc, test_blast_radius);
         tcase_add_test(tc, test_corrupt_and_bandwidth_ceilings);
+        tcase_add_test(tc, test_fourstate_loss_ceiling);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

@@ -125,10 +125,10 @@ START_TEST(test_syntax) {
          * of them if it looks like a typo, wherever the type is set. */
         expect_exact(HEAD "[fault f]\nprecent = 3%\ntype = loss\ninterface = lo\npercent = 2%\n",
                      "t.ini:5: unknown key 'precent' in [fault]; did you mean 'percent'? keys for loss: type, start, duration, "
-                     "interface, direction, correlation, percent, burst, dst, src, dport, sport, protocol, target\n");
+                     "interface, direction, correlation, percent, burst, model, p13, p31, p32, p23, p14, dst, src, dport, sport, protocol, target\n");
         expect_exact(HEAD "[fault f]\ntype = loss\ninterface = lo\npercent = 2%\ndelya = 1s\n",
                      "t.ini:8: unknown key 'delya' in [fault]; keys for loss: type, start, duration, "
-                     "interface, direction, correlation, percent, burst, dst, src, dport, sport, protocol, target\n");
+                     "interface, direction, correlation, percent, burst, model, p13, p31, p32, p23, p14, dst, src, dport, sport, protocol, target\n");
         expect_exact(HEAD "[fault f]\ntype = latency\ninterface = lo\ndelya = 1s\n",
                      "t.ini:4: fault 'f' (type = latency) needs 'delay' (e.g. delay = 200ms)\n"
                      "t.ini:7: unknown key 'delya' in [fault]; did you mean 'delay'? keys for latency: type, start, duration, "
@@ -215,7 +215,7 @@ END_TEST
 START_TEST(test_fault_rules) {
         /* Keys that do not belong to the type. */
         expect_exact(HEAD "[fault f]\ntype = loss\ninterface = eth0\npercent = 5%\ndelay = 5ms\n",
-                     "t.ini:8: 'delay' does not apply to type = loss; keys for loss: type, start, duration, interface, direction, correlation, percent, burst, dst, src, dport, sport, protocol, target\n");
+                     "t.ini:8: 'delay' does not apply to type = loss; keys for loss: type, start, duration, interface, direction, correlation, percent, burst, model, p13, p31, p32, p23, p14, dst, src, dport, sport, protocol, target\n");
         expect(HEAD "[target a]\npid = 5\n[fault f]\ntype = kill\ntarget = a\ninterface = eth0\n",
                "t.ini:9: 'interface' does not apply to type = kill; keys for kill: type, start, duration, percent, target, signal, count, every, min_survivors\n");
         /* Latency rules. */
@@ -357,6 +357,60 @@ START_TEST(test_net_family) {
         free(t);
         ck_assert_int_ge(asprintf(&t, "%spercent = 5%%\nburst = x\n", ls), 0);
         expect_exact(t, "t.ini:8: burst: invalid number 'x'; use a whole number from 0 to 4294967295\n");
+        free(t);
+        /* protocol = icmpv6 with IPv4 prefixes alone matches nothing. */
+        expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\ndst = 10.0.0.0/8\nsrc = 10.1.0.0/16, fd00::/8\n",
+                     "t.ini:8: protocol = icmpv6 matches IPv6 packets only, and dst has no IPv6 prefix: the fault could match nothing; add one, or use protocol = icmp for IPv4's ICMP\n");
+        expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\ndst = fd00::/8\n", "");
+        /* netem's 4-state model: p13 required, percent, burst and correlation
+         * refused, the p's only with it, every combination a chain that keeps
+         * losing (bursts end, losses do not stop for good), and its
+         * stationary loss held to max_loss. */
+        const char *gi = HEAD "[fault l]\ntype = loss\ninterface = eth0\nmodel = 4state\n";
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 5%%\np31 = 30%%\np32 = 10%%\np23 = 60%%\np14 = 1%%\n", gi), 0);
+        expect_exact(t, "");
+        free(t);
+        expect_exact(gi, "t.ini:4: fault 'l' (type = loss) needs 'p13' with model = 4state (e.g. p13 = 1%)\n");
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 5%%\npercent = 5%%\nburst = 3\ncorrelation = 5%%\n", gi), 0);
+        expect_exact(t, "t.ini:9: with model = 4state the share lost follows from p13, p31, p32, p23 and p14 (sabot plan shows it); remove percent\n"
+                        "t.ini:10: burst is the Gilbert-Elliott model's, model = 4state is another; use one (burst with percent, or model = 4state with p13 ... p14)\n"
+                        "t.ini:11: correlation does not apply to model = 4state (its p32 and p23 shape the bursts); remove correlation\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 5%%\np31 = 5%%\n", ls), 0);
+        expect_exact(t, "t.ini:8: p31 is a parameter of netem's 4-state model: add model = 4state, or remove p31\n");
+        free(t);
+        expect_exact(HEAD "[fault l]\ntype = loss\ninterface = eth0\nmodel = 2state\np13 = 1%\n",
+                     "t.ini:4: fault 'l' (type = loss) needs 'percent' (e.g. percent = 5%)\n"
+                     "t.ini:7: model: unknown loss model '2state'; use 4state\n"
+                     "t.ini:8: p13 is a parameter of netem's 4-state model: add model = 4state, or remove p13\n");
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 30%%\np14 = 80%%\n", gi), 0);
+        expect_exact(t, "t.ini:9: p13 + p14 is 110%: they are the chances of leaving the gap for a burst or for an isolated loss, together at most 100%\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 5%%\np31 = 90%%\np32 = 20%%\n", gi), 0);
+        expect_exact(t, "t.ini:10: p31 + p32 is more than 100%: they are the chances of a loss in a burst being followed by a packet passed in the gap or in the burst, together at most 100%\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 100%%\n", gi), 0);
+        expect_exact(t, "t.ini:8: p31 is 0% (100% - p13 when not given): a burst would never end and every packet after the first would be dropped or bounce inside it; use p31 above 0% (or the blackhole kind)\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 5%%\np31 = 0%%\np32 = 50%%\n", gi), 0);
+        expect(t, "t.ini:9: p31 is 0%: a burst would never end");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 5%%\np31 = 50%%\np32 = 10%%\np23 = 0%%\n", gi), 0);
+        expect_exact(t, "t.ini:11: p23 = 0% with p32 = 10%: a packet passed within a burst would never be followed by a loss nor leave the burst, so losses would stop for good; raise p23 or set p32 = 0%\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 0%%\n", gi), 0);
+        expect_exact(t, "t.ini:7: warning: p13 = 0% and p14 = 0% drop nothing\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 101%%\n", gi), 0);
+        expect(t, "t.ini:8: p13: 101% is more than 100%");
+        free(t);
+        /* Stationary loss (p13 p23 + p14 p23 p31) / (p23 p31 + p13 p32 + p13 p23 + p14 p23 p31):
+         * 40% / 10% alone: 0.4 / 0.5 = 80%; 0.1, 0.1, 0.5, 0.5, 0.1: 0.055 / 0.155 = 35.5%. */
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 40%%\np31 = 10%%\n", gi), 0);
+        expect_exact(t, "t.ini:7: model = 4state (its stationary loss is 80%) exceeds max_loss = 50% set by the built-in host policy\n");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%sp13 = 10%%\np31 = 10%%\np32 = 50%%\np23 = 50%%\np14 = 10%%\n", gi), 0);
+        expect_exact(t, "");
         free(t);
         /* The policy: corrupt counts against max_loss, reorder and bandwidth delays against max_delay. */
         char *out = scenario_problems(HEAD

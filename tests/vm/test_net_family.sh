@@ -1,7 +1,8 @@
 #!/bin/sh
 # VM tier: the netem family (corrupt, duplicate, reorder, bandwidth, loss in
-# bursts) on a kernel with netem, through sabot's ifb + netem, matched by the
-# classifier (UDP to one port, a v6 destination, ingress, or TCP). Each
+# bursts, by the 4-state model) on a kernel with netem, through sabot's ifb +
+# netem, matched by the classifier (UDP to one port, a v6 destination,
+# ingress, or TCP); each kind over IPv6 as well, latency included. Each
 # share is counted on n = 2000 numbered datagrams (tests/helpers/netcount)
 # and must lie within 4 sigma of what was programmed; the bandwidth within 10 % of the rate, with iperf3
 # where the guest has it and with netcount's TCP sink as well.
@@ -161,6 +162,85 @@ awk -v m="$mean" 'BEGIN { exit !(m >= 2.5 && m <= 6) }' && pass "loss burst: $ru
 	fail "loss burst: mean burst $mean ($line)"
 stop burst
 
+# --- loss in bursts over IPv6, matched by a v6 destination ---
+fault burst6 loss 'percent = 10%' 'burst = 4' 'protocol = udp' 'dst = fd56::/64'
+start burst6
+line=$(udp_count 7001 25 fd56::2)
+if r=$(within4 "$(field missing "$line")" $N 0.10 "$f"); then pass "loss 10% burst 4 over IPv6: lost $r"; else fail "loss burst over IPv6: $r ($line)"; fi
+line=$(udp_count 7001 25)
+[ "$(field missing "$line")" = 0 ] && pass "loss burst over IPv6: IPv4 to the same host untouched" || fail "burst6 hit IPv4: $line"
+stop burst6
+
+# --- netem's 4-state model: p13 5%, p31 40%, p32 20%, p23 50%, p14 2% ---
+# Stationary loss (p13 p23 + p14 p23 p31) / (p23 p31 + p13 p32 + p13 p23 +
+# p14 p23 p31) = 0.029 / 0.239 = 12.13%. The count of losses of a Markov
+# chain has variance n (Var f + 2 sum_k Cov(f(X_0), f(X_k))), f = 1 in the
+# lost states 3 and 4: FACTOR is that over n mu (1 - mu), summed in awk.
+gi_stats() { # P13 P31 P32 P23 P14: "MU FACTOR"
+	awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" 'BEGIN {
+		P[1,1] = 1 - a - e; P[1,3] = a; P[1,4] = e; P[2,2] = 1 - d; P[2,3] = d
+		P[3,1] = b; P[3,2] = c; P[3,3] = 1 - b - c; P[4,1] = 1
+		pi[1] = 1; pi[4] = e; pi[3] = a / b; pi[2] = pi[3] * c / d; t = 0
+		for (i = 1; i <= 4; i++) t += pi[i]; for (i = 1; i <= 4; i++) pi[i] /= t
+		f[1] = 0; f[2] = 0; f[3] = 1; f[4] = 1; mu = pi[3] + pi[4]
+		for (i = 1; i <= 4; i++) g[i] = f[i]; sum = 0
+		for (k = 1; k <= 5000; k++) {
+			for (i = 1; i <= 4; i++) { h[i] = 0; for (j = 1; j <= 4; j++) h[i] += P[i,j] * g[j] }
+			cov = -mu * mu; for (i = 1; i <= 4; i++) { g[i] = h[i]; cov += pi[i] * f[i] * g[i] }
+			sum += cov
+		}
+		printf "%.6f %.4f\n", mu, (mu * (1 - mu) + 2 * sum) / (mu * (1 - mu)) }'
+}
+fault gi loss 'model = 4state' 'p13 = 5%' 'p31 = 40%' 'p32 = 20%' 'p23 = 50%' 'p14 = 2%' 'protocol = udp' 'dport = 7001'
+nsenter --net=/run/netns/"$A" $S plan gi.ini > gi.plan 2>&1
+grep -q 'drop 12.1338912% of matching packets in the long run (netem 4-state: p13 5%, p31 40%, p32 20%, p23 50%, p14 2%)' gi.plan &&
+	pass "4-state: sabot plan shows the stationary loss 12.13% and the five probabilities" || fail "4-state plan: $(cat gi.plan)"
+start gi
+q=$(tc -n "$A" qdisc show | grep netem)
+echo "$q" | grep -q 'loss state p13 5% p31 40% p32 20% p23 50% p14 2%' && pass "4-state: netem has $(echo "$q" | grep -o 'loss state.*%')" ||
+	fail "4-state: netem: $q"
+line=$(udp_count 7001 25)
+set -- $(gi_stats 0.05 0.40 0.20 0.50 0.02)
+if r=$(within4 "$(field missing "$line")" $N "$1" "$2"); then pass "4-state, stationary loss 12.13% (variance factor $2): lost $r"; else fail "4-state: $r ($line)"; fi
+stop gi
+grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to drop 12.1338912% of them \(4-state model\)' gi.out &&
+	pass "4-state: the run reports what it steered to netem" || fail "4-state: no outcome: $(cat gi.out)"
+
+# --- the same chain over IPv6 ---
+fault gi6 loss 'model = 4state' 'p13 = 5%' 'p31 = 40%' 'p32 = 20%' 'p23 = 50%' 'p14 = 2%' 'protocol = udp' 'dst = fd56::/64'
+start gi6
+line=$(udp_count 7001 25 fd56::2)
+set -- $(gi_stats 0.05 0.40 0.20 0.50 0.02)
+if r=$(within4 "$(field missing "$line")" $N "$1" "$2"); then pass "4-state over IPv6: lost $r"; else fail "4-state over IPv6: $r ($line)"; fi
+stop gi6
+
+# --- duplicate and reorder over IPv6 ---
+fault dup6 duplicate 'percent = 10%' 'protocol = udp' 'dst = fd56::/64'
+start dup6
+line=$(udp_count 7001 25 fd56::2)
+if r=$(within4 "$(field duplicates "$line")" $N 0.10); then pass "duplicate 10% over IPv6: duplicated $r"; else fail "duplicate over IPv6: $r ($line)"; fi
+line=$(udp_count 7001 25)
+[ "$(field duplicates "$line")" = 0 ] && pass "duplicate over IPv6: IPv4 untouched" || fail "dup6 hit IPv4: $line"
+stop dup6
+# Held 200 ms, "early" under 100 ms: a loaded guest's scheduling delays
+# (tens of ms under TCG) do not turn packets sent at once into late ones.
+fault reorder6 reorder 'percent = 25%' 'delay = 200ms' 'protocol = udp' 'dst = fd56::/64'
+start reorder6
+line=$(udp_count 7001 100 fd56::2)
+if r=$(within4 "$(field early "$line")" $N 0.25); then pass "reorder 25% over IPv6: sent ahead (under 100 ms of 200) $r"; else fail "reorder over IPv6: $r ($line)"; fi
+stop reorder6
+
+# --- latency over IPv6: ICMPv6 echo to a v6 destination delayed, IPv4 ping not ---
+fault lat6 latency 'delay = 100ms' 'protocol = icmp' 'dst = fd56::/64'
+start lat6
+rtt6=$(ip netns exec "$A" ping -6 -c 10 -i 0.1 -W 2 fd56::2 | rtt_stats | awk '{ print $2 }')
+rtt4=$(ip netns exec "$A" ping -c 10 -i 0.1 -W 2 10.56.0.2 | rtt_stats | awk '{ print $2 }')
+awk -v r="$rtt6" 'BEGIN { exit !(r >= 95 && r <= 150) }' && pass "latency 100ms over IPv6: ping -6 median RTT $rtt6 ms" ||
+	fail "latency over IPv6: ping -6 median RTT '$rtt6' ms, want 95..150"
+awk -v r="$rtt4" 'BEGIN { exit !(r != "" && r < 50) }' && pass "latency over IPv6: IPv4 ping untouched ($rtt4 ms)" ||
+	fail "latency over IPv6 delayed IPv4: '$rtt4' ms"
+stop lat6
+
 # --- bandwidth 10mbit, on TCP ---
 fault bw bandwidth 'rate = 10mbit' 'protocol = tcp'
 start bw
@@ -196,6 +276,20 @@ ok10 "$w" && pass "bandwidth 10mbit: netcount goodput $(awk -v g="$g" 'BEGIN { p
 stop bw
 grep -qE 'paced [1-9][0-9]* of [0-9]+ packets seen to 10mbit \(queue 84 packets\)' bw.out &&
 	pass "bandwidth: the run reports what it paced" || fail "bandwidth: no outcome: $(cat bw.out)"
+
+# --- bandwidth over IPv6: TCP to a v6 destination (1428 bytes of payload in 1514 with timestamps) ---
+fault bw6 bandwidth 'rate = 10mbit' 'protocol = tcp' 'dst = fd56::/64'
+start bw6
+ip netns exec "$B" "$NC" sink 7002 2 6 > sink.out 2>&1 &
+spid=$!
+wait_for 5000 grep -q ready sink.out
+ip netns exec "$A" "$NC" source fd56::2 7002 9
+wait $spid
+g=$(field bits_per_s "$(grep bits_per_s sink.out)")
+w=$(awk -v g="${g:-0}" 'BEGIN { printf "%.2f", g * 1514 / 1428 / 1e6 }')
+ok10 "$w" && pass "bandwidth 10mbit over IPv6: netcount goodput $(awk -v g="${g:-0}" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s = $w Mbit/s on the wire" ||
+	fail "bandwidth over IPv6: netcount $(cat sink.out) ($w on the wire)"
+stop bw6
 
 # SIGKILL of the runner: the guardian removes ifb, netem and filter within 1 s.
 start corrupt
