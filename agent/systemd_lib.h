@@ -25,13 +25,9 @@ struct systemd_lib {
         int (*bus_get_property_string)(sd_bus *bus, const char *destination, const char *path,
                                        const char *interface, const char *member, sd_bus_error *ret_error,
                                        char **ret);
-        int (*bus_get_property)(sd_bus *bus, const char *destination, const char *path, const char *interface,
-                                const char *member, sd_bus_error *ret_error, sd_bus_message **reply,
-                                const char *type);
         int (*bus_get_property_trivial)(sd_bus *bus, const char *destination, const char *path,
                                         const char *interface, const char *member, sd_bus_error *ret_error,
                                         char type, void *ret);
-        int (*bus_message_read_array)(sd_bus_message *m, char type, const void **ptr, size_t *size);
         sd_bus_message *(*bus_message_unref)(sd_bus_message *m);
         void (*bus_error_free)(sd_bus_error *e);
         sd_bus *(*bus_flush_close_unref)(sd_bus *bus);

@@ -9,9 +9,11 @@
  * the runner, the guardian, abort and recover all undo it alike. Every
  * call has a 2 s timeout: a hung PID 1 must not hold up a run or its
  * revert for sd-bus's 25 s. */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "../agent/systemd_lib.h"
 #include "fault.h"
@@ -108,7 +110,10 @@ struct unit_facts {
         char state[32];       /* ActiveState; "inactive" when not loaded */
         bool transient;       /* systemd-run's: unloaded once stopped */
         bool can_start;       /* false with RefuseManualStart= */
-        char invocation[33];  /* InvocationID in hex, "" if none */
+        /* InactiveExitTimestampMonotonic: when it was last started (0 when
+         * never, or after systemd unloaded it: an inactive unit nothing
+         * refers to is dropped, and its timestamps with it). */
+        uint64_t started_at;
 };
 
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
@@ -124,7 +129,6 @@ static int unit_facts(sd_bus *bus, const char *unit, struct unit_facts *ret) {
         if (r < 0)
                 return r;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL;
         char *st = NULL;
         int b = 0;
         r = sdl.bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &e, &st);
@@ -134,23 +138,21 @@ static int unit_facts(sd_bus *bus, const char *unit, struct unit_facts *ret) {
                 ret->transient = b;
         if (r >= 0 && (r = sdl.bus_get_property_trivial(bus, SD_DEST, path, SD_UNIT, "CanStart", &e, 'b', &b)) >= 0)
                 ret->can_start = b;
-        const void *id = NULL;
-        size_t n = 0;
-        if (r >= 0 && (r = sdl.bus_get_property(bus, SD_DEST, path, SD_UNIT, "InvocationID", &e, &m, "ay")) >= 0 &&
-            (r = sdl.bus_message_read_array(m, 'y', &id, &n)) >= 0 && n == 16)
-                for (size_t i = 0; i < n; i++)
-                        snprintf(ret->invocation + 2 * i, 3, "%02x", ((const unsigned char *)id)[i]);
+        uint64_t t = 0;
+        if (r >= 0 && (r = sdl.bus_get_property_trivial(bus, SD_DEST, path, SD_UNIT, "InactiveExitTimestampMonotonic",
+                                                        &e, 't', &t)) >= 0)
+                ret->started_at = t;
         free(st);
-        sdl.bus_message_unref(m);
         sdl.bus_error_free(&e);
         return r < 0 ? r : 0;
 }
 
 /* A service entry's value: the unit, then (for stop and kill) a space and
- * the invocation that was acted on, so that a revert done twice (its
- * record batched and lost) does not start a unit someone stopped or
- * started since. */
-static int entry_unit(const struct jentry *e, char unit[static JOURNAL_VALUE_MAX], const char **invocation) {
+ * when the fault acted (CLOCK_MONOTONIC in microseconds, the clock of
+ * systemd's *TimestampMonotonic; the journal on /run lives one boot), so
+ * that a revert done twice (its record batched and lost) does not start a
+ * unit that someone started since, and stopped again. */
+static int entry_unit(const struct jentry *e, char unit[static JOURNAL_VALUE_MAX], uint64_t *since) {
         const char *v = e->value ? e->value : "";
         const char *sp = strchr(v, ' ');
         size_t n = sp ? (size_t)(sp - v) : strlen(v);
@@ -158,10 +160,14 @@ static int entry_unit(const struct jentry *e, char unit[static JOURNAL_VALUE_MAX
                 return -EBADMSG;
         memcpy(unit, v, n);
         unit[n] = '\0';
-        *invocation = sp ? sp + 1 : NULL;
-        if (!unit_name_ok(unit) || (*invocation && strlen(*invocation) != 32))
-                return -EBADMSG;
-        return 0;
+        *since = 0;
+        if (sp) {
+                const char *d = sp + 1;
+                if (!*d || strlen(d) > 20 || strspn(d, "0123456789") != strlen(d))
+                        return -EBADMSG;
+                *since = strtoull(d, NULL, 10);
+        }
+        return unit_name_ok(unit) ? 0 : -EBADMSG;
 }
 
 /* Running or on its way up: nothing for a revert to start. */
@@ -224,8 +230,11 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         /* Journaled before it is done: whoever reverts knows whether to
          * start it again. */
         char value[JOURNAL_VALUE_MAX];
-        if (f->action != SERVICE_RESTART && uf.invocation[0] && strlen(unit) + 1 + 32 < sizeof value)
-                snprintf(value, sizeof value, "%s %s", unit, uf.invocation);
+        struct timespec now;
+        (void)clock_gettime(CLOCK_MONOTONIC, &now);
+        uint64_t acted_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+        if (f->action != SERVICE_RESTART && strlen(unit) + 1 + 20 < sizeof value)
+                snprintf(value, sizeof value, "%s %" PRIu64, unit, acted_us);
         else
                 snprintf(value, sizeof value, "%s", unit);
         struct jentry e = {.kind = "service", .name = f->hdr.name, .value = value};
@@ -285,8 +294,8 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
 /* What the revert did, for the report: 1 started, 0 nothing. */
 static int revert_unit(const struct jentry *e) {
         char unit[JOURNAL_VALUE_MAX];
-        const char *inv;
-        if (entry_unit(e, unit, &inv) < 0 || (!streq(e->file, "active") && !streq(e->file, "inactive")))
+        uint64_t t0;
+        if (entry_unit(e, unit, &t0) < 0 || (!streq(e->file, "active") && !streq(e->file, "inactive")))
                 return -EBADMSG;
         if (!streq(e->file, "active"))
                 return 0;
@@ -298,7 +307,7 @@ static int revert_unit(const struct jentry *e) {
         r = unit_facts(bus, unit, &uf);
         /* Started since (by this revert done once already, or by hand):
          * whatever it is now is someone's choice, not the fault's. */
-        bool since = r >= 0 && inv && uf.invocation[0] && !streq(uf.invocation, inv);
+        bool since = r >= 0 && t0 && uf.started_at > t0;
         if (r >= 0 && !since && !state_up(uf.state)) {
                 sd_bus_error err = SD_BUS_ERROR_NULL;
                 r = sdl.bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, NULL, "ss", unit,
@@ -325,8 +334,8 @@ static int revert(const struct jentry *e) {
 
 static void describe_entry(const struct jentry *e, char *buf, size_t len) {
         char unit[JOURNAL_VALUE_MAX];
-        const char *inv;
-        if (entry_unit(e, unit, &inv) < 0)
+        uint64_t t0;
+        if (entry_unit(e, unit, &t0) < 0)
                 snprintf(unit, sizeof unit, "?");
         if (streq(e->file, "active"))
                 snprintf(buf, len, "started %s again unless it is up or was started since", unit);

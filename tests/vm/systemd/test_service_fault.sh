@@ -17,6 +17,7 @@ cleanup() {
 	systemctl stop "$u" 2>/dev/null
 	systemctl reset-failed "$u" 2>/dev/null
 	[ -n "${t:-}" ] && systemctl stop "$t" 2>/dev/null
+	systemctl disable --runtime --quiet "$u" 2>/dev/null
 	rm -f "$uf"
 	systemctl daemon-reload
 	t_cleanup_tmp
@@ -126,8 +127,13 @@ wait_for 5000 active && pass "recover started $u again from the journal" ||
 no_journals && pass "and removed the journal" || fail "journal left after recover"
 
 # --- a revert done twice (its record lost, as a batched one can be)
-# starts nothing that was started since and stopped by hand ---
+# starts nothing that was started since and stopped by hand. The unit is
+# enabled, as a real service is: systemd unloads an inactive unit nothing
+# refers to, and with it when it was last started ---
 start_unit
+printf '[Install]\nWantedBy=multi-user.target\n' >> "$uf"
+systemctl daemon-reload
+systemctl enable --runtime --quiet "$u" || fail "cannot enable $u"
 $S run --yes "$T_TMP/long.ini" > "$T_TMP/twice.out" 2>&1 &
 runner=$!
 wait_for 12000 inactive || fail "$u not stopped in the window: $(cat "$T_TMP/twice.out")"
@@ -149,6 +155,7 @@ sleep 1
 inactive && pass "the second revert left $u stopped: it was started since the fault stopped it" ||
 	fail "the second revert started $u again, though it was started since and stopped by hand"
 no_journals || fail "journal left after the second recover"
+systemctl disable --runtime --quiet "$u"
 
 # --- a unit with a protected process (a comm the built-in policy
 # protects): nothing is done to any of it ---
