@@ -84,12 +84,15 @@ run_bg() {
 		has_filters "$2" && return 0
 		[ -d "/proc/$runner" ] && break
 		wait $runner
-		echo "    $1: the runner exited $? before attaching (try $try of 3): $(tail -n 1 "$1.out")"
+		rb_rc=$?
 		runner=""
+		echo "    $1: the runner exited $rb_rc before attaching (try $try of 3): $(tail -n 1 "$1.out")"
+		[ $rb_rc = 137 ] || break
 	done
 	fail "$1: not $2 sabot_dns filters attached: $(cat "$1.out")"
 }
 stop() { # FILE: SIGTERM the run, which exits 4 with everything reverted
+	[ -n "$runner" ] || { fail "$1: no run to stop"; return; }
 	kill -TERM $runner
 	wait $runner
 	rc=$?
