@@ -76,6 +76,7 @@ struct policy *policy_new_default(void) {
                 /* Shaped slower than this, a link is a blackhole by another
                  * name: blackhole says so and is capped by its own policy. */
                 .min_bandwidth = 1000000,
+                .max_dns_percent = RATIO_ONE,
                 .max_kill_count = 10,
                 .max_kill_percent = RATIO_ONE / 2,
                 .min_survivors = 1,
@@ -182,7 +183,7 @@ static void src_policy(struct limit_src *w, const struct policy *p, const char *
 }
 
 static const char *const limit_keys[_LIMIT_MAX] = {
-        "max_duration", "max_delay", "max_loss", "max_corrupt", "min_bandwidth", "max_kill_count", "max_kill_percent", "min_survivors",
+        "max_duration", "max_delay", "max_loss", "max_corrupt", "min_bandwidth", "max_dns_percent", "max_kill_count", "max_kill_percent", "min_survivors",
         "min_free_disk", "min_free_memory", "max_clock_offset", "allowed_types",
 };
 
@@ -219,6 +220,7 @@ static void limit_value(const struct limits *l, int which, char buf[static FORMA
         case LIMIT_LOSS: format_ratio(buf, l->max_loss); break;
         case LIMIT_CORRUPT: format_ratio(buf, l->max_corrupt); break;
         case LIMIT_BANDWIDTH: format_rate(buf, l->min_bandwidth); break;
+        case LIMIT_DNS_PERCENT: format_ratio(buf, l->max_dns_percent); break;
         case LIMIT_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
         case LIMIT_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
         case LIMIT_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
@@ -237,6 +239,7 @@ static bool looser(const struct limits *a, const struct limits *b, int which) {
         case LIMIT_LOSS: return a->max_loss > b->max_loss;
         case LIMIT_CORRUPT: return a->max_corrupt > b->max_corrupt;
         case LIMIT_BANDWIDTH: return a->min_bandwidth < b->min_bandwidth;
+        case LIMIT_DNS_PERCENT: return a->max_dns_percent > b->max_dns_percent;
         case LIMIT_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
         case LIMIT_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
         case LIMIT_SURVIVORS: return a->min_survivors < b->min_survivors;
@@ -254,6 +257,7 @@ static void take(struct limits *eff, const struct limits *from, int which) {
         case LIMIT_LOSS: eff->max_loss = from->max_loss; break;
         case LIMIT_CORRUPT: eff->max_corrupt = from->max_corrupt; break;
         case LIMIT_BANDWIDTH: eff->min_bandwidth = from->min_bandwidth; break;
+        case LIMIT_DNS_PERCENT: eff->max_dns_percent = from->max_dns_percent; break;
         case LIMIT_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
         case LIMIT_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
         case LIMIT_SURVIVORS: eff->min_survivors = from->min_survivors; break;

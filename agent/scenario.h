@@ -49,6 +49,7 @@ struct limits {
         ratio_t max_loss;
         ratio_t max_corrupt;    /* corrupt: also within max_loss (receivers drop what it corrupts) */
         uint64_t min_bandwidth; /* bandwidth: the lowest rate a fault may set, bit/s */
+        ratio_t max_dns_percent; /* dns: share of matching queries failed, whatever the answer */
         uint32_t max_kill_count;
         ratio_t max_kill_percent;
         uint32_t min_survivors;
@@ -65,6 +66,7 @@ enum limit_key {
         LIMIT_LOSS,
         LIMIT_CORRUPT,
         LIMIT_BANDWIDTH,
+        LIMIT_DNS_PERCENT,
         LIMIT_KILL_COUNT,
         LIMIT_KILL_PERCENT,
         LIMIT_SURVIVORS,
@@ -267,6 +269,8 @@ int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *
          "largest share of packets a corrupt fault damages (it is held to max_loss as well)"},                            \
         {kind, "min_bandwidth", parse_rate, offsetof(type, min_bandwidth), 0, "rate", "1mbit",                          \
          "lowest rate a bandwidth fault may set"},                                                                        \
+        {kind, "max_dns_percent", parse_ratio, offsetof(type, max_dns_percent), 0, "percentage", "100%",                  \
+         "largest share of matching DNS queries a dns fault fails, timeout included"},                                    \
         {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count", "10",                          \
          "most processes killed per strike"},                                                                             \
         {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage", "50%",                 \

@@ -62,6 +62,7 @@ struct {
 /* Room for the question's name and for the bytes a response leaves out:
  * too big for the stack. */
 #define SCRATCH 512
+_Static_assert((SCRATCH & (SCRATCH - 1)) == 0, "removed_sum masks with SCRATCH - 1");
 struct scratch {
         __u8 name[256];
         __u64 bounds[4]; /* bit i: a label starts at name[i] (the root's 0 included) */
@@ -189,11 +190,14 @@ static __always_inline __s64 removed_sum(struct __sk_buff *skb, struct scratch *
                 if (n == 0)
                         break;
                 __u32 take = n > SCRATCH ? SCRATCH : n;
-                /* Bounds the verifier sees on the register the helper gets. */
+                /* Bounds the verifier sees on the register the helper gets:
+                 * 1..SCRATCH (n is not 0 here). As take - 1, masked, plus
+                 * 1: the verifier of Linux 6.1 learns no lower bound from
+                 * take != 0 and refuses a size that may be 0 (EACCES). */
+                take -= 1;
                 barrier_var(take);
-                take &= 0x3ff;
-                if (take == 0 || take > SCRATCH)
-                        return -1;
+                take &= SCRATCH - 1;
+                take += 1;
                 /* The bytes past take up to a multiple of 4 count as 0. */
                 __u32 pad = take & 0x1fc;
                 if (pad <= SCRATCH - 4)
@@ -264,11 +268,16 @@ int sabot_dns(struct __sk_buff *skb) {
         if (!s)
                 return PASS;
         __u32 qoff = dns_off + sizeof h, avail = l4off + ulen - qoff;
+        if (avail < 1)
+                return PASS;
         if (avail > 255)
                 avail = 255;
+        /* 1..256 to the verifier (1..255 in fact), as in removed_sum. */
+        avail -= 1;
         barrier_var(avail);
         avail &= 0xff;
-        if (avail < 1 || bpf_skb_load_bytes(skb, qoff, s->name, avail) < 0)
+        avail += 1;
+        if (bpf_skb_load_bytes(skb, qoff, s->name, avail) < 0)
                 return PASS;
         s->bounds[0] = s->bounds[1] = s->bounds[2] = s->bounds[3] = 0;
         struct walk w = {.avail = avail};

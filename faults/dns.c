@@ -95,6 +95,19 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
         }
 }
 
+/* max_dns_percent holds every answer, timeout included: a dropped query
+ * fails its client as surely as a failing answer. */
+static void check_limits(const struct scenario *s, const struct fault *f, struct limit_check *lc) {
+        (void)s;
+        char what[FORMAT_MAX + 64], a[FORMAT_MAX];
+        if (share(f) > lc->eff->max_dns_percent) {
+                snprintf(what, sizeof what, "dns percent = %s%s", format_ratio(a, share(f)),
+                         fault_line(f, "percent") ? "" : " (the default)");
+                lc->over(lc, LIMIT_DNS_PERCENT, fault_line(f, "percent") ? fault_line(f, "percent") : fault_line(f, "type"),
+                         what);
+        }
+}
+
 /* Whether this kernel's verifier takes the program: 0, or a negative
  * errno and why (tried once a process). */
 static int program_loads(char *why, size_t len) {
@@ -267,6 +280,7 @@ static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER,
 const struct fault_ops dns_ops = {
         .kind = {.name = "dns", .summary = "answers DNS queries over UDP with NXDOMAIN, SERVFAIL or REFUSED, or drops them, in eBPF",
                  .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
+        .check_limits = check_limits,
         .probe = probe,
         .describe = describe,
         .progress = progress,

@@ -54,7 +54,7 @@ START_TEST(test_policy_parse) {
 
         p = policy_from("[limits]\nmax_los = 10%\n[protect x]\n[protect]\nports = 0\n", &d);
         ck_assert_uint_eq(d.errors, 3);
-        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, max_clock_offset, allowed_types"));
+        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_dns_percent, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, max_clock_offset, allowed_types"));
         ck_assert_ptr_nonnull(diags_find(&d, "[protect] takes no name; write [protect]"));
         ck_assert_ptr_nonnull(diags_find(&d, "ports: invalid port '0'"));
         ck_assert_uint_eq(d.v[0].line, 2);
@@ -147,6 +147,37 @@ START_TEST(test_fourstate_loss_ceiling) {
         out = scenario_problems(f, p);
         ck_assert_str_eq(out, "t.ini:7: model = 4state (its stationary loss is 35.4838709%) exceeds max_loss = 35% set by "
                               "the host policy /etc/sabot/policy.ini:2\n");
+        free(out);
+        policy_free(p);
+}
+END_TEST
+
+/* dns is held to max_dns_percent, whatever its answer (a timeout fails
+ * its clients as a failing answer does), its default 100% included; a
+ * scenario may only lower it. */
+START_TEST(test_dns_ceiling) {
+        struct diags d = {0};
+        struct policy *p = policy_from("[limits]\nmax_dns_percent = 25%\n", &d);
+        ck_assert_uint_eq(d.n, 0);
+        char *out = scenario_problems(HEAD "[fault a]\ntype = dns\ninterface = eth0\npercent = 25%\n"  /* 4-7 */
+                                      "[fault b]\ntype = dns\ninterface = eth0\nanswer = timeout\npercent = 30%\n" /* 8-12 */
+                                      "[fault c]\ntype = dns\ninterface = eth0\nanswer = servfail\n",  /* 13-16 */
+                                      p);
+        ck_assert_str_eq(out, "t.ini:12: dns percent = 30% exceeds max_dns_percent = 25% set by the host policy /etc/sabot/policy.ini:2\n"
+                              "t.ini:14: dns percent = 100% (the default) exceeds max_dns_percent = 25% set by the host policy /etc/sabot/policy.ini:2\n");
+        free(out);
+        /* The built-in policy lets every query fail; a scenario tightens it. */
+        out = scenario_problems(HEAD "[fault a]\ntype = dns\ninterface = eth0\nanswer = timeout\n", NULL);
+        ck_assert_str_eq(out, "");
+        free(out);
+        out = scenario_problems(HEAD "[fault a]\ntype = dns\ninterface = eth0\npercent = 20%\n"
+                                "[limits]\nmax_dns_percent = 10%\n", NULL);
+        ck_assert_str_eq(out, "t.ini:7: dns percent = 20% exceeds max_dns_percent = 10% set by the scenario's [limits] (line 9)\n");
+        free(out);
+        out = scenario_problems(HEAD "[fault a]\ntype = dns\ninterface = eth0\npercent = 20%\n"
+                                "[limits]\nmax_dns_percent = 30%\n", p);
+        ck_assert_str_eq(out, "t.ini:9: max_dns_percent = 30% would loosen the host policy /etc/sabot/policy.ini:2 "
+                              "(max_dns_percent = 25%); a scenario's [limits] may only tighten the host policy\n");
         free(out);
         policy_free(p);
 }
@@ -292,6 +323,7 @@ int main(void) {
         tcase_add_test(tc, test_blast_radius);
         tcase_add_test(tc, test_corrupt_and_bandwidth_ceilings);
         tcase_add_test(tc, test_fourstate_loss_ceiling);
+        tcase_add_test(tc, test_dns_ceiling);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

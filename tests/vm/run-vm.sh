@@ -171,6 +171,16 @@ copy_with_libs "$(command -v ip)" "$(command -v tc)" "$(command -v flock)"
 # is about the kernel (cgroup2), not about a package the guest lacks
 # (build-deps.sh --vm installs it on the host).
 copy_with_libs "$(command -v stress-ng)"
+# The dns fault's test (test_dns.sh): a real resolver (dnsmasq), glibc's
+# getent as a client, ethtool to turn checksum offload off, where the host
+# has them ('make test-deps' installs them; check-vm depends on it). Not
+# dig: it takes seconds to start under TCG (tests/helpers/dnsq instead).
+for c in dnsmasq getent ethtool; do
+	! command -v $c >/dev/null || copy_with_libs "$(command -v $c)"
+done
+# ip netns exec bind-mounts /etc/netns/NAME/resolv.conf over this one: it
+# must exist. Empty: the resolver's defaults, as without it.
+: > "$R/etc/resolv.conf"
 # libcurl and libsystemd, which sabot loads at run time for its http
 # probes and for journald and the system bus.
 copy_with_libs "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')"
