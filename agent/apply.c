@@ -29,6 +29,7 @@ struct fault_ctx run_ctx(struct run *r) {
                 .frs = r->fr,
                 .n_frs = r->s->n_faults,
                 .guardian_give = run_give_to_guardian,
+                .state_dir = r->o->dirs.state,
         };
 }
 

@@ -51,6 +51,9 @@ struct fault_ctx {
         /* Hand the guardian an fd to answer if the runner dies (through
          * the kind's fail_open): its number there, or a negative errno. */
         int (*guardian_give)(void *ud, int fd);
+        /* The run's persistent state dir (--state-dir): what must outlive
+         * a reboot is recorded there (disk-fill's files). */
+        const char *state_dir;
 };
 
 void fault_event(struct fault_ctx *c, int level, const struct fault *f, const char *fmt, ...)
@@ -89,6 +92,11 @@ struct fault_backend {
         int (*sweep)(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud),
                      void *ud, unsigned *ret_failed);
         const char *sweep_what; /* "network objects" */
+        /* recover: the same for what the mechanism records in the state
+         * dir because it outlives a reboot and the run dir's journals
+         * (disk-fill's files on a persistent filesystem). NULL: none. */
+        int (*sweep_state)(const char *state_dir, struct journal *const *live, size_t n_live,
+                           void (*report)(const char *what, int err, void *ud), void *ud, unsigned *ret_failed);
 };
 /* The mechanisms the kinds use, each once, in the registry's order; NULL
  * past the last. */
