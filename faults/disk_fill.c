@@ -476,8 +476,8 @@ static int record_write(const char *state, const char *rname, const struct journ
         FILE *f = replace_fopen(dfd, rname, 0600);
         if (!f)
                 return -errno;
-        fprintf(f, RECORD_HEAD "run=%s pid=%d start=%llu path=%s dev=%s fsid=%llx dir_ino=%llu name=%s ino=%llu uid=%u .\n",
-                run, (int)j->runner_pid, (unsigned long long)j->runner_start, path, id->dev,
+        fprintf(f, RECORD_HEAD "run=%s pid=%d start=%llu path=%s dev=%s fsid=%llx dir_ino=%llu name=%s ino=%llu "
+                   "uid=%u .\n", run, (int)j->runner_pid, (unsigned long long)j->runner_start, path, id->dev,
                 (unsigned long long)id->fsid, (unsigned long long)id->dir_ino, name, (unsigned long long)id->ino,
                 (unsigned)id->uid);
         return replace_fclose(dfd, f, rname, true);
@@ -689,8 +689,8 @@ static int sweep_state(const char *state, struct journal *const *live, size_t n_
                         snprintf(what, sizeof what, "left %s/%s: %s; record kept: %s/%s (remove it once that is dealt "
                                  "with)", rec.path, rec.name, why, shown, n);
                 else
-                        snprintf(what, sizeof what, "refusing the disk-fill record %s/%s: %s; nothing it names is touched",
-                                 shown, n, why);
+                        snprintf(what, sizeof what, "refusing the disk-fill record %s/%s: %s; nothing it names is "
+                                 "touched", shown, n, why);
                 if (r < 0)
                         ++*ret_failed;
                 report(what, r < 0 ? r : 0, ud);
