@@ -190,7 +190,7 @@ within 180 thawed && pass "the pressure gone (PSI full avg10 $(psi_full)%), the 
 line=$(grep 'pressure gone' psi.out | head -n 1)
 [ -n "$line" ] && pass "the run says so: ${line#*pressure gone }" || { fail "no resume event"; sed 's/^/    | /' psi.out; }
 ran=$(cpu_ms 2)
-[ "$ran" -gt 50 ] && pass "after the back-off the worker runs again: ${ran} ms in 2 s" || fail "after the back-off ${ran} ms in 2 s"
+[ "$ran" -gt 20 ] && pass "after the back-off the worker runs again: ${ran} ms in 2 s" || fail "after the back-off ${ran} ms in 2 s"
 end_run psi
 rep=$(sed -n 's/^ *report: //p' psi.out)
 grep -qE '"backoffs": *[1-9]' "$rep" 2>/dev/null && pass "the report counts the back-off ($(grep -oE '"backoffs": *[0-9]+' "$rep"))" ||
