@@ -37,6 +37,7 @@ struct fault_ctx run_ctx(struct run *r) {
                 .n_frs = r->s->n_faults,
                 .guardian_give = run_give_to_guardian,
                 .beat = run_beat,
+                .state_dir = r->o->dirs.state,
         };
 }
 

@@ -587,16 +587,22 @@ int control_recover(const struct dirs *d) {
         unsigned sweep_failed = 0;
         int swept = 0;
         const struct fault_backend *b;
-        for (size_t i = 0; (b = fault_backend_at(i)); i++) {
-                if (!b->sweep)
-                        continue;
-                unsigned failed = 0;
-                int q = live ? b->sweep(live, n_live, print_swept, NULL, &failed) : -ENOMEM;
-                sweep_failed += failed;
-                if (q < 0)
-                        log_error_errno(q, "the sweep for orphaned %s failed: %m", b->sweep_what);
-                swept = swept < 0 ? swept : q < 0 ? q : swept + q;
-        }
+        for (size_t i = 0; (b = fault_backend_at(i)); i++)
+                for (int pass = 0; pass < 2; pass++) {
+                        /* The kernel's objects, then what the state dir
+                         * records (it outlives a reboot: disk-fill's files). */
+                        if (pass == 0 ? !b->sweep : !b->sweep_state)
+                                continue;
+                        unsigned failed = 0;
+                        int q = !live        ? -ENOMEM
+                                : pass == 0 ? b->sweep(live, n_live, print_swept, NULL, &failed)
+                                            : b->sweep_state(d->state, live, n_live, print_swept, NULL, &failed);
+                        sweep_failed += failed;
+                        if (q < 0)
+                                log_error_errno(q, "the sweep for orphaned %s failed: %m",
+                                                b->sweep_what ? b->sweep_what : b->title);
+                        swept = swept < 0 ? swept : q < 0 ? q : swept + q;
+                }
         free(live);
         if (total + failed_total == 0 && swept <= 0 && !sweep_failed)
                 printf("sabot recover: nothing to revert\n");

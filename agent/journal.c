@@ -44,6 +44,10 @@ static char *decode(const char *s) {
         return out;
 }
 
+void journal_encode(const char *s, char *out, size_t len) { encode(s, out, len); }
+
+char *journal_decode(const char *s) { return decode(s); }
+
 /* Each record is written as "\nBODY ." by one write on an O_APPEND fd:
  * the runner, its guardian and abort may append to the same journal. A
  * write cut short (a full disk) leaves a partial record without its " ."

@@ -65,6 +65,11 @@ struct journal {
         bool ended;
 };
 
+/* A value as a journal writes it: percent-encoded, one token (no space,
+ * '=' or newline); and back (NULL when out of memory). */
+void journal_encode(const char *s, char *out, size_t len);
+char *journal_decode(const char *s);
+
 int journal_create(const char *run_dir, const char *run_id, const char *scenario, struct journal **ret);
 /* What a run keeps in its run dir for its records: a network fault writes
  * a few entries, a pause one per process (about 130 bytes each). */

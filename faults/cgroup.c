@@ -24,10 +24,8 @@ static bool squeeze_file(const char *file) {
         return false;
 }
 
-/* Open cgroup/file on cgroup2 (never through a link): -ENOENT when the
- * cgroup is gone, -EMEDIUMTYPE when the directory is not on cgroup2. */
-static int open_cgroup_file(const char *cgroup, const char *file, int flags) {
-        if (!cgroup || cgroup[0] != '/' || strstr(cgroup, "/../") || strstr(cgroup, "/./") || !squeeze_file(file))
+int cgroup2_open_file(const char *cgroup, const char *file, int flags) {
+        if (!cgroup || cgroup[0] != '/' || strstr(cgroup, "/../") || strstr(cgroup, "/./") || strchr(file, '/'))
                 return -EBADMSG;
         _cleanup_close_ int dfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
@@ -39,6 +37,21 @@ static int open_cgroup_file(const char *cgroup, const char *file, int flags) {
                 return -EMEDIUMTYPE;
         int fd = openat(dfd, file, flags | O_NOFOLLOW | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
+}
+
+int cgroup2_write_file(const char *cgroup, const char *file, const char *value) {
+        _cleanup_close_ int fd = cgroup2_open_file(cgroup, file, O_WRONLY);
+        if (fd < 0)
+                return fd;
+        size_t l = strlen(value);
+        ssize_t n = write(fd, value, l);
+        return n < 0 ? -errno : (size_t)n == l ? 0 : -EIO;
+}
+
+/* One of the squeezes' files only: a forged or damaged journal cannot make
+ * a revert write anything else. */
+static int open_cgroup_file(const char *cgroup, const char *file, int flags) {
+        return squeeze_file(file) ? cgroup2_open_file(cgroup, file, flags) : -EBADMSG;
 }
 
 /* The whole file, without its last newline. */
@@ -58,12 +71,7 @@ static int read_cgroup_file(const char *cgroup, const char *file, char *buf, siz
 }
 
 static int write_cgroup_file(const char *cgroup, const char *file, const char *value) {
-        _cleanup_close_ int fd = open_cgroup_file(cgroup, file, O_WRONLY);
-        if (fd < 0)
-                return fd;
-        size_t l = strlen(value);
-        ssize_t n = write(fd, value, l);
-        return n < 0 ? -errno : (size_t)n == l ? 0 : -EIO;
+        return squeeze_file(file) ? cgroup2_write_file(cgroup, file, value) : -EBADMSG;
 }
 
 int cgroup_revert_file(const struct jentry *e) {

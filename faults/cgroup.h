@@ -34,6 +34,12 @@ int cgroup_probe(const struct scenario *s, const struct fault *f, const struct c
 void cgroup_describe(FILE *out, const struct plan *pl, size_t i, const struct cgroup_squeeze *sq);
 int cgroup_apply(struct fault_ctx *c, struct fault_run *fr, const struct cgroup_squeeze *sq);
 void cgroup_finish(struct fault_ctx *c, struct fault_run *fr);
+/* Open cgroup/file on cgroup2 (never through a link): -ENOENT when the
+ * cgroup is gone, -EMEDIUMTYPE when the directory is not on cgroup2,
+ * -EBADMSG for a path with "/../" or not absolute. Shared with stress. */
+int cgroup2_open_file(const char *cgroup, const char *file, int flags);
+/* Write value whole to cgroup/file, opened so. */
+int cgroup2_write_file(const char *cgroup, const char *file, const char *value);
 /* "8:0" for f->device (a MAJ:MIN or a block device's path). */
 int cgroup_device(const char *device, char buf[static 32]);
 

@@ -11,14 +11,27 @@
  * directory opened without following a link and checked to be the one
  * recorded, and unlinks the name only if it is the file recorded: a
  * directory or a file swapped for a link (or another one) between apply
- * and revert makes it refuse, never unlink something else. */
+ * and revert makes it refuse, never unlink something else.
+ *
+ * The file outlives a reboot and the journal on /run does not: before it
+ * is named, it is also recorded in the state dir (STATE/fills/RUN-FAULT,
+ * fsync'd with its directory), while there is room yet; the revert removes
+ * the record after the unlink, and `sabot recover` at boot unlinks what a
+ * record names that no journal accounts for, by the same checks (the
+ * filesystem then known by its statfs id as well as its device number,
+ * which a reboot may change). Reverting needs no space: an unlink of the
+ * file, then of the record. */
+#include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <syslog.h>
 
+#include "../agent/state.h"
 #include "fault.h"
 
 static const char *const keys[] = {"path", "percent", "size", NULL};
@@ -31,6 +44,21 @@ static const struct fault_key_doc key_docs[] = {
 };
 
 #define FILL_PREFIX ".sabot-fill-"
+/* STATE/FILLS_DIR/RUN-FAULT: the record of .sabot-fill-RUN-FAULT. */
+#define FILLS_DIR "fills"
+#define RECORD_HEAD "sabot-fill 1 "
+
+/* What identifies a fill, in its journal entry and in its record. */
+struct fill_id {
+        const char *path; /* the directory */
+        char dev[16];     /* its device, "MAJOR:MINOR" */
+        uint64_t fsid;    /* its filesystem's statfs id, 0 if none */
+        uint64_t dir_ino;
+        const char *name; /* the file, in it */
+        uint64_t ino;
+        uid_t uid;
+};
+static int record_write(const char *state, const char *rname, const struct journal *j, const struct fill_id *id);
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         if (f->target)
@@ -163,6 +191,17 @@ static void dev_string(dev_t dev, char buf[static 16]) {
         snprintf(buf, 16, "%u:%u", major(dev), minor(dev));
 }
 
+/* The filesystem's statfs id (ext4, btrfs: from its UUID), 0 when none:
+ * unlike the device number, a reboot keeps it. */
+static uint64_t fsid_of(int fd) {
+        struct statfs sf;
+        uint64_t v = 0;
+        _Static_assert(sizeof sf.f_fsid == sizeof v, "fsid_t is 64 bits");
+        if (fstatfs(fd, &sf) == 0)
+                memcpy(&v, &sf.f_fsid, sizeof v);
+        return v;
+}
+
 static uint64_t avail_of(int dfd) {
         struct statvfs sv;
         if (fstatvfs(dfd, &sv) < 0)
@@ -220,10 +259,35 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 return -errno;
         char dev[16];
         dev_string(dst.st_dev, dev);
+        /* The record for after a reboot, while there is room: journaled
+         * first (its revert removes it), written and made durable before
+         * the file may be named. */
+        const char *rname = name + strlen(FILL_PREFIX);
+        /* Absolute: abort and recover revert from other directories. */
+        char state[PATH_MAX], cwd[PATH_MAX];
+        bool rel = c->state_dir && c->state_dir[0] != '/';
+        if (!c->state_dir || (rel && !getcwd(cwd, sizeof cwd)) ||
+            snprintf(state, sizeof state, "%s%s%s", rel ? cwd : "", rel ? "/" : "", c->state_dir) >= (int)sizeof state)
+                return fault_fail(fr, -EINVAL, "no state dir to record the fill in");
+        struct jentry er = {.kind = "disk-fill-rec", .cgroup = state, .name = f->hdr.name, .value = (char *)rname};
+        int r = journal_apply(c->j, &er);
+        if (r >= 0)
+                r = fault_track(fr, er.seq);
+        if (r < 0)
+                return r;
+        struct fill_id id = {.path = f->path, .fsid = fsid_of(q->dfd), .dir_ino = dst.st_ino, .name = name,
+                             .ino = fst.st_ino, .uid = geteuid()};
+        memcpy(id.dev, dev, sizeof id.dev);
+        r = record_write(state, rname, c->j, &id);
+        if (r < 0) {
+                bool trust = r == -EPERM || r == -ELOOP;
+                return fault_fail(fr, r, "cannot record the fill in %s/" FILLS_DIR " (where it is found after a "
+                                  "reboot)%s%s", state, trust ? ": " : "", trust ? trust_last() : "");
+        }
         struct jentry e = {.kind = "disk-fill", .cgroup = f->path, .name = f->hdr.name, .value = name,
                            .netns = dst.st_ino, .start = fst.st_ino};
         memcpy(e.dev, dev, sizeof e.dev);
-        int r = journal_apply(c->j, &e);
+        r = journal_apply(c->j, &e);
         if (r >= 0)
                 r = fault_track(fr, e.seq);
         if (r < 0)
@@ -285,48 +349,367 @@ static bool fill_name_ok(const char *name) {
                strlen(name) > strlen(FILL_PREFIX);
 }
 
-static int revert(const struct jentry *e) {
-        if (!e->cgroup || e->cgroup[0] != '/' || !fill_name_ok(e->value) || !e->dev[0] || !e->netns || !e->start)
+/* Unlink id's file if its name is still that file: 1 when unlinked, 0
+ * when already gone (the directory or the name), -ESTALE when something
+ * else is there now, another negative errno when it cannot tell; why
+ * says what was left and why. Relative to the directory opened without
+ * following a link and checked to be the one recorded (by_fsid: by its
+ * device or, after a reboot, its filesystem's id); the name is checked
+ * without following it. Between the check and the unlink only someone
+ * who may write the directory can swap the name, and then what goes is
+ * a name of theirs (never a file through a link; in a sticky directory
+ * such as /var/tmp nobody else can rename root's file at all). */
+static int fill_unlink(const struct fill_id *id, bool by_fsid, char *why, size_t len) {
+        if (!fill_name_ok(id->name)) {
+                snprintf(why, len, "%s is not a sabot fill's name", id->name ? id->name : "(none)");
                 return -EBADMSG;
-        _cleanup_close_ int dfd = open(e->cgroup, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (!id->path || id->path[0] != '/' || !id->dev[0] || !id->dir_ino || !id->ino) {
+                snprintf(why, len, "the directory or the file is not recorded");
+                return -EBADMSG;
+        }
+        _cleanup_close_ int dfd = open(id->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         /* The directory is gone, and the file with it. */
         if (dfd < 0 && errno == ENOENT)
                 return 0;
-        if (dfd < 0)
-                return errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
+        if (dfd < 0) {
+                int r = -errno;
+                struct stat lst;
+                /* O_DIRECTORY before O_NOFOLLOW: a link is ENOTDIR too. */
+                bool link = r == -ELOOP || (r == -ENOTDIR && lstat(id->path, &lst) == 0 && S_ISLNK(lst.st_mode));
+                snprintf(why, len, "%s %s", id->path,
+                         link ? "is a symbolic link" : r == -ENOTDIR ? "is not a directory" : strerror(-r));
+                return r == -ELOOP || r == -ENOTDIR ? -ESTALE : r;
+        }
         struct stat dst, st;
         char dev[16];
-        if (fstat(dfd, &dst) < 0)
+        if (fstat(dfd, &dst) < 0) {
+                snprintf(why, len, "%s: %s", id->path, strerror(errno));
                 return -errno;
+        }
         dev_string(dst.st_dev, dev);
         /* Another directory at that path (a link or a rename in the way):
-         * the file, if any, is not where the journal says; nothing here
-         * is sabot's to unlink. */
-        if (!streq(dev, e->dev) || dst.st_ino != e->netns)
+         * the file, if any, is not where it was recorded; nothing here is
+         * sabot's to unlink. */
+        bool same_fs = streq(dev, id->dev) || (by_fsid && id->fsid && fsid_of(dfd) == id->fsid);
+        if (!same_fs || dst.st_ino != id->dir_ino) {
+                snprintf(why, len, "%s is another directory (device %s inode %llu; the fill's was %s inode %llu)",
+                         id->path, dev, (unsigned long long)dst.st_ino, id->dev, (unsigned long long)id->dir_ino);
                 return -ESTALE;
-        if (fstatat(dfd, e->value, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISREG(st.st_mode) || st.st_dev != dst.st_dev || st.st_uid != geteuid())
-                return -ESTALE;
-        /* Only the file recorded, by its inode. */
-        if (st.st_ino != e->start)
-                return -ESTALE;
-        if (unlinkat(dfd, e->value, 0) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 0;
+        }
+        if (fstatat(dfd, id->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                snprintf(why, len, "%s", strerror(errno));
+                return -errno;
+        }
+        /* Only the file recorded: a regular file of root's, by its inode. */
+        if (S_ISLNK(st.st_mode))
+                snprintf(why, len, "a symbolic link, not the file sabot made");
+        else if (!S_ISREG(st.st_mode))
+                snprintf(why, len, "not a regular file (mode %o), not the file sabot made", (unsigned)st.st_mode);
+        else if (st.st_dev != dst.st_dev)
+                snprintf(why, len, "another filesystem is mounted on it");
+        else if (st.st_uid != id->uid || id->uid != geteuid())
+                snprintf(why, len, "owned by uid %u, not the file sabot made", (unsigned)st.st_uid);
+        else if (st.st_ino != id->ino)
+                snprintf(why, len, "another file (inode %llu; the fill was inode %llu)", (unsigned long long)st.st_ino,
+                         (unsigned long long)id->ino);
+        else {
+                if (unlinkat(dfd, id->name, 0) < 0) {
+                        if (errno == ENOENT)
+                                return 0;
+                        snprintf(why, len, "%s", strerror(errno));
+                        return -errno;
+                }
+                /* Durable before its record goes. */
+                (void)fsync(dfd);
+                return 1;
+        }
+        return -ESTALE;
+}
+
+static int revert(const struct jentry *e) {
+        if (!e->cgroup || !e->value)
+                return -EBADMSG;
+        struct fill_id id = {.path = e->cgroup, .dir_ino = e->netns, .name = e->value, .ino = e->start,
+                             .uid = geteuid()};
+        memcpy(id.dev, e->dev, sizeof id.dev);
+        char why[PATH_MAX + 256];
+        int r = fill_unlink(&id, false, why, sizeof why);
+        return r < 0 ? r : 0;
 }
 
 static void describe_entry(const struct jentry *e, char *buf, size_t len) {
         snprintf(buf, len, "removed %s/%s", e->cgroup ? e->cgroup : "?", e->value ? e->value : "?");
 }
 
+/* ---- the record in the state dir, for after a reboot ---- */
+
+struct fill_rec {
+        char *run, *path, *name;
+        pid_t pid; /* the runner, and its start time */
+        uint64_t start;
+        struct fill_id id;
+};
+
+static void fill_rec_done(struct fill_rec *r) {
+        free(r->run);
+        free(r->path);
+        free(r->name);
+        *r = (struct fill_rec){0};
+}
+
+static int record_write(const char *state, const char *rname, const struct journal *j, const struct fill_id *id) {
+        _cleanup_close_ int sfd = -1, dfd = -1;
+        char path[PATH_MAX * 3], name[NAME_MAX * 3 + 1], run[NAME_MAX * 3 + 1];
+        int r = dirs_open(state, true, &sfd);
+        if (r < 0)
+                return r;
+        dfd = openat_dir_trusted(sfd, state, FILLS_DIR, true, 0700);
+        if (dfd < 0)
+                return dfd;
+        (void)fsync(sfd); /* FILLS_DIR itself, when it was just made */
+        journal_encode(id->path, path, sizeof path);
+        journal_encode(id->name, name, sizeof name);
+        journal_encode(j->run_id ? j->run_id : "-", run, sizeof run);
+        FILE *f = replace_fopen(dfd, rname, 0600);
+        if (!f)
+                return -errno;
+        fprintf(f, RECORD_HEAD "run=%s pid=%d start=%llu path=%s dev=%s fsid=%llx dir_ino=%llu name=%s ino=%llu "
+                   "uid=%u .\n", run, (int)j->runner_pid, (unsigned long long)j->runner_start, path, id->dev,
+                (unsigned long long)id->fsid, (unsigned long long)id->dir_ino, name, (unsigned long long)id->ino,
+                (unsigned)id->uid);
+        return replace_fclose(dfd, f, rname, true);
+}
+
+static bool parse_u64(const char *v, int base, uint64_t *ret) {
+        char *end;
+        if (!isxdigit((unsigned char)*v) || (base == 10 && !isdigit((unsigned char)*v)))
+                return false;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, base);
+        if (errno || *end)
+                return false;
+        *ret = n;
+        return true;
+}
+
+/* One key=value of a record into rec: false when it is not a valid one. */
+static bool record_field(struct fill_rec *rec, const char *k, const char *v) {
+        uint64_t n;
+        if (streq(k, "run"))
+                return !rec->run && (rec->run = journal_decode(v));
+        if (streq(k, "path"))
+                return !rec->path && (rec->path = journal_decode(v));
+        if (streq(k, "name"))
+                return !rec->name && (rec->name = journal_decode(v));
+        if (streq(k, "dev")) {
+                if (strlen(v) >= sizeof rec->id.dev)
+                        return false;
+                memcpy(rec->id.dev, v, strlen(v) + 1);
+                return true;
+        }
+        if (streq(k, "pid")) {
+                if (!parse_u64(v, 10, &n) || n > INT32_MAX)
+                        return false;
+                rec->pid = (pid_t)n;
+                return true;
+        }
+        if (streq(k, "uid")) {
+                if (!parse_u64(v, 10, &n) || n >= UINT32_MAX)
+                        return false;
+                rec->id.uid = (uid_t)n;
+                return true;
+        }
+        if (streq(k, "start"))
+                return parse_u64(v, 10, &rec->start);
+        if (streq(k, "fsid"))
+                return parse_u64(v, 16, &rec->id.fsid);
+        if (streq(k, "dir_ino"))
+                return parse_u64(v, 10, &rec->id.dir_ino);
+        if (streq(k, "ino"))
+                return parse_u64(v, 10, &rec->id.ino);
+        return true; /* a key a later version adds */
+}
+
+/* Read DFD/RNAME (root's alone, never through a link) into rec. */
+static int record_read(int dfd, const char *shown, const char *rname, struct fill_rec *rec, char *why, size_t len) {
+        *rec = (struct fill_rec){.id.uid = (uid_t)-1};
+        _cleanup_close_ int fd = openat_trusted(dfd, shown, rname, O_RDONLY | O_NONBLOCK, 0);
+        if (fd < 0) {
+                snprintf(why, len, "%s", fd == -EPERM || fd == -ELOOP ? trust_last() : strerror(-fd));
+                return fd;
+        }
+        _cleanup_free_ char *buf = NULL;
+        size_t l = 0;
+        int r = read_full_fd(fd, 64 * 1024, &buf, &l);
+        if (r < 0) {
+                snprintf(why, len, "%s", strerror(-r));
+                return r;
+        }
+        while (l && buf[l - 1] == '\n')
+                buf[--l] = '\0';
+        bool ok = l == strlen(buf) && strncmp(buf, RECORD_HEAD, strlen(RECORD_HEAD)) == 0 && l >= 2 &&
+                  strcmp(buf + l - 2, " .") == 0;
+        if (ok)
+                buf[l - 2] = '\0';
+        for (char *save = NULL, *t = ok ? strtok_r(buf + strlen(RECORD_HEAD), " ", &save) : NULL; ok && t;
+             t = strtok_r(NULL, " ", &save)) {
+                char *v = strchr(t, '=');
+                if (!(ok = v != NULL))
+                        break;
+                *v++ = '\0';
+                ok = record_field(rec, t, v);
+        }
+        rec->id.path = rec->path;
+        rec->id.name = rec->name;
+        if (!ok || !rec->run || !rec->path || !rec->name || rec->id.uid == (uid_t)-1) {
+                fill_rec_done(rec);
+                snprintf(why, len, "not a whole disk-fill record");
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int open_fills(const char *state, int *ret_fd) {
+        _cleanup_close_ int sfd = -1;
+        int r = dirs_open(state, false, &sfd);
+        if (r < 0)
+                return r;
+        int fd = openat_dir_trusted(sfd, state, FILLS_DIR, false, 0);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* The record DFD/RNAME acted on: its file unlinked if it is still there
+ * and still the one recorded, then the record removed. What fill_unlink
+ * returns. */
+static int record_act(int dfd, const char *shown, const char *rname, const struct fill_rec *rec, char *why,
+                      size_t len) {
+        int r = fill_unlink(&rec->id, true, why, len);
+        if (r < 0)
+                return r;
+        if (unlinkat(dfd, rname, 0) < 0 && errno != ENOENT) {
+                r = -errno;
+                snprintf(why, len, "cannot remove its record %s/%s: %s", shown, rname, strerror(errno));
+                return r;
+        }
+        (void)fsync(dfd);
+        return r;
+}
+
+/* The "disk-fill-rec" entry: the state dir (cgroup) and the record's name
+ * (value). The "disk-fill" entry, newer, has unlinked the file by then;
+ * what is left is the record, or a file the checks refuse. */
+static int revert_record(const struct jentry *e) {
+        if (!e->cgroup || !e->value || strchr(e->value, '/') || e->value[0] == '.')
+                return -EBADMSG;
+        _cleanup_close_ int dfd = -1;
+        int r = open_fills(e->cgroup, &dfd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        char shown[PATH_MAX], why[PATH_MAX + 256];
+        snprintf(shown, sizeof shown, "%s/" FILLS_DIR, e->cgroup);
+        struct fill_rec rec;
+        r = record_read(dfd, shown, e->value, &rec, why, sizeof why);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = record_act(dfd, shown, e->value, &rec, why, sizeof why);
+        fill_rec_done(&rec);
+        return r < 0 ? r : 0;
+}
+
+static void describe_record(const struct jentry *e, char *buf, size_t len) {
+        snprintf(buf, len, "dropped its record %s/" FILLS_DIR "/%s", e->cgroup ? e->cgroup : "?",
+                 e->value ? e->value : "?");
+}
+
+static bool run_live(struct journal *const *live, size_t n_live, const char *run) {
+        for (size_t i = 0; i < n_live; i++)
+                if (live[i]->run_id && streq(live[i]->run_id, run))
+                        return true;
+        return false;
+}
+
+/* recover: every record that no live run holds (by its journal here, or
+ * its runner for another run dir); after a reboot, all of them. */
+static int sweep_state(const char *state, struct journal *const *live, size_t n_live,
+                       void (*report)(const char *what, int err, void *ud), void *ud, unsigned *ret_failed) {
+        *ret_failed = 0;
+        _cleanup_close_ int dfd = -1;
+        int r = open_fills(state, &dfd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        char shown[PATH_MAX];
+        snprintf(shown, sizeof shown, "%s/" FILLS_DIR, state);
+        int lfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+        DIR *dir = lfd >= 0 ? fdopendir(lfd) : NULL;
+        if (!dir) {
+                r = -errno;
+                if (lfd >= 0)
+                        close(lfd);
+                return r;
+        }
+        int removed = 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                const char *n = de->d_name;
+                size_t l = strlen(n);
+                if (n[0] == '.')
+                        continue;
+                /* A record a crash cut short: its file was never named. */
+                if (l > 4 && streq(n + l - 4, ".tmp")) {
+                        (void)unlinkat(dfd, n, 0);
+                        continue;
+                }
+                char what[PATH_MAX * 3 + 512], why[PATH_MAX + 256] = "";
+                struct fill_rec rec;
+                r = record_read(dfd, shown, n, &rec, why, sizeof why);
+                if (r == -ENOENT)
+                        continue;
+                if (r >= 0 && (run_live(live, n_live, rec.run) || process_alive(rec.pid, rec.start))) {
+                        fill_rec_done(&rec);
+                        continue; /* a live run's */
+                }
+                if (r >= 0)
+                        r = record_act(dfd, shown, n, &rec, why, sizeof why);
+                if (r >= 0) {
+                        snprintf(what, sizeof what, r > 0 ? "%s/%s (a disk-fill of run %s)"
+                                                          : "the record of %s/%s (run %s; the file was already gone)",
+                                 rec.path, rec.name, rec.run);
+                        removed++;
+                } else if (rec.path)
+                        snprintf(what, sizeof what, "left %s/%s: %s; record kept: %s/%s (remove it once that is dealt "
+                                 "with)", rec.path, rec.name, why, shown, n);
+                else
+                        snprintf(what, sizeof what, "refusing the disk-fill record %s/%s: %s; nothing it names is "
+                                 "touched", shown, n, why);
+                if (r < 0)
+                        ++*ret_failed;
+                report(what, r < 0 ? r : 0, ud);
+                fill_rec_done(&rec);
+        }
+        closedir(dir);
+        return removed;
+}
+
 static void doctor(doctor_row_fn row, void *ud) {
         row(ud, "disk-fill (fallocate)", "", NULL, false);
 }
 
-static const struct fault_backend backend = {.title = "disk fill", .doctor = doctor};
+static const struct fault_backend backend = {
+        .title = "disk fill", .doctor = doctor, .sweep_state = sweep_state, .sweep_what = "disk fills"};
 
-static const struct jentry_kind entries[] = {{"disk-fill", revert, describe_entry, false}, {NULL}};
+/* "disk-fill-rec" is journaled first, so reverted last (newest first). */
+static const struct jentry_kind entries[] = {
+        {"disk-fill", revert, describe_entry, false}, {"disk-fill-rec", revert_record, describe_record, false}, {NULL}};
 
 const struct fault_ops disk_fill_ops = {
         .kind = {.name = "disk-fill", .summary = "fills a directory's filesystem with a sabot-named file for the window",

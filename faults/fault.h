@@ -56,6 +56,9 @@ struct fault_ctx {
          * steps, or a slow host has the runner taken for hung and killed.
          * NULL outside a run. */
         void (*beat)(void *ud);
+        /* The run's persistent state dir (--state-dir): what must outlive
+         * a reboot is recorded there (disk-fill's files). */
+        const char *state_dir;
 };
 
 /* c->beat, where there is one. */
@@ -97,6 +100,11 @@ struct fault_backend {
         int (*sweep)(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud),
                      void *ud, unsigned *ret_failed);
         const char *sweep_what; /* "network objects" */
+        /* recover: the same for what the mechanism records in the state
+         * dir because it outlives a reboot and the run dir's journals
+         * (disk-fill's files on a persistent filesystem). NULL: none. */
+        int (*sweep_state)(const char *state_dir, struct journal *const *live, size_t n_live,
+                           void (*report)(const char *what, int err, void *ud), void *ud, unsigned *ret_failed);
 };
 /* The mechanisms the kinds use, each once, in the registry's order; NULL
  * past the last. */

@@ -11,17 +11,16 @@
  * pressure (PSI full avg10) is past backoff_psi or MemAvailable is below
  * min_free_memory, and goes on once both are back. */
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "../agent/host.h"
 #include "../agent/loop.h"
+#include "cgroup.h"
 #include "fault.h"
 
 static const char *const keys[] = {"cpu", "cpu_load", "vm", "vm_bytes", "io", "backoff_psi", NULL};
@@ -169,6 +168,9 @@ static int stress_argv(const struct fault *f, const char *exe, uint64_t vm_bytes
          * else failed. */
         ARG("--timeout"), NUM("%llus", (unsigned long long)timeout_s);
         ARG("--quiet");
+        /* Workers the OOM killer took stay dead (and set their own
+         * oom_score_adj to 1000: as root, without it, stress-ng sets -1000). */
+        ARG("--oomable");
         argv[n] = NULL;
 #undef ARG
 #undef NUM
@@ -204,21 +206,7 @@ static bool stress_cgroup_ok(const char *cg) {
 }
 
 /* Write value to the cgroup's file, on cgroup2, never through a link. */
-static int cg_write(const char *cg, const char *file, const char *value) {
-        _cleanup_close_ int dfd = open(cg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        struct statfs sf;
-        if (fstatfs(dfd, &sf) < 0)
-                return -errno;
-        if (sf.f_type != CGROUP2_SUPER_MAGIC)
-                return -EMEDIUMTYPE;
-        _cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = write(fd, value, strlen(value));
-        return n < 0 ? -errno : 0;
-}
+static int cg_write(const char *cg, const char *file, const char *value) { return cgroup2_write_file(cg, file, value); }
 
 static int cg_read_key(const char *cg, const char *file, const char *key, uint64_t *ret) {
         char p[PATH_MAX], line[256];
@@ -276,11 +264,12 @@ struct stress_run {
         struct fault_ctx c; /* for events from the watch */
         struct fault_run *fr;
         char *cgroup;
+        const char *rel; /* cgroup below the cgroup2 root, as /proc/PID/cgroup has it */
         pid_t pid;
         uint64_t usage0;   /* cpu.stat usage_usec at the start */
         uint64_t reserve;  /* min_free_memory, bytes */
         unsigned backoff;  /* PSI, hundredths of a percent */
-        bool frozen, ended;
+        bool frozen, ended, oom_said;
         struct loop_source *watch;
 };
 
@@ -298,6 +287,34 @@ static uint64_t usage_usec(const struct stress_run *q) {
         return cg_read_key(q->cgroup, "cpu.stat", "usage_usec", &v) >= 0 ? v : 0;
 }
 
+/* stress-ng as root sets oom_score_adj -1000 on its main process (seen
+ * in the VM tier: 3 of 4 processes at -1000 before --oomable and this),
+ * the opposite of the first pick for the OOM killer: every process of the
+ * cgroup is set back to 1000, each through a pidfd (its pid cannot be
+ * reused meanwhile) and only while it is still in the cgroup. How many
+ * were set. A kernel that refuses the write was said at the start. */
+static int oom_first(const struct stress_run *q) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int set = 0;
+        if (cgroup_pids(q->cgroup, &pids, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int pfd = sys_pidfd_open(pids[i]), rfd = -1, wfd = -1;
+                _cleanup_free_ char *cg = NULL;
+                char p[64], v[16] = "";
+                if (pfd < 0 || proc_cgroup(pids[i], &cg) < 0 || !streq(cg, q->rel))
+                        continue;
+                snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pids[i]);
+                if ((rfd = open(p, O_RDONLY | O_CLOEXEC)) < 0 || read(rfd, v, sizeof v - 1) <= 0 ||
+                    strncmp(v, "1000\n", 5) == 0)
+                        continue;
+                if ((wfd = open(p, O_WRONLY | O_CLOEXEC)) >= 0 && write(wfd, "1000", 4) == 4)
+                        set++;
+        }
+        return set;
+}
+
 /* Every STRESS_WATCH_NS: stop the workers under memory pressure (or
  * below the reserve), let them go on once it is gone. */
 static void watch(struct loop_source *s, uint32_t events, void *ud) {
@@ -312,6 +329,12 @@ static void watch(struct loop_source *s, uint32_t events, void *ud) {
                             (int)q->pid, WIFEXITED(status) ? "exit" : "signal",
                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
                 return;
+        }
+        int set = oom_first(q);
+        if (set > 0 && !q->oom_said) {
+                q->oom_said = true;
+                fault_event(&q->c, LOG_INFO, q->fr->f, "oom_score_adj set back to 1000 for %d stress-ng process%s "
+                            "(stress-ng lowers its own as root)", set, set == 1 ? "" : "es");
         }
         unsigned psi = 0;
         uint64_t total, avail;
@@ -400,6 +423,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 q->cgroup = NULL;
                 return -ENOMEM;
         }
+        q->rel = q->cgroup + strlen(c->pl->cgroup_root);
         /* Write-ahead: the cgroup, before it exists. */
         struct jentry e = {.kind = "stress", .cgroup = q->cgroup, .name = f->hdr.name};
         r = journal_apply(c->j, &e);
