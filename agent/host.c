@@ -49,6 +49,26 @@ int cgroup2_mount_from_mountinfo(FILE *f, char **ret) {
         return -ENOENT;
 }
 
+int host_meminfo(uint64_t *ret_total, uint64_t *ret_avail) {
+        _cleanup_fclose_ FILE *fp = fopen("/proc/meminfo", "re");
+        char line[256];
+        unsigned long long v;
+        uint64_t total = 0, avail = 0;
+        if (!fp)
+                return -errno;
+        while (fgets(line, sizeof line, fp)) {
+                if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
+                        total = (uint64_t)v << 10;
+                else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
+                        avail = (uint64_t)v << 10;
+        }
+        if (!total || !avail)
+                return -ENODATA;
+        *ret_total = total;
+        *ret_avail = avail;
+        return 0;
+}
+
 int cgroup2_mount(char **ret) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         if (!f)

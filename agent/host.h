@@ -13,6 +13,8 @@
  * /sys/fs/cgroup; hybrid layouts: /sys/fs/cgroup/unified). -ENOENT if none. */
 int cgroup2_mount_from_mountinfo(FILE *f, char **ret);
 int cgroup2_mount(char **ret);
+/* MemTotal and MemAvailable of /proc/meminfo, in bytes. */
+int host_meminfo(uint64_t *ret_total, uint64_t *ret_avail);
 /* Find the cgroup directory of a systemd unit below root: from systemd
  * over sd-bus when it is PID 1 (-ENOENT when it runs no such unit,
  * -EHOSTUNREACH when it could not be asked), by a walk of the tree

@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -31,10 +32,14 @@
 #include <sys/vfs.h>
 #include <syslog.h>
 
+#include "../agent/host.h"
 #include "../agent/state.h"
 #include "fault.h"
 
 static const char *const keys[] = {"path", "percent", "size", NULL};
+
+/* What one fallocate call grows the file by. */
+#define FILL_STEP (256ULL << 20)
 
 static const struct fault_key_doc key_docs[] = {
         {"path", "required", "the directory (not a link to one) whose filesystem is filled"},
@@ -81,9 +86,15 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
  * wanted (before the reserve) and allowed (after it). */
 struct fill_calc {
         uint64_t total, used, avail, reserve, wanted, allowed;
+        /* A filesystem in memory (tmpfs, ramfs): what it is given is RAM
+         * that no OOM kill gives back, so min_free_memory bounds it too. */
+        bool in_memory, mem_capped;
+        uint64_t mem_avail, mem_reserve;
 };
 
-static void calc_from(const struct fault *f, const struct limits *eff, const struct statvfs *sv,
+static bool type_in_memory(long type) { return type == TMPFS_MAGIC || type == RAMFS_MAGIC; }
+
+static void calc_from(const struct fault *f, const struct limits *eff, const struct statvfs *sv, bool in_memory,
                       struct fill_calc *ret) {
         uint64_t bs = sv->f_frsize ? sv->f_frsize : sv->f_bsize;
         struct fill_calc k = {
@@ -101,15 +112,29 @@ static void calc_from(const struct fault *f, const struct limits *eff, const str
                 k.wanted = want_used > k.used ? want_used - k.used : 0;
         }
         uint64_t room = k.avail > k.reserve ? k.avail - k.reserve : 0;
+        k.in_memory = in_memory;
+        if (in_memory) {
+                uint64_t mem_total;
+                uint64_t mem_room = 0; /* unknown: nothing */
+                if (host_meminfo(&mem_total, &k.mem_avail) >= 0) {
+                        k.mem_reserve = reserve_bytes(&eff->min_free_memory, mem_total);
+                        mem_room = k.mem_avail > k.mem_reserve ? k.mem_avail - k.mem_reserve : 0;
+                }
+                if (mem_room < room) {
+                        room = mem_room;
+                        k.mem_capped = k.wanted > room;
+                }
+        }
         k.allowed = k.wanted < room ? k.wanted : room;
         *ret = k;
 }
 
 static int calc(const struct fault *f, const struct limits *eff, struct fill_calc *ret) {
         struct statvfs sv;
-        if (!f->path || statvfs(f->path, &sv) < 0)
+        struct statfs sf;
+        if (!f->path || statvfs(f->path, &sv) < 0 || statfs(f->path, &sf) < 0)
                 return f->path ? -errno : -EINVAL;
-        calc_from(f, eff, &sv, ret);
+        calc_from(f, eff, &sv, type_in_memory((long)sf.f_type), ret);
         return 0;
 }
 
@@ -135,6 +160,13 @@ static void check_limits(const struct scenario *s, const struct fault *f, struct
         }
         if (calc(f, lc->eff, &k) < 0 || k.allowed >= k.wanted)
                 return;
+        if (k.mem_capped) {
+                snprintf(what, sizeof what, "%s = %s on %s, a filesystem in memory, would leave %s of MemAvailable, "
+                         "which", f->size ? "size" : "percent", f->size ? mib(a, f->size) : format_ratio(a, f->percent),
+                         f->path, mib(b, k.mem_avail > k.wanted ? k.mem_avail - k.wanted : 0));
+                lc->over(lc, LIMIT_FREE_MEMORY, fault_line(f, f->size ? "size" : "percent"), what);
+                return;
+        }
         snprintf(what, sizeof what, "%s = %s would leave %s free of %s on %s, which",
                  f->size ? "size" : "percent", f->size ? mib(a, f->size) : format_ratio(a, f->percent),
                  mib(b, k.avail > k.wanted ? k.avail - k.wanted : 0), mib((char[FORMAT_MAX]){0}, k.total), f->path);
@@ -166,6 +198,9 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         fprintf(out, "      file %s/" FILL_PREFIX "RUN-%s: allocate %s (%s free of %s now -> %s; min_free_disk keeps %s), "
                      "unlinked at the window's end\n", f->path, f->hdr.name, mib(a, k.allowed), mib(b, k.avail),
                 mib(c, k.total), mib((char[FORMAT_MAX]){0}, k.avail - k.allowed), mib(r, k.reserve));
+        if (k.in_memory)
+                fprintf(out, "      %s is in memory: the fill is RAM (MemAvailable %s now; min_free_memory keeps %s)\n",
+                        f->path, mib(a, k.mem_avail), mib(b, k.mem_reserve));
 }
 
 /* ---- the run ---- */
@@ -230,11 +265,13 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 return fault_fail(fr, -errno, "cannot open directory %s", f->path);
         struct stat dst;
         struct statvfs sv;
-        if (fstat(q->dfd, &dst) < 0 || fstatvfs(q->dfd, &sv) < 0)
+        struct statfs sf;
+        if (fstat(q->dfd, &dst) < 0 || fstatvfs(q->dfd, &sv) < 0 || fstatfs(q->dfd, &sf) < 0)
                 return -errno;
-        /* Checked again now: the disk may have filled since the plan. */
+        /* Checked again now: the disk (or memory) may have filled since
+         * the plan. */
         struct fill_calc k;
-        calc_from(f, &c->pl->eff, &sv, &k);
+        calc_from(f, &c->pl->eff, &sv, type_in_memory((long)sf.f_type), &k);
         q->avail0 = q->avail1 = k.avail;
         if (k.allowed == 0) {
                 if (k.wanted == 0) {
@@ -242,6 +279,10 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                                     format_ratio(a, (ratio_t)((unsigned __int128)k.used * RATIO_ONE / (k.total ? k.total : 1))));
                         return 0;
                 }
+                if (k.in_memory && k.mem_avail <= k.mem_reserve + k.avail)
+                        return fault_fail(fr, -ENOSPC, "%s is in memory and MemAvailable is %s, no more than "
+                                          "min_free_memory keeps (%s): nothing may be filled", f->path,
+                                          mib(a, k.mem_avail), mib(b, k.mem_reserve));
                 return fault_fail(fr, -ENOSPC, "%s has %s free, no more than min_free_disk keeps (%s): nothing "
                                   "may be filled", f->path, mib(a, k.avail), mib(b, k.reserve));
         }
@@ -292,8 +333,16 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 r = fault_track(fr, e.seq);
         if (r < 0)
                 return r;
-        if (fallocate(fd, 0, 0, (off_t)k.allowed) < 0)
-                return fault_fail(fr, -errno, "fallocate of %s on %s", mib(a, k.allowed), f->path);
+        /* In steps, the guardian told between them: one fallocate of
+         * gigabytes took 20 s on a loaded tmpfs, past its grace, and the
+         * runner was taken for hung and killed. */
+        for (uint64_t done = 0; done < k.allowed;) {
+                uint64_t step = k.allowed - done < FILL_STEP ? k.allowed - done : FILL_STEP;
+                if (fallocate(fd, 0, (off_t)done, (off_t)step) < 0)
+                        return fault_fail(fr, -errno, "fallocate of %s on %s", mib(a, k.allowed), f->path);
+                done += step;
+                fault_beat(c);
+        }
         /* Others write too: if the reserve was crossed meanwhile, give
          * back what crossed it. */
         uint64_t now = avail_of(q->dfd);

@@ -75,27 +75,6 @@ static void check(struct scenario *s, struct fault *f, struct diags *d) {
                 f->backoff_psi = STRESS_BACKOFF_DEFAULT;
 }
 
-/* MemTotal and MemAvailable, in bytes. */
-static int meminfo(uint64_t *ret_total, uint64_t *ret_avail) {
-        _cleanup_fclose_ FILE *fp = fopen("/proc/meminfo", "re");
-        char line[256];
-        unsigned long long v;
-        uint64_t total = 0, avail = 0;
-        if (!fp)
-                return -errno;
-        while (fgets(line, sizeof line, fp)) {
-                if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
-                        total = (uint64_t)v << 10;
-                else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
-                        avail = (uint64_t)v << 10;
-        }
-        if (!total || !avail)
-                return -ENODATA;
-        *ret_total = total;
-        *ret_avail = avail;
-        return 0;
-}
-
 /* "full avg10" of /proc/pressure/memory, in hundredths of a percent. */
 static int memory_psi(unsigned *ret) {
         _cleanup_fclose_ FILE *fp = fopen("/proc/pressure/memory", "re");
@@ -124,7 +103,7 @@ static void check_limits(const struct scenario *s, const struct fault *f, struct
         (void)s;
         uint64_t total, avail;
         char a[FORMAT_MAX], b[FORMAT_MAX], what[256];
-        if (!f->vm || meminfo(&total, &avail) < 0)
+        if (!f->vm || host_meminfo(&total, &avail) < 0)
                 return;
         uint64_t reserve = reserve_bytes(&lc->eff->min_free_memory, total);
         if (avail >= reserve && avail - reserve >= vm_total(f))
@@ -190,7 +169,7 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         fprintf(out, "      in cgroup %s/sabot-RUN-stress-%s, ended with cgroup.kill at the window's end\n",
                 pl->cgroup_root ? pl->cgroup_root : "(cgroup2 not mounted)", f->hdr.name);
         uint64_t total, avail;
-        if (meminfo(&total, &avail) >= 0)
+        if (host_meminfo(&total, &avail) >= 0)
                 fprintf(out, "      memory: %s available now, min_free_memory keeps %s; the workers stop while "
                              "memory PSI full avg10 >= %s or MemAvailable is below it\n", mib(a, avail),
                         mib(b, reserve_bytes(&pl->eff.min_free_memory, total)),
@@ -338,7 +317,7 @@ static void watch(struct loop_source *s, uint32_t events, void *ud) {
         }
         unsigned psi = 0;
         uint64_t total, avail;
-        bool have_psi = memory_psi(&psi) >= 0, have_mem = meminfo(&total, &avail) >= 0;
+        bool have_psi = memory_psi(&psi) >= 0, have_mem = host_meminfo(&total, &avail) >= 0;
         /* Below the reserve, whatever did it, noise makes it worse: every
          * kind of worker stops. */
         bool hot = (have_psi && psi >= q->backoff) || (have_mem && avail < q->reserve);
@@ -404,7 +383,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         q->backoff = (unsigned)((f->backoff_psi) / (RATIO_ONE / 10000));
         /* Checked again now: memory may have gone since the plan. */
         uint64_t vm_bytes = f->vm_bytes, total = 0, avail = 0;
-        int r = meminfo(&total, &avail);
+        int r = host_meminfo(&total, &avail);
         if (r < 0)
                 return fault_fail(fr, r, "cannot read /proc/meminfo");
         q->reserve = reserve_bytes(&c->pl->eff.min_free_memory, total);

@@ -18,6 +18,7 @@ cleanup() {
 	[ -n "${runner:-}" ] && kill -9 "$runner" 2>/dev/null
 	wait 2>/dev/null
 	mountpoint -q "$MNT" && umount "$MNT"
+	mountpoint -q "$T_TMP/shm" && umount "$T_TMP/shm"
 	[ -n "$LOOP" ] && losetup -d "$LOOP"
 	# The detach completes once the last opener lets go (udev probes it).
 	i=0
@@ -204,4 +205,25 @@ EOF
 done
 
 [ "$(use)" -le $((use0 + 1)) ] && pass "the filesystem is back to ${use0}% used" || fail "df shows $(use)%"
+# A filesystem in memory (tmpfs) is RAM that no OOM kill gives back:
+# min_free_memory bounds the fill as well as min_free_disk. A tmpfs of
+# twice the machine's memory, as /dev/shm or /run can be sized: 95 % of it
+# is refused before anything is touched; a small fill goes ahead, and the
+# plan says it is RAM.
+mkdir shm
+mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+mount -t tmpfs -o size=$((mem_kb * 2))k sabot-shm$id shm || { fail "cannot mount a tmpfs"; t_done; }
+printf '[scenario]\nname = shm-%s\nduration = 2s\n[fault f]\ntype = disk-fill\npath = %s\npercent = 95%%\n' "$id" "$T_TMP/shm" > shm.ini
+expect_exit 2 "95% of a tmpfs of twice the RAM: refused" $S validate shm.ini
+expect_out "by min_free_memory, naming the filesystem in memory" "percent = 95% on $T_TMP/shm, a filesystem in memory, would leave .* of MemAvailable, which exceeds min_free_memory"
+expect_exit 2 "and a run of it touches nothing" $S run --yes shm.ini
+[ -z "$(ls -A shm)" ] && pass "nothing was made in the tmpfs" || fail "left in the tmpfs: $(ls -A shm)"
+sed -i 's/^percent = 95%$/size = 8M/' shm.ini
+expect_exit 0 "a small fill of the tmpfs: plan" $S plan shm.ini
+expect_out "the plan says the fill is RAM" "is in memory: the fill is RAM \(MemAvailable"
+expect_exit 0 "and the run goes ahead" $S run --yes shm.ini
+echo "$OUT" | grep -q "allocated 8.0M in $T_TMP/shm" && pass "it allocated 8 MB there" || fail "no 8 MB fill: $OUT"
+[ -z "$(ls -A shm)" ] && pass "and unlinked it at the end" || fail "left in the tmpfs: $(ls -A shm)"
+umount shm
+
 t_done
