@@ -169,6 +169,8 @@ setsid sh -c 'trap "" TERM; exec sleep 600' &
 stubborn=$!
 seen="$seen $stubborn"
 echo $stubborn > "$(cgroups | head -n 1)/cgroup.procs"
+# Its trap is set once it is sleep (a SIGTERM before that ends the shell).
+wait_for 3000 eval '[ "$(cat /proc/$stubborn/comm 2>/dev/null)" = sleep ]' || fail "the stubborn process did not start"
 kill -TERM $stubborn
 sleep 0.2
 [ -d /proc/$stubborn ] && pass "the stubborn process ignores SIGTERM" || fail "it did not survive SIGTERM"
