@@ -11,6 +11,8 @@
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <syslog.h>
 
 #include "dns_filter_loader.h"
@@ -182,20 +184,39 @@ static void dns_priv_free(void *p) {
         free(d);
 }
 
-static uint32_t l3_offset_of(const char *dev) {
-        char p[64], buf[32] = "";
-        snprintf(p, sizeof p, "/sys/class/net/%s/type", dev);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                ssize_t n = read(fd, buf, sizeof buf - 1);
-                close(fd);
-                if (n > 0) {
-                        long t = strtol(buf, NULL, 10);
-                        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_SIT || t == ARPHRD_IPGRE)
-                                return 0;
-                }
-        }
-        return ETH_HLEN;
+/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
+#ifndef ARPHRD_RAWIP
+#define ARPHRD_RAWIP 519
+#endif
+
+/* Where the IP header starts on dev: 14 behind Ethernet's (and
+ * loopback's), 0 on an IP-only link; -1 on any other link type, whose
+ * header the program would misread. */
+static int l3_offset_of(const char *dev, long *ret_type) {
+        /* Asked in this network namespace (sysfs shows the one it was
+         * mounted in): SIOCGIFHWADDR gives the link type. */
+        struct ifreq ifr = {0};
+        *ret_type = -1;
+        if (strlen(dev) >= sizeof ifr.ifr_name)
+                return -1;
+        memcpy(ifr.ifr_name, dev, strlen(dev));
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        int q = ioctl(fd, SIOCGIFHWADDR, &ifr);
+        close(fd);
+        if (q < 0)
+                return -1;
+        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
+        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
+                return ETH_HLEN;
+        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
+            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
+                return 0;
+        return -1;
 }
 
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
@@ -205,10 +226,16 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         int n = 0, r;
         if (f->domains && (n = parse_domains(f->domains, dom, why, sizeof why)) < 0)
                 return fault_fail(fr, n, "domains: %s", why);
+        long type;
+        int l3 = l3_offset_of(f->interface, &type);
+        if (l3 < 0)
+                return fault_fail(fr, -EOPNOTSUPP, "%s is of link type %ld: the dns fault knows Ethernet, loopback "
+                                  "and IP-only links (tunnels, WireGuard), where it finds the IP header", f->interface,
+                                  type);
         struct dns_filter_spec spec = {
                 .rcode = answer_rcode(f->answer),
                 .probability = share(f),
-                .l3_offset = l3_offset_of(f->interface),
+                .l3_offset = (uint32_t)l3,
                 .domains = dom,
                 .n_domains = (size_t)n,
                 .dst = &f->dst,
