@@ -104,7 +104,6 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 
 /* ---- sd-bus ---- */
 
-/* The unit's ActiveState ("inactive" when it is not loaded), in buf. */
 /* What acting on a unit, and undoing it, needs to know of it. */
 struct unit_facts {
         char state[32];       /* ActiveState; "inactive" when not loaded */
