@@ -185,6 +185,12 @@ done
 # probes and for journald and the system bus.
 copy_with_libs "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')"
 copy_with_libs "$(ldconfig -p | awk '$1 == "libsystemd.so.0" { print $NF; exit }')"
+# libfaketime, which the clock kind preloads into the targets it launches
+# (build-deps.sh's test dependencies install it on the host): with it,
+# doctor's clock row is about the guest's kernel, not a package it lacks.
+if [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
+	copy_with_libs /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+fi
 # netem's distribution tables, where iproute2 keeps them.
 for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
 	[ -d "$d" ] && mkdir -p "$R$d" && cp "$d"/*.dist "$R$d/" 2>/dev/null
