@@ -608,7 +608,9 @@ bool net_shares_classifier(const struct fault *f) {
         const struct fault_ops *ops = fault_ops_get(f->type);
         if (!ops || ops->backend != &net_backend || !f->interface)
                 return false;
-        return streq(ops->kind.name, "blackhole") || (streq(ops->kind.name, "loss") && !f->burst);
+        /* loss in bursts (burst, model = 4state) is netem's. */
+        return streq(ops->kind.name, "blackhole") ||
+               (streq(ops->kind.name, "loss") && !f->burst && f->loss_model == LOSS_MODEL_NONE);
 }
 
 static bool same_hook(const struct fault *a, const struct fault *b) {
