@@ -218,6 +218,13 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         }
         snprintf(q->before, sizeof q->before, "%s", uf.state);
         bool was_active = state_up(q->before);
+        /* Not restart either: a unit started by a restart would stay
+         * running after the run, and nothing is left applied after one. */
+        if (!was_active) {
+                fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s is %s: nothing to %s", unit, q->before,
+                            action_word(f->action));
+                goto out;
+        }
         /* Stopped or killed, it must be possible to start it again. */
         if (was_active && f->action != SERVICE_RESTART && (uf.transient || !uf.can_start)) {
                 r = fault_fail(fr, -EPERM, "%s %s: it could not be started again after the window (allowed: a "
