@@ -52,7 +52,8 @@ HARDEN_CPPFLAGS ?= -D_FORTIFY_SOURCE=2
 HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes
 OPT ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSABOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) $(HARDEN_CFLAGS) -I$(B) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+LIBDIR ?= $(PREFIX)/lib/sabot
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSABOT_VERSION='"$(VERSION)"' -DSABOT_LIBDIR='"$(LIBDIR)"' $(WARN) $(OPT) $(HARDEN_CFLAGS) -I$(B) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 # The tests' build also fills every automatic variable with a pattern
 # (0xfe bytes: an int reads negative, a pointer faults): a variable read
 # before it is set fails the same way each run, which neither sanitizer
@@ -75,7 +76,11 @@ FUZZ_SRCS := $(LIB_SRCS)
 
 .PHONY: all deps test-deps check check-unit check-integration check-hostile check-vm bench fuzz demo install deb clean man
 
-all: $(B)/sabot $(MAN_PAGES)
+# The clock kind's preload (faults/preload/clock_fix.c), beside each
+# binary: the sabot that finds it there uses it (the build tree's tests).
+PRELOAD := $(B)/libsabot-clock.so $(B)/asan/libsabot-clock.so
+
+all: $(B)/sabot $(PRELOAD) $(MAN_PAGES)
 
 # Dependencies are installed by the build itself (apt-get, as root).
 $(B)/.deps: packaging/build-deps.sh
@@ -119,6 +124,16 @@ $(B)/asan/sabot: $(B)/asan/agent/main.o $(ASAN_OBJS)
 	$(msg) LD-SAN $@
 	$(Q)$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+# Loaded into the targets: never sanitized; hardened as the binary is.
+$(B)/libsabot-clock.so: faults/preload/clock_fix.c | $(B)/.deps
+	$(msg) CC-SO $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(WARN) $(OPT) -fPIC -shared -fstack-protector-strong $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) \
+		-Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -o $@ $< $(LDFLAGS)
+$(B)/asan/libsabot-clock.so: $(B)/libsabot-clock.so
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+
 # Processes the tests launch as targets: plain, static-free, no sanitizer.
 $(B)/tests/helpers/%: tests/helpers/%.c | $(B)/.deps
 	$(msg) CC $@
@@ -142,11 +157,11 @@ check:
 check-unit: $(UNIT_TESTS)
 	$(Q)sh tests/run-unit.sh $(UNIT_TESTS)
 
-check-integration: $(B)/asan/sabot $(B)/sabot $(B)/sabot-demo $(B)/gen-man $(MAN_PAGES) $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
+check-integration: $(B)/asan/sabot $(B)/sabot $(PRELOAD) $(B)/sabot-demo $(B)/gen-man $(MAN_PAGES) $(INT_TESTS) $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) sh tests/integration/run.sh
 
 # Every promise tried as an attacker or an unlucky host would (tests/hostile/).
-check-hostile: $(B)/asan/sabot $(B)/sabot $(HELPERS) | $(B)/.test-deps
+check-hostile: $(B)/asan/sabot $(B)/sabot $(PRELOAD) $(HELPERS) | $(B)/.test-deps
 	$(Q)SABOT=$(CURDIR)/$(B)/asan/sabot BUILD=$(CURDIR)/$(B) TESTDIR=$(CURDIR)/tests/hostile \
 		CHECKDIR=$(CURDIR)/$(B)/tests/hostile TIER=hostile sh tests/integration/run.sh
 
@@ -154,7 +169,7 @@ check-hostile: $(B)/asan/sabot $(B)/sabot $(HELPERS) | $(B)/.test-deps
 # what this machine's kernel lacks (netem, fq, tracing and LSM BPF); each
 # name is resolved through apt to today's versioned kernel package.
 VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-6.12-amd64
-check-vm: $(B)/sabot $(B)/asan/sabot $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
+check-vm: $(B)/sabot $(B)/asan/sabot $(PRELOAD) $(B)/sabot-demo $(VM_TESTS) $(B)/bench/net_apply $(HELPERS) | $(B)/.test-deps
 	$(Q)sh packaging/build-deps.sh --vm
 	$(Q)rc=0; BUILD=$(CURDIR)/$(B) VM_KERNELS="$(VM_KERNELS)" bash tests/vm/run-vm.sh || rc=1; \
 	BUILD=$(CURDIR)/$(B) bash tests/vm/run-systemd.sh || rc=1; exit $$rc
@@ -271,8 +286,9 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # journald's message catalog (systemd's package trigger runs journalctl --update-catalog).
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 
-install: $(B)/sabot $(MAN_PAGES)
+install: $(B)/sabot $(B)/libsabot-clock.so $(MAN_PAGES)
 	install -D -m 0755 $(B)/sabot $(DESTDIR)$(SBINDIR)/sabot
+	install -D -m 0644 $(B)/libsabot-clock.so $(DESTDIR)$(LIBDIR)/libsabot-clock.so
 	install -D -m 0644 $(B)/man/sabot.8 $(DESTDIR)$(MANDIR)/man8/sabot.8
 	install -D -m 0644 $(B)/man/sabot-scenario.5 $(DESTDIR)$(MANDIR)/man5/sabot-scenario.5
 	install -D -m 0644 $(B)/man/sabot-policy.5 $(DESTDIR)$(MANDIR)/man5/sabot-policy.5

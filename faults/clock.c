@@ -43,22 +43,65 @@ static const char *const libfaketime_paths[] = {
         NULL,
 };
 
-/* The library, if installed as a package installs it: a root-owned
- * regular file nobody else may write (it is loaded into a process sabot
- * starts as root). NULL and why if none. */
+/* A library loaded into a process sabot starts as root: a root-owned
+ * regular file nobody else may write. */
+static int trusted_lib(const char *path, char *why, size_t len) {
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+                snprintf(why, len, "%s is not a root-owned file only root may write", path);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* libfaketime, where a package installs it. NULL and why if none. */
 static const char *libfaketime_find(char *why, size_t len) {
         for (size_t i = 0; libfaketime_paths[i]; i++) {
-                struct stat st;
-                if (stat(libfaketime_paths[i], &st) < 0)
+                int r = trusted_lib(libfaketime_paths[i], why, len);
+                if (r == -ENOENT)
                         continue;
-                if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-                        snprintf(why, len, "%s is not a root-owned file only root may write", libfaketime_paths[i]);
-                        return NULL;
-                }
-                return libfaketime_paths[i];
+                return r < 0 ? NULL : libfaketime_paths[i];
         }
         snprintf(why, len, "libfaketime is not installed (%s)", libfaketime_paths[0]);
         return NULL;
+}
+
+#ifndef SABOT_LIBDIR
+#define SABOT_LIBDIR "/usr/lib/sabot"
+#endif
+#define CLOCK_FIX "libsabot-clock.so"
+
+/* sabot's own preload (faults/preload/clock_fix.c), loaded in front of
+ * libfaketime: beside the binary (a build tree) or where make install
+ * puts it. NULL and why if neither. */
+static const char *clock_fix_find(char *buf, size_t size, char *why, size_t len) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+                exe[n] = '\0';
+                char *slash = strrchr(exe, '/');
+                if (slash && snprintf(buf, size, "%.*s/" CLOCK_FIX, (int)(slash - exe), exe) < (int)size) {
+                        int r = trusted_lib(buf, why, len);
+                        if (r >= 0)
+                                return buf;
+                        if (r != -ENOENT)
+                                return NULL;
+                }
+        }
+        snprintf(buf, size, SABOT_LIBDIR "/" CLOCK_FIX);
+        int r = trusted_lib(buf, why, len);
+        if (r == -ENOENT)
+                snprintf(why, len, "sabot's %s is not installed (%s): the installation is incomplete", CLOCK_FIX, buf);
+        return r < 0 ? NULL : buf;
+}
+
+/* Both, or why not. */
+static int clock_libs(char fix[static PATH_MAX], const char **lib, char *why, size_t len) {
+        if (!(*lib = libfaketime_find(why, len)))
+                return -EOPNOTSUPP;
+        return clock_fix_find(fix, PATH_MAX, why, len) ? 0 : -EOPNOTSUPP;
 }
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
@@ -105,12 +148,23 @@ static void check_limits(const struct scenario *s, const struct fault *f, struct
 
 static int probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
         (void)s, (void)f;
-        return libfaketime_find(why, len) ? 0 : -EOPNOTSUPP;
+        char fix[PATH_MAX];
+        const char *lib;
+        return clock_libs(fix, &lib, why, len);
+}
+
+/* NAME.real: "+0" made ready by each apply, so that the revert is a
+ * rename, which needs no free space (a run dir filled during the window
+ * left the offset in force: the new file could not be written). */
+#define SPARE ".real"
+
+static int spare_name(const char *name, char buf[static NAME_MAX + 1]) {
+        return snprintf(buf, NAME_MAX + 1, "%s" SPARE, name) > NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
 static int file_name(const char *run_id, const char *target, char buf[static NAME_MAX + 1]) {
         if (!run_id || !target ||
-            snprintf(buf, NAME_MAX + 1, CLOCK_PREFIX "%s-%s", run_id, target) > NAME_MAX - 4)
+            snprintf(buf, NAME_MAX + 1, CLOCK_PREFIX "%s-%s", run_id, target) > NAME_MAX - (int)strlen(SPARE ".tmp"))
                 return -ENAMETOOLONG;
         return 0;
 }
@@ -134,8 +188,10 @@ static int file_path(struct journal *j, const char *name, char buf[static PATH_M
 
 static void describe(FILE *out, const struct plan *pl, size_t i) {
         const struct fault *f = pl->faults[i].f;
-        char a[FORMAT_MAX], why[256];
-        const char *lib = libfaketime_find(why, sizeof why);
+        char a[FORMAT_MAX], why[256], fix[PATH_MAX];
+        const char *lib;
+        if (clock_libs(fix, &lib, why, sizeof why) < 0)
+                lib = NULL;
         fprintf(out, "      file RUN_DIR/runs/" CLOCK_PREFIX "RUN-%s: " CLOCK_REAL " -> %s (target %s's wall clock, "
                      "through %s), back to " CLOCK_REAL " at the window's end; monotonic clocks untouched\n",
                 f->target ? f->target : "?", format_clock_offset(a, f->clock_offset, true), f->target ? f->target : "?",
@@ -196,24 +252,34 @@ static int entry_file(int dfd, const char *name) {
         return 1;
 }
 
-/* "clock": the offset back to +0, if the file is still there. */
+/* "clock": the offset back to +0, if the file is still there: the
+ * apply's spare renamed over it; without one (a crash between), a new
+ * file; and when that cannot be written either (ENOSPC), the file goes:
+ * to libfaketime a missing file is the real clock (the next window then
+ * fails, saying the target has no control file). */
 static int revert_offset(const struct jentry *e) {
         const char *name;
+        char spare[NAME_MAX + 1];
         int dfd = entry_dir(e, &name);
         if (dfd == -ENOENT)
                 return 0;
         if (dfd < 0)
                 return dfd;
         int r = entry_file(dfd, name);
-        if (r > 0)
-                r = file_put(dfd, name, CLOCK_REAL);
+        if (r > 0 && spare_name(name, spare) >= 0 && entry_file(dfd, spare) > 0 &&
+            renameat(dfd, spare, dfd, name) == 0)
+                r = 0;
+        else if (r > 0 && (r = file_put(dfd, name, CLOCK_REAL)) < 0 && unlinkat(dfd, name, 0) == 0)
+                r = 0;
         close(dfd);
         return r;
 }
 
-/* "clock-file": the file goes (and a NAME.tmp left by a crash mid-write). */
+/* "clock-file": the file goes, its spare, and a NAME.tmp left by a
+ * crash mid-write. */
 static int revert_file(const struct jentry *e) {
         const char *name;
+        char spare[NAME_MAX + 1];
         int dfd = entry_dir(e, &name);
         if (dfd == -ENOENT)
                 return 0;
@@ -223,14 +289,20 @@ static int revert_file(const struct jentry *e) {
         int r = entry_file(dfd, name);
         if (r > 0 && unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
                 r = -errno;
+        if (spare_name(name, spare) >= 0) {
+                replace_abort(dfd, spare);
+                if (entry_file(dfd, spare) > 0)
+                        (void)unlinkat(dfd, spare, 0);
+        }
         close(dfd);
         return r < 0 ? r : 0;
 }
 
 /* "clock-shm": libfaketime's shared memory and semaphore of the launched
- * target, named by its pid in /dev/shm. The library removes them at a
- * clean exit only: a target ended by a signal (as a run's end ends it)
- * would leave them behind. Unlinked while the process lives, they go
+ * target, named by its pid in /dev/shm. The library does not always
+ * remove them, even at a clean exit (Python and dash exiting 0 left
+ * theirs), and never when a signal ends the target (as a run's end ends
+ * it). Unlinked while the process lives, they go
  * with it; a pid someone else has now is left alone. */
 static int revert_shm(const struct jentry *e) {
         if (e->pid <= 0)
@@ -296,7 +368,7 @@ static bool clock_targets(const struct scenario *s, int ti) {
 
 /* The environment libfaketime is told to read: whatever the runner has,
  * less any FAKETIME* of its own (FAKETIME itself would win over the
- * file), with the library first in LD_PRELOAD. */
+ * file), with sabot's preload, then the library, first in LD_PRELOAD. */
 static bool env_ours(const char *v) {
         return strncmp(v, "FAKETIME", 8) == 0 || strncmp(v, "DONT_FAKE_MONOTONIC=", 20) == 0 ||
                strncmp(v, "LD_PRELOAD=", 11) == 0;
@@ -308,22 +380,28 @@ static void strv_drop(char **v) {
         free(v);
 }
 
-static int build_env(const char *lib, const char *path, char ***ret) {
+static int build_env(const char *fix, const char *lib, const char *path, char ***ret) {
         extern char **environ;
         size_t n = 0;
         const char *preload = getenv("LD_PRELOAD");
         while (environ[n])
                 n++;
-        char **v = calloc(n + 5, sizeof *v);
+        char **v = calloc(n + 6, sizeof *v);
         if (!v)
                 return -ENOMEM;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
                 if (!env_ours(environ[i]) && !(v[k++] = strdup(environ[i])))
                         goto oom;
-        if (asprintf(&v[k++], "LD_PRELOAD=%s%s%s", lib, preload && *preload ? ":" : "", preload ? preload : "") < 0 ||
+        /* FAKETIME_FORCE_MONOTONIC_FIX=0: libfaketime 0.9.10's timed wait
+         * on a CLOCK_MONOTONIC condition variable returned at once
+         * otherwise (its guess from glibc's version); later versions
+         * ignore it when monotonic clocks are not faked. */
+        if (asprintf(&v[k++], "LD_PRELOAD=%s:%s%s%s", fix, lib, preload && *preload ? ":" : "", preload ? preload : "") <
+                    0 ||
             asprintf(&v[k++], "FAKETIME_TIMESTAMP_FILE=%s", path) < 0 ||
-            !(v[k++] = strdup("FAKETIME_CACHE_DURATION=0")) || !(v[k++] = strdup("FAKETIME_DONT_FAKE_MONOTONIC=1")))
+            !(v[k++] = strdup("FAKETIME_CACHE_DURATION=0")) || !(v[k++] = strdup("FAKETIME_DONT_FAKE_MONOTONIC=1")) ||
+            !(v[k++] = strdup("FAKETIME_FORCE_MONOTONIC_FIX=0")))
                 goto oom;
         *ret = v;
         return 0;
@@ -339,9 +417,9 @@ static int launch_prepare(void *stp, struct fault_ctx *c, int ti, void **ret_chi
         if (!clock_targets(st->s, ti))
                 return 0;
         const struct target *t = st->s->targets[ti];
-        char why[256], name[NAME_MAX + 1], path[PATH_MAX];
-        const char *lib = libfaketime_find(why, sizeof why);
-        if (!lib) {
+        char why[256], name[NAME_MAX + 1], path[PATH_MAX], fix[PATH_MAX];
+        const char *lib;
+        if (clock_libs(fix, &lib, why, sizeof why) < 0) {
                 fault_event(c, LOG_ERR, NULL, "target %s: %s", t->hdr.name, why);
                 return -EOPNOTSUPP;
         }
@@ -367,7 +445,7 @@ static int launch_prepare(void *stp, struct fault_ctx *c, int ti, void **ret_chi
         struct clock_child *ch = calloc(1, sizeof *ch);
         if (!ch)
                 return -ENOMEM;
-        r = build_env(lib, path, &ch->envp);
+        r = build_env(fix, lib, path, &ch->envp);
         if (r < 0) {
                 free(ch);
                 return r;
@@ -453,6 +531,10 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         /* libfaketime reads seconds with no unit letter (its m, h, d, y
          * are found anywhere in the text). */
         snprintf(text, sizeof text, "%+lld", (long long)f->clock_offset);
+        /* The revert's "+0", written while failing is harmless. */
+        char spare[NAME_MAX + 1];
+        if ((r = spare_name(name, spare)) < 0 || (r = file_put(q->dfd, spare, CLOCK_REAL)) < 0)
+                return fault_fail(fr, r, "cannot write %s" SPARE " (the revert's +0)", path);
         struct jentry e = {.kind = "clock", .cgroup = path, .name = f->hdr.name, .value = text};
         r = journal_apply(c->j, &e);
         if (r >= 0)
@@ -502,11 +584,14 @@ static void progress(struct fault_run *fr, char *buf, size_t len) {
 }
 
 static void doctor(doctor_row_fn row, void *ud) {
-        char why[256];
+        char why[256], fix[PATH_MAX];
         const char *lib = libfaketime_find(why, sizeof why);
         char what[320];
         snprintf(what, sizeof what, "libfaketime for launched targets (%s)", lib ? lib : libfaketime_paths[0]);
         row(ud, what, lib ? "" : why, "apt-get install libfaketime", false);
+        const char *f = clock_fix_find(fix, sizeof fix, why, sizeof why);
+        snprintf(what, sizeof what, "sabot's preload in front of libfaketime (%s)", f ? f : SABOT_LIBDIR "/" CLOCK_FIX);
+        row(ud, what, f ? "" : why, "reinstall sabot (make install)", false);
         row(ud, "clock faults on running processes (pid, unit, cgroup, comm, exe targets)",
             "not offered: libfaketime (LD_PRELOAD) enters a process only when it execs, and sabot never changes the "
             "host's clock; use a target the run launches (exec =)", NULL, true);

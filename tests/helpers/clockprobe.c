@@ -10,11 +10,20 @@
  * that ends it (the guardian's) is seen too. Signals during that wait
  * do not shorten it.
  *
+ * Between lines it sleeps 100 ms three ways in turn, each a call a
+ * target makes: until an absolute CLOCK_MONOTONIC time (Python's
+ * time.sleep), a timed wait on a CLOCK_MONOTONIC condition variable
+ * (C++'s steady waits, Python's Event.wait), until an absolute
+ * CLOCK_REALTIME time. A monotonic sleep that fails or ends early (under
+ * 50 ms of real time), and a wall-clock sleep that fails, is written to
+ * OUT.bad: libfaketime must leave monotonic clocks alone.
+ *
  *   clockprobe OUT
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +51,62 @@ static void line(int fd, const char *pre) {
         (void)!write(fd, buf, (size_t)n);
 }
 
+static double since(const struct timespec *a) {
+        struct timespec b;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void after(struct timespec *t, clockid_t id, long ms) {
+        clock_gettime(id, t);
+        t->tv_nsec += ms * 1000000;
+        t->tv_sec += t->tv_nsec / 1000000000;
+        t->tv_nsec %= 1000000000;
+}
+
+static pthread_cond_t cond;
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* One 100 ms sleep, the n-th way; what went wrong, if anything, to bad. */
+static void nap(int bad, unsigned n) {
+        static const char *const how[] = {"clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)",
+                                          "pthread_cond_timedwait(CLOCK_MONOTONIC condvar)",
+                                          "clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME)"};
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int r = 0;
+        switch (n % 3) {
+        case 0:
+                after(&t, CLOCK_MONOTONIC, 100);
+                while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL)) == EINTR && !term)
+                        ;
+                break;
+        case 1:
+                after(&t, CLOCK_MONOTONIC, 100);
+                pthread_mutex_lock(&mutex);
+                r = pthread_cond_timedwait(&cond, &mutex, &t);
+                pthread_mutex_unlock(&mutex);
+                if (r == ETIMEDOUT)
+                        r = 0;
+                break;
+        default:
+                after(&t, CLOCK_REALTIME, 100);
+                while ((r = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, NULL)) == EINTR && !term)
+                        ;
+                break;
+        }
+        if (r == EINTR)
+                return;
+        double took = since(&t0);
+        if (r || (n % 3 != 2 && took < 0.05)) {
+                char buf[256];
+                int len = snprintf(buf, sizeof buf, "%s: %s after %.3f s\n", how[n % 3], r ? strerror(r) : "ok", took);
+                (void)!write(bad, buf, (size_t)len);
+                /* What failed at once must not spin. */
+                nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+        }
+}
+
 int main(int argc, char **argv) {
         if (argc != 2) {
                 fprintf(stderr, "usage: clockprobe OUT\n");
@@ -52,13 +117,24 @@ int main(int argc, char **argv) {
                 perror(argv[1]);
                 return 1;
         }
+        char badname[4096];
+        snprintf(badname, sizeof badname, "%s.bad", argv[1]);
+        int bad = open(badname, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (bad < 0) {
+                perror(badname);
+                return 1;
+        }
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&cond, &ca);
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_term;
         sigaction(SIGTERM, &sa, NULL);
-        while (!term) {
+        for (unsigned n = 0; !term; n++) {
                 line(fd, "");
-                nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+                nap(bad, n);
         }
         /* All of it: the run's end signals the process group and the
          * cgroup, and a second SIGTERM must not cut the wait short. */
