@@ -14,10 +14,7 @@ S2="$SABOT --state-dir $T_TMP/state2 --run-dir $T_TMP/run2"
 pids=
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT

@@ -25,11 +25,7 @@ runner=
 cleanup() {
 	[ -n "$runner" ] && kill -9 "$runner" 2>/dev/null
 	[ -f "$T_TMP/sshd.pid" ] && kill "$(cat "$T_TMP/sshd.pid")" 2>/dev/null
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	if ip netns list | grep -q "sabot-h6-$id-"; then echo "FAIL: namespaces of this test left behind"; fi
 	t_cleanup_tmp
 }

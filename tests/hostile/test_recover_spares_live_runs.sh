@@ -22,11 +22,8 @@ pids=
 mounts=
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
+	netns_pair_down "$A" "$B"
 	for m in $mounts; do umount "$m" 2>/dev/null; done
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
 	t_cleanup_tmp
 }
 trap cleanup EXIT

@@ -16,10 +16,7 @@ runner="" hog=""
 cleanup() {
 	[ -n "$hog" ] && kill -9 "$hog" 2>/dev/null
 	[ -n "$runner" ] && kill -9 "$runner" 2>/dev/null
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT

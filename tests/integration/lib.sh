@@ -127,6 +127,54 @@ netns_pair() {
 		ip -n "$1" link set lo up && ip -n "$2" link set lo up
 }
 
+# netns_pair_down A B: SIGKILL every process left in the two namespaces,
+# reap this shell's children, delete both (the pair goes with them). For
+# a test's cleanup trap: each step may fail, none stops the others.
+netns_pair_down() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns pids "$2" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	ip netns del "$2" 2>/dev/null
+}
+
+# ns_tc_state NS DEV: everything tc and link state of NS that a network
+# fault on DEV could change, to compare before and after.
+ns_tc_state() {
+	ip netns exec "$1" tc qdisc show
+	ip netns exec "$1" tc filter show dev "$2" ingress
+	ip netns exec "$1" tc filter show dev "$2" egress
+	ip netns exec "$1" ip -o link show | sed 's/ state [A-Z]*//' | awk '{print $2, $3}'
+}
+
+# dns_pair A B DEV_A DEV_B NET [DNSMASQ OPTIONS]: netns_pair with
+# 10.NET.0.1 and fdNET::1 in A (the client), 10.NET.0.2 and fdNET::2 in B,
+# where dnsmasq (pid in $dnsmasq_pid, log in ./dnsmasq.log) answers only
+# its own names, shop.example.com, db.internal and www.other.test
+# (10.NET.1.1 to .3, and what the options add), bound to B's addresses,
+# forwarding nothing anywhere; A's resolv.conf (ip-netns' own
+# /etc/netns/A, under a sabot-* name) points at it. Fails the test and
+# ends it when any of it cannot be made. dns_pair_down A B removes it all.
+dns_pair() {
+	dp_a=$1 dp_b=$2 dp_dev=$3 dp_peer=$4 dp_net=$5
+	shift 5
+	netns_pair "$dp_a" "$dp_b" "$dp_dev" "$dp_peer" 10.$dp_net.0.1 10.$dp_net.0.2 || { fail "namespace setup"; t_done; }
+	ip -n "$dp_a" addr add fd$dp_net::1/64 dev "$dp_dev" nodad && ip -n "$dp_b" addr add fd$dp_net::2/64 dev "$dp_peer" nodad ||
+		{ fail "IPv6 addresses"; t_done; }
+	ip netns exec "$dp_b" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+		--bind-interfaces --listen-address=10.$dp_net.0.2 --listen-address=fd$dp_net::2 --except-interface=lo \
+		--pid-file= --user=root --address=/shop.example.com/10.$dp_net.1.1 --address=/db.internal/10.$dp_net.1.2 \
+		--address=/www.other.test/10.$dp_net.1.3 "$@" > dnsmasq.log 2>&1 &
+	dnsmasq_pid=$!
+	mkdir -p "/etc/netns/$dp_a" && printf 'nameserver %s\noptions timeout:1 attempts:1\n' 10.$dp_net.0.2 > "/etc/netns/$dp_a/resolv.conf" ||
+		{ fail "resolv.conf for $dp_a"; t_done; }
+}
+dns_pair_down() {
+	[ -n "${dnsmasq_pid:-}" ] && kill -9 "$dnsmasq_pid" 2>/dev/null
+	netns_pair_down "$1" "$2"
+	rm -rf "/etc/netns/$1"
+}
+
 # ---- A throwaway root, for what installs into /usr, /etc and /var ----
 # The package and Ansible tests install sabot with dpkg into a minimal
 # Debian root, never into this machine. A base root per package list is

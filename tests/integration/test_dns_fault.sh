@@ -20,11 +20,7 @@ runner=""
 
 cleanup() {
 	[ -n "$runner" ] && kill -9 "$runner" 2>/dev/null
-	[ -n "$dnsmasq_pid" ] && kill -9 "$dnsmasq_pid" 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	rm -rf "/etc/netns/$A"
+	dns_pair_down "$A" "$B"
 	[ -n "$cgroot" ] && rmdir "$cgroot/$cg" 2>/dev/null
 	t_cleanup_tmp
 }
@@ -35,19 +31,8 @@ for c in dnsmasq dig getent; do
 	command -v $c >/dev/null || { skip "no $c: 'make test-deps' installs dnsmasq-base and bind9-dnsutils"; exit 0; }
 done
 
-netns_pair "$A" "$B" "$dev" sabot-itd1 10.67.0.1 $R4 || { fail "namespace setup"; t_done; }
-ip -n "$A" addr add fd67::1/64 dev "$dev" nodad && ip -n "$B" addr add $R6/64 dev sabot-itd1 nodad ||
-	{ fail "IPv6 addresses"; t_done; }
+dns_pair "$A" "$B" "$dev" sabot-itd1 67 --address=/notexample.com/10.67.1.4
 inA() { ip netns exec "$A" "$@"; }
-# The resolver: only its own names, bound to its namespace's addresses,
-# forwarding nothing anywhere.
-ip netns exec "$B" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
-	--bind-interfaces --listen-address=$R4 --listen-address=$R6 --except-interface=lo --pid-file= --user=root \
-	--address=/shop.example.com/10.67.1.1 --address=/db.internal/10.67.1.2 --address=/www.other.test/10.67.1.3 \
-	--address=/notexample.com/10.67.1.4 > dnsmasq.log 2>&1 &
-dnsmasq_pid=$!
-mkdir -p "/etc/netns/$A" && printf 'nameserver %s\noptions timeout:1 attempts:1\n' $R4 > "/etc/netns/$A/resolv.conf" ||
-	{ fail "resolv.conf for $A"; t_done; }
 
 # status SERVER NAME [DIG OPTIONS]: the rcode dig got (NOERROR, NXDOMAIN,
 # ...), TIMEOUT when nothing came back.
@@ -65,12 +50,7 @@ expect_status() { # WANT SERVER NAME [OPTS]: DESC
 	got=$(status "$2" "$3" ${4:-})
 	[ "$got" = "$want" ] && pass "$5: $3 @$2 ${4:-}→ $got" || fail "$5: $3 @$2 ${4:-}→ $got, want $want"
 }
-tc_state() {
-	inA tc qdisc show
-	inA tc filter show dev "$dev" ingress
-	inA tc filter show dev "$dev" egress
-	inA ip -o link show | sed 's/ state [A-Z]*//' | awk '{print $2, $3}'
-}
+tc_state() { ns_tc_state "$A" "$dev"; }
 has_filter() { inA tc filter show dev "$dev" egress | grep -q 'sabot_dns'; }
 unchanged() {
 	now=$(tc_state)

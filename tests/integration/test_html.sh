@@ -13,11 +13,7 @@ S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 J=$TOP/tests/helpers/json_check.py
 cleanup() {
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT

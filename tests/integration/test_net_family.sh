@@ -21,12 +21,7 @@ cd "$T_TMP"
 
 netns_pair "$A" "$B" "$dev" sabot-itf1 10.67.0.1 10.67.0.2 || { fail "namespace setup"; t_done; }
 inA() { ip netns exec "$A" "$@"; }
-tc_state() {
-	inA tc qdisc show
-	inA tc filter show dev "$dev" ingress
-	inA tc filter show dev "$dev" egress
-	inA ip -o link show | sed 's/ state [A-Z]*//' | awk '{print $2, $3}'
-}
+tc_state() { ns_tc_state "$A" "$dev"; }
 baseline=$(tc_state)
 unchanged() {
 	now=$(tc_state)

@@ -15,11 +15,7 @@ S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 NC=$BUILD/tests/helpers/netcount
 N=2000
 cleanup() {
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT
@@ -31,12 +27,7 @@ ip -n "$A" addr add fd67::1/64 dev "$dev" nodad && ip -n "$B" addr add fd67::2/6
 	{ fail "IPv6 addresses"; t_done; }
 inA() { ip netns exec "$A" "$@"; }
 inB() { ip netns exec "$B" "$@"; }
-tc_state() {
-	inA tc qdisc show
-	inA tc filter show dev "$dev" ingress
-	inA tc filter show dev "$dev" egress
-	inA ip -o link show | sed 's/ state [A-Z]*//' | awk '{print $2, $3}'
-}
+tc_state() { ns_tc_state "$A" "$dev"; }
 unchanged() {
 	now=$(tc_state)
 	[ "$now" = "$baseline" ] && pass "$1: qdiscs, filters and links exactly as before" || {

@@ -10,12 +10,8 @@ dev=sabot-its0
 S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
 J=$(cd "$(dirname "$0")/../.." && pwd)/tests/helpers/json_check.py
 cleanup() {
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns pids "$B" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	pkill -9 -f "sabot-itsw$id" 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT

@@ -20,10 +20,7 @@ cleanup() {
 		kill "$sp" 2>/dev/null
 		wait_for 3000 sh -c "! [ -d /proc/$sp ]"
 	fi
-	ip netns pids "$A" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	netns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT

@@ -14,12 +14,22 @@ took() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 pass=0 fail=0 skip=0
 
 # SABOT_VM_ONLY (from the kernel command line, VM_ONLY on the host): run
-# only the tests and suites whose name matches that shell pattern.
+# only the tests and suites whose name matches one of its shell patterns,
+# separated by commas.
 only=${SABOT_VM_ONLY:-*}
+wanted() { # NAME
+	rest=$only,
+	while [ -n "$rest" ]; do
+		p=${rest%%,*}
+		rest=${rest#*,}
+		[ -n "$p" ] && case $1 in $p) return 0 ;; esac
+	done
+	return 1
+}
 for t in "$CHECKDIR"/check_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
-	case $name in $only) ;; *) continue ;; esac
+	wanted "$name" || continue
 	echo "== $name"
 	t0=$(up)
 	{ "$t" 2>&1; echo $? > "$rcf"; } | tee "$log"
@@ -45,7 +55,7 @@ tests="$(grep -L '^# vm-order: last' "$TESTDIR"/test_*.sh) $(grep -l '^# vm-orde
 for t in $tests; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t")
-	case $name in $only) ;; *) continue ;; esac
+	wanted "$name" || continue
 	echo "== $name"
 	t0=$(up)
 	{ SABOT="$SABOT" BUILD="$BUILD" TESTLIB="$TESTLIB" sh "$t" 2>&1; echo $? > "$rcf"; } | tee "$log"

@@ -32,10 +32,17 @@ die() { echo "vm-systemd: $*" >&2; echo "vm-systemd: 0 passed, 1 failed, 0 skipp
 T0=$(date +%s.%N)
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-if [ -n "${VM_ONLY:-}" ]; then
-	# shellcheck disable=SC2086
-	set -- "$top"/tests/vm/systemd/$VM_ONLY
-	[ -e "$1" ] || { say "VM_ONLY=$VM_ONLY names no test of the systemd guest: not booted"; exit 0; }
+# VM_ONLY: one pattern or several, comma- or space-separated (as in
+# run-vm.sh); the kernel's command line carries them joined by commas.
+VM_ONLY=$(printf '%s' "${VM_ONLY:-}" | tr -s ' ,' ',' | sed 's/^,//; s/,$//')
+if [ -n "$VM_ONLY" ]; then
+	found=
+	IFS=, read -ra only <<< "$VM_ONLY"
+	for p in "${only[@]}"; do
+		# shellcheck disable=SC2086
+		for f in "$top"/tests/vm/systemd/$p; do [ -e "$f" ] && found=1; done
+	done
+	[ -n "$found" ] || { say "VM_ONLY=$VM_ONLY names no test of the systemd guest: not booted"; exit 0; }
 fi
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, the VM cache)"
 command -v debootstrap >/dev/null || die "debootstrap is missing: packaging/build-deps.sh --vm installs it"

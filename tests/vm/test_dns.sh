@@ -24,11 +24,7 @@ dnsmasq_pid=""
 runner=""
 cleanup() {
 	[ -n "$runner" ] && kill -9 "$runner" 2>/dev/null
-	[ -n "$dnsmasq_pid" ] && kill -9 "$dnsmasq_pid" 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	rm -rf "/etc/netns/$A"
+	dns_pair_down "$A" "$B"
 	t_cleanup_tmp
 }
 trap cleanup EXIT
@@ -40,17 +36,8 @@ for c in dnsmasq getent; do
 done
 [ -x "$Q" ] || { fail "no $Q: 'make check-vm' builds it"; t_done; }
 
-netns_pair "$A" "$B" "$dev" sabot-vmd1 10.68.0.1 $R4 || { fail "namespace setup"; t_done; }
-ip -n "$A" addr add fd68::1/64 dev "$dev" nodad && ip -n "$B" addr add $R6/64 dev sabot-vmd1 nodad ||
-	{ fail "IPv6 addresses"; t_done; }
+dns_pair "$A" "$B" "$dev" sabot-vmd1 68
 inA() { ip netns exec "$A" "$@"; }
-ip netns exec "$B" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
-	--bind-interfaces --listen-address=$R4 --listen-address=$R6 --except-interface=lo --pid-file= --user=root \
-	--address=/shop.example.com/10.68.1.1 --address=/db.internal/10.68.1.2 --address=/www.other.test/10.68.1.3 \
-	> dnsmasq.log 2>&1 &
-dnsmasq_pid=$!
-mkdir -p "/etc/netns/$A" && printf 'nameserver %s\noptions timeout:1 attempts:1\n' $R4 > "/etc/netns/$A/resolv.conf" ||
-	{ fail "resolv.conf for $A"; t_done; }
 
 # expect WANT SERVER NAME [DNSQ OPTIONS]: DESC
 expect() {

@@ -4,7 +4,7 @@
 # tier's runner over tests/vm/systemd/test_*.sh, then the status line the
 # host reads, then power off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin SABOT_VM=1 SABOT_VM_SYSTEMD=1 HOME=/root
-# The kernel's command line carries VM_ONLY as SABOT_VM_ONLY=PATTERN.
+# The kernel's command line carries VM_ONLY as SABOT_VM_ONLY=PATTERN[,PATTERN...].
 for a in $(cat /proc/cmdline); do
 	case $a in SABOT_VM_ONLY=*) export SABOT_VM_ONLY="${a#SABOT_VM_ONLY=}" ;; esac
 done
