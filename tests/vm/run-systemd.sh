@@ -91,6 +91,8 @@ rm -rf "$O"
 mkdir -p "$O/sabot/build/asan" "$O/etc/systemd/system/multi-user.target.wants" "$O/usr/lib/x86_64-linux-gnu"
 cp "$B/sabot" "$O/sabot/build/sabot"
 cp "$B/asan/sabot" "$O/sabot/build/asan/sabot"
+cp "$B/libsabot-clock.so" "$O/sabot/build/libsabot-clock.so"
+cp "$B/libsabot-clock.so" "$O/sabot/build/asan/libsabot-clock.so"
 cp -r "$top/tests" "$O/sabot/tests"
 cp -r "$top/packaging" "$O/sabot/packaging"
 # Libraries the guest's packages do not bring (the root has the same

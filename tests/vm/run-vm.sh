@@ -213,7 +213,7 @@ cp -r "$top/scenarios" "$S/"
 install -D -m644 "$B/bpf/net_filter.bpf.o" "$S/build/bpf/net_filter.bpf.o"
 # The demo's scenario launches its service through /usr/bin/nsenter.
 ln -sf /bin/busybox "$R/usr/bin/nsenter"
-for f in "$B/sabot" "$B/asan/sabot" "$B/sabot-demo" "$B"/tests/vm/check_* "$B/bench/net_apply" "$B"/tests/helpers/*; do
+for f in "$B/sabot" "$B/asan/sabot" "$B/libsabot-clock.so" "$B/asan/libsabot-clock.so" "$B/sabot-demo" "$B"/tests/vm/check_* "$B/bench/net_apply" "$B"/tests/helpers/*; do
 	[ -x "$f" ] || continue
 	rel=${f#"$B"/}
 	install -D -m755 "$f" "$S/build/$rel"
