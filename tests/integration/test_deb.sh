@@ -35,6 +35,9 @@ for m in man8/sabot.8.gz man5/sabot-scenario.5.gz man5/sabot-policy.5.gz; do
 	[ -f "$T_ROOT/usr/share/man/$m" ] && pass "man page $m" || fail "no $m"
 done
 [ -f "$T_ROOT/usr/lib/systemd/system/sabot-run@.service" ] && pass "the systemd units" || fail "no units"
+l=$T_ROOT/usr/lib/sabot/libsabot-clock.so
+[ -f "$l" ] && [ "$(stat -c %a "$l")" = 644 ] && readelf -d "$l" 2>/dev/null | grep -q BIND_NOW &&
+	pass "the clock kind's preload, 0644, bindnow: /usr/lib/sabot/libsabot-clock.so" || fail "no (or a loose) $l"
 # Built the Debian way: dpkg-buildpackage's files beside the .deb, the
 # version a snapshot's, lintian with nothing left but what is overridden.
 dbg=$(ls "$(dirname "$deb")"/sabot-dbgsym_*.deb 2>/dev/null | head -n 1)
