@@ -934,11 +934,11 @@ static int clock_amount(const char *value, const char *p, uint64_t *ret, char *e
         } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
         uint64_t n = 0;
         size_t nd = 0;
-        for (; isdigit((unsigned char)*p); p++, nd++) {
-                if (n > (uint64_t)CLOCK_OFFSET_MAX)
-                        break;
-                n = n * 10 + (uint64_t)(*p - '0');
-        }
+        /* Past the ceiling the digits are still read (n stays above it),
+         * so that a long number is "too large", not "lacks a unit". */
+        for (; isdigit((unsigned char)*p); p++, nd++)
+                if (n <= (uint64_t)CLOCK_OFFSET_MAX)
+                        n = n * 10 + (uint64_t)(*p - '0');
         if (nd == 0)
                 return fail(err, "invalid clock offset '%s'; use " CLOCK_OFFSET_ALLOWED, value);
         for (size_t i = 0; i < ELEMENTSOF(units); i++)

@@ -518,6 +518,10 @@ START_TEST(test_clock_rules) {
                           "(e.g. -2h, +30d)\n");
         snprintf(buf, sizeof buf, "%soffset = +36501d\n", t);
         expect_exact(buf, "t.ini:9: offset: clock offset '+36501d' is too large; the most is 36500d (100 years)\n");
+        /* Digits past the ceiling are read on: too large, not "lacks a unit". */
+        snprintf(buf, sizeof buf, "%soffset = +99999999999999999999999s\n", t);
+        expect_exact(buf, "t.ini:9: offset: clock offset '+99999999999999999999999s' is too large; the most is 36500d "
+                          "(100 years)\n");
         snprintf(buf, sizeof buf, "%soffset = -0m\n", t);
         expect_exact(buf, "t.ini:9: offset = 0 changes nothing; use a signed whole number of s, m, h or d, e.g. -2h\n");
         expect_exact(t, "t.ini:6: fault 'f' (type = clock) needs 'offset' (how far the target's wall clock moves, e.g. "
