@@ -266,12 +266,29 @@ static uint64_t usage_usec(const struct stress_run *q) {
         return cg_read_key(q->cgroup, "cpu.stat", "usage_usec", &v) >= 0 ? v : 0;
 }
 
+/* Read all of dfd/name (a /proc/PID file) into buf, NUL-terminated. */
+static int read_at(int dfd, const char *name, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t k = read(fd, buf, size - 1);
+        if (k < 0)
+                return -errno;
+        buf[k] = '\0';
+        return 0;
+}
+
 /* stress-ng as root sets oom_score_adj -1000 on its main process (seen
  * in the VM tier: 3 of 4 processes at -1000 before --oomable and this),
  * the opposite of the first pick for the OOM killer: every process of the
- * cgroup is set back to 1000, each through a pidfd (its pid cannot be
- * reused meanwhile) and only while it is still in the cgroup. How many
- * were set. A kernel that refuses the write was said at the start. */
+ * cgroup is set back to 1000, only while it is still in the cgroup. Not
+ * by pid number: an open pidfd does not keep a reaped pid from being
+ * reused (seen), so /proc/PID is opened as a directory, the pidfd taken
+ * before it is asked afterwards whether its process is still there (if
+ * it is, the directory is its, since its pid cannot be reused until it
+ * is reaped), and the cgroup and the score are read and written through
+ * that directory, which stays the process's. How many were set. A kernel
+ * that refuses the write was said at the start. */
 static int oom_first(const struct stress_run *q) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
@@ -279,16 +296,27 @@ static int oom_first(const struct stress_run *q) {
         if (cgroup_pids(q->cgroup, &pids, &n) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_close_ int pfd = sys_pidfd_open(pids[i]), rfd = -1, wfd = -1;
-                _cleanup_free_ char *cg = NULL;
-                char p[64], v[16] = "";
-                if (pfd < 0 || proc_cgroup(pids[i], &cg) < 0 || !streq(cg, q->rel))
+                _cleanup_close_ int pfd = sys_pidfd_open(pids[i]), dfd = -1, wfd = -1;
+                char p[64], v[16] = "", cg[8192];
+                if (pfd < 0)
                         continue;
-                snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pids[i]);
-                if ((rfd = open(p, O_RDONLY | O_CLOEXEC)) < 0 || read(rfd, v, sizeof v - 1) <= 0 ||
-                    strncmp(v, "1000\n", 5) == 0)
+                snprintf(p, sizeof p, "/proc/%d", (int)pids[i]);
+                if ((dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || sys_pidfd_send_signal(pfd, 0) < 0)
                         continue;
-                if ((wfd = open(p, O_WRONLY | O_CLOEXEC)) >= 0 && write(wfd, "1000", 4) == 4)
+                if (read_at(dfd, "cgroup", cg, sizeof cg) < 0)
+                        continue;
+                char *l = strstr(cg, "0::");
+                while (l && l != cg && l[-1] != '\n')
+                        l = strstr(l + 1, "0::");
+                if (!l)
+                        continue;
+                l += 3;
+                l[strcspn(l, "\n")] = '\0';
+                if (!streq(l, q->rel))
+                        continue;
+                if (read_at(dfd, "oom_score_adj", v, sizeof v) < 0 || strncmp(v, "1000\n", 5) == 0)
+                        continue;
+                if ((wfd = openat(dfd, "oom_score_adj", O_WRONLY | O_CLOEXEC)) >= 0 && write(wfd, "1000", 4) == 4)
                         set++;
         }
         return set;
