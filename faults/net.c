@@ -1064,6 +1064,14 @@ void net_check(struct scenario *s, struct fault *f, struct diags *d) {
                                    "only, and %s has no IPv6 prefix: the fault could match nothing; add one, or "
                                    "use protocol = icmp for IPv4's ICMP", lists[k]);
         }
+        /* Ports are TCP's and UDP's: ICMP with one could match nothing. */
+        const char *const ports[] = {"dport", "sport"};
+        const struct port_list *pv[] = {&f->dport, &f->sport};
+        for (size_t k = 0; (f->protocol == PROTO_ICMP || f->protocol == PROTO_ICMPV6) && k < ELEMENTSOF(pv); k++)
+                if (pv[k]->n)
+                        diag_error(d, s->file, fault_line(f, ports[k]), "protocol = %s has no ports, so %s could "
+                                   "match nothing; ports go with protocol = tcp, udp or any (TCP and UDP)",
+                                   f->protocol == PROTO_ICMP ? "icmp" : "icmpv6", ports[k]);
 }
 
 void net_describe_iface(FILE *out, const struct plan *pl, size_t i) {

@@ -362,6 +362,13 @@ START_TEST(test_net_family) {
         expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\ndst = 10.0.0.0/8\nsrc = 10.1.0.0/16, fd00::/8\n",
                      "t.ini:8: protocol = icmpv6 matches IPv6 packets only, and dst has no IPv6 prefix: the fault could match nothing; add one, or use protocol = icmp for IPv4's ICMP\n");
         expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\ndst = fd00::/8\n", "");
+        /* ICMP has no ports: a port with it matches nothing. */
+        expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmp\ndport = 7\n",
+                     "t.ini:8: protocol = icmp has no ports, so dport could match nothing; ports go with protocol = "
+                     "tcp, udp or any (TCP and UDP)\n");
+        expect_exact(HEAD "[fault b]\ntype = blackhole\ninterface = eth0\nprotocol = icmpv6\nsport = 80\n",
+                     "t.ini:8: protocol = icmpv6 has no ports, so sport could match nothing; ports go with protocol = "
+                     "tcp, udp or any (TCP and UDP)\n");
         /* netem's 4-state model: p13 required, percent, burst and correlation
          * refused, the p's only with it, every combination a chain that keeps
          * losing (bursts end, losses do not stop for good), and its
