@@ -58,7 +58,10 @@ static const char *const keys[] = {"path", "percent", "size", NULL};
 #define FILL_STEP (256ULL << 20)
 
 static const struct fault_key_doc key_docs[] = {
-        {"path", "required", "the directory (not a link to one) whose filesystem is filled"},
+        {"path", "required",
+         "the directory whose filesystem is filled; it and every directory above it must be root's and writable by "
+         "no one else unless sticky, with no symbolic link on the way (validate refuses it otherwise); the revert "
+         "truncates the file through the fd the runner or the guardian holds, whatever its name has become"},
         {"percent", "none",
          "fill until this share of the filesystem is used; one of percent and size; never past the policy's min_free_disk"},
         {NULL},
