@@ -683,6 +683,7 @@ static int held_fd(const struct journal *j, const struct fill_id *id) {
 static struct {
         char kind[16];
         unsigned seq;
+        char value[NAME_MAX * 2]; /* the fill's name, or its record's: the run's id is in it */
         bool freed; /* truncated through a held fd */
         char why[PATH_MAX + 512];
 } last;
@@ -690,12 +691,13 @@ static struct {
 static void last_set(const struct jentry *e, bool freed, const char *why) {
         snprintf(last.kind, sizeof last.kind, "%s", e->kind);
         last.seq = e->seq;
+        snprintf(last.value, sizeof last.value, "%s", e->value ? e->value : "");
         last.freed = freed;
         snprintf(last.why, sizeof last.why, "%s", why);
 }
 
 static const char *last_why(const struct jentry *e, bool *freed) {
-        bool same = last.seq == e->seq && streq(last.kind, e->kind);
+        bool same = last.seq == e->seq && streq(last.kind, e->kind) && e->value && streq(last.value, e->value);
         *freed = same && last.freed;
         return same && last.why[0] ? last.why : NULL;
 }
