@@ -166,6 +166,8 @@ for how in rename link swapdir; do
 			kill -STOP "$guard" "$runner"
 			kill -9 "$guard" "$runner"
 			wait $runner 2>/dev/null
+			# Until the guardian is gone, its fds are there to be taken.
+			wait_for 10000 sh -c "! kill -0 $guard 2>/dev/null" || fail "$how-$end: the guardian outlived SIGKILL"
 			;;
 		esac
 		runner="" guard=""
