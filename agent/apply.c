@@ -36,6 +36,7 @@ struct fault_ctx run_ctx(struct run *r) {
                 .frs = r->fr,
                 .n_frs = r->s->n_faults,
                 .guardian_give = run_give_to_guardian,
+                .guardian_hold = run_hold_in_guardian,
                 .beat = run_beat,
                 .state_dir = r->o->dirs.state,
         };

@@ -141,6 +141,16 @@ static enum guardian_recv on_listener(struct guardian_state *st, const unsigned 
         return GUARDIAN_RECV_OK;
 }
 
+static enum guardian_recv on_hold(struct guardian_state *st, const unsigned char *payload, int fd) {
+        (void)payload;
+        if (st->n_held >= GUARDIAN_FDS_MAX) {
+                close(fd);
+                return GUARDIAN_RECV_REFUSED;
+        }
+        st->held[st->n_held++] = fd;
+        return GUARDIAN_RECV_OK;
+}
+
 /* Every message there is: its payload's size, whether an fd comes with
  * it, and what the guardian does with it. Both ends check against it. */
 static const struct guardian_msg_def {
@@ -153,6 +163,7 @@ static const struct guardian_msg_def {
         {GUARDIAN_MSG_DONE, 0, false, on_done},
         {GUARDIAN_MSG_DEADLINE, sizeof(uint64_t), false, on_deadline},
         {GUARDIAN_MSG_LISTENER, 0, true, on_listener},
+        {GUARDIAN_MSG_HOLD, 0, true, on_hold},
 };
 
 static const struct guardian_msg_def *msg_def(unsigned char type) {
@@ -365,4 +376,8 @@ void guardian_deadline(int fd, uint64_t deadline_ns) {
 
 int guardian_give_fd(int fd, int notify_fd) {
         return notify_fd < 0 ? -EBADF : guardian_send(fd, GUARDIAN_MSG_LISTENER, NULL, 0, notify_fd, 0);
+}
+
+int guardian_hold_fd(int fd, int file_fd) {
+        return file_fd < 0 ? -EBADF : guardian_send(fd, GUARDIAN_MSG_HOLD, NULL, 0, file_fd, 0);
 }

@@ -42,4 +42,9 @@ void guardian_deadline(int fd, uint64_t deadline_ns);
  * one with "continue" (fail open) until the launched targets are gone.
  * Listeners are numbered in the order given, from 0. */
 int guardian_give_fd(int fd, int notify_fd);
+/* Hand the guardian a duplicate of a file to hold open until it exits
+ * (disk-fill's: its revert truncates the file through whichever fd it
+ * finds, the guardian's own when the runner is gone, whatever the file's
+ * name has become). */
+int guardian_hold_fd(int fd, int file_fd);
 void guardian_done(int fd);

@@ -20,6 +20,7 @@ enum guardian_msg {
         GUARDIAN_MSG_DONE = 'q',     /* the runner reverted everything itself: exit, reverting nothing */
         GUARDIAN_MSG_DEADLINE = 'D', /* uint64_t, CLOCK_MONOTONIC ns: the hard deadline, if earlier */
         GUARDIAN_MSG_LISTENER = 'n', /* with an fd: a seccomp listener to answer if the runner dies */
+        GUARDIAN_MSG_HOLD = 'F',     /* with an fd: a disk-fill's file, held open for its revert to truncate */
 };
 
 /* The longest message: a type and a deadline. */
@@ -32,6 +33,10 @@ struct guardian_state {
         uint64_t last_ns;     /* when the runner last sent anything */
         int fds[GUARDIAN_FDS_MAX]; /* listeners given, in order */
         size_t n_fds;
+        /* Files held (disk-fill's): nothing reads them; the kind's revert
+         * finds them among the guardian's own fds (/proc/self/fd). */
+        int held[GUARDIAN_FDS_MAX];
+        size_t n_held;
         unsigned refused;     /* messages that matched no entry */
 };
 

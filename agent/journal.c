@@ -415,6 +415,11 @@ static bool in_set(unsigned seq, const unsigned *seqs, size_t n) {
         return false;
 }
 
+/* The journal whose entry is being reverted (journal_reverting). */
+static const struct journal *reverting;
+
+const struct journal *journal_reverting(void) { return reverting; }
+
 static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs, unsigned *ret_failed,
                           journal_revert_cb done, void *ud) {
         int reverted = 0, first_err = 0;
@@ -426,7 +431,9 @@ static int revert_entries(struct journal *j, const unsigned *seqs, size_t n_seqs
                 if (e->reverted || (seqs && !in_set(e->seq, seqs, n_seqs)))
                         continue;
                 const struct jentry_kind *k = jentry_kind_find(e->kind);
+                reverting = j;
                 int r = k ? k->revert(e) : -EBADMSG;
+                reverting = NULL;
                 if (r >= 0)
                         (void)journal_reverted(j, e->seq); /* done even if it could not be recorded */
                 if (done)

@@ -134,3 +134,7 @@ void paths_free(char **v, size_t n);
 
 /* Whether the process (pid, start) is still the one that was recorded. */
 bool process_alive(pid_t pid, uint64_t start);
+/* Within a kind's revert called by journal_revert_all/_some: the journal
+ * the entry is in (its runner and guardian, for what they hold open:
+ * disk-fill's file); NULL elsewhere. */
+const struct journal *journal_reverting(void);

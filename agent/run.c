@@ -272,6 +272,13 @@ int run_give_to_guardian(void *ud, int fd) {
         return q < 0 ? q : (int)r->n_given++;
 }
 
+int run_hold_in_guardian(void *ud, int fd) {
+        struct run *r = ud;
+        if (run_guardian_lost(r))
+                return -ECANCELED;
+        return guardian_hold_fd(r->gfd, fd);
+}
+
 /* The guardian, and the loop's watch on it. rest: what the run needs once
  * its targets are launched. */
 static int start_guardian(struct run *r, uint64_t launch_ns, uint64_t rest) {

@@ -167,6 +167,7 @@ void run_phase_over(struct run *r);
 int run_steady_check(struct run *r);
 /* The guardian_give of the kinds' context. */
 int run_give_to_guardian(void *ud, int fd);
+int run_hold_in_guardian(void *ud, int fd);
 
 /* apply.c: one fault at its moments */
 struct fault_ctx run_ctx(struct run *r);

@@ -1,26 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /* disk-fill: a sabot-named file in a directory, grown with fallocate to a
  * share of its filesystem (percent = 90%: until 90% of it is used) or by a
- * size, never past the policy's min_free_disk; the revert unlinks it.
+ * size, never past the policy's min_free_disk.
+ *
+ * The directory, and every one above it, must be root's and writable by
+ * nobody else unless sticky (validate refuses it otherwise, and apply
+ * walks it again from / with O_PATH|O_NOFOLLOW and fills through the fd
+ * it checked): a user who may write it could rename the fill away.
+ *
+ * What frees the space: the file is made unnamed (O_TMPFILE) and its fd
+ * held for the window by the runner, and a duplicate handed to the
+ * guardian (SCM_RIGHTS). The revert truncates the file to nothing through
+ * whichever of them it finds (its own, else the runner's or the
+ * guardian's, taken with pidfd_getfd: `sabot abort` from another
+ * process), which frees its blocks whatever its name has become; then it
+ * unlinks the name if it is still the file (below). Only when no process
+ * of the run holds it (runner and guardian both dead: `sabot recover`) is
+ * the checked unlink all there is, and a name gone is then reported as
+ * space that could not be freed.
  *
  * The journal lives on /run (tmpfs): a full disk never blocks the revert,
- * and an unlink needs no space. The file is recorded before it gets its
- * name (the directory's path, device and inode; the file's name and
- * inode): it is made unnamed, and a crash before it is named frees it.
- * The revert acts relative to the
- * directory opened without following a link and checked to be the one
- * recorded, and unlinks the name only if it is the file recorded: a
- * directory or a file swapped for a link (or another one) between apply
- * and revert makes it refuse, never unlink something else.
+ * and a truncate or an unlink needs no space. The file is named while
+ * empty, then recorded, then grown: the directory's path, device and
+ * inode and the file's name and inode are journaled, and a record says
+ * that the file had that name. The revert acts relative to the directory
+ * opened without following a link and checked to be the one recorded,
+ * and unlinks the name only if it is the file recorded: a directory or a
+ * file swapped for a link (or another one) between apply and revert
+ * makes it refuse, never unlink something else.
  *
- * The file outlives a reboot and the journal on /run does not: before it
- * is named, it is also recorded in the state dir (STATE/fills/RUN-FAULT,
- * fsync'd with its directory), while there is room yet; the revert removes
- * the record after the unlink, and `sabot recover` at boot unlinks what a
- * record names that no journal accounts for, by the same checks (the
- * filesystem then known by its statfs id as well as its device number,
- * which a reboot may change). Reverting needs no space: an unlink of the
- * file, then of the record. */
+ * The file outlives a reboot and the journal on /run does not: it is also
+ * recorded in the state dir (STATE/fills/RUN-FAULT, fsync'd with its
+ * directory), while there is room yet; the revert removes the record
+ * after the unlink, and `sabot recover` at boot unlinks what a record
+ * names that no journal accounts for, by the same checks (the filesystem
+ * then known by its statfs id as well as its device number, which a
+ * reboot may change). A crash between naming the file and recording it
+ * leaves an empty file. */
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -38,11 +54,17 @@
 
 static const char *const keys[] = {"path", "percent", "size", NULL};
 
-/* What one fallocate call grows the file by. */
+/* What one fallocate call grows the file by (a build may set another, to
+ * see tests/hostile/test_disk_fill_outlasts_grace.sh fail without steps). */
+#ifndef FILL_STEP
 #define FILL_STEP (256ULL << 20)
+#endif
 
 static const struct fault_key_doc key_docs[] = {
-        {"path", "required", "the directory (not a link to one) whose filesystem is filled"},
+        {"path", "required",
+         "the directory whose filesystem is filled; it and every directory above it must be root's and writable by "
+         "no one else unless sticky, with no symbolic link on the way (validate refuses it otherwise); the revert "
+         "truncates the file through the fd the runner or the guardian holds, whatever its name has become"},
         {"percent", "none",
          "fill until this share of the filesystem is used; one of percent and size; never past the policy's min_free_disk"},
         {NULL},
@@ -65,11 +87,96 @@ struct fill_id {
 };
 static int record_write(const char *state, const char *rname, const struct journal *j, const struct fill_id *id);
 
+/* Whether users other than root may change what is in a directory with
+ * this owner and mode: its owner (any name in it), or anyone with write
+ * permission unless it is sticky (then only names they own). */
+static bool dir_open_to_others(const struct stat *st) {
+        return st->st_uid != 0 || ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX));
+}
+
+/* The directory at path, opened component by component from / with
+ * O_PATH|O_NOFOLLOW (no link anywhere, no '..'), each one checked: root's,
+ * and writable by nobody else unless sticky. A user who may write the
+ * directory or any above it could rename the fill (or the directory)
+ * away, and its name would no longer lead to it. Its fd (O_RDONLY) in
+ * *ret_fd: what is checked is what is used. -EPERM, -ELOOP, -ENOTDIR,
+ * -EINVAL with why: refused; another -errno (ENOENT: it is not there). */
+static int dir_walk(const char *path, int *ret_fd, char *why, size_t len) {
+        if (!path || path[0] != '/') {
+                snprintf(why, len, "%s is not an absolute path", path ? path : "(none)");
+                return -EINVAL;
+        }
+        _cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        char shown[PATH_MAX] = "/";
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        for (const char *p = path;;) {
+                if (dir_open_to_others(&st)) {
+                        snprintf(why, len, "%s (mode %04o, owner uid %u) may be written by users other than root "
+                                 "and is not sticky: they could rename the fill away", shown,
+                                 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+                        return -EPERM;
+                }
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                size_t l = strcspn(p, "/");
+                char comp[NAME_MAX + 1];
+                if (l > NAME_MAX)
+                        return -ENAMETOOLONG;
+                memcpy(comp, p, l);
+                comp[l] = '\0';
+                p += l;
+                if (streq(comp, "."))
+                        continue;
+                if (streq(comp, "..")) {
+                        snprintf(why, len, "%s has a '..' in it", path);
+                        return -EINVAL;
+                }
+                size_t sl = strlen(shown);
+                snprintf(shown + sl, sizeof shown - sl, "%s%s", sl > 1 ? "/" : "", comp);
+                int nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (nfd < 0)
+                        return -errno;
+                close(fd);
+                fd = nfd;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode)) {
+                        snprintf(why, len, "%s is a symbolic link (give the path it leads to)", shown);
+                        return -ELOOP;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        snprintf(why, len, "%s is not a directory", shown);
+                        return -ENOTDIR;
+                }
+        }
+        int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        *ret_fd = dfd;
+        return 0;
+}
+
+static bool walk_refused(int r) { return r == -EPERM || r == -ELOOP || r == -ENOTDIR || r == -EINVAL; }
+
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         if (f->target)
                 diag_error(d, s->file, fault_line(f, "target"), "type = disk-fill fills a directory's filesystem, "
                            "not a target's: remove 'target'");
         fault_require(s, f, "path", " (the directory whose filesystem it fills, e.g. /var/tmp)", d);
+        /* Where it exists now; apply walks it again, and fills through
+         * the fd it checked. */
+        char why[PATH_MAX + 256];
+        _cleanup_close_ int dfd = -1;
+        int r = f->path ? dir_walk(f->path, &dfd, why, sizeof why) : 0;
+        if (walk_refused(r))
+                diag_error(d, s->file, fault_line(f, "path"), "%s; the fill's directory, and every directory above "
+                           "it, must be root's and writable by no one else unless sticky (such as /var/tmp)", why);
         bool has_p = fault_line(f, "percent"), has_s = fault_line(f, "size");
         if (has_p == has_s)
                 diag_error(d, s->file, has_s ? fault_line(f, "size") : f->hdr.line,
@@ -208,6 +315,7 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
 struct fill_run {
         char *path; /* the directory */
         int dfd;    /* it, held for the window */
+        int fd;     /* the fill, held for the window: its revert truncates it */
         uint64_t allocated, avail0, avail1;
         bool capped;
 };
@@ -219,6 +327,8 @@ static void fill_run_free(void *p) {
         free(q->path);
         if (q->dfd >= 0)
                 close(q->dfd);
+        if (q->fd >= 0)
+                close(q->fd);
         free(q);
 }
 
@@ -253,16 +363,20 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         struct fill_run *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
-        q->dfd = -1;
+        q->dfd = q->fd = -1;
         fr->priv = q;
         fr->priv_free = fill_run_free;
         if (!(q->path = strdup(f->path)))
                 return -ENOMEM;
-        /* The directory is opened once, never through a link in its last
-         * component; everything after is relative to it. */
-        q->dfd = open(f->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (q->dfd < 0)
-                return fault_fail(fr, -errno, "cannot open directory %s", f->path);
+        /* The directory is opened once, by the walk that checks it and
+         * every one above it (validate's check, again now); everything
+         * after is relative to it. */
+        char why[PATH_MAX + 256];
+        int wr = dir_walk(f->path, &q->dfd, why, sizeof why);
+        if (walk_refused(wr))
+                return fault_fail(fr, wr, "refusing %s: %s", f->path, why);
+        if (wr < 0)
+                return fault_fail(fr, wr, "cannot open directory %s", f->path);
         struct stat dst;
         struct statvfs sv;
         struct statfs sf;
@@ -291,18 +405,29 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
          * is linked, a crash frees it with the fd. Its inode is journaled
          * before it gets its name, so the one record says exactly which
          * file the revert may unlink. */
-        _cleanup_close_ int fd = openat(q->dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        /* The file is made unnamed (O_TMPFILE) and held open for the
+         * window, by the runner and by the guardian: the revert truncates
+         * it through that fd, which frees its blocks whatever its name has
+         * become (renamed away, linked elsewhere, its directory swapped),
+         * then unlinks the name if it is still the file's. */
+        int fd = q->fd = openat(q->dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
         if (fd < 0)
                 return fault_fail(fr, -errno, "cannot make a file in %s%s", f->path,
                                   errno == EOPNOTSUPP ? " (its filesystem has no O_TMPFILE)" : "");
         struct stat fst;
         if (fstat(fd, &fst) < 0)
                 return -errno;
+        if (c->guardian_hold) {
+                int g = c->guardian_hold(c->ud, fd);
+                if (g < 0)
+                        return fault_fail(fr, g, "cannot hand the fill to the guardian");
+        }
         char dev[16];
         dev_string(dst.st_dev, dev);
         /* The record for after a reboot, while there is room: journaled
-         * first (its revert removes it), written and made durable before
-         * the file may be named. */
+         * first (its revert removes it), written and made durable once
+         * the file is named (still empty), before anything is allocated:
+         * a record says its file had that name. */
         const char *rname = name + strlen(FILL_PREFIX);
         /* Absolute: abort and recover revert from other directories. */
         char state[PATH_MAX], cwd[PATH_MAX];
@@ -316,11 +441,19 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 r = fault_track(fr, er.seq);
         if (r < 0)
                 return r;
+        /* Its name, in the directory checked above (linkat of the fd
+         * through /proc: AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). A
+         * crash before the record is written leaves this empty file. */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, proc, q->dfd, name, AT_SYMLINK_FOLLOW) < 0)
+                return fault_fail(fr, -errno, "cannot name the fill %s/%s", f->path, name);
         struct fill_id id = {.path = f->path, .fsid = fsid_of(q->dfd), .dir_ino = dst.st_ino, .name = name,
                              .ino = fst.st_ino, .uid = geteuid()};
         memcpy(id.dev, dev, sizeof id.dev);
         r = record_write(state, rname, c->j, &id);
         if (r < 0) {
+                (void)unlinkat(q->dfd, name, 0);
                 bool trust = r == -EPERM || r == -ELOOP;
                 return fault_fail(fr, r, "cannot record the fill in %s/" FILLS_DIR " (where it is found after a "
                                   "reboot)%s%s", state, trust ? ": " : "", trust ? trust_last() : "");
@@ -355,12 +488,6 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 }
                 now = avail_of(q->dfd);
         }
-        /* Its name, in the directory opened above (linkat of the fd
-         * through /proc: AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (linkat(AT_FDCWD, proc, q->dfd, name, AT_SYMLINK_FOLLOW) < 0)
-                return fault_fail(fr, -errno, "cannot name the fill %s/%s", f->path, name);
         q->allocated = k.allowed;
         q->avail1 = now;
         fr->strikes = 1;
@@ -372,9 +499,20 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
 }
 
 static void finish(struct fault_ctx *c, struct fault_run *fr) {
-        (void)c;
         const struct fill_run *q = fr->priv;
         char a[FORMAT_MAX], b[FORMAT_MAX], d[FORMAT_MAX];
+        /* Given back in steps too, the guardian told between them, before
+         * the revert's truncate to nothing: freeing gigabytes of a tmpfs
+         * in one call outlasted the guardian's grace as well (6 GiB: the
+         * runner was killed as hung at the window's end). */
+        struct stat st;
+        if (q && q->fd >= 0 && fstat(q->fd, &st) == 0)
+                for (uint64_t sz = (uint64_t)st.st_size; sz > FILL_STEP;) {
+                        sz -= FILL_STEP;
+                        if (ftruncate(q->fd, (off_t)sz) < 0)
+                                break;
+                        fault_beat(c);
+                }
         if (!q || !q->allocated)
                 snprintf(fr->outcome, sizeof fr->outcome, "nothing allocated");
         else
@@ -418,9 +556,12 @@ static int fill_unlink(const struct fill_id *id, bool by_fsid, char *why, size_t
                 return -EBADMSG;
         }
         _cleanup_close_ int dfd = open(id->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* The directory is gone, and the file with it. */
-        if (dfd < 0 && errno == ENOENT)
+        /* The directory is gone (and the file with it, unless it was moved
+         * away: the caller tells). */
+        if (dfd < 0 && errno == ENOENT) {
+                snprintf(why, len, "%s is gone", id->path);
                 return 0;
+        }
         if (dfd < 0) {
                 int r = -errno;
                 struct stat lst;
@@ -447,8 +588,10 @@ static int fill_unlink(const struct fill_id *id, bool by_fsid, char *why, size_t
                 return -ESTALE;
         }
         if (fstatat(dfd, id->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno == ENOENT)
+                if (errno == ENOENT) {
+                        snprintf(why, len, "its name is gone from %s", id->path);
                         return 0;
+                }
                 snprintf(why, len, "%s", strerror(errno));
                 return -errno;
         }
@@ -466,8 +609,10 @@ static int fill_unlink(const struct fill_id *id, bool by_fsid, char *why, size_t
                          (unsigned long long)id->ino);
         else {
                 if (unlinkat(dfd, id->name, 0) < 0) {
-                        if (errno == ENOENT)
+                        if (errno == ENOENT) {
+                                snprintf(why, len, "its name is gone from %s", id->path);
                                 return 0;
+                        }
                         snprintf(why, len, "%s", strerror(errno));
                         return -errno;
                 }
@@ -478,19 +623,172 @@ static int fill_unlink(const struct fill_id *id, bool by_fsid, char *why, size_t
         return -ESTALE;
 }
 
-static int revert(const struct jentry *e) {
+/* One of pid's fds (pfd its pidfd, taken with pidfd_getfd; pfd < 0: our
+ * own) that is the fill dev:ino, a regular file of ours: a duplicate of
+ * it, or -1. */
+static int held_by(int pfd, pid_t pid, dev_t dev, uint64_t ino) {
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%d/fd", pfd < 0 ? (int)getpid() : (int)pid);
+        DIR *d = opendir(dir);
+        if (!d)
+                return -1;
+        int found = -1;
+        for (struct dirent *de; found < 0 && (de = readdir(d));) {
+                char *end;
+                long n = strtol(de->d_name, &end, 10);
+                if (*end || end == de->d_name || n < 0 || n > INT32_MAX || (pfd < 0 && n == dirfd(d)))
+                        continue;
+                int fd = pfd < 0 ? fcntl((int)n, F_DUPFD_CLOEXEC, 0) : sys_pidfd_getfd(pfd, (int)n);
+                if (fd < 0)
+                        continue;
+                struct stat st;
+                if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev && st.st_ino == ino &&
+                    st.st_uid == geteuid())
+                        found = fd;
+                else
+                        close(fd);
+        }
+        closedir(d);
+        return found;
+}
+
+/* The fill's file through an fd that a process of its run still holds:
+ * ours (the runner reverting, or the guardian, which was handed one),
+ * else the runner's or the guardian's (sabot abort, from another
+ * process), each known by its pid and start time. -1 when none does. */
+static int held_fd(const struct journal *j, const struct fill_id *id) {
+        unsigned maj, mnr;
+        char tail;
+        if (sscanf(id->dev, "%u:%u%c", &maj, &mnr, &tail) != 2)
+                return -1;
+        dev_t dev = makedev(maj, mnr);
+        int fd = held_by(-1, 0, dev, id->ino);
+        for (int i = 0; fd < 0 && j && i < 2; i++) {
+                pid_t pid = i ? j->guardian_pid : j->runner_pid;
+                uint64_t start = i ? j->guardian_start : j->runner_start;
+                if (pid <= 0 || pid == getpid())
+                        continue;
+                int pfd = sys_pidfd_open(pid);
+                /* Checked once its pidfd holds the pid: the same process. */
+                if (pfd >= 0 && process_alive(pid, start))
+                        fd = held_by(pfd, pid, dev, id->ino);
+                if (pfd >= 0)
+                        close(pfd);
+        }
+        return fd;
+}
+
+/* What the last revert here left, for describe_entry / describe_record
+ * (abort and recover print them after the revert). */
+static struct {
+        char kind[16];
+        unsigned seq;
+        char value[NAME_MAX * 2]; /* the fill's name, or its record's: the run's id is in it */
+        bool freed; /* truncated through a held fd */
+        char why[PATH_MAX + 512];
+} last;
+
+static void last_set(const struct jentry *e, bool freed, const char *why) {
+        snprintf(last.kind, sizeof last.kind, "%s", e->kind);
+        last.seq = e->seq;
+        snprintf(last.value, sizeof last.value, "%s", e->value ? e->value : "");
+        last.freed = freed;
+        snprintf(last.why, sizeof last.why, "%s", why);
+}
+
+static const char *last_why(const struct jentry *e, bool *freed) {
+        bool same = last.seq == e->seq && streq(last.kind, e->kind) && e->value && streq(last.value, e->value);
+        *freed = same && last.freed;
+        return same && last.why[0] ? last.why : NULL;
+}
+
+/* Free id's file: truncated to nothing through an fd its run still holds
+ * (whatever its name is now: renamed, linked elsewhere, its directory
+ * swapped: the blocks go with the truncate), then its name unlinked if it
+ * is still the file (fill_unlink: its failure is still the result, the
+ * space back or not). With no such fd (runner and guardian
+ * dead: recover), only the checked unlink; then a name or directory gone
+ * is, with named, a failure: the record says the file had that name, so
+ * someone moved it away (its blocks stay taken) or removed it, and which
+ * cannot be told. 1 when freed, 0 when nothing was there, or fill_unlink's
+ * negative errno with why. */
+/* The fills this process freed or unlinked (dev, inode): the record's
+ * revert, after the entry's, then finds the name gone for a known reason. */
+static struct {
+        char dev[16];
+        uint64_t ino;
+} done_here[32];
+static size_t n_done_here;
+
+static void done_add(const struct fill_id *id) {
+        size_t i = n_done_here < ELEMENTSOF(done_here) ? n_done_here++ : (n_done_here++ % ELEMENTSOF(done_here));
+        memcpy(done_here[i].dev, id->dev, sizeof done_here[i].dev);
+        done_here[i].ino = id->ino;
+}
+
+static bool done_find(const struct fill_id *id) {
+        for (size_t i = 0; i < n_done_here && i < ELEMENTSOF(done_here); i++)
+                if (done_here[i].ino == id->ino && streq(done_here[i].dev, id->dev))
+                        return true;
+        return false;
+}
+
+static int fill_free(const struct journal *j, const struct fill_id *id, bool by_fsid, bool named, bool *ret_freed,
+                     char *why, size_t len) {
+        why[0] = '\0';
+        int hfd = held_fd(j, id);
+        bool freed = hfd >= 0 && ftruncate(hfd, 0) == 0;
+        if (hfd >= 0)
+                close(hfd);
+        *ret_freed = freed;
+        char uwhy[PATH_MAX + 256] = "";
+        int r = fill_unlink(id, by_fsid, uwhy, sizeof uwhy);
+        if (freed || r > 0)
+                done_add(id);
+        if (freed) {
+                /* The space is back; a name that is not the file's is not
+                 * ours to touch, and the revert still fails for it: the
+                 * name (an empty file) is left, and recover retries. */
+                if (r < 0) {
+                        snprintf(why, len, "its space is back (truncated through the fd its run held), but %s", uwhy);
+                        return r;
+                }
+                return 1;
+        }
+        if (r == 0 && named && uwhy[0] && !done_find(id)) {
+                snprintf(why, len, "%s and no process holds the file (inode %llu on device %s) open: someone who "
+                         "may write a directory on its path moved it away, and its blocks stay taken until it is "
+                         "removed, or removed it", uwhy, (unsigned long long)id->ino, id->dev);
+                return -ESTALE;
+        }
+        snprintf(why, len, "%s", uwhy);
+        return r;
+}
+
+static int revert_in(const struct journal *j, const struct jentry *e) {
         if (!e->cgroup || !e->value)
                 return -EBADMSG;
         struct fill_id id = {.path = e->cgroup, .dir_ino = e->netns, .name = e->value, .ino = e->start,
                              .uid = geteuid()};
         memcpy(id.dev, e->dev, sizeof id.dev);
-        char why[PATH_MAX + 256];
-        int r = fill_unlink(&id, false, why, sizeof why);
+        char why[PATH_MAX + 512];
+        bool freed;
+        /* Not named: a name gone is the record's to report (its entry is
+         * reverted next, from the record that outlives this journal). */
+        int r = fill_free(j, &id, false, false, &freed, why, sizeof why);
+        last_set(e, freed, r < 0 ? why : "");
         return r < 0 ? r : 0;
 }
 
+static int revert(const struct jentry *e) { return revert_in(journal_reverting(), e); }
+
 static void describe_entry(const struct jentry *e, char *buf, size_t len) {
-        snprintf(buf, len, "removed %s/%s", e->cgroup ? e->cgroup : "?", e->value ? e->value : "?");
+        bool freed;
+        const char *why = last_why(e, &freed);
+        if (why)
+                snprintf(buf, len, "left %s/%s: %s", e->cgroup ? e->cgroup : "?", e->value ? e->value : "?", why);
+        else
+                snprintf(buf, len, "removed %s/%s", e->cgroup ? e->cgroup : "?", e->value ? e->value : "?");
 }
 
 /* ---- the record in the state dir, for after a reboot ---- */
@@ -633,12 +931,14 @@ static int open_fills(const char *state, int *ret_fd) {
         return 0;
 }
 
-/* The record DFD/RNAME acted on: its file unlinked if it is still there
- * and still the one recorded, then the record removed. What fill_unlink
- * returns. */
-static int record_act(int dfd, const char *shown, const char *rname, const struct fill_rec *rec, char *why,
-                      size_t len) {
-        int r = fill_unlink(&rec->id, true, why, len);
+/* The record DFD/RNAME acted on: its file freed (fill_free: truncated
+ * through an fd of j's runner or guardian where one is alive, unlinked if
+ * it is still there and still the one recorded), then the record removed.
+ * What fill_free returns. */
+static int record_act(const struct journal *j, int dfd, const char *shown, const char *rname,
+                      const struct fill_rec *rec, char *why, size_t len) {
+        bool freed;
+        int r = fill_free(j, &rec->id, true, true, &freed, why, len);
         if (r < 0)
                 return r;
         if (unlinkat(dfd, rname, 0) < 0 && errno != ENOENT) {
@@ -653,7 +953,7 @@ static int record_act(int dfd, const char *shown, const char *rname, const struc
 /* The "disk-fill-rec" entry: the state dir (cgroup) and the record's name
  * (value). The "disk-fill" entry, newer, has unlinked the file by then;
  * what is left is the record, or a file the checks refuse. */
-static int revert_record(const struct jentry *e) {
+static int revert_record_in(const struct journal *j, const struct jentry *e) {
         if (!e->cgroup || !e->value || strchr(e->value, '/') || e->value[0] == '.')
                 return -EBADMSG;
         _cleanup_close_ int dfd = -1;
@@ -662,21 +962,39 @@ static int revert_record(const struct jentry *e) {
                 return 0;
         if (r < 0)
                 return r;
-        char shown[PATH_MAX], why[PATH_MAX + 256];
+        char shown[PATH_MAX], why[PATH_MAX + 512] = "";
         snprintf(shown, sizeof shown, "%s/" FILLS_DIR, e->cgroup);
         struct fill_rec rec;
         r = record_read(dfd, shown, e->value, &rec, why, sizeof why);
         if (r == -ENOENT)
                 return 0;
         if (r >= 0)
-                r = record_act(dfd, shown, e->value, &rec, why, sizeof why);
+                r = record_act(j, dfd, shown, e->value, &rec, why, sizeof why);
+        if (r > 0 && rec.path) {
+                char w[sizeof last.why];
+                snprintf(w, sizeof w, "removed %s/%s and dropped its record %s/%s", rec.path, rec.name, shown, e->value);
+                last_set(e, true, w);
+        } else if (r < 0 && rec.path) {
+                char w[sizeof last.why];
+                snprintf(w, sizeof w, "%s/%s: %s; record kept: %s/%s (remove it once that is dealt with)", rec.path,
+                         rec.name, why, shown, e->value);
+                last_set(e, false, w);
+        } else
+                last_set(e, false, r < 0 ? why : "");
         fill_rec_done(&rec);
         return r < 0 ? r : 0;
 }
 
+static int revert_record(const struct jentry *e) { return revert_record_in(journal_reverting(), e); }
+
 static void describe_record(const struct jentry *e, char *buf, size_t len) {
-        snprintf(buf, len, "dropped its record %s/" FILLS_DIR "/%s", e->cgroup ? e->cgroup : "?",
-                 e->value ? e->value : "?");
+        bool freed;
+        const char *why = last_why(e, &freed);
+        if (why)
+                snprintf(buf, len, "%s%s", freed ? "" : "left ", why);
+        else
+                snprintf(buf, len, "dropped its record %s/" FILLS_DIR "/%s", e->cgroup ? e->cgroup : "?",
+                         e->value ? e->value : "?");
 }
 
 static bool run_live(struct journal *const *live, size_t n_live, const char *run) {
@@ -728,7 +1046,7 @@ static int sweep_state(const char *state, struct journal *const *live, size_t n_
                         continue; /* a live run's */
                 }
                 if (r >= 0)
-                        r = record_act(dfd, shown, n, &rec, why, sizeof why);
+                        r = record_act(NULL, dfd, shown, n, &rec, why, sizeof why);
                 if (r >= 0) {
                         snprintf(what, sizeof what, r > 0 ? "%s/%s (a disk-fill of run %s)"
                                                           : "the record of %s/%s (run %s; the file was already gone)",

@@ -51,6 +51,9 @@ struct fault_ctx {
         /* Hand the guardian an fd to answer if the runner dies (through
          * the kind's fail_open): its number there, or a negative errno. */
         int (*guardian_give)(void *ud, int fd);
+        /* Hand the guardian a duplicate of fd to hold open (not to answer):
+         * a revert run there finds it among the guardian's fds. */
+        int (*guardian_hold)(void *ud, int fd);
         /* Tell the guardian the runner is alive: an apply that waits on
          * someone else (PID 1 over the bus, a filesystem) calls it between
          * steps, or a slow host has the runner taken for hung and killed.

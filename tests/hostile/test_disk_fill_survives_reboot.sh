@@ -43,15 +43,18 @@ dd if=/dev/zero of=img bs=1M count=64 status=none
 mkfs.ext4 -q -F -m 0 -L sabot-hdr$id img || { skip "mkfs.ext4 failed"; exit 0; }
 LOOP=$(losetup -f --show img) || { skip "no loop device (losetup failed)"; LOOP=""; exit 0; }
 mkdir -p "$MNT" && mount "$LOOP" "$MNT" || { skip "cannot mount $LOOP"; exit 0; }
-# The filled directory is writable by everyone, not sticky: an attacker
-# may rename the fill away and put something at its name.
-mkdir "$MNT/d" && chmod 0777 "$MNT/d"
+# The filled directory is made writable by everyone, not sticky, once
+# the fill is made (validate and apply refuse it so): an attacker may
+# rename the fill away and put something at its name.
+mkdir "$MNT/d" && chmod 0755 "$MNT/d"
 mkdir "$T_TMP/victim" && echo precious > "$T_TMP/victim/precious"
 printf '[limits]\nmin_free_disk = 0\n' > policy.ini
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 fills() { ls -A "$MNT/d" | grep '^\.sabot-fill-' | grep -v '\.moved$'; }
-has_fill() { [ -n "$(fills)" ]; }
+# Named and grown: sabot names the fill empty, then grows it (in steps
+# of 256 MiB; these are one step).
+has_fill() { f=$(fills) && [ -n "$f" ] && [ "$(stat -c %s "$MNT/d/$f" 2>/dev/null || echo 0)" -gt 0 ]; }
 no_fill() { [ -z "$(fills)" ]; }
 records() { ls -A "$ST/fills" 2>/dev/null; }
 avail() { df -B1 --output=avail "$MNT" | tail -n 1 | tr -dc 0-9; }
@@ -66,9 +69,11 @@ guardian_of_run() { sed -n 's/^guardian pid=\([0-9]*\) .*/\1/p' run/runs/*.journ
 has_guardian() { [ -n "$(guardian_of_run)" ]; }
 crash() { # NAME
 	rm -f "$MNT"/d/.sabot-fill-* "$ST"/fills/*
+	chmod 0755 "$MNT/d"
 	$S run "$1.ini" > "run-$1.out" 2>&1 &
 	runner=$!
 	wait_for 5000 has_fill || { fail "$1: no fill seen"; sed 's/^/    | /' "run-$1.out"; return 1; }
+	chmod 0777 "$MNT/d"
 	wait_for 5000 has_guardian || { fail "$1: no guardian in the journal"; return 1; }
 	guard=$(guardian_of_run)
 	kill -STOP "$guard" "$runner"

@@ -46,7 +46,9 @@ use() { stat -f -c '%b %f' "$MNT" | awk '{ printf "%d", ($1 - $2) * 100 / $1 + 0
 dfuse() { df --output=pcent "$MNT" | tail -n 1 | tr -dc 0-9; }
 avail() { df -B1 --output=avail "$MNT" | tail -n 1 | tr -dc 0-9; }
 fills() { ls -A "$MNT/d" | grep '^\.sabot-fill-' ; }
-has_fill() { [ -n "$(fills)" ]; }
+# Named and grown: sabot names the fill empty, then grows it (in steps
+# of 256 MiB; these are one step).
+has_fill() { f=$(fills) && [ -n "$f" ] && [ "$(stat -c %s "$MNT/d/$f" 2>/dev/null || echo 0)" -gt 0 ]; }
 no_fill() { [ -z "$(fills)" ]; }
 scenario() { # NAME DURATION, then fault keys on stdin
 	{ printf '[scenario]\nname = %s\nduration = %s\n[fault f]\ntype = disk-fill\npath = %s/d\n' "$1" "$2" "$MNT"; cat; } > "$1.ini"

@@ -210,6 +210,27 @@ START_TEST(test_fds_where_they_belong) {
 }
 END_TEST
 
+/* A file held (disk-fill's): kept in its own list, not among the
+ * listeners it answers; one without its fd is refused. */
+START_TEST(test_held_files) {
+        struct guardian_state st = fresh();
+        int p[2];
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        raw("F", 1, NULL, 0);
+        ck_assert_int_eq(guardian_recv(sp[1], &st, 2), GUARDIAN_RECV_REFUSED);
+        ck_assert_int_eq(guardian_hold_fd(sp[0], -1), -EBADF);
+        ck_assert_int_eq(guardian_hold_fd(sp[0], p[1]), 0);
+        ck_assert_int_eq(guardian_recv(sp[1], &st, 3), GUARDIAN_RECV_OK);
+        ck_assert_uint_eq(st.n_held, 1);
+        ck_assert_uint_eq(st.n_fds, 0);
+        close(p[1]);
+        ck_assert(!writers_gone(p[0])); /* the guardian's copy holds it */
+        close(st.held[0]);
+        ck_assert(writers_gone(p[0]));
+        close(p[0]);
+}
+END_TEST
+
 /* The guardian itself, forked: "done" ends it without a revert, whatever
  * refused messages came first; the runner's end closing makes it revert
  * (here a journal already gone: nothing to do) and exit. */
@@ -255,6 +276,7 @@ int main(void) {
         tcase_add_test(tc, test_short_and_long_messages);
         tcase_add_test(tc, test_unknown_types);
         tcase_add_test(tc, test_fds_where_they_belong);
+        tcase_add_test(tc, test_held_files);
         tcase_add_test(tc, test_spawned_guardian);
         suite_add_tcase(s, tc);
         return run_suite(s);
