@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -56,14 +58,30 @@ int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len
         return read_full_fd(fd, max, ret_buf, ret_len);
 }
 
+/* Geometric growth without a stored capacity: an array grown here has
+ * room for the next power of two of elements at or above its count, so it
+ * is reallocated only when the count is 0 or a power of two, to twice
+ * that (amortized O(1) a push; one element more a push was O(n^2) for n
+ * pushes). */
 int array_push(void *v, size_t *n, size_t sz, const void *elem) {
         void **arr = v;
-        void *na = realloc(*arr, (*n + 1) * sz);
-        if (!na)
-                return -ENOMEM;
-        memcpy((char *)na + *n * sz, elem, sz);
-        *arr = na;
-        (*n)++;
+        size_t k = *n;
+        if (sz == 0)
+                return -EINVAL;
+        if ((k & (k - 1)) == 0) {
+                /* No object is larger than PTRDIFF_MAX (malloc refuses). */
+                if (k > PTRDIFF_MAX / 2)
+                        return -ENOMEM;
+                size_t cap = k ? 2 * k : 1;
+                if (cap > PTRDIFF_MAX / sz)
+                        return -ENOMEM;
+                void *na = realloc(*arr, cap * sz);
+                if (!na)
+                        return -ENOMEM;
+                *arr = na;
+        }
+        memcpy((char *)*arr + k * sz, elem, sz);
+        *n = k + 1;
         return 0;
 }
 

@@ -84,7 +84,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, argv_free);
 
 /* Read a whole file of at most max bytes into a NUL-terminated buffer. */
 int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
-/* Append to a growable array: *v has *n elements of size sz. */
+/* Append to a growable array: *v has *n elements of size sz. *v must be
+ * NULL or grown by array_push alone (its count may have been lowered
+ * since): the room it has is known from the count (the next power of
+ * two), not stored. -ENOMEM, nothing touched, when it cannot grow. */
 int array_push(void *v, size_t *n, size_t sz, const void *elem);
 
 /* ---- files a root process opens where others may reach ----
