@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -105,6 +106,17 @@ void child_reset_signals(bool dispositions) {
         sigprocmask(SIG_SETMASK, &none, NULL);
         for (int s = 1; dispositions && s < NSIG; s++)
                 signal(s, SIG_DFL);
+}
+
+void child_reset_limits(void) {
+        /* The unit's LimitRTPRIO=1 is for sabot's own reverts at SCHED_RR
+         * 1 (urgent_begin), not for what it starts. Set to 0, soft and
+         * hard: the kernel's and systemd's default, as the program would
+         * get as a service of its own; what sabot had before its unit
+         * raised it cannot be known from inside. Lowering needs no
+         * privilege. */
+        struct rlimit none = {0, 0};
+        (void)setrlimit(RLIMIT_RTPRIO, &none);
 }
 
 void argv_free(char **v) {

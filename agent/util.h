@@ -75,6 +75,10 @@ int sys_pidfd_getfd(int pidfd, int targetfd);
  * and ignored signal back to SIG_DFL too; otherwise ignored signals stay
  * ignored across exec. */
 void child_reset_signals(bool dispositions);
+/* In a child that runs a program for someone else (a launched target, an
+ * exec probe, stress-ng): the resource limits sabot holds for itself
+ * dropped (RLIMIT_RTPRIO, raised by sabot-run@.service). */
+void child_reset_limits(void);
 
 /* Split cmd into words at spaces and tabs (no shell, no quoting) as a
  * NULL-terminated argv in *ret: 0, or -ENOMEM with *ret untouched. */
