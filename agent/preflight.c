@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "../faults/dns.h"
 #include "../faults/net.h"
 #include "curl_lib.h"
 #include "log.h"
@@ -110,6 +111,9 @@ static int preflight(struct run *r, struct diags *d) {
          * its fault's apply. */
         if (!code)
                 (void)net_preload(r->s, &r->p->protect.ports);
+        /* So are the dns faults' programs, each its own. */
+        if (!code)
+                (void)dns_preload(r->s, &r->p->protect.ports);
         return code;
 }
 

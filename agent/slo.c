@@ -390,6 +390,7 @@ static void exec_start(struct slo_guard *g, struct probe *p) {
                  * touch (host.c proc_is_sabot). Launched targets, which
                  * faults do touch, get a group of their own. */
                 child_reset_signals(false);
+                child_reset_limits();
                 /* CLOEXEC: the copies on 0-2 stay, this one goes (unless it
                  * is one of them: a runner started with 0-2 closed). */
                 int nul = open("/dev/null", O_RDWR | O_CLOEXEC);

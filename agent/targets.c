@@ -106,6 +106,7 @@ static int exec_target_start(struct run *r, size_t ti, const char *log_path, pid
                 close(go[1]);
                 setpgid(0, 0);
                 child_reset_signals(true);
+                child_reset_limits();
                 /* CLOEXEC: the copy on 0 stays, this one goes (unless it is
                  * 0: a runner started with stdin closed). */
                 int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);

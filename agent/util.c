@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -56,14 +59,30 @@ int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len
         return read_full_fd(fd, max, ret_buf, ret_len);
 }
 
+/* Geometric growth without a stored capacity: an array grown here has
+ * room for the next power of two of elements at or above its count, so it
+ * is reallocated only when the count is 0 or a power of two, to twice
+ * that (amortized O(1) a push; one element more a push was O(n^2) for n
+ * pushes). */
 int array_push(void *v, size_t *n, size_t sz, const void *elem) {
         void **arr = v;
-        void *na = realloc(*arr, (*n + 1) * sz);
-        if (!na)
-                return -ENOMEM;
-        memcpy((char *)na + *n * sz, elem, sz);
-        *arr = na;
-        (*n)++;
+        size_t k = *n;
+        if (sz == 0)
+                return -EINVAL;
+        if ((k & (k - 1)) == 0) {
+                /* No object is larger than PTRDIFF_MAX (malloc refuses). */
+                if (k > PTRDIFF_MAX / 2)
+                        return -ENOMEM;
+                size_t cap = k ? 2 * k : 1;
+                if (cap > PTRDIFF_MAX / sz)
+                        return -ENOMEM;
+                void *na = realloc(*arr, cap * sz);
+                if (!na)
+                        return -ENOMEM;
+                *arr = na;
+        }
+        memcpy((char *)*arr + k * sz, elem, sz);
+        *n = k + 1;
         return 0;
 }
 
@@ -87,6 +106,17 @@ void child_reset_signals(bool dispositions) {
         sigprocmask(SIG_SETMASK, &none, NULL);
         for (int s = 1; dispositions && s < NSIG; s++)
                 signal(s, SIG_DFL);
+}
+
+void child_reset_limits(void) {
+        /* The unit's LimitRTPRIO=1 is for sabot's own reverts at SCHED_RR
+         * 1 (urgent_begin), not for what it starts. Set to 0, soft and
+         * hard: the kernel's and systemd's default, as the program would
+         * get as a service of its own; what sabot had before its unit
+         * raised it cannot be known from inside. Lowering needs no
+         * privilege. */
+        struct rlimit none = {0, 0};
+        (void)setrlimit(RLIMIT_RTPRIO, &none);
 }
 
 void argv_free(char **v) {

@@ -75,6 +75,10 @@ int sys_pidfd_getfd(int pidfd, int targetfd);
  * and ignored signal back to SIG_DFL too; otherwise ignored signals stay
  * ignored across exec. */
 void child_reset_signals(bool dispositions);
+/* In a child that runs a program for someone else (a launched target, an
+ * exec probe, stress-ng): the resource limits sabot holds for itself
+ * dropped (RLIMIT_RTPRIO, raised by sabot-run@.service). */
+void child_reset_limits(void);
 
 /* Split cmd into words at spaces and tabs (no shell, no quoting) as a
  * NULL-terminated argv in *ret: 0, or -ENOMEM with *ret untouched. */
@@ -84,7 +88,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, argv_free);
 
 /* Read a whole file of at most max bytes into a NUL-terminated buffer. */
 int read_full_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
-/* Append to a growable array: *v has *n elements of size sz. */
+/* Append to a growable array: *v has *n elements of size sz. *v must be
+ * NULL or grown by array_push alone (its count may have been lowered
+ * since): the room it has is known from the count (the next power of
+ * two), not stored. -ENOMEM, nothing touched, when it cannot grow. */
 int array_push(void *v, size_t *n, size_t sz, const void *elem);
 
 /* ---- files a root process opens where others may reach ----

@@ -32,9 +32,12 @@ const volatile __u32 n_dport = 0;
 const volatile struct dns_port_range dports[DNS_MAX_PORT_RANGES] = {};
 const volatile __u32 n_domains = 0; /* 0: every name */
 const volatile struct dns_domain domains[DNS_MAX_DOMAINS] = {};
-/* Queries of this cgroup (or below it); 0 = any. */
-const volatile __u64 cgroup_id = 0;
-const volatile __u32 cgroup_level = 0;
+/* Queries of this cgroup (or below it); 0 = any. Not read-only: set by
+ * the loader after the load (the program is loaded before the run, and a
+ * target's cgroup is known only when its window opens), through the
+ * mapped .bss, before the filter is attached. */
+volatile __u64 cgroup_id = 0;
+volatile __u32 cgroup_level = 0;
 
 struct {
         __uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -9,12 +9,14 @@
  * swapped, no file edited. Queries over TCP pass untouched. */
 #include <fcntl.h>
 #include <linux/if_ether.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <syslog.h>
 
+#include "dns.h"
 #include "dns_filter_loader.h"
 #include "net.h"
 
@@ -110,6 +112,45 @@ static void check_limits(const struct scenario *s, const struct fault *f, struct
         }
 }
 
+/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
+#ifndef ARPHRD_RAWIP
+#define ARPHRD_RAWIP 519
+#endif
+
+/* Where the IP header starts on dev: 14 behind Ethernet's (and
+ * loopback's), 0 on an IP-only link; -EPROTONOSUPPORT on any other link
+ * type (in *ret_type), whose header the program would misread; another
+ * negative errno when dev cannot be asked (no such interface: -ENODEV). */
+static int l3_offset_of(const char *dev, long *ret_type) {
+        /* Asked in this network namespace (sysfs shows the one it was
+         * mounted in): SIOCGIFHWADDR gives the link type. */
+        struct ifreq ifr = {0};
+        *ret_type = -1;
+        if (!dev || strlen(dev) >= sizeof ifr.ifr_name)
+                return -EINVAL;
+        memcpy(ifr.ifr_name, dev, strlen(dev));
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+                return -errno;
+        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
+        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
+                return ETH_HLEN;
+        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
+            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
+                return 0;
+        return -EPROTONOSUPPORT;
+}
+
+static void link_type_why(const char *dev, long type, char *why, size_t len) {
+        snprintf(why, len, "%s is of link type %ld (ARPHRD_* in linux/if_arp.h): the dns fault knows Ethernet, "
+                 "loopback and IP-only links (tun, IP tunnels, WireGuard), where it finds the IP header", dev, type);
+}
+
 /* Whether this kernel's verifier takes the program: 0, or a negative
  * errno and why (tried once a process). */
 static int program_loads(char *why, size_t len) {
@@ -130,9 +171,18 @@ static int program_loads(char *why, size_t len) {
         return loaded < 0 ? -EOPNOTSUPP : 0;
 }
 
+/* A link type the program cannot read is refused before the run; an
+ * interface that is not there is the plan's to say. */
 static int probe(const struct scenario *sc, const struct fault *f, char *why, size_t len) {
         int r = net_probe_drop(sc, f, why, len);
-        return r < 0 ? r : program_loads(why, len);
+        if (r < 0)
+                return r;
+        long type;
+        if (l3_offset_of(f->interface, &type) == -EPROTONOSUPPORT) {
+                link_type_why(f->interface, type, why, len);
+                return -EOPNOTSUPP;
+        }
+        return program_loads(why, len);
 }
 
 /* doctor's row. The filters are tagged as the other network faults' are:
@@ -184,55 +234,28 @@ static void dns_priv_free(void *p) {
         free(d);
 }
 
-/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
-#ifndef ARPHRD_IP6GRE
-#define ARPHRD_IP6GRE 823
-#endif
-#ifndef ARPHRD_RAWIP
-#define ARPHRD_RAWIP 519
-#endif
-
-/* Where the IP header starts on dev: 14 behind Ethernet's (and
- * loopback's), 0 on an IP-only link; -1 on any other link type, whose
- * header the program would misread. */
-static int l3_offset_of(const char *dev, long *ret_type) {
-        /* Asked in this network namespace (sysfs shows the one it was
-         * mounted in): SIOCGIFHWADDR gives the link type. */
-        struct ifreq ifr = {0};
-        *ret_type = -1;
-        if (strlen(dev) >= sizeof ifr.ifr_name)
-                return -1;
-        memcpy(ifr.ifr_name, dev, strlen(dev));
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -1;
-        int q = ioctl(fd, SIOCGIFHWADDR, &ifr);
-        close(fd);
-        if (q < 0)
-                return -1;
-        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
-        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
-                return ETH_HLEN;
-        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
-            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
-                return 0;
-        return -1;
-}
-
-static int apply(struct fault_ctx *c, struct fault_run *fr) {
-        const struct fault *f = fr->f;
-        struct dns_domain dom[DNS_MAX_DOMAINS];
-        char why[512], a[FORMAT_MAX];
-        int n = 0, r;
-        if (f->domains && (n = parse_domains(f->domains, dom, why, sizeof why)) < 0)
-                return fault_fail(fr, n, "domains: %s", why);
+/* What f's program matches and answers (its target's cgroup aside, set
+ * when its window opens): 0, or a negative errno and why. dom holds the
+ * domains spec points at. */
+static int spec_of(const struct fault *f, const struct port_list *protected_ports, struct dns_domain dom[static DNS_MAX_DOMAINS],
+                   struct dns_filter_spec *ret, char *why, size_t len) {
+        char w[512];
+        int n = 0;
+        if (f->domains && (n = parse_domains(f->domains, dom, w, sizeof w)) < 0) {
+                snprintf(why, len, "domains: %.400s", w);
+                return n;
+        }
         long type;
         int l3 = l3_offset_of(f->interface, &type);
-        if (l3 < 0)
-                return fault_fail(fr, -EOPNOTSUPP, "%s is of link type %ld: the dns fault knows Ethernet, loopback "
-                                  "and IP-only links (tunnels, WireGuard), where it finds the IP header", f->interface,
-                                  type);
-        struct dns_filter_spec spec = {
+        if (l3 == -EPROTONOSUPPORT) {
+                link_type_why(f->interface, type, why, len);
+                return -EOPNOTSUPP;
+        }
+        if (l3 < 0) {
+                snprintf(why, len, "cannot read the link type of %s", f->interface);
+                return l3;
+        }
+        *ret = (struct dns_filter_spec){
                 .rcode = answer_rcode(f->answer),
                 .probability = share(f),
                 .l3_offset = (uint32_t)l3,
@@ -240,8 +263,105 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 .n_domains = (size_t)n,
                 .dst = &f->dst,
                 .dport = &f->dport,
-                .protected_ports = &c->pl->p->protect.ports,
+                .protected_ports = protected_ports,
         };
+        return 0;
+}
+
+/* ---- loaded before the run ----
+ * Each dns fault's program is loaded by the run's preflight (dns_preload),
+ * before the guardian watches the runner's heartbeat: the verifier takes
+ * tens of milliseconds for it here, and took more than the guardian's 3 s
+ * grace at load 18, inside a window, where the runner was killed as hung.
+ * A window then only sets its target's cgroup and attaches the filter. */
+struct dns_loaded {
+        pid_t owner; /* who loaded it: a forked child's copy is not its own */
+        const struct fault *f;
+        uint32_t l3_offset; /* of the interface then */
+        struct dns_filter_bpf *skel;
+        uint32_t prog_id;
+};
+static struct dns_loaded *loaded_v;
+static size_t loaded_n;
+
+/* In a child forked from the runner (the guardian first): a program that
+ * is still loaded tells a revert that its filter is still attached
+ * somewhere (net.c's in_netns, where the namespace is gone), so the child
+ * lets go of the runner's. Only the program's fd is closed: the rest of
+ * the skeleton is the runner's, never used here (owner), never freed. */
+static void loaded_forget_in_child(void) {
+        for (size_t i = 0; i < loaded_n; i++)
+                if (loaded_v[i].skel && loaded_v[i].owner != getpid()) {
+                        (void)close(dns_filter_prog_fd(loaded_v[i].skel));
+                        loaded_v[i].skel = NULL;
+                }
+}
+
+int dns_preload(const struct scenario *sc, const struct port_list *protected_ports) {
+        static bool registered;
+        int first = 0;
+        if (!registered) {
+                int q = pthread_atfork(NULL, NULL, loaded_forget_in_child);
+                if (q != 0)
+                        return -q;
+                registered = true;
+        }
+        for (size_t i = 0; i < sc->n_faults; i++) {
+                const struct fault *f = sc->faults[i];
+                if (fault_ops_get(f->type) != &dns_ops)
+                        continue;
+                struct dns_domain dom[DNS_MAX_DOMAINS];
+                struct dns_filter_spec spec;
+                char why[512];
+                struct dns_loaded l = {.owner = getpid(), .f = f};
+                int r = spec_of(f, protected_ports, dom, &spec, why, sizeof why);
+                if (r >= 0)
+                        r = dns_filter_load(&spec, &l.skel);
+                if (r >= 0 && (r = dns_filter_prog_id(l.skel, &l.prog_id)) < 0)
+                        dns_filter_free(TAKE_PTR(l.skel));
+                struct dns_loaded *v = r >= 0 ? realloc(loaded_v, (loaded_n + 1) * sizeof *v) : NULL;
+                if (r >= 0 && !v) {
+                        dns_filter_free(l.skel);
+                        r = -ENOMEM;
+                }
+                if (r < 0) {
+                        if (!first)
+                                first = r;
+                        continue;
+                }
+                l.l3_offset = spec.l3_offset;
+                loaded_v = v;
+                loaded_v[loaded_n++] = l;
+        }
+        return first;
+}
+
+/* f's program as the preflight loaded it for this interface's link type,
+ * handed over (NULL if there is none). */
+static struct dns_filter_bpf *loaded_take(const struct fault *f, uint32_t l3_offset, uint32_t *ret_prog_id) {
+        for (size_t i = 0; i < loaded_n; i++) {
+                struct dns_loaded *l = &loaded_v[i];
+                if (l->f != f || l->owner != getpid() || !l->skel)
+                        continue;
+                if (l->l3_offset != l3_offset) { /* its link changed since */
+                        dns_filter_free(TAKE_PTR(l->skel));
+                        return NULL;
+                }
+                *ret_prog_id = l->prog_id;
+                return TAKE_PTR(l->skel);
+        }
+        return NULL;
+}
+
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        struct dns_domain dom[DNS_MAX_DOMAINS];
+        struct dns_filter_spec spec;
+        char why[512], a[FORMAT_MAX];
+        /* Asked again: the link may have changed since the preflight. */
+        int r = spec_of(f, &c->pl->p->protect.ports, dom, &spec, why, sizeof why);
+        if (r < 0)
+                return fault_fail(fr, r, "%s", why);
         if (f->target_index >= 0 && (r = fault_target_cgroup(c, f, &spec.cgroup_id, &spec.cgroup_level)) < 0)
                 return fault_fail(fr, r, "cannot find the cgroup of target %s", f->target);
         struct dns_priv *priv = calloc(1, sizeof *priv);
@@ -250,9 +370,19 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         fr->priv = priv;
         fr->priv_free = dns_priv_free;
         uint32_t prog_id = 0;
-        r = dns_filter_load(&spec, &priv->skel);
-        if (r >= 0)
-                r = dns_filter_prog_id(priv->skel, &prog_id);
+        priv->skel = loaded_take(f, spec.l3_offset, &prog_id);
+        if (priv->skel)
+                r = dns_filter_set_cgroup(priv->skel, spec.cgroup_id, spec.cgroup_level);
+        else {
+                /* Not loaded before the run (it failed then, or the link
+                 * changed): loaded now, the guardian told before and after,
+                 * which is all it can be told during one system call. */
+                fault_beat(c);
+                r = dns_filter_load(&spec, &priv->skel);
+                fault_beat(c);
+                if (r >= 0)
+                        r = dns_filter_prog_id(priv->skel, &prog_id);
+        }
         if (r < 0)
                 return fault_fail(fr, r, "cannot load the dns program");
         r = net_attach(c, fr, dns_filter_prog_fd(priv->skel), prog_id, "sabot_dns");

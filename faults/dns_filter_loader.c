@@ -100,8 +100,6 @@ int dns_filter_load(const struct dns_filter_spec *spec, struct dns_filter_bpf **
         ro->rcode = spec->rcode;
         ro->probability = spec->probability;
         ro->l3_offset = spec->l3_offset;
-        ro->cgroup_id = spec->cgroup_id;
-        ro->cgroup_level = spec->cgroup_level;
         ro->match_dst = spec->dst && spec->dst->n;
         for (size_t i = 0; i < spec->n_domains; i++) {
                 ro->domains[i].len = spec->domains[i].len;
@@ -120,11 +118,23 @@ int dns_filter_load(const struct dns_filter_spec *spec, struct dns_filter_bpf **
                 r = dns_filter_bpf__load(skel);
         if (r >= 0)
                 r = fill_cidrs(skel, spec->dst);
+        if (r >= 0)
+                r = dns_filter_set_cgroup(skel, spec->cgroup_id, spec->cgroup_level);
         if (r < 0) {
                 dns_filter_bpf__destroy(skel);
                 return r;
         }
         *ret = skel;
+        return 0;
+}
+
+int dns_filter_set_cgroup(struct dns_filter_bpf *skel, uint64_t id, uint32_t level) {
+        /* Mapped by libbpf (BPF_F_MMAPABLE, Linux 5.5; the program needs
+         * bpf_loop, 5.17): a plain store, no system call. */
+        if (!skel->bss)
+                return -EOPNOTSUPP;
+        skel->bss->cgroup_level = level;
+        skel->bss->cgroup_id = id;
         return 0;
 }
 

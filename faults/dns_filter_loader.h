@@ -33,6 +33,9 @@ int dns_domain_wire(const char *name, struct dns_domain *ret, char *why, size_t 
 /* Open, configure and load the program (not attached): 0 or a negative
  * errno; -E2BIG when the spec has more entries than it holds. */
 int dns_filter_load(const struct dns_filter_spec *spec, struct dns_filter_bpf **ret);
+/* Whose queries a loaded program matches (0: anyone's), until it is set
+ * again; spec's cgroup fields are set this way at the load. */
+int dns_filter_set_cgroup(struct dns_filter_bpf *skel, uint64_t id, uint32_t level);
 int dns_filter_prog_fd(struct dns_filter_bpf *skel);
 int dns_filter_prog_id(struct dns_filter_bpf *skel, uint32_t *ret);
 /* Sum of the per-CPU counters, indexed by enum dns_counter. */

@@ -72,15 +72,19 @@ static const char *unit_of(const struct scenario *s, const struct fault *f) {
         return t->sel == SEL_UNIT ? t->unit : NULL;
 }
 
+static int unit_refused(const struct fault *f, const char *unit, char *why, size_t len);
+
 static int probe(const struct scenario *s, const struct fault *f, char *why, size_t len) {
-        (void)s, (void)f;
         if (!systemd_booted()) {
                 snprintf(why, len, "systemd is not PID 1 here: no units to stop");
                 return -EOPNOTSUPP;
         }
         /* Loaded now, before the run's windows: not inside one, where the
          * guardian waits for the runner's heartbeat. */
-        return systemd_lib_load(why, len) < 0 ? -EOPNOTSUPP : 0;
+        if (systemd_lib_load(why, len) < 0)
+                return -EOPNOTSUPP;
+        const char *unit = unit_of(s, f);
+        return unit_name_ok(unit) ? unit_refused(f, unit, why, len) : 0;
 }
 
 static void describe(FILE *out, const struct plan *pl, size_t i) {
@@ -146,6 +150,44 @@ static int unit_facts(sd_bus *bus, const char *unit, struct unit_facts *ret) {
         return r < 0 ? r : 0;
 }
 
+/* Running or on its way up: nothing for a revert to start. */
+static bool state_up(const char *st) {
+        return streq(st, "active") || streq(st, "reloading") || streq(st, "activating");
+}
+
+/* Stopped or killed, a unit must be possible to start again: not one
+ * that systemd unloads once stopped (transient, systemd-run's), nor one
+ * that refuses a manual start. Why not, or NULL. */
+static const char *cannot_restart(const struct fault *f, const struct unit_facts *uf) {
+        if (f->action == SERVICE_RESTART || !state_up(uf->state))
+                return NULL;
+        if (uf->transient)
+                return "is a transient unit, unloaded once stopped";
+        return uf->can_start ? NULL : "refuses a manual start (RefuseManualStart=)";
+}
+
+static void cannot_restart_why(const char *unit, const char *what, char *why, size_t len) {
+        snprintf(why, len, "%s %s: it could not be started again after the window (allowed: a unit from a unit "
+                 "file that may be started by hand, or action = restart)", unit, what);
+}
+
+/* The run's preflight (and the plan): a unit that is up now and could not
+ * be started again is refused before anything is touched, as a host
+ * without systemd is (exit 6). A bus that cannot be asked is the apply's
+ * to say; the apply checks again, the unit may have changed meanwhile. */
+static int unit_refused(const struct fault *f, const char *unit, char *why, size_t len) {
+        sd_bus *bus = NULL;
+        if (systemd_bus_open(&bus) < 0)
+                return 0;
+        struct unit_facts uf;
+        const char *what = unit_facts(bus, unit, &uf) >= 0 ? cannot_restart(f, &uf) : NULL;
+        systemd_bus_close(bus);
+        if (!what)
+                return 0;
+        cannot_restart_why(unit, what, why, len);
+        return -EOPNOTSUPP;
+}
+
 /* A service entry's value: the unit, then (for stop and kill) a space and
  * when the fault acted (CLOCK_MONOTONIC in microseconds, the clock of
  * systemd's *TimestampMonotonic; the journal on /run lives one boot), so
@@ -167,11 +209,6 @@ static int entry_unit(const struct jentry *e, char unit[static JOURNAL_VALUE_MAX
                 *since = strtoull(d, NULL, 10);
         }
         return unit_name_ok(unit) ? 0 : -EBADMSG;
-}
-
-/* Running or on its way up: nothing for a revert to start. */
-static bool state_up(const char *st) {
-        return streq(st, "active") || streq(st, "reloading") || streq(st, "activating");
 }
 
 static int manager_call(sd_bus *bus, const char *method, const char *unit, int sig, char *why, size_t len) {
@@ -225,12 +262,11 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                             action_word(f->action));
                 goto out;
         }
-        /* Stopped or killed, it must be possible to start it again. */
-        if (was_active && f->action != SERVICE_RESTART && (uf.transient || !uf.can_start)) {
-                r = fault_fail(fr, -EPERM, "%s %s: it could not be started again after the window (allowed: a "
-                               "unit from a unit file that may be started by hand)", unit,
-                               uf.transient ? "is a transient unit, unloaded once stopped"
-                                            : "refuses a manual start (RefuseManualStart=)");
+        /* Refused by the preflight already, unless it changed since. */
+        const char *what = cannot_restart(f, &uf);
+        if (what) {
+                cannot_restart_why(unit, what, why, sizeof why);
+                r = fault_fail(fr, -EPERM, "%s", why);
                 goto out;
         }
         /* Journaled before it is done: whoever reverts knows whether to

@@ -479,6 +479,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 close(go[1]);
                 setpgid(0, 0);
                 child_reset_signals(true);
+                child_reset_limits();
                 int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (nul >= 0)
                         dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -185,6 +187,60 @@ START_TEST(test_urgent_without_cap_sys_nice) {
 }
 END_TEST
 
+/* array_push grows the array geometrically: room for the next power of
+ * two of elements (malloc_usable_size is at least what was asked for, and
+ * exactly that under ASan), not one more per push, which made n pushes
+ * cost O(n^2) copies. Every element stays where it was pushed. */
+START_TEST(test_array_push_growth) {
+        int *v = NULL;
+        size_t n = 0;
+        for (int i = 0; i < 100000; i++) {
+                ck_assert_int_eq(array_push(&v, &n, sizeof *v, &i), 0);
+                ck_assert_uint_eq(n, (size_t)i + 1);
+                size_t pow2 = 1;
+                while (pow2 < n)
+                        pow2 *= 2;
+                if (n == 5 || n == 1025 || n == 65537)
+                        ck_assert_msg(malloc_usable_size(v) >= pow2 * sizeof *v,
+                                      "%zu elements: room for %zu bytes, want at least %zu", n, malloc_usable_size(v),
+                                      pow2 * sizeof *v);
+        }
+        for (int i = 0; i < 100000; i++)
+                ck_assert_int_eq(v[i], i);
+        /* Shrunk by its owner (n set lower), it grows again from there. */
+        n = 3;
+        int x = -1;
+        ck_assert_int_eq(array_push(&v, &n, sizeof *v, &x), 0);
+        ck_assert_int_eq(array_push(&v, &n, sizeof *v, &x), 0);
+        ck_assert_uint_eq(n, 5);
+        ck_assert_int_eq(v[2], 2);
+        ck_assert_int_eq(v[3], -1);
+        ck_assert_int_eq(v[4], -1);
+        free(v);
+}
+END_TEST
+
+/* A size that would overflow is refused, nothing touched: the array, its
+ * count, and no read or write anywhere (elem is smaller than sz here:
+ * it must not be read at all). */
+START_TEST(test_array_push_overflow) {
+        char elem[16] = "x";
+        char *v = NULL;
+        size_t n = (size_t)1 << 40; /* a power of two: the next push grows it */
+        ck_assert_int_eq(array_push(&v, &n, (size_t)1 << 24, elem), -ENOMEM);
+        ck_assert_ptr_null(v);
+        ck_assert_uint_eq(n, (size_t)1 << 40);
+        n = (SIZE_MAX >> 1) + 1;
+        ck_assert_int_eq(array_push(&v, &n, 1, elem), -ENOMEM);
+        ck_assert_ptr_null(v);
+        ck_assert_uint_eq(n, (SIZE_MAX >> 1) + 1);
+        n = 0;
+        ck_assert_int_eq(array_push(&v, &n, SIZE_MAX, elem), -ENOMEM);
+        ck_assert_ptr_null(v);
+        ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("helpers");
@@ -194,6 +250,8 @@ int main(void) {
         tcase_add_test(tc, test_pidfd);
         tcase_add_test(tc, test_child_reset);
         tcase_add_test(tc, test_urgent_without_cap_sys_nice);
+        tcase_add_test(tc, test_array_push_growth);
+        tcase_add_test(tc, test_array_push_overflow);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

@@ -185,7 +185,32 @@ rc=$?
 [ $rc != 0 ] && echo "$OUT" | grep -q "transient unit" && pass "a transient unit is refused (exit $rc), saying why" ||
 	fail "transient unit: exit $rc: $OUT"
 [ "$(systemctl is-active "$t")" = active ] && pass "and left running" || fail "$t is $(systemctl is-active "$t")"
+# Refused before the run, as a host without systemd is (exit 6, nothing
+# touched), not at the window's apply (exit 1).
+[ $rc = 6 ] && echo "$OUT" | grep -q "type = service is not supported here: .*transient unit" &&
+	! echo "$OUT" | grep -q "apply failed" && pass "refused by the run's preflight (exit 6), before any apply" ||
+	fail "transient unit not refused at preflight: exit $rc: $OUT"
+no_journals && pass "no journal left (nothing was touched)" || fail "journal left: $(ls "$T_TMP/run/runs")"
 systemctl stop "$t" 2>/dev/null
+
+# --- a unit that refuses a manual start (RefuseManualStart=, set after it
+# was started): stop and kill are refused at preflight, restart is not ---
+start_unit
+printf '[Unit]\nRefuseManualStart=yes\n' >> "$uf"
+systemctl daemon-reload
+[ "$(systemctl show -P CanStart "$u")" = no ] || fail "$u: CanStart is $(systemctl show -P CanStart "$u")"
+OUT=$($S run --yes "$T_TMP/prot.ini" 2>&1)
+rc=$?
+[ $rc = 6 ] && echo "$OUT" | grep -q "type = service is not supported here: .*refuses a manual start" &&
+	! echo "$OUT" | grep -q "apply failed" &&
+	pass "a unit with RefuseManualStart= is refused by the preflight (exit 6), saying why" ||
+	fail "RefuseManualStart unit: exit $rc: $OUT"
+active && pass "and left running" || fail "$u is $(systemctl is-active "$u")"
+no_journals && pass "no journal left" || fail "journal left: $(ls "$T_TMP/run/runs")"
+OUT=$($S plan "$T_TMP/prot.ini" 2>&1)
+echo "$OUT" | grep -q "refuses a manual start.*a run would exit 6" && pass "sabot plan says a run would be refused, and why" ||
+	fail "plan: $OUT"
+systemctl stop "$u"
 
 # --- a stopped unit: nothing done, nothing started (it has no process:
 # the target matches nothing) ---
