@@ -211,12 +211,17 @@ int run_finish(struct run *r) {
         } else
                 run_event(r, LOG_NOTICE | EVT_END, NULL, "everything reverted");
         live_clear(r);
+        /* Everything reverted and recorded: the guardian has nothing left
+         * to guard, and a report slow to write (an fsync on a busy disk,
+         * a starved CPU) must not be taken for a hung runner and get the
+         * run SIGKILLed (exit 137, no report) after the fact. A crash
+         * from here leaves a journal with nothing outstanding, which
+         * recover removes. */
+        if (!failed && r->gfd >= 0)
+                guardian_done(r->gfd);
         report_write_all(r, beat);
-        if (!failed) {
+        if (!failed)
                 (void)journal_remove(r->j);
-                if (r->gfd >= 0)
-                        guardian_done(r->gfd);
-        }
         /* Closing the socket without "done" leaves the guardian to retry. */
         loop_remove(r->guardian_sock_src);
         r->guardian_sock_src = NULL;

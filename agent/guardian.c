@@ -270,6 +270,11 @@ static _Noreturn void guardian_main(int rfd, int runner_pidfd, const char *path,
                                                             : "the runner stopped responding";
                         /* It must not wake up and answer calls or inject any more. */
                         if (runner_pidfd >= 0) {
+                                /* Said whatever the journal holds: with
+                                 * nothing left to revert nothing else would
+                                 * tell why the run died (exit 137). */
+                                log_internal(LOG_ERR, 0, "guardian: %s (no heartbeat for %.1f s); killing it", why,
+                                             (double)(now - st.last_ns) / 1e9);
                                 (void)sys_pidfd_send_signal(runner_pidfd, SIGKILL);
                                 struct pollfd d = {.fd = runner_pidfd, .events = POLLIN};
                                 (void)poll(&d, 1, 100);
