@@ -201,6 +201,62 @@ struct fill_calc {
 
 static bool type_in_memory(long type) { return type == TMPFS_MAGIC || type == RAMFS_MAGIC; }
 
+/* An overlay's upper directory, where its writes go, from the super
+ * options of the mount of dev in /proc/self/mountinfo ("upperdir=",
+ * octal escapes undone). NULL if none is found. */
+static char *overlay_upper(dev_t dev) {
+        _cleanup_fclose_ FILE *m = fopen("/proc/self/mountinfo", "re");
+        if (!m)
+                return NULL;
+        char want[32];
+        snprintf(want, sizeof want, "%u:%u", major(dev), minor(dev));
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, m) > 0) {
+                /* ID PARENT MAJ:MIN ROOT POINT OPTS [TAGS...] - TYPE SOURCE SUPER */
+                char *save = NULL, *id = strtok_r(line, " ", &save), *parent = strtok_r(NULL, " ", &save),
+                     *mm = strtok_r(NULL, " ", &save);
+                if (!id || !parent || !mm || !streq(mm, want))
+                        continue;
+                char *sep = strstr(save ? save : "", " - ");
+                char *opts = sep ? strstr(sep, "upperdir=") : NULL;
+                if (!opts)
+                        return NULL;
+                opts += strlen("upperdir=");
+                char *out = malloc(strlen(opts) + 1), *o = out;
+                if (!out)
+                        return NULL;
+                for (const char *i = opts; *i && *i != ',' && *i != ' ' && *i != '\n'; i++) {
+                        if (i[0] == '\\' && i[1] >= '0' && i[1] <= '7' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' &&
+                            i[3] <= '7') {
+                                *o++ = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+                                i += 3;
+                        } else
+                                *o++ = *i;
+                }
+                *o = '\0';
+                return out;
+        }
+        return NULL;
+}
+
+/* Whether a fill of the filesystem of dev (of type type) takes RAM: a
+ * tmpfs or ramfs, or an overlay whose upper directory is on one (a live
+ * system, a container on tmpfs: the overlay's own type said nothing).
+ * An overlay whose upper directory cannot be told is taken for RAM: the
+ * bound of min_free_memory holds as well as min_free_disk's. */
+static bool in_memory(long type, dev_t dev) {
+        if (type_in_memory(type))
+                return true;
+        if (type != OVERLAYFS_SUPER_MAGIC)
+                return false;
+        _cleanup_free_ char *upper = overlay_upper(dev);
+        struct statfs uf;
+        if (!upper || statfs(upper, &uf) < 0)
+                return true;
+        return type_in_memory((long)uf.f_type) || uf.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
 static void calc_from(const struct fault *f, const struct limits *eff, const struct statvfs *sv, bool in_memory,
                       struct fill_calc *ret) {
         uint64_t bs = sv->f_frsize ? sv->f_frsize : sv->f_bsize;
@@ -239,9 +295,10 @@ static void calc_from(const struct fault *f, const struct limits *eff, const str
 static int calc(const struct fault *f, const struct limits *eff, struct fill_calc *ret) {
         struct statvfs sv;
         struct statfs sf;
-        if (!f->path || statvfs(f->path, &sv) < 0 || statfs(f->path, &sf) < 0)
+        struct stat st;
+        if (!f->path || statvfs(f->path, &sv) < 0 || statfs(f->path, &sf) < 0 || stat(f->path, &st) < 0)
                 return f->path ? -errno : -EINVAL;
-        calc_from(f, eff, &sv, type_in_memory((long)sf.f_type), ret);
+        calc_from(f, eff, &sv, in_memory((long)sf.f_type, st.st_dev), ret);
         return 0;
 }
 
@@ -385,7 +442,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         /* Checked again now: the disk (or memory) may have filled since
          * the plan. */
         struct fill_calc k;
-        calc_from(f, &c->pl->eff, &sv, type_in_memory((long)sf.f_type), &k);
+        calc_from(f, &c->pl->eff, &sv, in_memory((long)sf.f_type, dst.st_dev), &k);
         q->avail0 = q->avail1 = k.avail;
         if (k.allowed == 0) {
                 if (k.wanted == 0) {

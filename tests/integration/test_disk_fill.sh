@@ -18,6 +18,7 @@ cleanup() {
 	[ -n "${runner:-}" ] && kill -9 "$runner" 2>/dev/null
 	wait 2>/dev/null
 	mountpoint -q "$MNT" && umount "$MNT"
+	mountpoint -q "$T_TMP/ovl" && umount "$T_TMP/ovl"
 	mountpoint -q "$T_TMP/shm" && umount "$T_TMP/shm"
 	[ -n "$LOOP" ] && losetup -d "$LOOP"
 	# The detach completes once the last opener lets go (udev probes it).
@@ -226,6 +227,17 @@ expect_out "the plan says the fill is RAM" "is in memory: the fill is RAM \(MemA
 expect_exit 0 "and the run goes ahead" $S run --yes shm.ini
 echo "$OUT" | grep -q "allocated 8.0M in $T_TMP/shm" && pass "it allocated 8 MB there" || fail "no 8 MB fill: $OUT"
 [ -z "$(ls -A shm)" ] && pass "and unlinked it at the end" || fail "left in the tmpfs: $(ls -A shm)"
+# An overlay whose upper directory is on that tmpfs (a live system, a
+# container on tmpfs) says its own type, not tmpfs's: the fill is RAM all
+# the same (seen: 'allocate 1900.0G' planned on a host of 23G).
+mkdir -p shm/u shm/w shm/l ovl
+chmod 755 shm/u
+mount -t overlay -o lowerdir="$T_TMP/shm/l",upperdir="$T_TMP/shm/u",workdir="$T_TMP/shm/w" sabot-ovl$id ovl ||
+	{ fail "cannot mount an overlay"; umount shm; t_done; }
+printf '[scenario]\nname = ovl-%s\nduration = 2s\n[fault f]\ntype = disk-fill\npath = %s\npercent = 95%%\n' "$id" "$T_TMP/ovl" > ovl.ini
+expect_exit 2 "95% of an overlay on a tmpfs of twice the RAM: refused" $S validate ovl.ini
+expect_out "as a filesystem in memory" "percent = 95% on $T_TMP/ovl, a filesystem in memory, would leave .* of MemAvailable"
+umount ovl
 umount shm
 
 t_done
