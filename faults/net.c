@@ -907,7 +907,12 @@ static int cls_attach(struct fault_ctx *c, struct net_cls *k, struct nl_sock *sk
                 return -ENODEV;
         }
         bool made_ifb = false;
-        if (k->netem) {
+        char have[IF_NAMESIZE];
+        if (k->netem && k->ifb && if_indextoname((unsigned)k->ifb, have) && streq(have, k->ifb_name)) {
+                /* Its interface came back with another index: the ifb,
+                 * journaled when it was made, serves again. */
+                ifb = k->ifb;
+        } else if (k->netem) {
                 /* sabot-<pid in hex>-<fault>: unique per run, and a sweep can
                  * tell sabot's ifb devices apart by the prefix. IFNAMSIZ
                  * leaves two characters after sabot-<pid>-: the fault's
