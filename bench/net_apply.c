@@ -116,8 +116,16 @@ struct kind {
         char args[96];
         struct netem_spec spec; /* what sabot asks netem for, for the floor */
         struct fault_run *fr;
-        struct series sabot, lines, batch, root;
+        /* sabot's window, its objects built at the run's start; that
+         * build + the run's revert of it, timed apart (once per fault
+         * and run) */
+        struct series sabot, build, lines, batch, root;
         uint64_t *floor;
+        /* A view of the scenario with this fault alone: the run-start
+         * build (net_attach_preloaded) makes its objects only. */
+        struct scenario view;
+        struct plan pl;
+        struct fault_ctx c;
 };
 
 static int qdisc_root_del(struct nl_sock *sk, int ifindex) {
@@ -207,6 +215,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < N_FR; i++)
                 frs[i] = (struct fault_run){.f = s->faults[i]};
         struct fault_ctx c = {.j = j, .pl = &pl, .event = no_event, .frs = frs, .n_frs = N_FR};
+        /* The shared classifier's run-start attach: of bh and other alone,
+         * not the netem faults' objects. */
+        struct scenario shview = *s;
+        shview.n_faults = 2;
+        struct plan shpl = {.s = &shview, .p = p};
+        struct fault_ctx shc = c;
+        shc.pl = &shpl, shc.n_frs = 2;
 
         uint64_t t0 = now_ns();
         r = net_preload(s, &p->protect.ports);
@@ -224,29 +239,38 @@ int main(int argc, char **argv) {
          * p = 0.05 / (4 x 0.95). */
         uint32_t bw_limit = net_netem_limit(10000000ULL, 0);
         struct kind kinds[] = {
-                {"lat", "latency", "delay 100ms", {.delay_ns = 100000000ULL}, NULL, {0}, {0}, {0}, {0}, NULL},
-                {"cor", "corrupt", "corrupt 5%", {.corrupt = {RATIO_ONE / 20, 0}}, NULL, {0}, {0}, {0}, {0}, NULL},
-                {"dup", "duplicate", "duplicate 5%", {.duplicate = {RATIO_ONE / 20, 0}}, NULL, {0}, {0}, {0}, {0}, NULL},
+                {"lat", "latency", "delay 100ms", {.delay_ns = 100000000ULL}, NULL, {0}, {0}, {0}, {0}, {0}, NULL, {0}, {0}, {0}},
+                {"cor", "corrupt", "corrupt 5%", {.corrupt = {RATIO_ONE / 20, 0}}, NULL, {0}, {0}, {0}, {0}, {0}, NULL, {0}, {0}, {0}},
+                {"dup", "duplicate", "duplicate 5%", {.duplicate = {RATIO_ONE / 20, 0}}, NULL, {0}, {0}, {0}, {0}, {0}, NULL, {0}, {0}, {0}},
                 {"reo", "reorder", "delay 10ms reorder 25%", {.delay_ns = 10000000ULL, .reorder = {RATIO_ONE / 4, 0}}, NULL,
-                 {0}, {0}, {0}, {0}, NULL},
-                {"bw", "bandwidth", "", {.rate_bytes = 10000000ULL / 8, .limit = bw_limit}, NULL, {0}, {0}, {0}, {0}, NULL},
+                 {0}, {0}, {0}, {0}, {0}, NULL, {0}, {0}, {0}},
+                {"bw", "bandwidth", "", {.rate_bytes = 10000000ULL / 8, .limit = bw_limit}, NULL, {0}, {0}, {0}, {0}, {0}, NULL, {0}, {0}, {0}},
                 {"gel", "loss in bursts (Gilbert-Elliott)", "loss gemodel 1.3158% 25%",
-                 {.ge_p = (ratio_t)(RATIO_ONE / 76), .ge_r = RATIO_ONE / 4}, NULL, {0}, {0}, {0}, {0}, NULL},
+                 {.ge_p = (ratio_t)(RATIO_ONE / 76), .ge_r = RATIO_ONE / 4}, NULL, {0}, {0}, {0}, {0}, {0}, NULL, {0}, {0}, {0}},
         };
         enum { N_KINDS = sizeof kinds / sizeof kinds[0] };
         snprintf(kinds[4].args, sizeof kinds[4].args, "rate 10mbit limit %u", bw_limit);
         for (int k = 0; k < N_KINDS; k++) {
                 struct kind *x = &kinds[k];
                 for (int i = 0; i < N_FR; i++)
-                        if (streq(s->faults[i]->hdr.name, x->fault))
+                        if (streq(s->faults[i]->hdr.name, x->fault)) {
                                 x->fr = &frs[i];
-                char *nm[4];
-                if (asprintf(&nm[0], "sabot %s window (ifb, netem, its filter)", x->label) < 0 ||
+                                x->view = *s;
+                                x->view.faults = &s->faults[i];
+                                x->view.n_faults = 1;
+                        }
+                x->pl = (struct plan){.s = &x->view, .p = p};
+                x->c = c;
+                x->c.pl = &x->pl, x->c.frs = x->fr, x->c.n_frs = 1;
+                char *nm[5];
+                if (asprintf(&nm[0], "sabot %s window (objects built at run start)", x->label) < 0 ||
+                    asprintf(&nm[4], "  its run-start build + the run's revert") < 0 ||
                     asprintf(&nm[1], "ip+tc lines: ifb, netem %s, clsact, mirred", x->args) < 0 ||
                     asprintf(&nm[2], "the same through ip -batch + tc -batch") < 0 ||
                     asprintf(&nm[3], "tc qdisc add dev X root netem %s + del", x->args) < 0)
                         return 1;
                 x->sabot = mk(nm[0], n), x->lines = mk(nm[1], n), x->batch = mk(nm[2], n), x->root = mk(nm[3], n);
+                x->build = mk(nm[4], n);
                 x->floor = calloc(n, 8);
         }
         char add[PATH_MAX], del[PATH_MAX], ipadd[PATH_MAX];
@@ -325,10 +349,24 @@ int main(int argc, char **argv) {
                                 char l2[256], l4[PATH_MAX + 256], l5[256], b0[PATH_MAX + 16], b1[PATH_MAX + 16], b2[PATH_MAX + 16],
                                         r0[256];
                                 switch ((arm - A_SHARED) % A_KIND) {
-                                case 0:
-                                        if ((r = window(&c, x->fr, false, &x->sabot.apply[i], &x->sabot.both[i])) < 0)
+                                case 0: {
+                                        /* As a run does now: the fault's ifb, netem and
+                                         * filter built at the run's start (rule off), the
+                                         * window, then the run's revert. */
+                                        uint64_t w0 = now_ns();
+                                        if ((r = net_attach_preloaded(&x->c)) < 0)
+                                                return fprintf(stderr, "sabot %s run-start build: %s\n", x->label,
+                                                               strerror(-r)), 1;
+                                        uint64_t w1 = now_ns();
+                                        if ((r = window(&x->c, x->fr, false, &x->sabot.apply[i], &x->sabot.both[i])) < 0)
                                                 return fprintf(stderr, "sabot %s window: %s\n", x->label, strerror(-r)), 1;
+                                        uint64_t w2 = now_ns();
+                                        if ((r = journal_revert_all(c.j, NULL, NULL, NULL)) < 0)
+                                                return fprintf(stderr, "sabot %s: the run's revert: %s\n", x->label,
+                                                               strerror(-r)), 1;
+                                        x->build.apply[i] = w1 - w0, x->build.both[i] = w1 - w0 + now_ns() - w2;
                                         break;
+                                }
                                 case 1:
                                         snprintf(l2, sizeof l2, "tc qdisc add dev sabot-benchifb root netem %s", x->args);
                                         snprintf(l4, sizeof l4, "tc filter add dev sabot-bench0 egress prio 49152 %s "
@@ -376,7 +414,7 @@ int main(int argc, char **argv) {
                                 /* As a run does now: the classifier attached at the
                                  * run's start, then the first window. */
                                 uint64_t w0 = now_ns();
-                                if ((r = net_attach_preloaded(&c)) < 0)
+                                if ((r = net_attach_preloaded(&shc)) < 0)
                                         return fprintf(stderr, "run-start attach: %s\n", strerror(-r)), 1;
                                 uint64_t w1 = now_ns();
                                 if ((r = window(&c, &frs[0], false, &early.apply[i], &early.both[i])) < 0)
@@ -496,18 +534,29 @@ int main(int argc, char **argv) {
                         struct kind *x = &kinds[k];
                         printf("%s:\n", x->label);
                         row(&x->sabot, n);
+                        row(&x->build, n);
                         row(&x->lines, n);
                         row(&x->batch, n);
                         row(&x->root, n);
                         kratio("ip+tc lines (sabot's objects)", &x->sabot, &x->lines, n);
                         kratio("ip/tc -batch (sabot's objects)", &x->sabot, &x->batch, n);
                         kratio("root one-liner (the peers')", &x->sabot, &x->root, n);
+                        /* The whole cost once per run: the build, one window, the teardown. */
+                        uint64_t *all = calloc(n, 8);
+                        for (int t = 0; all && t < n; t++)
+                                all[t] = x->build.both[t] + x->sabot.both[t];
+                        struct series whole = {"build + window + teardown", x->build.apply, all};
+                        if (all)
+                                kratio("ip+tc lines, a run's whole cost", &whole, &x->lines, n);
+                        free(all);
                         printf("    floor: netem's bare RTM_NEWQDISC + RTM_DELQDISC p50 %.3f p99 %.3f ms; one netlink round "
                                "trip %.3f ms\n", stats_pct_ms(x->floor, n, .5), stats_pct_ms(x->floor, n, .99), p50(floor_ns, n));
                 }
-                printf("  (sabot's window: an ifb, netem on it, clsact if absent, a cls_bpf filter loaded for the window,\n"
-                       "  4 journal appends, and their reverts: ~9 netlink round trips and a BPF load; the peers' lines\n"
-                       "  match with %s)\n", have_u32 ? "u32" : "tc loading sabot's object (no cls_u32 here)");
+                printf("  (sabot's window: the fault's ifb, netem on it, clsact if absent and its classic cls_bpf filter\n"
+                       "  with act_mirred are built at the run's start, the rule off (3-4 journal appends, ~7 netlink round\n"
+                       "  trips, timed apart); the window is one journal append and a map update to open, the rule off\n"
+                       "  and a 'reverted' record to close; the peers' lines match with %s)\n",
+                       have_u32 ? "u32" : "tc loading sabot's object (no cls_u32 here)");
                 tc_ifb_del(sk, "sabot-benchfl");
         }
         tc_close(sk);

@@ -48,17 +48,23 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         net_describe_match(out, pl, i, NET_CREATES_NETEM);
 }
 
+void bandwidth_netem(const struct fault *f, struct netem_spec *ret) {
+        *ret = (struct netem_spec){.delay_ns = f->delay, .rate_bytes = f->rate / 8,
+                                   .limit = net_netem_limit(f->rate, f->delay)};
+}
+
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX], b[FORMAT_MAX], how[2 * FORMAT_MAX + 64], doing[sizeof how + 32];
-        struct netem_spec ne = {.delay_ns = f->delay, .rate_bytes = f->rate / 8, .limit = net_netem_limit(f->rate, f->delay)};
+        struct netem_spec ne;
+        bandwidth_netem(f, &ne);
         snprintf(how, sizeof how, "to %s%s%s (queue %u packets)", format_rate(a, f->rate), f->delay ? ", delayed by " : "",
                  f->delay ? format_duration(b, f->delay) : "", ne.limit);
         snprintf(doing, sizeof doing, "pacing matching packets %s", how);
         return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "paced", .done_how = how});
 }
 
-static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, NET_ENTRY_RULE, {NULL}};
 
 const struct fault_ops bandwidth_ops = {
         .kind = {.name = "bandwidth", .summary = "paces matching packets to a rate (netem)",

@@ -28,17 +28,22 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         net_describe_match(out, pl, i, NET_CREATES_NETEM);
 }
 
+void duplicate_netem(const struct fault *f, struct netem_spec *ret) {
+        *ret = (struct netem_spec){.duplicate = {f->percent, f->correlation}};
+}
+
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX], doing[FORMAT_MAX + 64];
-        struct netem_spec ne = {.duplicate = {f->percent, f->correlation}};
+        struct netem_spec ne;
+        duplicate_netem(f, &ne);
         char how[FORMAT_MAX + 48];
         snprintf(doing, sizeof doing, "duplicating %s of matching packets", format_ratio(a, f->percent));
         snprintf(how, sizeof how, "to netem to send %s of them twice", a);
         return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered", .done_how = how});
 }
 
-static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, NET_ENTRY_RULE, {NULL}};
 
 const struct fault_ops duplicate_ops = {
         .kind = {.name = "duplicate", .summary = "sends a share of matching packets twice (netem)",

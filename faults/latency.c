@@ -54,21 +54,26 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         net_describe_match(out, pl, i, NET_CREATES_NETEM);
 }
 
-static int apply(struct fault_ctx *c, struct fault_run *fr) {
-        const struct fault *f = fr->f;
-        char a[FORMAT_MAX], b[FORMAT_MAX], doing[3 * FORMAT_MAX];
-        struct netem_spec ne = {
+void latency_netem(const struct fault *f, struct netem_spec *ret) {
+        *ret = (struct netem_spec){
                 .delay_ns = f->delay,
                 .jitter_ns = f->jitter,
                 .correlation = f->correlation,
                 .distribution = net_dist_name(f->distribution),
         };
+}
+
+static int apply(struct fault_ctx *c, struct fault_run *fr) {
+        const struct fault *f = fr->f;
+        char a[FORMAT_MAX], b[FORMAT_MAX], doing[3 * FORMAT_MAX];
+        struct netem_spec ne;
+        latency_netem(f, &ne);
         snprintf(doing, sizeof doing, "delaying matching packets by %s%s%s", format_duration(a, f->delay),
                  f->jitter ? " ± " : "", f->jitter ? format_duration(b, f->jitter) : "");
         return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "delayed"});
 }
 
-static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, NET_ENTRY_RULE, {NULL}};
 
 const struct fault_ops latency_ops = {
         .kind = {.name = "latency", .summary = "delays matching packets (netem on a sabot-owned ifb device)",

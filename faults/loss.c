@@ -198,13 +198,23 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         net_describe_match(out, pl, i, NET_CREATES_NETEM);
 }
 
+bool loss_netem(const struct fault *f, struct netem_spec *ret) {
+        *ret = (struct netem_spec){0};
+        if (fourstate(f))
+                gi_params(f, ret);
+        else if (f->burst)
+                gilbert(f, &ret->ge_p, &ret->ge_r);
+        else
+                return false;
+        return true;
+}
+
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX], doing[FORMAT_MAX + 96];
-        if (fourstate(f)) {
-                struct netem_spec ne = {0};
+        struct netem_spec ne;
+        if (loss_netem(f, &ne) && fourstate(f)) {
                 char how[FORMAT_MAX + 96];
-                gi_params(f, &ne);
                 format_ratio(a, gi_share(&ne));
                 snprintf(doing, sizeof doing, "dropping %s of matching packets (netem's 4-state model)", a);
                 snprintf(how, sizeof how, "to netem to drop %s of them (4-state model)", a);
@@ -216,8 +226,6 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 return net_apply(c, fr, &(struct net_params){.probability = f->percent, .correlation = f->correlation,
                                                              .doing = doing, .done = "dropped"});
         }
-        struct netem_spec ne = {0};
-        gilbert(f, &ne.ge_p, &ne.ge_r);
         char how[FORMAT_MAX + 96];
         snprintf(doing, sizeof doing, "dropping %s of matching packets in bursts of %u on average",
                  format_ratio(a, f->percent), f->burst);

@@ -210,6 +210,7 @@ static bool same_dev(const struct jentry *e) {
 }
 
 static bool same_hook(const struct fault *a, const struct fault *b);
+static size_t shared_index(const struct scenario *sc, const struct fault *f);
 static uint32_t l3_offset_of(const char *dev);
 
 /* ---- the shared classifiers: one per interface and direction ---- */
@@ -222,6 +223,16 @@ struct net_cls {
         unsigned n_on; /* rules on */
         struct net_filter_bpf *skel;
         uint32_t prog_id;
+        /* the index in its scenario of faults[0] (of the first fault
+         * sharing it): its tc priority is SABOT_PRIO_BASE + idx */
+        size_t idx;
+        /* A netem kind's own classifier (classic mode, one rule): its
+         * packets go, through its filter's act_mirred, to the ifb with
+         * this netem as root, built with the filter. */
+        bool netem;
+        struct netem_spec ne;
+        char ifb_name[IF_NAMESIZE];
+        int ifb;
         /* where its filter is attached; ifindex 0: not attached */
         int ifindex;
         uint64_t netns;
@@ -288,7 +299,7 @@ static int cls_load(const struct scenario *sc, const struct fault *f, const stru
         struct net_cls *k = calloc(1, sizeof *k);
         if (!k)
                 return -ENOMEM;
-        *k = (struct net_cls){.owner = getpid(), .n = n};
+        *k = (struct net_cls){.owner = getpid(), .n = n, .idx = shared_index(sc, f)};
         k->faults = calloc(n, sizeof *k->faults);
         k->on = calloc(n, sizeof *k->on);
         struct net_filter_spec *specs = calloc(n, sizeof *specs);
@@ -322,14 +333,77 @@ static int cls_load(const struct scenario *sc, const struct fault *f, const stru
         return 0;
 }
 
+/* The netem f's windows steer to; false: f is no netem kind's. */
+static bool netem_of(const struct fault *f, struct netem_spec *ret) {
+        const struct fault_ops *ops = fault_ops_get(f->type);
+        if (!ops || ops->backend != &net_backend || !f->interface)
+                return false;
+        static const struct {
+                const char *kind;
+                void (*fn)(const struct fault *, struct netem_spec *);
+        } kinds[] = {{"latency", latency_netem},
+                     {"corrupt", corrupt_netem},
+                     {"duplicate", duplicate_netem},
+                     {"reorder", reorder_netem},
+                     {"bandwidth", bandwidth_netem}};
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                if (streq(ops->kind.name, kinds[k].kind)) {
+                        kinds[k].fn(f, ret);
+                        return true;
+                }
+        return streq(ops->kind.name, "loss") && loss_netem(f, ret);
+}
+
+/* A netem kind's fault f (number idx of its scenario): its own classifier
+ * in classic mode with its one rule, off, and the netem it steers to. */
+static int cls_load_netem(const struct fault *f, size_t idx, const struct netem_spec *ne,
+                          const struct port_list *protected_ports) {
+        struct net_cls **v = realloc(cls_v, (cls_n + 1) * sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        cls_v = v;
+        struct net_cls *k = calloc(1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        *k = (struct net_cls){.owner = getpid(), .n = 1, .idx = idx, .netem = true, .ne = *ne};
+        k->faults = calloc(1, sizeof *k->faults);
+        k->on = calloc(1, sizeof *k->on);
+        struct net_filter_spec spec = {.action = NET_ACT_CLASSIFY, .probability = RATIO_ONE,
+                                       .l3_offset = l3_offset_of(f->interface), .dst = &f->dst, .src = &f->src,
+                                       .dport = &f->dport, .sport = &f->sport, .protocol = f->protocol,
+                                       .protected_ports = protected_ports};
+        int r = k->faults && k->on ? net_filter_load(&spec, &k->skel) : -ENOMEM;
+        /* Loaded on: off until its window. */
+        if (r >= 0)
+                r = net_classifier_set(k->skel, 0, NULL, 0);
+        if (r >= 0)
+                r = net_filter_prog_id(k->skel, &k->prog_id);
+        if (r < 0) {
+                if (k->skel)
+                        net_filter_free(k->skel);
+                free(k->faults);
+                free(k->on);
+                free(k);
+                return r;
+        }
+        k->faults[0] = f;
+        cls_v[cls_n++] = k;
+        return 0;
+}
+
 int net_preload(const struct scenario *sc, const struct port_list *protected_ports) {
         int first = 0;
         for (size_t i = 0; i < sc->n_faults; i++) {
                 unsigned rule;
                 const struct fault *f = sc->faults[i];
-                if (!net_shares_classifier(f) || cls_find(f, &rule))
+                struct netem_spec ne;
+                if (cls_find(f, &rule))
                         continue;
-                int r = cls_load(sc, f, protected_ports);
+                int r = 0;
+                if (net_shares_classifier(f))
+                        r = cls_load(sc, f, protected_ports);
+                else if (netem_of(f, &ne))
+                        r = cls_load_netem(f, i, &ne, protected_ports);
                 if (r < 0 && !first)
                         first = r;
         }
@@ -418,6 +492,7 @@ static int revert_filter(struct nl_sock *sk, const struct jentry *e) {
                         }
                 k->n_on = 0;
                 k->ifindex = 0;
+                k->ifb = 0; /* goes with the run's "ifb" entry, journaled before */
         }
         int r = tc_filter_del(sk, e->ifindex, e->ingress, (uint16_t)e->prio, e->handle);
         if (r < 0 && r != -ENOENT && r != -EINVAL && r != -ENODEV)
@@ -708,10 +783,10 @@ int net_probe_netem(const struct scenario *sc, const struct fault *f, char *why,
 
 struct net_cls;
 struct net_priv {
-        struct net_filter_bpf *skel; /* its own (a netem kind's); NULL with cls */
-        struct net_cls *cls;         /* the shared classifier its rule is in */
+        struct net_cls *cls; /* the classifier its rule is in (shared, or a netem kind's own) */
         unsigned rule;
-        uint64_t seen0, protected0; /* the classifier's counts when the window opened */
+        /* the classifier's counts when the window opened */
+        uint64_t seen0, protected0, matched0, acted0;
         uint32_t prog_id;
         const char *done; /* the outcome's verb (struct net_params) */
         char done_how[128];
@@ -722,8 +797,6 @@ static void rule_off(struct net_priv *priv);
 static void net_priv_free(void *p) {
         struct net_priv *n = p;
         rule_off(n);
-        if (n && n->skel)
-                net_filter_free(n->skel);
         free(n);
 }
 
@@ -817,15 +890,78 @@ static int fault_index(struct fault_ctx *c, const struct fault *f) {
         return 0;
 }
 
+/* What classifier k needs before its rules can be turned on, made and
+ * journaled as the run's (reverted with the run's end, or by whoever
+ * reverts the journal): for a netem kind's, its ifb (journaled before it
+ * is made) with the fault's netem as root; then the clsact and k's
+ * filter (hook_attach). Called at the run's start, or at a window when
+ * that failed. What went wrong is in why. */
+static int cls_attach(struct fault_ctx *c, struct net_cls *k, struct nl_sock *sk, char *why, size_t len) {
+        const struct fault *f = k->faults[0];
+        bool ingress = f->direction == DIR_INGRESS;
+        int ifindex = (int)if_nametoindex(f->interface), ifb = 0, r = 0;
+        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)k->idx, handle = SABOT_HANDLE(getpid());
+        snprintf(why, len, "%s", "");
+        if (!ifindex) {
+                snprintf(why, len, "%s: no such interface", f->interface);
+                return -ENODEV;
+        }
+        bool made_ifb = false;
+        char have[IF_NAMESIZE];
+        if (k->netem && k->ifb && if_indextoname((unsigned)k->ifb, have) && streq(have, k->ifb_name)) {
+                /* Its interface came back with another index: the ifb,
+                 * journaled when it was made, serves again. */
+                ifb = k->ifb;
+        } else if (k->netem) {
+                /* sabot-<pid in hex>-<fault>: unique per run, and a sweep can
+                 * tell sabot's ifb devices apart by the prefix. IFNAMSIZ
+                 * leaves two characters after sabot-<pid>-: the fault's
+                 * index in base 36, unique up to 1296 faults
+                 * (SCENARIO_MAX_FAULTS is 1024); idx % 100 was not. */
+                static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+                _Static_assert(SCENARIO_MAX_FAULTS <= 36 * 36, "ifb names must stay unique");
+                snprintf(k->ifb_name, sizeof k->ifb_name, "sabot-%x-%c%c", (unsigned)getpid() & SABOT_PID_MASK,
+                         b36[k->idx / 36 % 36], b36[k->idx % 36]);
+                r = journal_entry(c, NULL, f->hdr.name, k->prog_id, "ifb", k->ifb_name, 0, false, 0, 0);
+                if (r >= 0 && (r = tc_ifb_add(sk, k->ifb_name, &ifb)) >= 0)
+                        made_ifb = true;
+                if (r == -EEXIST)
+                        snprintf(why, len, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
+                                 k->ifb_name);
+                else if (r < 0)
+                        snprintf(why, len, "cannot create %s", k->ifb_name);
+                if (r >= 0 && (r = tc_netem_add(sk, ifb, &k->ne)) < 0)
+                        snprintf(why, len, "cannot create netem on %s", k->ifb_name);
+        }
+        if (r >= 0) {
+                r = hook_attach(c, NULL, f->hdr.name, k->prog_id, sk, f->interface, ifindex, ingress, prio, handle,
+                                net_filter_prog_fd(k->skel), !k->netem, ifb);
+                if (r == -EEXIST)
+                        snprintf(why, len, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
+                                 f->interface);
+        }
+        if (r < 0) {
+                /* Nothing half made left for the window to trip on (its
+                 * entry reverts to nothing). */
+                if (made_ifb)
+                        (void)tc_ifb_del(sk, k->ifb_name);
+                return r;
+        }
+        k->ifindex = ifindex;
+        k->netns = netns_self();
+        k->prio = prio;
+        k->handle = handle;
+        k->ifb = ifb;
+        return 0;
+}
+
 int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params *np) {
         const struct fault *f = fr->f;
         bool ingress = f->direction == DIR_INGRESS, netem = np->netem != NULL;
         int ifindex = (int)if_nametoindex(f->interface);
         if (!ifindex)
                 return -ENODEV;
-        /* r starts at 0: a shared rule whose classifier is attached
-         * already jumps to enable with nothing else done. */
-        int idx = fault_index(c, f), r = 0;
+        int r = 0;
         struct net_filter_spec spec = {
                 .action = netem ? NET_ACT_CLASSIFY : NET_ACT_DROP,
                 .probability = netem ? RATIO_ONE : np->probability,
@@ -846,85 +982,49 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
         priv->done = np->done;
         snprintf(priv->done_how, sizeof priv->done_how, "%s", np->done_how ? np->done_how : "");
         priv->netem = netem;
-        struct net_cls *k = NULL;
-        int prog_fd;
-        if (!netem && net_shares_classifier(f)) {
-                /* Loaded at preflight; here only when it was not (a
-                 * caller without one, or its load failed there). */
-                if (!(k = cls_find(f, &priv->rule)) && (r = cls_load(c->pl->s, f, &c->pl->p->protect.ports)) >= 0)
+        /* Loaded at preflight (the shared classifier of the hook, or a
+         * netem kind's own); here only when it was not (a caller without
+         * one, or its load failed there). */
+        struct net_cls *k = cls_find(f, &priv->rule);
+        if (!k) {
+                if (netem)
+                        r = cls_load_netem(f, (size_t)fault_index(c, f), np->netem, &c->pl->p->protect.ports);
+                else if (net_shares_classifier(f))
+                        r = cls_load(c->pl->s, f, &c->pl->p->protect.ports);
+                else
+                        r = -EINVAL;
+                if (r >= 0)
                         k = cls_find(f, &priv->rule);
-                if (!k)
-                        return fault_fail(fr, r < 0 ? r : -ENOENT, "cannot load the classifier");
-                priv->cls = k;
-                priv->prog_id = k->prog_id;
-                prog_fd = net_filter_prog_fd(k->skel);
-                idx = (int)shared_index(c->pl->s, f);
-        } else {
-                r = net_filter_load(&spec, &priv->skel);
-                if (r >= 0)
-                        r = net_filter_prog_id(priv->skel, &priv->prog_id);
-                if (r < 0) {
-                        return fault_fail(fr, r, "cannot load the classifier");
-                }
-                prog_fd = net_filter_prog_fd(priv->skel);
         }
-        uint32_t prio = SABOT_PRIO_BASE + (uint32_t)idx, handle = SABOT_HANDLE(getpid());
-        struct nl_sock *sk = NULL;
-        /* The classifier's filter is there (journaled when it was
-         * attached): the window's opening is its rule turned on, one map
-         * update and a bit; its closing (net_finish) the bit cleared. */
-        /* Before the jump below: a jump past an initializer leaves the
-         * variable uninitialized (seen: the event printed garbage after
-         * "dropping every matching packet" for the second window). */
-        int ifb = 0;
-        char ifb_name[IF_NAMESIZE] = "";
-        if (k && k->ifindex == ifindex && k->netns == netns_self())
-                goto enable;
-        r = tc_open(&sk);
-        if (r < 0)
-                return r;
-        if (netem) {
-                /* sabot-<pid in hex>-<fault>: unique per run, and a sweep can
-                 * tell sabot's ifb devices apart by the prefix. */
-                /* IFNAMSIZ leaves two characters after sabot-<pid>-: the
-                 * fault's index in base 36, unique up to 1296 faults
-                 * (SCENARIO_MAX_FAULTS is 1024); idx % 100 was not. */
-                static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-                _Static_assert(SCENARIO_MAX_FAULTS <= 36 * 36, "ifb names must stay unique");
-                snprintf(ifb_name, sizeof ifb_name, "sabot-%x-%c%c", (unsigned)getpid() & SABOT_PID_MASK,
-                         b36[(unsigned)idx / 36 % 36], b36[(unsigned)idx % 36]);
-                r = journal_net(c, fr, "ifb", ifb_name, 0, false, 0, 0);
-                if (r >= 0)
-                        r = tc_ifb_add(sk, ifb_name, &ifb);
-                if (r == -EEXIST)
-                        (void)fault_fail(fr, r, "%s already exists (left by an earlier run?): 'sabot recover' removes it",
-                                         ifb_name);
-                if (r >= 0 && (r = tc_netem_add(sk, ifb, np->netem)) < 0)
-                        (void)fault_fail(fr, r, "cannot create netem on %s", ifb_name);
+        if (!k)
+                return fault_fail(fr, r < 0 ? r : -ENOENT, "cannot load the classifier");
+        priv->cls = k;
+        priv->prog_id = k->prog_id;
+        /* Its filter (and for netem its ifb) is there, made at the run's
+         * start and journaled then: the window's opening is its rule
+         * turned on, one journal entry and one map update and a bit; its
+         * closing (net_finish) the bit cleared. Else made now, as the
+         * run's, as the run's start would have. */
+        if (!k->ifindex || k->ifindex != ifindex || k->netns != netns_self()) {
+                struct nl_sock *sk = NULL;
+                char why[256];
+                if ((r = tc_open(&sk)) < 0)
+                        return r;
+                r = cls_attach(c, k, sk, why, sizeof why);
+                tc_close(sk);
                 if (r < 0)
-                        goto out;
+                        return why[0] ? fault_fail(fr, r, "%s", why) : r;
         }
-        r = hook_attach(c, k ? NULL : fr, f->hdr.name, priv->prog_id, sk, f->interface, ifindex, ingress, prio, handle,
-                        prog_fd, !netem, ifb);
-        if (r == -EEXIST)
-                (void)fault_fail(fr, r, "a sabot filter (prio %u) is already on %s: 'sabot recover' removes it", prio,
-                                 f->interface);
-        if (r >= 0 && k) {
-                k->ifindex = ifindex;
-                k->netns = netns_self();
-                k->prio = prio;
-                k->handle = handle;
-        }
-enable:
         /* The window's own entry: its revert turns the rule off. */
-        if (r >= 0 && k)
-                r = journal_net(c, fr, "netrule", f->interface, ifindex, ingress, prio, handle);
-        if (r >= 0 && k) {
+        r = journal_net(c, fr, "netrule", f->interface, ifindex, ingress, k->prio, k->handle);
+        if (r >= 0) {
                 uint64_t n[_NET_COUNTERS] = {0};
                 (void)net_rule_counters(k->skel, priv->rule, n);
                 priv->seen0 = n[NET_SEEN];
                 priv->protected0 = n[NET_PROTECTED];
-                r = net_classifier_set(k->skel, priv->rule, &spec, 0);
+                priv->matched0 = n[NET_MATCHED];
+                priv->acted0 = n[NET_ACTED];
+                r = net_classifier_set(k->skel, priv->rule, &spec, k->ifb);
                 if (r < 0)
                         (void)fault_fail(fr, r, "cannot turn on the rule in the classifier of %s", f->interface);
                 else if (!k->on[priv->rule]) {
@@ -934,41 +1034,59 @@ enable:
         }
         if (r >= 0) {
                 fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: %s%s%s", f->interface, ingress ? "ingress" : "egress",
-                            np->doing, netem ? " through " : "", ifb_name);
+                            np->doing, k->netem ? " through " : "", k->netem ? k->ifb_name : "");
         }
-out:
-        tc_close(sk);
         return r < 0 ? r : 0;
+}
+
+/* The run's entry of fault f, if c has one: NULL for callers without. */
+static const struct fault_run *run_of(struct fault_ctx *c, const struct fault *f) {
+        for (size_t i = 0; i < c->n_frs; i++)
+                if (c->frs[i].f == f)
+                        return &c->frs[i];
+        return NULL;
+}
+
+static bool in_scenario(const struct scenario *sc, const struct fault *f) {
+        for (size_t i = 0; i < sc->n_faults; i++)
+                if (sc->faults[i] == f)
+                        return true;
+        return false;
 }
 
 int net_attach_preloaded(struct fault_ctx *c) {
         int first = 0;
         for (size_t i = 0; i < cls_n; i++) {
                 struct net_cls *k = cls_v[i];
-                if (k->owner != getpid() || !k->skel || k->ifindex)
+                if (k->owner != getpid() || !k->skel || k->ifindex || !in_scenario(c->pl->s, k->faults[0]))
                         continue;
                 const struct fault *f = k->faults[0];
+                /* A netem fault skipped as unsupported (--skip-unsupported)
+                 * gets nothing built. */
+                const struct fault_run *fr = run_of(c, f);
+                if (k->netem && fr && fr->state == FR_SKIPPED)
+                        continue;
                 bool ingress = f->direction == DIR_INGRESS;
-                int ifindex = (int)if_nametoindex(f->interface), r = ifindex ? 0 : -ENODEV;
-                uint32_t prio = SABOT_PRIO_BASE + (uint32_t)shared_index(c->pl->s, f), handle = SABOT_HANDLE(getpid());
                 struct nl_sock *sk = NULL;
+                char why[256] = "";
+                int r = tc_open(&sk);
                 if (r >= 0)
-                        r = tc_open(&sk);
-                if (r >= 0)
-                        r = hook_attach(c, NULL, f->hdr.name, k->prog_id, sk, f->interface, ifindex, ingress, prio, handle,
-                                        net_filter_prog_fd(k->skel), true, 0);
+                        r = cls_attach(c, k, sk, why, sizeof why);
                 tc_close(sk);
+                if (r >= 0 && k->netem) {
+                        fault_event(c, LOG_INFO, f, "%s %s: built for the run: %s with netem, its filter attached (its "
+                                    "rule off until its window)", f->interface, ingress ? "ingress" : "egress", k->ifb_name);
+                        continue;
+                }
                 if (r >= 0) {
-                        k->ifindex = ifindex;
-                        k->netns = netns_self();
-                        k->prio = prio;
-                        k->handle = handle;
                         fault_event(c, LOG_INFO, NULL, "%s %s: classifier attached for the run (%zu rule%s, each off until "
                                     "its window)", f->interface, ingress ? "ingress" : "egress", k->n, k->n == 1 ? "" : "s");
                         continue;
                 }
-                fault_event(c, LOG_WARNING, NULL, "%s %s: the classifier could not be attached at the run's start (%s); "
-                            "its first window tries again", f->interface, ingress ? "ingress" : "egress", strerror(-r));
+                fault_event(c, LOG_WARNING, k->netem ? f : NULL, "%s %s: the %s could not be %s at the run's start (%s%s%s); "
+                            "its first window tries again", f->interface, ingress ? "ingress" : "egress",
+                            k->netem ? "fault's ifb, netem and filter" : "classifier", k->netem ? "built" : "attached",
+                            why, why[0] ? ": " : "", strerror(-r));
                 if (!first)
                         first = r;
         }
@@ -977,14 +1095,13 @@ int net_attach_preloaded(struct fault_ctx *c) {
 
 static int net_counters(struct fault_run *fr, uint64_t n[static _NET_COUNTERS]) {
         struct net_priv *priv = fr->priv;
-        if (priv && priv->cls) {
-                if (!priv->cls->skel || net_rule_counters(priv->cls->skel, priv->rule, n) < 0)
-                        return -ENODATA;
-                /* The classifier's own counts since this window opened. */
-                n[NET_SEEN] -= priv->seen0;
-                n[NET_PROTECTED] -= priv->protected0;
-        } else if (!priv || !priv->skel || net_filter_counters(priv->skel, n) < 0)
+        if (!priv || !priv->cls || !priv->cls->skel || net_rule_counters(priv->cls->skel, priv->rule, n) < 0)
                 return -ENODATA;
+        /* The classifier's counts since this window opened. */
+        n[NET_SEEN] -= priv->seen0;
+        n[NET_PROTECTED] -= priv->protected0;
+        n[NET_MATCHED] -= priv->matched0;
+        n[NET_ACTED] -= priv->acted0;
         fr->strikes = (unsigned)n[NET_MATCHED];
         fr->hits = (unsigned)n[NET_ACTED];
         return 0;

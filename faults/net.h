@@ -56,8 +56,19 @@ extern const struct fault_backend net_backend;
         .reach = FAULT_REACH_CGROUP, .holds = FAULT_HOLDS_PROTECTED_PORTS
 /* What "would create" says in the plan of a kind that uses netem. */
 #define NET_CREATES_NETEM                                                                           \
-        "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, "                   \
-        "a sabot ifb device with a netem root qdisc"
+        "at the run's start, a sabot ifb device with a netem root qdisc (this fault's parameters), " \
+        "clsact qdisc (if absent), a sabot cls_bpf filter with mirred redirect, its rule off; "     \
+        "the window turns the rule on and off"
+/* The netem a netem kind's fault steers its packets to, defined in the
+ * kind's file: what its apply asks for, and what the run's start builds
+ * before the first window (net_attach_preloaded). loss_netem: false for
+ * loss without burst or model (the shared classifier's). */
+void latency_netem(const struct fault *f, struct netem_spec *ret);
+void corrupt_netem(const struct fault *f, struct netem_spec *ret);
+void duplicate_netem(const struct fault *f, struct netem_spec *ret);
+void reorder_netem(const struct fault *f, struct netem_spec *ret);
+void bandwidth_netem(const struct fault *f, struct netem_spec *ret);
+bool loss_netem(const struct fault *f, struct netem_spec *ret);
 /* Whether this host has clsact and cls_bpf (loss, blackhole), and for
  * the kinds that use netem ifb, netem, act_mirred and the distribution's
  * table; and the tc priority of f free of others' filters. */
@@ -92,14 +103,18 @@ int net_attach(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t 
 bool net_shares_classifier(const struct fault *f);
 /* At the run's preflight: load the classifier of every interface and
  * direction with a rule for each of sc's faults there, all off (a
- * window's opening then turns one on). The first error; a fault whose
- * classifier could not be loaded tries again, and fails, at apply. */
+ * window's opening then turns one on), and for each netem kind's fault
+ * its own one-rule classic-mode program, off. The first error; a fault
+ * whose classifier could not be loaded tries again, and fails, at apply. */
 int net_preload(const struct scenario *sc, const struct port_list *protected_ports);
 /* At the run's start, once the guardian watches (before the first window):
- * attach every classifier net_preload loaded, inert (no rule on), each
- * journaled first as the run's "clsact"/"tcfilter" entries, reverted with
- * the run's end (or by the guardian, abort, recover). Every window's
- * opening is then a journal entry and a map update. Says each attached
+ * attach every classifier net_preload loaded for a fault of c's scenario
+ * (not one skipped), inert (no rule on), each journaled first as the
+ * run's "clsact"/"tcfilter" entries; for a netem kind's fault first its
+ * ifb ("ifb", journaled before it is made) with the fault's netem as
+ * root. All reverted with the run's end (or by the guardian, abort,
+ * recover). Every window's opening is then a journal entry ("netrule")
+ * and a map update, its closing the rule off. Says each attached
  * (LOG_INFO) and each that could not be (LOG_WARNING: its first window
  * attaches it, or fails, as before); returns the first error. */
 int net_attach_preloaded(struct fault_ctx *c);

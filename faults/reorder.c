@@ -49,10 +49,15 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         net_describe_match(out, pl, i, NET_CREATES_NETEM);
 }
 
+void reorder_netem(const struct fault *f, struct netem_spec *ret) {
+        *ret = (struct netem_spec){.delay_ns = f->delay, .reorder = {f->percent, f->correlation}};
+}
+
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX], b[FORMAT_MAX], doing[2 * FORMAT_MAX + 96];
-        struct netem_spec ne = {.delay_ns = f->delay, .reorder = {f->percent, f->correlation}};
+        struct netem_spec ne;
+        reorder_netem(f, &ne);
         snprintf(doing, sizeof doing, "sending %s of matching packets ahead of the others, delayed by %s",
                  format_ratio(a, f->percent), format_duration(b, f->delay));
         char how[2 * FORMAT_MAX + 64];
@@ -60,7 +65,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         return net_apply(c, fr, &(struct net_params){.netem = &ne, .doing = doing, .done = "steered", .done_how = how});
 }
 
-static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, {NULL}};
+static const struct jentry_kind entries[] = {NET_ENTRY_IFB, NET_ENTRY_CLSACT, NET_ENTRY_FILTER, NET_ENTRY_RULE, {NULL}};
 
 const struct fault_ops reorder_ops = {
         .kind = {.name = "reorder", .summary = "sends a share of matching packets at once, ahead of those held for delay (netem)",

@@ -156,4 +156,50 @@ if before_window "recover" both.out $r; then
 	[ $rc = 0 ] && pass "recover exits 0" || fail "recover: exit $rc: $(cat recover.out)"
 	clean "after recover"
 else not_started $r; fi
+
+# --- a netem kind's fault is built at the run's start too (its ifb, netem,
+# its filter, the rule off), where the kernel has netem (the VM tier tests
+# that: tests/vm/test_net_family.sh); skipped as unsupported (no netem, as
+# on this machine), nothing is built for it, nor tried. ---
+cat > netem.ini <<INI
+[scenario]
+name = nas-netem-$id
+duration = 3s
+[fault bh]
+type = blackhole
+interface = $dev
+protocol = udp
+dport = 9
+start = 2s
+duration = 500ms
+[fault lat]
+type = latency
+interface = $dev
+protocol = udp
+dport = 9
+delay = 10ms
+start = 2s
+duration = 500ms
+INI
+ifbs() { inA ip -o link show type ifb 2>/dev/null | grep -c ' sabot-'; }
+nsenter --net=/run/netns/"$A" $S run --skip-unsupported netem.ini > netem.out 2>&1 &
+r=$!
+pids="$pids $r"
+wait_for 10000 grep -q 'started:' netem.out || fail "netem: the run did not start: $(tail -3 netem.out)"
+sleep 0.5
+n_ifb=$(ifbs)
+wait $r
+rc=$?
+if grep -q "fault 'lat'.*skipped" netem.out; then
+	[ "$n_ifb" = 0 ] && ! grep -q 'could not be built' netem.out &&
+		pass "netem: the skipped latency fault gets nothing built at the run's start (no ifb, no attempt)" ||
+		fail "netem: the skipped fault: $n_ifb ifb, $(grep 'could not be built' netem.out)"
+else
+	[ "$n_ifb" = 1 ] && grep -q 'built for the run' netem.out &&
+		pass "netem: the latency fault's ifb, netem and filter built at the run's start" ||
+		fail "netem: $n_ifb ifb before the window: $(grep -E 'built|lat' netem.out | head -3)"
+fi
+[ $rc = 0 ] && pass "netem: exit 0" || fail "netem: exit $rc: $(tail -3 netem.out)"
+[ "$(ifbs)" = 0 ] && pass "netem: no ifb left" || fail "netem: ifb left"
+clean "netem: after the run"
 t_done

@@ -63,11 +63,14 @@ udp_count() {
 	wait $rpid
 	grep received= recv.out
 }
-# start NAME: runs NAME.ini in A, waits for its filter
+# The ifb, netem and filter are built at the run's start, the rule off: the
+# window is open once the run says it applies ("... through sabot-...").
+opened() { grep -q ' through sabot-' "$1"; }
+# start NAME: runs NAME.ini in A, waits for its filter and its window
 start() {
 	nsenter --net=/run/netns/"$A" $S run "$1.ini" > "$1.out" 2>&1 &
 	runner=$!
-	wait_for 10000 has_filter || fail "$1: no filter attached: $(cat "$1.out")"
+	wait_for 10000 has_filter && wait_for 10000 opened "$1.out" || fail "$1: no filter attached: $(cat "$1.out")"
 }
 stop() {
 	kill -TERM $runner
@@ -124,7 +127,8 @@ grep -qE 'steered [1-9][0-9]* of [0-9]+ packets seen to netem to send 10% of the
 fault dupin duplicate 'percent = 10%' 'direction = ingress' 'protocol = udp' 'dport = 7003'
 nsenter --net=/run/netns/"$A" $S run dupin.ini > dupin.out 2>&1 &
 runner=$!
-wait_for 10000 eval 'tc -n "$A" filter show dev "$dev" ingress | grep -q sabot_net' || fail "dupin: no ingress filter: $(cat dupin.out)"
+wait_for 10000 eval 'tc -n "$A" filter show dev "$dev" ingress | grep -q sabot_net' && wait_for 10000 opened dupin.out ||
+	fail "dupin: no ingress filter: $(cat dupin.out)"
 ip netns exec "$A" "$NC" recv 7003 $N 25 > recv.out 2>&1 &
 rpid=$!
 wait_for 5000 grep -q ready recv.out
@@ -298,4 +302,51 @@ sleep 1
 unchanged "1 s after SIGKILL of the runner"
 wait $runner 2>/dev/null
 [ -z "$(ls run/runs 2>/dev/null)" ] && pass "no journal left" || fail "journal left"
+
+# --- built at the run's start: before its window the fault's ifb, netem and
+# filter exist with the rule off (nothing disturbed); the window is a map
+# update. SIGKILLed there (and mid-window), the guardian reverts all of it
+# from the journal; runner and guardian SIGKILLed together, recover does. ---
+fault early duplicate 'percent = 10%' 'protocol = udp' 'dport = 7001' 'start = 100s' 'duration = 10s'
+guardian_of() { sed -n 's/^guardian pid=\([0-9]*\).*/\1/p' run/runs/*.journal 2>/dev/null | head -n 1; }
+built() { has_filter && tc -n "$A" qdisc show | grep -q 'netem .*duplicate 10%' && grep -q 'built for the run' "$1"; }
+for how in guardian recover; do
+	for when in before mid; do
+		t="$how-$when"
+		if [ $when = before ]; then
+			nsenter --net=/run/netns/"$A" $S run early.ini > "$t.out" 2>&1 &
+			runner=$!
+			wait_for 10000 built "$t.out" || fail "$t: not built at the run's start: $(cat "$t.out")"
+			ip -n "$A" -o link show | grep -q ' sabot-[0-9a-f]*-0' && pass "$t: the ifb exists before the window" ||
+				fail "$t: no ifb before the window"
+			opened "$t.out" && fail "$t: the window opened early: $(cat "$t.out")"
+			line=$(udp_count 7001 25)
+			[ "$(field duplicates "$line")" = 0 ] && [ "$(field missing "$line")" = 0 ] &&
+				pass "$t: before its window nothing is disturbed (rule off): $line" || fail "$t: disturbed before the window: $line"
+		else
+			cp corrupt.ini "$t.ini"
+			start "$t"
+		fi
+		if [ $how = guardian ]; then
+			kill -9 $runner
+			sleep 1
+			unchanged "$t: 1 s after SIGKILL of the runner ($when the window)"
+			wait $runner 2>/dev/null
+		else
+			g=$(guardian_of)
+			kill -STOP $runner
+			[ -n "$g" ] && kill -9 "$g"
+			kill -9 $runner
+			wait $runner 2>/dev/null
+			sleep 0.5
+			[ -n "$(ip -n "$A" -o link show | grep ' sabot-[0-9a-f]*-0')" ] && pass "$t: runner and guardian SIGKILLed: the ifb is left" ||
+				fail "$t: runner and guardian SIGKILLed, yet the ifb is gone (the test proves nothing)"
+			nsenter --net=/run/netns/"$A" $S recover > "$t.rec" 2>&1
+			rc=$?
+			[ $rc = 0 ] && pass "$t: recover exits 0" || fail "$t: recover exit $rc: $(cat "$t.rec")"
+			unchanged "$t: after recover ($when the window)"
+		fi
+		[ -z "$(ls run/runs 2>/dev/null)" ] && pass "$t: no journal left" || fail "$t: journal left: $(ls run/runs)"
+	done
+done
 t_done

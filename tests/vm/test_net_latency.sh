@@ -38,6 +38,9 @@ pings() { # N: "min median max mean" RTT in ms from A to B
 }
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 has_filter() { tc -n "$A" filter show dev "$dev" "$1" | grep -q sabot_net; }
+# The filter (and ifb, netem) are built at the run's start, the rule off:
+# the window is open once the run says it applies ("... through sabot-...").
+opened() { grep -q ' through sabot-' "$1"; }
 set -- $(pings 10)
 # Netem adds its delay to every packet: the lower bounds start from the
 # fastest baseline reply, the upper ones from the median.
@@ -49,7 +52,7 @@ for dir in egress ingress; do
 		"$dir" "$dev" "$dir" > "$dir.ini"
 	nsenter --net=/run/netns/"$A" $S run "$dir.ini" > "$dir.out" 2>&1 &
 	runner=$!
-	wait_for 5000 has_filter "$dir" || fail "$dir: no filter attached: $(cat "$dir.out")"
+	wait_for 5000 has_filter "$dir" && wait_for 5000 opened "$dir.out" || fail "$dir: no filter attached: $(cat "$dir.out")"
 	ip -n "$A" -o link show | grep -q ' sabot-[0-9a-f]*-0' && pass "$dir: a sabot ifb device exists" || fail "$dir: no ifb"
 	set -- $(pings 20)
 	lo=$(awk -v b="$bmin" 'BEGIN { print b + 90 }')
@@ -74,7 +77,7 @@ printf '[scenario]\nname = jitter\nduration = 60s\n[fault l]\ntype = latency\nin
 	"$dev" > jitter.ini
 nsenter --net=/run/netns/"$A" $S run jitter.ini > jitter.out 2>&1 &
 runner=$!
-wait_for 5000 has_filter egress || fail "jitter: no filter attached: $(cat jitter.out)"
+wait_for 5000 has_filter egress && wait_for 5000 opened jitter.out || fail "jitter: no filter attached: $(cat jitter.out)"
 tc -n "$A" qdisc show | grep -q 'netem .*delay 100ms  *30ms' && pass "jitter: netem has delay 100ms and jitter 30ms" ||
 	fail "jitter: netem settings: $(tc -n "$A" qdisc show | grep netem)"
 # The mean of 100 replies, not the median: with sigma 30 ms the mean's
@@ -94,7 +97,7 @@ unchanged "jitter: after the run"
 # SIGKILL of the runner: the guardian removes ifb, qdisc and filter within 1 s.
 nsenter --net=/run/netns/"$A" $S run egress.ini > killed.out 2>&1 &
 runner=$!
-wait_for 5000 has_filter egress || fail "no filter for the SIGKILL test"
+wait_for 5000 has_filter egress && wait_for 5000 opened killed.out || fail "no filter for the SIGKILL test"
 kill -9 $runner
 sleep 1
 unchanged "1 s after SIGKILL of the runner"
