@@ -23,26 +23,18 @@ cleanup() {
 	for p in $runner $guard; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	mountpoint -q /run/netns && umount /run/netns
-	mountpoint -q "$MNT" && umount "$MNT"
-	[ -n "$LOOP" ] && losetup -d "$LOOP"
-	i=0
-	while [ $i -lt 100 ] && [ -n "$(losetup -j "$T_TMP/img" 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
-	left=$(losetup -j "$T_TMP/img" 2>/dev/null)
-	[ -n "$left" ] && echo "FAIL: loop device left: $left"
+	loop_ext4_down
 	t_cleanup_tmp
 }
 trap cleanup EXIT
 cd "$T_TMP"
-for tool in mkfs.ext4 losetup setpriv; do
+for tool in setpriv; do
 	command -v $tool >/dev/null || { skip "no $tool"; exit 0; }
 done
 # recover sweeps sabot's network objects in every named namespace: this
 # mount namespace's /run/netns is an empty one of its own.
 mount -t tmpfs "sabot-hdr$id" /run/netns 2>/dev/null || true
-dd if=/dev/zero of=img bs=1M count=64 status=none
-mkfs.ext4 -q -F -m 0 -L sabot-hdr$id img || { skip "mkfs.ext4 failed"; exit 0; }
-LOOP=$(losetup -f --show img) || { skip "no loop device (losetup failed)"; LOOP=""; exit 0; }
-mkdir -p "$MNT" && mount "$LOOP" "$MNT" || { skip "cannot mount $LOOP"; exit 0; }
+loop_ext4 sabot-hdr$id 64 || { skip "$T_WHY"; exit 0; }
 # The filled directory is made writable by everyone, not sticky, once
 # the fill is made (validate and apply refuse it so): an attacker may
 # rename the fill away and put something at its name.

@@ -77,6 +77,29 @@ host_snapshot() {
 
 t_cleanup_tmp() { [ -n "${SABOT_TEST_KEEP:-}" ] && echo "kept $T_TMP" && return; rm -rf "$T_TMP"; }
 
+# A small ext4 (MB megabytes) in $T_TMP/img on a loop device (LOOP),
+# mounted at $MNT; on failure T_WHY says why, for a skip. Undone by
+# loop_ext4_down, which fails the test if the loop device stays.
+loop_ext4() { # LABEL MB
+	LOOP=""
+	for tool in mkfs.ext4 losetup; do
+		command -v $tool >/dev/null || { T_WHY="no $tool"; return 1; }
+	done
+	dd if=/dev/zero of="$T_TMP/img" bs=1M count="$2" status=none
+	mkfs.ext4 -q -F -m 0 -L "$1" "$T_TMP/img" || { T_WHY="mkfs.ext4 failed"; return 1; }
+	LOOP=$(losetup -f --show "$T_TMP/img") || { T_WHY="no loop device (losetup failed)"; LOOP=""; return 1; }
+	mkdir -p "$MNT" && mount "$LOOP" "$MNT" || { T_WHY="cannot mount $LOOP"; return 1; }
+}
+loop_ext4_down() {
+	mountpoint -q "$MNT" && umount "$MNT"
+	[ -n "$LOOP" ] && losetup -d "$LOOP"
+	# The detach completes once the last opener lets go (udev probes it).
+	i=0
+	while [ $i -lt 100 ] && [ -n "$(losetup -j "$T_TMP/img" 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
+	left=$(losetup -j "$T_TMP/img" 2>/dev/null)
+	[ -z "$left" ] || echo "FAIL: loop device left: $left"
+}
+
 t_done() {
 	exit $((T_FAILS > 0))
 }

@@ -17,27 +17,15 @@ LOOP=""
 cleanup() {
 	[ -n "${runner:-}" ] && kill -9 "$runner" 2>/dev/null
 	wait 2>/dev/null
-	mountpoint -q "$MNT" && umount "$MNT"
 	mountpoint -q "$T_TMP/ovl" && umount "$T_TMP/ovl"
 	mountpoint -q "$T_TMP/shm" && umount "$T_TMP/shm"
-	[ -n "$LOOP" ] && losetup -d "$LOOP"
-	# The detach completes once the last opener lets go (udev probes it).
-	i=0
-	while [ $i -lt 100 ] && [ -n "$(losetup -j "$T_TMP/img" 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
-	left=$(losetup -j "$T_TMP/img" 2>/dev/null)
-	[ -n "$left" ] && echo "FAIL: loop device left: $left"
+	loop_ext4_down
 	t_cleanup_tmp
 }
 trap cleanup EXIT
 cd "$T_TMP"
 
-for tool in mkfs.ext4 losetup; do
-	command -v $tool >/dev/null || { skip "no $tool"; exit 0; }
-done
-dd if=/dev/zero of=img bs=1M count=64 status=none
-mkfs.ext4 -q -F -m 0 -L sabot-it$id img || { skip "mkfs.ext4 failed"; exit 0; }
-LOOP=$(losetup -f --show img) || { skip "no loop device (losetup failed)"; LOOP=""; exit 0; }
-mkdir -p "$MNT" && mount "$LOOP" "$MNT" || { skip "cannot mount $LOOP"; exit 0; }
+loop_ext4 sabot-it$id 64 || { skip "$T_WHY"; exit 0; }
 mkdir "$MNT/d"
 printf '[limits]\nmin_free_disk = 5%%\n' > policy.ini
 
