@@ -1,0 +1,198 @@
+#!/bin/sh
+# The tcp-reset fault on this kernel: a real TCP server (python3) in one
+# namespace, real clients in another, joined by a veth pair this test
+# creates; sabot's eBPF program on the client's ingress hook turns the
+# server's segments into RSTs, so the client's socket is reset
+# (ECONNRESET) and its new connections are refused (ECONNREFUSED).
+# Traffic stays inside the namespaces.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+id=$$
+A=sabot-itr-$id-a # the client, where the fault runs
+B=sabot-itr-$id-b # the server
+dev=sabot-itr0
+S4=10.68.0.2
+S6=fd68::2
+S="$SABOT --state-dir $T_TMP/state --run-dir $T_TMP/run"
+server=""
+runner=""
+holders=""
+
+cleanup() {
+	for p in $runner $server $holders; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	t_cleanup_tmp
+}
+trap cleanup EXIT
+cd "$T_TMP"
+
+command -v python3 >/dev/null || { skip "no python3"; exit 0; }
+netns_pair "$A" "$B" "$dev" sabot-itr1 10.68.0.1 $S4 || { fail "namespace setup"; t_done; }
+ip -n "$A" addr add fd68::1/64 dev "$dev" nodad && ip -n "$B" addr add $S6/64 dev sabot-itr1 nodad ||
+	{ fail "IPv6 addresses"; t_done; }
+inA() { ip netns exec "$A" "$@"; }
+
+# The server: echoes every byte back, on ports 8080 and 22 (of its own
+# namespace), IPv4 and IPv6.
+cat > server.py <<'PY'
+import socket, threading
+def serve(fam, addr, port):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(512)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=echo, args=(c,), daemon=True).start()
+def echo(c):
+    try:
+        while True:
+            d = c.recv(4096)
+            if not d: break
+            c.sendall(d)
+    except OSError: pass
+    c.close()
+ts = [threading.Thread(target=serve, args=a) for a in
+      [(socket.AF_INET, "10.68.0.2", 8080), (socket.AF_INET, "10.68.0.2", 22),
+       (socket.AF_INET6, "fd68::2", 8080), (socket.AF_INET6, "fd68::2", 22)]]
+for t in ts: t.start()
+for t in ts: t.join()
+PY
+ip netns exec "$B" python3 server.py > server.log 2>&1 &
+server=$!
+
+# hold ADDR PORT SECONDS: connect, then every 0.2 s write and read a byte;
+# prints "connected", then the errno name that ended it, or ALIVE.
+cat > hold.py <<'PY'
+import socket, sys, time, errno
+a, p, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.create_connection((a, p), timeout=2)
+s.sendall(b"x"); assert s.recv(1) == b"x"
+print("connected", flush=True)
+end = time.time() + secs
+try:
+    while time.time() < end:
+        s.sendall(b"x")
+        if s.recv(1) != b"x": print("EOF"); sys.exit()
+        time.sleep(0.2)
+    print("ALIVE")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+PY
+# conn ADDR PORT [N]: N new connections, each an echo of a byte; prints
+# how many ended how: "OK n", "ECONNREFUSED n", ...
+cat > conn.py <<'PY'
+import socket, sys, errno, collections
+a, p = sys.argv[1], int(sys.argv[2]); n = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+c = collections.Counter()
+for i in range(n):
+    try:
+        s = socket.create_connection((a, p), timeout=2)
+        s.sendall(b"x"); r = s.recv(1); s.close()
+        c["OK" if r == b"x" else "EOF"] += 1
+    except OSError as e:
+        c[errno.errorcode.get(e.errno, "timeout" if isinstance(e, socket.timeout) else str(e))] += 1
+print(" ".join("%s %d" % kv for kv in sorted(c.items())))
+PY
+tc_state() {
+	inA tc qdisc show
+	inA tc filter show dev "$dev" ingress
+	inA tc filter show dev "$dev" egress
+}
+has_filter() { inA tc filter show dev "$dev" ingress | grep -q 'sabot_tcp_reset'; }
+unchanged() {
+	now=$(tc_state)
+	[ "$now" = "$baseline" ] && pass "$1: the client's qdiscs and filters are exactly as before" ||
+		fail "$1: tc state changed: $now"
+}
+run_bg() { # FILE: start a run in A, wait until its program is attached
+	nsenter --net=/run/netns/"$A" $S run "$1" > "$1.out" 2>&1 &
+	runner=$!
+	wait_for 5000 has_filter || fail "no sabot_tcp_reset filter attached for $1: $(cat "$1.out")"
+}
+scenario() { # FILE DURATION WINDOW [EXTRA KEY LINES]
+	printf '[scenario]\nname = tr\nduration = %s\n[fault r]\ntype = tcp-reset\ninterface = %s\ndirection = ingress\nduration = %s\n%s\n' \
+		"$2" "$dev" "$3" "${4:-}" > "$1"
+}
+hold_bg() { # NAME ADDR PORT SECONDS
+	inA python3 hold.py "$2" "$3" "$4" > "$1.hold" 2>&1 &
+	holders="$holders $!"
+	wait_for 3000 grep -q connected "$1.hold" || fail "holder $1 did not connect: $(cat "$1.hold")"
+}
+
+wait_for 3000 eval '[ "$(inA python3 conn.py $S4 8080)" = "OK 1" ]' || { fail "server does not answer: $(cat server.log)"; t_done; }
+baseline=$(tc_state)
+[ "$(inA python3 conn.py $S6 8080)" = "OK 1" ] && pass "before: IPv6 connections work" || fail "before: IPv6"
+
+# --- refused by the policy ---
+scenario r.ini 20s 6s
+printf '[limits]\nallowed_types = latency, loss, blackhole\n' > strict.ini
+expect_exit 2 "allowed_types without tcp-reset refuses the fault" nsenter --net=/run/netns/"$A" $S --policy strict.ini run r.ini
+expect_out "saying so at the fault's line" "r.ini:5: type = tcp-reset is not allowed on this host"
+unchanged "after the refused run"
+
+# --- every connection on the interface: established ones reset, new ones refused, port 22 left alone ---
+hold_bg v4 $S4 8080 12
+hold_bg v6 $S6 8080 12
+hold_bg ssh $S4 22 9
+run_bg r.ini
+wait_for 4000 grep -q ECONNRESET v4.hold && pass "an established IPv4 connection: the client's next read fails with ECONNRESET" ||
+	fail "IPv4 holder: $(cat v4.hold)"
+wait_for 4000 grep -q ECONNRESET v6.hold && pass "an established IPv6 connection: ECONNRESET" ||
+	fail "IPv6 holder: $(cat v6.hold)"
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "ECONNREFUSED 3" ] && pass "new IPv4 connections are refused ($got)" || fail "new IPv4 connections: $got"
+got=$(inA python3 conn.py $S6 8080 3)
+[ "$got" = "ECONNREFUSED 3" ] && pass "new IPv6 connections are refused ($got)" || fail "new IPv6 connections: $got"
+got=$(inA python3 conn.py $S4 22 3)
+[ "$got" = "OK 3" ] && pass "the protected port 22: new connections work ($got)" || fail "port 22: $got"
+wait_for 12000 eval '! has_filter' && pass "the program is gone at the window's end" || fail "still attached after its window"
+wait_for 4000 grep -q ALIVE ssh.hold && pass "the protected port 22: the established connection lived through the window" ||
+	fail "port 22 holder: $(cat ssh.hold)"
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "OK 3" ] && pass "after the window: new IPv4 connections work" || fail "after the window, IPv4: $got"
+got=$(inA python3 conn.py $S6 8080 3)
+[ "$got" = "OK 3" ] && pass "after the window: new IPv6 connections work" || fail "after the window, IPv6: $got"
+wait $runner
+rc=$?
+runner=""
+[ $rc = 0 ] && pass "the run exits 0" || fail "the run exited $rc: $(cat r.ini.out)"
+grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' r.ini.out && pass "the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' r.ini.out | head -n 1)" ||
+	fail "no counted outcome: $(cat r.ini.out)"
+unchanged "after the window"
+
+# --- only sport 8080; percent = 50%: a connection is reset or not, as a whole ---
+scenario p.ini 30s 25s "sport = 8080
+percent = 50%"
+run_bg p.ini
+got=$(inA python3 conn.py $S4 8080 240)
+ok=$(echo "$got" | sed -n 's/.*OK \([0-9]*\).*/\1/p')
+ref=$(echo "$got" | sed -n 's/.*ECONNREFUSED \([0-9]*\).*/\1/p')
+# n = 240, p = 0.5: sigma = 7.75, 4 sigma = 31
+[ "$((${ok:-0} + ${ref:-0}))" = 240 ] && [ "${ok:-0}" -ge 89 ] && [ "${ok:-0}" -le 151 ] &&
+	pass "percent = 50%: $got of 240 new connections (within 4 sigma of 120)" || fail "percent = 50%: $got"
+got=$(inA python3 conn.py $S4 22 3)
+[ "$got" = "OK 3" ] && pass "percent: port 22 untouched (sport = 8080 only)" || fail "percent: port 22: $got"
+kill $runner
+wait $runner 2>/dev/null
+runner=""
+wait_for 3000 eval '! has_filter' || fail "percent: filter left after SIGTERM"
+unchanged "after the percent run"
+
+# --- SIGKILL of the runner mid-window: the guardian reverts ---
+scenario k.ini 60s 60s
+run_bg k.ini
+prog=$(inA tc filter show dev "$dev" ingress | sed -n 's/.* id \([0-9]*\) name sabot_tcp_reset.*/\1/p' | head -n 1)
+got=$(inA python3 conn.py $S4 8080 1)
+[ "$got" = "ECONNREFUSED 1" ] && pass "before SIGKILL: refused" || fail "before SIGKILL: $got"
+kill -9 $runner
+wait $runner 2>/dev/null
+runner=""
+wait_for 3000 eval '! has_filter' && pass "SIGKILL of the runner: the guardian removed the filter" ||
+	fail "SIGKILL of the runner: filter still there after 3 s"
+wait_for 3000 eval '! bpftool prog show id '"${prog:-0}"' >/dev/null 2>&1' && pass "SIGKILL: the program ($prog) is unloaded" ||
+	fail "SIGKILL: program $prog still loaded"
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "OK 3" ] && pass "after SIGKILL: connections work" || fail "after SIGKILL: $got"
+unchanged "after SIGKILL of the runner"
+t_done
