@@ -62,7 +62,7 @@ START_TEST(test_policy_parse) {
         diags_free(&d);
 
         p = policy_from("[limits]\nallowed_types = loss, flood\n", &d);
-        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock"));
+        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, tcp-reset, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock"));
         policy_free(p);
         diags_free(&d);
 }
