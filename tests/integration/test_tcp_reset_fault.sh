@@ -115,6 +115,7 @@ scenario() { # FILE DURATION WINDOW [EXTRA KEY LINES]
 		"$2" "$dev" "$3" "${4:-}" > "$1"
 }
 hold_bg() { # NAME ADDR PORT SECONDS
+	: > "$1.hold"
 	inA python3 hold.py "$2" "$3" "$4" > "$1.hold" 2>&1 &
 	holders="$holders $!"
 	wait_for 3000 grep -q connected "$1.hold" || fail "holder $1 did not connect: $(cat "$1.hold")"
@@ -160,6 +161,36 @@ runner=""
 grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' r.ini.out && pass "the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' r.ini.out | head -n 1)" ||
 	fail "no counted outcome: $(cat r.ini.out)"
 unchanged "after the window"
+
+# --- egress: the client's own segments turned back as RSTs; dport = 8080 only ---
+has_efilter() { inA tc filter show dev "$dev" egress | grep -q 'sabot_tcp_reset'; }
+scenario e.ini 20s 6s "dport = 8080"
+sed -i 's/^direction = ingress$/direction = egress/' e.ini
+hold_bg e4 $S4 8080 12
+hold_bg e6 $S6 8080 12
+hold_bg essh $S4 22 9
+nsenter --net=/run/netns/"$A" $S run e.ini > e.ini.out 2>&1 &
+runner=$!
+wait_for 5000 has_efilter || fail "no egress sabot_tcp_reset filter: $(cat e.ini.out)"
+wait_for 4000 grep -q ECONNRESET e4.hold && pass "egress: an established IPv4 connection is reset (ECONNRESET)" ||
+	fail "egress IPv4 holder: $(cat e4.hold)"
+wait_for 4000 grep -q ECONNRESET e6.hold && pass "egress: an established IPv6 connection is reset (ECONNRESET)" ||
+	fail "egress IPv6 holder: $(cat e6.hold)"
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv4 connections are refused ($got)" || fail "egress: new IPv4 connections: $got"
+got=$(inA python3 conn.py $S6 8080 3)
+[ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv6 connections are refused ($got)" || fail "egress: new IPv6 connections: $got"
+got=$(inA python3 conn.py $S6 22 3)
+[ "$got" = "OK 3" ] && pass "egress: other ports pass ($got)" || fail "egress: port 22: $got"
+wait $runner
+rc=$?
+runner=""
+[ $rc = 0 ] && pass "egress: the run exits 0" || fail "egress: the run exited $rc: $(cat e.ini.out)"
+wait_for 4000 grep -q ALIVE essh.hold && pass "egress: the port-22 connection lived through the window" ||
+	fail "egress: port 22 holder: $(cat essh.hold)"
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "OK 3" ] && pass "after the egress window: new connections work" || fail "after the egress window: $got"
+unchanged "after the egress window"
 
 # --- only sport 8080; percent = 50%: a connection is reset or not, as a whole ---
 scenario p.ini 30s 25s "sport = 8080
