@@ -158,8 +158,8 @@ int sabot_tcp_reset(struct __sk_buff *skb) {
                 struct iphdr ip;
                 if (bpf_skb_load_bytes(skb, ip_off, &ip, sizeof ip) < 0 || ip.ihl < 5 || ip.protocol != IPPROTO_TCP)
                         return PASS;
-                if (ip.frag_off & bpf_htons(0x1fff))
-                        return PASS; /* a later fragment: no TCP header */
+                if (ip.frag_off & bpf_htons(0x3fff))
+                        return PASS; /* a fragment: not a segment to cut whole */
                 v6 = 0;
                 l4off = ip_off + ip.ihl * 4;
                 __builtin_memcpy(c.saddr, &ip.saddr, 4);

@@ -83,8 +83,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
                 format_ratio(a, share(f)));
         net_describe_match(out, pl, i,
                            f->direction == DIR_EGRESS
-                                   ? "a sabot tc classifier (cls_bpf) that turns leaving segments back as RSTs"
-                                   : "a sabot tc classifier (cls_bpf) that turns arriving segments into RSTs");
+                                   ? "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns leaving segments back as RSTs"
+                                   : "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns arriving segments into RSTs");
 }
 
 struct tr_priv {

@@ -763,6 +763,28 @@ START_TEST(test_dns_rules) {
 }
 END_TEST
 
+/* tcp-reset: the network match keys and percent, not protocol. */
+START_TEST(test_tcp_reset_rules) {
+        struct scenario *s = parse_ok(HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\ndirection = ingress\n"
+                                      "src = 10.0.0.0/24, fd00::/64\nsport = 8080\npercent = 25%\n");
+        ck_assert_str_eq(fault_kinds[s->faults[0]->type]->name, "tcp-reset");
+        ck_assert_int_eq(s->faults[0]->direction, DIR_INGRESS);
+        ck_assert_uint_eq(s->faults[0]->percent, RATIO_ONE / 4);
+        scenario_free(s);
+        const char *d = HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\n";
+        char *t = NULL;
+        ck_assert_int_ge(asprintf(&t, "%sprotocol = udp\n", d), 0);
+        expect(t, "t.ini:7: 'protocol' does not apply to type = tcp-reset; keys for tcp-reset: type, start, duration, "
+                  "interface, direction, percent, dst, src, dport, sport, target");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 0%%\n", d), 0);
+        expect(t, "t.ini:7: warning: percent = 0% resets no connection");
+        free(t);
+        expect_exact(HEAD "[fault r]\ntype = tcp-reset\nsport = 80\n",
+                     "t.ini:4: fault 'r' (type = tcp-reset) needs 'interface' (the interface to disturb, e.g. eth0)\n");
+}
+END_TEST
+
 /* What the host cannot tell: ceilings, overflow, URLs, optional. */
 START_TEST(test_bounds) {
         /* 40m + 5124095h wraps 64-bit nanoseconds to about 5 minutes. */
@@ -897,6 +919,7 @@ int main(void) {
         tcase_add_test(tc, test_fault_rules);
         tcase_add_test(tc, test_net_family);
         tcase_add_test(tc, test_dns_rules);
+        tcase_add_test(tc, test_tcp_reset_rules);
         tcase_add_test(tc, test_cgroup_rules);
         tcase_add_test(tc, test_slo_rules);
         tcase_add_test(tc, test_many_errors_one_pass);
