@@ -226,4 +226,27 @@ wait_for 3000 eval '! bpftool prog show id '"${prog:-0}"' >/dev/null 2>&1' && pa
 got=$(inA python3 conn.py $S4 8080 3)
 [ "$got" = "OK 3" ] && pass "after SIGKILL: connections work" || fail "after SIGKILL: $got"
 unchanged "after SIGKILL of the runner"
+wait_for 2000 no_journals && pass "SIGKILL: no journal left" || fail "SIGKILL: journal left: $(ls "$T_TMP/run/runs")"
+
+# --- runner and guardian SIGKILLed: sabot recover, from the journal alone ---
+run_bg k.ini
+guardian=$(sed -n 's/.*guardian pid \([0-9]*\).*/\1/p' k.ini.out | head -n 1)
+if [ -n "$guardian" ]; then
+	kill -STOP "$guardian" $runner
+	kill -9 "$guardian" $runner
+	wait $runner 2>/dev/null
+	runner=""
+	wait_for 1000 eval '[ ! -d /proc/$guardian ]'
+	has_filter && pass "runner and guardian SIGKILLed: the filter outlives them (for recover)" || fail "the filter went without a guardian"
+	got=$(inA python3 conn.py $S4 8080 1)
+	[ "$got" = "ECONNREFUSED 1" ] && pass "while nothing reverts it: refused" || fail "while nothing reverts it: $got"
+	expect_exit 0 "sabot recover reverts the dead run's tcp-reset fault from its journal" $S recover
+	has_filter && fail "recover left the filter" || pass "recover: the filter is gone"
+	no_journals && pass "recover: no journal left" || fail "recover: journal left"
+	got=$(inA python3 conn.py $S4 8080 3)
+	[ "$got" = "OK 3" ] && pass "after recover: connections work" || fail "after recover: $got"
+	unchanged "after recover"
+else
+	fail "no guardian pid in the run's output: $(cat k.ini.out)"
+fi
 t_done
