@@ -79,6 +79,28 @@ try:
 except OSError as e:
     print(errno.errorcode.get(e.errno, str(e)))
 PY
+# bulk ADDR PORT SECONDS: like hold, with 256 KiB each way a round (large
+# GSO segments cross the veth pair: the payload cut is the most of them).
+cat > bulk.py <<'PY'
+import socket, sys, time, errno, threading
+a, p, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.create_connection((a, p), timeout=3)
+print("connected", flush=True)
+blob = b"y" * 262144
+end = time.time() + secs
+try:
+    while time.time() < end:
+        t = threading.Thread(target=s.sendall, args=(blob,)); t.start()
+        got = 0
+        while got < len(blob):
+            d = s.recv(65536)
+            if not d: print("EOF"); sys.exit()
+            got += len(d)
+        t.join()
+    print("ALIVE")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+PY
 # conn ADDR PORT [N]: N new connections, each an echo of a byte; prints
 # how many ended how: "OK n", "ECONNREFUSED n", ...
 cat > conn.py <<'PY'
@@ -114,9 +136,9 @@ scenario() { # FILE DURATION WINDOW [EXTRA KEY LINES]
 	printf '[scenario]\nname = tr\nduration = %s\n[fault r]\ntype = tcp-reset\ninterface = %s\ndirection = ingress\nduration = %s\n%s\n' \
 		"$2" "$dev" "$3" "${4:-}" > "$1"
 }
-hold_bg() { # NAME ADDR PORT SECONDS
+hold_bg() { # NAME ADDR PORT SECONDS [SCRIPT]
 	: > "$1.hold"
-	inA python3 hold.py "$2" "$3" "$4" > "$1.hold" 2>&1 &
+	inA python3 ${5:-hold.py} "$2" "$3" "$4" > "$1.hold" 2>&1 &
 	holders="$holders $!"
 	wait_for 3000 grep -q connected "$1.hold" || fail "holder $1 did not connect: $(cat "$1.hold")"
 }
@@ -136,11 +158,17 @@ unchanged "after the refused run"
 hold_bg v4 $S4 8080 12
 hold_bg v6 $S6 8080 12
 hold_bg ssh $S4 22 9
+hold_bg b4 $S4 8080 12 bulk.py
+hold_bg b6 $S6 8080 12 bulk.py
 run_bg r.ini
 wait_for 4000 grep -q ECONNRESET v4.hold && pass "an established IPv4 connection: the client's next read fails with ECONNRESET" ||
 	fail "IPv4 holder: $(cat v4.hold)"
 wait_for 4000 grep -q ECONNRESET v6.hold && pass "an established IPv6 connection: ECONNRESET" ||
 	fail "IPv6 holder: $(cat v6.hold)"
+wait_for 4000 grep -q ECONNRESET b4.hold && pass "a bulk IPv4 transfer (large segments) is reset: ECONNRESET" ||
+	fail "IPv4 bulk: $(cat b4.hold)"
+wait_for 4000 grep -q ECONNRESET b6.hold && pass "a bulk IPv6 transfer (large segments) is reset: ECONNRESET" ||
+	fail "IPv6 bulk: $(cat b6.hold)"
 got=$(inA python3 conn.py $S4 8080 3)
 [ "$got" = "ECONNREFUSED 3" ] && pass "new IPv4 connections are refused ($got)" || fail "new IPv4 connections: $got"
 got=$(inA python3 conn.py $S6 8080 3)
@@ -169,6 +197,7 @@ sed -i 's/^direction = ingress$/direction = egress/' e.ini
 hold_bg e4 $S4 8080 12
 hold_bg e6 $S6 8080 12
 hold_bg essh $S4 22 9
+hold_bg eb4 $S4 8080 12 bulk.py
 nsenter --net=/run/netns/"$A" $S run e.ini > e.ini.out 2>&1 &
 runner=$!
 wait_for 5000 has_efilter || fail "no egress sabot_tcp_reset filter: $(cat e.ini.out)"
@@ -176,6 +205,8 @@ wait_for 4000 grep -q ECONNRESET e4.hold && pass "egress: an established IPv4 co
 	fail "egress IPv4 holder: $(cat e4.hold)"
 wait_for 4000 grep -q ECONNRESET e6.hold && pass "egress: an established IPv6 connection is reset (ECONNRESET)" ||
 	fail "egress IPv6 holder: $(cat e6.hold)"
+wait_for 4000 grep -q ECONNRESET eb4.hold && pass "egress: a bulk IPv4 transfer is reset (ECONNRESET)" ||
+	fail "egress IPv4 bulk: $(cat eb4.hold)"
 got=$(inA python3 conn.py $S4 8080 3)
 [ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv4 connections are refused ($got)" || fail "egress: new IPv4 connections: $got"
 got=$(inA python3 conn.py $S6 8080 3)
