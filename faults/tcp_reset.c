@@ -184,8 +184,8 @@ static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER,
 
 const struct fault_ops tcp_reset_ops = {
         .kind = {.name = "tcp-reset",
-                 .summary = "resets matching TCP connections (ECONNRESET, new ones refused) by rewriting their "
-                            "segments into RSTs, in eBPF",
+                 .summary = "resets matching TCP connections, IPv4 and IPv6, on ingress or egress (ECONNRESET, new "
+                            "ones refused) by rewriting their segments into RSTs, in eBPF",
                  .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .probe = probe,
         .describe = describe,
