@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* tcp-reset: TCP connections that match (interface, direction,
- * addresses, ports, the target's cgroup on egress) are reset once the
- * window opens: bpf/tcp_reset.bpf.c on the clsact hook turns a matching
- * segment, in place, into a RST the local stack takes as the peer's, so
- * the application's next read or write fails with ECONNRESET and its new
- * connections with ECONNREFUSED. percent is of connections (a hash of the
+/* tcp-reset: TCP connections that match (interface, addresses, ports,
+ * the target's cgroup) are reset once the window opens:
+ * bpf/tcp_reset.bpf.c on the clsact egress hook turns a matching segment
+ * the socket sends back to it, in place, as a RST the local stack takes
+ * as the peer's, so the application's next read or write fails with
+ * ECONNRESET and its new connections with ECONNREFUSED. Egress only: on
+ * ingress a segment rewritten in place is a RST with the peer's sequence,
+ * which is behind the socket's rcv_nxt when the peer retransmits what the
+ * socket already holds, and the kernel drops it (scenarios/README.md). percent is of connections (a hash of the
  * 4-tuple), not of segments. Attached and journaled as the dns kind's
  * program is (net_attach: "clsact" and "tcfilter" entries, whose reverts,
  * abort, recover and the sweep already know). */
-#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "net.h"
 #include "rand.h"
@@ -22,11 +27,11 @@ static const char *const keys[] = {"interface", "direction", "dst", "src", "dpor
 
 static const struct fault_key_doc key_docs[] = {
         {"direction", "egress",
-         "ingress: the segments arriving become RSTs (a SYN for a local server is dropped); egress: the segments "
-         "leaving are turned back as RSTs from the peer, which sees nothing"},
+         "egress only: the segments leaving are turned back as RSTs from the peer, which sees nothing; ingress is "
+         "an error"},
         {"percent", "100%",
          "share of matching connections reset, decided per connection (a hash of its addresses and ports); the "
-         "others pass untouched"},
+         "others pass untouched; at most the policy's max_tcp_reset_percent"},
         {NULL},
 };
 
@@ -34,8 +39,23 @@ static ratio_t share(const struct fault *f) { return fault_line(f, "percent") ? 
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
+        if (fault_ok(f, "direction") && f->direction == DIR_INGRESS)
+                diag_error(d, s->file, fault_line(f, "direction"), "a tcp-reset fault turns back the segments this host "
+                           "sends: direction = egress only (the default); on ingress a RST made of the peer's segment "
+                           "can fall behind what the socket expects, and the kernel drops it");
         if (fault_ok(f, "percent") && f->percent == 0)
                 diag_warning(d, s->file, fault_line(f, "percent"), "percent = 0%% resets no connection");
+}
+
+static void check_limits(const struct scenario *s, const struct fault *f, struct limit_check *lc) {
+        (void)s;
+        char what[FORMAT_MAX + 64], a[FORMAT_MAX];
+        if (share(f) > lc->eff->max_tcp_reset_percent) {
+                snprintf(what, sizeof what, "tcp-reset percent = %s%s", format_ratio(a, share(f)),
+                         fault_line(f, "percent") ? "" : " (the default)");
+                lc->over(lc, LIMIT_TCP_RESET_PERCENT,
+                         fault_line(f, "percent") ? fault_line(f, "percent") : fault_line(f, "type"), what);
+        }
 }
 
 /* Whether this kernel's verifier takes the program (tried once a process). */
@@ -82,9 +102,8 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         fprintf(out, "      reset %s of matching TCP connections (ECONNRESET; new ones ECONNREFUSED)\n",
                 format_ratio(a, share(f)));
         net_describe_match(out, pl, i,
-                           f->direction == DIR_EGRESS
-                                   ? "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns leaving segments back as RSTs"
-                                   : "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns arriving segments into RSTs");
+                           "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns leaving segments back "
+                           "as RSTs");
 }
 
 struct tr_priv {
@@ -98,31 +117,55 @@ static void tr_priv_free(void *p) {
         free(d);
 }
 
-static uint32_t l3_offset_of(const char *dev) {
-        char p[64], buf[32] = "";
-        snprintf(p, sizeof p, "/sys/class/net/%s/type", dev);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                ssize_t n = read(fd, buf, sizeof buf - 1);
-                close(fd);
-                if (n > 0) {
-                        long t = strtol(buf, NULL, 10);
-                        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_SIT || t == ARPHRD_IPGRE)
-                                return 0;
-                }
-        }
-        return ETH_HLEN;
+/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
+#ifndef ARPHRD_RAWIP
+#define ARPHRD_RAWIP 519
+#endif
+
+/* Where the IP header starts on dev, asked in this network namespace
+ * (SIOCGIFHWADDR: sysfs shows its mount's): 14 behind Ethernet's (and
+ * loopback's), 0 on an IP-only link; -1 on any other link type. As
+ * faults/dns.c's. */
+static int l3_offset_of(const char *dev, long *ret_type) {
+        struct ifreq ifr = {0};
+        *ret_type = -1;
+        if (strlen(dev) >= sizeof ifr.ifr_name)
+                return -1;
+        memcpy(ifr.ifr_name, dev, strlen(dev));
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        int q = ioctl(fd, SIOCGIFHWADDR, &ifr);
+        close(fd);
+        if (q < 0)
+                return -1;
+        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
+        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
+                return ETH_HLEN;
+        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
+            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
+                return 0;
+        return -1;
 }
 
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX];
         int r;
+        long type;
+        int l3 = l3_offset_of(f->interface, &type);
+        if (l3 < 0)
+                return fault_fail(fr, -EOPNOTSUPP, "%s is of link type %ld: the tcp-reset fault knows Ethernet, "
+                                  "loopback and IP-only links (tunnels, WireGuard), where it finds the IP header",
+                                  f->interface, type);
         struct tcp_reset_spec spec = {
                 .probability = share(f),
                 .seed = (uint32_t)rand_u64(),
-                .l3_offset = l3_offset_of(f->interface),
-                .egress = f->direction == DIR_EGRESS,
+                .l3_offset = (uint32_t)l3,
+                .egress = true,
                 .dst = &f->dst,
                 .src = &f->src,
                 .dport = &f->dport,
@@ -145,8 +188,8 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         r = net_attach(c, fr, tcp_reset_prog_fd(priv->skel), prog_id, "sabot_tcp_reset");
         if (r < 0)
                 return r;
-        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: resetting %s of matching TCP connections", f->interface,
-                    f->direction == DIR_EGRESS ? "egress" : "ingress", format_ratio(a, share(f)));
+        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s egress: resetting %s of matching TCP connections", f->interface,
+                    format_ratio(a, share(f)));
         return 0;
 }
 
@@ -184,9 +227,10 @@ static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER,
 
 const struct fault_ops tcp_reset_ops = {
         .kind = {.name = "tcp-reset",
-                 .summary = "resets matching TCP connections, IPv4 and IPv6, on ingress or egress (ECONNRESET, new "
-                            "ones refused) by rewriting their segments into RSTs, in eBPF",
+                 .summary = "resets matching TCP connections, IPv4 and IPv6 (ECONNRESET, new ones refused) by turning "
+                            "their leaving segments back as RSTs, in eBPF",
                  .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
+        .check_limits = check_limits,
         .probe = probe,
         .describe = describe,
         .progress = progress,

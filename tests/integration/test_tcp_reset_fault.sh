@@ -1,9 +1,10 @@
 #!/bin/sh
 # The tcp-reset fault on this kernel: a real TCP server (python3) in one
 # namespace, real clients in another, joined by a veth pair this test
-# creates; sabot's eBPF program on the client's ingress hook turns the
-# server's segments into RSTs, so the client's socket is reset
-# (ECONNRESET) and its new connections are refused (ECONNREFUSED).
+# creates; sabot's eBPF program on the client's egress hook turns the
+# client's own segments back to it as RSTs from the server, so the
+# client's socket is reset (ECONNRESET) and its new connections are
+# refused (ECONNREFUSED). direction = ingress is refused (egress only).
 # Traffic stays inside the namespaces.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 id=$$
@@ -136,7 +137,7 @@ tc_state() {
 	inA tc filter show dev "$dev" ingress
 	inA tc filter show dev "$dev" egress
 }
-has_filter() { inA tc filter show dev "$dev" ingress | grep -q 'sabot_tcp_reset'; }
+has_filter() { inA tc filter show dev "$dev" egress | grep -q 'sabot_tcp_reset'; }
 unchanged() {
 	now=$(tc_state)
 	[ "$now" = "$baseline" ] && pass "$1: the client's qdiscs and filters are exactly as before" ||
@@ -148,7 +149,7 @@ run_bg() { # FILE: start a run in A, wait until its program is attached
 	wait_for 5000 has_filter || fail "no sabot_tcp_reset filter attached for $1: $(cat "$1.out")"
 }
 scenario() { # FILE DURATION WINDOW [EXTRA KEY LINES]
-	printf '[scenario]\nname = tr\nduration = %s\n[fault r]\ntype = tcp-reset\ninterface = %s\ndirection = ingress\nduration = %s\n%s\n' \
+	printf '[scenario]\nname = tr\nduration = %s\n[fault r]\ntype = tcp-reset\ninterface = %s\ndirection = egress\nduration = %s\n%s\n' \
 		"$2" "$dev" "$3" "${4:-}" > "$1"
 }
 hold_bg() { # NAME ADDR PORT [SCRIPT]: held until NAME.stop exists (60 s at most)
@@ -169,31 +170,40 @@ expect_exit 2 "allowed_types without tcp-reset refuses the fault" nsenter --net=
 expect_out "saying so at the fault's line" "r.ini:5: type = tcp-reset is not allowed on this host"
 unchanged "after the refused run"
 
-# --- every connection on the interface: established ones reset, new ones refused, port 22 left alone ---
-hold_bg v4 $S4 8080
-hold_bg v6 $S6 8080
-hold_bg ssh $S4 22
-hold_bg b4 $S4 8080 bulk.py
-hold_bg b6 $S6 8080 bulk.py
-run_bg r.ini
-wait_for 4000 grep -q ECONNRESET v4.hold && pass "an established IPv4 connection: the client's next read fails with ECONNRESET" ||
-	fail "IPv4 holder: $(cat v4.hold)"
-wait_for 4000 grep -q ECONNRESET v6.hold && pass "an established IPv6 connection: ECONNRESET" ||
-	fail "IPv6 holder: $(cat v6.hold)"
-wait_for 4000 grep -q ECONNRESET b4.hold && pass "a bulk IPv4 transfer (large segments) is reset: ECONNRESET" ||
-	fail "IPv4 bulk: $(cat b4.hold)"
-wait_for 4000 grep -q ECONNRESET b6.hold && pass "a bulk IPv6 transfer (large segments) is reset: ECONNRESET" ||
-	fail "IPv6 bulk: $(cat b6.hold)"
+# --- direction = ingress: refused at its line, saying what is allowed and why ---
+scenario i.ini 20s 10s
+sed -i 's/^direction = egress$/direction = ingress/' i.ini
+expect_exit 2 "direction = ingress is refused" nsenter --net=/run/netns/"$A" $S run i.ini
+expect_out "at its line, with what is allowed and why" "i.ini:7: a tcp-reset fault turns back the segments this host sends: direction = egress only \(the default\); on ingress a RST made of the peer's segment can fall behind what the socket expects, and the kernel drops it"
+unchanged "after the refused ingress run"
+
+# --- every connection on the interface: the client's own segments turned
+# back as RSTs; established ones reset, new ones refused, port 22 left alone ---
+scenario e.ini 20s 10s
+hold_bg e4 $S4 8080
+hold_bg e6 $S6 8080
+hold_bg essh $S4 22
+hold_bg eb4 $S4 8080 bulk.py
+hold_bg eb6 $S6 8080 bulk.py
+run_bg e.ini
+wait_for 4000 grep -q ECONNRESET e4.hold && pass "egress: an established IPv4 connection: the client's next read or write fails with ECONNRESET" ||
+	fail "egress IPv4 holder: $(cat e4.hold)"
+wait_for 4000 grep -q ECONNRESET e6.hold && pass "egress: an established IPv6 connection is reset (ECONNRESET)" ||
+	fail "egress IPv6 holder: $(cat e6.hold)"
+wait_for 4000 grep -q ECONNRESET eb4.hold && pass "egress: a bulk IPv4 transfer (large segments) is reset (ECONNRESET)" ||
+	fail "egress IPv4 bulk: $(cat eb4.hold); $(inA nstat -az TcpEstabResets TcpExtTCPChallengeACK TcpExtTCPACKSkippedChallenge 2>&1 | tail -n 3 | tr '\n' ' ')"
+wait_for 4000 grep -q ECONNRESET eb6.hold && pass "egress: a bulk IPv6 transfer (large segments) is reset (ECONNRESET)" ||
+	fail "egress IPv6 bulk: $(cat eb6.hold)"
 got=$(inA python3 conn.py $S4 8080 3)
-[ "$got" = "ECONNREFUSED 3" ] && pass "new IPv4 connections are refused ($got)" || fail "new IPv4 connections: $got"
+[ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv4 connections are refused ($got)" || fail "egress: new IPv4 connections: $got"
 got=$(inA python3 conn.py $S6 8080 3)
-[ "$got" = "ECONNREFUSED 3" ] && pass "new IPv6 connections are refused ($got)" || fail "new IPv6 connections: $got"
-got=$(inA python3 conn.py $S4 22 3)
-[ "$got" = "OK 3" ] && pass "the protected port 22: new connections work ($got)" || fail "port 22: $got"
+[ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv6 connections are refused ($got)" || fail "egress: new IPv6 connections: $got"
+got=$(inA python3 conn.py $S6 22 3)
+[ "$got" = "OK 3" ] && pass "egress: the protected port 22: new connections work ($got)" || fail "egress: port 22: $got"
 wait_for 12000 eval '! has_filter' && pass "the program is gone at the window's end" || fail "still attached after its window"
-touch ssh.stop
-wait_for 4000 grep -q ALIVE ssh.hold && pass "the protected port 22: the established connection lived through the window" ||
-	fail "port 22 holder: $(cat ssh.hold)"
+touch essh.stop
+wait_for 4000 grep -q ALIVE essh.hold && pass "egress: the port-22 connection lived through the window" ||
+	fail "egress: port 22 holder: $(cat essh.hold)"
 got=$(inA python3 conn.py $S4 8080 3)
 [ "$got" = "OK 3" ] && pass "after the window: new IPv4 connections work" || fail "after the window, IPv4: $got"
 got=$(inA python3 conn.py $S6 8080 3)
@@ -201,52 +211,15 @@ got=$(inA python3 conn.py $S6 8080 3)
 wait $runner
 rc=$?
 runner=""
-[ $rc = 0 ] && pass "the run exits 0" || fail "the run exited $rc: $(cat r.ini.out)"
-grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' r.ini.out && pass "the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' r.ini.out | head -n 1)" ||
-	fail "no counted outcome: $(cat r.ini.out)"
-unchanged "after the window"
-
-# --- egress: the client's own segments turned back as RSTs; dport = 8080 only ---
-has_efilter() { inA tc filter show dev "$dev" egress | grep -q 'sabot_tcp_reset'; }
-scenario e.ini 20s 10s "dport = 8080"
-sed -i 's/^direction = ingress$/direction = egress/' e.ini
-hold_bg e4 $S4 8080
-hold_bg e6 $S6 8080
-hold_bg essh $S4 22
-hold_bg eb4 $S4 8080 bulk.py
-hold_bg eb6 $S6 8080 bulk.py
-nsenter --net=/run/netns/"$A" $S run e.ini > e.ini.out 2>&1 &
-runner=$!
-wait_for 5000 has_efilter || fail "no egress sabot_tcp_reset filter: $(cat e.ini.out)"
-wait_for 4000 grep -q ECONNRESET e4.hold && pass "egress: an established IPv4 connection is reset (ECONNRESET)" ||
-	fail "egress IPv4 holder: $(cat e4.hold)"
-wait_for 4000 grep -q ECONNRESET e6.hold && pass "egress: an established IPv6 connection is reset (ECONNRESET)" ||
-	fail "egress IPv6 holder: $(cat e6.hold)"
-wait_for 4000 grep -q ECONNRESET eb4.hold && pass "egress: a bulk IPv4 transfer is reset (ECONNRESET)" ||
-	fail "egress IPv4 bulk: $(cat eb4.hold); $(inA nstat -az TcpEstabResets TcpExtTCPChallengeACK TcpExtTCPACKSkippedChallenge 2>&1 | tail -n 3 | tr '\n' ' ')"
-wait_for 4000 grep -q ECONNRESET eb6.hold && pass "egress: a bulk IPv6 transfer is reset (ECONNRESET)" ||
-	fail "egress IPv6 bulk: $(cat eb6.hold)"
-got=$(inA python3 conn.py $S4 8080 3)
-[ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv4 connections are refused ($got)" || fail "egress: new IPv4 connections: $got"
-got=$(inA python3 conn.py $S6 8080 3)
-[ "$got" = "ECONNREFUSED 3" ] && pass "egress: new IPv6 connections are refused ($got)" || fail "egress: new IPv6 connections: $got"
-got=$(inA python3 conn.py $S6 22 3)
-[ "$got" = "OK 3" ] && pass "egress: other ports pass ($got)" || fail "egress: port 22: $got"
-wait $runner
-rc=$?
-runner=""
 [ $rc = 0 ] && pass "egress: the run exits 0" || fail "egress: the run exited $rc: $(cat e.ini.out)"
-grep -q 'could not be rewritten' e.ini.out r.ini.out && fail "a segment could not be rewritten: $(grep -h 'could not' e.ini.out r.ini.out)" ||
-	pass "every matching segment was rewritten: $(grep -o 'reset [0-9]* of [^)]*)' e.ini.out | head -n 1)"
-touch essh.stop
-wait_for 4000 grep -q ALIVE essh.hold && pass "egress: the port-22 connection lived through the window" ||
-	fail "egress: port 22 holder: $(cat essh.hold)"
-got=$(inA python3 conn.py $S4 8080 3)
-[ "$got" = "OK 3" ] && pass "after the egress window: new connections work" || fail "after the egress window: $got"
+grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' e.ini.out && pass "the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' e.ini.out | head -n 1)" ||
+	fail "no counted outcome: $(cat e.ini.out)"
+grep -q 'could not be rewritten' e.ini.out && fail "a segment could not be rewritten: $(grep -h 'could not' e.ini.out)" ||
+	pass "every matching segment was rewritten"
 unchanged "after the egress window"
 
-# --- only sport 8080; percent = 50%: a connection is reset or not, as a whole ---
-scenario p.ini 30s 25s "sport = 8080
+# --- only dport 8080; percent = 50%: a connection is reset or not, as a whole ---
+scenario p.ini 30s 25s "dport = 8080
 percent = 50%"
 run_bg p.ini
 got=$(inA python3 conn.py $S4 8080 240)
@@ -256,7 +229,7 @@ ref=$(echo "$got" | sed -n 's/.*ECONNREFUSED \([0-9]*\).*/\1/p')
 [ "$((${ok:-0} + ${ref:-0}))" = 240 ] && [ "${ok:-0}" -ge 89 ] && [ "${ok:-0}" -le 151 ] &&
 	pass "percent = 50%: $got of 240 new connections (within 4 sigma of 120)" || fail "percent = 50%: $got"
 got=$(inA python3 conn.py $S4 22 3)
-[ "$got" = "OK 3" ] && pass "percent: port 22 untouched (sport = 8080 only)" || fail "percent: port 22: $got"
+[ "$got" = "OK 3" ] && pass "percent: port 22 untouched (dport = 8080 only)" || fail "percent: port 22: $got"
 kill $runner
 wait $runner 2>/dev/null
 runner=""
@@ -266,7 +239,7 @@ unchanged "after the percent run"
 # --- SIGKILL of the runner mid-window: the guardian reverts ---
 scenario k.ini 60s 60s
 run_bg k.ini
-prog=$(inA tc filter show dev "$dev" ingress | sed -n 's/.* id \([0-9]*\) name sabot_tcp_reset.*/\1/p' | head -n 1)
+prog=$(inA tc filter show dev "$dev" egress | sed -n 's/.* id \([0-9]*\) name sabot_tcp_reset.*/\1/p' | head -n 1)
 got=$(inA python3 conn.py $S4 8080 1)
 [ "$got" = "ECONNREFUSED 1" ] && pass "before SIGKILL: refused" || fail "before SIGKILL: $got"
 kill -9 $runner

@@ -765,10 +765,10 @@ END_TEST
 
 /* tcp-reset: the network match keys and percent, not protocol. */
 START_TEST(test_tcp_reset_rules) {
-        struct scenario *s = parse_ok(HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\ndirection = ingress\n"
-                                      "src = 10.0.0.0/24, fd00::/64\nsport = 8080\npercent = 25%\n");
+        struct scenario *s = parse_ok(HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\ndirection = egress\n"
+                                      "dst = 10.0.0.0/24, fd00::/64\ndport = 8080\npercent = 25%\n");
         ck_assert_str_eq(fault_kinds[s->faults[0]->type]->name, "tcp-reset");
-        ck_assert_int_eq(s->faults[0]->direction, DIR_INGRESS);
+        ck_assert_int_eq(s->faults[0]->direction, DIR_EGRESS);
         ck_assert_uint_eq(s->faults[0]->percent, RATIO_ONE / 4);
         scenario_free(s);
         const char *d = HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\n";
@@ -779,6 +779,13 @@ START_TEST(test_tcp_reset_rules) {
         free(t);
         ck_assert_int_ge(asprintf(&t, "%spercent = 0%%\n", d), 0);
         expect(t, "t.ini:7: warning: percent = 0% resets no connection");
+        free(t);
+        /* Egress only: on ingress a RST made of the peer's segment can
+         * fall behind rcv_nxt, and the kernel drops it. */
+        ck_assert_int_ge(asprintf(&t, "%sdirection = ingress\n", d), 0);
+        expect_exact(t, "t.ini:7: a tcp-reset fault turns back the segments this host sends: direction = egress only "
+                        "(the default); on ingress a RST made of the peer's segment can fall behind what the socket "
+                        "expects, and the kernel drops it\n");
         free(t);
         expect_exact(HEAD "[fault r]\ntype = tcp-reset\nsport = 80\n",
                      "t.ini:4: fault 'r' (type = tcp-reset) needs 'interface' (the interface to disturb, e.g. eth0)\n");
