@@ -2,12 +2,21 @@
 /* The tcp-reset fault: on an interface's clsact hook, a TCP segment
  * (IPv4 or IPv6) that matches is turned, in place, into a RST that the
  * local stack takes as the peer's:
- *  - ingress: the arriving segment keeps its addresses, ports, sequence
- *    and acknowledgment numbers (its seq is the one the socket expects
- *    next: an in-order segment's is, by construction) and becomes RST|ACK
- *    without payload; an established socket is reset (ECONNRESET), a
- *    SYN-ACK refuses the connect (ECONNREFUSED). A SYN arriving for a
- *    local server carries no ACK a RST could use: it is dropped.
+ *  - ingress: the arriving segment keeps its addresses, ports and
+ *    acknowledgment number and becomes RST|ACK without payload; its
+ *    sequence number becomes the socket's rcv_nxt as its last ACK on
+ *    egress said (sabot_tcp_reset_learn, attached on the egress hook
+ *    too, writes it in sabot_tr_rcvnxt), when that is later than the
+ *    segment's own: a peer's retransmission of bytes the socket holds
+ *    would make a RST behind rcv_nxt, which the kernel drops unseen. With
+ *    nothing learned yet (the socket sent nothing since the window
+ *    opened) the segment's own sequence is used, and a connection that a
+ *    RST did not end (its segments still coming 200 ms on) gets one
+ *    segment through untouched, every 200 ms, so that its socket answers
+ *    it (a duplicate ACK): what it says is learned. An established socket
+ *    is reset (ECONNRESET), a SYN-ACK refuses the connect
+ *    (ECONNREFUSED). A SYN arriving for a local server carries no ACK a
+ *    RST could use: it is dropped.
  *  - egress: the leaving segment is reflected: addresses, ports (and MAC
  *    addresses) swapped, seq = its ack (the socket's rcv_nxt), ack = its
  *    seq plus its length, RST|ACK, redirected to the interface's own
@@ -60,12 +69,24 @@ struct {
         __type(value, __u64);
 } sabot_tr_counters SEC(".maps");
 
+/* The connections hit: when first (ns), then when last let through. */
 struct {
         __uint(type, BPF_MAP_TYPE_LRU_HASH);
         __uint(max_entries, TR_MAX_CONNS);
         __type(key, struct tr_conn);
-        __type(value, __u8);
+        __type(value, __u64);
 } sabot_tr_conns SEC(".maps");
+
+/* ingress: the sockets' rcv_nxt by their last ACK on egress, keyed as
+ * their arriving segments name them (host byte order). */
+struct {
+        __uint(type, BPF_MAP_TYPE_LRU_HASH);
+        __uint(max_entries, TR_MAX_CONNS);
+        __type(key, struct tr_conn);
+        __type(value, __u32);
+} sabot_tr_rcvnxt SEC(".maps");
+
+#define TR_RETRY_NS 200000000ULL
 
 #define SCRATCH 512
 _Static_assert((SCRATCH & (SCRATCH - 1)) == 0, "sum_chunk masks with SCRATCH - 1");
@@ -151,11 +172,45 @@ static __always_inline __u32 mix(__u32 h, __u32 v) {
         return h ^ (h >> 15);
 }
 
+/* On the egress hook of an ingress fault: each leaving ACK's number, the
+ * socket's rcv_nxt as it last said, for the rewriting of what arrives. */
+SEC("tc")
+int sabot_tcp_reset_learn(struct __sk_buff *skb) {
+        __u32 ip_off = l3_offset, l4off;
+        struct tr_conn k = {};
+        if (skb->protocol == bpf_htons(ETH_P_IP)) {
+                struct iphdr ip;
+                if (bpf_skb_load_bytes(skb, ip_off, &ip, sizeof ip) < 0 || ip.ihl < 5 || ip.protocol != IPPROTO_TCP ||
+                    (ip.frag_off & bpf_htons(0x3fff)))
+                        return PASS;
+                l4off = ip_off + ip.ihl * 4;
+                __builtin_memcpy(k.saddr, &ip.daddr, 4);
+                __builtin_memcpy(k.daddr, &ip.saddr, 4);
+                k.family = 4;
+        } else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+                struct ipv6hdr ip6;
+                if (bpf_skb_load_bytes(skb, ip_off, &ip6, sizeof ip6) < 0 || ip6.nexthdr != IPPROTO_TCP)
+                        return PASS;
+                l4off = ip_off + sizeof ip6;
+                __builtin_memcpy(k.saddr, &ip6.daddr, 16);
+                __builtin_memcpy(k.daddr, &ip6.saddr, 16);
+                k.family = 6;
+        } else
+                return PASS;
+        struct tcphdr th;
+        if (bpf_skb_load_bytes(skb, l4off, &th, sizeof th) < 0 || !th.ack || th.rst || th.syn)
+                return PASS;
+        k.sport = bpf_ntohs(th.dest), k.dport = bpf_ntohs(th.source);
+        __u32 ack = bpf_ntohl(th.ack_seq);
+        bpf_map_update_elem(&sabot_tr_rcvnxt, &k, &ack, BPF_ANY);
+        return PASS;
+}
+
 SEC("tc")
 int sabot_tcp_reset(struct __sk_buff *skb) {
         __u32 ip_off = l3_offset, l4off;
         struct tr_conn c = {};
-        __u8 one = 1;
+        __u64 now = bpf_ktime_get_ns();
         int v6;
         if (skb->protocol == bpf_htons(ETH_P_IP)) {
                 struct iphdr ip;
@@ -248,6 +303,24 @@ int sabot_tcp_reset(struct __sk_buff *skb) {
         }
         __u32 csum_off = l4off + offsetof(struct tcphdr, check);
         __u64 f = BPF_F_MARK_MANGLED_0;
+        __be32 iseq = th.seq;
+        if (!egress) {
+                __u32 *learned = bpf_map_lookup_elem(&sabot_tr_rcvnxt, &c);
+                if (learned) {
+                        __u32 l = *learned;
+                        if ((__s32)(l - bpf_ntohl(th.seq)) > 0)
+                                iseq = bpf_htonl(l);
+                } else {
+                        /* Hit before, still coming: let one through (every
+                         * TR_RETRY_NS) for the socket to say its rcv_nxt. */
+                        __u64 *t = bpf_map_lookup_elem(&sabot_tr_conns, &c);
+                        if (t && now - *t >= TR_RETRY_NS) {
+                                *t = now;
+                                count(TR_PASSED);
+                                return PASS;
+                        }
+                }
+        }
         if (payload) {
                 struct sum_walk sw = {.skb = skb, .off = l4off + hlen, .left = payload};
                 bpf_loop(132, sum_chunk, &sw, 0);
@@ -268,6 +341,11 @@ int sabot_tcp_reset(struct __sk_buff *skb) {
         nw = (ow & bpf_htons(0xf000)) | bpf_htons(0x0014); /* RST | ACK */
         if (bpf_l4_csum_replace(skb, csum_off, ow, nw, f | 2) < 0 || bpf_skb_store_bytes(skb, l4off + 12, &nw, 2, 0) < 0)
                 goto failed;
+        if (!egress && iseq != th.seq) {
+                if (bpf_l4_csum_replace(skb, csum_off, th.seq, iseq, f | 4) < 0 ||
+                    bpf_skb_store_bytes(skb, l4off + 4, &iseq, sizeof iseq, 0) < 0)
+                        goto failed;
+        }
         if (egress) {
                 __be32 nseq = th.ack ? th.ack_seq : 0;
                 __be32 nack = bpf_htonl(bpf_ntohl(th.seq) + payload + th.syn + th.fin);
@@ -324,13 +402,13 @@ int sabot_tcp_reset(struct __sk_buff *skb) {
         if (l4off + new_l4 < skb->len && bpf_skb_change_tail(skb, l4off + new_l4, 0) < 0)
                 goto failed;
         count(TR_RESET);
-        if (bpf_map_update_elem(&sabot_tr_conns, &c, &one, BPF_NOEXIST) == 0)
+        if (bpf_map_update_elem(&sabot_tr_conns, &c, &now, BPF_NOEXIST) == 0)
                 count(TR_CONNS);
         if (egress)
                 return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
         return TC_ACT_OK;
 hit:
-        if (bpf_map_update_elem(&sabot_tr_conns, &c, &one, BPF_NOEXIST) == 0)
+        if (bpf_map_update_elem(&sabot_tr_conns, &c, &now, BPF_NOEXIST) == 0)
                 count(TR_CONNS);
         return TC_ACT_SHOT;
 failed:

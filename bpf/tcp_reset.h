@@ -30,6 +30,8 @@ struct tr_conn {
 
 /* Counters, per CPU: TCP segments seen, left alone for a protected port,
  * matched (addresses, ports, target, the connection's share), turned
- * into a RST (reset), failed to rewrite (then dropped), and the
- * connections hit (first reset of a 4-tuple, up to TR_MAX_CONNS remembered). */
-enum tr_counter { TR_SEEN, TR_PROTECTED, TR_MATCHED, TR_RESET, TR_FAILED, TR_CONNS, _TR_COUNTERS };
+ * into a RST (reset), failed to rewrite (then dropped), the connections
+ * hit (first reset of a 4-tuple, up to TR_MAX_CONNS remembered), and on
+ * ingress the matching segments let through for their socket to say its
+ * rcv_nxt (passed). */
+enum tr_counter { TR_SEEN, TR_PROTECTED, TR_MATCHED, TR_RESET, TR_FAILED, TR_CONNS, TR_PASSED, _TR_COUNTERS };

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* tcp-reset: TCP connections that match (interface, addresses, ports,
- * the target's cgroup) are reset once the window opens:
- * bpf/tcp_reset.bpf.c on the clsact egress hook turns a matching segment
- * the socket sends back to it, in place, as a RST the local stack takes
- * as the peer's, so the application's next read or write fails with
- * ECONNRESET and its new connections with ECONNREFUSED. Egress only: on
- * ingress a segment rewritten in place is a RST with the peer's sequence,
- * which is behind the socket's rcv_nxt when the peer retransmits what the
- * socket already holds, and the kernel drops it (scenarios/README.md). percent is of connections (a hash of the
+/* tcp-reset: TCP connections that match (interface, direction,
+ * addresses, ports, the target's cgroup on egress) are reset once the
+ * window opens: bpf/tcp_reset.bpf.c on the clsact hook turns a matching
+ * segment, in place, into a RST the local stack takes as the peer's
+ * (egress: turned back to the socket that sent it; ingress: the arriving
+ * one, its sequence the socket's rcv_nxt as a second program on the
+ * egress hook learns it from the socket's ACKs), so the application's
+ * next read or write fails with ECONNRESET and its new connections with
+ * ECONNREFUSED. percent is of connections (a hash of the
  * 4-tuple), not of segments. Attached and journaled as the dns kind's
  * program is (net_attach: "clsact" and "tcfilter" entries, whose reverts,
  * abort, recover and the sweep already know). */
@@ -27,8 +27,9 @@ static const char *const keys[] = {"interface", "direction", "dst", "src", "dpor
 
 static const struct fault_key_doc key_docs[] = {
         {"direction", "egress",
-         "egress only: the segments leaving are turned back as RSTs from the peer, which sees nothing; ingress is "
-         "an error"},
+         "egress: the segments leaving are turned back as RSTs from the peer, which sees nothing; ingress: the "
+         "segments arriving become RSTs (a SYN for a local server is dropped), with the sequence the socket's "
+         "own ACKs on egress say it expects"},
         {"percent", "100%",
          "share of matching connections reset, decided per connection (a hash of its addresses and ports); the "
          "others pass untouched; at most the policy's max_tcp_reset_percent"},
@@ -39,10 +40,6 @@ static ratio_t share(const struct fault *f) { return fault_line(f, "percent") ? 
 
 static void check(struct scenario *s, struct fault *f, struct diags *d) {
         net_check(s, f, d);
-        if (fault_ok(f, "direction") && f->direction == DIR_INGRESS)
-                diag_error(d, s->file, fault_line(f, "direction"), "a tcp-reset fault turns back the segments this host "
-                           "sends: direction = egress only (the default); on ingress a RST made of the peer's segment "
-                           "can fall behind what the socket expects, and the kernel drops it");
         if (fault_ok(f, "percent") && f->percent == 0)
                 diag_warning(d, s->file, fault_line(f, "percent"), "percent = 0%% resets no connection");
 }
@@ -102,8 +99,11 @@ static void describe(FILE *out, const struct plan *pl, size_t i) {
         fprintf(out, "      reset %s of matching TCP connections (ECONNRESET; new ones ECONNREFUSED)\n",
                 format_ratio(a, share(f)));
         net_describe_match(out, pl, i,
-                           "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns leaving segments back "
-                           "as RSTs");
+                           f->direction == DIR_EGRESS
+                                   ? "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns leaving "
+                                     "segments back as RSTs"
+                                   : "clsact qdisc (if absent), a sabot tc classifier (cls_bpf) that turns arriving "
+                                     "segments into RSTs, and one on egress that reads the sockets' ACKs");
 }
 
 struct tr_priv {
@@ -165,7 +165,7 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 .probability = share(f),
                 .seed = (uint32_t)rand_u64(),
                 .l3_offset = (uint32_t)l3,
-                .egress = true,
+                .egress = f->direction == DIR_EGRESS,
                 .dst = &f->dst,
                 .src = &f->src,
                 .dport = &f->dport,
@@ -180,16 +180,31 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
         fr->priv = priv;
         fr->priv_free = tr_priv_free;
         uint32_t prog_id = 0;
+        /* Loading (the verifier) and each attach can take seconds on a
+         * slow machine: the guardian is told the runner lives between. */
+        fault_beat(c);
         r = tcp_reset_load(&spec, &priv->skel);
+        fault_beat(c);
         if (r >= 0)
                 r = tcp_reset_prog_id(priv->skel, &prog_id);
         if (r < 0)
                 return fault_fail(fr, r, "cannot load the tcp-reset program");
+        /* On ingress the sockets' ACKs are read from the start, before
+         * the first arriving segment is rewritten. */
+        if (f->direction == DIR_INGRESS) {
+                uint32_t learn_id = 0;
+                int fd = tcp_reset_learn_fd(priv->skel);
+                if ((r = tcp_reset_id_of(fd, &learn_id)) < 0)
+                        return fault_fail(fr, r, "cannot load the tcp-reset program");
+                if ((r = net_attach_hook(c, fr, fd, learn_id, "sabot_tcp_reset_learn", false)) < 0)
+                        return r;
+                fault_beat(c);
+        }
         r = net_attach(c, fr, tcp_reset_prog_fd(priv->skel), prog_id, "sabot_tcp_reset");
         if (r < 0)
                 return r;
-        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s egress: resetting %s of matching TCP connections", f->interface,
-                    format_ratio(a, share(f)));
+        fault_event(c, LOG_NOTICE | EVT_APPLY, f, "%s %s: resetting %s of matching TCP connections", f->interface,
+                    f->direction == DIR_EGRESS ? "egress" : "ingress", format_ratio(a, share(f)));
         return 0;
 }
 
@@ -214,9 +229,12 @@ static void finish(struct fault_ctx *c, struct fault_run *fr) {
         (void)c;
         if (counters(fr, n) < 0)
                 return;
-        char failed[64] = "";
+        char failed[128] = "";
         if (n[TR_FAILED])
                 snprintf(failed, sizeof failed, ", %llu could not be rewritten", (unsigned long long)n[TR_FAILED]);
+        if (n[TR_PASSED])
+                snprintf(failed + strlen(failed), sizeof failed - strlen(failed),
+                         ", %llu let through for their socket to say what it expects", (unsigned long long)n[TR_PASSED]);
         snprintf(fr->outcome, sizeof fr->outcome,
                  "reset %llu of %llu matching TCP segments, %llu connections hit (%llu seen, %llu protected%s)",
                  (unsigned long long)n[TR_RESET], (unsigned long long)n[TR_MATCHED], (unsigned long long)n[TR_CONNS],
@@ -227,8 +245,8 @@ static const struct jentry_kind entries[] = {NET_ENTRY_CLSACT, NET_ENTRY_FILTER,
 
 const struct fault_ops tcp_reset_ops = {
         .kind = {.name = "tcp-reset",
-                 .summary = "resets matching TCP connections, IPv4 and IPv6 (ECONNRESET, new ones refused) by turning "
-                            "their leaving segments back as RSTs, in eBPF",
+                 .summary = "resets matching TCP connections, IPv4 and IPv6, on egress or ingress (ECONNRESET, new "
+                            "ones refused) by rewriting their segments into RSTs, in eBPF",
                  .keys = keys, .key_docs = key_docs, .check = check, .entries = entries},
         .check_limits = check_limits,
         .probe = probe,

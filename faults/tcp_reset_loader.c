@@ -84,14 +84,18 @@ int tcp_reset_load(const struct tcp_reset_spec *spec, struct tcp_reset_bpf **ret
 
 int tcp_reset_prog_fd(struct tcp_reset_bpf *skel) { return bpf_program__fd(skel->progs.sabot_tcp_reset); }
 
-int tcp_reset_prog_id(struct tcp_reset_bpf *skel, uint32_t *ret) {
+int tcp_reset_learn_fd(struct tcp_reset_bpf *skel) { return bpf_program__fd(skel->progs.sabot_tcp_reset_learn); }
+
+int tcp_reset_id_of(int fd, uint32_t *ret) {
         struct bpf_prog_info info = {0};
         uint32_t len = sizeof info;
-        if (bpf_obj_get_info_by_fd(tcp_reset_prog_fd(skel), &info, &len) < 0)
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
                 return -errno;
         *ret = info.id;
         return 0;
 }
+
+int tcp_reset_prog_id(struct tcp_reset_bpf *skel, uint32_t *ret) { return tcp_reset_id_of(tcp_reset_prog_fd(skel), ret); }
 
 int tcp_reset_counters(struct tcp_reset_bpf *skel, uint64_t ret[_TR_COUNTERS]) {
         return bpf_percpu_sum(skel->maps.sabot_tr_counters, _TR_COUNTERS, ret);

@@ -29,6 +29,10 @@ struct tcp_reset_spec {
 int tcp_reset_load(const struct tcp_reset_spec *spec, struct tcp_reset_bpf **ret);
 int tcp_reset_prog_fd(struct tcp_reset_bpf *skel);
 int tcp_reset_prog_id(struct tcp_reset_bpf *skel, uint32_t *ret);
+/* The program an ingress fault attaches on egress too: it learns each
+ * socket's rcv_nxt from its ACKs (bpf/tcp_reset.bpf.c). */
+int tcp_reset_learn_fd(struct tcp_reset_bpf *skel);
+int tcp_reset_id_of(int prog_fd, uint32_t *ret);
 /* Sum of the per-CPU counters, indexed by enum tr_counter. */
 int tcp_reset_counters(struct tcp_reset_bpf *skel, uint64_t ret[_TR_COUNTERS]);
 void tcp_reset_free(struct tcp_reset_bpf *skel);

@@ -4,7 +4,8 @@
 # creates; sabot's eBPF program on the client's egress hook turns the
 # client's own segments back to it as RSTs from the server, so the
 # client's socket is reset (ECONNRESET) and its new connections are
-# refused (ECONNREFUSED). direction = ingress is refused (egress only).
+# refused (ECONNREFUSED); on its ingress hook the server's segments become
+# RSTs, with the sequence the client's own ACKs say it expects.
 # Traffic stays inside the namespaces.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 id=$$
@@ -182,13 +183,6 @@ expect_exit 2 "allowed_types without tcp-reset refuses the fault" inA $S --polic
 expect_out "saying so at the fault's line" "r.ini:5: type = tcp-reset is not allowed on this host"
 unchanged "after the refused run"
 
-# --- direction = ingress: refused at its line, saying what is allowed and why ---
-scenario i.ini 20s 10s
-sed -i 's/^direction = egress$/direction = ingress/' i.ini
-expect_exit 2 "direction = ingress is refused" inA $S run i.ini
-expect_out "at its line, with what is allowed and why" "i.ini:7: a tcp-reset fault turns back the segments this host sends: direction = egress only \(the default\); on ingress a RST made of the peer's segment can fall behind what the socket expects, and the kernel drops it"
-unchanged "after the refused ingress run"
-
 # --- every connection on the interface: the client's own segments turned
 # back as RSTs; established ones reset, new ones refused, port 22 left alone ---
 scenario e.ini 25s 15s
@@ -230,6 +224,53 @@ grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' e.ini.out && pass "t
 grep -q 'could not be rewritten' e.ini.out && fail "a segment could not be rewritten: $(grep -h 'could not' e.ini.out)" ||
 	pass "every matching segment was rewritten"
 unchanged "after the egress window"
+
+# --- ingress: the server's segments rewritten into RSTs (their sequence
+# the client's rcv_nxt, learned from its ACKs on egress) ---
+has_ifilter() { inA tc filter show dev "$dev" ingress | grep -q 'sabot_tcp_reset'; }
+has_learn() { inA tc filter show dev "$dev" egress | grep -q 'sabot_tcp_reset_learn'; }
+scenario i.ini 25s 15s
+sed -i 's/^direction = egress$/direction = ingress/' i.ini
+hold_bg v4 $S4 8080
+hold_bg v6 $S6 8080
+hold_bg ssh $S4 22
+hold_bg b4 $S4 8080 bulk.py
+hold_bg b6 $S6 8080 bulk.py
+nsenter --net=/proc/$nsholder/ns/net $S run i.ini > i.ini.out 2>&1 &
+runner=$!
+wait_for 5000 has_ifilter || fail "no ingress sabot_tcp_reset filter: $(cat i.ini.out)"
+# New connections first: the window is open now, whatever the load.
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "ECONNREFUSED 3" ] && pass "ingress: new IPv4 connections are refused ($got)" || fail "ingress: new IPv4 connections: $got"
+got=$(inA python3 conn.py $S6 8080 3)
+[ "$got" = "ECONNREFUSED 3" ] && pass "ingress: new IPv6 connections are refused ($got)" || fail "ingress: new IPv6 connections: $got"
+has_learn && pass "ingress: the learning program is on the egress hook too" || fail "ingress: no sabot_tcp_reset_learn on egress"
+wait_for 4000 grep -q ECONNRESET v4.hold && pass "ingress: an established IPv4 connection: ECONNRESET" ||
+	fail "ingress IPv4 holder: $(cat v4.hold)"
+wait_for 4000 grep -q ECONNRESET v6.hold && pass "ingress: an established IPv6 connection: ECONNRESET" ||
+	fail "ingress IPv6 holder: $(cat v6.hold)"
+wait_for 4000 grep -q ECONNRESET b4.hold && pass "ingress: a bulk IPv4 transfer (large segments) is reset: ECONNRESET" ||
+	fail "ingress IPv4 bulk: $(cat b4.hold); $(inA ss -tni dst $S4 2>&1 | tr '\n' ' ')"
+wait_for 4000 grep -q ECONNRESET b6.hold && pass "ingress: a bulk IPv6 transfer (large segments) is reset: ECONNRESET" ||
+	fail "ingress IPv6 bulk: $(cat b6.hold); $(inA ss -tni dst $S6 2>&1 | tr '\n' ' ')"
+got=$(inA python3 conn.py $S4 22 3)
+[ "$got" = "OK 3" ] && pass "ingress: the protected port 22: new connections work ($got)" || fail "ingress: port 22: $got"
+wait_for 18000 eval '! has_ifilter && ! has_learn' && pass "ingress: both programs are gone at the window's end" ||
+	fail "ingress: still attached after its window"
+touch ssh.stop
+wait_for 4000 grep -q ALIVE ssh.hold && pass "ingress: the port-22 connection lived through the window" ||
+	fail "ingress: port 22 holder: $(cat ssh.hold)"
+wait $runner
+rc=$?
+runner=""
+[ $rc = 0 ] && pass "ingress: the run exits 0" || fail "ingress: the run exited $rc: $(cat i.ini.out)"
+grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' i.ini.out && pass "ingress: the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' i.ini.out | head -n 1)" ||
+	fail "ingress: no counted outcome: $(cat i.ini.out)"
+grep -q 'could not be rewritten' i.ini.out && fail "ingress: a segment could not be rewritten: $(grep -h 'could not' i.ini.out)" ||
+	pass "ingress: every matching segment was rewritten"
+got=$(inA python3 conn.py $S4 8080 3)
+[ "$got" = "OK 3" ] && pass "after the ingress window: new connections work" || fail "after the ingress window: $got"
+unchanged "after the ingress window"
 
 # --- only dport 8080; percent = 50%: a connection is reset or not, as a whole ---
 scenario p.ini 30s 25s "dport = 8080

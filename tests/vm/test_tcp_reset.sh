@@ -4,8 +4,10 @@
 # refused the dns program once for bounds it does not learn: issue #16).
 # A server (tests/helpers/tcpr: the busybox guests have no python3) in one
 # namespace, clients in another; on the client's egress its own segments
-# are turned back to it as RSTs: established connections, one byte at a
-# time and bulk (large GSO segments), reset with ECONNRESET over IPv4 and
+# are turned back to it as RSTs, then on its ingress the server's become
+# RSTs (with the sequence the client's ACKs, read by a second program on
+# egress, say it expects): established connections, one byte at a time
+# and bulk (large GSO segments), reset with ECONNRESET over IPv4 and
 # IPv6; new connections refused; the protected port 22 passes; the
 # counters in the outcome; the revert on SIGTERM. The host tier's test_tcp_reset_fault.sh covers the rest
 # (percent, SIGKILL, recover, the refused ingress) on the host's kernel.
@@ -54,9 +56,9 @@ wait_s() {
 		sleep 0.2
 	done
 }
-has_filter() { inA tc filter show dev "$dev" egress | grep -q 'name sabot_tcp_reset'; }
-runner_attached() { [ -d "/proc/$runner" ] || return 0; has_filter; }
-# run_bg FILE: start a run in A, wait until its program is attached. Under
+has_filter() { inA tc filter show dev "$dev" "${1:-egress}" | grep -q 'name sabot_tcp_reset'; }
+runner_attached() { [ -d "/proc/$runner" ] || return 0; has_filter "$1"; }
+# run_bg FILE HOOK: start a run in A, wait until its program is attached. Under
 # TCG on a loaded machine, loading can take longer than the guardian's 3 s
 # grace: it kills the runner (exit 137, everything reverted); such a run
 # is tried again, twice at most, and said (as test_dns.sh).
@@ -64,8 +66,8 @@ run_bg() {
 	for try in 1 2 3; do
 		nsenter --net=/run/netns/"$A" $S run "$1" > "$1.out" 2>&1 &
 		runner=$!
-		wait_s 120 runner_attached
-		has_filter && return 0
+		wait_s 120 runner_attached "$2"
+		has_filter "$2" && return 0
 		[ -d "/proc/$runner" ] && break
 		wait $runner
 		rb_rc=$?
@@ -86,50 +88,58 @@ conn() { inA "$TR" conn "$@"; }
 wait_s 60 eval '[ "$(conn $S4 8080 1)" = "OK 1" ]' || { fail "the server does not answer: $(cat serve8080.log)"; t_done; }
 [ "$(conn $S6 8080 1)" = "OK 1" ] && pass "before: IPv6 connections work" || fail "before: IPv6"
 
-cat > r.ini <<INI
+# one DIRECTION: the fault on the client's DIRECTION hook, every port.
+one() {
+	d=$1
+	rm -f ./*.hold ./*.stop
+	cat > $d.ini <<INI
 [scenario]
 name = tr
 duration = 10m
 [fault r]
 type = tcp-reset
 interface = $dev
+direction = $d
 INI
-hold_bg h4 $S4 8080
-hold_bg h6 $S6 8080
-hold_bg b4 $S4 8080 bulk
-hold_bg b6 $S6 8080 bulk
-hold_bg ssh $S6 22
-run_bg r.ini || t_done
-for h in h4:"an established IPv4 connection" h6:"an established IPv6 connection" \
-	b4:"a bulk IPv4 transfer (large segments)" b6:"a bulk IPv6 transfer (large segments)"; do
-	n=${h%%:*} what=${h#*:}
-	wait_s 30 grep -q ECONNRESET "$n.hold" && pass "$what is reset: $(cat "$n.hold" | tail -n 1)" ||
-		fail "$what: $(cat "$n.hold")"
-done
-got=$(conn $S4 8080 3)
-[ "$got" = "ECONNREFUSED 3" ] && pass "new IPv4 connections are refused ($got)" || fail "new IPv4 connections: $got"
-got=$(conn $S6 8080 3)
-[ "$got" = "ECONNREFUSED 3" ] && pass "new IPv6 connections are refused ($got)" || fail "new IPv6 connections: $got"
-got=$(conn $S6 22 3)
-[ "$got" = "OK 3" ] && pass "the protected port 22 passes, every other port matching ($got)" || fail "port 22: $got"
-touch ssh.stop
-wait_s 30 grep -q ALIVE ssh.hold && pass "the port-22 connection lived" || fail "port 22 holder: $(cat ssh.hold)"
-kill -TERM $runner
-wait $runner
-rc=$?
-runner=""
-[ $rc = 4 ] && ! has_filter && pass "SIGTERM exits 4, the filter is gone" ||
-	fail "SIGTERM: exit $rc, filters: $(inA tc filter show dev "$dev" egress)"
-grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' r.ini.out &&
-	pass "the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' r.ini.out | head -n 1)" ||
-	fail "no counted outcome: $(cat r.ini.out)"
-grep -q 'could not be rewritten' r.ini.out && fail "a segment could not be rewritten: $(grep 'could not' r.ini.out)" ||
-	pass "every matching segment was rewritten"
-got=$(conn $S4 8080 3)
-[ "$got" = "OK 3" ] && pass "after the run: new IPv4 connections work" || fail "after the run, IPv4: $got"
-got=$(conn $S6 8080 3)
-[ "$got" = "OK 3" ] && pass "after the run: new IPv6 connections work" || fail "after the run, IPv6: $got"
-[ -z "$(inA tc qdisc show dev "$dev" | grep clsact)" ] && pass "no clsact left on the client's link" ||
-	fail "a clsact left: $(inA tc qdisc show dev "$dev")"
+	hold_bg h4 $S4 8080
+	hold_bg h6 $S6 8080
+	hold_bg b4 $S4 8080 bulk
+	hold_bg b6 $S6 8080 bulk
+	hold_bg ssh $S6 22
+	run_bg $d.ini $d || return
+	for h in h4:"an established IPv4 connection" h6:"an established IPv6 connection" \
+		b4:"a bulk IPv4 transfer (large segments)" b6:"a bulk IPv6 transfer (large segments)"; do
+		n=${h%%:*} what=${h#*:}
+		wait_s 30 grep -q ECONNRESET "$n.hold" && pass "$d: $what is reset: $(tail -n 1 "$n.hold")" ||
+			fail "$d: $what: $(cat "$n.hold")"
+	done
+	got=$(conn $S4 8080 3)
+	[ "$got" = "ECONNREFUSED 3" ] && pass "$d: new IPv4 connections are refused ($got)" || fail "$d: new IPv4 connections: $got"
+	got=$(conn $S6 8080 3)
+	[ "$got" = "ECONNREFUSED 3" ] && pass "$d: new IPv6 connections are refused ($got)" || fail "$d: new IPv6 connections: $got"
+	got=$(conn $S6 22 3)
+	[ "$got" = "OK 3" ] && pass "$d: the protected port 22 passes, every other port matching ($got)" || fail "$d: port 22: $got"
+	touch ssh.stop
+	wait_s 30 grep -q ALIVE ssh.hold && pass "$d: the port-22 connection lived" || fail "$d: port 22 holder: $(cat ssh.hold)"
+	kill -TERM $runner
+	wait $runner
+	rc=$?
+	runner=""
+	[ $rc = 4 ] && ! has_filter egress && ! has_filter ingress && pass "$d: SIGTERM exits 4, the filters are gone" ||
+		fail "$d: SIGTERM: exit $rc, filters: $(inA tc filter show dev "$dev" egress; inA tc filter show dev "$dev" ingress)"
+	grep -q 'reset [1-9][0-9]* of [0-9]* matching TCP segments' $d.ini.out &&
+		pass "$d: the outcome counts the resets: $(grep -o 'reset [0-9]* of [^)]*)' $d.ini.out | head -n 1)" ||
+		fail "$d: no counted outcome: $(cat $d.ini.out)"
+	grep -q 'could not be rewritten' $d.ini.out && fail "$d: a segment could not be rewritten: $(grep 'could not' $d.ini.out)" ||
+		pass "$d: every matching segment was rewritten"
+	got=$(conn $S4 8080 3)
+	[ "$got" = "OK 3" ] && pass "$d: after the run: new IPv4 connections work" || fail "$d: after the run, IPv4: $got"
+	got=$(conn $S6 8080 3)
+	[ "$got" = "OK 3" ] && pass "$d: after the run: new IPv6 connections work" || fail "$d: after the run, IPv6: $got"
+	[ -z "$(inA tc qdisc show dev "$dev" | grep clsact)" ] && pass "$d: no clsact left on the client's link" ||
+		fail "$d: a clsact left: $(inA tc qdisc show dev "$dev")"
+}
+one egress
+one ingress
 [ -z "$(ip -o link show | grep sabot-vmr)" ] && pass "no link of the test in the root namespace" || fail "a link left in the root namespace"
 t_done
