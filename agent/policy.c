@@ -77,6 +77,7 @@ struct policy *policy_new_default(void) {
                  * name: blackhole says so and is capped by its own policy. */
                 .min_bandwidth = 1000000,
                 .max_dns_percent = RATIO_ONE,
+                .max_tcp_reset_percent = RATIO_ONE,
                 .max_kill_count = 10,
                 .max_kill_percent = RATIO_ONE / 2,
                 .min_survivors = 1,
@@ -183,7 +184,7 @@ static void src_policy(struct limit_src *w, const struct policy *p, const char *
 }
 
 static const char *const limit_keys[_LIMIT_MAX] = {
-        "max_duration", "max_delay", "max_loss", "max_corrupt", "min_bandwidth", "max_dns_percent", "max_kill_count", "max_kill_percent", "min_survivors",
+        "max_duration", "max_delay", "max_loss", "max_corrupt", "min_bandwidth", "max_dns_percent", "max_tcp_reset_percent", "max_kill_count", "max_kill_percent", "min_survivors",
         "min_free_disk", "min_free_memory", "max_clock_offset", "allowed_types",
 };
 
@@ -221,6 +222,7 @@ static void limit_value(const struct limits *l, int which, char buf[static FORMA
         case LIMIT_CORRUPT: format_ratio(buf, l->max_corrupt); break;
         case LIMIT_BANDWIDTH: format_rate(buf, l->min_bandwidth); break;
         case LIMIT_DNS_PERCENT: format_ratio(buf, l->max_dns_percent); break;
+        case LIMIT_TCP_RESET_PERCENT: format_ratio(buf, l->max_tcp_reset_percent); break;
         case LIMIT_KILL_COUNT: snprintf(buf, FORMAT_MAX, "%u", l->max_kill_count); break;
         case LIMIT_KILL_PERCENT: format_ratio(buf, l->max_kill_percent); break;
         case LIMIT_SURVIVORS: snprintf(buf, FORMAT_MAX, "%u", l->min_survivors); break;
@@ -240,6 +242,7 @@ static bool looser(const struct limits *a, const struct limits *b, int which) {
         case LIMIT_CORRUPT: return a->max_corrupt > b->max_corrupt;
         case LIMIT_BANDWIDTH: return a->min_bandwidth < b->min_bandwidth;
         case LIMIT_DNS_PERCENT: return a->max_dns_percent > b->max_dns_percent;
+        case LIMIT_TCP_RESET_PERCENT: return a->max_tcp_reset_percent > b->max_tcp_reset_percent;
         case LIMIT_KILL_COUNT: return a->max_kill_count > b->max_kill_count;
         case LIMIT_KILL_PERCENT: return a->max_kill_percent > b->max_kill_percent;
         case LIMIT_SURVIVORS: return a->min_survivors < b->min_survivors;
@@ -258,6 +261,7 @@ static void take(struct limits *eff, const struct limits *from, int which) {
         case LIMIT_CORRUPT: eff->max_corrupt = from->max_corrupt; break;
         case LIMIT_BANDWIDTH: eff->min_bandwidth = from->min_bandwidth; break;
         case LIMIT_DNS_PERCENT: eff->max_dns_percent = from->max_dns_percent; break;
+        case LIMIT_TCP_RESET_PERCENT: eff->max_tcp_reset_percent = from->max_tcp_reset_percent; break;
         case LIMIT_KILL_COUNT: eff->max_kill_count = from->max_kill_count; break;
         case LIMIT_KILL_PERCENT: eff->max_kill_percent = from->max_kill_percent; break;
         case LIMIT_SURVIVORS: eff->min_survivors = from->min_survivors; break;

@@ -50,6 +50,7 @@ struct limits {
         ratio_t max_corrupt;    /* corrupt: also within max_loss (receivers drop what it corrupts) */
         uint64_t min_bandwidth; /* bandwidth: the lowest rate a fault may set, bit/s */
         ratio_t max_dns_percent; /* dns: share of matching queries failed, whatever the answer */
+        ratio_t max_tcp_reset_percent; /* tcp-reset: share of matching connections reset */
         uint32_t max_kill_count;
         ratio_t max_kill_percent;
         uint32_t min_survivors;
@@ -67,6 +68,7 @@ enum limit_key {
         LIMIT_CORRUPT,
         LIMIT_BANDWIDTH,
         LIMIT_DNS_PERCENT,
+        LIMIT_TCP_RESET_PERCENT,
         LIMIT_KILL_COUNT,
         LIMIT_KILL_PERCENT,
         LIMIT_SURVIVORS,
@@ -271,6 +273,8 @@ int parse_fault_types(const char *value, void *field /* uint32_t mask */, char *
          "lowest rate a bandwidth fault may set"},                                                                        \
         {kind, "max_dns_percent", parse_ratio, offsetof(type, max_dns_percent), 0, "percentage", "100%",                  \
          "largest share of matching DNS queries a dns fault fails, timeout included"},                                    \
+        {kind, "max_tcp_reset_percent", parse_ratio, offsetof(type, max_tcp_reset_percent), 0, "percentage", "100%",      \
+         "largest share of matching TCP connections a tcp-reset fault resets"},                                           \
         {kind, "max_kill_count", parse_uint32, offsetof(type, max_kill_count), 0, "count", "10",                          \
          "most processes killed per strike"},                                                                             \
         {kind, "max_kill_percent", parse_ratio, offsetof(type, max_kill_percent), 0, "percentage", "50%",                 \

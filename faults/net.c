@@ -1433,8 +1433,12 @@ uint32_t net_netem_limit(uint64_t rate_bits, uint64_t delay_ns) {
 /* ---- a kind's own classifier (dns) ---- */
 
 int net_attach(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name) {
+        return net_attach_hook(c, fr, prog_fd, prog_id, name, fr->f->direction == DIR_INGRESS);
+}
+
+int net_attach_hook(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name,
+                    bool ingress) {
         const struct fault *f = fr->f;
-        bool ingress = f->direction == DIR_INGRESS;
         int ifindex = (int)if_nametoindex(f->interface);
         if (!ifindex)
                 return -ENODEV;

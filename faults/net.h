@@ -97,6 +97,10 @@ int net_apply(struct fault_ctx *c, struct fault_run *fr, const struct net_params
  * "tcfilter" entries (NET_ENTRY_CLSACT, NET_ENTRY_FILTER revert them).
  * name: the filter's name in tc's listings. */
 int net_attach(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name);
+/* As net_attach, on the hook given rather than fr's direction (tcp-reset
+ * on ingress also watches egress): same prio and handle, the other hook. */
+int net_attach_hook(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint32_t prog_id, const char *name,
+                    bool ingress);
 /* Whether f's rule lives in the one classifier of its interface and
  * direction (loss without burst, blackhole) rather than in a filter of
  * its own (the netem kinds). */

@@ -17,6 +17,7 @@
         X(REORDER, reorder)            \
         X(BANDWIDTH, bandwidth)        \
         X(DNS, dns)                    \
+        X(TCP_RESET, tcp_reset)        \
         X(SYSCALL_ERROR, syscall_error) \
         X(SYSCALL_DELAY, syscall_delay) \
         X(KILL, kill)                  \
@@ -43,7 +44,8 @@ enum fault_type {
 #define FAULTS_NET                                                                                   \
         (FAULT_MASK(FAULT_LATENCY) | FAULT_MASK(FAULT_LOSS) | FAULT_MASK(FAULT_BLACKHOLE) |                  \
          FAULT_MASK(FAULT_CORRUPT) | FAULT_MASK(FAULT_DUPLICATE) | FAULT_MASK(FAULT_REORDER) |              \
-         FAULT_MASK(FAULT_BANDWIDTH) | FAULT_MASK(FAULT_DNS))
+         FAULT_MASK(FAULT_BANDWIDTH) | FAULT_MASK(FAULT_DNS) | \
+         FAULT_MASK(FAULT_TCP_RESET))
 #define FAULTS_PROC (FAULT_MASK(FAULT_KILL) | FAULT_MASK(FAULT_PAUSE))
 #define FAULTS_SYSCALL (FAULT_MASK(FAULT_SYSCALL_ERROR) | FAULT_MASK(FAULT_SYSCALL_DELAY))
 #define FAULTS_CGROUP (FAULT_MASK(FAULT_CPU) | FAULT_MASK(FAULT_MEMORY) | FAULT_MASK(FAULT_IO) | FAULT_MASK(FAULT_PIDS))

@@ -54,7 +54,7 @@ START_TEST(test_policy_parse) {
 
         p = policy_from("[limits]\nmax_los = 10%\n[protect x]\n[protect]\nports = 0\n", &d);
         ck_assert_uint_eq(d.errors, 3);
-        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_dns_percent, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, max_clock_offset, allowed_types"));
+        ck_assert_ptr_nonnull(diags_find(&d, "unknown key 'max_los' in [limits]; did you mean 'max_loss'? allowed keys: max_duration, max_delay, max_loss, max_corrupt, min_bandwidth, max_dns_percent, max_tcp_reset_percent, max_kill_count, max_kill_percent, min_survivors, min_free_disk, min_free_memory, max_clock_offset, allowed_types"));
         ck_assert_ptr_nonnull(diags_find(&d, "[protect] takes no name; write [protect]"));
         ck_assert_ptr_nonnull(diags_find(&d, "ports: invalid port '0'"));
         ck_assert_uint_eq(d.v[0].line, 2);
@@ -62,7 +62,7 @@ START_TEST(test_policy_parse) {
         diags_free(&d);
 
         p = policy_from("[limits]\nallowed_types = loss, flood\n", &d);
-        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock"));
+        ck_assert_ptr_nonnull(diags_find(&d, "allowed_types: unknown fault type 'flood'; use a list of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, tcp-reset, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock"));
         policy_free(p);
         diags_free(&d);
 }
@@ -147,6 +147,33 @@ START_TEST(test_fourstate_loss_ceiling) {
         out = scenario_problems(f, p);
         ck_assert_str_eq(out, "t.ini:7: model = 4state (its stationary loss is 35.4838709%) exceeds max_loss = 35% set by "
                               "the host policy /etc/sabot/policy.ini:2\n");
+        free(out);
+        policy_free(p);
+}
+END_TEST
+
+/* tcp-reset is held to max_tcp_reset_percent, its default 100%
+ * included; a scenario may only lower it. */
+START_TEST(test_tcp_reset_ceiling) {
+        struct diags d = {0};
+        struct policy *p = policy_from("[limits]\nmax_tcp_reset_percent = 25%\n", &d);
+        ck_assert_uint_eq(d.n, 0);
+        char *out = scenario_problems(HEAD "[fault a]\ntype = tcp-reset\ninterface = eth0\npercent = 25%\n" /* 4-7 */
+                                      "[fault b]\ntype = tcp-reset\ninterface = eth0\npercent = 30%\n"      /* 8-11 */
+                                      "[fault c]\ntype = tcp-reset\ninterface = eth0\n",                     /* 12-14 */
+                                      p);
+        ck_assert_str_eq(out, "t.ini:11: tcp-reset percent = 30% exceeds max_tcp_reset_percent = 25% set by the host "
+                              "policy /etc/sabot/policy.ini:2\n"
+                              "t.ini:13: tcp-reset percent = 100% (the default) exceeds max_tcp_reset_percent = 25% set "
+                              "by the host policy /etc/sabot/policy.ini:2\n");
+        free(out);
+        out = scenario_problems(HEAD "[fault a]\ntype = tcp-reset\ninterface = eth0\n", NULL);
+        ck_assert_str_eq(out, "");
+        free(out);
+        out = scenario_problems(HEAD "[fault a]\ntype = tcp-reset\ninterface = eth0\npercent = 20%\n"
+                                "[limits]\nmax_tcp_reset_percent = 30%\n", p);
+        ck_assert_str_eq(out, "t.ini:9: max_tcp_reset_percent = 30% would loosen the host policy /etc/sabot/policy.ini:2 "
+                              "(max_tcp_reset_percent = 25%); a scenario's [limits] may only tighten the host policy\n");
         free(out);
         policy_free(p);
 }
@@ -324,6 +351,7 @@ int main(void) {
         tcase_add_test(tc, test_corrupt_and_bandwidth_ceilings);
         tcase_add_test(tc, test_fourstate_loss_ceiling);
         tcase_add_test(tc, test_dns_ceiling);
+        tcase_add_test(tc, test_tcp_reset_ceiling);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

@@ -188,9 +188,9 @@ START_TEST(test_required) {
         expect_exact("[scenario]\nname = t\nduration = 0\n[fault f]\ntype = blackhole\ninterface = eth0\n",
                      "t.ini:3: duration must be greater than 0\n");
         expect_exact(HEAD "[fault f]\ninterface = eth0\n",
-                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock\n");
+                     "t.ini:4: fault 'f' has no type; set type = one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, tcp-reset, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock\n");
         expect_exact(HEAD "[fault f]\ntype = flood\n",
-                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock\n");
+                     "t.ini:5: type: unknown fault type 'flood'; use one of latency, loss, blackhole, corrupt, duplicate, reorder, bandwidth, dns, tcp-reset, syscall-error, syscall-delay, kill, pause, service, cpu, memory, io, pids, disk-fill, stress, clock\n");
         expect_exact(HEAD "[fault f]\ntype = blackhole\n",
                      "t.ini:4: fault 'f' (type = blackhole) needs 'interface' (the interface to disturb, e.g. eth0)\n");
         expect_exact(HEAD "[fault f]\ntype = syscall-error\n",
@@ -774,6 +774,32 @@ START_TEST(test_dns_rules) {
 }
 END_TEST
 
+/* tcp-reset: the network match keys and percent, not protocol. */
+START_TEST(test_tcp_reset_rules) {
+        struct scenario *s = parse_ok(HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\ndirection = egress\n"
+                                      "dst = 10.0.0.0/24, fd00::/64\ndport = 8080\npercent = 25%\n");
+        ck_assert_str_eq(fault_kinds[s->faults[0]->type]->name, "tcp-reset");
+        ck_assert_int_eq(s->faults[0]->direction, DIR_EGRESS);
+        ck_assert_uint_eq(s->faults[0]->percent, RATIO_ONE / 4);
+        scenario_free(s);
+        const char *d = HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\n";
+        char *t = NULL;
+        ck_assert_int_ge(asprintf(&t, "%sprotocol = udp\n", d), 0);
+        expect(t, "t.ini:7: 'protocol' does not apply to type = tcp-reset; keys for tcp-reset: type, start, duration, "
+                  "interface, direction, percent, dst, src, dport, sport, target");
+        free(t);
+        ck_assert_int_ge(asprintf(&t, "%spercent = 0%%\n", d), 0);
+        expect(t, "t.ini:7: warning: percent = 0% resets no connection");
+        free(t);
+        s = parse_ok(HEAD "[fault r]\ntype = tcp-reset\ninterface = eth0\ndirection = ingress\n"
+                     "src = 10.0.0.0/24, fd00::/64\nsport = 8080\n");
+        ck_assert_int_eq(s->faults[0]->direction, DIR_INGRESS);
+        scenario_free(s);
+        expect_exact(HEAD "[fault r]\ntype = tcp-reset\nsport = 80\n",
+                     "t.ini:4: fault 'r' (type = tcp-reset) needs 'interface' (the interface to disturb, e.g. eth0)\n");
+}
+END_TEST
+
 /* What the host cannot tell: ceilings, overflow, URLs, optional. */
 START_TEST(test_bounds) {
         /* 40m + 5124095h wraps 64-bit nanoseconds to about 5 minutes. */
@@ -908,6 +934,7 @@ int main(void) {
         tcase_add_test(tc, test_fault_rules);
         tcase_add_test(tc, test_net_family);
         tcase_add_test(tc, test_dns_rules);
+        tcase_add_test(tc, test_tcp_reset_rules);
         tcase_add_test(tc, test_cgroup_rules);
         tcase_add_test(tc, test_slo_rules);
         tcase_add_test(tc, test_many_errors_one_pass);
