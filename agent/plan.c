@@ -206,13 +206,15 @@ void plan_print(const struct plan *pl, FILE *out) {
                         format_ratio(rs[k], rv[k]->share);
                 else
                         snprintf(rs[k], FORMAT_MAX, "%lluB", (unsigned long long)rv[k]->bytes);
-        char corrupt[FORMAT_MAX], bw[FORMAT_MAX], clk[FORMAT_MAX];
+        char corrupt[FORMAT_MAX], bw[FORMAT_MAX], clk[FORMAT_MAX], dns[FORMAT_MAX], rst[FORMAT_MAX];
         fprintf(out, "  limits: max_duration %s, max_delay %s, max_loss %s, max_corrupt %s, min_bandwidth %s, "
+                     "max_dns_percent %s, max_tcp_reset_percent %s, "
                      "max_kill_count %u, max_kill_percent %s, min_survivors %u, min_free_disk %s, min_free_memory %s, "
                      "max_clock_offset %s, allowed_types %s\n",
                 format_duration(a, pl->eff.max_duration), format_duration(b, pl->eff.max_delay),
                 format_ratio(c, pl->eff.max_loss), format_ratio(corrupt, pl->eff.max_corrupt),
-                format_rate(bw, pl->eff.min_bandwidth), pl->eff.max_kill_count,
+                format_rate(bw, pl->eff.min_bandwidth), format_ratio(dns, pl->eff.max_dns_percent),
+                format_ratio(rst, pl->eff.max_tcp_reset_percent), pl->eff.max_kill_count,
                 format_ratio(d, pl->eff.max_kill_percent), pl->eff.min_survivors, disk, mem,
                 format_clock_offset(clk, (int64_t)pl->eff.max_clock_offset, false), types);
         _cleanup_free_ char *ports = format_port_list(&pl->p->protect.ports),

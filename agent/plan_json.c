@@ -87,6 +87,8 @@ struct json_object *plan_json(const struct plan *pl, struct diags *d) {
         json_add_number(l, "max_loss", percent(pl->eff.max_loss));
         json_add_number(l, "max_corrupt", percent(pl->eff.max_corrupt));
         json_add(l, "min_bandwidth_bps", json_object_new_int64((int64_t)pl->eff.min_bandwidth));
+        json_add_number(l, "max_dns_percent", percent(pl->eff.max_dns_percent));
+        json_add_number(l, "max_tcp_reset_percent", percent(pl->eff.max_tcp_reset_percent));
         json_add(l, "max_kill_count", json_object_new_int64(pl->eff.max_kill_count));
         json_add_number(l, "max_kill_percent", percent(pl->eff.max_kill_percent));
         json_add(l, "min_survivors", json_object_new_int64(pl->eff.min_survivors));
