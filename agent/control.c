@@ -523,6 +523,8 @@ static void print_swept(const char *what, int err, void *ud) {
         (void)ud;
         if (err < 0)
                 printf("FAILED: %s: %s\n", what, strerror(-err));
+        else if (err > 0) /* a note */
+                printf("not swept: %s\n", what);
         else
                 printf("removed %s\n", what);
 }

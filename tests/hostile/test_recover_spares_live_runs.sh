@@ -2,7 +2,8 @@
 # `sabot recover` never removes what a live run holds, whatever run dir
 # either was started with, and never says it reverted what it did not:
 #  - a live run in one run dir, recovered from another (many times, from
-#    the host namespace and from the run's own): its filters stay;
+#    the host namespace and from the run's own, and from a pid namespace
+#    of its own): its filters stay;
 #  - a filter whose tag names a live process that is not sabot is still an
 #    orphan (a pid alone keeps nothing alive);
 #  - a dead run whose namespace is pinned outside /run/netns by a bind
@@ -74,6 +75,18 @@ grep -q 'removed orphaned sabot filter' rec.out && fail "recover said it removed
 	pass "and it did not claim to have removed any"
 clsact_there() { inA tc qdisc show dev "$dev" | grep -q clsact; }
 clsact_there && pass "the live run's clsact stayed too" || fail "the live run's clsact was removed"
+# From a pid namespace of its own (a container, unshare -p: other tests
+# run recover so) the runner's pid names nobody: the live run was taken
+# for dead and its filters removed under it.
+spared=0
+for i in 1 2 3; do
+	unshare --pid --fork --mount-proc $S2 recover > recns.out 2>&1
+	two && spared=$((spared + 1))
+done
+[ $spared = 3 ] && pass "3 recovers from a pid namespace of their own left the live run's 2 filters" ||
+	{ fail "recover from another pid namespace removed a live run's filters ($spared of 3 spared)"; sed 's/^/    | /' recns.out | head -5; }
+grep -q "not swept: .*pid namespace of its own" recns.out && pass "and said why it swept nothing" ||
+	fail "no word of the sweep left out: $(head -3 recns.out)"
 
 # A tag naming a live process that is not sabot (this shell) keeps nothing.
 obj=${BUILD:-$top/build}/bpf/net_filter.bpf.o
