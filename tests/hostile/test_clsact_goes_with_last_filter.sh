@@ -107,7 +107,7 @@ wait_for 5000 two_left || fail "recover case: the first window did not end: $(ca
 g=$(guardian_of "$T_TMP/run")
 pids="$pids $g"
 kill -STOP $runner $g
-kill -9 $runner $g
+kill_run $runner $g
 wait $runner 2>/dev/null
 wait_for 2000 eval '[ ! -d /proc/'"$g"' ]'
 clsact_there && pass "recover case: the run died holding its clsact" || fail "recover case: nothing left to recover"

@@ -117,7 +117,7 @@ for shape in leaves escapes; do
 	# Both stopped, then both killed: one killed after the other, the
 	# survivor would see it die and end the tree itself.
 	kill -STOP $runner "$g"
-	kill -9 "$g" $runner
+	kill_run $runner "$g"
 	wait $runner 2>/dev/null
 	runner=""
 	gone "$w" && fail "$c: the worker died with the runner and guardian; nothing to test" ||

@@ -77,6 +77,18 @@ host_snapshot() {
 
 t_cleanup_tmp() { [ -n "${SABOT_TEST_KEEP:-}" ] && echo "kept $T_TMP" && return; rm -rf "$T_TMP"; }
 
+# SIGKILL a run's runner and its guardian so that neither reverts a thing:
+# a runner that sees its guardian die reverts everything itself, and a
+# guardian that sees its runner die does, each within microseconds on the
+# other CPU (seen between the two kills of one 'kill -9 G R' under load:
+# "reverted without recover", "no orphan to sweep"). The runner is
+# stopped first, and cannot see anything after.
+kill_run() { # RUNNER GUARDIAN
+	kill -STOP "$1" 2>/dev/null
+	kill -9 "$2" 2>/dev/null
+	kill -9 "$1" 2>/dev/null
+}
+
 # A small ext4 (MB megabytes) in $T_TMP/img on a loop device (LOOP),
 # mounted at $MNT; on failure T_WHY says why, for a skip. Undone by
 # loop_ext4_down, which fails the test if the loop device stays.

@@ -215,7 +215,7 @@ wait_for 8000 faked r.out || fail "the target's clock never went behind"
 p=$(pid_of r.out)
 seen="$seen $p"
 g=$(sed -n 's/.*guardian pid \([0-9]*\).*/\1/p' r.log | head -n 1)
-kill -9 "$g" $runner
+kill_run $runner "$g"
 wait $runner 2>/dev/null
 runner=""
 n0=$(n_fake r.out)

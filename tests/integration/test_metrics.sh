@@ -120,7 +120,7 @@ bg=$!
 wait_for 5000 stopped || fail "the long run did not pause the workers"
 runner=$(header_pid)
 g=$(guardian_pid)
-kill -9 "$g" "$runner"
+kill_run "$runner" "$g"
 wait $bg 2>/dev/null
 wait_for 2000 gone "$g"
 check "runner and guardian dead: not counted yet" 'sabot_runs_total{scenario="mt",result="killed"}' 1

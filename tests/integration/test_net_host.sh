@@ -161,12 +161,7 @@ wait_for 2000 no_prog && pass "the run's BPF program ($prog) is unloaded" || fai
 # --- recover sweeps sabot objects that no journal accounts for ---
 run_bg all.ini
 g=$(sed -n 's/^guardian pid=\([0-9]*\).*/\1/p' run/runs/*.journal | head -n 1)
-# The runner stopped first: a runner that sees its guardian die reverts
-# everything itself, and under load it did so between the two kills
-# ("no orphan to sweep").
-kill -STOP $runner
-kill -9 "$g"
-kill -9 $runner
+kill_run $runner "$g"
 wait $runner 2>/dev/null
 rm -f run/runs/*.journal # as if the run dir were wiped
 # An orphan ifb named as sabot names them (sabot-<pid in hex>-<fault>),

@@ -202,7 +202,7 @@ g=$(guardian_of)
 # Both stopped first, then both killed: killed one after the other, the
 # survivor would see the other die and revert, which this case is not about.
 kill -STOP $runner "$g"
-kill -9 "$g" $runner
+kill_run $runner "$g"
 wait $runner 2>/dev/null
 wait_for 500 gone "$g"
 all_in_state T $W && pass "with runner and guardian killed, the targets stay stopped" || fail "something resumed them"

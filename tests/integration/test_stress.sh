@@ -193,7 +193,7 @@ runner=$!
 wait_for 3000 has_cg || fail "no stress cgroup seen"
 pids=$(remember)
 g=$(sed -n 's/.*guardian pid \([0-9]*\).*/\1/p' recover.out | head -n 1)
-kill -9 "$g" $runner
+kill_run $runner "$g"
 wait $runner 2>/dev/null
 runner=""
 expect_exit 0 "recover with runner and guardian SIGKILLed" $S recover

@@ -228,7 +228,7 @@ wait_for 3000 no_journal && pass "no journal left after the guardian" || fail "j
 # ---- 3: runner and guardian SIGKILLed together: sabot recover ----
 start_run dead
 g=$(sed -n 's/^guardian pid=\([0-9]*\).*/\1/p' run/runs/*.journal 2>/dev/null | head -n 1)
-kill -9 "$g" "$runner"
+kill_run "$runner" "$g"
 wait $runner 2>/dev/null
 gone() { [ ! -d "/proc/$1" ]; }
 wait_for 2000 gone "$g"

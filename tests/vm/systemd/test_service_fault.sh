@@ -113,7 +113,7 @@ guard=$(pgrep -P $runner -x sabot-guardian)
 [ -n "$guard" ] && pass "the guardian is pid $guard" || fail "no guardian found below runner $runner"
 # Both stopped first, so neither sees the other die and reverts.
 kill -STOP $runner $guard
-kill -9 $runner $guard
+kill_run $runner $guard
 wait $runner 2>/dev/null
 runner=""
 gone() { ! kill -0 "$guard" 2>/dev/null; }
@@ -139,7 +139,7 @@ runner=$!
 wait_for 12000 inactive || fail "$u not stopped in the window: $(cat "$T_TMP/twice.out")"
 guard=$(pgrep -P $runner -x sabot-guardian)
 kill -STOP $runner $guard
-kill -9 $runner $guard
+kill_run $runner $guard
 wait $runner 2>/dev/null
 runner=""
 wait_for 5000 gone || fail "guardian $guard outlived SIGKILL"
