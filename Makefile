@@ -204,6 +204,11 @@ $(B)/bench/classifier_cost: bench/classifier_cost.c $(OBJS) | $(B)/.deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
 
+$(B)/bench/ebpf_cost: bench/ebpf_cost.c $(OBJS) | $(B)/.deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJS) $(PKG_LIBS)
+
 # The seccomp figure: 100 paired rounds (a p99 needs them); BASE=an older
 # sabot binary adds its before/after.
 BENCH_SYSCALL_ROUNDS ?= 100
@@ -213,7 +218,7 @@ BENCH_SYSCALL_ROUNDS ?= 100
 # its figures; BENCH_VM_TIMEOUT bounds the guest (seconds).
 BENCH_VM ?=
 BENCH_VM_TIMEOUT ?= 2400
-bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bench/kill_scale $(B)/bench/classifier_cost $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
+bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notify_floor $(B)/bench/slo_probe $(B)/bench/kill_scale $(B)/bench/classifier_cost $(B)/bench/ebpf_cost $(B)/bpf/net_filter.bpf.o $(B)/tests/helpers/writer
 	$(Q)sh packaging/build-deps.sh --bench
 	$(Q)sh bench/syscall_cost.sh $(CURDIR)/$(B)/sabot $(CURDIR)/$(B)/tests/helpers/writer $(CURDIR)/$(B)/bench/notify_floor $(BENCH_SYSCALL_ROUNDS)
 	$(Q)$(B)/bench/abort_latency $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
@@ -221,6 +226,7 @@ bench: $(B)/sabot $(B)/bench/abort_latency $(B)/bench/net_apply $(B)/bench/notif
 	$(Q)if [ -n "$(BENCH_VM)" ]; then $(MAKE) --no-print-directory check-vm VM_ONLY=test_bench_net.sh \
 		VM_KERNELS=linux-image-amd64 VM_TIMEOUT=$(BENCH_VM_TIMEOUT); fi
 	$(Q)$(B)/bench/classifier_cost
+	$(Q)$(B)/bench/ebpf_cost
 	$(Q)sh bench/throughput.sh $(CURDIR)/$(B)/sabot
 	$(Q)ABORT_LATENCY=$(CURDIR)/$(B)/bench/abort_latency sh bench/breach_latency.sh $(CURDIR)/$(B)/sabot $(LATENCY_TRIALS)
 	$(Q)$(B)/bench/slo_probe $(CURDIR)/$(B)/sabot "$(SLO_BEFORE)" $(SLO_TRIALS) $(SLO_LONG_S)

@@ -41,25 +41,9 @@
 #include "../faults/net_filter_loader.h"
 #include "../faults/tc.h"
 #include "bench.h"
+#include "stats.h"
 
 #define NRULES 20
-
-/* Mean and the half-width of its 95% CI (Student's t, two-sided). */
-static void mean_ci(const double *v, int n, double *ret_mean, double *ret_half) {
-        static const double t975[] = {0, 12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.20, 2.18, 2.16,
-                                      2.14, 2.13, 2.12, 2.11, 2.10, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05,
-                                      2.05, 2.05, 2.04};
-        double m = 0, s = 0;
-        for (int i = 0; i < n; i++)
-                m += v[i];
-        m /= n;
-        for (int i = 0; i < n; i++)
-                s += (v[i] - m) * (v[i] - m);
-        double sd = n > 1 ? sqrt(s / (n - 1)) : 0;
-        double t = n - 1 < (int)(sizeof t975 / sizeof *t975) ? t975[n - 1] : 1.96;
-        *ret_mean = m;
-        *ret_half = n > 1 ? t * sd / sqrt(n) : 0;
-}
 
 struct pkt {
         struct ethhdr eth;
@@ -184,10 +168,10 @@ int main(int argc, char **argv) {
         double net[1000];
         for (int k = 0; k < 4; k++) {
                 double m, h, nm, nh;
-                mean_ci(ns[k], rounds, &m, &h);
+                stats_mean_ci(ns[k], rounds, &m, &h);
                 for (int r = 0; r < rounds; r++)
                         net[r] = ns[k][r] - ns[3][r]; /* paired with the floor of the same round */
-                mean_ci(net, rounds, &nm, &nh);
+                stats_mean_ci(net, rounds, &nm, &nh);
                 if (k < 3)
                         printf("    %-50s %6.1f ± %4.1f ns   above the floor %6.1f ± %4.1f ns%s\n", names[k], m, h, nm, nh,
                                k == 1 ? "   (goal < 50 ns)" : "");
@@ -249,9 +233,9 @@ int main(int argc, char **argv) {
                 diff[k] = (a_pps[k] - b_pps[k]) / a_pps[k] * 100.0;
         }
         double am, ah, bm, bh, dm, dh;
-        mean_ci(a_pps, rounds, &am, &ah);
-        mean_ci(b_pps, rounds, &bm, &bh);
-        mean_ci(diff, rounds, &dm, &dh);
+        stats_mean_ci(a_pps, rounds, &am, &ah);
+        stats_mean_ci(b_pps, rounds, &bm, &bh);
+        stats_mean_ci(diff, rounds, &dm, &dh);
         printf("  veth UDP throughput (64-byte payloads, sendmmsg, blaster pinned to CPU %d, %d ms a round, ABBA):\n", cpu, ms);
         printf("    A no classifier                          %8.0f ± %6.0f packets/s\n", am, ah);
         printf("    B sabot classifier, 20 rules, none match %8.0f ± %6.0f packets/s\n", bm, bh);
