@@ -15,7 +15,8 @@
  * port 9 (not DNS), a TCP ACK to port 80 (another port), and for dns a
  * query for a name it does not list (the longest non-matching path).
  * Beside them, a program that only reads the clock (bpf_ktime_get_ns, what
- * tcp-reset calls before it looks at the packet) and returns.
+ * tcp-reset called before it looked at the packet, until it read it on a
+ * match alone) and returns.
  *
  *   ebpf_cost [ROUNDS]     (root; default 20)
  *
@@ -87,7 +88,7 @@ static void packets(void) {
 enum { G_DNS, G_TR, G_LEARN, G_KTIME, G_FLOOR, _G };
 static const char *const prog_names[_G] = {"dns (3 domains, NXDOMAIN)", "tcp-reset (egress, dport 5432)",
                                            "tcp-reset learner (ingress fault's egress hook)",
-                                           "bpf_ktime_get_ns + return (tcp-reset's first call)",
+                                           "bpf_ktime_get_ns + return (a clock read alone)",
                                            "floor: a program that only returns"};
 static const bool runs_on[_G][_P] = {
         [G_DNS] = {true, true, true}, [G_TR] = {true, true, false}, [G_LEARN] = {false, true, false},
@@ -102,7 +103,7 @@ int main(int argc, char **argv) {
                 {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
                 {.code = BPF_JMP | BPF_EXIT},
         };
-        /* What the clock read costs a packet: tcp-reset reads it first. */
+        /* What a clock read costs a packet (tcp-reset read it first, once). */
         struct bpf_insn ktime_insns[] = {
                 {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_ktime_get_ns},
                 {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
