@@ -25,8 +25,9 @@ ubuntu) MIRROR=${SABOT_GUEST_MIRROR:-http://archive.ubuntu.com/ubuntu} ;;
 *) MIRROR=${SABOT_GUEST_MIRROR:-http://deb.debian.org/debian} ;;
 esac
 # What the guest needs beyond debootstrap's minbase: the service manager
-# and the bus, and what the tests use.
-PKGS="systemd,systemd-sysv,dbus,iproute2,procps,util-linux"
+# and the bus, and what the tests use (stress-ng: test_child_rtprio checks
+# its worker's limits).
+PKGS="systemd,systemd-sysv,dbus,iproute2,procps,util-linux,stress-ng"
 say() { echo "vm-systemd: $*" >&2; }
 die() { echo "vm-systemd: $*" >&2; echo "vm-systemd: 0 passed, 1 failed, 0 skipped"; exit 1; }
 T0=$(date +%s.%N)
