@@ -494,3 +494,12 @@ int proc_is_sabot(pid_t pid) {
         }
         return 0;
 }
+
+/* The initial pid namespace's inode number (PROC_PID_INIT_INO, fixed
+ * since Linux 3.8): a pid seen from another names another process, or
+ * none. */
+#define PID_NS_INIT_INO 0xEFFFFFFCu
+bool pid_ns_initial(void) {
+        struct stat st;
+        return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PID_NS_INIT_INO;
+}

@@ -34,6 +34,8 @@ int proc_is_kthread(pid_t pid);
 int proc_exe(pid_t pid, char **ret);
 /* The process's cgroup2 path (relative, "/system.slice/x.service"). */
 int proc_cgroup(pid_t pid, char **ret);
+/* Whether this process is in the initial pid namespace. */
+bool pid_ns_initial(void);
 /* All pids in /proc, sorted. */
 int proc_list(pid_t **ret, size_t *ret_n);
 bool proc_exists(pid_t pid);

@@ -411,6 +411,20 @@ static uint64_t avail_of(int dfd) {
         return (uint64_t)sv.f_bavail * (sv.f_frsize ? sv.f_frsize : sv.f_bsize);
 }
 
+/* The fill shrunk FILL_STEP at a time down to one step, the guardian
+ * told between them (the revert's truncate frees the rest). */
+static void give_back(struct fault_ctx *c, int fd) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return;
+        for (uint64_t sz = (uint64_t)st.st_size; sz > FILL_STEP;) {
+                sz -= FILL_STEP;
+                if (ftruncate(fd, (off_t)sz) < 0)
+                        break;
+                fault_beat(c);
+        }
+}
+
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX], b[FORMAT_MAX], name[NAME_MAX + 1];
@@ -458,10 +472,6 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                                   "may be filled", f->path, mib(a, k.avail), mib(b, k.reserve));
         }
         q->capped = k.allowed < k.wanted;
-        /* The file is made unnamed (O_TMPFILE) and grown first: until it
-         * is linked, a crash frees it with the fd. Its inode is journaled
-         * before it gets its name, so the one record says exactly which
-         * file the revert may unlink. */
         /* The file is made unnamed (O_TMPFILE) and held open for the
          * window, by the runner and by the guardian: the revert truncates
          * it through that fd, which frees its blocks whatever its name has
@@ -498,9 +508,21 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 r = fault_track(fr, er.seq);
         if (r < 0)
                 return r;
+        /* The file's own entry before it has a name (after the record's:
+         * reverted first): a crash between the name and the record then
+         * leaves an entry whose revert unlinks the name (before, nothing
+         * did: an empty file stayed for good). Before the name exists, its
+         * revert finds nothing to do. */
+        struct jentry e = {.kind = "disk-fill", .cgroup = f->path, .name = f->hdr.name, .value = name,
+                           .netns = dst.st_ino, .start = fst.st_ino};
+        memcpy(e.dev, dev, sizeof e.dev);
+        r = journal_apply(c->j, &e);
+        if (r >= 0)
+                r = fault_track(fr, e.seq);
+        if (r < 0)
+                return r;
         /* Its name, in the directory checked above (linkat of the fd
-         * through /proc: AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). A
-         * crash before the record is written leaves this empty file. */
+         * through /proc: AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
         if (linkat(AT_FDCWD, proc, q->dfd, name, AT_SYMLINK_FOLLOW) < 0)
@@ -515,21 +537,19 @@ static int apply(struct fault_ctx *c, struct fault_run *fr) {
                 return fault_fail(fr, r, "cannot record the fill in %s/" FILLS_DIR " (where it is found after a "
                                   "reboot)%s%s", state, trust ? ": " : "", trust ? trust_last() : "");
         }
-        struct jentry e = {.kind = "disk-fill", .cgroup = f->path, .name = f->hdr.name, .value = name,
-                           .netns = dst.st_ino, .start = fst.st_ino};
-        memcpy(e.dev, dev, sizeof e.dev);
-        r = journal_apply(c->j, &e);
-        if (r >= 0)
-                r = fault_track(fr, e.seq);
-        if (r < 0)
-                return r;
         /* In steps, the guardian told between them: one fallocate of
          * gigabytes took 20 s on a loaded tmpfs, past its grace, and the
          * runner was taken for hung and killed. */
         for (uint64_t done = 0; done < k.allowed;) {
                 uint64_t step = k.allowed - done < FILL_STEP ? k.allowed - done : FILL_STEP;
-                if (fallocate(fd, 0, (off_t)done, (off_t)step) < 0)
-                        return fault_fail(fr, -errno, "fallocate of %s on %s", mib(a, k.allowed), f->path);
+                if (fallocate(fd, 0, (off_t)done, (off_t)step) < 0) {
+                        int e = -errno;
+                        /* What it took goes back in steps as well: the
+                         * failed fault is not finished, and its revert's
+                         * one truncate could outlast the grace. */
+                        give_back(c, fd);
+                        return fault_fail(fr, e, "fallocate of %s on %s", mib(a, k.allowed), f->path);
+                }
                 done += step;
                 fault_beat(c);
         }
@@ -562,14 +582,8 @@ static void finish(struct fault_ctx *c, struct fault_run *fr) {
          * the revert's truncate to nothing: freeing gigabytes of a tmpfs
          * in one call outlasted the guardian's grace as well (6 GiB: the
          * runner was killed as hung at the window's end). */
-        struct stat st;
-        if (q && q->fd >= 0 && fstat(q->fd, &st) == 0)
-                for (uint64_t sz = (uint64_t)st.st_size; sz > FILL_STEP;) {
-                        sz -= FILL_STEP;
-                        if (ftruncate(q->fd, (off_t)sz) < 0)
-                                break;
-                        fault_beat(c);
-                }
+        if (q && q->fd >= 0)
+                give_back(c, q->fd);
         if (!q || !q->allocated)
                 snprintf(fr->outcome, sizeof fr->outcome, "nothing allocated");
         else

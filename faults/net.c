@@ -1319,17 +1319,6 @@ static void sweep_report(struct sweep *sw, int err, const char *fmt, ...) {
         sw->report(what, err, sw->ud);
 }
 
-/* The initial pid namespace's inode number (PROC_PID_INIT_INO, fixed
- * since 3.8). From another pid namespace (a container, unshare -p) the
- * pid in an object's tag names another process or none: a live run of
- * the host would be taken for dead and its filters removed under it
- * (seen: tests in pid namespaces of their own took other tests' live
- * filters). */
-#define PID_NS_INIT_INO 0xEFFFFFFCu
-static bool pid_ns_initial(void) {
-        struct stat st;
-        return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PID_NS_INIT_INO;
-}
 
 /* What no live run holds, in the namespace we are in: a live run is one
  * with a journal in our run dir, or whose runner (the pid in the object's
@@ -1392,6 +1381,11 @@ static void sweep_here(struct sweep *sw, const char *where) {
 int net_sweep(struct journal *const *live, size_t n_live, void (*report)(const char *what, int err, void *ud), void *ud,
               unsigned *ret_failed) {
         struct sweep sw = {.live = live, .n_live = n_live, .report = report, .ud = ud};
+        /* From another pid namespace (a container, unshare -p) the pid in
+         * an object's tag names another process or none: a live run of
+         * the host would be taken for dead and its filters removed under
+         * it (seen: tests in pid namespaces of their own took other
+         * tests' live filters). */
         if (!pid_ns_initial()) {
                 /* A note (err > 0), not a failure: the journals were
                  * reverted; what no journal names is left for a sabot of
