@@ -276,7 +276,15 @@ int run_hold_in_guardian(void *ud, int fd) {
         struct run *r = ud;
         if (run_guardian_lost(r))
                 return -ECANCELED;
-        return guardian_hold_fd(r->gfd, fd);
+        /* The guardian keeps FAULT_GIVEN_FDS_MAX and closes any more without
+         * a word: refused here, so that a fill it could not free is not
+         * made (a fault fails; one run rarely has 32 fills). */
+        if (r->n_held >= FAULT_GIVEN_FDS_MAX)
+                return -E2BIG;
+        int q = guardian_hold_fd(r->gfd, fd);
+        if (q >= 0)
+                r->n_held++;
+        return q;
 }
 
 /* The guardian, and the loop's watch on it. rest: what the run needs once

@@ -100,6 +100,7 @@ struct run {
         struct run_launch launch[RUN_LAUNCH_MAX];
         size_t n_launch;
         unsigned n_given; /* fds handed to the guardian */
+        unsigned n_held; /* files the guardian holds (disk-fill's) */
         void *shared;     /* the page shared with the guardian (fault_shared_size) */
         struct loop *loop;
         struct loop_source *sig_src, *sched_src, *hb_src, *guardian_src, *guardian_sock_src;
