@@ -11,9 +11,7 @@
 #include <linux/if_ether.h>
 #include <pthread.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
 #include <syslog.h>
 
 #include "dns.h"
@@ -112,39 +110,7 @@ static void check_limits(const struct scenario *s, const struct fault *f, struct
         }
 }
 
-/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
-#ifndef ARPHRD_IP6GRE
-#define ARPHRD_IP6GRE 823
-#endif
-#ifndef ARPHRD_RAWIP
-#define ARPHRD_RAWIP 519
-#endif
 
-/* Where the IP header starts on dev: 14 behind Ethernet's (and
- * loopback's), 0 on an IP-only link; -EPROTONOSUPPORT on any other link
- * type (in *ret_type), whose header the program would misread; another
- * negative errno when dev cannot be asked (no such interface: -ENODEV). */
-static int l3_offset_of(const char *dev, long *ret_type) {
-        /* Asked in this network namespace (sysfs shows the one it was
-         * mounted in): SIOCGIFHWADDR gives the link type. */
-        struct ifreq ifr = {0};
-        *ret_type = -1;
-        if (!dev || strlen(dev) >= sizeof ifr.ifr_name)
-                return -EINVAL;
-        memcpy(ifr.ifr_name, dev, strlen(dev));
-        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-                return -errno;
-        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
-        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
-                return ETH_HLEN;
-        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
-            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
-                return 0;
-        return -EPROTONOSUPPORT;
-}
 
 static void link_type_why(const char *dev, long type, char *why, size_t len) {
         snprintf(why, len, "%s is of link type %ld (ARPHRD_* in linux/if_arp.h): the dns fault knows Ethernet, "
@@ -178,7 +144,7 @@ static int probe(const struct scenario *sc, const struct fault *f, char *why, si
         if (r < 0)
                 return r;
         long type;
-        if (l3_offset_of(f->interface, &type) == -EPROTONOSUPPORT) {
+        if (net_l3_offset(f->interface, &type) == -EPROTONOSUPPORT) {
                 link_type_why(f->interface, type, why, len);
                 return -EOPNOTSUPP;
         }
@@ -246,7 +212,7 @@ static int spec_of(const struct fault *f, const struct port_list *protected_port
                 return n;
         }
         long type;
-        int l3 = l3_offset_of(f->interface, &type);
+        int l3 = net_l3_offset(f->interface, &type);
         if (l3 == -EPROTONOSUPPORT) {
                 link_type_why(f->interface, type, why, len);
                 return -EOPNOTSUPP;

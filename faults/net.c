@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -800,22 +801,49 @@ static void net_priv_free(void *p) {
         free(n);
 }
 
-/* Devices without a link-layer header hand the classifier the IP header
- * first (tun, wireguard, ipip). */
+/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
+#ifndef ARPHRD_RAWIP
+#define ARPHRD_RAWIP 519
+#endif
+
+/* Where the IP header starts on dev: 14 behind Ethernet's (and
+ * loopback's), 0 on an IP-only link (tun, WireGuard, IP tunnels: no
+ * link-layer header); -EPROTONOSUPPORT on any other link
+ * type (in *ret_type), whose header the program would misread; another
+ * negative errno when dev cannot be asked (no such interface: -ENODEV). */
+int net_l3_offset(const char *dev, long *ret_type) {
+        /* Asked in this network namespace (sysfs shows the one it was
+         * mounted in): SIOCGIFHWADDR gives the link type. */
+        struct ifreq ifr = {0};
+        *ret_type = -1;
+        if (!dev || strlen(dev) >= sizeof ifr.ifr_name)
+                return -EINVAL;
+        memcpy(ifr.ifr_name, dev, strlen(dev));
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+                return -errno;
+        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
+        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
+                return ETH_HLEN;
+        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
+            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
+                return 0;
+        return -EPROTONOSUPPORT;
+}
+
+/* For the classifiers: the offset, or Ethernet's where the link type is
+ * unknown (as before; dns and tcp-reset refuse such a link). Asked in
+ * this network namespace: sysfs, read here before, showed its mount's,
+ * so from inside another every link looked like Ethernet. */
 static uint32_t l3_offset_of(const char *dev) {
-        char p[PATH_MAX], buf[32] = "";
-        snprintf(p, sizeof p, "/sys/class/net/%s/type", dev);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                ssize_t n = read(fd, buf, sizeof buf - 1);
-                close(fd);
-                if (n > 0) {
-                        long t = strtol(buf, NULL, 10);
-                        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_SIT || t == ARPHRD_IPGRE)
-                                return 0;
-                }
-        }
-        return ETH_HLEN;
+        long type;
+        int l3 = net_l3_offset(dev, &type);
+        return l3 < 0 ? ETH_HLEN : (uint32_t)l3;
 }
 
 /* One journal entry of fault f's (named so, with its program prog); track:

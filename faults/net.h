@@ -105,6 +105,11 @@ int net_attach_hook(struct fault_ctx *c, struct fault_run *fr, int prog_fd, uint
  * direction (loss without burst, blackhole) rather than in a filter of
  * its own (the netem kinds). */
 bool net_shares_classifier(const struct fault *f);
+/* Where the IP header starts on dev, asked in this network namespace:
+ * 14 (Ethernet, loopback), 0 (IP-only links), -EPROTONOSUPPORT for any
+ * other link type (in *ret_type), another negative errno when dev cannot
+ * be asked. */
+int net_l3_offset(const char *dev, long *ret_type);
 /* At the run's preflight: load the classifier of every interface and
  * direction with a rule for each of sc's faults there, all off (a
  * window's opening then turns one on), and for each netem kind's fault

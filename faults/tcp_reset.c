@@ -13,8 +13,6 @@
  * abort, recover and the sweep already know). */
 #include <linux/if_ether.h>
 #include <net/if.h>
-#include <net/if_arp.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -117,46 +115,13 @@ static void tr_priv_free(void *p) {
         free(d);
 }
 
-/* Not in glibc's <net/if_arp.h>; the kernel's numbers (uapi if_arp.h). */
-#ifndef ARPHRD_IP6GRE
-#define ARPHRD_IP6GRE 823
-#endif
-#ifndef ARPHRD_RAWIP
-#define ARPHRD_RAWIP 519
-#endif
-
-/* Where the IP header starts on dev, asked in this network namespace
- * (SIOCGIFHWADDR: sysfs shows its mount's): 14 behind Ethernet's (and
- * loopback's), 0 on an IP-only link; -1 on any other link type. As
- * faults/dns.c's. */
-static int l3_offset_of(const char *dev, long *ret_type) {
-        struct ifreq ifr = {0};
-        *ret_type = -1;
-        if (strlen(dev) >= sizeof ifr.ifr_name)
-                return -1;
-        memcpy(ifr.ifr_name, dev, strlen(dev));
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -1;
-        int q = ioctl(fd, SIOCGIFHWADDR, &ifr);
-        close(fd);
-        if (q < 0)
-                return -1;
-        long t = *ret_type = ifr.ifr_hwaddr.sa_family;
-        if (t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
-                return ETH_HLEN;
-        if (t == ARPHRD_NONE || t == ARPHRD_TUNNEL || t == ARPHRD_TUNNEL6 || t == ARPHRD_SIT || t == ARPHRD_IPGRE ||
-            t == ARPHRD_IP6GRE || t == ARPHRD_RAWIP)
-                return 0;
-        return -1;
-}
 
 static int apply(struct fault_ctx *c, struct fault_run *fr) {
         const struct fault *f = fr->f;
         char a[FORMAT_MAX];
         int r;
         long type;
-        int l3 = l3_offset_of(f->interface, &type);
+        int l3 = net_l3_offset(f->interface, &type);
         if (l3 < 0)
                 return fault_fail(fr, -EOPNOTSUPP, "%s is of link type %ld: the tcp-reset fault knows Ethernet, "
                                   "loopback and IP-only links (tunnels, WireGuard), where it finds the IP header",
